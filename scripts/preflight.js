@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+// Runs scripts/setup.sh when a system program the next step needs is missing, so `npm start` and `npm test` work on a fresh machine.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+const NEEDS = {
+  start: ['redis-server', 'redis-sentinel', 'redis-cli', 'haproxy', 'nft', 'ip'],
+  test: ['redis-server', 'redis-sentinel', 'redis-cli', 'redis-benchmark', 'haproxy', 'nft', 'ip', 'chromium', 'dockerd'],
+};
+const job = process.argv[2] ?? 'test';
+const PATHS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+const has = (cmd) => PATHS.some((dir) => existsSync(path.join(dir, cmd)));
+const dockerUp = () => spawnSync('docker', ['version'], { stdio: 'ignore' }).status === 0;
+
+const missing = (NEEDS[job] ?? NEEDS.test).filter((c) => !has(c));
+const needDaemon = job === 'test' && has('dockerd') && !dockerUp();
+if (missing.length === 0 && !needDaemon) process.exit(0);
+console.error(`preflight: ${missing.length ? `missing ${missing.join(', ')}` : 'dockerd not running'}; running scripts/setup.sh`);
+const setup = path.join(path.dirname(fileURLToPath(import.meta.url)), 'setup.sh');
+const r = spawnSync('bash', [setup], { stdio: 'inherit' });
+process.exit(r.status ?? 3);
