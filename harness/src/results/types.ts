@@ -1,0 +1,79 @@
+/** results.json: what `run`, `gate` and `compare` write and what the report renders. */
+import type { Target } from '../topology/model.js';
+
+export type Verdict = 'pass' | 'fail' | 'skip' | 'error';
+
+export interface CheckResult {
+  /** e.g. 'acknowledged-writes', 'single-master', 'promotion', 'failback', 'failover-time', 'slot-coverage'. */
+  name: string;
+  verdict: Verdict;
+  /** One human sentence: what was expected and what was seen. */
+  detail: string;
+  data?: Record<string, unknown>;
+}
+
+export interface WriteCounts {
+  attempted: number;
+  acknowledged: number;
+  lost: number;
+  unexpected: number;
+  recovered: number;
+  indeterminate: number;
+}
+
+export interface Interval {
+  start: number;
+  end: number;
+}
+
+export interface ScenarioResult {
+  name: string;
+  description: string;
+  topology: string;
+  target: Target | 'mixed';
+  driver: string;
+  verdict: Verdict;
+  skipReason?: string;
+  /** Harness error message when verdict is 'error'. */
+  error?: string;
+  checks: CheckResult[];
+  /** Fault to the first acknowledged write through the client path; null when it never recovered. */
+  failoverMs?: number | null;
+  unavailabilityMs?: number | null;
+  failoverInterval?: Interval;
+  unavailabilityIntervals?: Interval[];
+  /** Windows (ms since run start) where two writable masters coexisted. */
+  splitBrainIntervals?: Interval[];
+  writes: WriteCounts;
+  /** First 100 lost acknowledged writes. */
+  lostSample: string[];
+  unexpectedSample: string[];
+  startedAt: number;
+  durationMs: number;
+  /** Generated config files used: instance -> kind -> content. */
+  configFiles: { instance: string; kind: string; content: string }[];
+  /** Roles before the first fault and at the end, instance -> role. */
+  rolesBefore?: Record<string, string>;
+  rolesAfter?: Record<string, string>;
+  warnings?: string[];
+}
+
+export interface RunResults {
+  tool: 'redis-ha-chaos';
+  version: string;
+  runId: string;
+  topology: string;
+  topologyFile: string;
+  target: Target | 'mixed';
+  driver: string;
+  seed: number;
+  /** The command line that reproduces the run. */
+  command: string;
+  versions: Record<string, string>;
+  startedAt: string;
+  durationMs: number;
+  verdict: Verdict;
+  scenarios: ScenarioResult[];
+  /** Relative path of the history file in the run folder. */
+  history: string;
+}

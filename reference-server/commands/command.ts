@@ -1,0 +1,163 @@
+/**
+ * The contract between the server and every command module. A module exports CommandSpec[];
+ * commands/table.ts is the only place that gathers them all.
+ */
+import type { Db, Value } from '../store/types.js';
+
+/** Writes one reply into the client's output buffer (flushed once per read, never per reply). */
+export interface Reply {
+  readonly resp: 2 | 3;
+  ok(): void;
+  simple(s: string): void;
+  /** Full error line without the leading '-', e.g. "ERR syntax error" or "WRONGTYPE ...". */
+  error(msg: string): void;
+  integer(n: number | bigint): void;
+  /** A bulk string (latin1); null gives the null bulk ($-1 in RESP2, _ in RESP3). */
+  bulk(s: string | null): void;
+  /** The null array (*-1 in RESP2, _ in RESP3). */
+  nullArray(): void;
+  arrayHeader(n: number): void;
+  /** An array of bulk strings (null elements become null bulks). */
+  bulkArray(items: readonly (string | null)[]): void;
+  /** RESP3 map (%n) / RESP2 flat array of 2n. n counts pairs. */
+  mapHeader(n: number): void;
+  /** RESP3 set (~n) / RESP2 array. */
+  setHeader(n: number): void;
+  /** RESP3 double / RESP2 bulk string, formatted as Redis formats doubles (inf, -inf, %.17g). */
+  double(d: number): void;
+  /** RESP3 #t/#f / RESP2 :1/:0. */
+  bool(b: boolean): void;
+  /** RESP3 verbatim (=len txt:...) / RESP2 bulk. */
+  verbatim(s: string, format?: string): void;
+  /** RESP3 push (>n) / RESP2 array (pub/sub messages). */
+  pushHeader(n: number): void;
+  /** Pre-encoded RESP bytes (latin1), for replies built elsewhere. */
+  raw(s: string): void;
+}
+
+/** Per-connection state visible to commands. */
+export interface ClientState {
+  readonly id: number;
+  name: string;
+  dbIndex: number;
+  resp: 2 | 3;
+  authenticated: boolean;
+  user: string;
+  readonly addr: string;
+  readonly laddr: string;
+  readonly createdAt: number;
+  lastInteraction: number;
+  lastCommand: string;
+  /** 'normal' | 'replica' | 'master' | 'pubsub', as CLIENT LIST's flags and TYPE filter need. */
+  kind: 'normal' | 'replica' | 'master' | 'pubsub';
+  readonly channels: Set<string>;
+  readonly patterns: Set<string>;
+  /** True while inside MULTI (commands are queued by the server, not executed). */
+  inMulti: boolean;
+  noEvict: boolean;
+  /** Closes the connection after pending replies are flushed. */
+  close(afterReply?: boolean): void;
+}
+
+/** What a blocking command returns when it cannot be served yet. */
+export interface BlockRequest {
+  keys: string[];
+  /** 0 = forever. */
+  timeoutMs: number;
+  /** Called when a key was signalled ready; returns true if it served the client (wrote the reply). */
+  retry(ctx: CommandContext): boolean;
+  /** Reply on timeout (null array for BLPOP and friends). */
+  onTimeout(reply: Reply): void;
+}
+
+export interface CommandContext {
+  readonly client: ClientState;
+  readonly reply: Reply;
+  readonly db: Db;
+  readonly server: ServerApi;
+  /** Replace what is propagated to replicas for this call (e.g. SET EX -> SET PXAT, SPOP -> SREM). */
+  propagateAs(argvs: string[][]): void;
+  /** Suppress propagation for this call (e.g. a no-op write). */
+  noPropagate(): void;
+}
+
+/** The parts of the server commands may reach; server.ts implements it. */
+export interface ServerApi {
+  readonly startedAt: number;
+  readonly runId: string;
+  readonly dbs: Db[];
+  readonly config: ConfigApi;
+  /** Wakes clients blocked on this key (called by LPUSH, ZADD, ... after they add data). */
+  signalKeyReady(db: Db, key: string): void;
+  publish(channel: string, message: string): number;
+  /** Replication state; replication/ installs the real one, the default is a master without replicas. */
+  replication: ReplicationHooks;
+  /** RDB persistence; replication/rdb installs the real one. */
+  persistence: PersistenceHooks;
+  log(level: 'debug' | 'verbose' | 'notice' | 'warning', msg: string): void;
+  /** Counters INFO stats shows; commands bump them (e.g. expired_keys, keyspace_hits). */
+  readonly stats: Record<string, number>;
+}
+
+/** How replication plugs into the server without the server knowing its internals. */
+export interface ReplicationHooks {
+  role(): 'master' | 'replica';
+  /** Every executed write, in order, as it must appear in the replication stream (the server adds nothing). */
+  propagate(dbIndex: number, argv: string[]): void;
+  /** Before a write command from a normal client: an error line (READONLY ..., NOREPLICAS ...) or undefined. */
+  writeRefusal(client: ClientState): string | undefined;
+  /** Before any command on a replica whose link is down with replica-serve-stale-data no: MASTERDOWN ... or undefined. */
+  staleRefusal(client: ClientState, spec: CommandSpec): string | undefined;
+  /** Lines of INFO's "# Replication" section, without the header. */
+  infoLines(): string[];
+  /** Called once per server cron tick (every 100 ms): pings, timeouts, reconnects. */
+  cron(now: number): void;
+  /** Called when the server shuts down. */
+  shutdown(): void;
+}
+
+export interface PersistenceHooks {
+  /** Lines of INFO's "# Persistence" section, without the header. */
+  infoLines(): string[];
+  /** Unix seconds of the last successful save. */
+  lastSave(): number;
+  /** Synchronous save to dir/dbfilename; throws on failure. */
+  save(): void;
+  cron(now: number): void;
+}
+
+export interface ConfigApi {
+  get(name: string): string | undefined;
+  getNumber(name: string): number;
+  getBool(name: string): boolean;
+  /** Throws Error with Redis's CONFIG SET message on a bad value. */
+  set(name: string, value: string): void;
+  /** Every known (name, value), for CONFIG GET globs. */
+  entries(): Iterable<[string, string]>;
+}
+
+export type CommandFlag =
+  | 'write' | 'readonly' | 'denyoom' | 'module' | 'admin' | 'pubsub' | 'noscript' | 'blocking'
+  | 'loading' | 'stale' | 'skip_monitor' | 'skip_slowlog' | 'asking' | 'fast' | 'no_auth'
+  | 'may_replicate' | 'sentinel' | 'only_sentinel' | 'no_mandatory_keys' | 'protected'
+  | 'no_async_loading' | 'no_multi' | 'movablekeys' | 'allow_busy';
+
+export interface CommandSpec {
+  /** Lower case, as COMMAND shows it; subcommands are "parent|sub". */
+  name: string;
+  /** Redis arity: positive = exact argc, negative = at least -arity. */
+  arity: number;
+  flags: CommandFlag[];
+  firstKey: number;
+  lastKey: number;
+  step: number;
+  /** ACL categories without '@', e.g. ['write', 'string', 'slow']. */
+  categories: string[];
+  subcommands?: CommandSpec[];
+  /** Key positions for commands whose keys move (movablekeys), for COMMAND GETKEYS and cluster. */
+  getKeys?(argv: string[]): string[];
+  /** argv[0] is the command name as sent. Returning a BlockRequest blocks the client. */
+  execute(ctx: CommandContext, argv: string[]): void | BlockRequest;
+}
+
+export type { Db, Value };

@@ -1,0 +1,4 @@
+// Placeholder until the strings family lands; the command table imports every family module.
+import type { CommandSpec } from './command.js';
+
+export const commands: CommandSpec[] = [];
