@@ -1,5 +1,5 @@
 /** results.json: what `run`, `gate` and `compare` write and what the report renders. */
-import type { Target } from '../topology/model.js';
+import type { Target, Topology } from '../topology/model.js';
 
 export type Verdict = 'pass' | 'fail' | 'skip' | 'error';
 
@@ -56,6 +56,8 @@ export interface ScenarioResult {
   rolesBefore?: Record<string, string>;
   rolesAfter?: Record<string, string>;
   warnings?: string[];
+  /** The validated topology the scenario ran on; the report draws its topology picture from it. */
+  topologyModel?: Topology;
 }
 
 export interface RunResults {
