@@ -104,4 +104,10 @@ export interface Topology {
   toxiproxy?: ToxiproxySpec;
   /** Failover budget the scenarios check against, in ms. */
   budgets: { failoverMs: number; unavailabilityMs: number };
+  /** The profile applied (--profile), if any. */
+  profile?: string;
+  /** Names of the profiles the file defines. */
+  profiles?: string[];
+  /** Free text from the YAML. */
+  description?: string;
 }
