@@ -1,0 +1,154 @@
+/**
+ * Incremental request parser (multibulk and inline), following Redis 7.0's networking.c:
+ * a frame is parsed only once it is wholly buffered, and malformed input yields Redis's exact
+ * protocol error, after which the connection must be closed.
+ */
+import { splitArgs } from './splitargs.js';
+
+/** Longest inline request / count line Redis accepts before giving up (PROTO_INLINE_MAX_SIZE). */
+export const PROTO_INLINE_MAX_SIZE = 64 * 1024;
+
+export class ProtocolError extends Error {}
+
+export interface ParserLimits {
+  /** proto-max-bulk-len */
+  maxBulkLen: number;
+  /** True while the client still has to AUTH: Redis then caps counts and bulk sizes. */
+  authRequired: boolean;
+}
+
+const CR = 13;
+// Node's undocumented-but-stable fast path for one-byte strings (what toString('latin1') calls).
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Buffer, s: number, e: number): string }).latin1Slice;
+const LF = 10;
+
+export class RequestParser {
+  private buf: Buffer = Buffer.alloc(0);
+  private pos = 0;
+  /** Chunks received while a large bulk is incomplete, concatenated once it is whole. */
+  private pending: Buffer[] = [];
+  private pendingLen = 0;
+  private need = 0;
+  private multibulkLen = 0;
+  private bulkLen = -1;
+  private args: string[] = [];
+
+  constructor(readonly limits: ParserLimits) {}
+
+  /** Bytes received but not yet consumed by a complete command (for client-query-buffer-limit). */
+  get buffered(): number {
+    return this.buf.length - this.pos + this.pendingLen;
+  }
+
+  feed(chunk: Buffer): void {
+    if (this.need > 0 && this.buf.length - this.pos + this.pendingLen + chunk.length < this.need) {
+      this.pending.push(chunk);
+      this.pendingLen += chunk.length;
+      return;
+    }
+    if (this.pos >= this.buf.length && this.pendingLen === 0) {
+      this.buf = chunk;
+    } else {
+      const parts = [this.buf.subarray(this.pos), ...this.pending, chunk];
+      this.buf = Buffer.concat(parts);
+      this.pending = [];
+      this.pendingLen = 0;
+    }
+    this.pos = 0;
+    this.need = 0;
+  }
+
+  /** The next complete command, an empty array for a blank request, or null when more bytes are needed. */
+  next(): string[] | null {
+    const buf = this.buf;
+    if (this.pos >= buf.length) return null;
+    if (this.multibulkLen === 0 && buf[this.pos] !== 42 /* '*' */) return this.inline();
+    return this.multibulk();
+  }
+
+  private inline(): string[] | null {
+    const buf = this.buf;
+    const nl = buf.indexOf(LF, this.pos);
+    if (nl < 0) {
+      if (buf.length - this.pos > PROTO_INLINE_MAX_SIZE) throw new ProtocolError('Protocol error: too big inline request');
+      return null;
+    }
+    let end = nl;
+    if (end > this.pos && buf[end - 1] === CR) end--;
+    const line = latin1Slice.call(buf, this.pos, end);
+    this.pos = nl + 1;
+    const argv = splitArgs(line);
+    if (argv === null) throw new ProtocolError('Protocol error: unbalanced quotes in request');
+    return argv;
+  }
+
+  private multibulk(): string[] | null {
+    const buf = this.buf;
+    if (this.multibulkLen === 0) {
+      const cr = buf.indexOf(CR, this.pos);
+      if (cr < 0) {
+        if (buf.length - this.pos > PROTO_INLINE_MAX_SIZE) throw new ProtocolError('Protocol error: too big mbulk count string');
+        return null;
+      }
+      if (cr + 2 > buf.length) return null;
+      const ll = parseLL(buf, this.pos + 1, cr);
+      if (ll === null || ll > 2147483647) throw new ProtocolError('Protocol error: invalid multibulk length');
+      if (ll > 10 && this.limits.authRequired) throw new ProtocolError('Protocol error: unauthenticated multibulk length');
+      this.pos = cr + 2;
+      if (ll <= 0) return [];
+      this.multibulkLen = ll;
+      this.args = [];
+    }
+    while (this.multibulkLen > 0) {
+      if (this.bulkLen === -1) {
+        const cr = buf.indexOf(CR, this.pos);
+        if (cr < 0) {
+          if (buf.length - this.pos > PROTO_INLINE_MAX_SIZE) throw new ProtocolError('Protocol error: too big bulk count string');
+          return null;
+        }
+        if (cr + 2 > buf.length) return null;
+        if (buf[this.pos] !== 36 /* '$' */) {
+          throw new ProtocolError(`Protocol error: expected '$', got '${String.fromCharCode(buf[this.pos])}'`);
+        }
+        const ll = parseLL(buf, this.pos + 1, cr);
+        if (ll === null || ll < 0 || ll > this.limits.maxBulkLen) throw new ProtocolError('Protocol error: invalid bulk length');
+        if (ll > 16384 && this.limits.authRequired) throw new ProtocolError('Protocol error: unauthenticated bulk length');
+        this.pos = cr + 2;
+        this.bulkLen = ll;
+      }
+      if (buf.length - this.pos < this.bulkLen + 2) {
+        this.need = this.bulkLen + 2;
+        return null;
+      }
+      this.args.push(latin1Slice.call(buf, this.pos, this.pos + this.bulkLen));
+      this.pos += this.bulkLen + 2;
+      this.bulkLen = -1;
+      this.multibulkLen--;
+    }
+    const argv = this.args;
+    this.args = [];
+    return argv;
+  }
+}
+
+/** Redis's string2ll: optional '-', no leading zeros, no '+', fits in 64 bits; null otherwise. */
+function parseLL(buf: Buffer, start: number, end: number): number | null {
+  if (start >= end) return null;
+  if (end - start === 1 && buf[start] === 48) return 0;
+  let i = start;
+  let neg = false;
+  if (buf[i] === 45) {
+    neg = true;
+    i++;
+    if (i >= end) return null;
+  }
+  if (buf[i] < 49 || buf[i] > 57) return null;
+  if (end - i > 19) return null;
+  let v = 0;
+  for (; i < end; i++) {
+    const c = buf[i];
+    if (c < 48 || c > 57) return null;
+    v = v * 10 + (c - 48);
+  }
+  return neg ? -v : v;
+}
