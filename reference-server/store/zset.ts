@@ -1,0 +1,377 @@
+/**
+ * RZSet as a skiplist with spans (O(log n) rank and range queries) plus a Map member -> score.
+ * Order is (score, member) where members compare as latin1 strings, i.e. as bytes (memcmp).
+ */
+import type { RZSet } from './types.js';
+
+const MAX_LEVEL = 32;
+
+/** Listpack limits the sorted sets convert at; commands refresh them from the config before writes. */
+export const zsetLimits = { maxEntries: 128, maxValue: 64 };
+
+export function setZsetLimits(maxEntries: number, maxValue: number): void {
+  zsetLimits.maxEntries = maxEntries;
+  zsetLimits.maxValue = maxValue;
+}
+
+interface Level {
+  forward: SkipNode | null;
+  span: number;
+}
+
+export interface SkipNode {
+  readonly member: string;
+  readonly score: number;
+  backward: SkipNode | null;
+  readonly levels: Level[];
+}
+
+/** A score interval; ex flags make a bound exclusive. */
+export interface ScoreRange {
+  min: number;
+  max: number;
+  minex: boolean;
+  maxex: boolean;
+}
+
+/** A lex interval; null min means "-" (unbounded), null max means "+". */
+export interface LexRange {
+  min: string | null;
+  max: string | null;
+  minex: boolean;
+  maxex: boolean;
+  /** "+" given as min, or "-" as max: the range is empty. */
+  empty?: boolean;
+}
+
+function makeNode(level: number, member: string, score: number): SkipNode {
+  const levels: Level[] = new Array(level);
+  for (let i = 0; i < level; i++) levels[i] = { forward: null, span: 0 };
+  return { member, score, backward: null, levels };
+}
+
+function randomLevel(): number {
+  let level = 1;
+  while (level < MAX_LEVEL && Math.random() < 0.25) level++;
+  return level;
+}
+
+/** True when (s1, m1) sorts before (s2, m2). */
+function before(s1: number, m1: string, s2: number, m2: string): boolean {
+  return s1 < s2 || (s1 === s2 && m1 < m2);
+}
+
+export function scoreGteMin(score: number, r: ScoreRange): boolean {
+  return r.minex ? score > r.min : score >= r.min;
+}
+
+export function scoreLteMax(score: number, r: ScoreRange): boolean {
+  return r.maxex ? score < r.max : score <= r.max;
+}
+
+export function lexGteMin(m: string, r: LexRange): boolean {
+  if (r.min === null) return true;
+  return r.minex ? m > r.min : m >= r.min;
+}
+
+export function lexLteMax(m: string, r: LexRange): boolean {
+  if (r.max === null) return true;
+  return r.maxex ? m < r.max : m <= r.max;
+}
+
+function scoreRangeEmpty(r: ScoreRange): boolean {
+  return r.min > r.max || (r.min === r.max && (r.minex || r.maxex));
+}
+
+function lexRangeEmpty(r: LexRange): boolean {
+  if (r.empty) return true;
+  if (r.min === null || r.max === null) return false;
+  return r.min > r.max || (r.min === r.max && (r.minex || r.maxex));
+}
+
+export class SkipZSet implements RZSet {
+  readonly kind = 'zset' as const;
+  private readonly dict = new Map<string, number>();
+  private readonly header: SkipNode = makeNode(MAX_LEVEL, '', -Infinity);
+  private tail: SkipNode | null = null;
+  private level = 1;
+  /** Redis's encoding: 'listpack' while small, 'skiplist' once it grew past the limits (never back). */
+  encoding: 'listpack' | 'skiplist' = 'listpack';
+
+  get size(): number {
+    return this.dict.size;
+  }
+
+  score(member: string): number | undefined {
+    return this.dict.get(member);
+  }
+
+  has(member: string): boolean {
+    return this.dict.has(member);
+  }
+
+  /** Switches to the big encoding now (ZADD on a new key with a long member, large ZRANGESTORE). */
+  forceSkiplist(): void {
+    this.encoding = 'skiplist';
+  }
+
+  /** Picks the encoding a freshly built set gets (ZUNIONSTORE, RDB load) from its contents. */
+  settleEncoding(): void {
+    let maxLen = 0;
+    for (const m of this.dict.keys()) if (m.length > maxLen) maxLen = m.length;
+    this.encoding = this.size <= zsetLimits.maxEntries && maxLen <= zsetLimits.maxValue ? 'listpack' : 'skiplist';
+  }
+
+  add(member: string, score: number): boolean {
+    const old = this.dict.get(member);
+    if (old !== undefined) {
+      if (old === score) return false;
+      this.slDelete(member, old);
+      this.slInsert(member, score);
+      this.dict.set(member, score);
+      return false;
+    }
+    if (this.encoding === 'listpack' && (this.dict.size + 1 > zsetLimits.maxEntries || member.length > zsetLimits.maxValue)) {
+      this.encoding = 'skiplist';
+    }
+    this.slInsert(member, score);
+    this.dict.set(member, score);
+    return true;
+  }
+
+  remove(member: string): boolean {
+    const old = this.dict.get(member);
+    if (old === undefined) return false;
+    this.slDelete(member, old);
+    this.dict.delete(member);
+    return true;
+  }
+
+  rank(member: string): number | undefined {
+    const score = this.dict.get(member);
+    if (score === undefined) return undefined;
+    let rank = 0;
+    let x = this.header;
+    for (let i = this.level - 1; i >= 0; i--) {
+      let f = x.levels[i].forward;
+      while (f && (before(f.score, f.member, score, member) || (f.score === score && f.member === member))) {
+        rank += x.levels[i].span;
+        x = f;
+        f = x.levels[i].forward;
+      }
+      if (x !== this.header && x.member === member) return rank - 1;
+    }
+    return undefined;
+  }
+
+  /** Node at 0-based ascending rank, or null. */
+  nodeAt(rank: number): SkipNode | null {
+    if (rank < 0 || rank >= this.size) return null;
+    const target = rank + 1;
+    let traversed = 0;
+    let x = this.header;
+    for (let i = this.level - 1; i >= 0; i--) {
+      while (x.levels[i].forward && traversed + x.levels[i].span <= target) {
+        traversed += x.levels[i].span;
+        x = x.levels[i].forward as SkipNode;
+      }
+      if (traversed === target) return x;
+    }
+    return null;
+  }
+
+  first(): SkipNode | null {
+    return this.header.levels[0].forward;
+  }
+
+  last(): SkipNode | null {
+    return this.tail;
+  }
+
+  next(n: SkipNode): SkipNode | null {
+    return n.levels[0].forward;
+  }
+
+  prev(n: SkipNode): SkipNode | null {
+    return n.backward;
+  }
+
+  *entries(): IterableIterator<[member: string, score: number]> {
+    for (let x = this.header.levels[0].forward; x; x = x.levels[0].forward) yield [x.member, x.score];
+  }
+
+  /** Members with scores in ascending rank order, start..stop inclusive (normalised). */
+  rangeByRank(start: number, stop: number, rev = false): [string, number][] {
+    const out: [string, number][] = [];
+    if (start > stop || start >= this.size) return out;
+    if (stop >= this.size) stop = this.size - 1;
+    if (!rev) {
+      for (let x = this.nodeAt(start), i = start; x && i <= stop; x = x.levels[0].forward, i++) out.push([x.member, x.score]);
+    } else {
+      for (let x = this.nodeAt(this.size - 1 - start), i = start; x && i <= stop; x = x.backward, i++) {
+        out.push([x.member, x.score]);
+      }
+    }
+    return out;
+  }
+
+  /** First node whose score is within the range, or null. */
+  firstInScoreRange(r: ScoreRange): SkipNode | null {
+    if (scoreRangeEmpty(r) || !this.tail || !scoreGteMin(this.tail.score, r)) return null;
+    let x = this.header;
+    for (let i = this.level - 1; i >= 0; i--) {
+      let f = x.levels[i].forward;
+      while (f && !scoreGteMin(f.score, r)) {
+        x = f;
+        f = x.levels[i].forward;
+      }
+    }
+    const n = x.levels[0].forward;
+    return n && scoreLteMax(n.score, r) ? n : null;
+  }
+
+  lastInScoreRange(r: ScoreRange): SkipNode | null {
+    const first = this.header.levels[0].forward;
+    if (scoreRangeEmpty(r) || !first || !scoreLteMax(first.score, r)) return null;
+    let x = this.header;
+    for (let i = this.level - 1; i >= 0; i--) {
+      let f = x.levels[i].forward;
+      while (f && scoreLteMax(f.score, r)) {
+        x = f;
+        f = x.levels[i].forward;
+      }
+    }
+    return x !== this.header && scoreGteMin(x.score, r) ? x : null;
+  }
+
+  firstInLexRange(r: LexRange): SkipNode | null {
+    if (lexRangeEmpty(r) || !this.tail || !lexGteMin(this.tail.member, r)) return null;
+    let x = this.header;
+    for (let i = this.level - 1; i >= 0; i--) {
+      let f = x.levels[i].forward;
+      while (f && !lexGteMin(f.member, r)) {
+        x = f;
+        f = x.levels[i].forward;
+      }
+    }
+    const n = x.levels[0].forward;
+    return n && lexLteMax(n.member, r) ? n : null;
+  }
+
+  lastInLexRange(r: LexRange): SkipNode | null {
+    const first = this.header.levels[0].forward;
+    if (lexRangeEmpty(r) || !first || !lexLteMax(first.member, r)) return null;
+    let x = this.header;
+    for (let i = this.level - 1; i >= 0; i--) {
+      let f = x.levels[i].forward;
+      while (f && lexLteMax(f.member, r)) {
+        x = f;
+        f = x.levels[i].forward;
+      }
+    }
+    return x !== this.header && lexGteMin(x.member, r) ? x : null;
+  }
+
+  countInScoreRange(r: ScoreRange): number {
+    const a = this.firstInScoreRange(r);
+    if (!a) return 0;
+    const b = this.lastInScoreRange(r) as SkipNode;
+    return (this.rank(b.member) as number) - (this.rank(a.member) as number) + 1;
+  }
+
+  countInLexRange(r: LexRange): number {
+    const a = this.firstInLexRange(r);
+    if (!a) return 0;
+    const b = this.lastInLexRange(r) as SkipNode;
+    return (this.rank(b.member) as number) - (this.rank(a.member) as number) + 1;
+  }
+
+  popMin(): [string, number] | undefined {
+    const n = this.header.levels[0].forward;
+    if (!n) return undefined;
+    this.remove(n.member);
+    return [n.member, n.score];
+  }
+
+  popMax(): [string, number] | undefined {
+    const n = this.tail;
+    if (!n) return undefined;
+    this.remove(n.member);
+    return [n.member, n.score];
+  }
+
+  private slInsert(member: string, score: number): void {
+    const update: SkipNode[] = new Array(MAX_LEVEL);
+    const rank: number[] = new Array(MAX_LEVEL);
+    let x = this.header;
+    for (let i = this.level - 1; i >= 0; i--) {
+      rank[i] = i === this.level - 1 ? 0 : rank[i + 1];
+      let f = x.levels[i].forward;
+      while (f && before(f.score, f.member, score, member)) {
+        rank[i] += x.levels[i].span;
+        x = f;
+        f = x.levels[i].forward;
+      }
+      update[i] = x;
+    }
+    const level = randomLevel();
+    if (level > this.level) {
+      for (let i = this.level; i < level; i++) {
+        rank[i] = 0;
+        update[i] = this.header;
+        update[i].levels[i].span = this.size;
+      }
+      this.level = level;
+    }
+    const n = makeNode(level, member, score);
+    for (let i = 0; i < level; i++) {
+      n.levels[i].forward = update[i].levels[i].forward;
+      update[i].levels[i].forward = n;
+      n.levels[i].span = update[i].levels[i].span - (rank[0] - rank[i]);
+      update[i].levels[i].span = rank[0] - rank[i] + 1;
+    }
+    for (let i = level; i < this.level; i++) update[i].levels[i].span++;
+    n.backward = update[0] === this.header ? null : update[0];
+    if (n.levels[0].forward) n.levels[0].forward.backward = n;
+    else this.tail = n;
+  }
+
+  private slDelete(member: string, score: number): void {
+    const update: SkipNode[] = new Array(MAX_LEVEL);
+    let x = this.header;
+    for (let i = this.level - 1; i >= 0; i--) {
+      let f = x.levels[i].forward;
+      while (f && before(f.score, f.member, score, member)) {
+        x = f;
+        f = x.levels[i].forward;
+      }
+      update[i] = x;
+    }
+    const n = x.levels[0].forward;
+    if (!n || n.score !== score || n.member !== member) return;
+    for (let i = 0; i < this.level; i++) {
+      if (update[i].levels[i].forward === n) {
+        update[i].levels[i].span += n.levels[i].span - 1;
+        update[i].levels[i].forward = n.levels[i].forward;
+      } else {
+        update[i].levels[i].span -= 1;
+      }
+    }
+    if (n.levels[0].forward) n.levels[0].forward.backward = n.backward;
+    else this.tail = n.backward;
+    while (this.level > 1 && this.header.levels[this.level - 1].forward === null) this.level--;
+  }
+}
+
+export function createZSet(): SkipZSet {
+  return new SkipZSet();
+}
+
+/** OBJECT ENCODING of a sorted set, as Redis 7.0 reports it. */
+export function zsetEncoding(z: RZSet): string {
+  return z instanceof SkipZSet ? z.encoding : 'skiplist';
+}
+
+export function isZSet(v: unknown): v is SkipZSet {
+  return v instanceof SkipZSet;
+}

@@ -1,0 +1,73 @@
+import { expect } from 'chai';
+import { createZSet, setZsetLimits, zsetEncoding, zsetLimits } from '../store/zset.js';
+
+function cmp(a: [string, number], b: [string, number]): number {
+  if (a[1] !== b[1]) return a[1] < b[1] ? -1 : 1;
+  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
+}
+
+describe('store/zset SkipZSet', () => {
+  it('keeps (score, member) order, ranks and ranges equal to a sorted model', () => {
+    let seed = 99;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const z = createZSet();
+    const model = new Map<string, number>();
+    for (let step = 0; step < 5000; step++) {
+      const m = `m${rnd(400)}`;
+      const s = rnd(30) - 15;
+      if (rnd(4) === 0) expect(z.remove(m)).to.equal(model.delete(m));
+      else {
+        expect(z.add(m, s)).to.equal(!model.has(m));
+        model.set(m, s);
+      }
+      if (step % 250 === 0 || step === 4999) {
+        const sorted = [...model.entries()].sort(cmp);
+        expect([...z.entries()]).to.deep.equal(sorted);
+        expect(z.size).to.equal(sorted.length);
+        sorted.forEach(([mem], i) => expect(z.rank(mem)).to.equal(i));
+        const r = { min: -3, max: 4, minex: true, maxex: false };
+        const inRange = sorted.filter(([, sc]) => sc > -3 && sc <= 4);
+        expect(z.countInScoreRange(r)).to.equal(inRange.length);
+        expect(z.firstInScoreRange(r)?.member).to.equal(inRange[0]?.[0]);
+        expect(z.lastInScoreRange(r)?.member).to.equal(inRange[inRange.length - 1]?.[0]);
+        expect(z.rangeByRank(3, 10)).to.deep.equal(sorted.slice(3, 11));
+        expect(z.rangeByRank(0, 4, true)).to.deep.equal(sorted.slice().reverse().slice(0, 5));
+      }
+    }
+  });
+
+  it('compares members bytewise and answers lex ranges', () => {
+    const z = createZSet();
+    for (const m of ['b', 'a', '\xff', 'ab', '\x00', 'B']) z.add(m, 0);
+    expect([...z.entries()].map(e => e[0])).to.deep.equal(['\x00', 'B', 'a', 'ab', 'b', '\xff']);
+    expect(z.countInLexRange({ min: 'a', max: 'b', minex: false, maxex: true })).to.equal(2);
+    expect(z.countInLexRange({ min: null, max: null, minex: false, maxex: false })).to.equal(6);
+    expect(z.firstInLexRange({ min: 'ab', max: null, minex: true, maxex: false })?.member).to.equal('b');
+    expect(z.countInLexRange({ min: 'c', max: 'a', minex: false, maxex: false })).to.equal(0);
+    expect(z.popMin()).to.deep.equal(['\x00', 0]);
+    expect(z.popMax()).to.deep.equal(['\xff', 0]);
+    expect(z.rank('missing')).to.equal(undefined);
+  });
+
+  it('reports listpack until the limits are passed, then skiplist for good', () => {
+    const saved = { ...zsetLimits };
+    try {
+      setZsetLimits(3, 8);
+      const z = createZSet();
+      z.add('a', 1); z.add('b', 2); z.add('c', 3);
+      expect(zsetEncoding(z)).to.equal('listpack');
+      z.add('d', 4);
+      expect(zsetEncoding(z)).to.equal('skiplist');
+      z.remove('d'); z.remove('c');
+      expect(zsetEncoding(z)).to.equal('skiplist');
+      const y = createZSet();
+      y.add('0123456789', 1);
+      expect(zsetEncoding(y)).to.equal('skiplist');
+    } finally {
+      setZsetLimits(saved.maxEntries, saved.maxValue);
+    }
+  });
+});
