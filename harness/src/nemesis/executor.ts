@@ -1,0 +1,66 @@
+/** Runs a fault schedule against a deployment in real time, undoing each fault after its duration. */
+import type { Deployment } from '../drivers/driver.js';
+import type { HistoryWriter } from '../history/writer.js';
+import { delay, scaled } from '../engine/time.js';
+import { applyFault, type ScheduledFault } from './faults.js';
+
+export interface ExecutorResult {
+  applied: number;
+  errors: string[];
+}
+
+export class NemesisExecutor {
+  private pendingUndo: (() => Promise<void>)[] = [];
+
+  constructor(
+    private readonly dep: Deployment,
+    private readonly history: HistoryWriter,
+  ) {}
+
+  /** Applies one fault now; its undo is kept for healAll(). */
+  async apply(f: ScheduledFault): Promise<() => Promise<void>> {
+    const undo = await applyFault(this.dep, this.history, f);
+    this.pendingUndo.push(undo);
+    return async () => {
+      await undo();
+      this.pendingUndo = this.pendingUndo.filter((u) => u !== undo);
+    };
+  }
+
+  /** Runs the whole schedule (offsets from now, scaled); a fault that cannot be applied is recorded and skipped. */
+  async run(schedule: ScheduledFault[], signal?: AbortSignal): Promise<ExecutorResult> {
+    const start = performance.now();
+    const res: ExecutorResult = { applied: 0, errors: [] };
+    for (const f of schedule) {
+      const wait = start + scaled(f.at) - performance.now();
+      if (wait > 0) await delay(wait, signal);
+      if (signal?.aborted) break;
+      try {
+        const undo = await this.apply(f);
+        res.applied++;
+        if (f.duration > 0) {
+          await delay(scaled(f.duration), signal);
+          await undo();
+        }
+      } catch (e) {
+        const msg = `${f.fault} ${f.targets.join(',')}: ${e instanceof Error ? e.message : String(e)}`;
+        res.errors.push(msg);
+        this.history.mark('fault-error', msg);
+      }
+    }
+    return res;
+  }
+
+  /** Undoes every fault still in effect (teardown and the 'heal' step of scenarios). */
+  async healAll(): Promise<void> {
+    const undos = this.pendingUndo.reverse();
+    this.pendingUndo = [];
+    for (const u of undos) {
+      try {
+        await u();
+      } catch {
+        // Teardown goes on; the deployment's down() stops whatever is left.
+      }
+    }
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * Faults as operations (Jepsen's nemesis): each applies to the Deployment or to Toxiproxy, and knows how
+ * to undo itself. The executor records a FaultEvent when a fault takes effect and when it is undone.
+ */
+import type { Deployment, PartitionSpec } from '../drivers/driver.js';
+import type { HistoryWriter } from '../history/writer.js';
+
+export type ToxicType = 'latency' | 'bandwidth' | 'timeout' | 'reset_peer' | 'slicer' | 'limit_data' | 'down';
+
+export type FaultKind =
+  | 'kill'
+  | 'terminate'
+  | 'pause'
+  | 'restart'
+  | 'stop-host'
+  | 'partition-isolate'
+  | 'partition-split'
+  | 'partition-one-way'
+  | `toxic-${ToxicType}`;
+
+export const ALL_FAULT_KINDS: FaultKind[] = [
+  'kill',
+  'terminate',
+  'pause',
+  'restart',
+  'stop-host',
+  'partition-isolate',
+  'partition-split',
+  'partition-one-way',
+  'toxic-latency',
+  'toxic-bandwidth',
+  'toxic-timeout',
+  'toxic-reset_peer',
+  'toxic-slicer',
+  'toxic-limit_data',
+  'toxic-down',
+];
+
+export interface ScheduledFault {
+  /** Offset from the schedule's start, ms. */
+  at: number;
+  fault: FaultKind;
+  /**
+   * Instance names (kill/terminate/pause/restart), host names (stop-host, partitions: for split the
+   * first `splitAt` hosts form one side; for one-way [from, to]) or Toxiproxy link names (toxics).
+   */
+  targets: string[];
+  /** How long the fault lasts before it is undone (0 for restart). */
+  duration: number;
+  splitAt?: number;
+  /** Toxic attributes (e.g. latency, jitter, rate, timeout, bytes). */
+  attributes?: Record<string, number>;
+}
+
+export function isToxic(kind: FaultKind): kind is `toxic-${ToxicType}` {
+  return kind.startsWith('toxic-');
+}
+
+export function isPartition(kind: FaultKind): boolean {
+  return kind.startsWith('partition-');
+}
+
+export function partitionSpecOf(f: ScheduledFault): PartitionSpec {
+  switch (f.fault) {
+    case 'partition-isolate':
+      return { kind: 'isolate', host: f.targets[0]! };
+    case 'partition-split': {
+      const at = f.splitAt ?? 1;
+      return { kind: 'split', sides: [f.targets.slice(0, at), f.targets.slice(at)] };
+    }
+    case 'partition-one-way':
+      return { kind: 'one-way', from: f.targets[0]!, to: f.targets[1]! };
+    default:
+      throw new Error(`${f.fault} is not a partition`);
+  }
+}
+
+/** Minimal Toxiproxy HTTP API client (the API is the same for the real server and the harness's own). */
+export class ToxiproxyApi {
+  constructor(private readonly baseUrl: string) {}
+
+  private async call(method: string, path: string, body?: unknown): Promise<void> {
+    const res = await fetch(`${this.baseUrl.replace(/\/$/, '')}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    if (!res.ok) throw new Error(`toxiproxy ${method} ${path}: HTTP ${res.status} ${await res.text()}`);
+    await res.arrayBuffer();
+  }
+
+  addToxic(proxy: string, name: string, type: string, attributes: Record<string, number>, stream: 'upstream' | 'downstream' = 'downstream'): Promise<void> {
+    return this.call('POST', `/proxies/${encodeURIComponent(proxy)}/toxics`, { name, type, stream, toxicity: 1, attributes });
+  }
+
+  removeToxic(proxy: string, name: string): Promise<void> {
+    return this.call('DELETE', `/proxies/${encodeURIComponent(proxy)}/toxics/${encodeURIComponent(name)}`);
+  }
+
+  setEnabled(proxy: string, enabled: boolean): Promise<void> {
+    return this.call('POST', `/proxies/${encodeURIComponent(proxy)}`, { enabled });
+  }
+}
+
+const DEFAULT_TOXIC_ATTRIBUTES: Record<Exclude<ToxicType, 'down'>, Record<string, number>> = {
+  latency: { latency: 500, jitter: 100 },
+  bandwidth: { rate: 16 },
+  timeout: { timeout: 0 },
+  reset_peer: { timeout: 0 },
+  slicer: { average_size: 8, size_variation: 4, delay: 1000 },
+  limit_data: { bytes: 4096 },
+};
+
+/** Applies one fault and returns its undo, recording start/end in the history. */
+export async function applyFault(dep: Deployment, history: HistoryWriter, f: ScheduledFault): Promise<() => Promise<void>> {
+  const detail = f.attributes ? JSON.stringify(f.attributes) : f.splitAt !== undefined ? `splitAt=${f.splitAt}` : undefined;
+  const record = (phase: 'start' | 'end'): void => {
+    history.fault({ name: f.fault, targets: f.targets, phase, ...(detail !== undefined ? { detail } : {}) });
+  };
+  const each = async (fn: (t: string) => Promise<void>): Promise<void> => {
+    for (const t of f.targets) await fn(t);
+  };
+  let undo: () => Promise<void>;
+  switch (f.fault) {
+    case 'kill':
+      await each((t) => dep.kill(t));
+      undo = () => each((t) => dep.start(t));
+      break;
+    case 'terminate':
+      await each((t) => dep.terminate(t));
+      undo = () => each((t) => dep.start(t));
+      break;
+    case 'pause':
+      await each((t) => dep.pause(t));
+      undo = () => each((t) => dep.resume(t));
+      break;
+    case 'restart':
+      await each((t) => dep.restart(t));
+      undo = async () => undefined;
+      break;
+    case 'stop-host':
+      await each((t) => dep.stopHost(t));
+      undo = () => each((t) => dep.startHost(t));
+      break;
+    case 'partition-isolate':
+    case 'partition-split':
+    case 'partition-one-way':
+      if (dep.partitionUnsupportedReason) throw new Error(`partitions unsupported: ${dep.partitionUnsupportedReason}`);
+      await dep.partition(partitionSpecOf(f));
+      undo = () => dep.heal();
+      break;
+    default: {
+      if (!dep.toxiproxyUrl) throw new Error(`${f.fault} needs Toxiproxy, and the topology routes no link through it`);
+      const api = new ToxiproxyApi(dep.toxiproxyUrl);
+      const type = f.fault.slice('toxic-'.length) as ToxicType;
+      if (type === 'down') {
+        await each((t) => api.setEnabled(t, false));
+        undo = () => each((t) => api.setEnabled(t, true));
+      } else {
+        const name = `chaos-${type}`;
+        const attrs = { ...DEFAULT_TOXIC_ATTRIBUTES[type], ...(f.attributes ?? {}) };
+        await each((t) => api.addToxic(t, name, type, attrs));
+        undo = () => each((t) => api.removeToxic(t, name));
+      }
+    }
+  }
+  record('start');
+  if (f.fault === 'restart') {
+    record('end');
+    return async () => undefined;
+  }
+  let undone = false;
+  return async () => {
+    if (undone) return;
+    undone = true;
+    await undo();
+    record('end');
+  };
+}
