@@ -1,0 +1,261 @@
+/** Reads a run folder (results.json + history.jsonl) and folds the history into what the report shows. */
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { FaultEvent, HistoryEvent, MarkEvent, OpEvent, RoleObservation } from '../../harness/src/history/events.js';
+import type { RunResults } from '../../harness/src/results/types.js';
+
+/** Raw rows kept per scenario for failed and indeterminate operations. */
+export const FAILURE_ROWS_KEPT = 200;
+
+export type Outcome = 'ok' | 'fail' | 'info';
+
+export interface FailureRow {
+  time: number;
+  process: number;
+  f: string;
+  via: string;
+  phase: 'fail' | 'info';
+  key?: string;
+  value?: unknown;
+  error?: string;
+  latencyMs: number | null;
+}
+
+export interface FaultWindow {
+  name: string;
+  targets: string[];
+  detail?: string;
+  start: number;
+  /** null when the fault never ended within the history. */
+  end: number | null;
+}
+
+export interface RoleSegment {
+  start: number;
+  end: number;
+  role: string;
+  writable?: boolean;
+  master?: string;
+}
+
+export interface InstanceRoles {
+  instance: string;
+  source: RoleObservation['source'];
+  segments: RoleSegment[];
+}
+
+export interface SentinelSwitch {
+  time: number;
+  sentinel: string;
+  master: string;
+}
+
+/** Everything the history says about one scenario, in compact form. */
+export class ScenarioHistory {
+  readonly completionTime: number[] = [];
+  readonly completionOutcome: Outcome[] = [];
+  /** NaN when the matching invoke was not recorded. */
+  readonly completionLatency: number[] = [];
+  invokes = 0;
+  readonly counts: Record<Outcome, number> = { ok: 0, fail: 0, info: 0 };
+  readonly failures: FailureRow[] = [];
+  failureCount = 0;
+  readonly faults: FaultWindow[] = [];
+  readonly marks: MarkEvent[] = [];
+  readonly sentinelSwitches: SentinelSwitch[] = [];
+  readonly roles = new Map<string, InstanceRoles>();
+  firstTime = Infinity;
+  lastTime = -Infinity;
+  private readonly pending = new Map<number, number>();
+
+  add(event: HistoryEvent): void {
+    if (Number.isFinite(event.time)) {
+      this.firstTime = Math.min(this.firstTime, event.time);
+      this.lastTime = Math.max(this.lastTime, event.time);
+    }
+    switch (event.type) {
+      case 'op':
+        this.addOp(event);
+        break;
+      case 'fault':
+        this.addFault(event);
+        break;
+      case 'observation':
+        this.addObservation(event);
+        break;
+      case 'mark':
+        this.marks.push(event);
+        break;
+    }
+  }
+
+  private addOp(op: OpEvent): void {
+    if (op.phase === 'invoke') {
+      this.invokes++;
+      this.pending.set(op.process, op.time);
+      return;
+    }
+    const started = this.pending.get(op.process);
+    this.pending.delete(op.process);
+    const latency = started === undefined ? NaN : op.time - started;
+    this.completionTime.push(op.time);
+    this.completionOutcome.push(op.phase);
+    this.completionLatency.push(latency);
+    this.counts[op.phase]++;
+    if (op.phase !== 'ok') {
+      this.failureCount++;
+      if (this.failures.length < FAILURE_ROWS_KEPT) {
+        this.failures.push({
+          time: op.time,
+          process: op.process,
+          f: op.f,
+          via: op.via,
+          phase: op.phase,
+          key: op.key,
+          value: op.value,
+          error: op.error,
+          latencyMs: Number.isNaN(latency) ? null : latency,
+        });
+      }
+    }
+  }
+
+  private addFault(fault: FaultEvent): void {
+    if (fault.phase === 'start') {
+      this.faults.push({ name: fault.name, targets: fault.targets, detail: fault.detail, start: fault.time, end: null });
+      return;
+    }
+    const sameTargets = (w: FaultWindow): boolean => w.targets.join('\u0000') === fault.targets.join('\u0000');
+    const open = this.faults.filter((w) => w.end === null);
+    // A 'heal' ends whatever is open; otherwise match name and targets, then targets alone.
+    const match =
+      open.reverse().find((w) => w.name === fault.name && sameTargets(w)) ??
+      open.find(sameTargets) ??
+      (fault.name === 'heal' || fault.targets.length === 0 ? open[0] : undefined);
+    if (match) {
+      if (fault.name === 'heal') {
+        for (const w of this.faults) if (w.end === null) w.end = fault.time;
+      } else {
+        match.end = fault.time;
+      }
+    } else {
+      this.faults.push({ name: fault.name, targets: fault.targets, detail: fault.detail, start: fault.time, end: fault.time });
+    }
+  }
+
+  private addObservation(obs: RoleObservation): void {
+    if (obs.source === 'sentinel' && obs.role === 'sentinel-switch') {
+      this.sentinelSwitches.push({ time: obs.time, sentinel: obs.instance, master: obs.master ?? '' });
+      return;
+    }
+    let entry = this.roles.get(obs.instance);
+    if (!entry) {
+      entry = { instance: obs.instance, source: obs.source, segments: [] };
+      this.roles.set(obs.instance, entry);
+    }
+    const last = entry.segments[entry.segments.length - 1];
+    if (last && last.role === obs.role && last.writable === obs.writable && last.master === obs.master) {
+      last.end = Math.max(last.end, obs.time);
+      return;
+    }
+    if (last) last.end = obs.time;
+    entry.segments.push({ start: obs.time, end: obs.time, role: obs.role, writable: obs.writable, master: obs.master });
+  }
+
+  /** Extends every instance's last known role to the end of the scenario. */
+  closeRoles(end: number): void {
+    for (const entry of this.roles.values()) {
+      const last = entry.segments[entry.segments.length - 1];
+      if (last && last.end < end) last.end = end;
+    }
+  }
+}
+
+export interface LoadedRun {
+  dir: string;
+  results: RunResults;
+  histories: Map<string, ScenarioHistory>;
+  /** Lines of history.jsonl that were not valid events. */
+  malformedLines: number;
+  historyMissing: boolean;
+}
+
+export async function loadResults(runDir: string): Promise<RunResults> {
+  const file = join(runDir, 'results.json');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new Error(`report: ${file} not found; give a run folder written by 'redis-ha-chaos run'`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`report: ${file} is not valid JSON (${(err as Error).message})`);
+  }
+  if (!isRunResults(parsed)) {
+    throw new Error(`report: ${file} is not a redis-ha-chaos results file (needs runId, verdict and scenarios[])`);
+  }
+  return parsed;
+}
+
+function isRunResults(value: unknown): value is RunResults {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.runId === 'string' && typeof v.verdict === 'string' && Array.isArray(v.scenarios);
+}
+
+function isHistoryEvent(value: unknown): value is HistoryEvent {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return (
+    (v.type === 'op' || v.type === 'fault' || v.type === 'observation' || v.type === 'mark') &&
+    typeof v.scenario === 'string' &&
+    typeof v.time === 'number'
+  );
+}
+
+export async function loadRun(runDir: string): Promise<LoadedRun> {
+  const results = await loadResults(runDir);
+  const histories = new Map<string, ScenarioHistory>();
+  for (const s of results.scenarios) histories.set(s.name, new ScenarioHistory());
+  const historyFile = join(runDir, results.history || 'history.jsonl');
+  let malformedLines = 0;
+  let historyMissing = false;
+  try {
+    await stat(historyFile);
+  } catch {
+    historyMissing = true;
+  }
+  if (!historyMissing) {
+    const lines = createInterface({ input: createReadStream(historyFile, 'utf8'), crlfDelay: Infinity });
+    for await (const line of lines) {
+      if (line.trim() === '') continue;
+      let event: unknown;
+      try {
+        event = JSON.parse(line);
+      } catch {
+        malformedLines++;
+        continue;
+      }
+      if (!isHistoryEvent(event)) {
+        malformedLines++;
+        continue;
+      }
+      let history = histories.get(event.scenario);
+      if (!history) {
+        history = new ScenarioHistory();
+        histories.set(event.scenario, history);
+      }
+      history.add(event);
+    }
+  }
+  for (const s of results.scenarios) {
+    const h = histories.get(s.name);
+    if (h) h.closeRoles(Math.max(s.startedAt + s.durationMs, h.lastTime));
+  }
+  return { dir: runDir, results, histories, malformedLines, historyMissing };
+}
