@@ -274,6 +274,7 @@ function buildTopology(v: Obj, file: string, loc: Locator, problems: string[]): 
       backends,
       check: {
         interMs: (check.interMs as number | undefined) ?? 1000,
+        fastinterMs: (check.fastinterMs as number | undefined) ?? Math.min(100, (check.interMs as number | undefined) ?? 1000),
         rise: (check.rise as number | undefined) ?? 2,
         fall: (check.fall as number | undefined) ?? 3,
         roleCheck: (check.roleCheck as boolean | undefined) ?? true,

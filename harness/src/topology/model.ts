@@ -48,6 +48,8 @@ export interface HAProxyCheck {
   interMs: number;
   rise: number;
   fall: number;
+  /** Check interval while a server changes state (HAProxy's fastinter); shortens detection after a failover. */
+  fastinterMs?: number;
   /** The seed's tcp-check: AUTH, PING, info replication, expect role:master, QUIT. false = plain TCP check. */
   roleCheck: boolean;
 }

@@ -1,0 +1,629 @@
+/**
+ * The local driver: every instance is a child process of the harness. As root each topology host is a network
+ * namespace on a bridge the run creates (so partitions work); otherwise each host is a loopback alias 127.X.Y.Z.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { randomInt } from 'node:crypto';
+import type {
+  Deployment, Driver, Endpoint, GeneratedFile, InstanceKind, PartitionSpec, RunningInstance, UpOptions,
+} from '../driver.js';
+import type { RedisInstanceSpec, SentinelSpec, Target, Topology } from '../../topology/model.js';
+import { generateConfigs, redisDataDir, type ConfigLayout } from '../../config-gen/index.js';
+import { SupervisedProcess } from '../../process/supervisor.js';
+import { registerTeardown } from '../../cleanup/registry.js';
+import { cleanupRun, removeMarker, writeMarker, type RunMarker } from '../../cleanup/state.js';
+import { applyDropRules, clearDropRules, createHostNetwork, destroyHostNetwork, isRoot, type HostNetwork } from '../../netns/index.js';
+import { packageRoot } from '../../topology/paths.js';
+import { FatalWaitError, pairs, parseInfo, respCall, waitFor } from './probe.js';
+
+export type HostMode = 'netns' | 'loopback';
+
+export interface LocalDriverOptions {
+  /** Default: namespaces as root, loopback aliases otherwise (env REDIS_HA_CHAOS_HOSTS=loopback forces aliases). */
+  hostMode?: HostMode;
+  /** Path of the reference server's bin (default: dist/reference-server/bin/redis-ref-server.js in this package). */
+  referenceServerBin?: string;
+}
+
+export interface ClusterAssignment {
+  masters: string[];
+  /** replica instance -> master instance, as redis-cli --cluster create assigned them. */
+  replicaOf: Record<string, string>;
+  /** Whether no replica shares a host with its master. */
+  antiAffinity: boolean;
+}
+
+interface Member {
+  name: string;
+  kind: InstanceKind;
+  host: string;
+  port: number;
+  target?: Target;
+  proc: SupervisedProcess;
+}
+
+const READY_MS = 15_000;
+
+export class LocalDriver implements Driver {
+  readonly name = 'local' as const;
+  constructor(private readonly opts: LocalDriverOptions = {}) {}
+
+  async up(topology: Topology, opts: UpOptions): Promise<Deployment> {
+    const forced = process.env.REDIS_HA_CHAOS_HOSTS === 'loopback' ? 'loopback' : undefined;
+    const mode: HostMode = this.opts.hostMode ?? forced ?? (isRoot() ? 'netns' : 'loopback');
+    const d = new LocalDeployment(topology, opts, mode, this.opts.referenceServerBin);
+    try {
+      await d.bringUp();
+    } catch (e) {
+      await d.down().catch(() => undefined);
+      throw e;
+    }
+    return d;
+  }
+}
+
+export class LocalDeployment implements Deployment {
+  readonly runId: string;
+  readonly runDir: string;
+  readonly driverName = 'local';
+  readonly partitionUnsupportedReason?: string;
+  toxiproxyUrl?: string;
+  clusterAssignment?: ClusterAssignment;
+  /** Milliseconds from the start of up() to every readiness check passing. */
+  readyMs?: number;
+
+  private readonly members = new Map<string, Member>();
+  private readonly addresses = new Map<string, string>();
+  private network?: HostNetwork;
+  private files: GeneratedFile[] = [];
+  private readonly marker: RunMarker;
+  private unregister?: () => void;
+  private downPromise?: Promise<void>;
+  private readonly stoppedByHost = new Map<string, string[]>();
+  private readonly drops = new Map<string, { from: Set<string>; to: Set<string> }>();
+  private toxiproxyClose?: () => Promise<void>;
+  private readonly log: (line: string) => void;
+  private readonly refBin: string;
+
+  constructor(
+    readonly topology: Topology,
+    private readonly opts: UpOptions,
+    readonly hostMode: HostMode,
+    referenceServerBin?: string,
+  ) {
+    this.runId = opts.runId;
+    this.runDir = path.resolve(opts.runDir);
+    this.log = opts.log ?? (() => undefined);
+    this.refBin = referenceServerBin ?? path.join(packageRoot(), 'dist', 'reference-server', 'bin', 'redis-ref-server.js');
+    if (hostMode === 'loopback') {
+      this.partitionUnsupportedReason = isRoot()
+        ? 'hosts are loopback aliases (REDIS_HA_CHAOS_HOSTS=loopback); partitions need network namespaces'
+        : 'not root: hosts are loopback aliases, and partitions need network namespaces (run as root)';
+    }
+    this.marker = { runId: this.runId, ownerPid: process.pid, runDir: this.runDir, createdAt: new Date().toISOString(), netns: [], iptables: [], pids: [] };
+  }
+
+  // ---- bring-up -------------------------------------------------------------------------------------------
+
+  async bringUp(): Promise<void> {
+    const t0 = Date.now();
+    const topo = this.topology;
+    mkdirSync(this.runDir, { recursive: true });
+    writeMarker(this.marker);
+    this.unregister = registerTeardown({ name: `local deployment ${this.runId}`, run: () => this.down(), runSync: () => void cleanupRun(this.marker) });
+
+    const hosts = topo.hosts.map((h) => h.name);
+    if (this.hostMode === 'netns') {
+      this.network = await createHostNetwork(this.runId, hosts, (n) => {
+        if (n.bridge) this.marker.bridge = n.bridge;
+        if (n.netns) this.marker.netns = [...n.netns.values()];
+        if (n.iptables) this.marker.iptables = n.iptables;
+        writeMarker(this.marker);
+      });
+      for (const [h, a] of this.network.addresses) this.addresses.set(h, a);
+    } else {
+      // A random 127.X.Y.0/24 per run keeps concurrent runs (and YAML ports like 6379) apart.
+      const x = randomInt(100, 250);
+      const y = randomInt(0, 256);
+      hosts.forEach((h, i) => this.addresses.set(h, `127.${x}.${y}.${i + 1}`));
+    }
+    this.log(`hosts: ${hosts.map((h) => `${h}=${this.addresses.get(h)}`).join(' ')} (${this.hostMode})`);
+
+    const layout: ConfigLayout = {
+      address: (h) => this.address(h),
+      instanceDir: (n) => path.join(this.runDir, 'instances', n),
+      announce: this.hostMode === 'loopback',
+      haproxyStatsSocket: topo.haproxy ? path.join(this.runDir, 'instances', topo.haproxy.name, 'admin.sock') : undefined,
+    };
+    this.files = generateConfigs(topo, layout);
+    for (const f of this.files) {
+      mkdirSync(path.dirname(f.path), { recursive: true });
+      writeFileSync(f.path, f.content);
+    }
+    for (const r of topo.redis) {
+      mkdirSync(redisDataDir(layout, r.name), { recursive: true });
+      const target = this.opts.target ?? r.target;
+      this.addMember(r.name, 'redis', r.host, r.port, target, this.serverCommand(target, this.fileOf(r.name), false));
+    }
+    for (const s of topo.sentinels) {
+      this.addMember(s.name, 'sentinel', s.host, s.port, s.target, this.serverCommand(s.target, this.fileOf(s.name), true));
+    }
+    if (topo.haproxy) {
+      const h = topo.haproxy;
+      this.addMember(h.name, 'haproxy', h.host, h.port, undefined, ['haproxy', '-db', '-f', this.fileOf(h.name)]);
+    }
+
+    if (topo.toxiproxy) await this.startToxiproxy();
+
+    if (topo.cluster) {
+      await Promise.all(topo.redis.map((r) => this.startMember(r.name)));
+      await Promise.all(topo.redis.map((r) => this.waitRedisPing(r)));
+      await this.createCluster();
+    } else {
+      const masters = topo.redis.filter((r) => r.replicaof === undefined);
+      const replicas = topo.redis.filter((r) => r.replicaof !== undefined);
+      await Promise.all(masters.map((r) => this.startMember(r.name)));
+      await Promise.all(masters.map((r) => this.waitRedisPing(r)));
+      await Promise.all(replicas.map((r) => this.startMember(r.name)));
+      await Promise.all(replicas.map((r) => this.waitReplicaLinkUp(r)));
+      this.log(`redis ready: ${topo.redis.map((r) => r.name).join(', ')}`);
+    }
+    if (topo.sentinels.length) {
+      await Promise.all(topo.sentinels.map((s) => this.startMember(s.name)));
+      await Promise.all(topo.sentinels.map((s) => this.waitSentinelSeesAll(s)));
+      this.log(`sentinels ready: ${topo.sentinels.map((s) => s.name).join(', ')}`);
+    }
+    if (topo.haproxy) {
+      await this.startMember(topo.haproxy.name);
+      await this.waitHaproxyRoutesToMaster();
+      this.log(`haproxy ready: ${this.describe(topo.haproxy.name)}`);
+    }
+    this.readyMs = Date.now() - t0;
+    this.log(`deployment ${this.runId} ready in ${this.readyMs} ms`);
+  }
+
+  private fileOf(instance: string): string {
+    const f = this.files.find((x) => x.instance === instance);
+    if (!f) throw new Error(`no generated config for ${instance}`);
+    return f.path;
+  }
+
+  private serverCommand(target: Target, conf: string, sentinel: boolean): string[] {
+    if (target === 'reference') {
+      if (!existsSync(this.refBin)) throw new Error(`reference server not built: ${this.refBin} is missing (run npm run build)`);
+      return [process.execPath, this.refBin, conf, ...(sentinel ? ['--sentinel'] : [])];
+    }
+    return sentinel ? ['redis-sentinel', conf] : ['redis-server', conf];
+  }
+
+  private addMember(name: string, kind: InstanceKind, host: string, port: number, target: Target | undefined, argv: string[]): void {
+    const dir = path.join(this.runDir, 'instances', name);
+    mkdirSync(dir, { recursive: true });
+    const ns = this.network?.netns.get(host);
+    const full = ns ? ['ip', 'netns', 'exec', ns, ...argv] : argv;
+    const proc = new SupervisedProcess({ name, command: full[0], args: full.slice(1), logFile: path.join(dir, `${name}.log`), cwd: dir });
+    proc.onPid = (pid) => {
+      this.marker.pids.push(pid);
+      writeMarker(this.marker);
+    };
+    const m: Member = { name, kind, host, port, proc };
+    if (target) m.target = target;
+    this.members.set(name, m);
+  }
+
+  private member(name: string): Member {
+    const m = this.members.get(name);
+    if (!m) throw new Error(`unknown instance "${name}"; expected one of ${[...this.members.keys()].join(', ')}`);
+    return m;
+  }
+
+  private async startMember(name: string): Promise<void> {
+    await this.member(name).proc.start();
+  }
+
+  private address(host: string): string {
+    const a = this.addresses.get(host);
+    if (!a) throw new Error(`unknown host "${host}"; expected one of ${[...this.addresses.keys()].join(', ')}`);
+    return a;
+  }
+
+  private describe(name: string): string {
+    const m = this.member(name);
+    return `${this.address(m.host)}:${m.port}`;
+  }
+
+  /** Polls, but gives up at once with the log's tail when the process has exited. */
+  private async awaitMember<T>(name: string, what: string, check: () => Promise<T | false | undefined>, timeoutMs = READY_MS): Promise<T> {
+    const m = this.member(name);
+    return waitFor(what, async () => {
+      if (!m.proc.running) {
+        throw new FatalWaitError(`${name} exited (${JSON.stringify(m.proc.lastExit)}) while waiting for ${what}; log ${m.proc.spec.logFile}:\n${m.proc.tailLog()}`);
+      }
+      return check();
+    }, timeoutMs);
+  }
+
+  private async waitRedisPing(r: RedisInstanceSpec): Promise<void> {
+    const ep = this.endpoint(r.name);
+    await this.awaitMember(r.name, `${r.name} to answer PING`, async () => (await respCall(ep.host, ep.port, ['PING'], r.password, 500)) === 'PONG');
+  }
+
+  private async waitReplicaLinkUp(r: RedisInstanceSpec): Promise<void> {
+    const ep = this.endpoint(r.name);
+    await this.awaitMember(r.name, `${r.name} replication link to ${r.replicaof} up`, async () => {
+      const info = parseInfo(await respCall(ep.host, ep.port, ['INFO', 'replication'], r.password, 500));
+      return info.master_link_status === 'up';
+    });
+  }
+
+  private async waitSentinelSeesAll(s: SentinelSpec): Promise<void> {
+    const ep = this.endpoint(s.name);
+    const replicas = this.topology.redis.filter((r) => r.replicaof === s.monitors).length;
+    const peers = this.topology.sentinels.filter((x) => x.masterName === s.masterName && x.name !== s.name).length;
+    await this.awaitMember(s.name, `${s.name} to see ${s.masterName} with ${replicas} replica(s) and ${peers} other sentinel(s)`, async () => {
+      const master = pairs(await respCall(ep.host, ep.port, ['SENTINEL', 'MASTER', s.masterName], undefined, 500));
+      if (master.flags !== 'master' || Number(master['num-slaves']) < replicas || Number(master['num-other-sentinels']) < peers) return false;
+      const reps = await respCall(ep.host, ep.port, ['SENTINEL', 'REPLICAS', s.masterName], undefined, 500);
+      return Array.isArray(reps) && reps.map(pairs).every((p) => p.flags === 'slave' && p['master-link-status'] === 'ok');
+    });
+  }
+
+  private haproxyAdmin(command: string): Promise<string> {
+    const sock = path.join(this.runDir, 'instances', this.topology.haproxy!.name, 'admin.sock');
+    return new Promise<string>((resolve, reject) => {
+      const c = net.connect({ path: sock });
+      let out = '';
+      const timer = setTimeout(() => c.destroy(new Error('haproxy admin socket: no answer')), 1000);
+      c.on('connect', () => c.write(`${command}\n`));
+      c.on('data', (d) => (out += d.toString()));
+      c.on('end', () => {
+        clearTimeout(timer);
+        resolve(out);
+      });
+      c.on('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+    });
+  }
+
+  private async haproxyStat(): Promise<Record<string, string>> {
+    const text = await this.haproxyAdmin('show stat');
+    const lines = text.split('\n').filter(Boolean);
+    const header = (lines[0] ?? '').replace(/^# /, '').split(',');
+    const iSv = header.indexOf('svname');
+    const iStatus = header.indexOf('status');
+    const iPx = header.indexOf('pxname');
+    const out: Record<string, string> = {};
+    for (const l of lines.slice(1)) {
+      const cols = l.split(',');
+      if (cols[iPx] === 'bk_redis' && cols[iSv] !== 'BACKEND') out[cols[iSv]] = cols[iStatus];
+    }
+    return out;
+  }
+
+  /** Backend status per instance name, as HAProxy's admin socket reports it ("UP", "DOWN", "UP 1/2", ...). */
+  async haproxyBackendStatus(): Promise<Record<string, string>> {
+    const h = this.topology.haproxy;
+    if (!h) return {};
+    const raw = await this.haproxyStat();
+    const out: Record<string, string> = {};
+    for (const b of h.backends) out[b] = raw[b.charAt(0).toUpperCase() + b.slice(1)] ?? 'unknown';
+    return out;
+  }
+
+  private async waitHaproxyRoutesToMaster(): Promise<void> {
+    const h = this.topology.haproxy!;
+    const master = this.topology.sentinels[0]?.monitors ?? this.topology.redis.find((r) => r.replicaof === undefined)?.name;
+    const ep = this.endpoint(h.name);
+    // HAProxy starts every server UP; the topology says which are replicas, its checks take over from there.
+    await this.awaitMember(h.name, 'HAProxy admin socket', async () => (await this.haproxyStat()) && true);
+    for (const b of h.backends.filter((x) => x !== master)) {
+      await this.haproxyAdmin(`set server bk_redis/${b.charAt(0).toUpperCase() + b.slice(1)} health down`);
+    }
+    await this.awaitMember(h.name, `HAProxy to route only to ${master}`, async () => {
+      const st = await this.haproxyBackendStatus();
+      const ok = Object.entries(st).every(([b, s]) => (b === master ? s === 'UP' : s.startsWith('DOWN')));
+      if (!ok) throw new Error(`backends ${JSON.stringify(st)}`);
+      const role = await respCall(ep.host, ep.port, ['ROLE'], h.password, 500);
+      return Array.isArray(role) && role[0] === 'master';
+    });
+  }
+
+  private async createCluster(): Promise<void> {
+    const c = this.topology.cluster!;
+    if (c.create !== 'redis-cli') throw new Error(`cluster.create: ${c.create} is not supported by the local driver; use redis-cli`);
+    const nodes = c.nodes.map((n) => this.topology.redis.find((r) => r.name === n)!);
+    const pw = nodes[0].password;
+    const args = ['--cluster', 'create', ...nodes.map((r) => this.describe(r.name)), '--cluster-replicas', String(c.replicasPerMaster), '--cluster-yes'];
+    if (pw !== undefined) args.push('-a', pw, '--no-auth-warning');
+    const logFile = path.join(this.runDir, 'cluster-create.log');
+    const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
+      const child = spawn('redis-cli', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      child.stdout.on('data', (d) => (output += d.toString()));
+      child.stderr.on('data', (d) => (output += d.toString()));
+      child.on('close', (code) => resolve({ code, output }));
+      child.on('error', (e) => resolve({ code: -1, output: e.message }));
+    });
+    writeFileSync(logFile, `redis-cli ${args.map((a) => (a === pw ? '***' : a)).join(' ')}\n${output}`);
+    if (code !== 0) throw new Error(`redis-cli --cluster create failed (exit ${code}); see ${logFile}:\n${output.trim().split('\n').slice(-5).join('\n')}`);
+    await Promise.all(nodes.map((r) => {
+      const ep = this.endpoint(r.name);
+      return this.awaitMember(r.name, `${r.name} cluster_state:ok with ${nodes.length} known nodes`, async () => {
+        const info = parseInfo(await respCall(ep.host, ep.port, ['CLUSTER', 'INFO'], r.password, 500));
+        return info.cluster_state === 'ok' && Number(info.cluster_known_nodes) === nodes.length;
+      });
+    }));
+    // Replica roles spread by gossip after redis-cli returns: wait until every node agrees on the roles.
+    const mastersWanted = Math.floor(nodes.length / (c.replicasPerMaster + 1));
+    this.clusterAssignment = await waitFor(`every node to see ${mastersWanted} masters and ${nodes.length - mastersWanted} replicas`, async () => {
+      const views = await Promise.all(nodes.map((r) => this.readClusterAssignment(nodes, r.name)));
+      const key = (a: ClusterAssignment) => JSON.stringify([a.masters, Object.entries(a.replicaOf).sort()]);
+      const done = views.every((v) => v.masters.length === mastersWanted && key(v) === key(views[0]));
+      return done ? views[0] : false;
+    }, READY_MS);
+    writeFileSync(path.join(this.runDir, 'cluster-assignment.json'), JSON.stringify(this.clusterAssignment, null, 2));
+    const replicas = nodes.filter((r) => this.clusterAssignment!.replicaOf[r.name]);
+    await Promise.all(replicas.map((r) => this.waitReplicaLinkUp(r)));
+    const pairsText = Object.entries(this.clusterAssignment.replicaOf).map(([r, m]) => `${r}->${m}`).join(' ');
+    this.log(`cluster ok: masters ${this.clusterAssignment.masters.join(', ')}; replicas ${pairsText}; anti-affinity ${this.clusterAssignment.antiAffinity ? 'yes' : 'no'}`);
+  }
+
+  /** Roles as the cluster sees them now (CLUSTER NODES of the first reachable node). */
+  async readClusterAssignment(nodes = this.topology.redis.filter((r) => this.topology.cluster?.nodes.includes(r.name)), from?: string): Promise<ClusterAssignment> {
+    const byAddr = new Map(nodes.map((r) => [this.describe(r.name), r]));
+    let text: string | undefined;
+    for (const r of nodes) {
+      if (!this.isRunning(r.name) || (from !== undefined && r.name !== from)) continue;
+      const ep = this.endpoint(r.name);
+      try {
+        const v = await respCall(ep.host, ep.port, ['CLUSTER', 'NODES'], r.password, 1000);
+        if (typeof v === 'string') {
+          text = v;
+          break;
+        }
+      } catch {
+        // try the next node
+      }
+    }
+    if (text === undefined) throw new Error('no cluster node answered CLUSTER NODES');
+    const idToName = new Map<string, string>();
+    const rows = text.trim().split('\n').map((l) => l.trim().split(' '));
+    for (const row of rows) {
+      const inst = byAddr.get(row[1].split('@')[0]);
+      if (inst) idToName.set(row[0], inst.name);
+    }
+    const masters: string[] = [];
+    const replicaOf: Record<string, string> = {};
+    for (const row of rows) {
+      const name = idToName.get(row[0]);
+      if (!name || row[2].includes('fail')) continue;
+      if (row[2].includes('master')) masters.push(name);
+      else if (row[2].includes('slave') && idToName.has(row[3])) replicaOf[name] = idToName.get(row[3])!;
+    }
+    const hostOf = (n: string) => this.member(n).host;
+    const antiAffinity = Object.entries(replicaOf).every(([r, m]) => hostOf(r) !== hostOf(m));
+    return { masters: masters.sort((a, b) => nodes.findIndex((x) => x.name === a) - nodes.findIndex((x) => x.name === b)), replicaOf, antiAffinity };
+  }
+
+  private async startToxiproxy(): Promise<void> {
+    const t = this.topology.toxiproxy!;
+    const spec = '../../toxiproxy/server.js';
+    let mod: { startToxiproxyServer(o: { host: string; port: number }): Promise<{ url: string; close(): Promise<void> }> };
+    try {
+      mod = (await import(spec)) as typeof mod;
+    } catch (e) {
+      throw new Error(`toxiproxy links need harness/src/toxiproxy/server.ts: ${(e as Error).message}`);
+    }
+    // The proxy runs in the harness process, so it listens where every namespace can reach it: the bridge address.
+    const host = this.network?.bridgeAddress ?? this.address(t.host);
+    const srv = await mod.startToxiproxyServer({ host, port: t.apiPort });
+    this.toxiproxyUrl = srv.url;
+    this.toxiproxyClose = () => srv.close();
+    for (const l of t.links) {
+      const to = this.member(l.to);
+      const res = await fetch(`${srv.url}/proxies`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: l.name, listen: `${host}:${l.listenPort}`, upstream: `${this.address(to.host)}:${to.port}`, enabled: true }),
+      });
+      if (!res.ok) throw new Error(`toxiproxy: creating proxy ${l.name} failed: ${res.status} ${await res.text()}`);
+    }
+  }
+
+  // ---- Deployment ---------------------------------------------------------------------------------------
+
+  instances(): RunningInstance[] {
+    return [...this.members.values()].map((m) => {
+      const ri: RunningInstance = { name: m.name, kind: m.kind, host: m.host, endpoint: this.endpoint(m.name), logFile: m.proc.spec.logFile };
+      if (m.target) ri.target = m.target;
+      return ri;
+    });
+  }
+
+  endpoint(name: string): Endpoint {
+    if (name === 'toxiproxy' && this.topology.toxiproxy) {
+      return { host: this.network?.bridgeAddress ?? this.address(this.topology.toxiproxy.host), port: this.topology.toxiproxy.apiPort };
+    }
+    const m = this.member(name);
+    return { host: this.address(m.host), port: m.port };
+  }
+
+  internalAddress(name: string): Endpoint {
+    return this.endpoint(name);
+  }
+
+  linkEndpoint(linkName: string): Endpoint {
+    const t = this.topology.toxiproxy;
+    const l = t?.links.find((x) => x.name === linkName);
+    if (!t || !l) throw new Error(`unknown toxiproxy link "${linkName}"`);
+    return { host: this.network?.bridgeAddress ?? this.address(t.host), port: l.listenPort };
+  }
+
+  /** Address of a topology host. */
+  hostAddress(host: string): string {
+    return this.address(host);
+  }
+
+  /** Runs a command inside a host (its namespace as root; plainly otherwise); resolves with the exit code and output. */
+  async execInHost(host: string, argv: string[], timeoutMs = 5000): Promise<{ code: number | null; output: string }> {
+    const ns = this.network?.netns.get(host);
+    const full = ns ? ['ip', 'netns', 'exec', ns, ...argv] : argv;
+    this.address(host);
+    const r = spawnSync(full[0], full.slice(1), { encoding: 'utf8', timeout: timeoutMs });
+    return { code: r.status, output: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+  }
+
+  /** Namespace names (empty without namespaces), for leak checks. */
+  namespaces(): string[] {
+    return this.network ? [...this.network.netns.values()] : [];
+  }
+
+  bridgeName(): string | undefined {
+    return this.network?.bridge;
+  }
+
+  generatedFiles(): GeneratedFile[] {
+    return this.files.map((f) => ({ ...f }));
+  }
+
+  async versions(): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    const first = (cmd: string, args: string[]) => (spawnSync(cmd, args, { encoding: 'utf8' }).stdout ?? '').split('\n')[0].trim();
+    const targets = new Set([...this.members.values()].map((m) => m.target).filter(Boolean));
+    if (targets.has('redis')) out['redis-server'] = first('redis-server', ['--version']).replace(/^Redis server v=(\S+).*/, '$1');
+    if (targets.has('reference')) out['reference-server'] = `redis-ha-chaos reference server (node ${process.version})`;
+    if (this.topology.haproxy) out.haproxy = first('haproxy', ['-v']).replace(/^HAProxy version (\S+).*/, '$1');
+    return out;
+  }
+
+  isRunning(name: string): boolean {
+    return this.member(name).proc.running;
+  }
+
+  async kill(name: string): Promise<void> {
+    await this.member(name).proc.kill();
+  }
+
+  async terminate(name: string): Promise<void> {
+    await this.member(name).proc.terminate();
+  }
+
+  async pause(name: string): Promise<void> {
+    this.member(name).proc.pause();
+  }
+
+  async resume(name: string): Promise<void> {
+    this.member(name).proc.resume();
+  }
+
+  /** Starts a stopped instance with its config and data dir, and waits until it answers. */
+  async start(name: string): Promise<void> {
+    const m = this.member(name);
+    if (m.proc.running) return;
+    await m.proc.start();
+    const ep = this.endpoint(name);
+    if (m.kind === 'haproxy') {
+      await this.awaitMember(name, `${name} to accept connections`, () => tcpOpen(ep.host, ep.port));
+    } else {
+      const pw = m.kind === 'redis' ? this.topology.redis.find((r) => r.name === name)?.password : undefined;
+      await this.awaitMember(name, `${name} to answer PING`, async () => (await respCall(ep.host, ep.port, ['PING'], pw, 500)) === 'PONG');
+    }
+  }
+
+  async restart(name: string): Promise<void> {
+    await this.terminate(name);
+    await this.start(name);
+  }
+
+  async stopHost(host: string): Promise<void> {
+    this.address(host);
+    const on = [...this.members.values()].filter((m) => m.host === host && m.proc.running);
+    this.stoppedByHost.set(host, [...new Set([...(this.stoppedByHost.get(host) ?? []), ...on.map((m) => m.name)])]);
+    await Promise.all(on.map((m) => m.proc.kill()));
+  }
+
+  async startHost(host: string): Promise<void> {
+    this.address(host);
+    const names = this.stoppedByHost.get(host) ?? [...this.members.values()].filter((m) => m.host === host).map((m) => m.name);
+    this.stoppedByHost.delete(host);
+    await Promise.all(names.map((n) => this.start(n)));
+  }
+
+  async partition(spec: PartitionSpec): Promise<void> {
+    if (this.partitionUnsupportedReason || !this.network) throw new Error(`partitions unsupported: ${this.partitionUnsupportedReason}`);
+    const hosts = this.topology.hosts.map((h) => h.name);
+    const addr = (h: string) => this.address(h);
+    const rules = (h: string) => {
+      let r = this.drops.get(h);
+      if (!r) this.drops.set(h, (r = { from: new Set(), to: new Set() }));
+      return r;
+    };
+    const touched = new Set<string>();
+    const cut = (a: string, bs: string[]) => {
+      for (const b of bs) {
+        if (b === a) continue;
+        rules(a).from.add(addr(b));
+        rules(a).to.add(addr(b));
+      }
+      touched.add(a);
+    };
+    if (spec.kind === 'isolate') {
+      addr(spec.host);
+      cut(spec.host, hosts);
+    } else if (spec.kind === 'split') {
+      const [a, b] = spec.sides;
+      [...a, ...b].forEach(addr);
+      a.forEach((h) => cut(h, b));
+      b.forEach((h) => cut(h, a));
+    } else {
+      // Packets from `from` never arrive at `to`; `to`'s own packets still leave.
+      rules(spec.to).from.add(addr(spec.from));
+      touched.add(spec.to);
+    }
+    await Promise.all([...touched].map((h) => applyDropRules(this.network!.netns.get(h)!, [...rules(h).from], [...rules(h).to])));
+  }
+
+  async heal(): Promise<void> {
+    if (!this.network) return;
+    const hosts = [...this.drops.keys()];
+    this.drops.clear();
+    await Promise.all(hosts.map((h) => clearDropRules(this.network!.netns.get(h)!)));
+  }
+
+  down(): Promise<void> {
+    this.downPromise ??= this.teardown();
+    return this.downPromise;
+  }
+
+  private async teardown(): Promise<void> {
+    const errors: string[] = [];
+    await Promise.all([...this.members.values()].map((m) => m.proc.kill().catch((e: Error) => void errors.push(e.message))));
+    if (this.toxiproxyClose) await this.toxiproxyClose().catch((e: Error) => void errors.push(`toxiproxy: ${e.message}`));
+    if (this.network) await destroyHostNetwork(this.network).catch((e: Error) => void errors.push(e.message));
+    else cleanupRun(this.marker); // a bring-up that failed half-way: the marker lists what exists
+    removeMarker(this.runId);
+    this.unregister?.();
+    if (errors.length) throw new Error(`teardown of ${this.runId}: ${errors.join('; ')}`);
+  }
+}
+
+function tcpOpen(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port });
+    s.setTimeout(500, () => {
+      s.destroy();
+      resolve(false);
+    });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+

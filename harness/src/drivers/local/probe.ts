@@ -1,0 +1,152 @@
+/**
+ * A one-shot RESP client for readiness and fault checks: connect, send commands, read replies, close.
+ * Kept apart from the workload's clients so bring-up never depends on client reconnect policies.
+ */
+import net from 'node:net';
+
+export type RespValue = string | number | null | RespValue[] | RespError;
+
+export class RespError {
+  constructor(readonly message: string) {}
+}
+
+/** Returns the index after one complete reply, or -1 when the buffer holds only part of it. */
+function parseReply(buf: Buffer, start: number, out: RespValue[]): number {
+  if (start >= buf.length) return -1;
+  const eol = buf.indexOf('\r\n', start);
+  if (eol < 0) return -1;
+  const type = String.fromCharCode(buf[start]);
+  const line = buf.toString('utf8', start + 1, eol);
+  switch (type) {
+    case '+':
+      out.push(line);
+      return eol + 2;
+    case '-':
+      out.push(new RespError(line));
+      return eol + 2;
+    case ':':
+      out.push(Number(line));
+      return eol + 2;
+    case '$': {
+      const len = Number(line);
+      if (len < 0) {
+        out.push(null);
+        return eol + 2;
+      }
+      if (buf.length < eol + 2 + len + 2) return -1;
+      out.push(buf.toString('utf8', eol + 2, eol + 2 + len));
+      return eol + 2 + len + 2;
+    }
+    case '*': {
+      const n = Number(line);
+      if (n < 0) {
+        out.push(null);
+        return eol + 2;
+      }
+      const items: RespValue[] = [];
+      let pos = eol + 2;
+      for (let i = 0; i < n; i++) {
+        pos = parseReply(buf, pos, items);
+        if (pos < 0) return -1;
+      }
+      out.push(items);
+      return pos;
+    }
+    default:
+      throw new Error(`unexpected RESP type byte ${JSON.stringify(type)}`);
+  }
+}
+
+function encode(cmd: string[]): string {
+  return `*${cmd.length}\r\n` + cmd.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('');
+}
+
+/** Sends the commands in one write and resolves with one reply per command. */
+export function respCommands(host: string, port: number, cmds: string[][], timeoutMs = 1000): Promise<RespValue[]> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ host, port });
+    let buf = Buffer.alloc(0);
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(new Error(`${host}:${port}: no reply within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const finish = (err?: Error, val?: RespValue[]) => {
+      clearTimeout(timer);
+      sock.destroy();
+      if (err) reject(err);
+      else resolve(val ?? []);
+    };
+    sock.once('connect', () => sock.write(cmds.map(encode).join('')));
+    sock.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      const out: RespValue[] = [];
+      let pos = 0;
+      try {
+        while (out.length < cmds.length) {
+          const next = parseReply(buf, pos, out);
+          if (next < 0) return;
+          pos = next;
+        }
+      } catch (e) {
+        finish(e as Error);
+        return;
+      }
+      finish(undefined, out);
+    });
+    sock.once('error', (e) => finish(new Error(`${host}:${port}: ${e.message}`)));
+    sock.once('close', () => finish(new Error(`${host}:${port}: connection closed`)));
+  });
+}
+
+/** Runs one command after an optional AUTH; a Redis error reply is thrown. */
+export async function respCall(host: string, port: number, cmd: string[], password?: string, timeoutMs = 1000): Promise<RespValue> {
+  const cmds = password !== undefined ? [['AUTH', password], cmd] : [cmd];
+  const replies = await respCommands(host, port, cmds, timeoutMs);
+  for (const r of replies) if (r instanceof RespError) throw new Error(`${host}:${port}: ${r.message}`);
+  return replies[replies.length - 1];
+}
+
+/** INFO text as a field map. */
+export function parseInfo(text: RespValue): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (typeof text !== 'string') return out;
+  for (const line of text.split('\r\n')) {
+    const i = line.indexOf(':');
+    if (i > 0 && !line.startsWith('#')) out[line.slice(0, i)] = line.slice(i + 1);
+  }
+  return out;
+}
+
+/** A flat [k1, v1, k2, v2] reply as a map. */
+export function pairs(v: RespValue): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!Array.isArray(v)) return out;
+  for (let i = 0; i + 1 < v.length; i += 2) out[String(v[i])] = String(v[i + 1]);
+  return out;
+}
+
+export function timeScale(): number {
+  const s = Number(process.env.CHAOS_TIME_SCALE ?? '1');
+  return Number.isFinite(s) && s > 0 ? s : 1;
+}
+
+/** Thrown from a wait condition when waiting longer cannot help (e.g. the process exited). */
+export class FatalWaitError extends Error {}
+
+/** Polls a condition until it holds or the (scaled) deadline passes; the error names what was awaited and the last state. */
+export async function waitFor<T>(what: string, check: () => Promise<T | false | undefined>, timeoutMs: number, intervalMs = 25): Promise<T> {
+  const deadline = Date.now() + timeoutMs * timeScale();
+  let last = '';
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== false && v !== undefined) return v;
+      last = '';
+    } catch (e) {
+      if (e instanceof FatalWaitError) throw e;
+      last = (e as Error).message;
+    }
+    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs * timeScale()} ms waiting for ${what}${last ? ` (last: ${last})` : ''}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
