@@ -16,6 +16,13 @@ export interface ConfigLayout {
   announce: boolean;
   /** HAProxy admin socket the driver uses to see which backend is up. */
   haproxyStatsSocket?: string;
+  /** Where `from` reaches instance `to` when the topology routes that link through Toxiproxy. */
+  route?(from: string, to: string): { host: string; port: number } | undefined;
+}
+
+function reach(layout: ConfigLayout, from: string, to: RedisInstanceSpec): string {
+  const via = layout.route?.(from, to.name);
+  return via ? `${via.host}:${via.port}` : `${layout.address(to.host)}:${to.port}`;
 }
 
 function directiveLines(extra: Record<string, string | string[]>): string[] {
@@ -59,7 +66,7 @@ export function redisConf(topo: Topology, r: RedisInstanceSpec, layout: ConfigLa
   if (r.masterauth !== undefined) lines.push(`masterauth ${quoteIfNeeded(r.masterauth)}`);
   if (r.replicaof !== undefined) {
     const m = topo.redis.find((x) => x.name === r.replicaof);
-    if (m) lines.push(`replicaof ${layout.address(m.host)} ${m.port}`);
+    if (m) lines.push(`replicaof ${reach(layout, r.name, m).replace(/:(\d+)$/, ' $1')}`);
   }
   if (layout.announce) lines.push(`replica-announce-ip ${addr}`);
   const c = topo.cluster;
@@ -118,7 +125,7 @@ export function haproxyBackendLines(topo: Topology, h: HAProxySpec, layout: Conf
   for (const b of h.backends) {
     const r = topo.redis.find((x) => x.name === b);
     if (!r) continue;
-    lines.push(`    server ${haproxyServerName(b)} ${layout.address(r.host)}:${r.port} check inter ${dur(h.check.interMs)}${fast} rise ${h.check.rise} fall ${h.check.fall}`);
+    lines.push(`    server ${haproxyServerName(b)} ${reach(layout, h.name, r)} check inter ${dur(h.check.interMs)}${fast} rise ${h.check.rise} fall ${h.check.fall}`);
   }
   return lines;
 }

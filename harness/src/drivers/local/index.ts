@@ -17,6 +17,7 @@ import { registerTeardown } from '../../cleanup/registry.js';
 import { cleanupRun, removeMarker, writeMarker, type RunMarker } from '../../cleanup/state.js';
 import { applyDropRules, clearDropRules, createHostNetwork, destroyHostNetwork, isRoot, type HostNetwork } from '../../netns/index.js';
 import { packageRoot } from '../../topology/paths.js';
+import { startToxiproxyServer } from '../../toxiproxy/server.js';
 import { FatalWaitError, pairs, parseInfo, respCall, waitFor } from './probe.js';
 
 export type HostMode = 'netns' | 'loopback';
@@ -137,6 +138,10 @@ export class LocalDeployment implements Deployment {
       instanceDir: (n) => path.join(this.runDir, 'instances', n),
       announce: this.hostMode === 'loopback',
       haproxyStatsSocket: topo.haproxy ? path.join(this.runDir, 'instances', topo.haproxy.name, 'admin.sock') : undefined,
+      route: (from, to) => {
+        const l = topo.toxiproxy?.links.find((x) => x.from === from && x.to === to);
+        return l ? this.linkEndpoint(l.name) : undefined;
+      },
     };
     this.files = generateConfigs(topo, layout);
     for (const f of this.files) {
@@ -412,16 +417,9 @@ export class LocalDeployment implements Deployment {
 
   private async startToxiproxy(): Promise<void> {
     const t = this.topology.toxiproxy!;
-    const spec = '../../toxiproxy/server.js';
-    let mod: { startToxiproxyServer(o: { host: string; port: number }): Promise<{ url: string; close(): Promise<void> }> };
-    try {
-      mod = (await import(spec)) as typeof mod;
-    } catch (e) {
-      throw new Error(`toxiproxy links need harness/src/toxiproxy/server.ts: ${(e as Error).message}`);
-    }
     // The proxy runs in the harness process, so it listens where every namespace can reach it: the bridge address.
     const host = this.network?.bridgeAddress ?? this.address(t.host);
-    const srv = await mod.startToxiproxyServer({ host, port: t.apiPort });
+    const srv = await startToxiproxyServer({ host, port: t.apiPort, log: (l) => this.log(`toxiproxy: ${l}`) });
     this.toxiproxyUrl = srv.url;
     this.toxiproxyClose = () => srv.close();
     for (const l of t.links) {

@@ -1,0 +1,331 @@
+#!/usr/bin/env node
+/**
+ * `redis-ha-chaos`: validate, up, down, scenarios, run, toxiproxy, report.
+ * Exit codes: 0 pass, 1 a check failed, 2 bad input, 3 the harness itself failed.
+ */
+import { readFileSync, rmSync, existsSync, realpathSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { randomInt } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+import { parseArgs, flagString, UsageError, type Parsed } from './args.js';
+import { embeddedTopology, loadTopology, TopologyError, validateTopologyFile } from '../topology/load.js';
+import type { Target, Topology } from '../topology/model.js';
+import { packageRoot } from '../topology/paths.js';
+import { createDriver, type DriverName } from '../drivers/index.js';
+import type { Deployment } from '../drivers/driver.js';
+import { createRunFolder } from '../run-folder/index.js';
+import { drainTeardowns, installSignalHandlers } from '../cleanup/registry.js';
+import { cleanupRun, listMarkers, pidAlive } from '../cleanup/state.js';
+import type { RunResults } from '../results/types.js';
+
+export const EXIT = { pass: 0, checkFailed: 1, badInput: 2, harness: 3 } as const;
+
+const USAGE = {
+  validate: 'usage: redis-ha-chaos validate TOPOLOGY [--profile NAME]',
+  up: 'usage: redis-ha-chaos up [TOPOLOGY] [--target redis|reference] [--profile NAME] [--driver local|docker] [--out DIR]',
+  down: 'usage: redis-ha-chaos down [--all]',
+  scenarios: 'usage: redis-ha-chaos scenarios',
+  run: 'usage: redis-ha-chaos run [TOPOLOGY] --scenario NAME|all [--target redis|reference] [--driver local|docker] [--seed N] [--out DIR] [--profile NAME] [--keep]',
+  toxiproxy: 'usage: redis-ha-chaos toxiproxy [--host 127.0.0.1] [--port 8474]',
+  report: 'usage: redis-ha-chaos report RUN_DIR',
+};
+
+const HELP = `redis-ha-chaos: chaos tests for Redis HA setups (Sentinel + HAProxy, Redis Cluster)
+
+  ${USAGE.validate.replace('usage: ', '')}   check a topology file
+  ${USAGE.up.replace('usage: ', '')}   start it, print every address, run until Ctrl-C
+  ${USAGE.down.replace('usage: ', '')}   remove what crashed runs left (--all: every run's)
+  ${USAGE.scenarios.replace('usage: ', '')}   list the scenarios
+  ${USAGE.run.replace('usage: ', '')}
+  ${USAGE.toxiproxy.replace('usage: ', '')}   a Toxiproxy-compatible server
+  ${USAGE.report.replace('usage: ', '')}   write RUN_DIR/report.html
+
+Exit codes: 0 pass, 1 a check failed, 2 bad input, 3 harness failure.
+Without TOPOLOGY, up and run use the built-in sentinel-haproxy (reference servers, real Sentinel and HAProxy).`;
+
+type Out = (line: string) => void;
+
+interface Io {
+  out: Out;
+  err: Out;
+}
+
+function loadFor(p: Parsed): Topology {
+  const file = p.positionals[0];
+  const profile = flagString(p, 'profile');
+  const opts = profile !== undefined ? { profile } : {};
+  return file ? loadTopology(file, opts) : embeddedTopology(opts);
+}
+
+function version(): string {
+  return (JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+async function cmdValidate(argv: string[], io: Io): Promise<number> {
+  const p = parseArgs('validate', argv, { profile: { value: true } }, 1, USAGE.validate);
+  const file = p.positionals[0];
+  if (!file) throw new UsageError(`validate: missing TOPOLOGY; ${USAGE.validate}`);
+  const profile = flagString(p, 'profile');
+  const t = profile !== undefined ? loadTopology(file, { profile }) : validateTopologyFile(file);
+  const instances = t.redis.length + t.sentinels.length + (t.haproxy ? 1 : 0);
+  const profiles = t.profiles?.length ? `; profiles: ${t.profiles.join(', ')}` : '';
+  io.out(`ok: ${file}: ${t.name} (${t.kind}, ${t.hosts.length} hosts, ${instances} instances${profiles})`);
+  return EXIT.pass;
+}
+
+function printDeployment(d: Deployment, io: Io): void {
+  for (const i of d.instances()) {
+    const target = i.target ? ` [${i.target}]` : '';
+    io.out(`  ${i.name.padEnd(12)} ${i.kind.padEnd(9)} host ${i.host.padEnd(10)} ${i.endpoint.host}:${i.endpoint.port}${target}  log ${i.logFile}`);
+  }
+  if (d.toxiproxyUrl) io.out(`  toxiproxy API ${d.toxiproxyUrl}`);
+  if (d.partitionUnsupportedReason) io.out(`  partitions unsupported: ${d.partitionUnsupportedReason}`);
+}
+
+async function cmdUp(argv: string[], io: Io): Promise<number> {
+  const p = parseArgs('up', argv, {
+    target: { value: true, choices: ['redis', 'reference'] },
+    profile: { value: true },
+    driver: { value: true, choices: ['local', 'docker'] },
+    out: { value: true },
+  }, 1, USAGE.up);
+  const topo = loadFor(p);
+  const folder = createRunFolder({ out: flagString(p, 'out') });
+  const driver = await createDriver((flagString(p, 'driver') ?? 'local') as DriverName);
+  io.out(`up: ${topo.name} (${topo.file}) run ${folder.runId} in ${folder.dir}`);
+  let stopping = false;
+  const stopped = new Promise<void>((resolve) => {
+    const onSig = () => {
+      if (stopping) return;
+      stopping = true;
+      resolve();
+    };
+    process.once('SIGINT', onSig);
+    process.once('SIGTERM', onSig);
+  });
+  const target = flagString(p, 'target') as Target | undefined;
+  const d = await driver.up(topo, { runId: folder.runId, runDir: folder.dir, ...(target ? { target } : {}), log: (l) => io.out(`  ${l}`) });
+  printDeployment(d, io);
+  io.out('running; press Ctrl-C to stop everything');
+  await stopped;
+  io.out('stopping...');
+  await d.down();
+  io.out(`stopped; run folder kept: ${folder.dir}`);
+  return EXIT.pass;
+}
+
+function orphanNetworkObjects(known: Set<string>): { netns: string[]; bridges: string[] } {
+  const ns = (spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout ?? '').split('\n').map((l) => l.split(' ')[0]).filter((n) => /^rhc[0-9a-f]{6}-\d+$/.test(n));
+  const br = (spawnSync('ip', ['-o', 'link', 'show', 'type', 'bridge'], { encoding: 'utf8' }).stdout ?? '')
+    .split('\n').map((l) => /^\d+: (rhc[0-9a-f]{6}):/.exec(l)?.[1]).filter((n): n is string => !!n);
+  return { netns: ns.filter((n) => !known.has(n.split('-')[0])), bridges: br.filter((b) => !known.has(b)) };
+}
+
+async function cmdDown(argv: string[], io: Io): Promise<number> {
+  const p = parseArgs('down', argv, { all: { value: false } }, 0, USAGE.down);
+  const all = p.flags.all === true;
+  let removed = 0;
+  const live = new Set<string>();
+  for (const m of listMarkers()) {
+    if (!all && m.ownerPid !== process.pid && pidAlive(m.ownerPid)) {
+      io.out(`run ${m.runId} is still running (pid ${m.ownerPid}); skipped (use --all to remove it too)`);
+      live.add(m.runId);
+      continue;
+    }
+    for (const line of cleanupRun(m)) {
+      io.out(`${m.runId}: ${line}`);
+      removed++;
+    }
+    io.out(`${m.runId}: cleaned`);
+  }
+  // Namespaces or bridges without a marker (the marker dir was wiped): only with --all, since their owner is unknown.
+  const orphans = orphanNetworkObjects(live);
+  if (all) {
+    for (const ns of orphans.netns) {
+      for (const pid of (spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout ?? '').split(/\s+/).filter(Boolean)) {
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+      spawnSync('ip', ['netns', 'del', ns]);
+      io.out(`deleted netns ${ns}`);
+      removed++;
+    }
+    for (const br of orphans.bridges) {
+      for (const chain of ['DOCKER-USER', 'FORWARD']) {
+        while (spawnSync('iptables', ['-D', chain, '-i', br, '-o', br, '-j', 'ACCEPT'], { stdio: 'ignore' }).status === 0) removed++;
+      }
+      spawnSync('ip', ['link', 'del', br]);
+      io.out(`deleted bridge ${br}`);
+      removed++;
+    }
+  } else if (orphans.netns.length + orphans.bridges.length > 0) {
+    io.out(`found ${orphans.netns.length} namespace(s) and ${orphans.bridges.length} bridge(s) named rhc* without a run marker; use --all to remove them`);
+  }
+  if (removed === 0) io.out('nothing left to clean');
+  return EXIT.pass;
+}
+
+interface ScenarioInfo {
+  name: string;
+  description?: string;
+}
+
+async function importOptional<T>(spec: string, what: string): Promise<T> {
+  try {
+    return (await import(spec)) as T;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes(spec.replace(/^\.\.\//, ''))) {
+      throw new HarnessError(`${what} is not part of this build yet`);
+    }
+    throw e;
+  }
+}
+
+class HarnessError extends Error {}
+
+async function cmdScenarios(argv: string[], io: Io): Promise<number> {
+  parseArgs('scenarios', argv, {}, 0, USAGE.scenarios);
+  const mod = await importOptional<{ listScenarios(): ScenarioInfo[] | Promise<ScenarioInfo[]> }>('../scenarios/index.js', 'the scenario list');
+  const list = await mod.listScenarios();
+  const width = Math.max(...list.map((s) => s.name.length), 4);
+  for (const s of list) io.out(`${s.name.padEnd(width)}  ${s.description ?? ''}`);
+  return EXIT.pass;
+}
+
+/** What the CLI hands the engine's runScenarios (harness/src/engine/run.ts). */
+export interface RunCommandOptions {
+  topology: Topology;
+  scenario: string;
+  /** Undefined: the per-role targets of the topology. */
+  target?: Target;
+  driver: DriverName;
+  seed: number;
+  runId: string;
+  runDir: string;
+  keep: boolean;
+  profile?: string;
+  /** The command line that reproduces the run. */
+  command: string;
+  log: (line: string) => void;
+}
+
+async function cmdRun(argv: string[], io: Io): Promise<number> {
+  const p = parseArgs('run', argv, {
+    scenario: { value: true },
+    target: { value: true, choices: ['redis', 'reference'] },
+    driver: { value: true, choices: ['local', 'docker'] },
+    seed: { value: true, integer: true },
+    out: { value: true },
+    profile: { value: true },
+    keep: { value: false },
+  }, 1, USAGE.run);
+  const scenario = flagString(p, 'scenario');
+  if (!scenario) throw new UsageError(`run: missing --scenario NAME|all; ${USAGE.run}`);
+  const t0 = Date.now();
+  const topology = loadFor(p);
+  io.out(`[phase] topology ${topology.name} (${topology.file}${topology.profile ? `, profile ${topology.profile}` : ''}) valid`);
+  const seedText = flagString(p, 'seed');
+  const seed = seedText !== undefined ? Number(seedText) : randomInt(0, 2 ** 31);
+  const folder = createRunFolder({ out: flagString(p, 'out') });
+  const target = flagString(p, 'target') as Target | undefined;
+  const driver = (flagString(p, 'driver') ?? 'local') as DriverName;
+  const keep = p.flags.keep === true;
+  const command = ['redis-ha-chaos', 'run', ...(p.positionals[0] ? [p.positionals[0]] : []), '--scenario', scenario,
+    ...(target ? ['--target', target] : []), '--driver', driver, '--seed', String(seed), '--out', folder.dir,
+    ...(topology.profile ? ['--profile', topology.profile] : []), ...(keep ? ['--keep'] : [])].join(' ');
+  io.out(`[phase] run ${folder.runId}: seed ${seed}, driver ${driver}, target ${target ?? 'per topology'}, folder ${folder.dir}`);
+  const engine = await importOptional<{ runScenarios(o: RunCommandOptions): Promise<RunResults> }>('../engine/run.js', 'the scenario engine');
+  const opts: RunCommandOptions = { topology, scenario, driver, seed, runId: folder.runId, runDir: folder.dir, keep, command, log: io.out };
+  if (target) opts.target = target;
+  if (topology.profile) opts.profile = topology.profile;
+  const results = await engine.runScenarios(opts);
+  const failed = results.scenarios.filter((s) => s.verdict === 'fail').length;
+  const errored = results.scenarios.filter((s) => s.verdict === 'error').length;
+  io.out(`[phase] done in ${Date.now() - t0} ms: ${results.verdict.toUpperCase()} (${results.scenarios.length} scenario(s), ${failed} failed, ${errored} harness errors); results in ${folder.dir}`);
+  if (results.verdict === 'pass' && !keep && existsSync(path.join(folder.dir, 'instances'))) {
+    // Data dirs, configs and logs go on success; results, history and report stay for `report`.
+    rmSync(path.join(folder.dir, 'instances'), { recursive: true, force: true });
+  }
+  return results.verdict === 'fail' ? EXIT.checkFailed : results.verdict === 'error' ? EXIT.harness : EXIT.pass;
+}
+
+async function cmdToxiproxy(argv: string[]): Promise<number> {
+  const mod = await importOptional<{ main(a: readonly string[]): Promise<number> }>('../toxiproxy/cli.js', 'the toxiproxy server');
+  return mod.main(argv);
+}
+
+async function cmdReport(argv: string[], io: Io): Promise<number> {
+  const p = parseArgs('report', argv, {}, 1, USAGE.report);
+  const dir = p.positionals[0];
+  if (!dir) throw new UsageError(`report: missing RUN_DIR; ${USAGE.report}`);
+  if (!existsSync(path.join(dir, 'results.json'))) throw new UsageError(`report: ${dir} has no results.json; expected a run folder written by redis-ha-chaos run`);
+  const mod = await importOptional<{ renderRunReport(d: string): Promise<string> }>('../../../reports/src/index.js', 'the report renderer');
+  io.out(`report: ${await mod.renderRunReport(dir)}`);
+  return EXIT.pass;
+}
+
+export async function main(argv: string[], io: Io = { out: (l) => console.log(l), err: (l) => console.error(l) }): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'validate':
+        return await cmdValidate(rest, io);
+      case 'up':
+        installSignalHandlers();
+        return await cmdUp(rest, io);
+      case 'down':
+        return await cmdDown(rest, io);
+      case 'scenarios':
+        return await cmdScenarios(rest, io);
+      case 'run':
+        installSignalHandlers();
+        return await cmdRun(rest, io);
+      case 'toxiproxy':
+        return await cmdToxiproxy(rest);
+      case 'report':
+        return await cmdReport(rest, io);
+      case '--version':
+      case 'version':
+        io.out(version());
+        return EXIT.pass;
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        io.out(HELP);
+        return cmd === undefined ? EXIT.badInput : EXIT.pass;
+      default:
+        throw new UsageError(`unknown command "${cmd}"; expected one of validate, up, down, scenarios, run, toxiproxy, report (see redis-ha-chaos --help)`);
+    }
+  } catch (e) {
+    await drainTeardowns((l) => io.err(l));
+    if (e instanceof UsageError) {
+      io.err(e.message);
+      return EXIT.badInput;
+    }
+    if (e instanceof TopologyError) {
+      for (const line of e.problems) io.err(line);
+      return EXIT.badInput;
+    }
+    io.err(`harness error: ${(e as Error).message}`);
+    if (process.env.REDIS_HA_CHAOS_DEBUG && e instanceof Error && e.stack) io.err(e.stack);
+    return EXIT.harness;
+  }
+}
+
+// Runs only as the bin (also through npm's symlink), not when a test imports main().
+const invokedAs = process.argv[1] && existsSync(process.argv[1]) ? pathToFileURL(realpathSync(process.argv[1])).href : '';
+if (invokedAs === import.meta.url) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      console.error(`harness error: ${(e as Error).message}`);
+      process.exit(EXIT.harness);
+    },
+  );
+}
