@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+/** redis-ref-server: a drop-in for redis-server (same config file, same flags, same log lines and exit codes). */
+import { ConfigFileError, startServer } from '../main.js';
+import { REDIS_VERSION } from '../config/config.js';
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args[0] === '-v' || args[0] === '--version') {
+    process.stdout.write(`Redis server v=${REDIS_VERSION} sha=00000000:0 malloc=libc bits=64 build=0000000000000000 (reference-server, TypeScript)\n`);
+    return;
+  }
+  if (args[0] === '-h' || args[0] === '--help') {
+    process.stdout.write('Usage: redis-ref-server [/path/to/redis.conf] [options] [-]\n       redis-ref-server - (read config from stdin)\n       redis-ref-server -v or --version\n       redis-ref-server -h or --help\n\nExamples:\n       redis-ref-server (run the server with default conf)\n       redis-ref-server /etc/redis/6379.conf\n       redis-ref-server --port 7777\n       redis-ref-server --port 7777 --replicaof 127.0.0.1 8888\n       redis-ref-server /etc/myredis.conf --loglevel verbose\n');
+    return;
+  }
+  let started;
+  try {
+    started = await startServer(args);
+  } catch (e) {
+    if (e instanceof ConfigFileError) {
+      process.stderr.write(e.message + '\n');
+      process.exit(1);
+    }
+    const msg = (e as Error).message;
+    if (msg.startsWith('Failed listening')) {
+      // The server already logged it the way Redis does; Redis then exits 1.
+      process.exit(1);
+    }
+    throw e;
+  }
+  const { server } = started;
+  server.onExit = (code) => process.exit(code);
+  const onSignal = (sig: string) => () => {
+    server.shutdown({ signal: sig });
+  };
+  process.on('SIGTERM', onSignal('SIGTERM'));
+  process.on('SIGINT', onSignal('SIGINT'));
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`redis-ref-server: ${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});

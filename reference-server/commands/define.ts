@@ -1,0 +1,40 @@
+/** Terse CommandSpec builder shared by the connection/server/pubsub/transactions families. */
+import type { CommandFlag, CommandSpec } from './command.js';
+
+export function def(
+  name: string,
+  arity: number,
+  flags: string,
+  keys: [number, number, number],
+  categories: string,
+  execute: CommandSpec['execute'],
+  subcommands?: CommandSpec[],
+): CommandSpec {
+  return {
+    name,
+    arity,
+    flags: flags.split(' ').filter((f) => f !== '') as CommandFlag[],
+    firstKey: keys[0],
+    lastKey: keys[1],
+    step: keys[2],
+    categories: categories.split(' ').filter((c) => c !== ''),
+    execute,
+    ...(subcommands ? { subcommands } : {}),
+  };
+}
+
+export const NOKEYS: [number, number, number] = [0, 0, 0];
+
+/** Parses a Redis integer argument (string2ll rules), or null. */
+export function parseIntArg(s: string): number | null {
+  if (!/^-?(0|[1-9][0-9]*)$/.test(s) || s === '-0' || s.length > 20) return null;
+  const n = Number(s);
+  return Number.isSafeInteger(n) ? n : null;
+}
+
+/** A container command: the parent replies to a bare call; its subcommands dispatch through the server. */
+export function container(name: string, categories: string, subs: CommandSpec[]): CommandSpec {
+  return def(name, -2, '', NOKEYS, categories, (ctx, argv) => {
+    ctx.reply.error(`ERR unknown subcommand '${argv[1] ?? ''}'. Try ${name.toUpperCase()} HELP.`);
+  }, subs);
+}

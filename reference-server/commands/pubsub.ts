@@ -1,0 +1,84 @@
+/** Pub/sub family: (P)SUBSCRIBE, (P)UNSUBSCRIBE, PUBLISH, PUBSUB. Messages are RESP3 pushes or RESP2 arrays. */
+import type { CommandContext, CommandSpec } from './command.js';
+import { container, def, NOKEYS } from './define.js';
+import { asClient, asServer } from '../server.js';
+import { globMatch } from '../glob.js';
+
+function ack(ctx: CommandContext, kind: string, channel: string | null, count: number): void {
+  ctx.reply.pushHeader(3);
+  ctx.reply.bulk(kind);
+  ctx.reply.bulk(channel);
+  ctx.reply.integer(count);
+}
+
+function subscribeAll(pattern: boolean) {
+  return (ctx: CommandContext, argv: string[]): void => {
+    const s = asServer(ctx.server);
+    const c = asClient(ctx.client);
+    for (let i = 1; i < argv.length; i++) {
+      s.subscribe(c, argv[i], pattern);
+      ack(ctx, pattern ? 'psubscribe' : 'subscribe', argv[i], c.subscriptionCount);
+    }
+  };
+}
+
+function unsubscribeAll(pattern: boolean) {
+  return (ctx: CommandContext, argv: string[]): void => {
+    const s = asServer(ctx.server);
+    const c = asClient(ctx.client);
+    const kind = pattern ? 'punsubscribe' : 'unsubscribe';
+    const names = argv.length > 1 ? argv.slice(1) : [...(pattern ? c.patterns : c.channels)];
+    if (names.length === 0) {
+      ack(ctx, kind, null, c.subscriptionCount);
+      return;
+    }
+    for (const n of names) {
+      s.unsubscribe(c, n, pattern);
+      ack(ctx, kind, n, c.subscriptionCount);
+    }
+  };
+}
+
+const subscribe = def('subscribe', -2, 'pubsub noscript loading stale', NOKEYS, 'pubsub slow', subscribeAll(false));
+const psubscribe = def('psubscribe', -2, 'pubsub noscript loading stale', NOKEYS, 'pubsub slow', subscribeAll(true));
+const unsubscribe = def('unsubscribe', -1, 'pubsub noscript loading stale', NOKEYS, 'pubsub slow', unsubscribeAll(false));
+const punsubscribe = def('punsubscribe', -1, 'pubsub noscript loading stale', NOKEYS, 'pubsub slow', unsubscribeAll(true));
+
+const publish = def('publish', 3, 'pubsub loading stale fast may_replicate sentinel', NOKEYS, 'pubsub fast', (ctx, argv) => {
+  ctx.reply.integer(ctx.server.publish(argv[1], argv[2]));
+  // Redis propagates PUBLISH to replicas so their subscribers see it too.
+  ctx.propagateAs([argv]);
+});
+
+const pubsubSubs: CommandSpec[] = [
+  def('pubsub|channels', -2, 'pubsub loading stale', NOKEYS, 'pubsub slow', (ctx, argv) => {
+    if (argv.length > 3) {
+      ctx.reply.error("ERR wrong number of arguments for 'pubsub|channels' command");
+      return;
+    }
+    const s = asServer(ctx.server);
+    const pat = argv[2];
+    ctx.reply.bulkArray([...s.channels.keys()].filter((ch) => pat === undefined || globMatch(pat, ch)));
+  }),
+  def('pubsub|numsub', -2, 'pubsub loading stale', NOKEYS, 'pubsub slow', (ctx, argv) => {
+    const s = asServer(ctx.server);
+    ctx.reply.mapHeader(argv.length - 2);
+    for (let i = 2; i < argv.length; i++) {
+      ctx.reply.bulk(argv[i]);
+      ctx.reply.integer(s.channels.get(argv[i])?.size ?? 0);
+    }
+  }),
+  def('pubsub|numpat', 2, 'pubsub loading stale', NOKEYS, 'pubsub slow', (ctx) => {
+    ctx.reply.integer(asServer(ctx.server).patterns.size);
+  }),
+  def('pubsub|shardchannels', -2, 'pubsub loading stale', NOKEYS, 'pubsub slow', (ctx) => ctx.reply.arrayHeader(0)),
+  def('pubsub|shardnumsub', -2, 'pubsub loading stale', NOKEYS, 'pubsub slow', (ctx, argv) => {
+    ctx.reply.mapHeader(argv.length - 2);
+    for (let i = 2; i < argv.length; i++) {
+      ctx.reply.bulk(argv[i]);
+      ctx.reply.integer(0);
+    }
+  }),
+];
+
+export const commands: CommandSpec[] = [subscribe, psubscribe, unsubscribe, punsubscribe, publish, container('pubsub', 'slow', pubsubSubs)];

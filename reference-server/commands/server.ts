@@ -1,0 +1,557 @@
+/** Server family: INFO CONFIG COMMAND TIME LASTSAVE DBSIZE SHUTDOWN DEBUG MONITOR SLOWLOG. */
+import { createHash } from 'node:crypto';
+import os from 'node:os';
+import type { CommandContext, CommandSpec, Reply, Value } from './command.js';
+import { typeOf } from '../store/types.js';
+import { container, def, NOKEYS, parseIntArg } from './define.js';
+import { asClient, asServer, REDIS_VERSION, type RedisServer } from '../server.js';
+import { globMatch } from '../glob.js';
+
+// ---- INFO ----
+
+const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'errorstats', 'cluster', 'keyspace'];
+const ALL_SECTIONS = [...DEFAULT_SECTIONS.slice(0, 8), 'commandstats', 'errorstats', 'cluster', 'keyspace'];
+
+function title(s: string): string {
+  return s[0].toUpperCase() + s.slice(1);
+}
+
+function sectionLines(s: RedisServer, name: string): string[] | undefined {
+  const now = Date.now();
+  const uptime = Math.floor((now - s.startedAt) / 1000);
+  switch (name) {
+    case 'server':
+      return [
+        `redis_version:${REDIS_VERSION}`, 'redis_git_sha1:00000000', 'redis_git_dirty:0', 'redis_build_id:0000000000000000',
+        `redis_mode:${s.mode}`, `os:${os.type()} ${os.release()} ${os.arch() === 'x64' ? 'x86_64' : os.arch()}`, 'arch_bits:64',
+        'monotonic_clock:POSIX clock_gettime', 'multiplexing_api:epoll', 'atomicvar_api:c11-builtin', 'gcc_version:0.0.0',
+        `process_id:${process.pid}`, 'process_supervised:no', `run_id:${s.runId}`, `tcp_port:${s.tcpPort}`,
+        `server_time_usec:${now * 1000}`, `uptime_in_seconds:${uptime}`, `uptime_in_days:${Math.floor(uptime / 86400)}`,
+        `hz:${s.config.get('hz')}`, `configured_hz:${s.config.get('hz')}`, `lru_clock:${Math.floor(now / 1000) & 0xffffff}`,
+        `executable:${process.argv[1] ?? ''}`, `config_file:${s.config.configFile}`, 'io_threads_active:0',
+      ];
+    case 'clients': {
+      let blocked = 0;
+      let pubsub = 0;
+      for (const c of s.clients.values()) {
+        if (c.blocked) blocked++;
+        if (c.kind === 'pubsub') pubsub++;
+      }
+      void pubsub;
+      return [
+        `connected_clients:${[...s.clients.values()].filter((c) => c.kind !== 'replica').length}`, 'cluster_connections:0',
+        `maxclients:${s.config.get('maxclients')}`, 'client_recent_max_input_buffer:0', 'client_recent_max_output_buffer:0',
+        `blocked_clients:${blocked}`, 'tracking_clients:0', `clients_in_timeout_table:${blocked}`,
+      ];
+    }
+    case 'memory': {
+      const m = process.memoryUsage();
+      const human = (n: number) => (n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(2)}M` : `${(n / 1024).toFixed(2)}K`);
+      return [
+        `used_memory:${m.heapUsed}`, `used_memory_human:${human(m.heapUsed)}`, `used_memory_rss:${m.rss}`,
+        `used_memory_rss_human:${human(m.rss)}`, `used_memory_peak:${m.heapTotal}`, `used_memory_peak_human:${human(m.heapTotal)}`,
+        'used_memory_peak_perc:100.00%', `used_memory_overhead:0`, `used_memory_startup:0`, `used_memory_dataset:${m.heapUsed}`,
+        `total_system_memory:${os.totalmem()}`, `total_system_memory_human:${human(os.totalmem())}`,
+        `maxmemory:${s.config.get('maxmemory')}`, `maxmemory_human:${human(Number(s.config.get('maxmemory')))}`,
+        `maxmemory_policy:${s.config.get('maxmemory-policy')}`, 'allocator_frag_ratio:1.00', 'mem_fragmentation_ratio:1.00',
+        'mem_allocator:v8', 'lazyfree_pending_objects:0', 'lazyfreed_objects:0',
+      ];
+    }
+    case 'persistence':
+      return s.persistence.infoLines();
+    case 'stats': {
+      const st = s.stats;
+      return [
+        `total_connections_received:${st.total_connections_received}`, `total_commands_processed:${st.total_commands_processed}`,
+        'instantaneous_ops_per_sec:0', `total_net_input_bytes:${st.total_net_input_bytes}`, `total_net_output_bytes:${st.total_net_output_bytes}`,
+        'instantaneous_input_kbps:0.00', 'instantaneous_output_kbps:0.00', `rejected_connections:${st.rejected_connections}`,
+        `sync_full:${st.sync_full}`, `sync_partial_ok:${st.sync_partial_ok}`, `sync_partial_err:${st.sync_partial_err}`,
+        `expired_keys:${st.expired_keys}`, `expired_stale_perc:0.00`, 'expired_time_cap_reached_count:0', 'expire_cycle_cpu_milliseconds:0',
+        `evicted_keys:${st.evicted_keys}`, 'evicted_clients:0', 'total_eviction_exceeded_time:0', 'current_eviction_exceeded_time:0',
+        `keyspace_hits:${st.keyspace_hits}`, `keyspace_misses:${st.keyspace_misses}`, `pubsub_channels:${s.channels.size}`,
+        `pubsub_patterns:${s.patterns.size}`, 'pubsubshard_channels:0', 'latest_fork_usec:0', 'total_forks:0', 'migrate_cached_sockets:0',
+        'slave_expires_tracked_keys:0', 'active_defrag_hits:0', 'active_defrag_misses:0', 'active_defrag_key_hits:0',
+        'active_defrag_key_misses:0', 'total_active_defrag_time:0', 'current_active_defrag_time:0', 'tracking_total_keys:0',
+        'tracking_total_items:0', 'tracking_total_prefixes:0', `unexpected_error_replies:${st.unexpected_error_replies}`,
+        `total_error_replies:${st.total_error_replies}`, 'dump_payload_sanitizations:0', `total_reads_processed:${st.total_reads_processed}`,
+        `total_writes_processed:${st.total_reads_processed}`, 'io_threaded_reads_processed:0', 'io_threaded_writes_processed:0',
+        'reply_buffer_shrinks:0', 'reply_buffer_expands:0',
+      ];
+    }
+    case 'replication':
+      return s.replication.infoLines();
+    case 'cpu': {
+      const u = process.cpuUsage();
+      return [
+        `used_cpu_sys:${(u.system / 1e6).toFixed(6)}`, `used_cpu_user:${(u.user / 1e6).toFixed(6)}`,
+        'used_cpu_sys_children:0.000000', 'used_cpu_user_children:0.000000',
+        'used_cpu_sys_main_thread:' + (u.system / 1e6).toFixed(6), 'used_cpu_user_main_thread:' + (u.user / 1e6).toFixed(6),
+      ];
+    }
+    case 'modules':
+      return [];
+    case 'commandstats': {
+      const out: string[] = [];
+      for (const [n, st] of s.commandStats) {
+        if (st.calls === 0 && st.rejected === 0 && st.failed === 0) continue;
+        out.push(`cmdstat_${n}:calls=${st.calls},usec=${st.usec},usec_per_call=${(st.calls ? st.usec / st.calls : 0).toFixed(2)},rejected_calls=${st.rejected},failed_calls=${st.failed}`);
+      }
+      return out;
+    }
+    case 'errorstats':
+      return [...s.errorStats].map(([p, n]) => `errorstat_${p}:count=${n}`);
+    case 'cluster': {
+      const extra = s.extraInfo.get('cluster');
+      return extra ? extra() : [`cluster_enabled:${s.mode === 'cluster' ? 1 : 0}`];
+    }
+    case 'keyspace': {
+      const out: string[] = [];
+      const now2 = Date.now();
+      for (const db of s.dbs) {
+        const n = db.size();
+        if (n === 0) continue;
+        const exp = db.expiresCount();
+        void now2;
+        out.push(`db${db.index}:keys=${n},expires=${exp},avg_ttl=${Math.max(0, Math.round(db.avgTtl()))}`);
+      }
+      return out;
+    }
+    default: {
+      const extra = s.extraInfo.get(name);
+      return extra ? extra() : undefined;
+    }
+  }
+}
+
+/** Builds INFO's text for the requested section names (Redis 7.0 rules for default/all/everything). */
+export function buildInfo(s: RedisServer, args: string[]): string {
+  let names: string[] = [];
+  const lower = args.map((a) => a.toLowerCase());
+  if (lower.length === 0) names = DEFAULT_SECTIONS;
+  for (const a of lower) {
+    if (a === 'default') names.push(...DEFAULT_SECTIONS);
+    else if (a === 'all' || a === 'everything') names.push(...ALL_SECTIONS, ...s.extraInfo.keys());
+    else names.push(a);
+  }
+  const seen = new Set<string>();
+  const parts: string[] = [];
+  for (const n of names) {
+    if (seen.has(n)) continue;
+    seen.add(n);
+    const lines = sectionLines(s, n);
+    if (lines === undefined) continue;
+    parts.push(`# ${title(n === 'commandstats' ? 'Commandstats' : n === 'errorstats' ? 'Errorstats' : n)}\r\n` + lines.map((l) => l + '\r\n').join(''));
+  }
+  return parts.join('\r\n');
+}
+
+const info = def('info', -1, 'loading stale sentinel', NOKEYS, 'slow dangerous', (ctx, argv) => {
+  ctx.reply.verbatim(buildInfo(asServer(ctx.server), argv.slice(1)));
+});
+
+// ---- CONFIG ----
+
+const configSubs: CommandSpec[] = [
+  def('config|get', -3, 'admin noscript loading stale', NOKEYS, 'admin slow dangerous', (ctx, argv) => {
+    const pairs = asServer(ctx.server).config.getMatching(argv.slice(2));
+    ctx.reply.mapHeader(pairs.length);
+    for (const [k, v] of pairs) {
+      ctx.reply.bulk(k);
+      ctx.reply.bulk(v);
+    }
+  }),
+  def('config|set', -4, 'admin noscript loading stale', NOKEYS, 'admin slow dangerous', (ctx, argv) => {
+    if (argv.length % 2 !== 0) {
+      ctx.reply.error("ERR wrong number of arguments for 'config|set' command");
+      return;
+    }
+    const pairs: [string, string][] = [];
+    for (let i = 2; i < argv.length; i += 2) pairs.push([argv[i], argv[i + 1]]);
+    const err = asServer(ctx.server).config.setMany(pairs);
+    if (err) ctx.reply.error(err);
+    else ctx.reply.ok();
+  }),
+  def('config|resetstat', 2, 'admin noscript loading stale', NOKEYS, 'admin slow dangerous', (ctx) => {
+    const s = asServer(ctx.server);
+    for (const k of Object.keys(s.stats)) if (k !== 'dirty') s.stats[k] = 0;
+    s.commandStats.clear();
+    s.errorStats.clear();
+    ctx.reply.ok();
+  }),
+  def('config|rewrite', 2, 'admin noscript loading stale', NOKEYS, 'admin slow dangerous', (ctx) => {
+    const s = asServer(ctx.server);
+    const err = s.config.rewrite();
+    if (err) {
+      s.log('warning', `CONFIG REWRITE failed: ${err}`);
+      ctx.reply.error(err);
+    } else {
+      s.log('notice', 'CONFIG REWRITE executed with success.');
+      ctx.reply.ok();
+    }
+  }),
+  def('config|help', 2, 'loading stale', NOKEYS, 'slow', (ctx) => {
+    const lines = [
+      'CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+      'GET <pattern>', '    Return parameters matching the glob-like <pattern> and their values.',
+      'SET <directive> <value>', '    Set the configuration <directive> to <value>.',
+      'RESETSTAT', '    Reset statistics reported by the INFO command.',
+      'REWRITE', '    Rewrite the configuration file.',
+      'HELP', '    Print this help.',
+    ];
+    ctx.reply.arrayHeader(lines.length);
+    for (const l of lines) ctx.reply.simple(l);
+  }),
+];
+
+// ---- COMMAND ----
+
+function allSpecs(s: RedisServer): CommandSpec[] {
+  const seen = new Set<CommandSpec>();
+  for (const spec of s.commands.values()) seen.add(spec);
+  return [...seen];
+}
+
+function writeCommandInfo(r: Reply, spec: CommandSpec): void {
+  r.arrayHeader(10);
+  r.bulk(spec.name);
+  r.integer(spec.arity);
+  r.setHeader(spec.flags.length);
+  for (const f of spec.flags) r.simple(f);
+  r.integer(spec.firstKey);
+  r.integer(spec.lastKey);
+  r.integer(spec.step);
+  r.setHeader(spec.categories.length);
+  for (const c of spec.categories) r.simple('@' + c);
+  r.setHeader(0);
+  if (spec.firstKey > 0) {
+    r.arrayHeader(1);
+    r.mapHeader(4);
+    r.bulk('flags');
+    r.setHeader(0);
+    r.bulk('begin_search');
+    r.mapHeader(2);
+    r.bulk('type');
+    r.bulk('index');
+    r.bulk('spec');
+    r.mapHeader(1);
+    r.bulk('index');
+    r.integer(spec.firstKey);
+    r.bulk('find_keys');
+    r.mapHeader(2);
+    r.bulk('type');
+    r.bulk('range');
+    r.bulk('spec');
+    r.mapHeader(3);
+    r.bulk('lastkey');
+    r.integer(spec.lastKey < 0 ? spec.lastKey : spec.lastKey - spec.firstKey);
+    r.bulk('keystep');
+    r.integer(spec.step);
+    r.bulk('limit');
+    r.integer(0);
+    r.bulk('notes');
+    r.bulk('');
+  } else {
+    r.arrayHeader(0);
+  }
+  const subs = spec.subcommands ?? [];
+  r.arrayHeader(subs.length);
+  for (const sub of subs) writeCommandInfo(r, sub);
+}
+
+function findSpec(s: RedisServer, name: string): CommandSpec | undefined {
+  const bar = name.indexOf('|');
+  if (bar < 0) return s.lookup(name);
+  const parent = s.lookup(name.slice(0, bar));
+  return parent?.subcommands?.find((x) => x.name === name.toLowerCase());
+}
+
+/** Keys of a command line from its spec (first/last/step or getKeys), for COMMAND GETKEYS and cluster routing. */
+export function commandKeys(spec: CommandSpec, argv: string[]): string[] {
+  if (spec.getKeys) return spec.getKeys(argv);
+  if (spec.firstKey <= 0) return [];
+  const last = spec.lastKey < 0 ? argv.length + spec.lastKey : spec.lastKey;
+  const keys: string[] = [];
+  for (let i = spec.firstKey; i <= last && i < argv.length; i += spec.step || 1) keys.push(argv[i]);
+  return keys;
+}
+
+const commandSubs: CommandSpec[] = [
+  def('command|count', 2, 'loading stale', NOKEYS, 'slow connection', (ctx) => {
+    ctx.reply.integer(allSpecs(asServer(ctx.server)).length);
+  }),
+  def('command|info', -2, 'loading stale', NOKEYS, 'slow connection', (ctx, argv) => {
+    const s = asServer(ctx.server);
+    const specs = argv.length === 2 ? allSpecs(s) : argv.slice(2).map((n) => findSpec(s, n));
+    ctx.reply.arrayHeader(specs.length);
+    for (const sp of specs) {
+      if (sp) writeCommandInfo(ctx.reply, sp);
+      else ctx.reply.nullArray();
+    }
+  }),
+  def('command|docs', -2, 'loading stale', NOKEYS, 'slow connection', (ctx, argv) => {
+    const s = asServer(ctx.server);
+    const specs = (argv.length === 2 ? allSpecs(s) : argv.slice(2).map((n) => findSpec(s, n))).filter((x): x is CommandSpec => !!x);
+    ctx.reply.mapHeader(specs.length);
+    for (const sp of specs) {
+      ctx.reply.bulk(sp.name);
+      ctx.reply.mapHeader(2);
+      ctx.reply.bulk('summary');
+      ctx.reply.bulk(`The ${sp.name.toUpperCase()} command`);
+      ctx.reply.bulk('group');
+      ctx.reply.bulk(sp.categories.find((c) => !['read', 'write', 'fast', 'slow', 'keyspace', 'dangerous', 'admin', 'blocking'].includes(c)) ?? 'generic');
+    }
+  }),
+  def('command|getkeys', -4, 'loading stale', NOKEYS, 'slow connection', (ctx, argv) => {
+    const s = asServer(ctx.server);
+    let spec = s.lookup(argv[2]);
+    if (spec?.subcommands && argv.length > 3) spec = spec.subcommands.find((x) => x.name.endsWith('|' + argv[3].toLowerCase())) ?? spec;
+    const sub = argv.slice(2);
+    if (!spec) {
+      ctx.reply.error('ERR Invalid command specified');
+      return;
+    }
+    if ((spec.arity > 0 && spec.arity !== sub.length) || sub.length < -spec.arity) {
+      ctx.reply.error('ERR Invalid number of arguments specified for command');
+      return;
+    }
+    const keys = commandKeys(spec, sub);
+    if (keys.length === 0) {
+      ctx.reply.error('ERR The command has no key arguments');
+      return;
+    }
+    ctx.reply.bulkArray(keys);
+  }),
+  def('command|list', -2, 'loading stale', NOKEYS, 'slow connection', (ctx, argv) => {
+    const s = asServer(ctx.server);
+    let specs = allSpecs(s);
+    if (argv.length > 2) {
+      if (argv.length !== 5 || argv[2].toLowerCase() !== 'filterby') {
+        ctx.reply.error('ERR syntax error');
+        return;
+      }
+      const kind = argv[3].toLowerCase();
+      const val = argv[4];
+      if (kind === 'module') specs = [];
+      else if (kind === 'aclcat') specs = specs.filter((x) => x.categories.includes(val.toLowerCase()));
+      else if (kind === 'pattern') specs = specs.filter((x) => globMatch(val, x.name, true));
+      else {
+        ctx.reply.error('ERR syntax error');
+        return;
+      }
+    }
+    ctx.reply.bulkArray(specs.map((x) => x.name));
+  }),
+];
+
+const commandCmd = def('command', -1, 'loading stale', NOKEYS, 'slow connection', (ctx) => {
+  const specs = allSpecs(asServer(ctx.server));
+  ctx.reply.arrayHeader(specs.length);
+  for (const sp of specs) writeCommandInfo(ctx.reply, sp);
+}, commandSubs);
+
+// ---- misc ----
+
+const time = def('time', 1, 'loading stale fast', NOKEYS, 'fast', (ctx) => {
+  const us = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000));
+  ctx.reply.bulkArray([String(us / 1000000n), String(us % 1000000n)]);
+});
+
+const lastsave = def('lastsave', 1, 'loading stale fast', NOKEYS, 'admin fast dangerous', (ctx) => {
+  ctx.reply.integer(ctx.server.persistence.lastSave());
+});
+
+const dbsize = def('dbsize', 1, 'readonly fast', NOKEYS, 'keyspace read fast', (ctx) => ctx.reply.integer(ctx.db.size()));
+
+const shutdown = def('shutdown', -1, 'admin noscript loading stale no_multi sentinel allow_busy', NOKEYS, 'admin slow dangerous', (ctx, argv) => {
+  let save = false;
+  let nosave = false;
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i].toLowerCase();
+    if (a === 'save') save = true;
+    else if (a === 'nosave') nosave = true;
+    else if (a === 'now' || a === 'force') continue;
+    else if (a === 'abort') {
+      ctx.reply.error('ERR No shutdown in progress.');
+      return;
+    } else {
+      ctx.reply.error('ERR syntax error');
+      return;
+    }
+  }
+  if (save && nosave) {
+    ctx.reply.error('ERR syntax error');
+    return;
+  }
+  const err = asServer(ctx.server).shutdown({ save, nosave });
+  if (err) ctx.reply.error(err);
+});
+
+const monitor = def('monitor', 1, 'admin noscript loading stale', NOKEYS, 'admin slow dangerous', (ctx) => {
+  const c = asClient(ctx.client);
+  if (c.monitor) return;
+  c.monitor = true;
+  asServer(ctx.server).monitors.add(c);
+  ctx.reply.ok();
+});
+
+const slowlogSubs: CommandSpec[] = [
+  def('slowlog|get', -2, 'admin loading stale', NOKEYS, 'admin slow dangerous', (ctx, argv) => {
+    const s = asServer(ctx.server);
+    let n = 10;
+    if (argv.length > 3) {
+      ctx.reply.error("ERR wrong number of arguments for 'slowlog|get' command");
+      return;
+    }
+    if (argv.length === 3) {
+      const v = parseIntArg(argv[2]);
+      if (v === null || v < -1) {
+        ctx.reply.error('ERR count should be greater than or equal to -1');
+        return;
+      }
+      n = v === -1 ? s.slowlog.length : v;
+    }
+    const entries = s.slowlog.slice(0, n);
+    ctx.reply.arrayHeader(entries.length);
+    for (const e of entries) {
+      ctx.reply.arrayHeader(6);
+      ctx.reply.integer(e.id);
+      ctx.reply.integer(e.time);
+      ctx.reply.integer(e.micros);
+      ctx.reply.bulkArray(e.argv);
+      ctx.reply.bulk(e.addr);
+      ctx.reply.bulk(e.name);
+    }
+  }),
+  def('slowlog|len', 2, 'admin loading stale', NOKEYS, 'admin slow dangerous', (ctx) => ctx.reply.integer(asServer(ctx.server).slowlog.length)),
+  def('slowlog|reset', 2, 'admin loading stale', NOKEYS, 'admin slow dangerous', (ctx) => {
+    asServer(ctx.server).slowlog.length = 0;
+    ctx.reply.ok();
+  }),
+  def('slowlog|help', 2, 'loading stale', NOKEYS, 'slow', (ctx) => {
+    const lines = [
+      'SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+      'GET [<count>]', '    Return top <count> entries from the slowlog (default: 10, -1 mean all).',
+      '    Entries are made of:', '    id, timestamp, time in microseconds, arguments array, client IP and port,',
+      '    client name', 'LEN', '    Return the length of the slowlog.', 'RESET', '    Reset the slowlog.', 'HELP', '    Print this help.',
+    ];
+    ctx.reply.arrayHeader(lines.length);
+    for (const l of lines) ctx.reply.simple(l);
+  }),
+];
+
+// ---- DEBUG ----
+
+function valueDigest(v: Value): Buffer {
+  const h = createHash('sha1');
+  const t = typeOf(v);
+  h.update(t);
+  if (typeof v === 'string') h.update(v, 'latin1');
+  else if (t === 'list') for (const e of v as Iterable<string>) h.update(e + '\0', 'latin1');
+  else if (t === 'set') {
+    const acc = Buffer.alloc(20);
+    for (const e of v as Set<string>) xorInto(acc, createHash('sha1').update(e, 'latin1').digest());
+    h.update(acc);
+  } else if (t === 'hash') {
+    const acc = Buffer.alloc(20);
+    for (const [f, x] of v as Map<string, string>) xorInto(acc, createHash('sha1').update(f + '\0' + x, 'latin1').digest());
+    h.update(acc);
+  } else {
+    for (const [m, sc] of (v as { entries(): IterableIterator<[string, number]> }).entries()) h.update(`${m}\0${sc}\0`, 'latin1');
+  }
+  return h.digest();
+}
+
+function xorInto(acc: Buffer, b: Buffer): void {
+  for (let i = 0; i < 20; i++) acc[i] ^= b[i];
+}
+
+/** A digest of every db (order independent), 40 zeros when empty, as DEBUG DIGEST. */
+export function datasetDigest(s: RedisServer): string {
+  const acc = Buffer.alloc(20);
+  let any = false;
+  for (const db of s.dbs) {
+    for (const k of db.keys()) {
+      const v = db.get(k);
+      if (v === undefined) continue;
+      any = true;
+      const h = createHash('sha1').update(`${db.index}\0${k}\0`, 'latin1').update(valueDigest(v));
+      const exp = db.getExpire(k);
+      if (exp !== undefined) h.update(`expire${exp}`);
+      xorInto(acc, h.digest());
+    }
+  }
+  return any ? acc.toString('hex') : '0'.repeat(40);
+}
+
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+
+const debug = def('debug', -2, 'admin noscript loading stale', NOKEYS, 'admin slow dangerous', (ctx: CommandContext, argv) => {
+  const s = asServer(ctx.server);
+  const sub = argv[1].toLowerCase();
+  switch (sub) {
+    case 'sleep': {
+      const secs = Number(argv[2] ?? '0');
+      // Blocks the whole server like Redis's DEBUG SLEEP (used to simulate a stuck server).
+      if (secs > 0) Atomics.wait(sleepCell, 0, 0, secs * 1000);
+      ctx.reply.ok();
+      return;
+    }
+    case 'set-active-expire': {
+      if (argv.length !== 3) break;
+      s.activeExpire = argv[2] !== '0';
+      ctx.reply.ok();
+      return;
+    }
+    case 'object': {
+      if (argv.length !== 3) break;
+      const v = ctx.db.get(argv[2]);
+      if (v === undefined) {
+        ctx.reply.error('ERR no such key');
+        return;
+      }
+      const idle = Math.floor((Date.now() - (ctx.db.lastAccess(argv[2]) ?? Date.now())) / 1000);
+      const enc = typeof v === 'string' ? (/^-?[1-9]\d{0,18}$|^0$/.test(v) ? 'int' : v.length <= 44 ? 'embstr' : 'raw') : typeOf(v) === 'list' ? 'quicklist' : typeOf(v) === 'set' ? 'hashtable' : typeOf(v) === 'hash' ? 'hashtable' : 'skiplist';
+      ctx.reply.simple(`Value at:0x7f0000000000 refcount:1 encoding:${enc} serializedlength:${typeof v === 'string' ? v.length : 1} lru:${Math.floor(Date.now() / 1000) & 0xffffff} lru_seconds_idle:${idle}`);
+      return;
+    }
+    case 'digest':
+      ctx.reply.simple(datasetDigest(s));
+      return;
+    case 'digest-value': {
+      ctx.reply.arrayHeader(argv.length - 2);
+      for (let i = 2; i < argv.length; i++) {
+        const v = ctx.db.get(argv[i]);
+        ctx.reply.simple(v === undefined ? '0'.repeat(40) : valueDigest(v).toString('hex'));
+      }
+      return;
+    }
+    case 'reload': {
+      try {
+        s.persistence.save();
+      } catch (e) {
+        ctx.reply.error(`ERR Error trying to save the DB: ${(e as Error).message}`);
+        return;
+      }
+      const loader = (s.persistence as { reload?: () => void }).reload;
+      if (loader) loader();
+      ctx.reply.ok();
+      return;
+    }
+    case 'help': {
+      const lines = ['DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'DIGEST', 'DIGEST-VALUE <key> [<key> ...]',
+        'OBJECT <key>', 'RELOAD', 'SET-ACTIVE-EXPIRE <0|1>', 'SLEEP <seconds>', 'HELP'];
+      ctx.reply.arrayHeader(lines.length);
+      for (const l of lines) ctx.reply.simple(l);
+      return;
+    }
+    default:
+      ctx.reply.error(`ERR unknown subcommand '${argv[1]}'. Try DEBUG HELP.`);
+      return;
+  }
+  ctx.reply.error(`ERR unknown subcommand or wrong number of arguments for '${argv[1]}'. Try DEBUG HELP.`);
+});
+
+export const commands: CommandSpec[] = [
+  info, container('config', 'slow', configSubs), commandCmd, time, lastsave, dbsize, shutdown, monitor,
+  container('slowlog', 'slow', slowlogSubs), debug,
+];

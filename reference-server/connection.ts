@@ -1,0 +1,140 @@
+/**
+ * One client connection: owns the socket, the request parser and the reply buffer. Replies are
+ * accumulated while a whole socket read is processed and written with one socket.write.
+ */
+import type { Socket } from 'node:net';
+import type { BlockRequest, ClientState, CommandSpec } from './commands/command.js';
+import { RequestParser } from './resp/parser.js';
+import { ReplyBuffer } from './resp/writer.js';
+
+export interface BlockedState {
+  req: BlockRequest;
+  spec: CommandSpec;
+  argv: string[];
+  dbIndex: number;
+  /** Absolute deadline in ms, 0 = forever. */
+  deadline: number;
+}
+
+/** Clients hand themselves to the server through this; server.ts implements it. */
+export interface ClientHost {
+  processClient(c: Client): void;
+  clientClosed(c: Client): void;
+}
+
+export class Client implements ClientState {
+  name = '';
+  dbIndex = 0;
+  authenticated: boolean;
+  user = 'default';
+  readonly createdAt = Date.now();
+  lastInteraction = Date.now();
+  lastCommand = 'NULL';
+  kind: 'normal' | 'replica' | 'master' | 'pubsub' = 'normal';
+  readonly channels = new Set<string>();
+  readonly patterns = new Set<string>();
+  inMulti = false;
+  noEvict = false;
+  readonly reply = new ReplyBuffer();
+  readonly parser: RequestParser;
+  /** Queued MULTI commands; multiError set when one was rejected (EXEC then fails with EXECABORT). */
+  multiQueue: { spec: CommandSpec; argv: string[] }[] = [];
+  multiError = false;
+  /** WATCHed keys as "db\0key"; dirtyCas once any of them changed. */
+  readonly watched = new Set<string>();
+  dirtyCas = false;
+  blocked: BlockedState | null = null;
+  /** Set while a command waits for CLIENT PAUSE to end. */
+  paused: string[] | null = null;
+  monitor = false;
+  closing = false;
+  closed = false;
+  /** CLIENT REPLY OFF / SKIP. */
+  replyMode: 'on' | 'off' | 'skip' = 'on';
+  /** Output written while the client is corked (processing a read or inside a served block). */
+  private corked = false;
+  /** Set by replication when it takes the socket over (PSYNC); the client stops reading then. */
+  detached = false;
+
+  constructor(
+    readonly id: number,
+    readonly socket: Socket | null,
+    readonly addr: string,
+    readonly laddr: string,
+    private readonly host: ClientHost,
+    maxBulkLen: number,
+    requirePass: boolean,
+  ) {
+    this.authenticated = !requirePass;
+    this.parser = new RequestParser({ maxBulkLen, authRequired: requirePass });
+    if (socket) {
+      socket.setNoDelay(true);
+      socket.on('data', (chunk: Buffer) => this.onData(chunk));
+      socket.on('error', () => this.destroy());
+      socket.on('close', () => this.destroy());
+    }
+  }
+
+  get resp(): 2 | 3 {
+    return this.reply.resp;
+  }
+  set resp(v: 2 | 3) {
+    this.reply.resp = v;
+  }
+
+  /** Number of subscriptions, as (P)SUBSCRIBE replies count them. */
+  get subscriptionCount(): number {
+    return this.channels.size + this.patterns.size;
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closing || this.detached) return;
+    this.lastInteraction = Date.now();
+    this.parser.feed(chunk);
+    this.corked = true;
+    this.host.processClient(this);
+    this.corked = false;
+    this.flush();
+  }
+
+  /** Writes everything pending; called once per read, and after a blocked/paused client is served. */
+  flush(): void {
+    if (this.corked) return;
+    const out = this.reply.out;
+    if (out.length > 0) {
+      this.reply.out = '';
+      if (this.socket && !this.closed && !this.detached) this.socket.write(out, 'latin1');
+    }
+    if (this.closing && !this.closed) this.destroy(true);
+  }
+
+  close(afterReply = true): void {
+    this.closing = true;
+    if (!afterReply) this.reply.out = '';
+    this.flush();
+  }
+
+  /** Ends the connection; graceful = let written data drain first. */
+  destroy(graceful = false): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.closing = true;
+    if (this.socket && !this.detached) {
+      if (graceful) this.socket.end();
+      else this.socket.destroy();
+    }
+    this.host.clientClosed(this);
+  }
+
+  /** Hands the socket to someone else (replication after PSYNC); the client is forgotten by the server. */
+  detach(): Socket | null {
+    this.flush();
+    this.detached = true;
+    this.socket?.removeAllListeners('data');
+    this.socket?.removeAllListeners('error');
+    this.socket?.removeAllListeners('close');
+    this.host.clientClosed(this);
+    this.closed = true;
+    return this.socket;
+  }
+}

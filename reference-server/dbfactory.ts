@@ -1,0 +1,15 @@
+/** Wires store/db.ts's hooks to the server (WATCH, expiry propagation, replica visibility). */
+import { createDb } from './store/db.js';
+import type { Db } from './store/types.js';
+import type { RedisServer } from './server.js';
+
+export function createServerDb(index: number, server: RedisServer): Db {
+  return createDb(index, {
+    now: () => Date.now(),
+    isReplica: () => server.replication.role() === 'replica',
+    fromMaster: () => server.currentClient !== null && server.currentClient.kind === 'master',
+    onExpired: (db, key) => server.keyExpired(db.index, key),
+    onModified: (db, key) => server.keyModified(db.index, key),
+    onFlushed: (db) => server.dbFlushed(db.index),
+  });
+}

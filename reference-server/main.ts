@@ -1,0 +1,61 @@
+/**
+ * Starts a server the way redis-server does: config file, then command-line options, then optional modules
+ * (replication, cluster) that plug in through an `install(server)` export, then listen.
+ */
+import { Config, ConfigFileError, parseCommandLine } from './config/config.js';
+import { buildCommandTable } from './commands/table.js';
+import type { CommandSpec } from './commands/command.js';
+import { createServerDb } from './dbfactory.js';
+import { RedisServer } from './server.js';
+
+/** Optional modules, loaded when their files exist; each may export `commands` and/or `install(server)`. */
+const OPTIONAL_MODULES = ['./commands/replication.js', './replication/install.js', './cluster/install.js'];
+
+interface OptionalModule {
+  commands?: CommandSpec[];
+  install?: (server: RedisServer) => void | Promise<void>;
+}
+
+async function loadOptional(): Promise<OptionalModule[]> {
+  const out: OptionalModule[] = [];
+  for (const path of OPTIONAL_MODULES) {
+    try {
+      out.push((await import(path)) as OptionalModule);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ERR_MODULE_NOT_FOUND') throw e;
+    }
+  }
+  return out;
+}
+
+/** Builds the Config from redis-server style arguments; throws ConfigFileError as Redis would report it. */
+export function configFromArgs(args: string[]): Config {
+  const { configFile, options } = parseCommandLine(args);
+  const config = new Config();
+  if (configFile !== undefined) config.loadFile(configFile);
+  if (options.length > 0) config.loadString(options);
+  return config;
+}
+
+export interface StartedServer {
+  server: RedisServer;
+  port: number;
+}
+
+/** Creates, wires and starts a server; rejects with "Failed listening on port ..." when it cannot bind. */
+export async function startServer(args: string[], opts: { logStartup?: boolean } = {}): Promise<StartedServer> {
+  const config = configFromArgs(args);
+  const modules = await loadOptional();
+  const extra = modules.map((m) => m.commands).filter((c): c is CommandSpec[] => Array.isArray(c));
+  const server = new RedisServer({ config, createDb: createServerDb, commands: buildCommandTable(extra) });
+  if (opts.logStartup !== false) server.logStartup();
+  for (const w of config.warnings) server.log('warning', w);
+  for (const m of modules) if (m.install) await m.install(server);
+  await server.listen();
+  server.writePidfile();
+  if (opts.logStartup !== false) server.logReady();
+  return { server, port: server.tcpPort };
+}
+
+export { ConfigFileError };

@@ -1,0 +1,895 @@
+/**
+ * The server: listeners, the client table, command dispatch (the one place that applies Redis's
+ * processCommand rules), blocking, pub/sub, WATCH, MONITOR, SLOWLOG, CLIENT PAUSE and the 100 ms cron.
+ *
+ * Propagation rules (for replication/): after a command runs, the server calls
+ * replication.propagate(dbIndex, argv) once per argv, in order, where the argvs are
+ *   - what the command passed to ctx.propagateAs(...), if it called it (even if nothing changed), else
+ *   - the command's own argv, if the command has the 'write' or 'may_replicate' flag and at least one key
+ *     was modified during the call (Db hooks -> keyModified), else nothing;
+ *   - nothing at all if the command called ctx.noPropagate().
+ * A served blocked command follows the same rules for its retry() call. Keys removed by lazy or active expiry
+ * are propagated as DEL before the command's own argvs (keyExpired). Inside EXEC, "MULTI" is propagated before
+ * the first propagated command and "EXEC" after the last. SELECT is never sent by the server: dbIndex is passed
+ * and replication/ emits SELECT when the db changes.
+ */
+import net from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import type {
+  BlockRequest, ClientState, CommandContext, CommandSpec, Db, PersistenceHooks, ReplicationHooks, ServerApi,
+} from './commands/command.js';
+import { Client, type ClientHost } from './connection.js';
+import { ProtocolError } from './resp/parser.js';
+import { REDIS_VERSION, type Config } from './config/config.js';
+import { globMatch } from './glob.js';
+import { reprString } from './resp/splitargs.js';
+import { ReplyBuffer } from './resp/writer.js';
+
+export { REDIS_VERSION };
+
+export type LogLevel = 'debug' | 'verbose' | 'notice' | 'warning';
+const LEVELS: Record<LogLevel, number> = { debug: 0, verbose: 1, notice: 2, warning: 3 };
+const LEVEL_CHAR: Record<LogLevel, string> = { debug: '.', verbose: '-', notice: '*', warning: '#' };
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** Commands allowed in a RESP2 subscribed context. */
+const PUBSUB_ALLOWED = new Set(['ping', 'subscribe', 'ssubscribe', 'unsubscribe', 'sunsubscribe', 'psubscribe', 'punsubscribe', 'quit', 'reset']);
+/** Commands executed immediately inside MULTI instead of being queued. */
+const MULTI_IMMEDIATE = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
+
+export interface SlowlogEntry {
+  id: number;
+  time: number;
+  micros: number;
+  argv: string[];
+  addr: string;
+  name: string;
+}
+
+export interface CommandStat {
+  calls: number;
+  usec: number;
+  rejected: number;
+  failed: number;
+}
+
+/** What the server needs to create a database; the default adapts store/db.ts. */
+export type DbFactory = (index: number, server: RedisServer) => Db;
+
+export interface ServerOptions {
+  config: Config;
+  createDb: DbFactory;
+  commands: Map<string, CommandSpec>;
+  /** Mode shown by INFO/HELLO ('standalone' unless cluster/sentinel code says otherwise). */
+  mode?: 'standalone' | 'cluster' | 'sentinel';
+}
+
+export function defaultReplicationHooks(server: RedisServer): ReplicationHooks {
+  const replid = randomBytes(20).toString('hex');
+  return {
+    role: () => 'master',
+    propagate: () => {},
+    writeRefusal: () => undefined,
+    staleRefusal: () => undefined,
+    infoLines: () => [
+      'role:master',
+      'connected_slaves:0',
+      'master_failover_state:no-failover',
+      `master_replid:${replid}`,
+      'master_replid2:0000000000000000000000000000000000000000',
+      'master_repl_offset:0',
+      'second_repl_offset:-1',
+      'repl_backlog_active:0',
+      `repl_backlog_size:${server.config.get('repl-backlog-size') ?? '1048576'}`,
+      'repl_backlog_first_byte_offset:0',
+      'repl_backlog_histlen:0',
+    ],
+    cron: () => {},
+    shutdown: () => {},
+  };
+}
+
+export function defaultPersistenceHooks(server: RedisServer): PersistenceHooks {
+  let lastSave = Math.floor(Date.now() / 1000);
+  return {
+    infoLines: () => [
+      'loading:0', 'async_loading:0', 'current_cow_peak:0', 'current_cow_size:0', 'current_cow_size_age:0',
+      'current_fork_perc:0.00', 'current_save_keys_processed:0', 'current_save_keys_total:0',
+      `rdb_changes_since_last_save:${server.stats.dirty}`, 'rdb_bgsave_in_progress:0', `rdb_last_save_time:${lastSave}`,
+      'rdb_last_bgsave_status:ok', 'rdb_last_bgsave_time_sec:-1', 'rdb_current_bgsave_time_sec:-1', 'rdb_saves:0',
+      'rdb_last_cow_size:0', 'rdb_last_load_keys_expired:0', 'rdb_last_load_keys_loaded:0',
+      `aof_enabled:${server.config.getBool('appendonly') ? 1 : 0}`, 'aof_rewrite_in_progress:0', 'aof_rewrite_scheduled:0',
+      'aof_last_rewrite_time_sec:-1', 'aof_current_rewrite_time_sec:-1', 'aof_last_bgrewrite_status:ok', 'aof_rewrites:0',
+      'aof_rewrites_consecutive_failures:0', 'aof_last_write_status:ok', 'aof_last_cow_size:0', 'module_fork_in_progress:0',
+      'module_fork_last_cow_size:0',
+    ],
+    lastSave: () => lastSave,
+    save: () => {
+      // Without replication/rdb installed there is nothing to write; record the save like Redis would.
+      lastSave = Math.floor(Date.now() / 1000);
+      server.stats.dirty = 0;
+    },
+    cron: () => {},
+  };
+}
+
+export class RedisServer implements ServerApi, ClientHost {
+  readonly startedAt = Date.now();
+  readonly runId = randomBytes(20).toString('hex');
+  readonly dbs: Db[] = [];
+  readonly config: Config;
+  replication: ReplicationHooks;
+  persistence: PersistenceHooks;
+  readonly stats: Record<string, number> = {
+    total_connections_received: 0, total_commands_processed: 0, rejected_connections: 0, expired_keys: 0,
+    evicted_keys: 0, keyspace_hits: 0, keyspace_misses: 0, total_net_input_bytes: 0, total_net_output_bytes: 0,
+    total_error_replies: 0, dirty: 0, expired_stale_perc: 0, sync_full: 0, sync_partial_ok: 0, sync_partial_err: 0,
+    unexpected_error_replies: 0, total_reads_processed: 0, total_writes_processed: 0, pubsub_channels: 0,
+  };
+  readonly commands: Map<string, CommandSpec>;
+  readonly mode: 'standalone' | 'cluster' | 'sentinel';
+  readonly clients = new Map<number, Client>();
+  readonly commandStats = new Map<string, CommandStat>();
+  readonly errorStats = new Map<string, number>();
+  readonly slowlog: SlowlogEntry[] = [];
+  slowlogNextId = 0;
+  readonly monitors = new Set<Client>();
+  readonly channels = new Map<string, Set<Client>>();
+  readonly patterns = new Map<string, Set<Client>>();
+  /** CLIENT PAUSE: until (ms) and whether only writes are paused. */
+  pauseUntil = 0;
+  pauseWritesOnly = false;
+  /** Set by the shutdown path; the bin exits when it resolves. */
+  shuttingDown = false;
+  /** Extra sections for INFO, added by other modules (cluster, sentinel): name -> lines. */
+  readonly extraInfo = new Map<string, () => string[]>();
+  /** Called on SHUTDOWN / signals after cleanup; bin sets it to process.exit. */
+  onExit: (code: number) => void = () => {};
+  tcpPort = 0;
+  /** DEBUG SET-ACTIVE-EXPIRE 0 turns the cron's expiry cycle off. */
+  activeExpire = true;
+
+  private listeners: net.Server[] = [];
+  private nextClientId = 1;
+  private blockingKeys = new Map<string, Client[]>();
+  private readyKeys: string[] = [];
+  private readyKeySet = new Set<string>();
+  private watchedKeys = new Map<string, Set<Client>>();
+  private modCount = 0;
+  private cronTimer: NodeJS.Timeout | null = null;
+  private logLevel: number;
+  private hzCount = 0;
+  private inExec = false;
+  /** The client whose command is running (replicas let their master's stream see expired keys). */
+  currentClient: Client | null = null;
+  private execPropagated = false;
+  private execDbIndex = 0;
+
+  constructor(opts: ServerOptions) {
+    this.config = opts.config;
+    this.commands = opts.commands;
+    this.mode = opts.mode ?? (opts.config.getBool('cluster-enabled') ? 'cluster' : 'standalone');
+    this.replication = defaultReplicationHooks(this);
+    this.persistence = defaultPersistenceHooks(this);
+    this.logLevel = LEVELS[(this.config.get('loglevel') ?? 'notice') as LogLevel] ?? 2;
+    this.config.onChange((name, value) => {
+      if (name === 'loglevel') this.logLevel = LEVELS[value as LogLevel];
+      if (name === 'requirepass' && value === '') for (const c of this.clients.values()) c.authenticated = true;
+    });
+    const n = this.config.getNumber('databases');
+    for (let i = 0; i < n; i++) this.dbs.push(opts.createDb(i, this));
+  }
+
+  // ---- logging ----
+
+  log(level: LogLevel, msg: string): void {
+    if (LEVELS[level] < this.logLevel) return;
+    this.writeLog(level, msg);
+  }
+
+  private writeLog(level: LogLevel, msg: string): void {
+    const d = new Date();
+    const role = this.mode === 'sentinel' ? 'X' : this.replication.role() === 'replica' ? 'S' : 'M';
+    const p2 = (v: number) => String(v).padStart(2, '0');
+    const line = `${process.pid}:${role} ${p2(d.getDate())} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ` +
+      `${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')} ` +
+      `${LEVEL_CHAR[level]} ${msg}\n`;
+    const file = this.config.get('logfile') ?? '';
+    if (file === '') process.stdout.write(line);
+    else {
+      try {
+        appendFileSync(file, line);
+      } catch {
+        process.stdout.write(line);
+      }
+    }
+  }
+
+  // ---- lifecycle ----
+
+  /** Binds every configured address; rejects with Redis's failure line when the port is taken. */
+  async listen(): Promise<void> {
+    const port = this.config.getNumber('port');
+    this.tcpPort = port;
+    if (port !== 0) {
+      const binds = (this.config.get('bind') ?? '* -::*').split(/\s+/).filter((b) => b !== '');
+      for (const b of binds) {
+        const optional = b.startsWith('-');
+        const addr = optional ? b.slice(1) : b;
+        const host = addr === '*' ? '0.0.0.0' : addr === '::*' ? '::' : addr;
+        try {
+          const srv = await this.listenOne(host, port, host === '::');
+          this.listeners.push(srv);
+          if (port === 0) this.tcpPort = (srv.address() as net.AddressInfo).port;
+        } catch (e) {
+          const err = e as NodeJS.ErrnoException;
+          if (optional && (err.code === 'EADDRNOTAVAIL' || err.code === 'EAFNOSUPPORT')) continue;
+          this.log('warning', `Warning: Could not create server TCP listening socket ${addr}:${port}: bind: ${err.code === 'EADDRINUSE' ? 'Address already in use' : err.message}`);
+          for (const l of this.listeners) l.close();
+          this.listeners = [];
+          this.log('warning', `Failed listening on port ${port} (tcp), aborting.`);
+          throw new Error(`Failed listening on port ${port} (tcp), aborting.`);
+        }
+      }
+    }
+    this.cronTimer = setInterval(() => this.cron(), 100);
+    this.cronTimer.unref?.();
+  }
+
+  private listenOne(host: string, port: number, ipv6Only: boolean): Promise<net.Server> {
+    return new Promise((resolve, reject) => {
+      const srv = net.createServer((sock) => this.accept(sock));
+      srv.once('error', reject);
+      srv.listen({ host, port, ipv6Only, backlog: this.config.getNumber('tcp-backlog') }, () => {
+        srv.removeListener('error', reject);
+        srv.on('error', (e) => this.log('warning', `Accept error: ${e.message}`));
+        resolve(srv);
+      });
+    });
+  }
+
+  /** Logs the startup lines as redis-server does. */
+  logStartup(): void {
+    const role = this.replication.role();
+    this.writeLog('warning', 'oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo');
+    this.writeLog('warning', `Redis version=${REDIS_VERSION}, bits=64, commit=00000000, modified=0, pid=${process.pid}, just started`);
+    this.writeLog('notice', `Redis-compatible reference server (TypeScript) PID: ${process.pid}`);
+    this.writeLog('notice', `Running mode=${this.mode}, port=${this.config.getNumber('port')}.`);
+    this.writeLog('warning', 'Server initialized');
+    void role;
+  }
+
+  logReady(): void {
+    this.writeLog('notice', 'Ready to accept connections tcp');
+  }
+
+  writePidfile(): void {
+    const pidfile = this.config.get('pidfile') ?? '';
+    if (pidfile !== '') {
+      try {
+        writeFileSync(pidfile, `${process.pid}\n`);
+      } catch (e) {
+        this.log('warning', `Failed to write PID file: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /** Redis's prepareForShutdown: save if configured (or asked), remove the pidfile, close everything. */
+  shutdown(opts: { save?: boolean; nosave?: boolean; signal?: string } = {}): string | undefined {
+    if (opts.signal) this.writeLog('warning', `Received ${opts.signal} scheduling shutdown...`);
+    this.writeLog('warning', 'User requested shutdown...');
+    const saveConfigured = (this.config.get('save') ?? '') !== '';
+    if (!opts.nosave && (opts.save || saveConfigured)) {
+      this.writeLog('notice', 'Saving the final RDB snapshot before exiting.');
+      try {
+        this.persistence.save();
+        this.writeLog('notice', 'DB saved on disk');
+      } catch (e) {
+        this.writeLog('warning', `Error trying to save the DB, can't exit.`);
+        if (!opts.signal) return 'ERR Errors trying to SHUTDOWN. Check logs.';
+      }
+    }
+    const pidfile = this.config.get('pidfile') ?? '';
+    if (pidfile !== '') {
+      this.writeLog('notice', 'Removing the pid file.');
+      try {
+        unlinkSync(pidfile);
+      } catch {
+        // Already gone: nothing to remove.
+      }
+    }
+    this.shuttingDown = true;
+    this.close();
+    this.writeLog('warning', 'Redis is now ready to exit, bye bye...');
+    this.onExit(0);
+    return undefined;
+  }
+
+  /** Stops listening, drops every client and the cron (tests call this directly). */
+  close(): void {
+    if (this.cronTimer) clearInterval(this.cronTimer);
+    this.cronTimer = null;
+    try {
+      this.replication.shutdown();
+    } catch {
+      // Shutdown continues even if replication cleanup fails.
+    }
+    for (const l of this.listeners) l.close();
+    this.listeners = [];
+    for (const c of [...this.clients.values()]) {
+      c.flush();
+      c.destroy();
+    }
+  }
+
+  // ---- clients ----
+
+  private accept(sock: net.Socket): void {
+    this.stats.total_connections_received++;
+    const remote = sock.remoteAddress ?? '';
+    const addr = formatAddr(remote, sock.remotePort ?? 0);
+    const laddr = formatAddr(sock.localAddress ?? '', sock.localPort ?? 0);
+    const maxclients = this.config.getNumber('maxclients');
+    if (this.clients.size >= maxclients) {
+      this.stats.rejected_connections++;
+      sock.end('-ERR max number of clients reached\r\n');
+      return;
+    }
+    const requirePass = (this.config.get('requirepass') ?? '') !== '';
+    if (this.config.get('protected-mode') === 'yes' && !requirePass && !isLoopback(remote)) {
+      this.stats.rejected_connections++;
+      sock.end('-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command \'CONFIG SET protected-mode no\' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to \'no\', and then restarting the server. 3) If you started the server manually just for testing, restart it with the \'--protected-mode no\' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n');
+      return;
+    }
+    this.addClient(sock, addr, laddr, requirePass);
+  }
+
+  /** Registers a client for a socket (replication uses it for the link to its master). */
+  addClient(sock: net.Socket | null, addr: string, laddr: string, requirePass = false): Client {
+    const c = new Client(this.nextClientId++, sock, addr, laddr, this, this.config.getNumber('proto-max-bulk-len'), requirePass);
+    c.reply.onError = (msg) => this.countError(msg);
+    this.clients.set(c.id, c);
+    return c;
+  }
+
+  clientClosed(c: Client): void {
+    if (!this.clients.delete(c.id)) return;
+    this.unblock(c);
+    this.unwatchAll(c);
+    for (const ch of c.channels) this.removeSub(this.channels, ch, c);
+    for (const p of c.patterns) this.removeSub(this.patterns, p, c);
+    c.channels.clear();
+    c.patterns.clear();
+    this.monitors.delete(c);
+  }
+
+  private countError(msg: string): void {
+    this.stats.total_error_replies++;
+    const sp = msg.indexOf(' ');
+    const prefix = sp < 0 ? msg : msg.slice(0, sp);
+    this.errorStats.set(prefix, (this.errorStats.get(prefix) ?? 0) + 1);
+  }
+
+  /** Parses and runs every complete command buffered for the client (called once per socket read). */
+  processClient(c: Client): void {
+    if (c.blocked || c.paused) return;
+    this.stats.total_reads_processed++;
+    for (;;) {
+      if (c.closing || c.blocked || c.paused || c.detached) break;
+      let argv: string[] | null;
+      try {
+        c.parser.limits.authRequired = !c.authenticated;
+        argv = c.parser.next();
+      } catch (e) {
+        if (!(e instanceof ProtocolError)) throw e;
+        c.reply.error('ERR ' + e.message);
+        this.log('verbose', `Protocol error (${e.message}) from client: id=${c.id} addr=${c.addr}`);
+        c.close(true);
+        break;
+      }
+      if (argv === null) break;
+      if (argv.length === 0) continue;
+      this.processCommand(c, argv);
+      this.handleReadyKeys();
+    }
+    if (!c.closing && c.parser.buffered > this.config.getNumber('client-query-buffer-limit')) {
+      this.log('warning', `Closing client that reached max query buffer length: id=${c.id} addr=${c.addr} (qbuf initial bytes: ...)`);
+      c.close(false);
+    }
+  }
+
+  lookup(name: string): CommandSpec | undefined {
+    return this.commands.get(name) ?? this.commands.get(name.toLowerCase());
+  }
+
+  /** Redis's processCommand: every refusal rule, then MULTI queueing or execution. */
+  processCommand(c: Client, argv: string[]): void {
+    const reply = c.reply;
+    let spec = this.lookup(argv[0]);
+    if (spec !== undefined && spec.subcommands !== undefined && argv.length >= 2) {
+      const sub = argv[1].toLowerCase();
+      const found = spec.subcommands.find((s) => s.name.slice(s.name.indexOf('|') + 1) === sub);
+      if (!found) {
+        this.reject(c, `ERR unknown subcommand '${argv[1].slice(0, 128)}'. Try ${argv[0].toUpperCase()} HELP.`);
+        return;
+      }
+      spec = found;
+    }
+    if (spec === undefined) {
+      let args = '';
+      for (let i = 1; i < argv.length && args.length < 128; i++) args += `'${argv[i].slice(0, 128 - args.length)}' `;
+      this.reject(c, `ERR unknown command '${argv[0].slice(0, 128)}', with args beginning with: ${args}`);
+      return;
+    }
+    if ((spec.arity > 0 && spec.arity !== argv.length) || argv.length < -spec.arity) {
+      this.reject(c, `ERR wrong number of arguments for '${spec.name}' command`, spec);
+      return;
+    }
+    const flags = spec.flags;
+    if (!c.authenticated && !flags.includes('no_auth')) {
+      this.reject(c, 'NOAUTH Authentication required.', spec);
+      return;
+    }
+    if (c.inMulti && flags.includes('no_multi')) {
+      this.reject(c, 'ERR Command not allowed inside a transaction', spec);
+      return;
+    }
+    const isWrite = flags.includes('write');
+    if (isWrite && c.kind !== 'master') {
+      const refusal = this.replication.writeRefusal(c);
+      if (refusal !== undefined) {
+        this.reject(c, refusal, spec);
+        return;
+      }
+    }
+    if (c.resp === 2 && c.kind === 'pubsub' && !PUBSUB_ALLOWED.has(spec.name)) {
+      this.reject(c, `ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`, spec);
+      return;
+    }
+    const stale = c.kind === 'master' ? undefined : this.replication.staleRefusal(c, spec);
+    if (stale !== undefined) {
+      this.reject(c, stale, spec);
+      return;
+    }
+    if (c.inMulti && !MULTI_IMMEDIATE.has(spec.name)) {
+      c.multiQueue.push({ spec, argv });
+      reply.simple('QUEUED');
+      return;
+    }
+    if (this.pauseUntil > 0 && c.kind === 'normal' && (!this.pauseWritesOnly || isWrite || flags.includes('may_replicate'))) {
+      if (Date.now() < this.pauseUntil) {
+        c.paused = argv;
+        return;
+      }
+      this.pauseUntil = 0;
+    }
+    this.call(c, spec, argv);
+  }
+
+  private reject(c: Client, msg: string, spec?: CommandSpec): void {
+    if (c.inMulti) c.multiError = true;
+    if (spec) this.stat(spec.name).rejected++;
+    c.reply.error(msg);
+  }
+
+  stat(name: string): CommandStat {
+    let s = this.commandStats.get(name);
+    if (!s) {
+      s = { calls: 0, usec: 0, rejected: 0, failed: 0 };
+      this.commandStats.set(name, s);
+    }
+    return s;
+  }
+
+  /** Runs one command with its context, then slowlog, monitor and propagation bookkeeping. */
+  call(c: Client, spec: CommandSpec, argv: string[]): void {
+    const ctx = new Context(this, c);
+    const mod = this.modCount;
+    const start = process.hrtime.bigint();
+    const errorsBefore = this.stats.total_error_replies;
+    const silent = c.replyMode !== 'on';
+    const outBefore = c.reply.out.length;
+    let blockReq: void | BlockRequest = undefined;
+    c.lastCommand = spec.name;
+    const prevClient = this.currentClient;
+    this.currentClient = c;
+    try {
+      blockReq = spec.execute(ctx, argv);
+    } catch (e) {
+      c.reply.error(`ERR ${(e as Error).message}`);
+      this.log('warning', `Internal error in '${spec.name}': ${(e as Error).stack ?? e}`);
+    }
+    this.currentClient = prevClient;
+    if (silent && !(spec.name === 'client|reply' && c.replyMode === 'on')) {
+      // CLIENT REPLY OFF/SKIP: drop what this command wrote.
+      c.reply.out = c.reply.out.slice(0, outBefore);
+      if (c.replyMode === 'skip') c.replyMode = 'on';
+    }
+    const micros = Number((process.hrtime.bigint() - start) / 1000n);
+    const st = this.stat(spec.name);
+    st.calls++;
+    st.usec += micros;
+    if (this.stats.total_error_replies > errorsBefore) st.failed++;
+    this.stats.total_commands_processed++;
+    if (blockReq) {
+      if (this.inExec) blockReq.onTimeout(c.reply);
+      else this.block(c, spec, argv, blockReq);
+    }
+    this.afterCall(c, spec, argv, ctx, mod, micros);
+  }
+
+  private afterCall(c: Client, spec: CommandSpec, argv: string[], ctx: Context, mod: number, micros: number): void {
+    if (ctx.suppress) return;
+    if (ctx.replaced !== null) {
+      for (const a of ctx.replaced) this.propagate(ctx.dbAtStart, a, ctx.dbAtStart);
+    } else if (this.modCount !== mod && (spec.flags.includes('write') || spec.flags.includes('may_replicate'))) {
+      this.propagate(ctx.dbAtStart, argv, ctx.dbAtStart);
+    }
+    if (!spec.flags.includes('skip_slowlog')) this.slowlogPush(c, argv, micros);
+    if (this.monitors.size > 0 && !spec.flags.includes('skip_monitor') && !spec.flags.includes('admin')) this.feedMonitors(c, argv, ctx.dbAtStart);
+  }
+
+  private propagate(dbIndex: number, argv: string[], _dbAtStart: number): void {
+    if (this.inExec && !this.execPropagated) {
+      this.execPropagated = true;
+      this.replication.propagate(this.execDbIndex, ['MULTI']);
+    }
+    this.stats.dirty++;
+    this.replication.propagate(dbIndex, argv);
+  }
+
+  /** EXEC: runs the queue as one unit (one propagated MULTI/EXEC block). */
+  exec(c: Client): void {
+    const queue = c.multiQueue;
+    c.multiQueue = [];
+    c.inMulti = false;
+    if (c.multiError) {
+      c.multiError = false;
+      this.unwatchAll(c);
+      c.reply.error('EXECABORT Transaction discarded because of previous errors.');
+      return;
+    }
+    if (c.dirtyCas) {
+      this.unwatchAll(c);
+      c.reply.nullArray();
+      return;
+    }
+    this.unwatchAll(c);
+    c.reply.arrayHeader(queue.length);
+    this.inExec = true;
+    this.execPropagated = false;
+    this.execDbIndex = c.dbIndex;
+    try {
+      for (const q of queue) {
+        if (q.spec.flags.includes('write') && c.kind !== 'master') {
+          const refusal = this.replication.writeRefusal(c);
+          if (refusal !== undefined) {
+            c.reply.error(refusal);
+            continue;
+          }
+        }
+        this.call(c, q.spec, q.argv);
+      }
+    } finally {
+      if (this.execPropagated) this.replication.propagate(c.dbIndex, ['EXEC']);
+      this.inExec = false;
+      this.execPropagated = false;
+    }
+  }
+
+  discard(c: Client): void {
+    c.multiQueue = [];
+    c.inMulti = false;
+    c.multiError = false;
+    this.unwatchAll(c);
+  }
+
+  // ---- keyspace notifications from the Db ----
+
+  /** A key changed (Db.signalModified / set / delete): invalidates WATCH and counts the change. */
+  keyModified(dbIndex: number, key: string): void {
+    this.modCount++;
+    if (this.watchedKeys.size === 0) return;
+    const set = this.watchedKeys.get(dbIndex + '\0' + key);
+    if (set) for (const cl of set) cl.dirtyCas = true;
+  }
+
+  /** A whole db was flushed (FLUSHDB/FLUSHALL/SWAPDB): every WATCH on it is invalidated. */
+  dbFlushed(dbIndex: number): void {
+    this.modCount++;
+    const prefix = dbIndex + '\0';
+    for (const [k, set] of this.watchedKeys) if (k.startsWith(prefix)) for (const cl of set) cl.dirtyCas = true;
+  }
+
+  /** A key was removed by expiry: counted and propagated as DEL, as Redis 7.0 does. */
+  keyExpired(dbIndex: number, key: string): void {
+    this.stats.expired_keys++;
+    if (this.replication.role() === 'master') this.replication.propagate(dbIndex, ['DEL', key]);
+  }
+
+  watch(c: Client, key: string): void {
+    const k = c.dbIndex + '\0' + key;
+    if (c.watched.has(k)) return;
+    c.watched.add(k);
+    let set = this.watchedKeys.get(k);
+    if (!set) {
+      set = new Set();
+      this.watchedKeys.set(k, set);
+    }
+    set.add(c);
+  }
+
+  unwatchAll(c: Client): void {
+    for (const k of c.watched) {
+      const set = this.watchedKeys.get(k);
+      if (set) {
+        set.delete(c);
+        if (set.size === 0) this.watchedKeys.delete(k);
+      }
+    }
+    c.watched.clear();
+    c.dirtyCas = false;
+  }
+
+  // ---- blocking ----
+
+  private block(c: Client, spec: CommandSpec, argv: string[], req: BlockRequest): void {
+    c.blocked = { req, spec, argv, dbIndex: c.dbIndex, deadline: req.timeoutMs > 0 ? Date.now() + req.timeoutMs : 0 };
+    for (const key of req.keys) {
+      const k = c.dbIndex + '\0' + key;
+      let list = this.blockingKeys.get(k);
+      if (!list) {
+        list = [];
+        this.blockingKeys.set(k, list);
+      }
+      list.push(c);
+    }
+  }
+
+  /** Removes the client from every wait list (served, timed out, killed or disconnected). */
+  unblock(c: Client): void {
+    const b = c.blocked;
+    if (!b) return;
+    c.blocked = null;
+    for (const key of b.req.keys) {
+      const k = b.dbIndex + '\0' + key;
+      const list = this.blockingKeys.get(k);
+      if (!list) continue;
+      const i = list.indexOf(c);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) this.blockingKeys.delete(k);
+    }
+  }
+
+  signalKeyReady(db: Db, key: string): void {
+    const k = db.index + '\0' + key;
+    if (!this.blockingKeys.has(k) || this.readyKeySet.has(k)) return;
+    this.readyKeySet.add(k);
+    this.readyKeys.push(k);
+  }
+
+  /** Serves clients blocked on keys signalled ready, FIFO per key, in the same tick as the write. */
+  handleReadyKeys(): void {
+    if (this.readyKeys.length === 0) return;
+    const resumed: Client[] = [];
+    while (this.readyKeys.length > 0) {
+      const k = this.readyKeys.shift() as string;
+      this.readyKeySet.delete(k);
+      const list = this.blockingKeys.get(k);
+      if (!list) continue;
+      for (const cl of [...list]) {
+        const b = cl.blocked;
+        if (!b) continue;
+        const ctx = new Context(this, cl);
+        const mod = this.modCount;
+        const served = b.req.retry(ctx);
+        if (!served) continue;
+        this.unblock(cl);
+        this.afterCall(cl, b.spec, b.argv, ctx, mod, 0);
+        resumed.push(cl);
+      }
+    }
+    for (const cl of resumed) {
+      cl.flush();
+      // Pipelined commands behind the blocking one run now, on a later turn so writers are not starved.
+      setImmediate(() => this.resume(cl));
+    }
+  }
+
+  private resume(c: Client): void {
+    if (c.closed || c.blocked || c.paused) return;
+    this.processClient(c);
+    c.flush();
+  }
+
+  // ---- pub/sub ----
+
+  subscribe(c: Client, channel: string, pattern: boolean): boolean {
+    const own = pattern ? c.patterns : c.channels;
+    if (own.has(channel)) return false;
+    own.add(channel);
+    const map = pattern ? this.patterns : this.channels;
+    let set = map.get(channel);
+    if (!set) {
+      set = new Set();
+      map.set(channel, set);
+    }
+    set.add(c);
+    c.kind = c.kind === 'normal' ? 'pubsub' : c.kind;
+    return true;
+  }
+
+  unsubscribe(c: Client, channel: string, pattern: boolean): boolean {
+    const own = pattern ? c.patterns : c.channels;
+    if (!own.delete(channel)) return false;
+    this.removeSub(pattern ? this.patterns : this.channels, channel, c);
+    if (c.subscriptionCount === 0 && c.kind === 'pubsub') c.kind = 'normal';
+    return true;
+  }
+
+  private removeSub(map: Map<string, Set<Client>>, name: string, c: Client): void {
+    const set = map.get(name);
+    if (!set) return;
+    set.delete(c);
+    if (set.size === 0) map.delete(name);
+  }
+
+  publish(channel: string, message: string): number {
+    let n = 0;
+    const subs = this.channels.get(channel);
+    if (subs) {
+      for (const cl of subs) {
+        cl.reply.pushHeader(3);
+        cl.reply.bulk('message');
+        cl.reply.bulk(channel);
+        cl.reply.bulk(message);
+        cl.flush();
+        n++;
+      }
+    }
+    for (const [pat, set] of this.patterns) {
+      if (!globMatch(pat, channel)) continue;
+      for (const cl of set) {
+        cl.reply.pushHeader(4);
+        cl.reply.bulk('pmessage');
+        cl.reply.bulk(pat);
+        cl.reply.bulk(channel);
+        cl.reply.bulk(message);
+        cl.flush();
+        n++;
+      }
+    }
+    return n;
+  }
+
+  // ---- monitor, slowlog ----
+
+  private feedMonitors(c: Client, argv: string[], dbIndex: number): void {
+    const now = Date.now();
+    const us = Math.floor((performance.timeOrigin * 1000 + performance.now() * 1000) % 1000000);
+    let line = `+${Math.floor(now / 1000)}.${String(us).padStart(6, '0')} [${dbIndex} ${c.addr}]`;
+    for (const a of argv) line += ' ' + reprString(a);
+    line += '\r\n';
+    for (const m of this.monitors) {
+      if (m === c) continue;
+      m.reply.raw(line);
+      m.flush();
+    }
+  }
+
+  private slowlogPush(c: Client, argv: string[], micros: number): void {
+    const threshold = this.config.getNumber('slowlog-log-slower-than');
+    if (threshold < 0 || micros < threshold) return;
+    const maxArgs = 32;
+    const args: string[] = [];
+    const n = Math.min(argv.length, maxArgs);
+    for (let i = 0; i < n; i++) {
+      if (i === maxArgs - 1 && argv.length > maxArgs) {
+        args.push(`... (${argv.length - maxArgs + 1} more arguments)`);
+        break;
+      }
+      const a = argv[i];
+      args.push(a.length > 128 ? `${a.slice(0, 128)}... (${a.length - 128} more bytes)` : a);
+    }
+    this.slowlog.unshift({ id: this.slowlogNextId++, time: Math.floor(Date.now() / 1000), micros, argv: args, addr: c.addr, name: c.name });
+    const max = this.config.getNumber('slowlog-max-len');
+    if (this.slowlog.length > max) this.slowlog.length = max;
+  }
+
+  // ---- cron ----
+
+  private cron(): void {
+    const now = Date.now();
+    this.hzCount++;
+    for (const db of this.activeExpire ? this.dbs : []) {
+      try {
+        db.activeExpireCycle(200);
+      } catch (e) {
+        this.log('warning', `Active expiry failed: ${(e as Error).message}`);
+      }
+    }
+    const idle = this.config.getNumber('timeout') * 1000;
+    for (const c of this.clients.values()) {
+      if (c.blocked && c.blocked.deadline > 0 && now >= c.blocked.deadline) {
+        const b = c.blocked;
+        this.unblock(c);
+        b.req.onTimeout(c.reply);
+        c.flush();
+        setImmediate(() => this.resume(c));
+      } else if (idle > 0 && c.kind === 'normal' && !c.blocked && now - c.lastInteraction > idle) {
+        this.log('verbose', 'Closing idle client');
+        c.destroy();
+      }
+    }
+    if (this.pauseUntil > 0 && now >= this.pauseUntil) this.unpause();
+    try {
+      this.replication.cron(now);
+      this.persistence.cron(now);
+    } catch (e) {
+      this.log('warning', `Cron hook failed: ${(e as Error).message}`);
+    }
+    this.handleReadyKeys();
+  }
+
+  /** Ends CLIENT PAUSE: runs every postponed command in client order. */
+  unpause(): void {
+    this.pauseUntil = 0;
+    for (const c of this.clients.values()) {
+      if (!c.paused) continue;
+      const argv = c.paused;
+      c.paused = null;
+      this.processCommand(c, argv);
+      this.handleReadyKeys();
+      this.processClient(c);
+      c.flush();
+    }
+  }
+
+  /** Runs a command for an internal client (replication's master link) with the same rules. */
+  dispatch(c: Client, argv: string[]): void {
+    this.processCommand(c, argv);
+    this.handleReadyKeys();
+  }
+}
+
+/** The CommandContext given to one execution. */
+class Context implements CommandContext {
+  replaced: string[][] | null = null;
+  suppress = false;
+  readonly dbAtStart: number;
+  constructor(readonly server: RedisServer, readonly client: Client) {
+    this.dbAtStart = client.dbIndex;
+  }
+  get reply(): ReplyBuffer {
+    return this.client.reply;
+  }
+  get db(): Db {
+    return this.server.dbs[this.client.dbIndex];
+  }
+  propagateAs(argvs: string[][]): void {
+    this.replaced = (this.replaced ?? []).concat(argvs);
+  }
+  noPropagate(): void {
+    this.suppress = true;
+  }
+}
+
+function formatAddr(ip: string, port: number): string {
+  if (ip.startsWith('::ffff:')) ip = ip.slice(7);
+  return `${ip}:${port}`;
+}
+
+function isLoopback(ip: string): boolean {
+  return ip.startsWith('127.') || ip === '::1' || ip.startsWith('::ffff:127.');
+}
+
+/** Narrow helper for command modules that need the concrete client. */
+export function asClient(c: ClientState): Client {
+  return c as Client;
+}
+
+/** Narrow helper for command modules that need the concrete server. */
+export function asServer(s: ServerApi): RedisServer {
+  return s as RedisServer;
+}
