@@ -1,4 +1,656 @@
-// Placeholder until the lists family lands; the command table imports every family module.
-import type { CommandSpec } from './command.js';
+/**
+ * List commands (Redis 7.0 t_list.c semantics), plus the argument helpers the set and sorted-set
+ * families share with it (integer/double parsing as Redis's string2ll/strtod, timeouts, type lookups).
+ */
+import type { BlockRequest, CommandContext, CommandSpec, Reply } from './command.js';
+import type { Value } from '../store/types.js';
+import { typeOf } from '../store/types.js';
+import { createList, RingList } from '../store/list.js';
 
-export const commands: CommandSpec[] = [];
+export const ERR_WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
+export const ERR_SYNTAX = 'ERR syntax error';
+export const ERR_NOT_INTEGER = 'ERR value is not an integer or out of range';
+export const ERR_NOT_FLOAT = 'ERR value is not a valid float';
+export const ERR_NO_SUCH_KEY = 'ERR no such key';
+export const ERR_INDEX_RANGE = 'ERR index out of range';
+
+const INT64_MAX = 9223372036854775807n;
+const INT64_MIN = -9223372036854775808n;
+
+/** Parses like Redis's string2ll: no spaces, no '+', no leading zeros; null when invalid or out of int64. */
+export function parseInt64(s: string): number | null {
+  if (s.length === 0 || s.length > 20) return null;
+  if (!/^(0|-?[1-9][0-9]*)$/.test(s)) return null;
+  if (s.length < 16) return Number(s);
+  const b = BigInt(s);
+  if (b > INT64_MAX || b < INT64_MIN) return null;
+  return Number(b);
+}
+
+/** Replies the standard integer error (or msg) and returns null when s is not an int64. */
+export function argLong(reply: Reply, s: string, msg?: string): number | null {
+  const n = parseInt64(s);
+  if (n === null) reply.error(msg ? `ERR ${msg}` : ERR_NOT_INTEGER);
+  return n;
+}
+
+/** getPositiveLongFromObjectOrReply: an int64 >= 0. */
+export function argPositiveLong(reply: Reply, s: string, msg?: string): number | null {
+  const n = parseInt64(s);
+  if (n === null) {
+    reply.error(ERR_NOT_INTEGER);
+    return null;
+  }
+  if (n < 0) {
+    reply.error(msg ? `ERR ${msg}` : 'ERR value is out of range, must be positive');
+    return null;
+  }
+  return n;
+}
+
+/** getRangeLongFromObjectOrReply. */
+export function argRangeLong(reply: Reply, s: string, min: number, max: number, msg?: string): number | null {
+  const n = parseInt64(s);
+  if (n === null) {
+    reply.error(ERR_NOT_INTEGER);
+    return null;
+  }
+  if (n < min || n > max) {
+    reply.error(msg ? `ERR ${msg}` : `ERR value is out of range, must be between ${min} and ${max}`);
+    return null;
+  }
+  return n;
+}
+
+/** SRANDMEMBER/ZRANDMEMBER count: any int64 but LONG_MIN, so that its negation exists. */
+export function argCount(reply: Reply, s: string): number | null {
+  const n = parseInt64(s);
+  if (n === null) {
+    reply.error(ERR_NOT_INTEGER);
+    return null;
+  }
+  if (s === '-9223372036854775808') {
+    reply.error('ERR value is out of range, must be between -9223372036854775807 and 9223372036854775807');
+    return null;
+  }
+  return n;
+}
+
+const DEC_RE = /^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
+const HEX_RE = /^([+-]?)0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?(?:[pP]([+-]?[0-9]+))?$/;
+const INF_RE = /^[+-]?(?:inf|infinity)$/i;
+const NAN_RE = /^[+-]?nan(?:\([0-9a-zA-Z_]*\))?$/i;
+
+/**
+ * Parses the whole string as C's strtod would; undefined when something is left over.
+ * `range` reports overflow/underflow (errno ERANGE) with the clamped value.
+ */
+export function strtod(s: string): { value: number; range: boolean } | undefined {
+  if (DEC_RE.test(s)) {
+    const v = Number(s);
+    if (!Number.isFinite(v)) return { value: v, range: true };
+    if (v === 0 && /[1-9]/.test(s.split(/[eE]/)[0])) return { value: v, range: true };
+    return { value: v, range: Math.abs(v) < 2.2250738585072014e-308 && v !== 0 };
+  }
+  if (INF_RE.test(s)) return { value: s[0] === '-' ? -Infinity : Infinity, range: false };
+  if (NAN_RE.test(s)) return { value: NaN, range: false };
+  const h = HEX_RE.exec(s);
+  if (h && (h[2].length > 0 || (h[3] ?? '').length > 0)) {
+    let v = 0;
+    for (const c of h[2]) v = v * 16 + parseInt(c, 16);
+    let scale = 1 / 16;
+    for (const c of h[3] ?? '') {
+      v += parseInt(c, 16) * scale;
+      scale /= 16;
+    }
+    if (h[4]) v *= Math.pow(2, parseInt(h[4], 10));
+    if (h[1] === '-') v = -v;
+    return { value: v, range: !Number.isFinite(v) };
+  }
+  return undefined;
+}
+
+function isCSpace(c: string | undefined): boolean {
+  return c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\v' || c === '\f';
+}
+
+/** getDoubleFromObject: strict strtod, no leading space, no NaN, no overflow. */
+export function parseDoubleStrict(s: string): number | null {
+  if (s.length === 0 || isCSpace(s[0])) return null;
+  const r = strtod(s);
+  if (!r || Number.isNaN(r.value)) return null;
+  if (r.range && (!Number.isFinite(r.value) || r.value === 0)) return null;
+  return r.value;
+}
+
+export function argDouble(reply: Reply, s: string, msg?: string): number | null {
+  const d = parseDoubleStrict(s);
+  if (d === null) reply.error(msg ? `ERR ${msg}` : ERR_NOT_FLOAT);
+  return d;
+}
+
+/** Blocking timeout in seconds (a float) -> ms, 0 = forever; null after replying the error. */
+export function argTimeout(reply: Reply, s: string): number | null {
+  const d = parseDoubleStrict(s);
+  if (d === null) {
+    reply.error('ERR timeout is not a float or out of range');
+    return null;
+  }
+  const ms = Math.ceil(d * 1000);
+  if (ms < 0) {
+    reply.error('ERR timeout is negative');
+    return null;
+  }
+  return ms;
+}
+
+/** The value at key if it has the wanted type; undefined when missing; false after a WRONGTYPE reply. */
+export function lookupTyped(ctx: CommandContext, key: string, type: 'list' | 'set' | 'zset'): Value | undefined | false {
+  const v = ctx.db.get(key);
+  if (v === undefined) return undefined;
+  if (typeOf(v) !== type) {
+    ctx.reply.error(ERR_WRONGTYPE);
+    return false;
+  }
+  return v;
+}
+
+function asRing(ctx: CommandContext, key: string, v: Value): RingList {
+  if (v instanceof RingList) return v;
+  // A list built elsewhere (not by createList) is adopted once so the fast paths apply.
+  const ring = createList(v as Iterable<string>);
+  ctx.db.set(key, ring, true);
+  return ring;
+}
+
+/** The list at key; undefined when missing; false after a WRONGTYPE reply. */
+function getList(ctx: CommandContext, key: string): RingList | undefined | false {
+  const v = lookupTyped(ctx, key, 'list');
+  if (v === undefined || v === false) return v;
+  return asRing(ctx, key, v);
+}
+
+/** Deletes the key when its list became empty, otherwise signals the in-place change. */
+function afterRemoval(ctx: CommandContext, key: string, l: RingList): void {
+  if (l.length === 0) ctx.db.delete(key);
+  else ctx.db.signalModified(key);
+}
+
+function normRange(start: number, end: number, len: number): [number, number] | null {
+  if (start < 0) start = len + start;
+  if (end < 0) end = len + end;
+  if (start < 0) start = 0;
+  if (start > end || start >= len) return null;
+  if (end >= len) end = len - 1;
+  return [start, end];
+}
+
+type Where = 'left' | 'right';
+
+function parseWhere(s: string): Where | null {
+  const l = s.toLowerCase();
+  return l === 'left' || l === 'right' ? l : null;
+}
+
+function push(ctx: CommandContext, argv: string[], where: Where, onlyExisting: boolean): void {
+  const key = argv[1];
+  let l = getList(ctx, key);
+  if (l === false) return;
+  if (l === undefined) {
+    if (onlyExisting) {
+      ctx.reply.integer(0);
+      ctx.noPropagate();
+      return;
+    }
+    l = createList();
+    for (let i = 2; i < argv.length; i++) where === 'left' ? l.pushHead(argv[i]) : l.pushTail(argv[i]);
+    ctx.db.add(key, l);
+  } else {
+    for (let i = 2; i < argv.length; i++) where === 'left' ? l.pushHead(argv[i]) : l.pushTail(argv[i]);
+    ctx.db.signalModified(key);
+  }
+  ctx.reply.integer(l.length);
+  ctx.server.signalKeyReady(ctx.db, key);
+}
+
+function popRange(l: RingList, where: Where, count: number): string[] {
+  const out: string[] = [];
+  const n = Math.min(count, l.length);
+  for (let i = 0; i < n; i++) out.push((where === 'left' ? l.popHead() : l.popTail()) as string);
+  return out;
+}
+
+function pop(ctx: CommandContext, argv: string[], where: Where): void {
+  if (argv.length > 3) {
+    ctx.reply.error(`ERR wrong number of arguments for '${argv[0].toLowerCase()}' command`);
+    return;
+  }
+  const hasCount = argv.length === 3;
+  let count = 0;
+  if (hasCount) {
+    const c = argPositiveLong(ctx.reply, argv[2]);
+    if (c === null) return;
+    count = c;
+  }
+  const l = getList(ctx, argv[1]);
+  if (l === false) return;
+  if (l === undefined) {
+    if (hasCount) ctx.reply.nullArray();
+    else ctx.reply.bulk(null);
+    return;
+  }
+  if (hasCount && count === 0) {
+    ctx.reply.arrayHeader(0);
+    ctx.noPropagate();
+    return;
+  }
+  if (!hasCount) {
+    ctx.reply.bulk((where === 'left' ? l.popHead() : l.popTail()) as string);
+  } else {
+    ctx.reply.bulkArray(popRange(l, where, count));
+  }
+  afterRemoval(ctx, argv[1], l);
+}
+
+/** LMPOP/BLMPOP/BLPOP core: pops from the first non-empty list among keys; false when none. */
+function popFirstNonEmpty(
+  ctx: CommandContext, keys: readonly string[], where: Where, count: number, multi: boolean,
+): boolean | 'error' {
+  for (const key of keys) {
+    const l = getList(ctx, key);
+    if (l === false) return 'error';
+    if (l === undefined || l.length === 0) continue;
+    const popCmd = where === 'left' ? 'LPOP' : 'RPOP';
+    if (multi) {
+      const n = Math.min(count, l.length);
+      const items = popRange(l, where, n);
+      ctx.reply.arrayHeader(2);
+      ctx.reply.bulk(key);
+      ctx.reply.bulkArray(items);
+      ctx.propagateAs([[popCmd, key, String(n)]]);
+    } else {
+      const v = (where === 'left' ? l.popHead() : l.popTail()) as string;
+      ctx.reply.arrayHeader(2);
+      ctx.reply.bulk(key);
+      ctx.reply.bulk(v);
+      ctx.propagateAs([[popCmd, key]]);
+    }
+    afterRemoval(ctx, key, l);
+    return true;
+  }
+  return false;
+}
+
+/** Parses "numkeys key... LEFT|RIGHT [COUNT n]" from numkeysIdx; null after an error reply. */
+function parseMpop(reply: Reply, argv: string[], numkeysIdx: number): { keys: string[]; where: Where; count: number } | null {
+  const numkeys = argRangeLong(reply, argv[numkeysIdx], 1, Infinity, 'numkeys should be greater than 0');
+  if (numkeys === null) return null;
+  const whereIdx = numkeysIdx + numkeys + 1;
+  if (whereIdx >= argv.length) {
+    reply.error(ERR_SYNTAX);
+    return null;
+  }
+  const where = parseWhere(argv[whereIdx]);
+  if (!where) {
+    reply.error(ERR_SYNTAX);
+    return null;
+  }
+  let count = -1;
+  for (let j = whereIdx + 1; j < argv.length; j++) {
+    const more = argv.length - 1 - j;
+    if (count === -1 && argv[j].toLowerCase() === 'count' && more > 0) {
+      j++;
+      const c = argRangeLong(reply, argv[j], 1, Infinity, 'count should be greater than 0');
+      if (c === null) return null;
+      count = c;
+    } else {
+      reply.error(ERR_SYNTAX);
+      return null;
+    }
+  }
+  return { keys: argv.slice(numkeysIdx + 1, numkeysIdx + 1 + numkeys), where, count: count === -1 ? 1 : count };
+}
+
+function blockingPop(ctx: CommandContext, keys: string[], where: Where, timeoutMs: number, count: number, multi: boolean): void | BlockRequest {
+  const served = popFirstNonEmpty(ctx, keys, where, count, multi);
+  if (served !== false) return;
+  return {
+    keys,
+    timeoutMs,
+    retry: (c) => {
+      // A key of another type (or still empty) leaves the client blocked, as in Redis 7.0.
+      for (const key of keys) {
+        const v = c.db.get(key);
+        if (v === undefined || typeOf(v) !== 'list') continue;
+        return popFirstNonEmpty(c, [key], where, count, multi) === true;
+      }
+      return false;
+    },
+    onTimeout: (reply) => reply.nullArray(),
+  };
+}
+
+/** Pops from src and pushes to dst, replying the element; 'empty' when src has nothing. */
+function moveOne(ctx: CommandContext, src: string, dst: string, from: Where, to: Where): 'ok' | 'empty' | 'error' {
+  const sl = getList(ctx, src);
+  if (sl === false) return 'error';
+  if (sl === undefined || sl.length === 0) return 'empty';
+  let dl = getList(ctx, dst);
+  if (dl === false) return 'error';
+  const v = (from === 'left' ? sl.popHead() : sl.popTail()) as string;
+  if (dl === undefined) {
+    dl = createList();
+    ctx.db.add(dst, dl);
+  } else {
+    ctx.db.signalModified(dst);
+  }
+  to === 'left' ? dl.pushHead(v) : dl.pushTail(v);
+  ctx.reply.bulk(v);
+  // Redis notifies the pop side after the push; with src === dst the list stays non-empty.
+  afterRemoval(ctx, src, sl);
+  ctx.server.signalKeyReady(ctx.db, dst);
+  return 'ok';
+}
+
+function blockingMove(ctx: CommandContext, argv: string[], from: Where, to: Where, timeoutMs: number, asRpoplpush: boolean): void | BlockRequest {
+  const src = argv[1];
+  const dst = argv[2];
+  const propagated = asRpoplpush ? ['RPOPLPUSH', src, dst] : ['LMOVE', src, dst, from, to];
+  const r = moveOne(ctx, src, dst, from, to);
+  if (r === 'error') return;
+  if (r === 'ok') {
+    ctx.propagateAs([asRpoplpush ? ['RPOPLPUSH', src, dst] : ['LMOVE', src, dst, argv[3], argv[4]]]);
+    return;
+  }
+  return {
+    keys: [src],
+    timeoutMs,
+    retry: (c) => {
+      const v = c.db.get(src);
+      if (v === undefined || typeOf(v) !== 'list') return false;
+      const res = moveOne(c, src, dst, from, to);
+      if (res === 'ok') c.propagateAs([propagated]);
+      return res !== 'empty';
+    },
+    onTimeout: (reply) => reply.bulk(null),
+  };
+}
+
+const k1 = { firstKey: 1, lastKey: 1, step: 1 };
+const k12 = { firstKey: 1, lastKey: 2, step: 1 };
+const W_FAST = ['write', 'list', 'fast'];
+const R_FAST = ['read', 'list', 'fast'];
+const W_SLOW = ['write', 'list', 'slow'];
+const R_SLOW = ['read', 'list', 'slow'];
+const W_BLOCK = ['write', 'list', 'slow', 'blocking'];
+
+/** Keys of "numkeys key..." commands for COMMAND GETKEYS and cluster routing. */
+export function numkeysKeys(argv: readonly string[], numkeysIdx: number, extraFirst = false): string[] {
+  const n = parseInt64(argv[numkeysIdx] ?? '');
+  if (n === null || n < 1 || numkeysIdx + n >= argv.length) return [];
+  const keys = argv.slice(numkeysIdx + 1, numkeysIdx + 1 + n);
+  return extraFirst ? [argv[1], ...keys] : keys;
+}
+
+export const commands: CommandSpec[] = [
+  { name: 'lpush', arity: -3, flags: ['write', 'denyoom', 'fast'], ...k1, categories: W_FAST,
+    execute: (ctx, argv) => push(ctx, argv, 'left', false) },
+  { name: 'rpush', arity: -3, flags: ['write', 'denyoom', 'fast'], ...k1, categories: W_FAST,
+    execute: (ctx, argv) => push(ctx, argv, 'right', false) },
+  { name: 'lpushx', arity: -3, flags: ['write', 'denyoom', 'fast'], ...k1, categories: W_FAST,
+    execute: (ctx, argv) => push(ctx, argv, 'left', true) },
+  { name: 'rpushx', arity: -3, flags: ['write', 'denyoom', 'fast'], ...k1, categories: W_FAST,
+    execute: (ctx, argv) => push(ctx, argv, 'right', true) },
+  { name: 'lpop', arity: -2, flags: ['write', 'fast'], ...k1, categories: W_FAST,
+    execute: (ctx, argv) => pop(ctx, argv, 'left') },
+  { name: 'rpop', arity: -2, flags: ['write', 'fast'], ...k1, categories: W_FAST,
+    execute: (ctx, argv) => pop(ctx, argv, 'right') },
+  { name: 'llen', arity: 2, flags: ['readonly', 'fast'], ...k1, categories: R_FAST,
+    execute: (ctx, argv) => {
+      const l = getList(ctx, argv[1]);
+      if (l === false) return;
+      ctx.reply.integer(l ? l.length : 0);
+    } },
+  { name: 'lrange', arity: 4, flags: ['readonly'], ...k1, categories: R_SLOW,
+    execute: (ctx, argv) => {
+      const start = argLong(ctx.reply, argv[2]);
+      if (start === null) return;
+      const end = argLong(ctx.reply, argv[3]);
+      if (end === null) return;
+      const l = getList(ctx, argv[1]);
+      if (l === false) return;
+      const r = l ? normRange(start, end, l.length) : null;
+      ctx.reply.bulkArray(l && r ? l.range(r[0], r[1]) : []);
+    } },
+  { name: 'lindex', arity: 3, flags: ['readonly'], ...k1, categories: R_SLOW,
+    execute: (ctx, argv) => {
+      const l = getList(ctx, argv[1]);
+      if (l === false) return;
+      if (l === undefined) {
+        ctx.reply.bulk(null);
+        return;
+      }
+      const i = argLong(ctx.reply, argv[2]);
+      if (i === null) return;
+      ctx.reply.bulk(l.at(i) ?? null);
+    } },
+  { name: 'lset', arity: 4, flags: ['write', 'denyoom'], ...k1, categories: W_SLOW,
+    execute: (ctx, argv) => {
+      const l = getList(ctx, argv[1]);
+      if (l === false) return;
+      if (l === undefined) {
+        ctx.reply.error(ERR_NO_SUCH_KEY);
+        return;
+      }
+      const i = argLong(ctx.reply, argv[2]);
+      if (i === null) return;
+      if (!l.set(i, argv[3])) {
+        ctx.reply.error(ERR_INDEX_RANGE);
+        return;
+      }
+      ctx.db.signalModified(argv[1]);
+      ctx.reply.ok();
+    } },
+  { name: 'linsert', arity: 5, flags: ['write', 'denyoom'], ...k1, categories: W_SLOW,
+    execute: (ctx, argv) => {
+      const w = argv[2].toLowerCase();
+      if (w !== 'before' && w !== 'after') {
+        ctx.reply.error(ERR_SYNTAX);
+        return;
+      }
+      const l = getList(ctx, argv[1]);
+      if (l === false) return;
+      if (l === undefined) {
+        ctx.reply.integer(0);
+        ctx.noPropagate();
+        return;
+      }
+      let pos = -1;
+      let i = 0;
+      for (const v of l) {
+        if (v === argv[3]) {
+          pos = i;
+          break;
+        }
+        i++;
+      }
+      if (pos < 0) {
+        ctx.reply.integer(-1);
+        ctx.noPropagate();
+        return;
+      }
+      l.insertAt(w === 'before' ? pos : pos + 1, argv[4]);
+      ctx.db.signalModified(argv[1]);
+      ctx.reply.integer(l.length);
+    } },
+  { name: 'lrem', arity: 4, flags: ['write'], ...k1, categories: W_SLOW,
+    execute: (ctx, argv) => {
+      const count = argLong(ctx.reply, argv[2]);
+      if (count === null) return;
+      const l = getList(ctx, argv[1]);
+      if (l === false) return;
+      if (l === undefined) {
+        ctx.reply.integer(0);
+        ctx.noPropagate();
+        return;
+      }
+      const limit = Math.abs(count);
+      const positions: number[] = [];
+      if (count >= 0) {
+        for (let i = 0; i < l.length && (limit === 0 || positions.length < limit); i++) if (l.at(i) === argv[3]) positions.push(i);
+      } else {
+        for (let i = l.length - 1; i >= 0 && positions.length < limit; i--) if (l.at(i) === argv[3]) positions.push(i);
+        positions.reverse();
+      }
+      if (positions.length > 0) {
+        l.removePositions(positions);
+        afterRemoval(ctx, argv[1], l);
+      } else {
+        ctx.noPropagate();
+      }
+      ctx.reply.integer(positions.length);
+    } },
+  { name: 'ltrim', arity: 4, flags: ['write'], ...k1, categories: W_SLOW,
+    execute: (ctx, argv) => {
+      const start = argLong(ctx.reply, argv[2]);
+      if (start === null) return;
+      const end = argLong(ctx.reply, argv[3]);
+      if (end === null) return;
+      const l = getList(ctx, argv[1]);
+      if (l === false) return;
+      if (l === undefined) {
+        ctx.reply.ok();
+        return;
+      }
+      const r = normRange(start, end, l.length);
+      if (r) l.trim(r[0], r[1]);
+      else l.replaceAll([]);
+      afterRemoval(ctx, argv[1], l);
+      ctx.reply.ok();
+    } },
+  { name: 'lpos', arity: -3, flags: ['readonly'], ...k1, categories: R_SLOW,
+    execute: (ctx, argv) => {
+      let rank = 1;
+      let count = -1;
+      let maxlen = 0;
+      for (let j = 3; j < argv.length; j++) {
+        const opt = argv[j].toLowerCase();
+        const more = argv.length - 1 - j;
+        if (opt === 'rank' && more > 0) {
+          const r = argLong(ctx.reply, argv[++j]);
+          if (r === null) return;
+          if (r === 0) {
+            ctx.reply.error("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list");
+            return;
+          }
+          rank = r;
+        } else if (opt === 'count' && more > 0) {
+          const c = argPositiveLong(ctx.reply, argv[++j], "COUNT can't be negative");
+          if (c === null) return;
+          count = c;
+        } else if (opt === 'maxlen' && more > 0) {
+          const m = argPositiveLong(ctx.reply, argv[++j], "MAXLEN can't be negative");
+          if (m === null) return;
+          maxlen = m;
+        } else {
+          ctx.reply.error(ERR_SYNTAX);
+          return;
+        }
+      }
+      const fromTail = rank < 0;
+      if (fromTail) rank = -rank;
+      const l = getList(ctx, argv[1]);
+      if (l === false) return;
+      if (l === undefined) {
+        if (count !== -1) ctx.reply.arrayHeader(0);
+        else ctx.reply.bulk(null);
+        return;
+      }
+      const len = l.length;
+      const found: number[] = [];
+      let matches = 0;
+      for (let n = 0; n < len && (maxlen === 0 || n < maxlen); n++) {
+        const idx = fromTail ? len - 1 - n : n;
+        if (l.at(idx) !== argv[2]) continue;
+        matches++;
+        if (matches < rank) continue;
+        found.push(idx);
+        if (count === -1 || (count !== 0 && found.length >= count)) break;
+      }
+      if (count !== -1) {
+        ctx.reply.arrayHeader(found.length);
+        for (const i of found) ctx.reply.integer(i);
+      } else if (found.length > 0) ctx.reply.integer(found[0]);
+      else ctx.reply.bulk(null);
+    } },
+  { name: 'lmove', arity: 5, flags: ['write', 'denyoom'], ...k12, categories: W_SLOW,
+    execute: (ctx, argv) => {
+      const from = parseWhere(argv[3]);
+      const to = from ? parseWhere(argv[4]) : null;
+      if (!from || !to) {
+        ctx.reply.error(ERR_SYNTAX);
+        return;
+      }
+      if (moveOne(ctx, argv[1], argv[2], from, to) === 'empty') {
+        ctx.reply.bulk(null);
+        ctx.noPropagate();
+      }
+    } },
+  { name: 'rpoplpush', arity: 3, flags: ['write', 'denyoom'], ...k12, categories: W_SLOW,
+    execute: (ctx, argv) => {
+      if (moveOne(ctx, argv[1], argv[2], 'right', 'left') === 'empty') {
+        ctx.reply.bulk(null);
+        ctx.noPropagate();
+      }
+    } },
+  { name: 'lmpop', arity: -4, flags: ['write', 'movablekeys'], firstKey: 0, lastKey: 0, step: 0, categories: W_SLOW,
+    getKeys: (argv) => numkeysKeys(argv, 1),
+    execute: (ctx, argv) => {
+      const p = parseMpop(ctx.reply, argv, 1);
+      if (!p) return;
+      const r = popFirstNonEmpty(ctx, p.keys, p.where, p.count, true);
+      if (r === false) {
+        ctx.reply.nullArray();
+        ctx.noPropagate();
+      }
+    } },
+  { name: 'blpop', arity: -3, flags: ['write', 'noscript', 'blocking'], firstKey: 1, lastKey: -2, step: 1, categories: W_BLOCK,
+    execute: (ctx, argv) => {
+      const t = argTimeout(ctx.reply, argv[argv.length - 1]);
+      if (t === null) return;
+      return blockingPop(ctx, argv.slice(1, -1), 'left', t, 1, false);
+    } },
+  { name: 'brpop', arity: -3, flags: ['write', 'noscript', 'blocking'], firstKey: 1, lastKey: -2, step: 1, categories: W_BLOCK,
+    execute: (ctx, argv) => {
+      const t = argTimeout(ctx.reply, argv[argv.length - 1]);
+      if (t === null) return;
+      return blockingPop(ctx, argv.slice(1, -1), 'right', t, 1, false);
+    } },
+  { name: 'blmove', arity: 6, flags: ['write', 'denyoom', 'noscript', 'blocking'], ...k12, categories: W_BLOCK,
+    execute: (ctx, argv) => {
+      const from = parseWhere(argv[3]);
+      const to = from ? parseWhere(argv[4]) : null;
+      if (!from || !to) {
+        ctx.reply.error(ERR_SYNTAX);
+        return;
+      }
+      const t = argTimeout(ctx.reply, argv[5]);
+      if (t === null) return;
+      return blockingMove(ctx, argv, from, to, t, false);
+    } },
+  { name: 'brpoplpush', arity: 4, flags: ['write', 'denyoom', 'noscript', 'blocking'], ...k12, categories: W_BLOCK,
+    execute: (ctx, argv) => {
+      const t = argTimeout(ctx.reply, argv[3]);
+      if (t === null) return;
+      return blockingMove(ctx, argv, 'right', 'left', t, true);
+    } },
+  { name: 'blmpop', arity: -5, flags: ['write', 'blocking', 'movablekeys'], firstKey: 0, lastKey: 0, step: 0, categories: W_BLOCK,
+    getKeys: (argv) => numkeysKeys(argv, 2),
+    execute: (ctx, argv) => {
+      const p = parseMpop(ctx.reply, argv, 2);
+      if (!p) return;
+      const t = argTimeout(ctx.reply, argv[1]);
+      if (t === null) return;
+      return blockingPop(ctx, p.keys, p.where, t, p.count, true);
+    } },
+];
