@@ -27,6 +27,8 @@ export interface WorkloadOptions {
   /** Pause after a definite failure so a down path is not hammered in a tight loop. */
   failBackoffMs?: number;
   timeouts?: ClientTimeouts;
+  /** Prefix of every value, so several workloads on one key never write the same element (default w<N>-). */
+  valueTag?: string;
 }
 
 export interface WorkloadStats {
@@ -40,12 +42,18 @@ export class Workload {
   readonly kind: WorkloadKind;
   readonly via: string;
   readonly stats: WorkloadStats = { invoked: 0, ok: 0, fail: 0, info: 0 };
-  private readonly opts: Required<Omit<WorkloadOptions, 'rate' | 'timeouts'>> & { rate?: number; timeouts?: ClientTimeouts };
+  /** History time of the latest acknowledged write (-1 before the first). */
+  lastOkAt = -1;
+  /** Invoke time of the latest acknowledged write, so 'a write invoked after the fault succeeded' can be awaited. */
+  lastOkInvokedAt = -1;
+  private readonly opts: Required<Omit<WorkloadOptions, 'rate' | 'timeouts' | 'valueTag'>> & { rate?: number; timeouts?: ClientTimeouts };
   private clients: OpenedClient[] = [];
   private running: Promise<void>[] = [];
   private stopCtl = new AbortController();
   private nextValue = 0;
   private nextProcess = 0;
+  private readonly tag: string;
+  private static created = 0;
 
   constructor(
     private readonly dep: Deployment,
@@ -65,6 +73,7 @@ export class Workload {
       ...(options.rate !== undefined ? { rate: options.rate } : {}),
       ...(options.timeouts !== undefined ? { timeouts: options.timeouts } : {}),
     };
+    this.tag = options.valueTag ?? `w${Workload.created++}-`;
     this.via = this.openClientLabel();
   }
 
@@ -77,6 +86,11 @@ export class Workload {
   /** Key holding set element `n`. */
   setKey(n: number): string {
     return `${this.opts.keyPrefix}:set:{${n % this.opts.setKeys}}`;
+  }
+
+  /** Key of write `n` in the key-per-write workload. */
+  keyFor(n: number): string {
+    return `${this.opts.keyPrefix}:k:${this.tag}${n}`;
   }
 
   counterKey(): string {
@@ -122,13 +136,13 @@ export class Workload {
       case 'set':
         f = 'add';
         key = this.setKey(n);
-        value = String(n);
+        value = `${this.tag}${n}`;
         run = () => client.sadd(key, value!);
         break;
       case 'keys':
         f = 'write';
-        key = `${this.opts.keyPrefix}:k:${n}`;
-        value = `v${n}`;
+        key = this.keyFor(n);
+        value = `${this.tag}${n}`;
         run = () => client.set(key, value!);
         break;
       case 'counter':
@@ -138,10 +152,13 @@ export class Workload {
         break;
     }
     this.stats.invoked++;
+    const invokedAt = h.now();
     h.op({ process, f, via, phase: 'invoke', key, ...(value !== undefined ? { value } : {}) });
     try {
       const reply = await run();
       this.stats.ok++;
+      this.lastOkAt = h.now();
+      if (invokedAt > this.lastOkInvokedAt) this.lastOkInvokedAt = invokedAt;
       h.op({ process, f, via, phase: 'ok', key, value: this.kind === 'counter' ? reply : value });
       return 'ok';
     } catch (err) {
@@ -203,7 +220,7 @@ export class Workload {
           if (redis instanceof Cluster) {
             // A cluster pipeline must stay within one slot; plain concurrent GETs are routed per key.
             const keys: string[] = [];
-            for (let i = start; i < end0; i++) keys.push(`${this.opts.keyPrefix}:k:${i}`);
+            for (let i = start; i < end0; i++) keys.push(this.keyFor(i));
             const vals = await Promise.all(keys.map((k) => redis.get(k)));
             vals.forEach((v, j) => {
               if (v !== null) out.push(`${keys[j]}=${v}`);
@@ -212,11 +229,11 @@ export class Workload {
           }
           const pipe = redis.pipeline();
           const end = Math.min(this.nextValue, start + batch);
-          for (let i = start; i < end; i++) pipe.get(`${this.opts.keyPrefix}:k:${i}`);
+          for (let i = start; i < end; i++) pipe.get(this.keyFor(i));
           const replies = (await pipe.exec()) ?? [];
           replies.forEach(([err, v], j) => {
             if (err) throw err;
-            if (v !== null && v !== undefined) out.push(`${this.opts.keyPrefix}:k:${start + j}=${String(v)}`);
+            if (v !== null && v !== undefined) out.push(`${this.keyFor(start + j)}=${String(v)}`);
           });
         }
         return out;

@@ -1,0 +1,293 @@
+/**
+ * Runs scenarios against a topology: a fresh deployment per scenario (independent scenarios), the
+ * observer and nemesis around the scenario's steps, checks over the history, and the run folder's
+ * results.json, history.jsonl and junit.xml. Teardown always happens.
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Deployment, Driver } from '../drivers/driver.js';
+import type { Target, Topology } from '../topology/model.js';
+import type { RunResults, ScenarioResult, Verdict } from '../results/types.js';
+import { HistoryWriter } from '../history/writer.js';
+import { Observer } from '../observer/observer.js';
+import { NemesisExecutor } from '../nemesis/executor.js';
+import { Prng } from '../random/prng.js';
+import { Workload, type WorkloadOptions } from '../workload/workload.js';
+import { combineVerdicts, asCheck } from '../checkers/index.js';
+import { toJUnit } from '../results/junit.js';
+import { BadInputError, exitCodeFor } from '../results/exit-code.js';
+import { allScenarios, getScenario } from '../scenarios/index.js';
+import type { Scenario, ScenarioContext, ScenarioFacts } from '../scenarios/types.js';
+
+export { exitCodeFor, exitCodeForError, BadInputError, EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_HARNESS_ERROR, EXIT_PASS } from '../results/exit-code.js';
+export { listScenarios } from '../scenarios/index.js';
+
+export interface RunOptions {
+  topology: Topology;
+  /** Scenario names; 'all' runs every scenario (those not for this topology kind are skipped with a reason). */
+  scenarios: string[];
+  target?: Target;
+  driverName: 'local' | 'docker';
+  seed: number;
+  outDir: string;
+  /** Keep each scenario's work folder (logs, data) even when it passed. */
+  keep?: boolean;
+  log?: (line: string) => void;
+  commandLine: string;
+  /** Injected driver (tests); default getDriver(driverName). */
+  driver?: Driver;
+}
+
+const VERSION = '0.1.0';
+
+async function loadDriver(name: 'local' | 'docker'): Promise<Driver> {
+  // Resolved at run time so the engine builds before (and without) every driver being present.
+  const mod = (await import(new URL('../drivers/index.js', import.meta.url).href)) as { getDriver?: (n: string) => Driver | Promise<Driver> };
+  if (typeof mod.getDriver !== 'function') throw new Error('drivers/index.js does not export getDriver');
+  return await mod.getDriver(name);
+}
+
+export function resolveScenarios(names: string[]): Scenario[] {
+  if (names.length === 0 || names.includes('all')) return allScenarios();
+  const out: Scenario[] = [];
+  for (const n of names) {
+    const s = getScenario(n);
+    if (!s) throw new BadInputError(`unknown scenario "${n}"; list them with: redis-ha-chaos list`);
+    if (!out.includes(s)) out.push(s);
+  }
+  return out;
+}
+
+function targetOf(topology: Topology, override?: Target): Target | 'mixed' {
+  if (override) return override;
+  const ts = new Set<Target>([...topology.redis.map((r) => r.target), ...topology.sentinels.map((s) => s.target)]);
+  return ts.size === 1 ? [...ts][0]! : 'mixed';
+}
+
+/** Why the scenario cannot run on this topology/deployment, or undefined. */
+export function skipReason(s: Scenario, t: Topology, dep?: Deployment): string | undefined {
+  if (!s.topologyKinds.includes(t.kind)) return `needs a ${s.topologyKinds.join(' or ')} topology; "${t.name}" is ${t.kind}`;
+  for (const r of s.requires ?? []) {
+    if (r === 'haproxy' && !t.haproxy) return `needs HAProxy; topology "${t.name}" has none`;
+    if (r === 'sentinel' && t.sentinels.length === 0) return `needs Sentinel; topology "${t.name}" has none`;
+    if (r === 'toxiproxy' && !t.toxiproxy) return `needs Toxiproxy links; topology "${t.name}" has none`;
+    if (r === 'partition' && dep?.partitionUnsupportedReason) return `needs network partitions: ${dep.partitionUnsupportedReason}`;
+  }
+  return s.unsupported?.(t);
+}
+
+function emptyResult(s: Scenario, opts: RunOptions, startedAt: number): ScenarioResult {
+  return {
+    name: s.name,
+    description: s.description,
+    topology: opts.topology.name,
+    target: targetOf(opts.topology, opts.target),
+    driver: opts.driverName,
+    verdict: 'skip',
+    checks: [],
+    writes: { attempted: 0, acknowledged: 0, lost: 0, unexpected: 0, recovered: 0, indeterminate: 0 },
+    lostSample: [],
+    unexpectedSample: [],
+    startedAt,
+    durationMs: 0,
+    configFiles: [],
+    topologyModel: opts.topology,
+  };
+}
+
+export async function runScenarios(opts: RunOptions): Promise<RunResults> {
+  const log = opts.log ?? (() => undefined);
+  const scenarios = resolveScenarios(opts.scenarios);
+  const outDir = resolve(opts.outDir);
+  mkdirSync(outDir, { recursive: true });
+  const history = new HistoryWriter(join(outDir, 'history.jsonl'));
+  const runId = `run-${new Date().toISOString().replace(/[:.]/g, '-')}-${opts.seed}`;
+  const results: RunResults = {
+    tool: 'redis-ha-chaos',
+    version: VERSION,
+    runId,
+    topology: opts.topology.name,
+    topologyFile: opts.topology.file,
+    target: targetOf(opts.topology, opts.target),
+    driver: opts.driverName,
+    seed: opts.seed,
+    command: opts.commandLine,
+    versions: {},
+    startedAt: history.clock.startedAtWall.toISOString(),
+    durationMs: 0,
+    verdict: 'skip',
+    scenarios: [],
+    history: 'history.jsonl',
+  };
+  const write = (): void => {
+    results.durationMs = Math.round(history.now());
+    results.verdict = runVerdict(results.scenarios.map((s) => s.verdict));
+    history.flush();
+    writeFileSync(join(outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+    writeFileSync(join(outDir, 'junit.xml'), toJUnit(results));
+  };
+  log(`seed ${opts.seed}; topology ${opts.topology.name} (${opts.topology.kind}); ${scenarios.length} scenario(s); driver ${opts.driverName}; output ${outDir}`);
+  let driver: Driver | undefined = opts.driver;
+  try {
+    for (const [i, s] of scenarios.entries()) {
+      const res = await runOne(s, i, opts, history, log, async () => (driver ??= await loadDriver(opts.driverName)), results);
+      results.scenarios.push(res);
+      write();
+      log(`[${i + 1}/${scenarios.length}] ${s.name}: ${res.verdict.toUpperCase()}${res.skipReason ? ` (${res.skipReason})` : ''}${res.error ? ` (${res.error})` : ''} in ${(res.durationMs / 1000).toFixed(1)} s`);
+    }
+  } finally {
+    write();
+    history.close();
+  }
+  log(`verdict ${results.verdict.toUpperCase()} (exit ${exitCodeFor(results)}); results ${join(outDir, 'results.json')}`);
+  return results;
+}
+
+function runVerdict(vs: Verdict[]): Verdict {
+  if (vs.includes('error')) return 'error';
+  if (vs.includes('fail')) return 'fail';
+  if (vs.includes('pass')) return 'pass';
+  return 'skip';
+}
+
+async function runOne(
+  s: Scenario,
+  index: number,
+  opts: RunOptions,
+  history: HistoryWriter,
+  log: (line: string) => void,
+  getDriver: () => Promise<Driver>,
+  results: RunResults,
+): Promise<ScenarioResult> {
+  history.scenario = s.name;
+  const startedAt = history.now();
+  const res = emptyResult(s, opts, startedAt);
+  const preSkip = skipReason(s, opts.topology);
+  if (preSkip) {
+    res.skipReason = preSkip;
+    history.mark('scenario-skip', preSkip);
+    return res;
+  }
+  const runDir = join(resolve(opts.outDir), 'work', `${String(index + 1).padStart(2, '0')}-${s.name}`);
+  mkdirSync(runDir, { recursive: true });
+  let dep: Deployment | undefined;
+  let observer: Observer | undefined;
+  let nemesis: NemesisExecutor | undefined;
+  const workloads: Workload[] = [];
+  const facts: ScenarioFacts = {};
+  const phase = (name: string): void => {
+    log(`  ${s.name}: ${name}`);
+    history.mark(`phase-${name}`);
+    history.flush();
+  };
+  const onSignal = (): void => {
+    void dep?.down();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    phase('up');
+    const driver = await getDriver();
+    dep = await driver.up(opts.topology, { runId: `${results.runId}-${index + 1}`, runDir, ...(opts.target ? { target: opts.target } : {}), log: (l) => log(`    ${l}`) });
+    res.configFiles = dep.generatedFiles().map((f) => ({ instance: f.instance, kind: f.kind, content: f.content }));
+    try {
+      Object.assign(results.versions, await dep.versions());
+    } catch {
+      // Versions are informative; their absence must not fail the scenario.
+    }
+    const lateSkip = skipReason(s, opts.topology, dep);
+    if (lateSkip) {
+      res.skipReason = lateSkip;
+      history.mark('scenario-skip', lateSkip);
+      return res;
+    }
+    observer = new Observer(dep, history);
+    await observer.start();
+    nemesis = new NemesisExecutor(dep, history);
+    const d = dep;
+    const h = history;
+    const addrToName = new Map<string, string>();
+    for (const r of opts.topology.redis) {
+      const a = d.internalAddress(r.name);
+      addrToName.set(`${a.host}:${a.port}`, r.name);
+    }
+    const ctx: ScenarioContext = {
+      dep: d,
+      topology: opts.topology,
+      history: h,
+      observer,
+      nemesis,
+      rng: new Prng(opts.seed).fork(s.name),
+      seed: opts.seed,
+      log: (l) => log(`  ${s.name}: ${l}`),
+      facts,
+      startWorkload: async (w: WorkloadOptions) => {
+        const wl = new Workload(d, h, w);
+        workloads.push(wl);
+        await wl.start();
+        return wl;
+      },
+      addressOf: (name) => {
+        const a = d.internalAddress(name);
+        return `${a.host}:${a.port}`;
+      },
+      nameOfAddress: (addr) => addrToName.get(addr),
+      endpoint: (name) => d.endpoint(name),
+    };
+    history.mark('scenario-start');
+    phase('run');
+    await s.run(ctx);
+    res.rolesAfter = observer.roles();
+    phase('check');
+  } catch (e) {
+    res.verdict = 'error';
+    res.error = e instanceof Error ? e.message : String(e);
+    history.mark('scenario-error', res.error);
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    phase('down');
+    for (const w of workloads) await w.close().catch(() => undefined);
+    await nemesis?.healAll().catch(() => undefined);
+    await observer?.stop().catch(() => undefined);
+    await dep?.down().catch((e: unknown) => log(`  ${s.name}: teardown failed: ${e instanceof Error ? e.message : String(e)}`));
+    history.mark('scenario-end');
+    history.flush();
+  }
+  if (res.skipReason) {
+    res.durationMs = Math.round(history.now() - startedAt);
+    return res;
+  }
+  const events = history.events(s.name);
+  res.rolesBefore = rolesBefore(events);
+  try {
+    const out = s.check(events, facts, opts.topology);
+    res.checks = out.checks.map(asCheck);
+    if (out.writes) res.writes = out.writes;
+    if (out.lostSample) res.lostSample = out.lostSample;
+    if (out.unexpectedSample) res.unexpectedSample = out.unexpectedSample;
+    if (out.failoverMs !== undefined) res.failoverMs = out.failoverMs;
+    if (out.failoverInterval) res.failoverInterval = out.failoverInterval;
+    if (out.unavailabilityMs !== undefined) res.unavailabilityMs = out.unavailabilityMs;
+    if (out.unavailabilityIntervals) res.unavailabilityIntervals = out.unavailabilityIntervals;
+    if (out.splitBrainIntervals) res.splitBrainIntervals = out.splitBrainIntervals;
+    if (out.warnings?.length) res.warnings = out.warnings;
+  } catch (e) {
+    res.verdict = 'error';
+    res.error = `checker failed: ${e instanceof Error ? e.message : String(e)}`;
+  }
+  if (res.verdict !== 'error') res.verdict = combineVerdicts(res.checks);
+  res.durationMs = Math.round(history.now() - startedAt);
+  if (!opts.keep && res.verdict === 'pass') rmSync(runDir, { recursive: true, force: true });
+  return res;
+}
+
+/** Roles from the first observation of each instance, before any fault. */
+function rolesBefore(events: ReturnType<HistoryWriter['events']>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of events) {
+    if ((e.type === 'mark' && e.name === 'fault') || e.type === 'fault') break;
+    if (e.type === 'observation' && e.source !== 'sentinel') out[e.instance] = e.role;
+  }
+  return out;
+}

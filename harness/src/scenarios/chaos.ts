@@ -1,0 +1,74 @@
+/** random-chaos: a seeded mix of faults under a set workload; the same seed replays the same faults. */
+import { asCheck, checkSingleMaster } from '../checkers/index.js';
+import { delay, scaled, waitFor } from '../engine/time.js';
+import { generateSchedule } from '../nemesis/schedule.js';
+import type { FaultKind, ScheduledFault } from '../nemesis/faults.js';
+import { currentMaster, initialMaster, markWorkloadEnd, markWorkloadStart, SCENARIO_RATE, standardChecks, waitReplicationSettled, writePath } from './common.js';
+import type { CheckOutput, Scenario } from './types.js';
+
+const CHAOS_FAULTS: FaultKind[] = ['kill', 'terminate', 'pause', 'restart', 'partition-isolate', 'partition-split', 'toxic-latency', 'toxic-reset_peer'];
+
+export const randomChaos: Scenario = {
+  name: 'random-chaos',
+  description:
+    'A seeded schedule of mixed faults (kill, SIGTERM, pause, restart, partitions where possible, Toxiproxy toxics where links exist) for 20 s under a set workload; afterwards everything is healed, writes must flow again and acknowledged writes are checked (losses from async replication are reported, up to 200 allowed).',
+  topologyKinds: ['sentinel', 'cluster', 'standalone'],
+  async run(ctx) {
+    const t = ctx.topology;
+    if (t.kind === 'cluster') {
+      await waitFor('cluster_state:ok everywhere', () => t.redis.every((r) => ctx.observer.current.get(r.name)?.detail['cluster_state'] === 'ok'), 60_000);
+    } else {
+      await waitReplicationSettled(ctx, initialMaster(t));
+    }
+    const schedule: ScheduledFault[] = generateSchedule(ctx.seed, t, {
+      durationMs: 20_000,
+      faults: CHAOS_FAULTS,
+      partitions: ctx.dep.partitionUnsupportedReason === undefined,
+      minGapMs: 2000,
+      maxGapMs: 4000,
+      minFaultMs: 2000,
+      maxFaultMs: 5000,
+    });
+    ctx.facts['schedule'] = schedule;
+    ctx.log(`random-chaos: seed ${ctx.seed}, ${schedule.length} faults: ${schedule.map((f) => `${f.fault}(${f.targets.join(',')})@${f.at}`).join(' ')}`);
+    const wl = await ctx.startWorkload({ kind: 'set', path: writePath(t), processes: 16, rate: SCENARIO_RATE, ...(t.kind === 'cluster' ? { setKeys: 32 } : {}) });
+    markWorkloadStart(ctx, wl.via);
+    const res = await ctx.nemesis.run(schedule);
+    ctx.facts['faultErrors'] = res.errors;
+    await ctx.nemesis.healAll();
+    for (const r of t.redis) if (!ctx.dep.isRunning(r.name)) await ctx.dep.start(r.name);
+    ctx.facts.healAt = ctx.history.mark('heal', 'all faults undone').time;
+    if (t.kind !== 'cluster') await waitFor('one writable master after healing', () => currentMaster(ctx), 60_000);
+    await waitFor('writes acknowledged after healing', () => wl.lastOkInvokedAt >= (ctx.facts.healAt ?? 0), 60_000);
+    await delay(scaled(1000));
+    await wl.stop();
+    markWorkloadEnd(ctx);
+    await wl.finalRead();
+  },
+  check(events, facts, t): CheckOutput {
+    const out = standardChecks(events, facts, t, {
+      maxLost: 200,
+      lossRationale: 'kills and partitions under asynchronous replication lose the unreplicated tail',
+      maxSplitBrainMs: Number.POSITIVE_INFINITY,
+      noFailover: true,
+    });
+    // Faults chosen at random can legitimately stop writes for a while; availability is reported, not judged.
+    out.checks = out.checks.filter((c) => c.name !== 'unavailability' && c.name !== 'budgets');
+    if (t.kind !== 'cluster') {
+      const sm = asCheck(checkSingleMaster(events, { maxSplitBrainMs: Number.POSITIVE_INFINITY }));
+      out.checks = out.checks.filter((c) => c.name !== 'single-master');
+      out.checks.push({ ...sm, verdict: 'pass', detail: `reported, not judged under random faults: ${sm.detail}` });
+    }
+    const schedule = (facts['schedule'] as ScheduledFault[] | undefined) ?? [];
+    const errors = (facts['faultErrors'] as string[] | undefined) ?? [];
+    out.checks.push({
+      name: 'schedule',
+      verdict: schedule.length === 0 ? 'skip' : errors.length ? 'error' : 'pass',
+      detail: schedule.length === 0 ? 'no fault applies to this topology' : errors.length ? `${errors.length} faults could not be applied: ${errors.join('; ')}` : `${schedule.length} faults applied and undone`,
+      data: { schedule },
+    });
+    const recovered = facts.healAt !== undefined && events.some((e) => e.type === 'op' && e.phase === 'ok' && e.f === 'add' && e.time > facts.healAt!);
+    out.checks.push({ name: 'recovery', verdict: recovered ? 'pass' : 'fail', detail: recovered ? 'writes were acknowledged again after every fault was undone' : 'no write was acknowledged after healing' });
+    return out;
+  },
+};

@@ -1,0 +1,328 @@
+/** Redis Cluster scenarios (the seed's second half). */
+import { Redis } from 'ioredis';
+import type { HistoryEvent } from '../history/events.js';
+import type { CheckResult } from '../results/types.js';
+import type { Topology } from '../topology/model.js';
+import { dataPassword } from '../clients/index.js';
+import { asCheck, checkClusterState, checkPromotion, checkSlotCoverage, ops } from '../checkers/index.js';
+import { delay, scaled, waitFor } from '../engine/time.js';
+import type { Workload } from '../workload/workload.js';
+import { markWorkloadEnd, markWorkloadStart, SCENARIO_RATE, standardChecks } from './common.js';
+import type { CheckOutput, Scenario, ScenarioContext } from './types.js';
+
+/** CRC16-XMODEM slot of a key, honouring {hash tags}, as CLUSTER KEYSLOT computes it. */
+export function keySlot(key: string): number {
+  let k = key;
+  const open = k.indexOf('{');
+  if (open >= 0) {
+    const close = k.indexOf('}', open + 1);
+    if (close > open + 1) k = k.slice(open + 1, close);
+  }
+  let crc = 0;
+  for (const byte of Buffer.from(k, 'utf8')) {
+    crc ^= byte << 8;
+    for (let i = 0; i < 8; i++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  }
+  return crc % 16384;
+}
+
+const LOSS =
+  'writes a master acknowledged during node-timeout before its replica took over were not replicated; Redis Cluster documents this window';
+
+function clusterWait(t: Topology): number {
+  return Math.max((t.cluster?.nodeTimeoutMs ?? 15_000) * 3, t.budgets.failoverMs * 2, 20_000);
+}
+
+/** Waits for cluster_state:ok and full slot coverage on the given (default: all) nodes. */
+async function waitClusterOk(ctx: ScenarioContext, nodes?: string[], timeoutMs = 60_000): Promise<void> {
+  const names = nodes ?? ctx.topology.redis.map((r) => r.name);
+  await waitFor(
+    `cluster_state:ok on ${names.join(', ')}`,
+    () =>
+      names.every((n) => {
+        const s = ctx.observer.current.get(n);
+        return s !== undefined && s.role !== 'down' && s.detail['cluster_state'] === 'ok' && s.detail['cluster_slots_ok'] === 16384;
+      }),
+    timeoutMs,
+  );
+}
+
+function masters(ctx: ScenarioContext): string[] {
+  return [...ctx.observer.current].filter(([, s]) => s.role === 'master').map(([n]) => n).sort();
+}
+
+/** The replica currently following `master` (by its internal address). */
+function replicaOf(ctx: ScenarioContext, master: string): string | undefined {
+  const addr = ctx.addressOf(master);
+  return [...ctx.observer.current].find(([, s]) => s.role === 'replica' && s.master === addr)?.[0];
+}
+
+async function startClusterWorkload(ctx: ScenarioContext): Promise<Workload> {
+  const wl = await ctx.startWorkload({ kind: 'set', path: { kind: 'cluster' }, processes: 16, rate: SCENARIO_RATE, setKeys: 32 });
+  markWorkloadStart(ctx, wl.via);
+  return wl;
+}
+
+/** Picks a master and the other instances on its host; the host is what fails. */
+function victimHost(ctx: ScenarioContext): { host: string; master: string; onHost: string[] } {
+  const ms = masters(ctx);
+  const master = ctx.rng.pick(ms);
+  const host = ctx.topology.redis.find((r) => r.name === master)!.host;
+  const onHost = ctx.topology.redis.filter((r) => r.host === host).map((r) => r.name);
+  return { host, master, onHost };
+}
+
+async function hostFailure(ctx: ScenarioContext, recover: boolean): Promise<void> {
+  await waitClusterOk(ctx);
+  const wl = await startClusterWorkload(ctx);
+  await delay(scaled(1000));
+  const { host, master, onHost } = victimHost(ctx);
+  const survivors = ctx.topology.redis.map((r) => r.name).filter((n) => !onHost.includes(n));
+  ctx.facts.oldMaster = master;
+  ctx.facts['host'] = host;
+  ctx.facts['survivors'] = survivors;
+  ctx.log(`stop host ${host} (${onHost.join(', ')}; master ${master})`);
+  await ctx.nemesis.apply({ at: 0, fault: 'stop-host', targets: [host], duration: 0 });
+  ctx.facts.faultAt = ctx.history.now();
+  ctx.history.mark('fault', `stop-host ${host}`);
+  await waitClusterOk(ctx, survivors, clusterWait(ctx.topology));
+  await waitFor('a write acknowledged after the host failure', () => wl.lastOkInvokedAt >= (ctx.facts.faultAt ?? 0), clusterWait(ctx.topology));
+  ctx.facts['coverageAt'] = ctx.history.now();
+  if (recover) {
+    await delay(scaled(1000));
+    await ctx.nemesis.healAll();
+    ctx.facts.healAt = ctx.history.mark('heal', `start-host ${host}`).time;
+    await waitClusterOk(ctx, undefined, clusterWait(ctx.topology));
+    // The returning master must rejoin as a replica of its promoted former replica.
+    await waitFor(`${master} to rejoin as a replica with link up`, () => {
+      const s = ctx.observer.current.get(master);
+      return s?.role === 'replica' && s.linkUp === true;
+    }, clusterWait(ctx.topology));
+  }
+  await delay(scaled(1000));
+  await wl.stop();
+  markWorkloadEnd(ctx);
+  await wl.finalRead();
+}
+
+function hostFailureChecks(events: HistoryEvent[], facts: ScenarioContext['facts'], t: Topology, recover: boolean): CheckOutput {
+  const out = standardChecks(events, facts, t, { maxLost: 100, lossRationale: LOSS });
+  const survivors = (facts['survivors'] as string[] | undefined) ?? [];
+  out.checks.push(asCheck(checkPromotion(events, { oldMaster: String(facts.oldMaster), faultAt: facts.faultAt ?? 0, withinMs: t.budgets.failoverMs })));
+  const at = facts['coverageAt'] as number | undefined;
+  out.checks.push({ ...checkSlotCoverage(events, { expectFull: true, ...(at !== undefined ? { at } : {}) }), name: 'slot-coverage-after-failover' });
+  out.checks.push({ ...checkClusterState(events, { expect: 'ok', nodes: survivors, ...(at !== undefined ? { at } : {}) }), name: 'cluster-state-survivors' });
+  if (recover) {
+    out.checks.push(checkSlotCoverage(events, { expectFull: true }));
+    out.checks.push(checkClusterState(events, { expect: 'ok', nodes: t.redis.map((r) => r.name) }));
+    const old = String(facts.oldMaster);
+    const back = events.some((e) => e.type === 'observation' && e.instance === old && e.time >= (facts.healAt ?? 0) && e.role === 'replica' && e.linkUp === true);
+    out.checks.push({ name: 'failback', verdict: back ? 'pass' : 'fail', detail: back ? `${old} rejoined as a replica with link up` : `${old} did not rejoin as a replica` });
+  }
+  return out;
+}
+
+export const clusterHostFailure: Scenario = {
+  name: 'cluster-host-failure',
+  description: 'Stop a host that holds a master (and a replica of another shard): its replica is promoted, the survivors report cluster_state:ok with all 16384 slots, and writes through the Cluster client resume within the budget.',
+  topologyKinds: ['cluster'],
+  requires: ['replicas'],
+  unsupported: (t) => ((t.cluster?.replicasPerMaster ?? 0) < 1 ? 'needs replicas per master' : t.hosts.length < 2 ? 'needs at least two hosts' : undefined),
+  run: (ctx) => hostFailure(ctx, false),
+  check: (events, facts, t) => hostFailureChecks(events, facts, t, false),
+};
+
+export const clusterHostRecovery: Scenario = {
+  name: 'cluster-host-recovery',
+  description: 'The seed\'s recovery: stop a master\'s host, then start it again; the old master rejoins as a replica of its promoted replica and every node reports cluster_state:ok with full coverage.',
+  topologyKinds: ['cluster'],
+  requires: ['replicas'],
+  unsupported: clusterHostFailure.unsupported!,
+  run: (ctx) => hostFailure(ctx, true),
+  check: (events, facts, t) => hostFailureChecks(events, facts, t, true),
+};
+
+export const ROUTING_KEYS: Record<string, number> = { key1: 9189, key2: 4998, key3: 935 };
+
+export const clusterRouting: Scenario = {
+  name: 'cluster-routing',
+  description: 'The seed\'s keys key1/key2/key3 land in slots 9189/4998/935: a plain client gets MOVED to the owning master, the Cluster client follows redirects, and every key written through it reads back.',
+  topologyKinds: ['cluster'],
+  async run(ctx) {
+    await waitClusterOk(ctx);
+    const pass = dataPassword(ctx.dep);
+    const routing: { key: string; node: string; reply: string }[] = [];
+    for (const name of masters(ctx)) {
+      const ep = ctx.endpoint(name);
+      const c = new Redis({ host: ep.host, port: ep.port, ...(pass ? { password: pass } : {}), lazyConnect: true, maxRetriesPerRequest: 0, commandTimeout: scaled(1000) });
+      c.on('error', () => undefined);
+      try {
+        await c.connect();
+        for (const key of Object.keys(ROUTING_KEYS)) {
+          const via = `direct:${name}`;
+          ctx.history.op({ process: -1, f: 'route', via, phase: 'invoke', key, value: 'v' });
+          try {
+            const r = await c.set(key, 'v');
+            routing.push({ key, node: name, reply: String(r) });
+            ctx.history.op({ process: -1, f: 'route', via, phase: 'ok', key, value: r });
+          } catch (e) {
+            const msg = e instanceof Error ? e.message : String(e);
+            routing.push({ key, node: name, reply: msg });
+            ctx.history.op({ process: -1, f: 'route', via, phase: 'fail', key, error: msg });
+          }
+        }
+      } finally {
+        c.disconnect();
+      }
+    }
+    const addresses: Record<string, string> = {};
+    for (const r of ctx.topology.redis) addresses[ctx.addressOf(r.name)] = r.name;
+    const slotOwner: Record<string, string> = {};
+    for (const [name, s] of ctx.observer.current) {
+      if (s.role !== 'master' || typeof s.detail['slots'] !== 'string') continue;
+      for (const key of Object.keys(ROUTING_KEYS)) {
+        const slot = keySlot(key);
+        for (const part of (s.detail['slots'] as string).split(',')) {
+          const [a, b] = part.split('-').map(Number);
+          if (a !== undefined && slot >= a && slot <= (b ?? a)) slotOwner[key] = name;
+        }
+      }
+    }
+    ctx.facts['routing'] = routing;
+    ctx.facts['addresses'] = addresses;
+    ctx.facts['slotOwner'] = slotOwner;
+    const wl = await ctx.startWorkload({ kind: 'keys', path: { kind: 'cluster' }, processes: 8, rate: SCENARIO_RATE });
+    markWorkloadStart(ctx, wl.via);
+    await delay(scaled(2000));
+    await wl.stop();
+    markWorkloadEnd(ctx);
+    await wl.finalRead();
+  },
+  check(events, facts, t): CheckOutput {
+    const out = standardChecks(events, facts, t, { noFailover: true });
+    out.checks.push(checkSlotCoverage(events, { expectFull: true }), checkClusterState(events, { expect: 'ok' }));
+    const routing = (facts['routing'] as { key: string; node: string; reply: string }[] | undefined) ?? [];
+    const addresses = (facts['addresses'] as Record<string, string> | undefined) ?? {};
+    const owner = (facts['slotOwner'] as Record<string, string> | undefined) ?? {};
+    const problems: string[] = [];
+    const slotsSeen: string[] = [];
+    for (const key of Object.keys(ROUTING_KEYS)) {
+      const expectSlot = ROUTING_KEYS[key]!;
+      if (keySlot(key) !== expectSlot) problems.push(`${key} hashes to ${keySlot(key)}, not ${expectSlot}`);
+      for (const r of routing.filter((x) => x.key === key)) {
+        if (r.node === owner[key]) {
+          if (r.reply !== 'OK') problems.push(`${r.node} owns slot ${expectSlot} but answered ${r.reply}`);
+          continue;
+        }
+        const m = /^MOVED (\d+) (\S+)$/.exec(r.reply);
+        if (!m) {
+          problems.push(`${r.node} answered "${r.reply}" for ${key} (expected MOVED)`);
+          continue;
+        }
+        slotsSeen.push(`${key}:${m[1]}`);
+        if (Number(m[1]) !== expectSlot) problems.push(`MOVED for ${key} names slot ${m[1]}, expected ${expectSlot}`);
+        if (addresses[m[2]!] !== owner[key]) problems.push(`MOVED for ${key} points at ${m[2]} (${addresses[m[2]!] ?? 'unknown'}), but ${owner[key] ?? 'nobody'} owns the slot`);
+      }
+    }
+    const redirects: CheckResult = {
+      name: 'moved-redirects',
+      verdict: problems.length || routing.length === 0 ? 'fail' : 'pass',
+      detail: problems.length ? problems.join('; ') : routing.length === 0 ? 'no routing probe ran' : `key1/key2/key3 in slots 9189/4998/935; ${routing.length} probes, every non-owner answered MOVED to the owner`,
+      data: { probes: routing.length },
+    };
+    out.checks.push(redirects);
+    return out;
+  },
+};
+
+export const clusterShardLoss: Scenario = {
+  name: 'cluster-shard-loss',
+  description: 'Kill a master and its replica, losing a whole shard: with cluster-require-full-coverage yes every node reports cluster_state:fail; with no, the other shards keep serving. Then restart both and full coverage returns.',
+  topologyKinds: ['cluster'],
+  requires: ['replicas'],
+  unsupported: clusterHostFailure.unsupported!,
+  async run(ctx) {
+    await waitClusterOk(ctx);
+    const wl = await startClusterWorkload(ctx);
+    await delay(scaled(1000));
+    const master = ctx.rng.pick(masters(ctx));
+    const replica = replicaOf(ctx, master);
+    if (!replica) throw new Error(`no replica follows ${master}`);
+    const victims = [master, replica];
+    ctx.facts.oldMaster = master;
+    ctx.facts['victims'] = victims;
+    await ctx.nemesis.apply({ at: 0, fault: 'kill', targets: victims, duration: 0 });
+    ctx.facts.faultAt = ctx.history.now();
+    ctx.history.mark('fault', `kill ${victims.join(', ')}`);
+    const survivors = ctx.topology.redis.map((r) => r.name).filter((n) => !victims.includes(n));
+    const expectState = ctx.topology.cluster?.requireFullCoverage === false ? 'ok' : 'fail';
+    await waitFor(
+      `survivors to mark the shard failed (cluster_state:${expectState})`,
+      () => survivors.every((n) => ctx.observer.current.get(n)?.detail['cluster_state'] === expectState && Number(ctx.observer.current.get(n)?.detail['failed_nodes'] ?? 0) >= 2),
+      clusterWait(ctx.topology),
+    );
+    await delay(scaled(1000));
+    ctx.facts['degradedAt'] = ctx.history.now();
+    ctx.facts['survivors'] = survivors;
+    await ctx.nemesis.healAll();
+    ctx.facts.healAt = ctx.history.mark('heal', `start ${victims.join(', ')}`).time;
+    await waitClusterOk(ctx, undefined, clusterWait(ctx.topology));
+    await delay(scaled(1000));
+    await wl.stop();
+    markWorkloadEnd(ctx);
+    await wl.finalRead();
+  },
+  check(events, facts, t): CheckOutput {
+    const full = t.cluster?.requireFullCoverage !== false;
+    const out = standardChecks(events, facts, t, { maxLost: 100, lossRationale: LOSS, noFailover: true });
+    // A lost shard is unavailability by design; the budget applies to the other checks only.
+    out.checks = out.checks.filter((c) => c.name !== 'unavailability' && c.name !== 'budgets');
+    const at = facts['degradedAt'] as number | undefined;
+    const survivors = (facts['survivors'] as string[] | undefined) ?? [];
+    out.checks.push({ ...checkSlotCoverage(events, { expectFull: false, ...(at !== undefined ? { at } : {}) }), name: 'coverage-while-shard-lost' });
+    out.checks.push({ ...checkClusterState(events, { expect: full ? 'fail' : 'ok', nodes: survivors, ...(at !== undefined ? { at } : {}) }), name: `cluster-state-with-full-coverage-${full ? 'yes' : 'no'}` });
+    if (!full && at !== undefined && facts.faultAt !== undefined) {
+      const served = ops(events, (o) => o.phase === 'ok' && o.f === 'add' && o.time > facts.faultAt! && o.time < at).length;
+      out.checks.push({ name: 'other-shards-serve', verdict: served > 0 ? 'pass' : 'fail', detail: `${served} writes to the remaining shards were acknowledged while the shard was lost` });
+    }
+    out.checks.push(checkSlotCoverage(events, { expectFull: true }), checkClusterState(events, { expect: 'ok' }));
+    return out;
+  },
+};
+
+export const clusterMinorityPartition: Scenario = {
+  name: 'cluster-minority-partition',
+  description: 'Isolate the host of one master (a minority): after node-timeout the majority promotes its replica and the isolated master stops accepting writes; on heal it rejoins as a replica. Writes it took during node-timeout may be lost (reported, bounded).',
+  topologyKinds: ['cluster'],
+  requires: ['partition', 'replicas'],
+  unsupported: (t) => ((t.cluster?.replicasPerMaster ?? 0) < 1 ? 'needs replicas per master' : t.hosts.length < 3 ? 'needs at least three hosts' : undefined),
+  async run(ctx) {
+    await waitClusterOk(ctx);
+    const wl = await startClusterWorkload(ctx);
+    await delay(scaled(1000));
+    const { host, master, onHost } = victimHost(ctx);
+    const majority = ctx.topology.redis.map((r) => r.name).filter((n) => !onHost.includes(n));
+    ctx.facts.oldMaster = master;
+    ctx.facts['survivors'] = majority;
+    await ctx.nemesis.apply({ at: 0, fault: 'partition-isolate', targets: [host], duration: 0 });
+    ctx.facts.faultAt = ctx.history.now();
+    ctx.history.mark('fault', `isolate ${host}`);
+    const mastersOnMajority = (): number => majority.filter((n) => ctx.observer.current.get(n)?.role === 'master').length;
+    const before = mastersOnMajority();
+    await waitFor(`a replica of ${master} promoted on the majority side`, () => mastersOnMajority() > before, clusterWait(ctx.topology));
+    await waitFor('a write acknowledged after the partition', () => wl.lastOkInvokedAt >= (ctx.facts.faultAt ?? 0), clusterWait(ctx.topology));
+    ctx.facts['coverageAt'] = ctx.history.now();
+    await delay(scaled(1000));
+    await ctx.nemesis.healAll();
+    ctx.facts.healAt = ctx.history.mark('heal').time;
+    await waitClusterOk(ctx, undefined, clusterWait(ctx.topology));
+    await delay(scaled(1000));
+    await wl.stop();
+    markWorkloadEnd(ctx);
+    await wl.finalRead();
+  },
+  check: (events, facts, t) => {
+    const out = hostFailureChecks(events, facts, t, false);
+    return out;
+  },
+};

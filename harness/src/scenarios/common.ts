@@ -1,0 +1,183 @@
+/** Steps and check bundles shared by scenarios. */
+import type { HistoryEvent } from '../history/events.js';
+import type { Topology } from '../topology/model.js';
+import type { ClientPath } from '../clients/index.js';
+import { waitFor } from '../engine/time.js';
+import {
+  asCheck,
+  checkAcknowledgedWrites,
+  checkFailoverTime,
+  checkSingleMaster,
+  checkThresholds,
+  checkUnavailability,
+  firstMark,
+  lastTime,
+} from '../checkers/index.js';
+import type { CheckOutput, ScenarioContext, ScenarioFacts } from './types.js';
+
+/** The instance Sentinel monitors first, else the first instance that replicates from no one. */
+export function initialMaster(t: Topology): string {
+  const monitored = t.sentinels[0]?.monitors;
+  if (monitored) return monitored;
+  const m = t.redis.find((r) => r.replicaof === undefined);
+  if (!m) throw new Error(`topology "${t.name}" has no master`);
+  return m.name;
+}
+
+/** The client path a sentinel scenario writes through: HAProxy when present, else Sentinel-aware. */
+export function writePath(t: Topology): ClientPath {
+  if (t.kind === 'cluster') return { kind: 'cluster' };
+  if (t.haproxy) return { kind: 'haproxy' };
+  if (t.sentinels.length > 0) return { kind: 'sentinel' };
+  return { kind: 'direct', instance: initialMaster(t) };
+}
+
+/** Current writable master according to the observer (undefined when none or several). */
+export function currentMaster(ctx: ScenarioContext): string | undefined {
+  const masters = [...ctx.observer.current].filter(([, s]) => s.role === 'master' && s.writable).map(([n]) => n);
+  return masters.length === 1 ? masters[0] : undefined;
+}
+
+/**
+ * Waits until replication is settled: the master writable, each replica linked to it, and each sentinel
+ * knowing all replicas and the other sentinels (otherwise a failover cannot reach its quorum).
+ */
+export async function waitReplicationSettled(ctx: ScenarioContext, master: string, timeoutMs = 30_000): Promise<void> {
+  const replicas = ctx.topology.redis.filter((r) => r.name !== master).map((r) => r.name);
+  const masterAddr = ctx.addressOf(master);
+  await waitFor(
+    `${master} master with ${replicas.length} linked replica(s)`,
+    () => {
+      const m = ctx.observer.current.get(master);
+      if (!m || m.role !== 'master') return false;
+      return replicas.every((r) => {
+        const s = ctx.observer.current.get(r);
+        return s?.role === 'replica' && s.master === masterAddr && s.linkUp === true;
+      });
+    },
+    timeoutMs,
+  );
+  await waitSentinelsSettled(ctx, replicas.length, timeoutMs);
+}
+
+export async function waitSentinelsSettled(ctx: ScenarioContext, replicas: number, timeoutMs = 30_000): Promise<void> {
+  const sentinels = ctx.topology.sentinels;
+  if (sentinels.length === 0) return;
+  const { Redis } = await import('ioredis');
+  const clients = sentinels.map((s) => {
+    const ep = ctx.endpoint(s.name);
+    const c = new Redis({ host: ep.host, port: ep.port, lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, connectTimeout: 1000, commandTimeout: 1000, retryStrategy: () => 100 });
+    c.on('error', () => undefined);
+    return c;
+  });
+  try {
+    await waitFor(
+      `sentinels to know ${replicas} replica(s) and each other`,
+      async () => {
+        for (let i = 0; i < clients.length; i++) {
+          const c = clients[i]!;
+          if (c.status === 'wait' || c.status === 'end') await c.connect();
+          const raw = (await c.call('SENTINEL', 'MASTER', sentinels[i]!.masterName)) as string[];
+          const kv: Record<string, string> = {};
+          for (let j = 0; j + 1 < raw.length; j += 2) kv[raw[j]!] = raw[j + 1]!;
+          if (Number(kv['num-slaves']) < replicas) return false;
+          if (Number(kv['num-other-sentinels']) < sentinels.length - 1) return false;
+          if ((kv['flags'] ?? '').includes('down')) return false;
+        }
+        return true;
+      },
+      timeoutMs,
+      200,
+    );
+  } finally {
+    for (const c of clients) c.disconnect();
+  }
+}
+
+/** Waits for an instance other than `old` to be a writable master. */
+export async function waitPromotion(ctx: ScenarioContext, old: string, timeoutMs: number): Promise<string> {
+  return waitFor(
+    `a replica of ${old} to be promoted`,
+    () => {
+      const m = currentMaster(ctx);
+      return m !== undefined && m !== old ? m : undefined;
+    },
+    timeoutMs,
+  );
+}
+
+/** Waits until `name` is a replica of `master` with its link up. */
+export async function waitReplicaOf(ctx: ScenarioContext, name: string, master: string, timeoutMs: number): Promise<void> {
+  const addr = ctx.addressOf(master);
+  await waitFor(
+    `${name} to replicate from ${master} with link up`,
+    () => {
+      const s = ctx.observer.current.get(name);
+      return s?.role === 'replica' && s.master === addr && s.linkUp === true;
+    },
+    timeoutMs,
+  );
+}
+
+export interface StandardCheckOptions {
+  maxLost?: number;
+  lossRationale?: string;
+  maxSplitBrainMs?: number;
+  /** Gap without acknowledged writes that counts as unavailability. */
+  unavailabilityThresholdMs?: number;
+  /** Skip failover-time (no fault that stops writes). */
+  noFailover?: boolean;
+}
+
+/** acknowledged-writes, single-master (non-cluster), failover-time, unavailability and budgets. */
+export function standardChecks(events: HistoryEvent[], facts: ScenarioFacts, t: Topology, opts: StandardCheckOptions = {}): CheckOutput {
+  const out: CheckOutput = { checks: [], warnings: [] };
+  const writes = checkAcknowledgedWrites(events, {
+    ...(opts.maxLost !== undefined ? { maxLost: opts.maxLost } : {}),
+    ...(opts.lossRationale !== undefined ? { lossRationale: opts.lossRationale } : {}),
+  });
+  out.checks.push(asCheck(writes.result));
+  out.writes = writes.counts;
+  out.lostSample = writes.lost.slice(0, 100);
+  out.unexpectedSample = writes.unexpected.slice(0, 100);
+  if (t.kind !== 'cluster') {
+    const sm = checkSingleMaster(events, { maxSplitBrainMs: opts.maxSplitBrainMs ?? 0 });
+    out.checks.push(asCheck(sm));
+    out.splitBrainIntervals = sm.intervals;
+  }
+  const from = facts.workloadStart ?? firstMark(events, 'workload-start') ?? 0;
+  const to = facts.workloadEnd ?? firstMark(events, 'workload-end') ?? lastTime(events);
+  const via = facts.via;
+  let failoverMs: number | null | undefined;
+  if (!opts.noFailover && facts.faultAt !== undefined) {
+    const fo = checkFailoverTime(events, facts.faultAt, t.budgets.failoverMs, via);
+    out.checks.push(asCheck(fo));
+    out.failoverMs = fo.failoverMs;
+    failoverMs = fo.failoverMs;
+    if (fo.interval) out.failoverInterval = fo.interval;
+  }
+  const un = checkUnavailability(events, from, to, t.budgets.unavailabilityMs, opts.unavailabilityThresholdMs ?? 500, via);
+  out.checks.push(asCheck(un));
+  out.unavailabilityMs = un.longestMs;
+  out.unavailabilityIntervals = un.intervals;
+  out.checks.push(
+    checkThresholds([
+      ...(failoverMs !== undefined ? [{ name: 'failover', value: failoverMs, max: t.budgets.failoverMs }] : []),
+      { name: 'longest unavailability', value: un.longestMs, max: t.budgets.unavailabilityMs },
+    ]),
+  );
+  return out;
+}
+
+/** Marks the workload window in the facts and history. */
+export function markWorkloadStart(ctx: ScenarioContext, via: string): void {
+  ctx.facts.workloadStart = ctx.history.mark('workload-start', via).time;
+  ctx.facts.via = via;
+}
+
+export function markWorkloadEnd(ctx: ScenarioContext): void {
+  ctx.facts.workloadEnd = ctx.history.mark('workload-end').time;
+}
+
+/** Default rate for scenario workloads: enough to see every transition, small enough for a compact history. */
+export const SCENARIO_RATE = 1000;

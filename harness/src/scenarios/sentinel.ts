@@ -1,0 +1,329 @@
+/** Sentinel + HAProxy scenarios (the seed's first half, and Jepsen's Redis analyses). */
+import type { HistoryEvent } from '../history/events.js';
+import type { CheckResult } from '../results/types.js';
+import type { Topology } from '../topology/model.js';
+import { asCheck, checkFailback, checkPromotion, checkSingleMaster, ops } from '../checkers/index.js';
+import { delay, scaled, waitFor } from '../engine/time.js';
+import type { Workload } from '../workload/workload.js';
+import {
+  initialMaster,
+  markWorkloadEnd,
+  markWorkloadStart,
+  SCENARIO_RATE,
+  standardChecks,
+  waitPromotion,
+  waitReplicaOf,
+  waitReplicationSettled,
+  writePath,
+} from './common.js';
+import type { CheckOutput, Scenario, ScenarioContext, ScenarioFacts } from './types.js';
+
+const KILL_LOSS =
+  'asynchronous replication: writes the killed master acknowledged but had not yet sent to a replica are lost, as Redis documents';
+
+function needsReplica(t: Topology): string | undefined {
+  return t.redis.length < 2 ? 'needs at least one replica to promote' : undefined;
+}
+
+function promotionWait(t: Topology): number {
+  return Math.max(t.budgets.failoverMs * 2, 20_000);
+}
+
+async function waitWriteAfter(ctx: ScenarioContext, wl: Workload, t: number, timeoutMs: number): Promise<void> {
+  await waitFor(`a write via ${wl.via} acknowledged after the fault`, () => wl.lastOkInvokedAt >= t, timeoutMs);
+}
+
+/** Kills `victim`, waits for another master and for writes to flow again; returns the new master. */
+async function killAndFailover(ctx: ScenarioContext, wl: Workload, victim: string, round: number): Promise<string> {
+  ctx.log(`round ${round}: kill -9 ${victim}`);
+  await ctx.nemesis.apply({ at: 0, fault: 'kill', targets: [victim], duration: 0 });
+  const faultAt = ctx.history.now();
+  ctx.history.mark('fault', `kill ${victim}`);
+  ctx.facts[`faultAt${round}`] = faultAt;
+  ctx.facts[`victim${round}`] = victim;
+  if (round === 1) {
+    ctx.facts.faultAt = faultAt;
+    ctx.facts.oldMaster = victim;
+  }
+  const promoted = await waitPromotion(ctx, victim, promotionWait(ctx.topology));
+  ctx.facts[`promoted${round}`] = promoted;
+  ctx.log(`round ${round}: ${promoted} promoted`);
+  await waitWriteAfter(ctx, wl, faultAt, promotionWait(ctx.topology));
+  return promoted;
+}
+
+async function restartAndRejoin(ctx: ScenarioContext, old: string, master: string, round: number): Promise<void> {
+  ctx.log(`round ${round}: start ${old} again`);
+  await ctx.dep.start(old);
+  const healAt = ctx.history.now();
+  ctx.history.mark('heal', `start ${old}`);
+  ctx.facts[`healAt${round}`] = healAt;
+  if (round === 1) ctx.facts.healAt = healAt;
+  await waitReplicaOf(ctx, old, master, promotionWait(ctx.topology) + 10_000);
+  ctx.log(`round ${round}: ${old} rejoined as replica of ${master}`);
+}
+
+function promotionCheck(events: HistoryEvent[], facts: ScenarioFacts, t: Topology, round: number): CheckResult {
+  const victim = facts[`victim${round}`] as string | undefined;
+  const at = facts[`faultAt${round}`] as number | undefined;
+  if (!victim || at === undefined) return { name: `promotion-${round}`, verdict: 'fail', detail: `round ${round} never reached its fault` };
+  const c = asCheck(checkPromotion(events, { oldMaster: victim, faultAt: at, withinMs: t.budgets.failoverMs }));
+  return { ...c, name: round === 1 ? 'promotion' : `promotion-${round}` };
+}
+
+function failbackCheck(events: HistoryEvent[], facts: ScenarioFacts, t: Topology, round: number): CheckResult {
+  const victim = facts[`victim${round}`] as string | undefined;
+  const promoted = facts[`promoted${round}`] as string | undefined;
+  const healAt = facts[`healAt${round}`] as number | undefined;
+  const name = round === 1 ? 'failback' : `failback-${round}`;
+  const addr = promoted ? (facts['addresses'] as Record<string, string> | undefined)?.[promoted] : undefined;
+  if (!victim || !promoted || healAt === undefined || !addr) return { name, verdict: 'fail', detail: `round ${round} never brought its old master back` };
+  return { ...asCheck(checkFailback(events, { oldMaster: victim, newMaster: promoted, newMasterAddress: addr, after: healAt })), name };
+}
+
+function noteAddresses(ctx: ScenarioContext): void {
+  const a: Record<string, string> = {};
+  for (const r of ctx.topology.redis) a[r.name] = ctx.addressOf(r.name);
+  ctx.facts['addresses'] = a;
+}
+
+async function settleAndStart(ctx: ScenarioContext): Promise<{ wl: Workload; master: string }> {
+  const master = initialMaster(ctx.topology);
+  noteAddresses(ctx);
+  await waitReplicationSettled(ctx, master);
+  const wl = await ctx.startWorkload({ kind: 'set', path: writePath(ctx.topology), processes: 16, rate: SCENARIO_RATE });
+  markWorkloadStart(ctx, wl.via);
+  await delay(scaled(1000));
+  return { wl, master };
+}
+
+async function finish(ctx: ScenarioContext, wl: Workload, extraMs = 1000): Promise<void> {
+  await delay(scaled(extraMs));
+  await wl.stop();
+  markWorkloadEnd(ctx);
+  await wl.finalRead();
+}
+
+export const sentinelFailover: Scenario = {
+  name: 'sentinel-failover',
+  description: `Kill -9 the master under a set workload through HAProxy (or Sentinel-aware clients): a replica is promoted within the failover budget and acknowledged writes survive (up to 50 may be lost: ${KILL_LOSS}).`,
+  topologyKinds: ['sentinel'],
+  requires: ['sentinel', 'replicas'],
+  unsupported: needsReplica,
+  async run(ctx) {
+    const { wl, master } = await settleAndStart(ctx);
+    await killAndFailover(ctx, wl, master, 1);
+    await finish(ctx, wl);
+  },
+  check(events, facts, t): CheckOutput {
+    const out = standardChecks(events, facts, t, { maxLost: 50, lossRationale: KILL_LOSS });
+    out.checks.push(promotionCheck(events, facts, t, 1));
+    return out;
+  },
+};
+
+export const sentinelFailback: Scenario = {
+  name: 'sentinel-failback',
+  description:
+    'The seed, both rounds: kill the master, a replica is promoted; start the old master, it rejoins as a replica of the new one; then kill the new master and the old one is promoted back, and the killed one rejoins.',
+  topologyKinds: ['sentinel'],
+  requires: ['sentinel', 'replicas'],
+  unsupported: needsReplica,
+  async run(ctx) {
+    const { wl, master } = await settleAndStart(ctx);
+    const second = await killAndFailover(ctx, wl, master, 1);
+    await restartAndRejoin(ctx, master, second, 1);
+    await waitReplicationSettled(ctx, second);
+    await delay(scaled(1000));
+    const third = await killAndFailover(ctx, wl, second, 2);
+    await restartAndRejoin(ctx, second, third, 2);
+    await finish(ctx, wl);
+  },
+  check(events, facts, t): CheckOutput {
+    // A returning master is writable until Sentinel reconfigures it; that window is real and reported.
+    const out = standardChecks(events, facts, t, { maxLost: 100, lossRationale: `${KILL_LOSS}; a restarted old master also accepts writes until Sentinel converts it`, maxSplitBrainMs: 10_000 });
+    out.checks.push(promotionCheck(events, facts, t, 1), failbackCheck(events, facts, t, 1), promotionCheck(events, facts, t, 2), failbackCheck(events, facts, t, 2));
+    return out;
+  },
+};
+
+/** Writes through HAProxy answered READONLY after `after`: HAProxy sent them to a replica. */
+export function checkNoWritesToReplica(events: HistoryEvent[], after: number, via: string): CheckResult {
+  const bad = ops(events, (o) => o.via === via && o.phase === 'fail' && o.time > after && /^READONLY/.test(o.error ?? ''));
+  const total = ops(events, (o) => o.via === via && o.phase === 'fail' && /^READONLY/.test(o.error ?? '')).length;
+  return {
+    name: 'haproxy-routing',
+    verdict: bad.length ? 'fail' : 'pass',
+    detail: bad.length
+      ? `${bad.length} writes via ${via} reached a replica (READONLY) after HAProxy had time to follow the switch; first at ${Math.round(bad[0]!.time)} ms`
+      : `no write via ${via} reached a replica after the switch settled (${total} READONLY replies during the switch itself)`,
+    data: { readonlyAfterSettle: bad.length, readonlyTotal: total },
+  };
+}
+
+export const haproxyRouting: Scenario = {
+  name: 'haproxy-routing',
+  description:
+    'Kill the master, then bring it back: once HAProxy\'s role check has had time to see the switch (inter x (fall + rise)), no write through HAProxy may reach a replica (READONLY), including the returning old master.',
+  topologyKinds: ['sentinel'],
+  requires: ['haproxy', 'sentinel', 'replicas'],
+  unsupported: needsReplica,
+  async run(ctx) {
+    const { wl, master } = await settleAndStart(ctx);
+    const promoted = await killAndFailover(ctx, wl, master, 1);
+    const hc = ctx.topology.haproxy!.check;
+    await delay(scaled(hc.interMs * (hc.fall + hc.rise)));
+    await restartAndRejoin(ctx, master, promoted, 1);
+    await delay(scaled(hc.interMs * (hc.fall + hc.rise) + 1000));
+    await finish(ctx, wl);
+  },
+  check(events, facts, t): CheckOutput {
+    const out = standardChecks(events, facts, t, { maxLost: 100, lossRationale: KILL_LOSS, maxSplitBrainMs: 10_000 });
+    const promotion = checkPromotion(events, { oldMaster: String(facts.oldMaster), faultAt: facts.faultAt ?? 0 });
+    const hc = t.haproxy?.check ?? { interMs: 1000, fall: 3, rise: 2 };
+    const settle = (promotion.promotedAt ?? facts.faultAt ?? 0) + hc.interMs * (hc.fall + hc.rise) + 500;
+    out.checks.push(asCheck(promotion), checkNoWritesToReplica(events, settle, facts.via ?? 'haproxy'));
+    return out;
+  },
+};
+
+export const restartEmpty: Scenario = {
+  name: 'restart-empty',
+  description:
+    'With persistence off, kill the master and start it again before Sentinel notices: it comes back empty and its replicas resync from it, wiping the data set. The expected anomaly is that acknowledged writes are lost; the check passes when the harness detects and counts that loss.',
+  topologyKinds: ['sentinel', 'standalone'],
+  requires: ['replicas'],
+  unsupported: needsReplica,
+  async run(ctx) {
+    const master = initialMaster(ctx.topology);
+    noteAddresses(ctx);
+    await waitReplicationSettled(ctx, master);
+    // Persistence off at runtime, so the scenario does not depend on the topology's redis.conf.
+    const { Redis } = await import('ioredis');
+    const ep = ctx.endpoint(master);
+    const pass = ctx.topology.redis.find((r) => r.name === master)?.password;
+    const admin = new Redis({ host: ep.host, port: ep.port, ...(pass ? { password: pass } : {}), lazyConnect: true, maxRetriesPerRequest: 0 });
+    admin.on('error', () => undefined);
+    try {
+      await admin.connect();
+      await admin.config('SET', 'save', '');
+      await admin.config('SET', 'appendonly', 'no');
+    } finally {
+      admin.disconnect();
+    }
+    const wl = await ctx.startWorkload({ kind: 'set', path: { kind: 'direct', instance: master }, processes: 8, rate: SCENARIO_RATE });
+    markWorkloadStart(ctx, wl.via);
+    await delay(scaled(1500));
+    await wl.stop();
+    await ctx.nemesis.apply({ at: 0, fault: 'kill', targets: [master], duration: 0 });
+    ctx.facts.faultAt = ctx.history.now();
+    ctx.facts.oldMaster = master;
+    await ctx.dep.start(master);
+    ctx.facts.healAt = ctx.history.mark('heal', `start ${master}`).time;
+    const replicas = ctx.topology.redis.filter((r) => r.name !== master).map((r) => r.name);
+    // Replicas resync from the restarted (empty) master.
+    for (const r of replicas) await waitReplicaOf(ctx, r, master, 30_000);
+    markWorkloadEnd(ctx);
+    await wl.finalRead();
+  },
+  check(events, facts, t): CheckOutput {
+    const out = standardChecks(events, facts, t, { maxLost: Number.POSITIVE_INFINITY, noFailover: true });
+    const w = out.writes;
+    const detected = !!w && w.acknowledged > 0 && w.lost > 0;
+    out.checks = out.checks.filter((c) => c.name === 'acknowledged-writes' || c.name === 'single-master');
+    out.checks.push({
+      name: 'empty-restart-loss-detected',
+      verdict: detected ? 'pass' : 'fail',
+      detail: detected
+        ? `as expected without persistence, ${w!.lost} of ${w!.acknowledged} acknowledged writes were lost after the empty restart`
+        : `expected the empty restart to lose acknowledged writes, but ${w?.lost ?? 0} of ${w?.acknowledged ?? 0} were lost (did the master persist data or Sentinel fail over first?)`,
+    });
+    out.warnings = [...(out.warnings ?? []), 'restart-empty demonstrates a documented hazard: never auto-restart a master that has persistence off'];
+    return out;
+  },
+};
+
+/** Applies min-replicas settings at runtime on every data instance. */
+async function setMinReplicas(ctx: ScenarioContext, n: number, lagSeconds: number): Promise<void> {
+  const { Redis } = await import('ioredis');
+  for (const r of ctx.topology.redis) {
+    const ep = ctx.endpoint(r.name);
+    const c = new Redis({ host: ep.host, port: ep.port, ...(r.password ? { password: r.password } : {}), lazyConnect: true, maxRetriesPerRequest: 0 });
+    c.on('error', () => undefined);
+    try {
+      await c.connect();
+      await c.config('SET', 'min-replicas-to-write', String(n));
+      await c.config('SET', 'min-replicas-max-lag', String(lagSeconds));
+    } finally {
+      c.disconnect();
+    }
+  }
+}
+
+function partitionScenario(withMinReplicas: boolean): Scenario {
+  const lag = 2;
+  return {
+    name: withMinReplicas ? 'partition-isolate-master' : 'partition-isolate-master-unsafe',
+    description: withMinReplicas
+      ? `Jepsen's Sentinel test with min-replicas-to-write 1 (max lag ${lag}s): isolate the master's host; a replica is promoted, the isolated master stops accepting writes within the lag, and the split-brain window stays under ${lag + 3}s.`
+      : 'Jepsen\'s Sentinel test without min-replicas-to-write: isolate the master\'s host; the isolated master keeps accepting writes from clients that still reach it while a replica is promoted. The expected anomaly (split brain, lost writes) must be detected and is reported.',
+    topologyKinds: ['sentinel'],
+    requires: ['partition', 'sentinel', 'replicas'],
+    unsupported: (t) => needsReplica(t) ?? (t.hosts.length < 2 ? 'needs at least two hosts' : undefined),
+    async run(ctx) {
+      const master = initialMaster(ctx.topology);
+      noteAddresses(ctx);
+      await waitReplicationSettled(ctx, master);
+      await setMinReplicas(ctx, withMinReplicas ? 1 : 0, lag);
+      const main = await ctx.startWorkload({ kind: 'set', path: writePath(ctx.topology), processes: 12, rate: SCENARIO_RATE, keyPrefix: 'chaos' });
+      // Clients that still reach the isolated master (Jepsen's clients on the minority side).
+      const side = await ctx.startWorkload({ kind: 'set', path: { kind: 'direct', instance: master }, processes: 4, rate: 200, keyPrefix: 'chaos' });
+      markWorkloadStart(ctx, main.via);
+      await delay(scaled(1000));
+      const host = ctx.topology.redis.find((r) => r.name === master)!.host;
+      await ctx.nemesis.apply({ at: 0, fault: 'partition-isolate', targets: [host], duration: 0 });
+      ctx.facts.faultAt = ctx.history.now();
+      ctx.facts.oldMaster = master;
+      ctx.history.mark('fault', `isolate ${host}`);
+      const promoted = await waitPromotion(ctx, master, promotionWait(ctx.topology)).catch(async () => {
+        // With a split brain two masters are writable, so wait for "some other master" directly.
+        return waitFor('another instance to become master', () => [...ctx.observer.current].find(([n, s]) => n !== master && s.role === 'master')?.[0], promotionWait(ctx.topology));
+      });
+      ctx.facts['promoted1'] = promoted;
+      await waitFor('writes through the main path again', () => main.lastOkInvokedAt >= (ctx.facts.faultAt ?? 0), promotionWait(ctx.topology));
+      await delay(scaled((lag + 2) * 1000));
+      await ctx.nemesis.healAll();
+      ctx.facts.healAt = ctx.history.mark('heal').time;
+      await waitReplicaOf(ctx, master, promoted, promotionWait(ctx.topology) + 10_000);
+      await main.stop();
+      await side.stop();
+      markWorkloadEnd(ctx);
+      await main.finalRead();
+      await setMinReplicas(ctx, 0, 10).catch(() => undefined);
+    },
+    check(events, facts, t): CheckOutput {
+      if (withMinReplicas) {
+        const out = standardChecks(events, facts, t, { maxLost: 400, lossRationale: `writes the isolated master acknowledged within min-replicas-max-lag (${lag}s) are lost`, maxSplitBrainMs: (lag + 3) * 1000 });
+        out.checks.push(asCheck(checkPromotion(events, { oldMaster: String(facts.oldMaster), faultAt: facts.faultAt ?? 0 })));
+        return out;
+      }
+      const out = standardChecks(events, facts, t, { maxLost: Number.POSITIVE_INFINITY, maxSplitBrainMs: Number.POSITIVE_INFINITY });
+      const sm = checkSingleMaster(events);
+      const detected = sm.intervals.length > 0;
+      out.checks = out.checks.filter((c) => c.name !== 'single-master');
+      out.checks.push({
+        name: 'split-brain-detected',
+        verdict: detected ? 'pass' : 'fail',
+        detail: detected
+          ? `as expected without min-replicas-to-write, ${sm.detail}; ${out.writes?.lost ?? 0} acknowledged writes lost`
+          : 'expected the isolated master to stay writable beside the promoted replica, but no split brain was observed (is the partition effective?)',
+      });
+      out.checks.push(asCheck(checkPromotion(events, { oldMaster: String(facts.oldMaster), faultAt: facts.faultAt ?? 0 })));
+      out.warnings = [...(out.warnings ?? []), 'partition-isolate-master-unsafe reproduces a documented anomaly; enable min-replicas-to-write to bound it'];
+      return out;
+    },
+  };
+}
+
+export const partitionIsolateMaster = partitionScenario(true);
+export const partitionIsolateMasterUnsafe = partitionScenario(false);
