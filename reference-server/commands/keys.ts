@@ -1,4 +1,530 @@
-// Placeholder until the keys family lands; the command table imports every family module.
-import type { CommandSpec } from './command.js';
+/** Keyspace commands (db.c, expire.c, object.c of Redis 7.0): arity, flags, replies, errors and propagation. */
+import type { CommandContext, CommandSpec, Db } from './command.js';
+import { lookupRead, parseCursor, spec, lc } from '../store/access.js';
+import { LLONG_MAX, LLONG_MIN, ERR_NOT_INTEGER, ERR_SYNTAX, parseBig, parseInt32, parseLL } from '../store/numbers.js';
+import { encodingOf } from '../store/encoding.js';
+import { cloneValue } from '../store/copy.js';
+import { KeyspaceDb } from '../store/db.js';
+import { typeOf } from '../store/types.js';
+import { globMatch } from '../glob.js';
 
-export const commands: CommandSpec[] = [];
+const ERR_SAMEOBJ = 'ERR source and destination objects are the same';
+const ERR_DB_RANGE = 'ERR DB index is out of range';
+/** Redis's OBJ_SHARED_REFCOUNT, reported for the shared integers 0..9999. */
+const SHARED_REFCOUNT = 2147483647;
+const SHARED_INTEGERS = 10000;
+const LFU_INIT_VAL = 5;
+
+function clusterEnabled(ctx: CommandContext): boolean {
+  return ctx.server.config.getBool('cluster-enabled');
+}
+
+function dbAt(ctx: CommandContext, index: number): Db | undefined {
+  return index >= 0 && index < ctx.server.dbs.length ? ctx.server.dbs[index] : undefined;
+}
+
+function cmdDel(ctx: CommandContext, argv: string[]): void {
+  let n = 0;
+  for (let i = 1; i < argv.length; i++) if (ctx.db.delete(argv[i])) n++;
+  ctx.reply.integer(n);
+}
+
+function cmdExists(ctx: CommandContext, argv: string[]): void {
+  let n = 0;
+  for (let i = 1; i < argv.length; i++) if (lookupRead(ctx, argv[i]) !== undefined) n++;
+  ctx.reply.integer(n);
+}
+
+function cmdType(ctx: CommandContext, argv: string[]): void {
+  const v = ctx.db.get(argv[1]);
+  ctx.reply.simple(v === undefined ? 'none' : typeOf(v));
+}
+
+const EXP_NX = 1;
+const EXP_XX = 2;
+const EXP_GT = 4;
+const EXP_LT = 8;
+
+/** expireGenericCommand: basetime 0 for *AT forms, seconds or ms unit. */
+function expireGeneric(ctx: CommandContext, argv: string[], cmd: string, relative: boolean, seconds: boolean): void {
+  const key = argv[1];
+  let flags = 0;
+  for (let j = 3; j < argv.length; j++) {
+    const opt = lc(argv[j]);
+    if (opt === 'nx') flags |= EXP_NX;
+    else if (opt === 'xx') flags |= EXP_XX;
+    else if (opt === 'gt') flags |= EXP_GT;
+    else if (opt === 'lt') flags |= EXP_LT;
+    else {
+      ctx.reply.error(`ERR Unsupported option ${argv[j]}`);
+      return;
+    }
+  }
+  if ((flags & EXP_NX) && (flags & (EXP_XX | EXP_GT | EXP_LT))) {
+    ctx.reply.error('ERR NX and XX, GT or LT options at the same time are not compatible');
+    return;
+  }
+  if ((flags & EXP_GT) && (flags & EXP_LT)) {
+    ctx.reply.error('ERR GT and LT options at the same time are not compatible');
+    return;
+  }
+  let when = parseBig(argv[2]);
+  if (when === null) {
+    ctx.reply.error(ERR_NOT_INTEGER);
+    return;
+  }
+  const bad = `ERR invalid expire time in '${cmd}' command`;
+  if (seconds) {
+    if (when > LLONG_MAX / 1000n || when < LLONG_MIN / 1000n) {
+      ctx.reply.error(bad);
+      return;
+    }
+    when *= 1000n;
+  }
+  const now = Date.now();
+  const base = relative ? BigInt(now) : 0n;
+  if (when > LLONG_MAX - base) {
+    ctx.reply.error(bad);
+    return;
+  }
+  when += base;
+  if (ctx.db.get(key) === undefined) {
+    ctx.reply.integer(0);
+    ctx.noPropagate();
+    return;
+  }
+  if (flags) {
+    const cur = ctx.db.getExpire(key);
+    const curBig = cur === undefined ? -1n : BigInt(cur);
+    if (
+      ((flags & EXP_NX) && cur !== undefined) ||
+      ((flags & EXP_XX) && cur === undefined) ||
+      ((flags & EXP_GT) && (cur === undefined || when <= curBig)) ||
+      ((flags & EXP_LT) && cur !== undefined && when >= curBig)
+    ) {
+      ctx.reply.integer(0);
+      ctx.noPropagate();
+      return;
+    }
+  }
+  if (when <= BigInt(now) && ctx.server.replication.role() === 'master') {
+    ctx.db.delete(key);
+    ctx.propagateAs([['DEL', key]]);
+    ctx.reply.integer(1);
+    return;
+  }
+  const at = Number(when);
+  ctx.db.setExpire(key, at);
+  ctx.reply.integer(1);
+  ctx.propagateAs([['PEXPIREAT', key, String(when), ...argv.slice(3)]]);
+}
+
+function ttlGeneric(ctx: CommandContext, argv: string[], ms: boolean, abs: boolean): void {
+  const key = argv[1];
+  if (ctx.db.get(key) === undefined) {
+    ctx.reply.integer(-2);
+    return;
+  }
+  const at = ctx.db.getExpire(key);
+  if (at === undefined) {
+    ctx.reply.integer(-1);
+    return;
+  }
+  let ttl = abs ? at : at - Date.now();
+  if (ttl < 0) ttl = 0;
+  ctx.reply.integer(ms ? ttl : Math.floor((ttl + 500) / 1000));
+}
+
+function cmdPersist(ctx: CommandContext, argv: string[]): void {
+  const ok = ctx.db.get(argv[1]) !== undefined && ctx.db.persist(argv[1]);
+  if (!ok) ctx.noPropagate();
+  ctx.reply.integer(ok ? 1 : 0);
+}
+
+function cmdKeys(ctx: CommandContext, argv: string[]): void {
+  const pattern = argv[1];
+  const all = pattern === '*';
+  const out: string[] = [];
+  for (const k of ctx.db.keys()) if (all || globMatch(pattern, k)) out.push(k);
+  ctx.reply.bulkArray(out);
+}
+
+function cmdScan(ctx: CommandContext, argv: string[]): void {
+  const cursor = parseCursor(argv[1]);
+  if (typeof cursor === 'string') {
+    ctx.reply.error(cursor);
+    return;
+  }
+  let count = 10;
+  let pattern: string | undefined;
+  let type: string | undefined;
+  for (let i = 2; i < argv.length; ) {
+    const opt = lc(argv[i]);
+    const left = argv.length - i;
+    if (opt === 'count' && left >= 2) {
+      const c = parseLL(argv[i + 1]);
+      if (c === null) {
+        ctx.reply.error(ERR_NOT_INTEGER);
+        return;
+      }
+      if (c < 1) {
+        ctx.reply.error(ERR_SYNTAX);
+        return;
+      }
+      count = Number(c);
+      i += 2;
+    } else if (opt === 'match' && left >= 2) {
+      pattern = argv[i + 1] === '*' ? undefined : argv[i + 1];
+      i += 2;
+    } else if (opt === 'type' && left >= 2) {
+      type = lc(argv[i + 1]);
+      i += 2;
+    } else {
+      ctx.reply.error(ERR_SYNTAX);
+      return;
+    }
+  }
+  const found: string[] = [];
+  const db = ctx.db;
+  const next = db.scan(cursor, count, (k) => {
+    if (pattern !== undefined && !globMatch(pattern, k)) return;
+    if (type !== undefined) {
+      const v = db.get(k);
+      if (v === undefined || typeOf(v) !== type) return;
+    }
+    found.push(k);
+  });
+  ctx.reply.arrayHeader(2);
+  ctx.reply.bulk(String(next));
+  ctx.reply.bulkArray(found);
+}
+
+function renameGeneric(ctx: CommandContext, argv: string[], nx: boolean): void {
+  const [, src, dst] = argv;
+  const v = ctx.db.get(src);
+  if (v === undefined) {
+    ctx.reply.error('ERR no such key');
+    return;
+  }
+  if (src === dst) {
+    ctx.noPropagate();
+    if (nx) ctx.reply.integer(0);
+    else ctx.reply.ok();
+    return;
+  }
+  const expire = ctx.db.getExpire(src);
+  if (ctx.db.get(dst) !== undefined) {
+    if (nx) {
+      ctx.noPropagate();
+      ctx.reply.integer(0);
+      return;
+    }
+    ctx.db.delete(dst);
+  }
+  ctx.db.delete(src);
+  ctx.db.add(dst, v);
+  if (expire !== undefined) ctx.db.setExpire(dst, expire);
+  if (nx) ctx.reply.integer(1);
+  else ctx.reply.ok();
+}
+
+function cmdRandomkey(ctx: CommandContext): void {
+  const k = ctx.db.randomKey();
+  ctx.reply.bulk(k ?? null);
+}
+
+function flushMode(ctx: CommandContext, argv: string[]): boolean {
+  if (argv.length > 2 || (argv.length === 2 && lc(argv[1]) !== 'sync' && lc(argv[1]) !== 'async')) {
+    ctx.reply.error(ERR_SYNTAX);
+    return false;
+  }
+  return true;
+}
+
+function cmdFlushdb(ctx: CommandContext, argv: string[]): void {
+  if (!flushMode(ctx, argv)) return;
+  ctx.db.flush();
+  ctx.propagateAs([argv]);
+  ctx.reply.ok();
+}
+
+function cmdFlushall(ctx: CommandContext, argv: string[]): void {
+  if (!flushMode(ctx, argv)) return;
+  for (const db of ctx.server.dbs) db.flush();
+  if ((ctx.server.config.get('save') ?? '') !== '') {
+    try {
+      ctx.server.persistence.save();
+    } catch (e) {
+      ctx.server.log('warning', `FLUSHALL could not save the RDB file: ${(e as Error).message}`);
+    }
+  }
+  ctx.propagateAs([argv]);
+  ctx.reply.ok();
+}
+
+function cmdSelect(ctx: CommandContext, argv: string[]): void {
+  const id = parseInt32(argv[1]);
+  if (typeof id === 'string') {
+    ctx.reply.error(id);
+    return;
+  }
+  if (clusterEnabled(ctx) && id !== 0) {
+    ctx.reply.error('ERR SELECT is not allowed in cluster mode');
+    return;
+  }
+  if (dbAt(ctx, id) === undefined) {
+    ctx.reply.error(ERR_DB_RANGE);
+    return;
+  }
+  ctx.client.dbIndex = id;
+  ctx.reply.ok();
+}
+
+function cmdSwapdb(ctx: CommandContext, argv: string[]): void {
+  if (clusterEnabled(ctx)) {
+    ctx.reply.error('ERR SWAPDB is not allowed in cluster mode');
+    return;
+  }
+  const a = parseInt32(argv[1], 'ERR invalid first DB index');
+  if (typeof a === 'string') {
+    ctx.reply.error(a);
+    return;
+  }
+  const b = parseInt32(argv[2], 'ERR invalid second DB index');
+  if (typeof b === 'string') {
+    ctx.reply.error(b);
+    return;
+  }
+  const da = dbAt(ctx, a);
+  const db = dbAt(ctx, b);
+  if (da === undefined || db === undefined) {
+    ctx.reply.error(ERR_DB_RANGE);
+    return;
+  }
+  if (da !== db) {
+    if (!(da instanceof KeyspaceDb) || !(db instanceof KeyspaceDb)) {
+      ctx.reply.error('ERR SWAPDB is not supported by this keyspace');
+      return;
+    }
+    da.swapWith(db);
+  }
+  ctx.propagateAs([argv]);
+  ctx.reply.ok();
+}
+
+function cmdMove(ctx: CommandContext, argv: string[]): void {
+  if (clusterEnabled(ctx)) {
+    ctx.reply.error('ERR MOVE is not allowed in cluster mode');
+    return;
+  }
+  const id = parseInt32(argv[2]);
+  if (typeof id === 'string') {
+    ctx.reply.error(id);
+    return;
+  }
+  const dst = dbAt(ctx, id);
+  if (dst === undefined) {
+    ctx.reply.error(ERR_DB_RANGE);
+    return;
+  }
+  const src = ctx.db;
+  if (src === dst) {
+    ctx.reply.error(ERR_SAMEOBJ);
+    return;
+  }
+  const key = argv[1];
+  const v = src.get(key);
+  if (v === undefined || dst.get(key) !== undefined) {
+    ctx.noPropagate();
+    ctx.reply.integer(0);
+    return;
+  }
+  const expire = src.getExpire(key);
+  dst.add(key, v);
+  if (expire !== undefined) dst.setExpire(key, expire);
+  src.delete(key);
+  ctx.reply.integer(1);
+}
+
+function cmdCopy(ctx: CommandContext, argv: string[]): void {
+  const src = ctx.db;
+  let dst = ctx.db;
+  let replace = false;
+  for (let j = 3; j < argv.length; j++) {
+    const opt = lc(argv[j]);
+    if (opt === 'replace') replace = true;
+    else if (opt === 'db' && argv.length - j - 1 >= 1) {
+      const id = parseInt32(argv[j + 1]);
+      if (typeof id === 'string') {
+        ctx.reply.error(id);
+        return;
+      }
+      const d = dbAt(ctx, id);
+      if (d === undefined) {
+        ctx.reply.error(ERR_DB_RANGE);
+        return;
+      }
+      dst = d;
+      j++;
+    } else {
+      ctx.reply.error(ERR_SYNTAX);
+      return;
+    }
+  }
+  if (clusterEnabled(ctx) && (src.index !== 0 || dst.index !== 0)) {
+    ctx.reply.error('ERR Copying to another database is not allowed in cluster mode');
+    return;
+  }
+  const [, key, newkey] = argv;
+  if (src === dst && key === newkey) {
+    ctx.reply.error(ERR_SAMEOBJ);
+    return;
+  }
+  const v = lookupRead(ctx, key, src);
+  if (v === undefined) {
+    ctx.noPropagate();
+    ctx.reply.integer(0);
+    return;
+  }
+  const expire = src.getExpire(key);
+  if (dst.get(newkey) !== undefined) {
+    if (!replace) {
+      ctx.noPropagate();
+      ctx.reply.integer(0);
+      return;
+    }
+    dst.delete(newkey);
+  }
+  dst.add(newkey, cloneValue(v));
+  if (expire !== undefined) dst.setExpire(newkey, expire);
+  ctx.reply.integer(1);
+}
+
+function cmdTouch(ctx: CommandContext, argv: string[]): void {
+  let n = 0;
+  for (let i = 1; i < argv.length; i++) if (lookupRead(ctx, argv[i]) !== undefined) n++;
+  ctx.reply.integer(n);
+}
+
+const OBJECT_HELP = [
+  'OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'ENCODING <key>',
+  '    Return the kind of internal representation used in order to store the value',
+  '    associated with a <key>.',
+  'FREQ <key>',
+  '    Return the access frequency index of the <key>. The returned integer is',
+  '    proportional to the logarithm of the recent access frequency of the key.',
+  'IDLETIME <key>',
+  '    Return the idle time of the <key>, that is the approximated number of',
+  '    seconds elapsed since the last access to the key.',
+  'REFCOUNT <key>',
+  '    Return the number of references of the value associated with the specified',
+  '    <key>.',
+  'HELP',
+  '    Prints this help.',
+];
+
+function lfuPolicy(ctx: CommandContext): boolean {
+  return (ctx.server.config.get('maxmemory-policy') ?? '').includes('lfu');
+}
+
+function objectSub(ctx: CommandContext, argv: string[]): void {
+  const sub = lc(argv[1] ?? '');
+  if (sub === 'help' && argv.length === 2) {
+    ctx.reply.arrayHeader(OBJECT_HELP.length);
+    for (const line of OBJECT_HELP) ctx.reply.simple(line);
+    return;
+  }
+  if (argv.length !== 3 || !['encoding', 'refcount', 'idletime', 'freq'].includes(sub)) {
+    ctx.reply.error(`ERR unknown subcommand '${argv[1] ?? ''}'. Try OBJECT HELP.`);
+    return;
+  }
+  const key = argv[2];
+  // OBJECT never touches the key's access time, so read it before looking the value up.
+  const last = ctx.db.lastAccess(key);
+  const v = ctx.db.get(key);
+  if (v === undefined || last === undefined) {
+    ctx.reply.bulk(null);
+    return;
+  }
+  if (ctx.db instanceof KeyspaceDb) ctx.db.setLastAccess(key, last);
+  switch (sub) {
+    case 'encoding':
+      ctx.reply.bulk(encodingOf(v));
+      return;
+    case 'refcount': {
+      const n = typeof v === 'string' ? parseLL(v) : null;
+      ctx.reply.integer(n !== null && n >= 0 && n < SHARED_INTEGERS ? SHARED_REFCOUNT : 1);
+      return;
+    }
+    case 'idletime':
+      if (lfuPolicy(ctx)) {
+        ctx.reply.error(
+          'ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.',
+        );
+        return;
+      }
+      ctx.reply.integer(Math.max(0, Math.floor((Date.now() - last) / 1000)));
+      return;
+    default:
+      if (!lfuPolicy(ctx)) {
+        ctx.reply.error(
+          'ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.',
+        );
+        return;
+      }
+      ctx.reply.integer(LFU_INIT_VAL);
+  }
+}
+
+const objectCmd: CommandSpec = {
+  ...spec('object', -2, [], 0, 0, 0, ['slow'], objectSub),
+  subcommands: [
+    spec('object|help', 2, ['loading', 'stale'], 0, 0, 0, ['keyspace', 'slow'], objectSub),
+    spec('object|encoding', 3, ['readonly'], 2, 2, 1, ['keyspace', 'read', 'slow'], objectSub),
+    spec('object|freq', 3, ['readonly'], 2, 2, 1, ['keyspace', 'read', 'slow'], objectSub),
+    spec('object|idletime', 3, ['readonly'], 2, 2, 1, ['keyspace', 'read', 'slow'], objectSub),
+    spec('object|refcount', 3, ['readonly'], 2, 2, 1, ['keyspace', 'read', 'slow'], objectSub),
+  ],
+};
+
+export const commands: CommandSpec[] = [
+  spec('del', -2, ['write'], 1, -1, 1, ['keyspace', 'write', 'slow'], cmdDel),
+  spec('unlink', -2, ['write', 'fast'], 1, -1, 1, ['keyspace', 'write', 'fast'], cmdDel),
+  spec('exists', -2, ['readonly', 'fast'], 1, -1, 1, ['keyspace', 'read', 'fast'], cmdExists),
+  spec('type', 2, ['readonly', 'fast'], 1, 1, 1, ['keyspace', 'read', 'fast'], cmdType),
+  spec('expire', -3, ['write', 'fast'], 1, 1, 1, ['keyspace', 'write', 'fast'], (ctx, argv) =>
+    expireGeneric(ctx, argv, 'expire', true, true),
+  ),
+  spec('pexpire', -3, ['write', 'fast'], 1, 1, 1, ['keyspace', 'write', 'fast'], (ctx, argv) =>
+    expireGeneric(ctx, argv, 'pexpire', true, false),
+  ),
+  spec('expireat', -3, ['write', 'fast'], 1, 1, 1, ['keyspace', 'write', 'fast'], (ctx, argv) =>
+    expireGeneric(ctx, argv, 'expireat', false, true),
+  ),
+  spec('pexpireat', -3, ['write', 'fast'], 1, 1, 1, ['keyspace', 'write', 'fast'], (ctx, argv) =>
+    expireGeneric(ctx, argv, 'pexpireat', false, false),
+  ),
+  spec('ttl', 2, ['readonly', 'fast'], 1, 1, 1, ['keyspace', 'read', 'fast'], (ctx, argv) => ttlGeneric(ctx, argv, false, false)),
+  spec('pttl', 2, ['readonly', 'fast'], 1, 1, 1, ['keyspace', 'read', 'fast'], (ctx, argv) => ttlGeneric(ctx, argv, true, false)),
+  spec('expiretime', 2, ['readonly', 'fast'], 1, 1, 1, ['keyspace', 'read', 'fast'], (ctx, argv) =>
+    ttlGeneric(ctx, argv, false, true),
+  ),
+  spec('pexpiretime', 2, ['readonly', 'fast'], 1, 1, 1, ['keyspace', 'read', 'fast'], (ctx, argv) =>
+    ttlGeneric(ctx, argv, true, true),
+  ),
+  spec('persist', 2, ['write', 'fast'], 1, 1, 1, ['keyspace', 'write', 'fast'], cmdPersist),
+  spec('keys', 2, ['readonly'], 0, 0, 0, ['keyspace', 'read', 'slow', 'dangerous'], cmdKeys),
+  spec('scan', -2, ['readonly'], 0, 0, 0, ['keyspace', 'read', 'slow'], cmdScan),
+  spec('rename', 3, ['write'], 1, 2, 1, ['keyspace', 'write', 'slow'], (ctx, argv) => renameGeneric(ctx, argv, false)),
+  spec('renamenx', 3, ['write', 'fast'], 1, 2, 1, ['keyspace', 'write', 'fast'], (ctx, argv) => renameGeneric(ctx, argv, true)),
+  spec('randomkey', 1, ['readonly'], 0, 0, 0, ['keyspace', 'read', 'slow'], cmdRandomkey),
+  spec('flushdb', -1, ['write'], 0, 0, 0, ['keyspace', 'write', 'slow', 'dangerous'], cmdFlushdb),
+  spec('flushall', -1, ['write'], 0, 0, 0, ['keyspace', 'write', 'slow', 'dangerous'], cmdFlushall),
+  spec('select', 2, ['loading', 'stale', 'fast'], 0, 0, 0, ['fast', 'connection'], cmdSelect),
+  spec('swapdb', 3, ['write', 'fast'], 0, 0, 0, ['keyspace', 'write', 'fast', 'dangerous'], cmdSwapdb),
+  spec('move', 3, ['write', 'fast'], 1, 1, 1, ['keyspace', 'write', 'fast'], cmdMove),
+  spec('copy', -3, ['write', 'denyoom'], 1, 2, 1, ['keyspace', 'write', 'slow'], cmdCopy),
+  spec('touch', -2, ['readonly', 'fast'], 1, -1, 1, ['keyspace', 'read', 'fast'], cmdTouch),
+  objectCmd,
+];

@@ -246,9 +246,13 @@ export class KeyspaceDb implements Db {
   }
 
   flush(): void {
+    this.signalAll();
+    this.clear();
+  }
+
+  private signalAll(): void {
     if (this.hooks.onFlushed) this.hooks.onFlushed(this);
     else for (const key of this.slotOf.keys()) this.hooks.onModified(this, key);
-    this.clear();
   }
 
   private clear(): void {
@@ -263,6 +267,8 @@ export class KeyspaceDb implements Db {
 
   /** SWAPDB: exchanges the whole contents of two databases (indexes stay). */
   swapWith(other: KeyspaceDb): void {
+    this.signalAll();
+    other.signalAll();
     [this.slotOf, other.slotOf] = [other.slotOf, this.slotOf];
     [this.slotKeys, other.slotKeys] = [other.slotKeys, this.slotKeys];
     [this.slotVals, other.slotVals] = [other.slotVals, this.slotVals];

@@ -1,0 +1,68 @@
+/** Key lookups the way Redis's lookupKeyRead/lookupKeyWrite do them (stats, type checks), shared by command families. */
+import type { CommandContext, CommandSpec, CommandFlag } from '../commands/command.js';
+import type { Db, Value } from './types.js';
+import { ERR_WRONGTYPE } from './numbers.js';
+
+function bump(ctx: CommandContext, stat: string): void {
+  const stats = ctx.server.stats;
+  stats[stat] = (stats[stat] ?? 0) + 1;
+}
+
+/** lookupKeyRead: counts keyspace hits/misses. */
+export function lookupRead(ctx: CommandContext, key: string, db: Db = ctx.db): Value | undefined {
+  const v = db.get(key);
+  bump(ctx, v === undefined ? 'keyspace_misses' : 'keyspace_hits');
+  return v;
+}
+
+/**
+ * A string value for reading: the string, null when missing, or undefined after replying WRONGTYPE.
+ */
+export function readString(ctx: CommandContext, key: string): string | null | undefined {
+  const v = lookupRead(ctx, key);
+  if (v === undefined) return null;
+  if (typeof v !== 'string') {
+    ctx.reply.error(ERR_WRONGTYPE);
+    return undefined;
+  }
+  return v;
+}
+
+/** Same as readString but without stats (write lookups). */
+export function writeString(ctx: CommandContext, key: string): string | null | undefined {
+  const v = ctx.db.get(key);
+  if (v === undefined) return null;
+  if (typeof v !== 'string') {
+    ctx.reply.error(ERR_WRONGTYPE);
+    return undefined;
+  }
+  return v;
+}
+
+/** Builds a CommandSpec from COMMAND INFO's facts. */
+export function spec(
+  name: string,
+  arity: number,
+  flags: CommandFlag[],
+  firstKey: number,
+  lastKey: number,
+  step: number,
+  categories: string[],
+  execute: CommandSpec['execute'],
+): CommandSpec {
+  return { name, arity, flags, firstKey, lastKey, step, categories, execute };
+}
+
+/** Redis's unsigned-long cursor parse (strtoul): an error line or the cursor. */
+export function parseCursor(s: string): number | string {
+  if (s.length === 0 || !/^[+-]?\d+$/.test(s)) return 'ERR invalid cursor';
+  let v = BigInt(s);
+  if (v < 0n) v = (1n << 64n) + v;
+  if (v >= 1n << 64n || v < 0n) return 'ERR invalid cursor';
+  return v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(v);
+}
+
+/** Lower-cases an option word (commands compare options case-insensitively). */
+export function lc(s: string): string {
+  return s.toLowerCase();
+}
