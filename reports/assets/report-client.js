@@ -76,7 +76,7 @@
       scales: { x: { time: false } },
       axes: [
         { label: 'seconds since scenario start', values: function (u, vals) { return vals.map(function (v) { return v + 's'; }); } },
-        { label: 'ops/s', size: 60 },
+        { label: 'ops/s', size: 100 },
       ],
       series: [
         { label: 't', value: seconds },
@@ -101,7 +101,7 @@
       scales: { x: { time: false }, y: { distr: 3 } },
       axes: [
         { label: 'seconds since scenario start', values: function (u, vals) { return vals.map(function (v) { return v + 's'; }); } },
-        { label: 'latency ms (log)', size: 60 },
+        { label: 'latency ms (log)', size: 100 },
       ],
       series: [
         { label: 't', value: seconds },
@@ -115,15 +115,28 @@
     return new uPlot(opts, [sc.t, positive(sc.p50.ok), positive(sc.p99.ok), positive(sc.p99.fail), positive(sc.p99.info)], el);
   }
 
+  // The timeline above the charts shares their time axis: give its tracks the plot area's left edge and width.
+  function alignTimeline(sc, u) {
+    var tl = document.querySelector('[data-scenario-timeline="' + sc.id + '"]');
+    if (!tl || !u) return;
+    var dpr = window.devicePixelRatio || 1;
+    tl.style.setProperty('--tl-label', Math.round(u.bbox.left / dpr) + 'px');
+    tl.style.setProperty('--tl-track', Math.round(u.bbox.width / dpr) + 'px');
+  }
+
+  var firstChart = {};
   (data.scenarios || []).forEach(function (sc) {
     var tp = document.getElementById('chart-throughput-' + sc.id);
     var lat = document.getElementById('chart-latency-' + sc.id);
     if (tp) charts.push({ el: tp, chart: throughputChart(sc, tp) });
     if (lat) charts.push({ el: lat, chart: latencyChart(sc, lat) });
+    firstChart[sc.id] = tp ? charts[charts.length - (lat ? 2 : 1)].chart : undefined;
+    alignTimeline(sc, firstChart[sc.id]);
   });
 
   function resizeAll() {
     charts.forEach(function (c) { c.chart.setSize({ width: widthOf(c.el), height: 220 }); });
+    (data.scenarios || []).forEach(function (sc) { alignTimeline(sc, firstChart[sc.id]); });
   }
   var pending = 0;
   window.addEventListener('resize', function () {

@@ -7,7 +7,7 @@ import type { FaultEvent, HistoryEvent, MarkEvent, OpEvent, RoleObservation } fr
 import type { RunResults } from '../../harness/src/results/types.js';
 
 /** Raw rows kept per scenario for failed and indeterminate operations. */
-export const FAILURE_ROWS_KEPT = 200;
+export const FAILURE_ROWS_KEPT = 500;
 
 export type Outcome = 'ok' | 'fail' | 'info';
 
@@ -199,7 +199,30 @@ export async function loadResults(runDir: string): Promise<RunResults> {
   if (!isRunResults(parsed)) {
     throw new Error(`report: ${file} is not a redis-ha-chaos results file (needs runId, verdict and scenarios[])`);
   }
-  return parsed;
+  return normalise(parsed);
+}
+
+/** Older or partial results files (a run that crashed mid-way) still render: missing lists and counts become empty. */
+function normalise(r: RunResults): RunResults {
+  const zero = { attempted: 0, acknowledged: 0, lost: 0, unexpected: 0, recovered: 0, indeterminate: 0 };
+  return {
+    ...r,
+    versions: r.versions ?? {},
+    command: r.command ?? '',
+    history: r.history ?? 'history.jsonl',
+    scenarios: r.scenarios.map((s) => ({
+      ...s,
+      name: String(s.name ?? '(unnamed)'),
+      description: s.description ?? '',
+      checks: Array.isArray(s.checks) ? s.checks : [],
+      writes: { ...zero, ...(s.writes ?? {}) },
+      lostSample: Array.isArray(s.lostSample) ? s.lostSample.map(String) : [],
+      unexpectedSample: Array.isArray(s.unexpectedSample) ? s.unexpectedSample.map(String) : [],
+      configFiles: Array.isArray(s.configFiles) ? s.configFiles : [],
+      startedAt: typeof s.startedAt === 'number' ? s.startedAt : 0,
+      durationMs: typeof s.durationMs === 'number' ? s.durationMs : 0,
+    })),
+  };
 }
 
 function isRunResults(value: unknown): value is RunResults {

@@ -145,8 +145,8 @@ ${numCell('acknowledged', s.writes.acknowledged)}${numCell('lost', s.writes.lost
   })}</tbody></table>`;
 }
 
-function card(label: string, value: string, bad: boolean, field: string, title?: string): SafeHtml {
-  return html`<div class="card${bad ? ' bad' : ''}" data-field="${field}" title="${title ?? ''}"><div class="label">${label}</div><div class="value">${value}</div></div>`;
+function card(label: string, value: string, bad: boolean, field: string, sub?: string): SafeHtml {
+  return html`<div class="card${bad ? ' bad' : ''}" data-field="${field}"><div class="label">${label}</div><div class="value">${value}</div>${sub ? html`<div class="label">${sub}</div>` : ''}</div>`;
 }
 
 function cards(v: ScenarioView): SafeHtml {
@@ -155,16 +155,16 @@ function cards(v: ScenarioView): SafeHtml {
   const splitMs = v.split.reduce((acc, i) => acc + Math.max(0, i.end - i.start), 0);
   const over = (value: number | null | undefined, budget?: number): boolean => value === null || (budget !== undefined && typeof value === 'number' && value > budget);
   return html`<div class="cards">
-${card('Failover', formatMs(s.failoverMs), over(s.failoverMs, b?.failoverMs), 'failoverMs', b ? `budget ${formatMs(b.failoverMs)}` : undefined)}
-${card('Unavailable', formatMs(s.unavailabilityMs), over(s.unavailabilityMs, b?.unavailabilityMs), 'unavailabilityMs', b ? `budget ${formatMs(b.unavailabilityMs)}` : undefined)}
+${card('Failover', formatMs(s.failoverMs), over(s.failoverMs, b?.failoverMs), 'failoverMs', b ? `budget ${formatMs(b.failoverMs)}` : 'no budget')}
+${card('Unavailable', formatMs(s.unavailabilityMs), over(s.unavailabilityMs, b?.unavailabilityMs), 'unavailabilityMs', b ? `budget ${formatMs(b.unavailabilityMs)}` : 'no budget')}
 ${card('Writes attempted', formatCount(s.writes.attempted), false, 'attempted')}
 ${card('Acknowledged', formatCount(s.writes.acknowledged), false, 'acknowledged')}
 ${card('Lost', formatCount(s.writes.lost), s.writes.lost > 0, 'lost')}
 ${card('Unexpected', formatCount(s.writes.unexpected), s.writes.unexpected > 0, 'unexpected')}
 ${card('Recovered', formatCount(s.writes.recovered), false, 'recovered')}
 ${card('Indeterminate', formatCount(s.writes.indeterminate), false, 'indeterminate')}
-${card('Two masters', v.split.length ? `${v.split.length}× ${formatMs(splitMs)}` : 'never', v.split.length > 0, 'splitBrain', `from ${v.splitFrom}`)}
-</div>${b ? html`<div class="note">Budgets: failover ${formatMs(b.failoverMs)}, unavailability ${formatMs(b.unavailabilityMs)}.</div>` : ''}`;
+${card('Two masters', v.split.length ? `${v.split.length}× ${formatMs(splitMs)}` : 'never', v.split.length > 0, 'splitBrain', v.splitFrom === 'checker' ? 'checker' : 'from observations')}
+</div>`;
 }
 
 function checksTable(s: ScenarioResult): SafeHtml {
