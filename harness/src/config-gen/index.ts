@@ -28,7 +28,8 @@ function reach(layout: ConfigLayout, from: string, to: RedisInstanceSpec): strin
 function directiveLines(extra: Record<string, string | string[]>): string[] {
   const out: string[] = [];
   for (const [k, v] of Object.entries(extra)) {
-    for (const one of Array.isArray(v) ? v : [v]) out.push(`${k} ${quoteIfNeeded(one)}`);
+    // The value is the rest of the line as the user wrote it (it may hold several arguments).
+    for (const one of Array.isArray(v) ? v : [v]) out.push(`${k} ${one === '' ? '""' : one}`);
   }
   return out;
 }

@@ -348,16 +348,16 @@ function buildTopology(v: Obj, file: string, loc: Locator, problems: string[]): 
 
   // Port clashes per host, including cluster bus ports.
   const used = new Map<string, string>();
-  const usePort = (host: string, port: number, owner: string, p: Path) => {
+  const usePort = (host: string, port: number, owner: string, p: Path, what = 'port') => {
     const key = `${host}:${port}`;
     const prior = used.get(key);
-    if (prior) problems.push(loc.problem(p, `expected a free port on host ${host}; ${port} is already used by ${prior}`));
+    if (prior) problems.push(loc.problem(p, `expected a free port on host ${host}; ${what} ${port} is already used by ${prior}`));
     else used.set(key, owner);
   };
   redis.forEach((r, i) => usePort(r.host, r.port, r.name, ['redis', i, 'port']));
   if (cluster) {
     redis.forEach((r, i) => {
-      if (cluster!.nodes.includes(r.name)) usePort(r.host, r.port + cluster!.busPortOffset, `${r.name} (cluster bus)`, ['redis', i, 'port']);
+      if (cluster!.nodes.includes(r.name)) usePort(r.host, r.port + cluster!.busPortOffset, `${r.name} (cluster bus)`, ['redis', i, 'port'], 'cluster bus port');
     });
   }
   sentinels.forEach((s, i) => usePort(s.host, s.port, s.name, ['sentinels', i, 'port']));

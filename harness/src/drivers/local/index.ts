@@ -481,6 +481,11 @@ export class LocalDeployment implements Deployment {
     return this.network ? [...this.network.netns.values()] : [];
   }
 
+  /** Every pid this deployment ever started, for leak checks. */
+  processIds(): number[] {
+    return [...this.marker.pids];
+  }
+
   bridgeName(): string | undefined {
     return this.network?.bridge;
   }
