@@ -6,6 +6,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Deployment, Driver } from '../drivers/driver.js';
+import { createDriver } from '../drivers/index.js';
 import type { Target, Topology } from '../topology/model.js';
 import type { RunResults, ScenarioResult, Verdict } from '../results/types.js';
 import { HistoryWriter } from '../history/writer.js';
@@ -25,26 +26,67 @@ export { listScenarios } from '../scenarios/index.js';
 export interface RunOptions {
   topology: Topology;
   /** Scenario names; 'all' runs every scenario (those not for this topology kind are skipped with a reason). */
+  scenarios?: string[];
+  /** One name, or 'all', or a comma-separated list (the CLI's --scenario). */
+  scenario?: string;
+  target?: Target;
+  driverName?: 'local' | 'docker';
+  /** The CLI's spelling of driverName. */
+  driver?: 'local' | 'docker';
+  seed: number;
+  outDir?: string;
+  /** The CLI's spelling of outDir (the run folder). */
+  runDir?: string;
+  runId?: string;
+  /** Keep each scenario's work folder (logs, data) even when it passed. */
+  keep?: boolean;
+  log?: (line: string) => void;
+  commandLine?: string;
+  /** The CLI's spelling of commandLine. */
+  command?: string;
+  profile?: string;
+  /** Injected driver (tests); default createDriver(driverName). */
+  driverInstance?: Driver;
+}
+
+interface Normalized {
+  topology: Topology;
   scenarios: string[];
   target?: Target;
   driverName: 'local' | 'docker';
   seed: number;
   outDir: string;
-  /** Keep each scenario's work folder (logs, data) even when it passed. */
-  keep?: boolean;
-  log?: (line: string) => void;
+  runId?: string;
+  keep: boolean;
+  log: (line: string) => void;
   commandLine: string;
-  /** Injected driver (tests); default getDriver(driverName). */
-  driver?: Driver;
+  driverInstance?: Driver;
+}
+
+function normalize(o: RunOptions): Normalized {
+  const outDir = o.outDir ?? o.runDir;
+  if (!outDir) throw new BadInputError('runScenarios: no output folder (outDir)');
+  const names = o.scenarios ?? (o.scenario ? o.scenario.split(',').map((x) => x.trim()).filter(Boolean) : ['all']);
+  const n: Normalized = {
+    topology: o.topology,
+    scenarios: names,
+    driverName: o.driverName ?? o.driver ?? 'local',
+    seed: o.seed >>> 0,
+    outDir: resolve(outDir),
+    keep: o.keep ?? false,
+    log: o.log ?? (() => undefined),
+    commandLine: o.commandLine ?? o.command ?? '',
+  };
+  if (o.target) n.target = o.target;
+  if (o.runId) n.runId = o.runId;
+  if (o.driverInstance) n.driverInstance = o.driverInstance;
+  return n;
 }
 
 const VERSION = '0.1.0';
 
 async function loadDriver(name: 'local' | 'docker'): Promise<Driver> {
-  // Resolved at run time so the engine builds before (and without) every driver being present.
-  const mod = (await import(new URL('../drivers/index.js', import.meta.url).href)) as { getDriver?: (n: string) => Driver | Promise<Driver> };
-  if (typeof mod.getDriver !== 'function') throw new Error('drivers/index.js does not export getDriver');
-  return await mod.getDriver(name);
+  return createDriver(name);
 }
 
 export function resolveScenarios(names: string[]): Scenario[] {
@@ -76,7 +118,7 @@ export function skipReason(s: Scenario, t: Topology, dep?: Deployment): string |
   return s.unsupported?.(t);
 }
 
-function emptyResult(s: Scenario, opts: RunOptions, startedAt: number): ScenarioResult {
+function emptyResult(s: Scenario, opts: Normalized, startedAt: number): ScenarioResult {
   return {
     name: s.name,
     description: s.description,
@@ -95,13 +137,14 @@ function emptyResult(s: Scenario, opts: RunOptions, startedAt: number): Scenario
   };
 }
 
-export async function runScenarios(opts: RunOptions): Promise<RunResults> {
-  const log = opts.log ?? (() => undefined);
+export async function runScenarios(options: RunOptions): Promise<RunResults> {
+  const opts = normalize(options);
+  const log = opts.log;
   const scenarios = resolveScenarios(opts.scenarios);
   const outDir = resolve(opts.outDir);
   mkdirSync(outDir, { recursive: true });
   const history = new HistoryWriter(join(outDir, 'history.jsonl'));
-  const runId = `run-${new Date().toISOString().replace(/[:.]/g, '-')}-${opts.seed}`;
+  const runId = opts.runId ?? `run-${new Date().toISOString().replace(/[:.]/g, '-')}-${opts.seed}`;
   const results: RunResults = {
     tool: 'redis-ha-chaos',
     version: VERSION,
@@ -127,7 +170,7 @@ export async function runScenarios(opts: RunOptions): Promise<RunResults> {
     writeFileSync(join(outDir, 'junit.xml'), toJUnit(results));
   };
   log(`seed ${opts.seed}; topology ${opts.topology.name} (${opts.topology.kind}); ${scenarios.length} scenario(s); driver ${opts.driverName}; output ${outDir}`);
-  let driver: Driver | undefined = opts.driver;
+  let driver: Driver | undefined = opts.driverInstance;
   try {
     for (const [i, s] of scenarios.entries()) {
       const res = await runOne(s, i, opts, history, log, async () => (driver ??= await loadDriver(opts.driverName)), results);
@@ -153,7 +196,7 @@ function runVerdict(vs: Verdict[]): Verdict {
 async function runOne(
   s: Scenario,
   index: number,
-  opts: RunOptions,
+  opts: Normalized,
   history: HistoryWriter,
   log: (line: string) => void,
   getDriver: () => Promise<Driver>,
@@ -168,7 +211,7 @@ async function runOne(
     history.mark('scenario-skip', preSkip);
     return res;
   }
-  const runDir = join(resolve(opts.outDir), 'work', `${String(index + 1).padStart(2, '0')}-${s.name}`);
+  const runDir = join(resolve(opts.outDir), 'instances', `${String(index + 1).padStart(2, '0')}-${s.name}`);
   mkdirSync(runDir, { recursive: true });
   let dep: Deployment | undefined;
   let observer: Observer | undefined;

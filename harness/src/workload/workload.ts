@@ -3,6 +3,7 @@
  * few shared connections (ioredis pipelines them), each recorded invoke then ok / fail / info. A process
  * whose op ended 'info' is retired and replaced by a fresh process number, as Jepsen does.
  */
+import { setMaxListeners } from 'node:events';
 import { Cluster } from 'ioredis';
 import type { Deployment } from '../drivers/driver.js';
 import type { HistoryWriter } from '../history/writer.js';
@@ -101,6 +102,8 @@ export class Workload {
   async start(connectTimeoutMs = 10_000): Promise<void> {
     while (this.clients.length < this.opts.connections) this.clients.push(createClient(this.dep, this.opts.path, this.opts.timeouts));
     await Promise.all(this.clients.map((c) => connectWithin(c, connectTimeoutMs)));
+    // Every process waits on the same stop signal.
+    setMaxListeners(this.opts.processes + 10, this.stopCtl.signal);
     for (let i = 0; i < this.opts.processes; i++) this.running.push(this.slot(i));
   }
 
