@@ -1,0 +1,46 @@
+/** Plugs replication and persistence into a server (main.ts calls install() for optional modules). */
+import type { RedisServer } from '../server.js';
+import { Replication } from './manager.js';
+import { Persistence } from './persistence.js';
+
+export function replicationOf(server: RedisServer): Replication | undefined {
+  return server.replication instanceof Replication ? server.replication : undefined;
+}
+
+export function persistenceOf(server: RedisServer): Persistence | undefined {
+  return server.persistence instanceof Persistence ? server.persistence : undefined;
+}
+
+/** Installs the hooks, loads dir/dbfilename, and starts following `replicaof` if configured. */
+export function install(server: RedisServer): void {
+  const repl = new Replication(server);
+  const pers = new Persistence(server);
+  server.replication = repl;
+  server.persistence = pers;
+  try {
+    pers.load();
+  } catch (e) {
+    server.log('warning', `Fatal error loading the DB: ${(e as Error).message}. Exiting.`);
+    throw e;
+  }
+  const restored = pers.lastAux;
+  const rid = restored.get('repl-id');
+  const roff = restored.get('repl-offset');
+  const replicaof = (server.config.get('replicaof') ?? '').trim();
+  if (rid && roff !== undefined && /^[0-9a-f]{40}$/.test(rid) && replicaof !== '') {
+    // Like Redis: a replica restarted from its RDB may continue partially from the id/offset stored in it.
+    repl.replid = rid;
+    repl.offset = Number(roff);
+  }
+  server.config.onChange((name, value) => {
+    if (name === 'repl-backlog-size') repl.backlog?.resize(Number(value));
+    if (name === 'replicaof' && !repl.applyingConfig) applyReplicaof(repl, value);
+  });
+  if (replicaof !== '') applyReplicaof(repl, replicaof);
+}
+
+function applyReplicaof(repl: Replication, value: string): void {
+  const parts = value.trim().split(/\s+/);
+  if (parts.length === 2 && parts[0]!.toLowerCase() === 'no' && parts[1]!.toLowerCase() === 'one') repl.unsetMaster('config');
+  else if (parts.length === 2 && /^\d+$/.test(parts[1]!)) repl.setMaster(parts[0]!, Number(parts[1]));
+}

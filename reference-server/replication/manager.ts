@@ -1,0 +1,832 @@
+/**
+ * Replication as Redis 7.0 does it: the master side (backlog, PSYNC/SYNC, replica table, WAIT) and the
+ * replica side (handshake, full and partial resync, applying and proxying the master's stream), with PSYNC2 ids.
+ */
+import net from 'node:net';
+import { randomBytes } from 'node:crypto';
+import type { ClientState, CommandSpec, ReplicationHooks } from '../commands/command.js';
+import type { Client } from '../connection.js';
+import type { RedisServer } from '../server.js';
+import { encodeCommand } from '../resp/writer.js';
+import { Backlog } from './backlog.js';
+import { StreamReader } from './stream.js';
+import { loadRdb } from './rdb/codec.js';
+import { buildRdb } from './rdb/snapshot.js';
+
+const ZERO_ID = '0000000000000000000000000000000000000000';
+
+export function newReplId(): string {
+  return randomBytes(20).toString('hex');
+}
+
+export interface ReplicaRecord {
+  client: Client;
+  ip: string;
+  port: number;
+  state: 'wait_bgsave' | 'send_bulk' | 'online';
+  ackOffset: number;
+  ackTime: number;
+}
+
+interface PendingReplconf { port: number; ip: string; capaEof: boolean; capaPsync2: boolean }
+
+type LinkState = 'none' | 'connect' | 'connecting' | 'handshake' | 'transfer' | 'connected';
+
+/** A WAIT in progress: resolved when enough replicas acked the offset, or on timeout by the server cron. */
+interface Waiter { client: Client; offset: number; needed: number; deadline: number; done: (n: number) => void }
+
+export type FailoverState = 'no-failover' | 'waiting-for-sync' | 'failover-in-progress';
+
+export class Replication implements ReplicationHooks {
+  replid = newReplId();
+  replid2 = ZERO_ID;
+  offset = 0;
+  secondOffset = -1;
+  backlog: Backlog | null = null;
+  /** Db of the last SELECT in the stream we generate (-1: next write emits one). */
+  private seldb = -1;
+  readonly replicas = new Map<number, ReplicaRecord>();
+  private pending = new Map<number, PendingReplconf>();
+  private noReplicasSince = Date.now();
+  private lastPing = 0;
+  private flushScheduled = false;
+  readonly waiters: Waiter[] = [];
+
+  // replica side
+  masterHost: string | null = null;
+  masterPort = 0;
+  linkState: LinkState = 'none';
+  private link: MasterLink | null = null;
+  masterClient: Client | null = null;
+  /** Offset processed from the master (slave_repl_offset) and offset read (slave_read_repl_offset). */
+  readOffset = 0;
+  lastIo = 0;
+  downSince = 0;
+  private lastAck = 0;
+  private lastConnectAttempt = 0;
+  /** PSYNC basis when (re)connecting: the replid/offset our data corresponds to, or undefined for a full sync. */
+  private cached: { replid: string; offset: number; dbIndex: number } | undefined;
+  /** Sync progress for INFO while transferring. */
+  syncTotal = -1;
+  syncRead = 0;
+
+  failoverState: FailoverState = 'no-failover';
+  failover: { host: string; port: number; force: boolean; deadline: number; pausedTarget?: number } | null = null;
+
+  constructor(readonly server: RedisServer) {}
+
+  role(): 'master' | 'replica' {
+    return this.masterHost === null ? 'master' : 'replica';
+  }
+
+  private cfg(name: string): number {
+    return this.server.config.getNumber(name);
+  }
+
+  // ---- master side: the stream we generate ----
+
+  propagate(dbIndex: number, argv: string[]): void {
+    if (this.masterHost !== null) return;
+    if (this.backlog === null && this.replicas.size === 0) return;
+    if (this.seldb !== dbIndex) {
+      this.feed(encodeCommand(['SELECT', String(dbIndex)]));
+      this.seldb = dbIndex;
+    }
+    this.feed(encodeCommand(argv));
+  }
+
+  /** Appends stream bytes (a latin1 string) to the backlog and every online replica. */
+  feed(s: string, raw?: Buffer): void {
+    const buf = raw ?? Buffer.from(s, 'latin1');
+    this.offset += buf.length;
+    this.backlog?.append(buf);
+    if (this.replicas.size === 0) return;
+    for (const r of this.replicas.values()) {
+      if (r.client.closed) continue;
+      r.client.reply.raw(s);
+    }
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      for (const r of this.replicas.values()) if (!r.client.closed) r.client.flush();
+    });
+  }
+
+  private ensureBacklog(): void {
+    if (this.backlog) return;
+    this.backlog = new Backlog(this.cfg('repl-backlog-size'), this.offset);
+  }
+
+  /** REPLCONF options before PSYNC: remembered per client until it becomes a replica. */
+  replconfPending(c: Client): PendingReplconf {
+    let p = this.pending.get(c.id);
+    if (!p) {
+      p = { port: 0, ip: '', capaEof: false, capaPsync2: false };
+      this.pending.set(c.id, p);
+    }
+    return p;
+  }
+
+  /** PSYNC / SYNC from a would-be replica: +CONTINUE from the backlog when possible, else a full resync. */
+  sync(c: Client, argv: string[], psync: boolean): void {
+    if (c.kind === 'replica') return;
+    if (this.masterHost !== null && this.linkState !== 'connected') {
+      c.reply.error("NOMASTERLINK Can't SYNC while not connected with my master");
+      return;
+    }
+    const stats = this.server.stats;
+    if (psync && argv.length > 3 && argv[3]!.toLowerCase() === 'failover') {
+      if (argv[1] !== this.replid) {
+        c.reply.error('PSYNC FAILOVER replid must match my replid.');
+        return;
+      }
+      this.server.log('notice', 'Failover request received for replid ' + argv[1] + '.');
+      this.unsetMaster('failover');
+    }
+    const info = this.pending.get(c.id) ?? { port: 0, ip: '', capaEof: false, capaPsync2: false };
+    this.pending.delete(c.id);
+    const ip = info.ip || c.addr.slice(0, c.addr.lastIndexOf(':'));
+    if (psync) {
+      const wantId = argv[1]!;
+      const wantOff = Number(argv[2]);
+      const idOk = wantId === this.replid || (wantId === this.replid2 && wantOff <= this.secondOffset);
+      if (idOk && this.backlog && Number.isInteger(wantOff) && this.backlog.covers(wantOff)) {
+        const rec = this.addReplica(c, ip, info.port, 'online');
+        c.reply.raw(info.capaPsync2 ? `+CONTINUE ${this.replid}\r\n` : '+CONTINUE\r\n');
+        const missing = this.backlog.from(wantOff);
+        if (missing.length > 0) c.reply.raw(missing.toString('latin1'));
+        stats.sync_partial_ok = (stats.sync_partial_ok ?? 0) + 1;
+        this.server.log('notice', `Partial resynchronization request from ${rec.ip}:${rec.port} accepted. Sending ${missing.length} bytes of backlog starting from offset ${wantOff}.`);
+        return;
+      }
+      if (wantId !== '?') stats.sync_partial_err = (stats.sync_partial_err ?? 0) + 1;
+    }
+    stats.sync_full = (stats.sync_full ?? 0) + 1;
+    if (this.backlog === null && this.masterHost === null && this.replicas.size === 0) {
+      // A backlog created from scratch has no valid past history: new id, no id2.
+      this.replid = newReplId();
+      this.replid2 = ZERO_ID;
+      this.secondOffset = -1;
+    }
+    this.ensureBacklog();
+    this.seldb = -1;
+    const rec = this.addReplica(c, ip, info.port, 'send_bulk');
+    const rdb = buildRdb(this.server, { replid: this.replid, offset: this.offset });
+    if (psync) c.reply.raw(`+FULLRESYNC ${this.replid} ${this.offset}\r\n`);
+    c.reply.raw(`$${rdb.length}\r\n`);
+    c.reply.raw(rdb.toString('latin1'));
+    rec.state = 'online';
+    this.server.log('notice', `Synchronization with replica ${rec.ip}:${rec.port} succeeded`);
+  }
+
+  private addReplica(c: Client, ip: string, port: number, state: ReplicaRecord['state']): ReplicaRecord {
+    c.kind = 'replica';
+    const rec: ReplicaRecord = { client: c, ip, port, state, ackOffset: 0, ackTime: Date.now() };
+    this.replicas.set(c.id, rec);
+    return rec;
+  }
+
+  ack(c: Client, offset: number): void {
+    const r = this.replicas.get(c.id);
+    if (!r) return;
+    if (offset > r.ackOffset) r.ackOffset = offset;
+    r.ackTime = Date.now();
+    if (this.waiters.length > 0) this.checkWaiters();
+  }
+
+  /** Replicas whose acked offset reached `offset`. */
+  ackedCount(offset: number): number {
+    let n = 0;
+    for (const r of this.replicas.values()) if (r.state === 'online' && !r.client.closed && r.ackOffset >= offset) n++;
+    return n;
+  }
+
+  /** Asks replicas for an ACK (WAIT, FAILOVER): REPLCONF GETACK * goes through the stream. */
+  requestAcks(): void {
+    if (this.masterHost !== null || this.replicas.size === 0) return;
+    this.feed(encodeCommand(['REPLCONF', 'GETACK', '*']));
+  }
+
+  addWaiter(w: Waiter): void {
+    this.waiters.push(w);
+  }
+
+  checkWaiters(now = Date.now()): void {
+    for (let i = 0; i < this.waiters.length; i++) {
+      const w = this.waiters[i]!;
+      const n = this.ackedCount(w.offset);
+      if (n >= w.needed || (w.deadline > 0 && now >= w.deadline) || w.client.closed) {
+        this.waiters.splice(i--, 1);
+        if (!w.client.closed) w.done(n);
+      }
+    }
+  }
+
+  goodReplicas(): number {
+    const maxLag = this.cfg('min-replicas-max-lag') * 1000;
+    const now = Date.now();
+    let n = 0;
+    for (const r of this.replicas.values()) if (r.state === 'online' && !r.client.closed && now - r.ackTime <= maxLag) n++;
+    return n;
+  }
+
+  writeRefusal(client: ClientState): string | undefined {
+    if (this.masterHost !== null) {
+      if (this.server.config.getBool('replica-read-only') && client.kind !== 'master') return "READONLY You can't write against a read only replica.";
+      return undefined;
+    }
+    const need = this.cfg('min-replicas-to-write');
+    if (need > 0 && this.cfg('min-replicas-max-lag') > 0 && this.goodReplicas() < need) return 'NOREPLICAS Not enough good replicas to write.';
+    return undefined;
+  }
+
+  staleRefusal(client: ClientState, spec: CommandSpec): string | undefined {
+    if (this.masterHost === null || this.linkState === 'connected' || client.kind === 'master') return undefined;
+    if (this.server.config.getBool('replica-serve-stale-data') || spec.flags.includes('stale')) return undefined;
+    return "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+  }
+
+  private dropReplica(id: number): void {
+    const r = this.replicas.get(id);
+    if (!r) return;
+    this.replicas.delete(id);
+    this.server.log('notice', `Connection with replica ${r.ip}:${r.port} lost.`);
+    if (this.replicas.size === 0) this.noReplicasSince = Date.now();
+  }
+
+  disconnectReplicas(): void {
+    for (const [id, r] of [...this.replicas]) {
+      this.replicas.delete(id);
+      r.client.destroy();
+    }
+    this.noReplicasSince = Date.now();
+  }
+
+  // ---- replica side ----
+
+  /** REPLICAOF host port: our data becomes the PSYNC basis (so the new master may answer +CONTINUE). */
+  setMaster(host: string, port: number): void {
+    const wasMaster = this.masterHost === null;
+    if (wasMaster) {
+      this.cached = { replid: this.replid, offset: this.offset, dbIndex: 0 };
+    } else if (this.linkState === 'connected') {
+      this.cached = { replid: this.replid, offset: this.offset, dbIndex: this.masterClient?.dbIndex ?? 0 };
+    }
+    this.dropLink();
+    this.disconnectReplicas();
+    this.failWaiters();
+    this.masterHost = host;
+    this.masterPort = port;
+    this.linkState = 'connect';
+    if (this.downSince === 0) this.downSince = Date.now();
+    this.lastConnectAttempt = 0;
+    this.setConfigReplicaof(`${host} ${port}`);
+    this.server.log('notice', `Connecting to MASTER ${host}:${port}`);
+    setImmediate(() => this.connectIfNeeded(Date.now()));
+  }
+
+  /** REPLICAOF NO ONE: keeps the dataset, shifts the replication id so replicas can continue partially. */
+  unsetMaster(reason: string): void {
+    if (this.masterHost === null) return;
+    this.dropLink();
+    this.masterHost = null;
+    this.masterPort = 0;
+    this.linkState = 'none';
+    this.cached = undefined;
+    this.replid2 = this.replid;
+    this.secondOffset = this.offset + 1;
+    this.replid = newReplId();
+    this.server.log('notice', `Setting secondary replication ID to ${this.replid2}, valid up to offset: ${this.secondOffset}. New replication ID is ${this.replid}`);
+    this.disconnectReplicas();
+    this.seldb = -1;
+    this.downSince = 0;
+    this.ensureBacklog();
+    this.setConfigReplicaof('');
+    this.server.log('notice', `MASTER MODE enabled (${reason})`);
+  }
+
+  private setConfigReplicaof(v: string): void {
+    try {
+      this.applyingConfig = true;
+      this.server.config.set('replicaof', v);
+    } catch {
+      // The directive is informational here (CONFIG REWRITE); a refusal must not break the role change.
+    } finally {
+      this.applyingConfig = false;
+    }
+  }
+  applyingConfig = false;
+
+  private failWaiters(): void {
+    for (const w of this.waiters.splice(0)) if (!w.client.closed) w.done(this.ackedCount(w.offset));
+  }
+
+  /** Tears the master link down (socket and master client), remembering where we were for a PSYNC. */
+  dropLink(): void {
+    const wasConnected = this.linkState === 'connected';
+    if (wasConnected) this.cached = { replid: this.replid, offset: this.offset, dbIndex: this.masterClient?.dbIndex ?? 0 };
+    const link = this.link;
+    this.link = null;
+    link?.close();
+    const mc = this.masterClient;
+    this.masterClient = null;
+    if (mc && !mc.closed) mc.destroy();
+    if (this.masterHost !== null) {
+      this.linkState = 'connect';
+      if (wasConnected || this.downSince === 0) this.downSince = Date.now();
+    }
+    this.syncTotal = -1;
+  }
+
+  connectIfNeeded(now: number): void {
+    if (this.masterHost === null || this.linkState !== 'connect') return;
+    if (now - this.lastConnectAttempt < 1000) return;
+    this.lastConnectAttempt = now;
+    this.linkState = 'connecting';
+    this.link = new MasterLink(this, this.masterHost, this.masterPort);
+  }
+
+  /** Called by the link once PSYNC was answered with +FULLRESYNC and the payload arrived. */
+  fullSyncLoaded(link: MasterLink, replid: string, offset: number, rdb: Buffer, rest: Buffer): void {
+    if (link !== this.link) return;
+    const s = this.server;
+    for (const db of s.dbs) db.flush();
+    const res = loadRdb(rdb, (k) => {
+      const db = s.dbs[k.db];
+      if (!db) return;
+      db.set(k.key, k.value);
+      if (k.expireMs !== undefined) db.setExpire(k.key, k.expireMs);
+    });
+    s.log('notice', `MASTER <-> REPLICA sync: Finished with success (${res.keys} keys)`);
+    this.replid = replid;
+    this.replid2 = ZERO_ID;
+    this.secondOffset = -1;
+    this.offset = offset;
+    this.backlog = new Backlog(this.cfg('repl-backlog-size'), offset);
+    this.linkUp(link, 0, rest);
+  }
+
+  /** Called by the link on +CONTINUE [replid]. */
+  partialSyncAccepted(link: MasterLink, newId: string | undefined, dbIndex: number, rest: Buffer): void {
+    if (link !== this.link) return;
+    if (newId && newId !== this.replid) {
+      this.replid2 = this.replid;
+      this.secondOffset = this.offset + 1;
+      this.replid = newId;
+      // Our own replicas must learn the new id: they reconnect and continue partially.
+      this.disconnectReplicas();
+    }
+    this.ensureBacklog();
+    this.server.log('notice', 'MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.');
+    this.linkUp(link, dbIndex, rest);
+  }
+
+  psyncBasis(): { replid: string; offset: number; dbIndex: number } | undefined {
+    return this.cached;
+  }
+
+  private linkUp(link: MasterLink, dbIndex: number, rest: Buffer): void {
+    const s = this.server;
+    const mc = s.addClient(null, `${link.host}:${link.port}`, link.localAddr);
+    mc.kind = 'master';
+    mc.authenticated = true;
+    mc.dbIndex = dbIndex;
+    this.masterClient = mc;
+    this.linkState = 'connected';
+    this.downSince = 0;
+    this.lastIo = Date.now();
+    this.cached = undefined;
+    this.syncTotal = -1;
+    link.streaming = true;
+    this.sendAck();
+    if (rest.length > 0) this.onStream(link, rest);
+  }
+
+  /** Applies stream bytes from the master and proxies them verbatim to our backlog and replicas. */
+  onStream(link: MasterLink, chunk: Buffer): void {
+    if (link !== this.link) return;
+    const mc = this.masterClient;
+    if (!mc) return;
+    this.readOffset = this.offset + link.reader.buffered + chunk.length;
+    this.lastIo = Date.now();
+    link.reader.feed(chunk);
+    const s = this.server;
+    for (;;) {
+      let cmd;
+      try {
+        cmd = link.reader.next();
+      } catch (e) {
+        s.log('warning', `Protocol error from MASTER: ${(e as Error).message}`);
+        this.dropLink();
+        return;
+      }
+      if (!cmd) break;
+      const raw = link.reader.buf.subarray(cmd.start, cmd.end);
+      const name = (cmd.argv[0] ?? '').toLowerCase();
+      if (name === 'replconf' && (cmd.argv[1] ?? '').toLowerCase() === 'getack') {
+        this.sendAck();
+      } else if (name !== 'ping' && cmd.argv.length > 0) {
+        s.dispatch(mc, cmd.argv);
+        mc.reply.out = '';
+      }
+      // Proxy the exact bytes so our offsets stay equal to the master's (PSYNC2).
+      this.offset += raw.length;
+      this.backlog?.append(raw);
+      if (this.replicas.size > 0) {
+        const str = raw.toString('latin1');
+        for (const r of this.replicas.values()) if (!r.client.closed) r.client.reply.raw(str);
+        this.scheduleFlush();
+      }
+      if (mc.closed) break;
+    }
+    if (mc.closed && this.masterClient === mc) {
+      s.log('notice', 'Connection with master lost.');
+      this.dropLink();
+    }
+  }
+
+  sendAck(): void {
+    if (this.link && this.linkState === 'connected') {
+      this.link.send(encodeCommand(['REPLCONF', 'ACK', String(this.offset)]));
+      this.lastAck = Date.now();
+    }
+  }
+
+  linkFailed(link: MasterLink, why: string): void {
+    if (link !== this.link) return;
+    this.server.log('warning', why);
+    this.dropLink();
+  }
+
+  // ---- cron, shutdown ----
+
+  cron(now: number): void {
+    // Replica side: reconnects, ACK every second, master timeout.
+    if (this.masterHost !== null) {
+      this.connectIfNeeded(now);
+      const timeout = this.cfg('repl-timeout') * 1000;
+      if (this.linkState === 'connected') {
+        if (this.masterClient?.closed) {
+          this.server.log('notice', 'Connection with master lost.');
+          this.dropLink();
+        } else if (now - this.lastIo > timeout) {
+          this.server.log('warning', 'MASTER timeout: no data nor PING received...');
+          this.dropLink();
+        } else if (now - this.lastAck >= 1000) this.sendAck();
+      } else if (this.link && now - this.link.lastActivity > timeout) {
+        this.server.log('warning', 'Timeout connecting to the MASTER...');
+        this.dropLink();
+      }
+    }
+    // Master side: forget closed replicas, ping them, drop silent ones.
+    for (const [id, r] of this.replicas) {
+      if (r.client.closed) this.dropReplica(id);
+      else if (r.state === 'online' && now - r.ackTime > this.cfg('repl-timeout') * 1000 && this.masterHost === null) {
+        this.server.log('warning', `Disconnecting timedout replica (streaming sync): ${r.ip}:${r.port}`);
+        r.client.destroy();
+        this.dropReplica(id);
+      }
+    }
+    for (const id of this.pending.keys()) {
+      const c = this.server.clients.get(id);
+      if (!c) this.pending.delete(id);
+    }
+    if (this.masterHost === null && this.replicas.size > 0 && now - this.lastPing >= this.cfg('repl-ping-replica-period') * 1000) {
+      this.lastPing = now;
+      this.feed(encodeCommand(['PING']));
+    }
+    const ttl = this.cfg('repl-backlog-ttl') * 1000;
+    if (this.masterHost === null && this.backlog && this.replicas.size === 0 && ttl > 0 && now - this.noReplicasSince > ttl) {
+      // Like Redis: a master alone for repl-backlog-ttl frees the backlog, and its history with it.
+      this.backlog = null;
+      this.replid2 = ZERO_ID;
+      this.secondOffset = -1;
+      this.replid = newReplId();
+    }
+    if (this.waiters.length > 0) this.checkWaiters(now);
+    this.failoverCron(now);
+  }
+
+  /** FAILOVER's state machine: pause writes, wait for the target to catch up, then hand over with PSYNC FAILOVER. */
+  failoverCron(now: number): void {
+    const f = this.failover;
+    if (!f || this.failoverState !== 'waiting-for-sync') return;
+    const target = [...this.replicas.values()].find((r) => r.ip === f.host && r.port === f.port && !r.client.closed);
+    const caughtUp = target !== undefined && target.ackOffset >= this.offset;
+    if (caughtUp || (f.deadline > 0 && now >= f.deadline && f.force)) {
+      this.failoverState = 'failover-in-progress';
+      this.server.log('notice', `Failover target ${f.host}:${f.port} is synced, failing over.`);
+      this.setMasterForFailover(f.host, f.port);
+    } else if (f.deadline > 0 && now >= f.deadline) {
+      this.abortFailover('Replica never caught up before timeout');
+    } else if (target) this.requestAcks();
+  }
+
+  private setMasterForFailover(host: string, port: number): void {
+    this.cached = { replid: this.replid, offset: this.offset, dbIndex: 0 };
+    this.dropLink();
+    this.disconnectReplicas();
+    this.masterHost = host;
+    this.masterPort = port;
+    this.linkState = 'connect';
+    this.downSince = Date.now();
+    this.lastConnectAttempt = 0;
+    setImmediate(() => this.connectIfNeeded(Date.now()));
+  }
+
+  /** The link reached a state where the failover is over (connected to the target, or failed). */
+  failoverLinkResult(ok: boolean): void {
+    if (this.failoverState !== 'failover-in-progress') return;
+    if (ok) this.finishFailover();
+    else {
+      this.server.log('warning', 'FAILOVER handshake with target failed, reverting to master.');
+      const f = this.failover;
+      this.dropLink();
+      this.masterHost = null;
+      this.masterPort = 0;
+      this.linkState = 'none';
+      this.finishFailover();
+      void f;
+    }
+  }
+
+  finishFailover(): void {
+    this.failover = null;
+    this.failoverState = 'no-failover';
+    this.server.pauseUntil = 0;
+    this.server.unpause();
+  }
+
+  abortFailover(why: string): void {
+    if (this.failoverState === 'no-failover') return;
+    this.server.log('notice', `FAILOVER aborted: ${why}`);
+    if (this.failoverState === 'failover-in-progress' && this.masterHost !== null) {
+      this.dropLink();
+      this.masterHost = null;
+      this.masterPort = 0;
+      this.linkState = 'none';
+    }
+    this.finishFailover();
+  }
+
+  isFailoverTarget(host: string, port: number): boolean {
+    return this.failover !== null && this.failover.host === host && this.failover.port === port;
+  }
+
+  shutdown(): void {
+    this.dropLink();
+    this.masterHost = null;
+    this.linkState = 'none';
+  }
+
+  // ---- INFO / ROLE ----
+
+  infoLines(): string[] {
+    const now = Date.now();
+    const lines = [`role:${this.masterHost === null ? 'master' : 'slave'}`];
+    const cfg = this.server.config;
+    if (this.masterHost !== null) {
+      const connected = this.linkState === 'connected';
+      lines.push(
+        `master_host:${this.masterHost}`,
+        `master_port:${this.masterPort}`,
+        `master_link_status:${connected ? 'up' : 'down'}`,
+        `master_last_io_seconds_ago:${connected ? Math.floor((now - this.lastIo) / 1000) : -1}`,
+        `master_sync_in_progress:${this.linkState === 'transfer' ? 1 : 0}`,
+        `slave_read_repl_offset:${connected ? this.readOffset : this.offset}`,
+        `slave_repl_offset:${this.offset}`,
+      );
+      if (this.linkState === 'transfer') {
+        const total = Math.max(this.syncTotal, 0);
+        lines.push(
+          `master_sync_total_bytes:${this.syncTotal}`,
+          `master_sync_read_bytes:${this.syncRead}`,
+          `master_sync_left_bytes:${total - this.syncRead}`,
+          `master_sync_perc:${(total > 0 ? (this.syncRead * 100) / total : 0).toFixed(2)}`,
+          `master_sync_last_io_seconds_ago:${Math.floor((now - (this.link?.lastActivity ?? now)) / 1000)}`,
+        );
+      }
+      if (!connected) lines.push(`master_link_down_since_seconds:${this.downSince ? Math.floor((now - this.downSince) / 1000) : -1}`);
+      lines.push(
+        `slave_priority:${cfg.get('replica-priority') ?? '100'}`,
+        `slave_read_only:${cfg.getBool('replica-read-only') ? 1 : 0}`,
+        `replica_announced:${cfg.getBool('replica-announced') ? 1 : 0}`,
+      );
+    }
+    const reps = [...this.replicas.values()].filter((r) => !r.client.closed);
+    lines.push(`connected_slaves:${reps.length}`);
+    if (this.cfg('min-replicas-to-write') > 0 && this.cfg('min-replicas-max-lag') > 0) lines.push(`min_slaves_good_slaves:${this.goodReplicas()}`);
+    reps.forEach((r, i) => {
+      lines.push(`slave${i}:ip=${r.ip},port=${r.port},state=${r.state},offset=${r.ackOffset},lag=${Math.floor((now - r.ackTime) / 1000)}`);
+    });
+    lines.push(
+      `master_failover_state:${this.failoverState}`,
+      `master_replid:${this.replid}`,
+      `master_replid2:${this.replid2}`,
+      `master_repl_offset:${this.offset}`,
+      `second_repl_offset:${this.secondOffset}`,
+      `repl_backlog_active:${this.backlog ? 1 : 0}`,
+      `repl_backlog_size:${this.backlog ? this.backlog.size : this.cfg('repl-backlog-size')}`,
+      `repl_backlog_first_byte_offset:${this.backlog ? this.backlog.firstByteOffset : 0}`,
+      `repl_backlog_histlen:${this.backlog ? this.backlog.histlen : 0}`,
+    );
+    return lines;
+  }
+
+  /** ROLE's state word for a replica, as replicationGetSlaveState names them. */
+  roleState(): string {
+    switch (this.linkState) {
+      case 'none': return 'none';
+      case 'connect': return 'connect';
+      case 'connecting': return 'connecting';
+      case 'handshake': return 'handshake';
+      case 'transfer': return 'sync';
+      case 'connected': return 'connected';
+    }
+  }
+}
+
+/** The replica's TCP link to its master: handshake, PSYNC, payload, then raw stream handed to Replication. */
+export class MasterLink {
+  private sock: net.Socket;
+  private buf: Buffer = Buffer.alloc(0);
+  private step = 0;
+  readonly reader = new StreamReader();
+  streaming = false;
+  lastActivity = Date.now();
+  localAddr = '';
+  private expectReplies: Array<(line: string) => void> = [];
+  private payload: { mode: 'len'; left: number; parts: Buffer[] } | { mode: 'eof'; mark: Buffer; data: Buffer } | null = null;
+  private fullsync: { replid: string; offset: number } | null = null;
+  private waitingPayloadHeader = false;
+  private closed = false;
+
+  constructor(private readonly repl: Replication, readonly host: string, readonly port: number) {
+    this.sock = net.connect({ host, port });
+    this.sock.setNoDelay(true);
+    this.sock.on('connect', () => this.onConnect());
+    this.sock.on('data', (d: Buffer) => this.onData(d));
+    this.sock.on('error', (e) => this.fail(`Error condition on socket for SYNC: ${e.message}`));
+    this.sock.on('close', () => this.fail('Connection with master lost.'));
+  }
+
+  send(s: string): void {
+    if (!this.closed) this.sock.write(s, 'latin1');
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.sock.destroy();
+  }
+
+  private fail(why: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.sock.destroy();
+    this.repl.linkFailed(this, why);
+    this.repl.failoverLinkResult(false);
+  }
+
+  private onConnect(): void {
+    this.localAddr = `${this.sock.localAddress ?? ''}:${this.sock.localPort ?? 0}`.replace(/^::ffff:/, '');
+    this.repl.linkState = 'handshake';
+    this.repl.server.log('notice', 'MASTER <-> REPLICA sync started');
+    const cfg = this.repl.server.config;
+    const steps: Array<[string[], (line: string) => boolean]> = [];
+    steps.push([['PING'], (l) => !l.startsWith('-') || /^-(NOAUTH|NOPERM|ERR operation not permitted)/.test(l)]);
+    const auth = cfg.get('masterauth') ?? '';
+    const user = cfg.get('masteruser') ?? '';
+    if (auth !== '') steps.push([user !== '' ? ['AUTH', user, auth] : ['AUTH', auth], (l) => !l.startsWith('-')]);
+    const announcePort = cfg.getNumber('replica-announce-port') || this.repl.server.tcpPort || cfg.getNumber('port');
+    steps.push([['REPLCONF', 'listening-port', String(announcePort)], () => true]);
+    const announceIp = cfg.get('replica-announce-ip') ?? '';
+    if (announceIp !== '') steps.push([['REPLCONF', 'ip-address', announceIp], () => true]);
+    steps.push([['REPLCONF', 'capa', 'eof', 'capa', 'psync2'], () => true]);
+    const basis = this.repl.psyncBasis();
+    const inFailover = this.repl.failoverState === 'failover-in-progress';
+    const psync = basis ? ['PSYNC', basis.replid, String(basis.offset + 1)] : ['PSYNC', '?', '-1'];
+    if (inFailover) psync.push('FAILOVER');
+    const run = (i: number): void => {
+      if (i === steps.length) {
+        this.send(encodeCommand(psync));
+        this.expectReplies.push((line) => this.onPsyncReply(line, basis?.dbIndex ?? 0));
+        return;
+      }
+      const [argv, ok] = steps[i]!;
+      this.send(encodeCommand(argv));
+      this.expectReplies.push((line) => {
+        if (!ok(line)) { this.fail(`Unable to ${argv[0]} to MASTER: ${line.slice(1)}`); return; }
+        run(i + 1);
+      });
+    };
+    run(0);
+  }
+
+  private onPsyncReply(line: string, dbIndex: number): void {
+    if (line.startsWith('+FULLRESYNC')) {
+      const [, id, off] = line.split(' ');
+      this.fullsync = { replid: id ?? '', offset: Number(off) };
+      this.repl.linkState = 'transfer';
+      this.repl.syncRead = 0;
+      this.repl.syncTotal = -1;
+      this.waitingPayloadHeader = true;
+      this.repl.server.log('notice', `Full resync from master: ${id}:${off}`);
+      return;
+    }
+    if (line.startsWith('+CONTINUE')) {
+      const id = line.split(' ')[1];
+      const rest = this.buf;
+      this.buf = Buffer.alloc(0);
+      this.repl.partialSyncAccepted(this, id, dbIndex, rest);
+      this.repl.failoverLinkResult(true);
+      return;
+    }
+    this.fail(`Unexpected reply to PSYNC from master: ${line}`);
+  }
+
+  private onData(d: Buffer): void {
+    this.lastActivity = Date.now();
+    if (this.streaming) {
+      this.repl.onStream(this, d);
+      return;
+    }
+    this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d]);
+    this.process();
+  }
+
+  private process(): void {
+    while (!this.closed && !this.streaming) {
+      if (this.payload) {
+        if (!this.consumePayload()) return;
+        continue;
+      }
+      // Newlines are keepalives the master sends while it prepares the payload.
+      let p = 0;
+      while (p < this.buf.length && this.buf[p] === 10) p++;
+      if (p > 0) this.buf = this.buf.subarray(p);
+      const e = this.buf.indexOf('\r\n');
+      if (e < 0) return;
+      const line = this.buf.toString('latin1', 0, e);
+      this.buf = this.buf.subarray(e + 2);
+      if (this.waitingPayloadHeader) {
+        if (!line.startsWith('$')) { this.fail(`Bad protocol from MASTER, the first byte is not '$': ${line}`); return; }
+        this.waitingPayloadHeader = false;
+        if (line.startsWith('$EOF:')) {
+          this.payload = { mode: 'eof', mark: Buffer.from(line.slice(5), 'latin1'), data: Buffer.alloc(0) };
+        } else {
+          const n = parseInt(line.slice(1), 10);
+          this.repl.syncTotal = n;
+          this.payload = { mode: 'len', left: n, parts: [] };
+        }
+        this.repl.server.log('notice', `MASTER <-> REPLICA sync: receiving ${line.startsWith('$EOF:') ? 'streamed RDB from master with EOF to disk' : line.slice(1) + ' bytes from master to disk'}`);
+        continue;
+      }
+      const cb = this.expectReplies.shift();
+      if (!cb) { this.fail(`Unexpected data from master: ${line}`); return; }
+      cb(line);
+    }
+  }
+
+  /** Accumulates the RDB payload; true once it completed (and was handed over). */
+  private consumePayload(): boolean {
+    const p = this.payload!;
+    let rdb: Buffer;
+    let rest: Buffer;
+    if (p.mode === 'len') {
+      const take = Math.min(p.left, this.buf.length);
+      p.parts.push(this.buf.subarray(0, take));
+      p.left -= take;
+      this.repl.syncRead += take;
+      this.buf = this.buf.subarray(take);
+      if (p.left > 0) return false;
+      rdb = Buffer.concat(p.parts);
+      rest = this.buf;
+    } else {
+      const searchFrom = Math.max(0, p.data.length - p.mark.length);
+      p.data = p.data.length === 0 ? this.buf : Buffer.concat([p.data, this.buf]);
+      this.repl.syncRead = p.data.length;
+      this.buf = Buffer.alloc(0);
+      const at = p.data.indexOf(p.mark, searchFrom);
+      if (at < 0) return false;
+      rdb = p.data.subarray(0, at);
+      rest = p.data.subarray(at + p.mark.length);
+    }
+    this.payload = null;
+    this.buf = Buffer.alloc(0);
+    const fs = this.fullsync!;
+    try {
+      this.repl.fullSyncLoaded(this, fs.replid, fs.offset, rdb, rest);
+    } catch (e) {
+      this.fail(`Failed trying to load the MASTER synchronization DB from socket: ${(e as Error).message}`);
+      return false;
+    }
+    this.repl.failoverLinkResult(true);
+    return true;
+  }
+}

@@ -1,0 +1,130 @@
+/** RDB persistence: SAVE/BGSAVE to dir/dbfilename, save points, loading at start, INFO persistence. */
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { PersistenceHooks } from '../commands/command.js';
+import type { RedisServer } from '../server.js';
+import { buildRdb, loadIntoServer } from './rdb/snapshot.js';
+
+export class Persistence implements PersistenceHooks {
+  lastSaveTime = Math.floor(Date.now() / 1000);
+  lastSaveMs = Date.now();
+  lastBgsaveOk = true;
+  lastBgsaveSec = -1;
+  saves = 0;
+  bgsaveScheduled = false;
+  bgsaveInProgress = false;
+  loadedKeys = 0;
+  loadedExpired = 0;
+  /** Set by a replica's sync, read by nobody else: the aux fields of the last loaded file. */
+  lastAux = new Map<string, string>();
+
+  constructor(readonly server: RedisServer) {}
+
+  path(): string {
+    const cfg = this.server.config;
+    return join(cfg.get('dir') || process.cwd(), cfg.get('dbfilename') || 'dump.rdb');
+  }
+
+  infoLines(): string[] {
+    const s = this.server;
+    return [
+      'loading:0', 'async_loading:0', 'current_cow_peak:0', 'current_cow_size:0', 'current_cow_size_age:0',
+      'current_fork_perc:0.00', 'current_save_keys_processed:0', 'current_save_keys_total:0',
+      `rdb_changes_since_last_save:${s.stats.dirty ?? 0}`, `rdb_bgsave_in_progress:${this.bgsaveInProgress ? 1 : 0}`,
+      `rdb_last_save_time:${this.lastSaveTime}`, `rdb_last_bgsave_status:${this.lastBgsaveOk ? 'ok' : 'err'}`,
+      `rdb_last_bgsave_time_sec:${this.lastBgsaveSec}`, 'rdb_current_bgsave_time_sec:-1', `rdb_saves:${this.saves}`,
+      'rdb_last_cow_size:0', `rdb_last_load_keys_expired:${this.loadedExpired}`, `rdb_last_load_keys_loaded:${this.loadedKeys}`,
+      `aof_enabled:${s.config.getBool('appendonly') ? 1 : 0}`, 'aof_rewrite_in_progress:0', 'aof_rewrite_scheduled:0',
+      'aof_last_rewrite_time_sec:-1', 'aof_current_rewrite_time_sec:-1', 'aof_last_bgrewrite_status:ok', 'aof_rewrites:0',
+      'aof_rewrites_consecutive_failures:0', 'aof_last_write_status:ok', 'aof_last_cow_size:0', 'module_fork_in_progress:0',
+      'module_fork_last_cow_size:0',
+    ];
+  }
+
+  lastSave(): number {
+    return this.lastSaveTime;
+  }
+
+  /** Writes a temp file, fsyncs and renames it over dbfilename, as rdbSave does. */
+  save(): void {
+    const start = Date.now();
+    const repl = this.server.replication as { replid?: string; offset?: number };
+    const rdb = buildRdb(this.server, typeof repl.replid === 'string' && typeof repl.offset === 'number' ? { replid: repl.replid, offset: repl.offset } : undefined);
+    const target = this.path();
+    const tmp = join(this.server.config.get('dir') || process.cwd(), `temp-${process.pid}.rdb`);
+    try {
+      const fd = openSync(tmp, 'w');
+      try {
+        let off = 0;
+        while (off < rdb.length) off += writeSync(fd, rdb, off, rdb.length - off);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, target);
+    } catch (e) {
+      this.server.log('warning', `Failed opening the temp RDB file ${tmp} (in server root dir ${process.cwd()}) for saving: ${(e as Error).message}`);
+      this.lastBgsaveOk = false;
+      throw e;
+    }
+    this.lastSaveTime = Math.floor(Date.now() / 1000);
+    this.lastSaveMs = Date.now();
+    this.lastBgsaveSec = Math.round((Date.now() - start) / 1000);
+    this.lastBgsaveOk = true;
+    this.saves++;
+    this.server.stats.dirty = 0;
+    this.server.log('notice', 'DB saved on disk');
+  }
+
+  /** BGSAVE: the snapshot is taken on the next tick (a JS server cannot fork), so the reply comes first. */
+  bgsave(): void {
+    this.bgsaveInProgress = true;
+    setImmediate(() => {
+      try {
+        this.save();
+        this.server.log('notice', 'Background saving terminated with success');
+      } catch {
+        this.server.log('warning', 'Background saving error');
+      } finally {
+        this.bgsaveInProgress = false;
+      }
+    });
+  }
+
+  /** Loads dir/dbfilename if it exists (start-up and DEBUG RELOAD); returns false when there is no file. */
+  load(): boolean {
+    const p = this.path();
+    if (!existsSync(p)) return false;
+    const start = Date.now();
+    const buf = readFileSync(p);
+    const res = loadIntoServer(this.server, buf, this.server.replication.role() === 'master');
+    this.loadedKeys = res.loaded;
+    this.loadedExpired = res.expired;
+    this.lastAux = res.aux;
+    this.server.log('notice', `DB loaded from disk: ${((Date.now() - start) / 1000).toFixed(3)} seconds`);
+    return true;
+  }
+
+  /** DEBUG RELOAD (core calls it unbound after save()): empties the dbs and loads the file back. */
+  readonly reload = (): void => {
+    for (const db of this.server.dbs) db.flush();
+    this.load();
+  };
+
+  /** Save points ("save 900 1 300 10"): save when enough changes happened in enough seconds. */
+  cron(now: number): void {
+    if (this.bgsaveInProgress) return;
+    const spec = (this.server.config.get('save') ?? '').trim();
+    if (spec === '') return;
+    const parts = spec.split(/\s+/).map(Number);
+    const dirty = this.server.stats.dirty ?? 0;
+    for (let i = 0; i + 1 < parts.length; i += 2) {
+      const secs = parts[i]!, changes = parts[i + 1]!;
+      if (dirty >= changes && now - this.lastSaveMs >= secs * 1000) {
+        this.server.log('notice', `${changes} changes in ${secs} seconds. Saving...`);
+        this.bgsave();
+        return;
+      }
+    }
+  }
+}
