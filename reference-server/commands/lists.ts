@@ -34,29 +34,20 @@ export function argLong(reply: Reply, s: string, msg?: string): number | null {
   return n;
 }
 
-/** getPositiveLongFromObjectOrReply: an int64 >= 0. */
-export function argPositiveLong(reply: Reply, s: string, msg?: string): number | null {
-  const n = parseInt64(s);
-  if (n === null) {
-    reply.error(ERR_NOT_INTEGER);
-    return null;
-  }
-  if (n < 0) {
-    reply.error(msg ? `ERR ${msg}` : 'ERR value is out of range, must be positive');
-    return null;
-  }
-  return n;
+/** getPositiveLongFromObjectOrReply: an int64 >= 0; Redis uses the one message for both failures. */
+export function argPositiveLong(reply: Reply, s: string, msg = 'value is out of range, must be positive'): number | null {
+  return argRangeLong(reply, s, 0, Infinity, msg);
 }
 
-/** getRangeLongFromObjectOrReply. */
+/** getRangeLongFromObjectOrReply: msg (when given) replaces both the parse and the range error. */
 export function argRangeLong(reply: Reply, s: string, min: number, max: number, msg?: string): number | null {
   const n = parseInt64(s);
   if (n === null) {
-    reply.error(ERR_NOT_INTEGER);
+    reply.error(msg ? `ERR ${msg}` : ERR_NOT_INTEGER);
     return null;
   }
   if (n < min || n > max) {
-    reply.error(msg ? `ERR ${msg}` : `ERR value is out of range, must be between ${min} and ${max}`);
+    reply.error(msg ? `ERR ${msg}` : `ERR value is out of range, value must between ${min} and ${max}`);
     return null;
   }
   return n;
@@ -70,7 +61,7 @@ export function argCount(reply: Reply, s: string): number | null {
     return null;
   }
   if (s === '-9223372036854775808') {
-    reply.error('ERR value is out of range, must be between -9223372036854775807 and 9223372036854775807');
+    reply.error('ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807');
     return null;
   }
   return n;

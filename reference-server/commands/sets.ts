@@ -6,6 +6,7 @@ import {
   argCount, argLong, argPositiveLong, argRangeLong, ERR_SYNTAX, ERR_WRONGTYPE, lookupTyped, numkeysKeys,
 } from './lists.js';
 import { typeOf } from '../store/types.js';
+import { markHashtable, setEncoding, setLimits } from '../store/encoding.js';
 
 /** The set at key; undefined when missing; false after a WRONGTYPE reply. */
 function getSet(ctx: CommandContext, key: string): RSet | undefined | false {
@@ -23,6 +24,27 @@ function getSets(ctx: CommandContext, keys: readonly string[]): (RSet | null)[] 
   return out;
 }
 
+function numCompare(a: string, b: string): number {
+  if (a.length < 16 && b.length < 16) return Number(a) - Number(b);
+  const x = BigInt(a);
+  const y = BigInt(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** Members in Redis's iteration order where it is defined: intset sets iterate in ascending numeric order. */
+function ordered(s: RSet): string[] {
+  const arr = [...s];
+  if (setEncoding(s) === 'intset') arr.sort(numCompare);
+  return arr;
+}
+
+/** After members were added: a set that left the intset encoding stays a hashtable, as in Redis. */
+function noteSetWrite(ctx: CommandContext, s: RSet): void {
+  const n = ctx.server.config.getNumber('set-max-intset-entries');
+  if (Number.isFinite(n)) setLimits.maxIntsetEntries = n;
+  if (setEncoding(s) === 'hashtable') markHashtable(s);
+}
+
 function randomIndex(n: number): number {
   return Math.floor(Math.random() * n);
 }
@@ -35,7 +57,7 @@ function randomMember(s: RSet): string {
 
 function replySet(reply: Reply, members: Iterable<string>, size: number): void {
   reply.setHeader(size);
-  for (const m of members) reply.bulk(m);
+  for (const m of members instanceof Set ? ordered(members) : members) reply.bulk(m);
 }
 
 function intersect(sets: RSet[]): string[] {
@@ -137,7 +159,7 @@ function srandmemberWithCount(ctx: CommandContext, argv: string[]): void {
     ctx.reply.arrayHeader(0);
     return;
   }
-  const arr = [...s];
+  const arr = ordered(s);
   if (l < 0 || l === 1) {
     const n = Math.abs(l);
     ctx.reply.arrayHeader(n);
@@ -200,7 +222,7 @@ function sscan(ctx: CommandContext, argv: string[]): void {
   if (!opts) return;
   const s = getSet(ctx, argv[1]);
   if (s === false) return;
-  let items: string[] = s ? [...s] : [];
+  let items: string[] = s ? ordered(s) : [];
   let next = 0;
   if (items.length > opts.count) {
     const end = Math.min(items.length, cursor + opts.count);
@@ -228,6 +250,7 @@ export const commands: CommandSpec[] = [
         for (let i = 2; i < argv.length; i++) s.add(argv[i]);
         added = s.size;
         ctx.db.add(key, s);
+        noteSetWrite(ctx, s);
       } else {
         for (let i = 2; i < argv.length; i++) {
           if (!s.has(argv[i])) {
@@ -235,8 +258,10 @@ export const commands: CommandSpec[] = [
             added++;
           }
         }
-        if (added > 0) ctx.db.signalModified(key);
-        else ctx.noPropagate();
+        if (added > 0) {
+          noteSetWrite(ctx, s);
+          ctx.db.signalModified(key);
+        } else ctx.noPropagate();
       }
       ctx.reply.integer(added);
     } },
@@ -342,6 +367,7 @@ export const commands: CommandSpec[] = [
       if (dst === undefined) ctx.db.add(dstKey, new Set([m]));
       else if (!(dst as RSet).has(m)) {
         (dst as RSet).add(m);
+        noteSetWrite(ctx, dst as RSet);
         ctx.db.signalModified(dstKey);
       }
       ctx.reply.integer(1);
