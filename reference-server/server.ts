@@ -427,6 +427,14 @@ export class RedisServer implements ServerApi, ClientHost {
       return;
     }
     const flags = spec.flags;
+    if (flags.includes('protected')) {
+      const allow = spec.name === 'debug' ? this.config.get('enable-debug-command') : this.config.get('enable-module-command');
+      if (allow === 'no' || (allow === 'local' && !isLoopback(c.addr.slice(0, c.addr.lastIndexOf(':'))))) {
+        const opt = spec.name === 'debug' ? 'enable-debug-command' : 'enable-module-command';
+        this.reject(c, `ERR ${spec.name.toUpperCase()} command not allowed. If the ${opt} option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.`, spec);
+        return;
+      }
+    }
     if (!c.authenticated && !flags.includes('no_auth')) {
       this.reject(c, 'NOAUTH Authentication required.', spec);
       return;

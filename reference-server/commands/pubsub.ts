@@ -62,7 +62,8 @@ const pubsubSubs: CommandSpec[] = [
   }),
   def('pubsub|numsub', -2, 'pubsub loading stale', NOKEYS, 'pubsub slow', (ctx, argv) => {
     const s = asServer(ctx.server);
-    ctx.reply.mapHeader(argv.length - 2);
+    // Redis 7.0 replies a flat array here even in RESP3.
+    ctx.reply.arrayHeader((argv.length - 2) * 2);
     for (let i = 2; i < argv.length; i++) {
       ctx.reply.bulk(argv[i]);
       ctx.reply.integer(s.channels.get(argv[i])?.size ?? 0);
@@ -73,7 +74,7 @@ const pubsubSubs: CommandSpec[] = [
   }),
   def('pubsub|shardchannels', -2, 'pubsub loading stale', NOKEYS, 'pubsub slow', (ctx) => ctx.reply.arrayHeader(0)),
   def('pubsub|shardnumsub', -2, 'pubsub loading stale', NOKEYS, 'pubsub slow', (ctx, argv) => {
-    ctx.reply.mapHeader(argv.length - 2);
+    ctx.reply.arrayHeader((argv.length - 2) * 2);
     for (let i = 2; i < argv.length; i++) {
       ctx.reply.bulk(argv[i]);
       ctx.reply.integer(0);

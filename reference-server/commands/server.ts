@@ -162,7 +162,7 @@ const configSubs: CommandSpec[] = [
   }),
   def('config|set', -4, 'admin noscript loading stale', NOKEYS, 'admin slow dangerous', (ctx, argv) => {
     if (argv.length % 2 !== 0) {
-      ctx.reply.error("ERR wrong number of arguments for 'config|set' command");
+      ctx.reply.error('ERR syntax error');
       return;
     }
     const pairs: [string, string][] = [];
@@ -285,7 +285,7 @@ const commandSubs: CommandSpec[] = [
     ctx.reply.arrayHeader(specs.length);
     for (const sp of specs) {
       if (sp) writeCommandInfo(ctx.reply, sp);
-      else ctx.reply.nullArray();
+      else ctx.reply.bulk(null);
     }
   }),
   def('command|docs', -2, 'loading stale', NOKEYS, 'slow connection', (ctx, argv) => {
@@ -485,7 +485,7 @@ export function datasetDigest(s: RedisServer): string {
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 
-const debug = def('debug', -2, 'admin noscript loading stale', NOKEYS, 'admin slow dangerous', (ctx: CommandContext, argv) => {
+const debug = def('debug', -2, 'admin noscript loading stale protected', NOKEYS, 'admin slow dangerous', (ctx: CommandContext, argv) => {
   const s = asServer(ctx.server);
   const sub = argv[1].toLowerCase();
   switch (sub) {

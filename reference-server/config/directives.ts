@@ -133,7 +133,7 @@ str('dir', '');
 str('logfile', '', { immutable: true });
 bool('daemonize', false, { immutable: true });
 str('pidfile', '', { immutable: true });
-en('protected-mode', 'yes', ['yes', 'no']);
+bool('protected-mode', true);
 int('databases', 16, 1, INT_MAX, { immutable: true });
 mem('proto-max-bulk-len', 512 * 1024 * 1024, { min: 1024 * 1024 });
 mem('client-query-buffer-limit', 1024 * 1024 * 1024, { min: 1024 * 1024 });
