@@ -75,7 +75,7 @@ describe('toxiproxy in front of a real redis-server', function () {
     expect(t.status).to.equal(200);
     const slow = await command(port, 'PING', line);
     expect(slow.reply).to.equal('+PONG\r\n');
-    expect(slow.ms).to.be.at.least(149).and.below(400);
+    expect(slow.ms).to.be.at.least(150).and.below(400);
 
     expect((await command(port, 'SET chaos:key hello', line)).reply).to.equal('+OK\r\n');
     expect((await command(port, 'GET chaos:key', (x) => x.split('\r\n').length >= 3)).reply).to.equal('$5\r\nhello\r\n');

@@ -36,12 +36,20 @@ const LOW_WATER = 1 << 18;
 
 const NOOP: ToxicConfig = { name: '', type: 'noop', stream: '', direction: 'upstream', toxicity: 1, attributes: {} };
 
+/** Calls fn after ms, never early: Node timers may fire up to a millisecond before performance.now() says. */
 function wait(ms: number, fn: () => void): () => void {
   if (ms < 1) {
     const im = setImmediate(fn);
     return () => clearImmediate(im);
   }
-  const t = setTimeout(fn, ms);
+  const target = performance.now() + ms;
+  let t: NodeJS.Timeout;
+  const check = (): void => {
+    const left = target - performance.now();
+    if (left > 0) t = setTimeout(check, left);
+    else fn();
+  };
+  t = setTimeout(check, ms);
   return () => clearTimeout(t);
 }
 
