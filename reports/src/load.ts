@@ -46,11 +46,18 @@ export interface InstanceRoles {
   segments: RoleSegment[];
 }
 
-export interface SentinelSwitch {
+export interface SentinelEvent {
   time: number;
   sentinel: string;
-  master: string;
+  /** The Sentinel channel, e.g. '+sdown', '+odown', '+switch-master'. */
+  event: string;
+  message?: string;
+  /** For '+switch-master': the new master address. */
+  master?: string;
 }
+
+/** Sentinel events kept per scenario: the chatter ('__sentinel__:hello' every 2 s) is dropped first. */
+export const SENTINEL_EVENTS_KEPT = 2000;
 
 /** Everything the history says about one scenario, in compact form. */
 export class ScenarioHistory {
@@ -64,7 +71,7 @@ export class ScenarioHistory {
   failureCount = 0;
   readonly faults: FaultWindow[] = [];
   readonly marks: MarkEvent[] = [];
-  readonly sentinelSwitches: SentinelSwitch[] = [];
+  readonly sentinelEvents: SentinelEvent[] = [];
   readonly roles = new Map<string, InstanceRoles>();
   firstTime = Infinity;
   lastTime = -Infinity;
@@ -146,8 +153,11 @@ export class ScenarioHistory {
   }
 
   private addObservation(obs: RoleObservation): void {
-    if (obs.source === 'sentinel' && obs.role === 'sentinel-switch') {
-      this.sentinelSwitches.push({ time: obs.time, sentinel: obs.instance, master: obs.master ?? '' });
+    if (obs.source === 'sentinel') {
+      const event = obs.role === 'sentinel-switch' ? '+switch-master' : obs.role;
+      if (event.startsWith('__') || this.sentinelEvents.length >= SENTINEL_EVENTS_KEPT) return;
+      const message = obs.detail?.message;
+      this.sentinelEvents.push({ time: obs.time, sentinel: obs.instance, event, message: message === undefined ? undefined : String(message), master: obs.master });
       return;
     }
     let entry = this.roles.get(obs.instance);
@@ -164,8 +174,17 @@ export class ScenarioHistory {
     entry.segments.push({ start: obs.time, end: obs.time, role: obs.role, writable: obs.writable, master: obs.master });
   }
 
-  /** Extends every instance's last known role to the end of the scenario. */
-  closeRoles(end: number): void {
+  /** Ends what is still open at the scenario's end: last known roles; faults known only from 'fault'/'heal' marks. */
+  finish(end: number): void {
+    if (this.faults.length === 0) {
+      const marks = [...this.marks].sort((a, b) => a.time - b.time);
+      for (const m of marks) {
+        if (m.name !== 'fault') continue;
+        const heal = marks.find((x) => x.name === 'heal' && x.time >= m.time);
+        const words = (m.detail ?? 'fault').split(' ');
+        this.faults.push({ name: words[0] ?? 'fault', targets: words.slice(1).join(' ').split(/,\s*/).filter(Boolean), detail: 'from marks', start: m.time, end: heal ? heal.time : null });
+      }
+    }
     for (const entry of this.roles.values()) {
       const last = entry.segments[entry.segments.length - 1];
       if (last && last.end < end) last.end = end;
@@ -278,7 +297,7 @@ export async function loadRun(runDir: string): Promise<LoadedRun> {
   }
   for (const s of results.scenarios) {
     const h = histories.get(s.name);
-    if (h) h.closeRoles(Math.max(s.startedAt + s.durationMs, h.lastTime));
+    if (h) h.finish(Math.max(s.startedAt + s.durationMs, h.lastTime));
   }
   return { dir: runDir, results, histories, malformedLines, historyMissing };
 }

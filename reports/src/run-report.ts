@@ -163,7 +163,7 @@ ${card('Lost', formatCount(s.writes.lost), s.writes.lost > 0, 'lost')}
 ${card('Unexpected', formatCount(s.writes.unexpected), s.writes.unexpected > 0, 'unexpected')}
 ${card('Recovered', formatCount(s.writes.recovered), false, 'recovered')}
 ${card('Indeterminate', formatCount(s.writes.indeterminate), false, 'indeterminate')}
-${card('Two masters', v.split.length ? `${v.split.length}× ${formatMs(splitMs)}` : 'never', v.split.length > 0, 'splitBrain', v.splitFrom === 'checker' ? 'checker' : 'from observations')}
+${card('Two masters', v.split.length ? `${v.split.length}× ${formatMs(splitMs)}` : 'never', v.split.length > 0, 'splitBrain', v.splitFrom === 'checker' ? 'per checker' : 'from observed roles')}
 </div>`;
 }
 
@@ -193,6 +193,13 @@ function span(v: ScenarioView, start: number, end: number): string {
 function niceStep(spanS: number): number {
   for (const step of [0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600]) if (spanS / step <= 12) return step;
   return 1200;
+}
+
+function sentinelClass(event: string): string {
+  if (event === '+switch-master') return 'switch';
+  if (event === '+sdown' || event === '+odown') return 'sdown';
+  if (event === '-sdown' || event === '-odown') return 'undown';
+  return 'other';
 }
 
 function timeline(v: ScenarioView): SafeHtml {
@@ -230,13 +237,28 @@ function timeline(v: ScenarioView): SafeHtml {
       ),
     );
   }
-  if (h.sentinelSwitches.length) {
+  if (h.sentinelEvents.length) {
     rows.push(
       row(
-        'sentinel switch',
-        html`${h.sentinelSwitches.map(
-          (e) => html`<div class="marker switch" style="left:${pct(v, e.time)}%" title="${printable(`${e.sentinel}: +switch-master → ${e.master} at ${rel(e.time)}`)}"></div>`,
+        'sentinel events',
+        html`${h.sentinelEvents.map(
+          (e) =>
+            html`<div class="marker ${sentinelClass(e.event)}" style="left:${pct(v, e.time)}%" title="${printable(`${e.sentinel} ${e.event}${e.message ? ` ${e.message}` : ''} at ${rel(e.time)}`)}"></div>`,
         )}`,
+        'tl-sentinel',
+        'Sentinel events: red = +sdown/+odown, orange = +switch-master, green = -sdown/-odown, grey = other',
+      ),
+    );
+  }
+  const marks = h.marks.filter((m) => !m.name.startsWith('phase-') || m.name === 'phase-workload');
+  if (marks.length) {
+    rows.push(
+      row(
+        'marks',
+        html`${marks.map(
+          (m) => html`<div class="mark" style="left:${pct(v, m.time)}%" title="${printable(`${m.name}${m.detail ? `: ${m.detail}` : ''} at ${rel(m.time)}`)}"><span>${printable(m.name)}</span></div>`,
+        )}`,
+        'tl-marks',
       ),
     );
   }

@@ -22,7 +22,7 @@ describe('report aggregation', () => {
       obs('a', 'replica', 300, false),
       obs('c', 'master', 400, false),
     ]);
-    h.closeRoles(500);
+    h.finish(500);
     expect(masterOverlaps(h.roles.values())).to.deep.equal([{ start: 100, end: 300 }]);
     expect(roleSequence(h.roles.get('a')!)).to.deep.equal(['master', 'replica']);
     expect(roleSequence(h.roles.get('b')!)).to.deep.equal(['replica', 'master']);

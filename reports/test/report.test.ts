@@ -84,6 +84,10 @@ describe('HTML resilience reports', function () {
     expect(await section.locator('.tl-split .seg.split').count()).to.equal(split.splitBrainIntervals!.length);
     expect(await section.locator('.tl-faults .seg.fault').count()).to.be.greaterThan(0);
     expect(await section.locator('svg.topology .item-redis').count()).to.equal(3);
+    expect(await section.locator('.tl-sentinel .marker.switch').count()).to.equal(3);
+    expect(await section.locator('.tl-sentinel .marker').count()).to.equal(15);
+    // A fault recorded only as 'fault' / 'heal' marks still gets its shaded window.
+    expect(await page.locator('section[data-scenario="kill-master-after-burst"] .tl-faults .seg.fault').count()).to.equal(1);
     expect(opened.errors, opened.errors.join('\n')).to.deep.equal([]);
     expect(opened.blocked).to.deep.equal([]);
     const shots = join(artifactsDir(), 'screenshots');
