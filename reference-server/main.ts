@@ -2,6 +2,7 @@
  * Starts a server the way redis-server does: config file, then command-line options, then optional modules
  * (replication, cluster) that plug in through an `install(server)` export, then listen.
  */
+import { resolve } from 'node:path';
 import { Config, ConfigFileError, parseCommandLine } from './config/config.js';
 import { buildCommandTable } from './commands/table.js';
 import type { CommandSpec } from './commands/command.js';
@@ -35,6 +36,9 @@ export function configFromArgs(args: string[]): Config {
   const config = new Config();
   if (configFile !== undefined) config.loadFile(configFile);
   if (options.length > 0) config.loadString(options);
+  // Redis keeps dir absolute (CONFIG GET dir shows the working directory it chdir'ed into).
+  const dir = config.get('dir') ?? '';
+  config.set('dir', resolve(dir === '' ? process.cwd() : dir));
   return config;
 }
 

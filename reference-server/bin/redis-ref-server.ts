@@ -29,6 +29,13 @@ async function main(): Promise<void> {
     throw e;
   }
   const { server } = started;
+  try {
+    // Like redis-server: relative paths (dbfilename, nodes.conf) resolve inside dir.
+    process.chdir(server.config.get('dir') ?? '.');
+  } catch (e) {
+    server.log('warning', `Can't chdir to '${server.config.get('dir')}': ${(e as Error).message}`);
+    process.exit(1);
+  }
   server.onExit = (code) => process.exit(code);
   const onSignal = (sig: string) => () => {
     server.shutdown({ signal: sig });

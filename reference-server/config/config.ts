@@ -208,7 +208,10 @@ export class Config implements ConfigApi {
       }
     }
     const out = lines.filter((l): l is string => l !== null);
-    if (appended.length > 0 && !hasTail) out.push(SIGNATURE);
+    if (appended.length > 0 && !hasTail) {
+      if (out.length > 0 && out[out.length - 1].trim() !== '') out.push('');
+      out.push(SIGNATURE);
+    }
     out.push(...appended);
     const tmp = `${this.configFile}.tmp-${process.pid}`;
     try {

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 /**
  * The directive registry. The server's own directives are defined here; replication, persistence,
  * cluster and sentinel modules add theirs with registerDirective() at import time, before a config is loaded.
@@ -129,7 +130,15 @@ const LONG_MAX = Number.MAX_SAFE_INTEGER;
 int('port', 6379, 0, 65535);
 multi('bind', '* -::*');
 str('requirepass', '');
-str('dir', '');
+str('dir', '', {
+  validate: (v) => {
+    try {
+      return statSync(v).isDirectory() ? undefined : 'Not a directory';
+    } catch {
+      return 'No such file or directory';
+    }
+  },
+});
 str('logfile', '', { immutable: true });
 bool('daemonize', false, { immutable: true });
 str('pidfile', '', { immutable: true });
