@@ -64,6 +64,17 @@ describe('toxiproxy toxics on live connections', function () {
     await waitFor(() => echo.closed > closedBefore, 2000, 'the upstream connection to close');
   });
 
+  it('carries 8 MB both ways intact through a latency toxic (reading pauses and resumes)', async () => {
+    const p = await proxy();
+    await toxic(p.name, { type: 'latency', stream: 'upstream', attributes: { latency: 20 } });
+    const c = await client(p.port);
+    const payload = Buffer.alloc(8 << 20);
+    for (let i = 0; i < payload.length; i += 4) payload.writeUInt32LE((i * 2654435761) >>> 0, i);
+    c.socket.write(payload);
+    await c.waitBytes(payload.length, 8000);
+    expect(Buffer.concat(c.chunks.map((x) => x.data)).equals(payload)).to.equal(true);
+  });
+
   it('latency 200 ms delays each chunk by >= 200 ms and < 400 ms', async () => {
     const p = await proxy();
     await toxic(p.name, { type: 'latency', attributes: { latency: 200 } });
