@@ -47,9 +47,13 @@ export async function drainTeardowns(log: (line: string) => void = (l) => proces
 }
 
 /** SIGINT/SIGTERM drain the registry, then exit 130/143; a plain exit runs the synchronous fallbacks. */
-export function installSignalHandlers(log?: (line: string) => void): void {
+export function installSignalHandlers(log?: (line: string) => void, opts: { signals?: boolean } = {}): void {
   if (installed) return;
   installed = true;
+  if (opts.signals === false) {
+    process.once('exit', exitHook);
+    return;
+  }
   const onSignal = (sig: NodeJS.Signals, code: number) => {
     process.once(sig, () => {
       process.stderr.write(`\n${sig}: stopping everything this run started...\n`);
@@ -60,14 +64,16 @@ export function installSignalHandlers(log?: (line: string) => void): void {
   };
   onSignal('SIGINT', 130);
   onSignal('SIGTERM', 143);
-  process.once('exit', () => {
-    for (const t of entries) {
-      try {
-        t.runSync?.();
-      } catch {
-        // nothing more can be done while exiting
-      }
+  process.once('exit', exitHook);
+}
+
+function exitHook(): void {
+  for (const t of entries) {
+    try {
+      t.runSync?.();
+    } catch {
+      // nothing more can be done while exiting
     }
-    killAllChildrenSync();
-  });
+  }
+  killAllChildrenSync();
 }

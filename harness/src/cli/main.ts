@@ -97,12 +97,13 @@ async function cmdUp(argv: string[], io: Io): Promise<number> {
   let stopping = false;
   const stopped = new Promise<void>((resolve) => {
     const onSig = () => {
-      if (stopping) return;
+      // A second Ctrl-C while stopping exits at once; the exit hook still kills the children.
+      if (stopping) process.exit(130);
       stopping = true;
       resolve();
     };
-    process.once('SIGINT', onSig);
-    process.once('SIGTERM', onSig);
+    process.on('SIGINT', onSig);
+    process.on('SIGTERM', onSig);
   });
   const target = flagString(p, 'target') as Target | undefined;
   const d = await driver.up(topo, { runId: folder.runId, runDir: folder.dir, ...(target ? { target } : {}), log: (l) => io.out(`  ${l}`) });
@@ -276,7 +277,8 @@ export async function main(argv: string[], io: Io = { out: (l) => console.log(l)
       case 'validate':
         return await cmdValidate(rest, io);
       case 'up':
-        installSignalHandlers();
+        // Ctrl-C is how `up` ends normally: it handles the signals itself and exits 0.
+        installSignalHandlers(undefined, { signals: false });
         return await cmdUp(rest, io);
       case 'down':
         return await cmdDown(rest, io);
