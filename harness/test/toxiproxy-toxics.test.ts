@@ -122,6 +122,23 @@ describe('toxiproxy toxics on live connections', function () {
     expect((await c.waitBytes(1, 2000)) - t0).to.be.below(300);
   });
 
+  it('toxicity is rolled once per connection, not per chunk', async () => {
+    const p = await proxy();
+    await toxic(p.name, { type: 'latency', toxicity: 0.5, attributes: { latency: 200 } });
+    randomValue = 0.9; // above 0.5: this connection is spared
+    const spared = await client(p.port);
+    spared.socket.write('a');
+    await spared.waitBytes(1, 2000);
+    randomValue = 0.1; // later rolls would hit, but the spared connection never rolls again
+    let t0 = performance.now();
+    spared.socket.write('b');
+    expect((await spared.waitBytes(2, 2000)) - t0).to.be.below(150);
+    const hit = await client(p.port);
+    t0 = performance.now();
+    hit.socket.write('c');
+    expect((await hit.waitBytes(1, 2000)) - t0).to.be.at.least(200);
+  });
+
   it('a toxic added while connected applies at once; updating it changes the delay', async () => {
     const p = await proxy();
     const c = await client(p.port);
@@ -253,10 +270,13 @@ describe('toxiproxy toxics on live connections', function () {
   it('limit_data 0 closes on the first data', async () => {
     const p = await proxy();
     await toxic(p.name, { type: 'limit_data', stream: 'upstream', attributes: { bytes: 0 } });
+    const closedBefore = echo.closed;
     const c = await client(p.port);
     c.socket.write('x');
     await c.waitClosed(2000);
     expect(c.bytes).to.equal(0);
+    // Closing one side closes the whole connection: the upstream end goes too.
+    await waitFor(() => echo.closed > closedBefore, 2000, 'the upstream connection to close');
   });
 
   it('slicer delivers the same bytes in several spaced chunks', async () => {
