@@ -747,7 +747,8 @@ function zrandmember(ctx: CommandContext, argv: string[]): void {
       picked = [];
       for (let i = 0; i < n; i++) picked.push(all[randomIndex(all.length)]);
     } else if (l >= all.length) {
-      picked = all;
+      // Redis walks the whole set from the tail here (zuiInitIterator starts at the last element).
+      picked = all.reverse();
     } else {
       for (let i = 0; i < l; i++) {
         const k = i + randomIndex(all.length - i);

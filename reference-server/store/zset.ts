@@ -124,15 +124,17 @@ export class SkipZSet implements RZSet {
 
   add(member: string, score: number): boolean {
     const old = this.dict.get(member);
+    if (old === undefined && this.encoding === 'listpack' && (this.dict.size + 1 > zsetLimits.maxEntries || member.length > zsetLimits.maxValue)) {
+      this.encoding = 'skiplist';
+    }
+    // A listpack keeps scores as printed numbers, and "-0" reads back as 0 there.
+    if (this.encoding === 'listpack' && Object.is(score, -0)) score = 0;
     if (old !== undefined) {
       if (old === score) return false;
       this.slDelete(member, old);
       this.slInsert(member, score);
       this.dict.set(member, score);
       return false;
-    }
-    if (this.encoding === 'listpack' && (this.dict.size + 1 > zsetLimits.maxEntries || member.length > zsetLimits.maxValue)) {
-      this.encoding = 'skiplist';
     }
     this.slInsert(member, score);
     this.dict.set(member, score);
