@@ -3,7 +3,7 @@
  * `redis-ha-chaos`: validate, up, down, scenarios, run, toxiproxy, report.
  * Exit codes: 0 pass, 1 a check failed, 2 bad input, 3 the harness itself failed.
  */
-import { readFileSync, rmSync, existsSync, realpathSync } from 'node:fs';
+import { readFileSync, existsSync, realpathSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { randomInt } from 'node:crypto';
@@ -17,7 +17,8 @@ import type { Deployment } from '../drivers/driver.js';
 import { createRunFolder } from '../run-folder/index.js';
 import { drainTeardowns, installSignalHandlers } from '../cleanup/registry.js';
 import { cleanupRun, listMarkers, pidAlive } from '../cleanup/state.js';
-import type { RunResults } from '../results/types.js';
+import { runScenarios } from '../engine/run.js';
+import { listScenarios } from '../scenarios/index.js';
 
 export const EXIT = { pass: 0, checkFailed: 1, badInput: 2, harness: 3 } as const;
 
@@ -170,11 +171,6 @@ async function cmdDown(argv: string[], io: Io): Promise<number> {
   return EXIT.pass;
 }
 
-interface ScenarioInfo {
-  name: string;
-  description?: string;
-}
-
 async function importOptional<T>(spec: string, what: string): Promise<T> {
   try {
     return (await import(spec)) as T;
@@ -191,10 +187,9 @@ class HarnessError extends Error {}
 
 async function cmdScenarios(argv: string[], io: Io): Promise<number> {
   parseArgs('scenarios', argv, {}, 0, USAGE.scenarios);
-  const mod = await importOptional<{ listScenarios(): ScenarioInfo[] | Promise<ScenarioInfo[]> }>('../scenarios/index.js', 'the scenario list');
-  const list = await mod.listScenarios();
+  const list = listScenarios();
   const width = Math.max(...list.map((s) => s.name.length), 4);
-  for (const s of list) io.out(`${s.name.padEnd(width)}  ${s.description ?? ''}`);
+  for (const s of list) io.out(`${s.name.padEnd(width)}  ${s.description}  [${s.topologyKinds.join(', ')}${s.requires.length ? `; needs ${s.requires.join(', ')}` : ''}]`);
   return EXIT.pass;
 }
 
@@ -240,18 +235,13 @@ async function cmdRun(argv: string[], io: Io): Promise<number> {
     ...(target ? ['--target', target] : []), '--driver', driver, '--seed', String(seed), '--out', folder.dir,
     ...(topology.profile ? ['--profile', topology.profile] : []), ...(keep ? ['--keep'] : [])].join(' ');
   io.out(`[phase] run ${folder.runId}: seed ${seed}, driver ${driver}, target ${target ?? 'per topology'}, folder ${folder.dir}`);
-  const engine = await importOptional<{ runScenarios(o: RunCommandOptions): Promise<RunResults> }>('../engine/run.js', 'the scenario engine');
   const opts: RunCommandOptions = { topology, scenario, driver, seed, runId: folder.runId, runDir: folder.dir, keep, command, log: io.out };
   if (target) opts.target = target;
   if (topology.profile) opts.profile = topology.profile;
-  const results = await engine.runScenarios(opts);
+  const results = await runScenarios(opts);
   const failed = results.scenarios.filter((s) => s.verdict === 'fail').length;
   const errored = results.scenarios.filter((s) => s.verdict === 'error').length;
   io.out(`[phase] done in ${Date.now() - t0} ms: ${results.verdict.toUpperCase()} (${results.scenarios.length} scenario(s), ${failed} failed, ${errored} harness errors); results in ${folder.dir}`);
-  if (results.verdict === 'pass' && !keep && existsSync(path.join(folder.dir, 'instances'))) {
-    // Data dirs, configs and logs go on success; results, history and report stay for `report`.
-    rmSync(path.join(folder.dir, 'instances'), { recursive: true, force: true });
-  }
   return results.verdict === 'fail' ? EXIT.checkFailed : results.verdict === 'error' ? EXIT.harness : EXIT.pass;
 }
 

@@ -3,6 +3,7 @@
  * Names are short (`rhc` + 6 hex) because interface names stop at 15 characters.
  */
 import { execFile, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { IptablesRule } from '../cleanup/state.js';
 
@@ -50,9 +51,9 @@ function usedSubnets(): Set<string> {
 }
 
 /** A /24 in 10.x nobody on this machine uses; it exists only on the run's bridge. */
-function pickSubnet(runId: string): string {
+function pickSubnet(tag: string): string {
   const used = usedSubnets();
-  const seed = parseInt(runId.replace(/[^0-9a-f]/gi, '').slice(-4) || '0', 16);
+  const seed = parseInt(tag.slice(-4), 16);
   for (let i = 0; i < 4096; i++) {
     const n = (seed + i * 7919) % (56 * 256);
     const candidate = `10.${200 + Math.floor(n / 256)}.${n % 256}`;
@@ -74,10 +75,11 @@ function forwardPolicyDrop(): boolean {
  * Creates the bridge, one namespace and veth per host, and the iptables accept rule Docker's FORWARD DROP needs.
  * `record` is called before each resource is created so a crash in between still leaves a complete marker.
  */
-export async function createHostNetwork(runId: string, hosts: string[], record: (n: Partial<HostNetwork>) => void): Promise<HostNetwork> {
-  const tag = runId.replace(/^rhc/, '').slice(0, 6);
+export async function createHostNetwork(hosts: string[], record: (n: Partial<HostNetwork>) => void): Promise<HostNetwork> {
+  // Fresh per deployment: run ids are free text and one run brings up many deployments.
+  const tag = randomBytes(3).toString('hex');
   const bridge = `rhc${tag}`;
-  const subnet = pickSubnet(runId);
+  const subnet = pickSubnet(tag);
   const net: HostNetwork = { bridge, netns: new Map(), addresses: new Map(), bridgeAddress: `${subnet}.1`, iptables: [] };
   hosts.forEach((h, i) => {
     net.netns.set(h, `rhc${tag}-${i}`);

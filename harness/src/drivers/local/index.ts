@@ -118,7 +118,7 @@ export class LocalDeployment implements Deployment {
 
     const hosts = topo.hosts.map((h) => h.name);
     if (this.hostMode === 'netns') {
-      this.network = await createHostNetwork(this.runId, hosts, (n) => {
+      this.network = await createHostNetwork(hosts, (n) => {
         if (n.bridge) this.marker.bridge = n.bridge;
         if (n.netns) this.marker.netns = [...n.netns.values()];
         if (n.iptables) this.marker.iptables = n.iptables;
