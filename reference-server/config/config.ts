@@ -193,7 +193,7 @@ export class Config implements ConfigApi {
     for (const d of allDirectives()) {
       if (d.hidden && d.name !== 'replicaof') continue;
       const value = this.values.get(d.name) ?? d.default;
-      const force = value !== d.default || d.name === 'dir' || d.name === 'save';
+      const force = value !== d.default || (d.name === 'dir' && value !== '') || d.name === 'save';
       const pos = positions.get(d.name);
       if (d.name === 'replicaof' && value === '') {
         if (pos) for (const p of pos) lines[p] = null;
