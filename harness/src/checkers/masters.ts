@@ -6,6 +6,8 @@ import { concurrentWritable, observations, totalLength } from './timeline.js';
 export interface SingleMasterOptions {
   /** Total split-brain time tolerated (e.g. the known window of an isolated master without min-replicas). */
   maxSplitBrainMs?: number;
+  /** Longest single window tolerated (default: no per-window bound). */
+  maxWindowMs?: number;
   /** Windows shorter than this are sampling artefacts of a switch observed on two instances at different instants. */
   ignoreShorterThanMs?: number;
 }
@@ -17,15 +19,17 @@ export function checkSingleMaster(events: HistoryEvent[], opts: SingleMasterOpti
   const intervals = keep.map((x) => x.iv);
   const total = totalLength(intervals);
   const max = opts.maxSplitBrainMs ?? 0;
+  const longest = intervals.reduce((m, i) => Math.max(m, i.end - i.start), 0);
+  const windowTooLong = opts.maxWindowMs !== undefined && longest > opts.maxWindowMs;
   const desc = keep.map((x) => `${x.who.join('+')} at ${Math.round(x.iv.start)}-${Math.round(x.iv.end)} ms`).join(', ');
   return {
     name: 'single-master',
-    verdict: total > max ? 'fail' : 'pass',
+    verdict: total > max || windowTooLong ? 'fail' : 'pass',
     detail:
       intervals.length === 0
         ? 'at most one writable master was observed at any time'
-        : `${intervals.length} split-brain window(s), ${Math.round(total)} ms in total (allowed ${max} ms): ${desc}`,
-    data: { windows: intervals.length, totalMs: total, maxSplitBrainMs: max },
+        : `${intervals.length} split-brain window(s), ${Math.round(total)} ms in total (allowed ${max} ms${opts.maxWindowMs !== undefined ? `, at most ${opts.maxWindowMs} ms each` : ''}): ${desc}`,
+    data: { windows: intervals.length, totalMs: total, longestMs: longest, maxSplitBrainMs: max, ...(opts.maxWindowMs !== undefined ? { maxWindowMs: opts.maxWindowMs } : {}) },
     intervals,
   };
 }

@@ -71,6 +71,8 @@ function baseOptions(t: ClientTimeouts, password: string | undefined): RedisOpti
   const opts: RedisOptions = {
     connectTimeout: scaled(t.connectMs),
     commandTimeout: scaled(t.commandMs),
+    // A black-holed connection (partition behind a proxy) must be dropped and reopened, not waited on forever.
+    socketTimeout: scaled(t.commandMs) + 50,
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
     autoResendUnfulfilledCommands: false,

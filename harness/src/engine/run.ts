@@ -218,6 +218,7 @@ async function runOne(
   let nemesis: NemesisExecutor | undefined;
   const workloads: Workload[] = [];
   const facts: ScenarioFacts = {};
+  let ran = false;
   const phase = (name: string): void => {
     log(`  ${s.name}: ${name}`);
     history.mark(`phase-${name}`);
@@ -279,6 +280,7 @@ async function runOne(
     };
     history.mark('scenario-start');
     phase('run');
+    ran = true;
     await s.run(ctx);
     res.rolesAfter = observer.roles();
     phase('check');
@@ -297,7 +299,7 @@ async function runOne(
     history.mark('scenario-end');
     history.flush();
   }
-  if (res.skipReason) {
+  if (res.skipReason || !ran) {
     res.durationMs = Math.round(history.now() - startedAt);
     return res;
   }

@@ -69,6 +69,7 @@ interface Watched {
   name: string;
   client: Redis;
   minReplicas?: number;
+  minReplicasReadAt: number;
   last?: InstanceState;
   lastRecordedAt: number;
 }
@@ -116,7 +117,7 @@ export class Observer {
     const password = dataPassword(this.dep);
     for (const r of this.dep.topology.redis) {
       const mr = r.config['min-replicas-to-write'] ?? r.config['min-slaves-to-write'];
-      const w: Watched = { name: r.name, client: this.direct(r.name, password), lastRecordedAt: -Infinity };
+      const w: Watched = { name: r.name, client: this.direct(r.name, password), lastRecordedAt: -Infinity, minReplicasReadAt: -Infinity };
       if (mr !== undefined) w.minReplicas = Number(Array.isArray(mr) ? mr[mr.length - 1] : mr);
       this.watched.push(w);
     }
@@ -172,11 +173,13 @@ export class Observer {
     let st: InstanceState;
     try {
       if (w.client.status === 'wait' || w.client.status === 'end') await w.client.connect();
-      if (w.minReplicas === undefined) {
+      // Re-read every second: scenarios change min-replicas-to-write at runtime with CONFIG SET.
+      if (performance.now() - w.minReplicasReadAt > 1000) {
         const cfg = (await w.client.config('GET', 'min-replicas-to-write')) as string[];
         w.minReplicas = Number(cfg[1] ?? '0');
+        w.minReplicasReadAt = performance.now();
       }
-      st = stateFromReplicationInfo(parseInfo(await w.client.info('replication')), w.minReplicas);
+      st = stateFromReplicationInfo(parseInfo(await w.client.info('replication')), w.minReplicas ?? 0);
       if (this.dep.topology.kind === 'cluster') {
         const ci = parseInfo((await w.client.cluster('INFO')) as string);
         const nodes = String(await w.client.cluster('NODES'));

@@ -123,6 +123,7 @@ export interface StandardCheckOptions {
   maxLost?: number;
   lossRationale?: string;
   maxSplitBrainMs?: number;
+  maxSplitBrainWindowMs?: number;
   /** Gap without acknowledged writes that counts as unavailability. */
   unavailabilityThresholdMs?: number;
   /** Skip failover-time (no fault that stops writes). */
@@ -141,7 +142,7 @@ export function standardChecks(events: HistoryEvent[], facts: ScenarioFacts, t: 
   out.lostSample = writes.lost.slice(0, 100);
   out.unexpectedSample = writes.unexpected.slice(0, 100);
   if (t.kind !== 'cluster') {
-    const sm = checkSingleMaster(events, { maxSplitBrainMs: opts.maxSplitBrainMs ?? 0 });
+    const sm = checkSingleMaster(events, { maxSplitBrainMs: opts.maxSplitBrainMs ?? 0, ...(opts.maxSplitBrainWindowMs !== undefined ? { maxWindowMs: opts.maxSplitBrainWindowMs } : {}) });
     out.checks.push(asCheck(sm));
     out.splitBrainIntervals = sm.intervals;
   }
@@ -155,6 +156,10 @@ export function standardChecks(events: HistoryEvent[], facts: ScenarioFacts, t: 
     out.failoverMs = fo.failoverMs;
     failoverMs = fo.failoverMs;
     if (fo.interval) out.failoverInterval = fo.interval;
+  }
+  if (writes.counts.attempted === 0) {
+    out.checks.push({ name: 'unavailability', verdict: 'skip', detail: 'no workload ran' });
+    return out;
   }
   const un = checkUnavailability(events, from, to, t.budgets.unavailabilityMs, opts.unavailabilityThresholdMs ?? 500, via);
   out.checks.push(asCheck(un));
