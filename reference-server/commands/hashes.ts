@@ -10,11 +10,10 @@ import {
   ERR_WRONGTYPE,
   LLONG_MAX,
   addLL,
-  formatLongDouble,
   parseIntRange,
   parseLL,
-  parseLongDouble,
 } from '../store/numbers.js';
+import { addLD, formatLD, parseLD, type LongDouble } from '../store/longdouble.js';
 import { hashEncoding, noteHashWrite, setHashLimits } from '../store/encoding.js';
 import { globMatch } from '../glob.js';
 
@@ -192,33 +191,33 @@ function cmdHincrby(ctx: CommandContext, argv: string[]): void {
 }
 
 function cmdHincrbyfloat(ctx: CommandContext, argv: string[]): void {
-  const incr = parseLongDouble(argv[3]);
+  const incr = parseLD(argv[3]);
   if (incr === null) {
     ctx.reply.error(ERR_NOT_FLOAT);
     return;
   }
-  if (!Number.isFinite(incr)) {
+  if (incr.inf) {
     ctx.reply.error('ERR value is NaN or Infinity');
     return;
   }
   const h = writeHash(ctx, argv[1]);
   if (h === undefined) return;
   const cur = h.get(argv[2]);
-  let value = 0;
+  let value: LongDouble = { neg: false, m: 0n, e: 0 };
   if (cur !== undefined) {
-    const p = parseLongDouble(cur);
+    const p = parseLD(cur);
     if (p === null) {
       ctx.reply.error('ERR hash value is not a float');
       return;
     }
     value = p;
   }
-  const sum = value + incr;
-  if (!Number.isFinite(sum)) {
+  const sum = addLD(value, incr);
+  if (sum.inf) {
     ctx.reply.error('ERR increment would produce NaN or Infinity');
     return;
   }
-  const s = formatLongDouble(sum);
+  const s = formatLD(sum);
   syncLimits(ctx);
   h.set(argv[2], s);
   noteHashWrite(h, argv[2], s);
@@ -341,7 +340,8 @@ function cmdHrandfield(ctx: CommandContext, argv: string[]): void {
     }
     if (argv.length === 4) {
       withValues = true;
-      if (Math.abs(c) > Number(LLONG_MAX / 2n)) {
+      const big = BigInt(parseLL(argv[2]) ?? 0);
+      if (big < -(LLONG_MAX / 2n) || big > LLONG_MAX / 2n) {
         ctx.reply.error('ERR value is out of range');
         return;
       }

@@ -8,11 +8,12 @@ import {
   ERR_SYNTAX,
   LLONG_MAX,
   addLL,
-  formatLongDouble,
   parseBig,
   parseLL,
-  parseLongDouble,
 } from '../store/numbers.js';
+import { addLD, formatLD, parseLD, type LongDouble } from '../store/longdouble.js';
+
+const ZERO_LD: LongDouble = { neg: false, m: 0n, e: 0 };
 
 /** V8 cannot hold a one-byte string longer than this; past it we answer as if proto-max-bulk-len were hit. */
 const MAX_JS_STRING = (1 << 29) - 24;
@@ -289,18 +290,18 @@ function cmdIncrByFloat(ctx: CommandContext, argv: string[]): void {
   const key = argv[1];
   const cur = writeString(ctx, key);
   if (cur === undefined) return;
-  const value = cur === null ? 0 : parseLongDouble(cur);
-  const incr = parseLongDouble(argv[2]);
+  const value = cur === null ? ZERO_LD : parseLD(cur);
+  const incr = parseLD(argv[2]);
   if (value === null || incr === null) {
     ctx.reply.error(ERR_NOT_FLOAT);
     return;
   }
-  const sum = value + incr;
-  if (!Number.isFinite(sum)) {
+  const sum = addLD(value, incr);
+  if (sum.inf) {
     ctx.reply.error('ERR increment would produce NaN or Infinity');
     return;
   }
-  const out = formatLongDouble(sum);
+  const out = formatLD(sum);
   ctx.db.set(key, out, true);
   ctx.reply.bulk(out);
   ctx.propagateAs([['SET', key, out, 'KEEPTTL']]);

@@ -55,7 +55,8 @@ export function spec(
 
 /** Redis's unsigned-long cursor parse (strtoul): an error line or the cursor. */
 export function parseCursor(s: string): number | string {
-  if (s.length === 0 || !/^[+-]?\d+$/.test(s)) return 'ERR invalid cursor';
+  if (s.length === 0) return 0;
+  if (!/^[+-]?\d+$/.test(s)) return 'ERR invalid cursor';
   let v = BigInt(s);
   if (v < 0n) v = (1n << 64n) + v;
   if (v >= 1n << 64n || v < 0n) return 'ERR invalid cursor';
