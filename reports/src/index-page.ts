@@ -63,7 +63,7 @@ export async function renderIndex(parentDir: string): Promise<string> {
     const link = href(parentDir, join(r.dir, r.hasReport ? 'report.html' : 'results.json'));
     const folder = relative(parentDir, r.dir) || '.';
     if (!r.results) {
-      return html`<tr class="v-error" data-run="${folder}"><td><a href="${link}">${printable(folder)}</a></td><td colspan="8">${printable(r.problem ?? 'unreadable')}</td></tr>`;
+      return html`<tr class="v-error" data-run="${folder}"><td><a href="${link}">${printable(folder)}</a></td><td colspan="10">${printable(r.problem ?? 'unreadable')}</td></tr>`;
     }
     const s = r.results;
     const n = { pass: 0, fail: 0, skip: 0, error: 0 };
@@ -72,11 +72,11 @@ export async function renderIndex(parentDir: string): Promise<string> {
     return html`<tr class="v-${s.verdict}" data-run="${folder}" data-verdict="${s.verdict}">
 <td><a href="${link}">${printable(s.runId)}</a>${r.hasReport ? '' : html` <span class="note">(no report.html yet: results.json)</span>`}</td>
 <td><span class="badge v-${s.verdict}">${s.verdict}</span></td><td>${s.startedAt}</td><td>${printable(s.topology)}</td><td>${s.target}</td><td>${printable(s.driver)}</td><td class="num">${s.seed}</td>
-<td class="num">${n.pass} / ${n.fail} / ${n.error} / ${n.skip}</td><td class="num${lost ? ' bad' : ''}">${lost}</td><td class="num">${formatMs(s.durationMs)}</td></tr>`;
+<td class="num">${n.pass} / ${n.fail} / ${n.error} / ${n.skip}</td><td>${printable(s.scenarios.filter((sc) => sc.verdict === 'fail' || sc.verdict === 'error').map((sc) => sc.name).join(', '))}</td><td class="num${lost ? ' bad' : ''}">${lost}</td><td class="num">${formatMs(s.durationMs)}</td></tr>`;
   });
   const body = html`<h1>redis-ha-chaos runs</h1>
 <p>${runs.length} runs under <span class="mono">${printable(parentDir)}</span>: ${counts.pass} passed, ${counts.fail} failed, ${counts.error} errors, ${counts.skip} skipped. Newest first.</p>
-<table id="runs"><thead><tr><th>Run</th><th>Verdict</th><th>Started</th><th>Topology</th><th>Target</th><th>Driver</th><th class="num">Seed</th><th class="num">pass / fail / error / skip</th><th class="num">Lost writes</th><th class="num">Duration</th></tr></thead>
+<table id="runs"><thead><tr><th>Run</th><th>Verdict</th><th>Started</th><th>Topology</th><th>Target</th><th>Driver</th><th class="num">Seed</th><th class="num">pass / fail / error / skip</th><th>Failed scenarios</th><th class="num">Lost writes</th><th class="num">Duration</th></tr></thead>
 <tbody>${rows}</tbody></table>`;
   const out = join(parentDir, 'index.html');
   await writeFile(out, await page('redis-ha-chaos runs', body));

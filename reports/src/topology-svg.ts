@@ -38,7 +38,7 @@ function kindOfConfig(kind: string): ItemKind | undefined {
   return undefined;
 }
 
-function fromModel(t: Topology): { hosts: Map<string, Omit<Item, 'x' | 'y'>[]>; edges: Edge[] } {
+function fromModel(t: Topology, showTarget: boolean): { hosts: Map<string, Omit<Item, 'x' | 'y'>[]>; edges: Edge[] } {
   const hosts = new Map<string, Omit<Item, 'x' | 'y'>[]>();
   for (const h of t.hosts) hosts.set(h.name, []);
   const put = (host: string, item: Omit<Item, 'x' | 'y'>): void => {
@@ -47,7 +47,7 @@ function fromModel(t: Topology): { hosts: Map<string, Omit<Item, 'x' | 'y'>[]>; 
   };
   const edges: Edge[] = [];
   for (const r of t.redis) {
-    put(r.host, { kind: 'redis', name: r.name, detail: `redis :${r.port} (${r.target})` });
+    put(r.host, { kind: 'redis', name: r.name, detail: showTarget ? `redis :${r.port} (${r.target})` : `redis :${r.port}` });
     if (r.replicaof) edges.push({ from: r.name, to: r.replicaof, kind: 'replicaof' });
   }
   for (const s of t.sentinels) {
@@ -93,7 +93,7 @@ function roleText(role: string | undefined): string {
 }
 
 export function topologySvg(s: ScenarioResult, observedInstances: string[], id: number): SafeHtml {
-  const { hosts, edges } = s.topologyModel ? fromModel(s.topologyModel) : inferred(s, observedInstances);
+  const { hosts, edges } = s.topologyModel ? fromModel(s.topologyModel, s.target === 'mixed') : inferred(s, observedInstances);
   const placed = new Map<string, Item>();
   const hostBoxes: { name: string; x: number; y: number; h: number }[] = [];
   let col = 0;
