@@ -353,6 +353,11 @@ function blockingMove(ctx: CommandContext, argv: string[], from: Where, to: Wher
     ctx.propagateAs([asRpoplpush ? ['RPOPLPUSH', src, dst] : ['LMOVE', src, dst, argv[3], argv[4]]]);
     return;
   }
+  // Inside EXEC the server times the request out synchronously; Redis answers a plain null there, not a null array.
+  let denied = true;
+  queueMicrotask(() => {
+    denied = false;
+  });
   return {
     keys: [src],
     timeoutMs,
@@ -363,7 +368,7 @@ function blockingMove(ctx: CommandContext, argv: string[], from: Where, to: Wher
       if (res === 'ok') c.propagateAs([propagated]);
       return res !== 'empty';
     },
-    onTimeout: (reply) => reply.bulk(null),
+    onTimeout: (reply) => (denied ? reply.bulk(null) : reply.nullArray()),
   };
 }
 
