@@ -70,7 +70,7 @@ export class MiniDeployment implements Deployment {
     try {
       for (const [i, name] of names.entries()) {
         const port = ports[i]!;
-        const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--dbfilename', `${name}.rdb`, '--daemonize', 'no', '--loglevel', 'warning', ...extraConfig];
+        const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--dbfilename', `${name}.rdb`, '--daemonize', 'no', '--loglevel', 'warning', '--repl-diskless-sync-delay', '0', ...extraConfig];
         if (i > 0) args.push('--replicaof', '127.0.0.1', String(ports[0]));
         dep.procs.set(name, { name, port, args, paused: false });
         await dep.start(name);
