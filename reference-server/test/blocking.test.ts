@@ -1,0 +1,422 @@
+/**
+ * Blocking list/zset commands against real redis-server and the reference server (same assertions for both),
+ * plus what the list/set/zset commands hand to replication (propagateAs) checked on an in-memory context.
+ */
+import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { existsSync } from 'node:fs';
+import type { BlockRequest, CommandContext, CommandSpec, Reply, ServerApi } from '../commands/command.js';
+import type { Db } from '../store/types.js';
+import { createDb } from '../store/db.js';
+import { commands as listCommands } from '../commands/lists.js';
+import { commands as setCommands } from '../commands/sets.js';
+import { commands as zsetCommands } from '../commands/sortedsets.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const REF_BIN = path.resolve(here, '../bin/redis-ref-server.js');
+
+// ---------------------------------------------------------------- a tiny RESP client
+
+type Frame = string | number | null | Frame[] | { error: string };
+
+function parse(buf: string, i: number): { v: Frame; end: number } | null {
+  const nl = buf.indexOf('\r\n', i);
+  if (nl < 0) return null;
+  const t = buf[i];
+  const line = buf.slice(i + 1, nl);
+  switch (t) {
+    case '+': return { v: line, end: nl + 2 };
+    case '-': return { v: { error: line }, end: nl + 2 };
+    case ':': return { v: Number(line), end: nl + 2 };
+    case ',': return { v: line, end: nl + 2 };
+    case '_': return { v: null, end: nl + 2 };
+    case '$': {
+      const n = Number(line);
+      if (n < 0) return { v: null, end: nl + 2 };
+      if (buf.length < nl + 4 + n) return null;
+      return { v: buf.slice(nl + 2, nl + 2 + n), end: nl + 4 + n };
+    }
+    case '*': case '~': case '>': {
+      const n = Number(line);
+      if (n < 0) return { v: null, end: nl + 2 };
+      const items: Frame[] = [];
+      let p = nl + 2;
+      for (let k = 0; k < n; k++) {
+        const f = parse(buf, p);
+        if (!f) return null;
+        items.push(f.v);
+        p = f.end;
+      }
+      return { v: items, end: p };
+    }
+    default: throw new Error(`unexpected RESP type ${JSON.stringify(t)}`);
+  }
+}
+
+class Client {
+  private buf = '';
+  private waiting: ((f: Frame) => void)[] = [];
+  private readonly sock: net.Socket;
+
+  private constructor(sock: net.Socket) {
+    this.sock = sock;
+    sock.setEncoding('latin1');
+    sock.on('data', (d: string) => {
+      this.buf += d;
+      for (;;) {
+        if (this.waiting.length === 0) return;
+        const f = parse(this.buf, 0);
+        if (!f) return;
+        this.buf = this.buf.slice(f.end);
+        (this.waiting.shift() as (f: Frame) => void)(f.v);
+      }
+    });
+    sock.on('error', () => undefined);
+  }
+
+  static open(port: number): Promise<Client> {
+    return new Promise((resolve, reject) => {
+      const s = net.connect(port, '127.0.0.1', () => resolve(new Client(s)));
+      s.once('error', reject);
+    });
+  }
+
+  send(...argv: string[]): Promise<Frame> {
+    let s = `*${argv.length}\r\n`;
+    for (const a of argv) s += `$${Buffer.byteLength(a, 'latin1')}\r\n${a}\r\n`;
+    const p = new Promise<Frame>((resolve) => this.waiting.push(resolve));
+    this.sock.write(s, 'latin1');
+    return p;
+  }
+
+  close(): void {
+    this.sock.destroy();
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+interface Target {
+  name: string;
+  available: () => boolean;
+  command: (port: number) => [string, string[]];
+}
+
+const targets: Target[] = [
+  {
+    name: 'redis-server',
+    available: () => existsSync('/usr/bin/redis-server'),
+    command: (port) => ['redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']],
+  },
+  {
+    name: 'reference server',
+    available: () => existsSync(REF_BIN),
+    command: (port) => [process.execPath, [REF_BIN, '--port', String(port), '--bind', '127.0.0.1', '--save', '']],
+  },
+];
+
+async function blockedClients(c: Client): Promise<number> {
+  const info = (await c.send('INFO', 'clients')) as string;
+  const m = /blocked_clients:(\d+)/.exec(info);
+  return m ? Number(m[1]) : -1;
+}
+
+for (const target of targets) {
+  describe(`blocking commands on ${target.name}`, function () {
+    let proc: ChildProcess | undefined;
+    let port = 0;
+    const open: Client[] = [];
+
+    async function client(): Promise<Client> {
+      const c = await Client.open(port);
+      open.push(c);
+      return c;
+    }
+
+    async function untilBlocked(main: Client, n: number): Promise<void> {
+      await waitFor(`${n} blocked clients`, async () => ((await blockedClients(main)) === n ? true : undefined));
+    }
+
+    before(async function () {
+      if (!target.available()) this.skip();
+      port = await freePort();
+      const [cmd, args] = target.command(port);
+      proc = spawn(cmd, args, { stdio: 'ignore' });
+      await waitFor('server to answer PING', async () => {
+        const c = await Client.open(port);
+        try {
+          return (await c.send('PING')) === 'PONG' ? true : undefined;
+        } finally {
+          c.close();
+        }
+      });
+    });
+
+    afterEach(async () => {
+      for (const c of open.splice(0)) c.close();
+      if (proc && port) {
+        const c = await Client.open(port);
+        await c.send('FLUSHALL');
+        c.close();
+      }
+    });
+
+    after(async () => {
+      for (const c of open.splice(0)) c.close();
+      if (proc && proc.exitCode === null) {
+        const exited = new Promise((r) => proc?.once('exit', r));
+        proc.kill('SIGKILL');
+        await exited;
+      }
+    });
+
+    it('serves a client blocked in BLPOP with a later LPUSH from another client', async () => {
+      const main = await client();
+      const waiter = await client();
+      const reply = waiter.send('BLPOP', 'k1', 'k2', '0');
+      await untilBlocked(main, 1);
+      expect(await main.send('LPUSH', 'k2', 'a', 'b')).to.equal(2);
+      expect(await reply).to.deep.equal(['k2', 'b']);
+      expect(await main.send('LRANGE', 'k2', '0', '-1')).to.deep.equal(['a']);
+      expect(await blockedClients(main)).to.equal(0);
+    });
+
+    it('times out with a null reply and leaves nothing behind', async () => {
+      const main = await client();
+      const waiter = await client();
+      expect(await waiter.send('BLPOP', 'none', '0.05')).to.equal(null);
+      expect(await waiter.send('BZPOPMIN', 'none', '0.05')).to.equal(null);
+      expect(await waiter.send('BLMOVE', 'none', 'dst', 'LEFT', 'LEFT', '0.05')).to.equal(null);
+      expect(await main.send('EXISTS', 'none', 'dst')).to.equal(0);
+      expect(await blockedClients(main)).to.equal(0);
+    });
+
+    it('serves waiters on one key in the order they blocked (FIFO)', async () => {
+      const main = await client();
+      const w1 = await client();
+      const w2 = await client();
+      const w3 = await client();
+      const r1 = w1.send('BLPOP', 'q', '0');
+      await untilBlocked(main, 1);
+      const r2 = w2.send('BRPOP', 'q', '0');
+      await untilBlocked(main, 2);
+      const r3 = w3.send('BLPOP', 'q', '0');
+      await untilBlocked(main, 3);
+      expect(await main.send('RPUSH', 'q', 'a', 'b')).to.equal(2);
+      expect(await r1).to.deep.equal(['q', 'a']);
+      expect(await r2).to.deep.equal(['q', 'b']);
+      await untilBlocked(main, 1);
+      await main.send('RPUSH', 'q', 'c');
+      expect(await r3).to.deep.equal(['q', 'c']);
+      expect(await main.send('EXISTS', 'q')).to.equal(0);
+    });
+
+    it('keeps a list waiter blocked while the key holds another type', async () => {
+      const main = await client();
+      const waiter = await client();
+      const reply = waiter.send('BLPOP', 'typed', '0');
+      await untilBlocked(main, 1);
+      await main.send('SET', 'typed', 'str');
+      await main.send('DEL', 'typed');
+      await main.send('ZADD', 'typed', '1', 'm');
+      expect(await blockedClients(main)).to.equal(1);
+      await main.send('DEL', 'typed');
+      await main.send('RPUSH', 'typed', 'v');
+      expect(await reply).to.deep.equal(['typed', 'v']);
+    });
+
+    it('wakes BZPOPMAX and BZMPOP waiters with ZADD and BLMOVE waiters with RPUSH', async () => {
+      const main = await client();
+      const w1 = await client();
+      const w2 = await client();
+      const w3 = await client();
+      const r1 = w1.send('BZPOPMAX', 'z', '0');
+      const r2 = w2.send('BZMPOP', '0', '1', 'z2', 'MIN', 'COUNT', '2');
+      const r3 = w3.send('BLMOVE', 'src', 'dst', 'RIGHT', 'LEFT', '0');
+      await untilBlocked(main, 3);
+      await main.send('ZADD', 'z', '1', 'a', '2', 'b');
+      await main.send('ZADD', 'z2', '3', 'x', '1', 'y', '2', 'w');
+      await main.send('RPUSH', 'src', 'one', 'two');
+      expect(await r1).to.deep.equal(['z', 'b', '2']);
+      expect(await r2).to.deep.equal(['z2', [['y', '1'], ['w', '2']]]);
+      expect(await r3).to.equal('two');
+      expect(await main.send('LRANGE', 'dst', '0', '-1')).to.deep.equal(['two']);
+      expect(await main.send('ZRANGE', 'z2', '0', '-1')).to.deep.equal(['x']);
+    });
+
+    it('drops a blocked client that disconnects without consuming later pushes', async () => {
+      const main = await client();
+      const waiter = await client();
+      void waiter.send('BLPOP', 'gone', '0');
+      await untilBlocked(main, 1);
+      waiter.close();
+      await untilBlocked(main, 0);
+      await main.send('RPUSH', 'gone', 'kept');
+      expect(await main.send('LRANGE', 'gone', '0', '-1')).to.deep.equal(['kept']);
+    });
+  });
+}
+
+// ---------------------------------------------------------------- propagation, on an in-memory context
+
+class RecordingReply implements Reply {
+  readonly resp: 2 | 3 = 2;
+  readonly out: unknown[] = [];
+  ok(): void { this.out.push('OK'); }
+  simple(s: string): void { this.out.push(s); }
+  error(msg: string): void { this.out.push({ error: msg }); }
+  integer(n: number | bigint): void { this.out.push(Number(n)); }
+  bulk(s: string | null): void { this.out.push(s); }
+  nullArray(): void { this.out.push(null); }
+  arrayHeader(n: number): void { this.out.push(`*${n}`); }
+  bulkArray(items: readonly (string | null)[]): void { this.out.push([...items]); }
+  mapHeader(n: number): void { this.out.push(`%${n}`); }
+  setHeader(n: number): void { this.out.push(`~${n}`); }
+  double(d: number): void { this.out.push(d); }
+  bool(b: boolean): void { this.out.push(b); }
+  verbatim(s: string): void { this.out.push(s); }
+  pushHeader(n: number): void { this.out.push(`>${n}`); }
+  raw(s: string): void { this.out.push(s); }
+}
+
+const table = new Map<string, CommandSpec>();
+for (const spec of [...listCommands, ...setCommands, ...zsetCommands]) table.set(spec.name, spec);
+
+function harness() {
+  const db: Db = createDb(0, {
+    now: () => Date.now(),
+    isReplica: () => false,
+    onExpired: () => undefined,
+    onModified: () => undefined,
+  });
+  const ready: string[] = [];
+  const config = new Map([['zset-max-listpack-entries', 128], ['zset-max-listpack-value', 64], ['set-max-intset-entries', 512]]);
+  const server = {
+    dbs: [db],
+    config: { getNumber: (n: string) => config.get(n) ?? NaN },
+    signalKeyReady: (_db: Db, key: string) => ready.push(key),
+  } as unknown as ServerApi;
+  function run(...argv: string[]): { reply: RecordingReply; propagated: string[][] | 'none' | 'default'; block: void | BlockRequest; ctx: CommandContext } {
+    const reply = new RecordingReply();
+    let propagated: string[][] | 'none' | 'default' = 'default';
+    const ctx = {
+      client: {} as CommandContext['client'],
+      reply,
+      db,
+      server,
+      propagateAs: (argvs: string[][]) => { propagated = argvs; },
+      noPropagate: () => { propagated = 'none'; },
+    } as CommandContext;
+    const spec = table.get(argv[0].toLowerCase());
+    if (!spec) throw new Error(`no spec for ${argv[0]}`);
+    const block = spec.execute(ctx, argv);
+    return { reply, propagated, block, ctx };
+  }
+  function retry(block: BlockRequest): { served: boolean; reply: RecordingReply; propagated: string[][] | 'none' | 'default' } {
+    const reply = new RecordingReply();
+    let propagated: string[][] | 'none' | 'default' = 'default';
+    const ctx = {
+      client: {} as CommandContext['client'], reply, db, server,
+      propagateAs: (argvs: string[][]) => { propagated = argvs; },
+      noPropagate: () => { propagated = 'none'; },
+    } as CommandContext;
+    const served = block.retry(ctx);
+    return { served, reply, propagated };
+  }
+  return { run, retry, ready, db };
+}
+
+describe('list/set/zset propagation rewrites', () => {
+  it('propagates served blocking pops as their non-blocking forms', () => {
+    const h = harness();
+    h.run('RPUSH', 'l', 'a', 'b', 'c', 'd');
+    expect(h.run('BLPOP', 'x', 'l', '0').propagated).to.deep.equal([['LPOP', 'l']]);
+    expect(h.run('BRPOP', 'l', '0').propagated).to.deep.equal([['RPOP', 'l']]);
+    expect(h.run('BLMOVE', 'l', 'd', 'left', 'RIGHT', '0').propagated).to.deep.equal([['LMOVE', 'l', 'd', 'left', 'RIGHT']]);
+    expect(h.run('BRPOPLPUSH', 'd', 'l', '0').propagated).to.deep.equal([['RPOPLPUSH', 'd', 'l']]);
+    expect(h.run('LMPOP', '1', 'l', 'RIGHT', 'COUNT', '9').propagated).to.deep.equal([['RPOP', 'l', '2']]);
+    expect(h.db.get('l')).to.equal(undefined);
+    h.run('ZADD', 'z', '1', 'a', '2', 'b', '3', 'c');
+    expect(h.run('BZPOPMAX', 'z', '0').propagated).to.deep.equal([['ZPOPMAX', 'z']]);
+    expect(h.run('ZMPOP', '2', 'none', 'z', 'MIN', 'COUNT', '5').propagated).to.deep.equal([['ZPOPMIN', 'z', '2']]);
+  });
+
+  it('returns a BlockRequest whose retry serves, replies and propagates once data arrives', () => {
+    const h = harness();
+    const blpop = h.run('BLPOP', 'q', '1.5');
+    const req = blpop.block as BlockRequest;
+    expect(req.keys).to.deep.equal(['q']);
+    expect(req.timeoutMs).to.equal(1500);
+    expect(h.retry(req).served).to.equal(false);
+    h.db.set('q', 'str');
+    expect(h.retry(req).served).to.equal(false);
+    h.db.delete('q');
+    h.run('RPUSH', 'q', 'v1', 'v2');
+    expect(h.ready).to.include('q');
+    const r = h.retry(req);
+    expect(r.served).to.equal(true);
+    expect(r.reply.out).to.deep.equal(['*2', 'q', 'v1']);
+    expect(r.propagated).to.deep.equal([['LPOP', 'q']]);
+    const zreq = h.run('BZMPOP', '0', '1', 'zq', 'MAX', 'COUNT', '3').block as BlockRequest;
+    h.run('ZADD', 'zq', '1', 'a', '2', 'b');
+    const zr = h.retry(zreq);
+    expect(zr.served).to.equal(true);
+    expect(zr.propagated).to.deep.equal([['ZPOPMAX', 'zq', '2']]);
+    expect(h.db.get('zq')).to.equal(undefined);
+    const mreq = h.run('BLMOVE', 'src', 'dst', 'RIGHT', 'LEFT', '0').block as BlockRequest;
+    h.run('RPUSH', 'src', 'x');
+    const mr = h.retry(mreq);
+    expect(mr.propagated).to.deep.equal([['LMOVE', 'src', 'dst', 'right', 'left']]);
+    expect(mr.reply.out).to.deep.equal(['x']);
+  });
+
+  it('rewrites SPOP as SREM (or DEL when it empties the set) and skips no-op writes', () => {
+    const h = harness();
+    h.run('SADD', 's', 'a', 'b', 'c', 'd', 'e');
+    const one = h.run('SPOP', 's');
+    const popped = one.reply.out[0] as string;
+    expect(one.propagated).to.deep.equal([['SREM', 's', popped]]);
+    const two = h.run('SPOP', 's', '2');
+    const members = (two.reply.out.slice(1) as string[]);
+    expect(two.propagated).to.deep.equal(members.map((m) => ['SREM', 's', m]));
+    const rest = h.run('SPOP', 's', '10');
+    expect(rest.propagated).to.deep.equal([['DEL', 's']]);
+    expect(h.db.get('s')).to.equal(undefined);
+    expect(h.run('SPOP', 's').propagated).to.equal('none');
+    expect(h.run('LPUSHX', 'nolist', 'a').propagated).to.equal('none');
+    expect(h.run('ZADD', 'z', '1', 'a').propagated).to.equal('default');
+    expect(h.run('ZADD', 'z', '1', 'a').propagated).to.equal('none');
+  });
+
+  it('replies WRONGTYPE and does not block when a blocking command meets another type', () => {
+    const h = harness();
+    h.db.set('str', 'v');
+    const r = h.run('BLPOP', 'none', 'str', '0');
+    expect(r.block).to.equal(undefined);
+    expect(r.reply.out).to.deep.equal([{ error: 'WRONGTYPE Operation against a key holding the wrong kind of value' }]);
+    const t = h.run('BLPOP', 'k', '-1');
+    expect(t.reply.out).to.deep.equal([{ error: 'ERR timeout is negative' }]);
+  });
+});
