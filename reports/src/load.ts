@@ -59,6 +59,25 @@ export interface SentinelEvent {
 /** Sentinel events kept per scenario: the chatter ('__sentinel__:hello' every 2 s) is dropped first. */
 export const SENTINEL_EVENTS_KEPT = 2000;
 
+export interface ErrorSummary {
+  error: string;
+  fail: number;
+  info: number;
+  first: number;
+  last: number;
+}
+
+/** Distinct error messages counted per scenario; the rest are summed under one row. */
+export const ERROR_KINDS_KEPT = 50;
+const OTHER_ERRORS = '(other messages)';
+
+/** The id the acknowledged-writes checker gives a write ('add': the value; 'write': key=value), so lost ids can be placed in time. */
+export function writeId(op: OpEvent): string | undefined {
+  if (op.f === 'add') return op.value === undefined ? undefined : String(op.value);
+  if (op.f === 'write') return op.key !== undefined && op.value !== undefined ? `${op.key}=${String(op.value)}` : undefined;
+  return undefined;
+}
+
 /** Everything the history says about one scenario, in compact form. */
 export class ScenarioHistory {
   readonly completionTime: number[] = [];
@@ -73,6 +92,9 @@ export class ScenarioHistory {
   readonly marks: MarkEvent[] = [];
   readonly sentinelEvents: SentinelEvent[] = [];
   readonly roles = new Map<string, InstanceRoles>();
+  readonly errors = new Map<string, ErrorSummary>();
+  /** Acknowledgement time and path of every acknowledged write, by checker id. */
+  readonly acknowledged = new Map<string, { time: number; via: string }>();
   firstTime = Infinity;
   lastTime = -Infinity;
   private readonly pending = new Map<number, number>();
@@ -111,7 +133,11 @@ export class ScenarioHistory {
     this.completionOutcome.push(op.phase);
     this.completionLatency.push(latency);
     this.counts[op.phase]++;
-    if (op.phase !== 'ok') {
+    if (op.phase === 'ok') {
+      const id = writeId(op);
+      if (id !== undefined) this.acknowledged.set(id, { time: op.time, via: op.via });
+    } else {
+      this.countError(op.error ?? '(no error message)', op.phase, op.time);
       this.failureCount++;
       if (this.failures.length < FAILURE_ROWS_KEPT) {
         this.failures.push({
@@ -127,6 +153,19 @@ export class ScenarioHistory {
         });
       }
     }
+  }
+
+  private countError(message: string, phase: 'fail' | 'info', time: number): void {
+    let key = message.length > 300 ? message.slice(0, 300) + '…' : message;
+    if (!this.errors.has(key) && this.errors.size >= ERROR_KINDS_KEPT) key = OTHER_ERRORS;
+    let e = this.errors.get(key);
+    if (!e) {
+      e = { error: key, fail: 0, info: 0, first: time, last: time };
+      this.errors.set(key, e);
+    }
+    e[phase]++;
+    e.first = Math.min(e.first, time);
+    e.last = Math.max(e.last, time);
   }
 
   private addFault(fault: FaultEvent): void {

@@ -124,7 +124,7 @@ function metaList(r: RunResults): SafeHtml {
 <dt>Target</dt><dd data-field="target">${r.target}</dd>
 <dt>Driver</dt><dd data-field="driver">${printable(r.driver)}</dd>
 <dt>Seed</dt><dd class="mono" data-field="seed">${r.seed}</dd>
-<dt>Versions</dt><dd colspan="3">${printable(versions) || '—'} <span class="note">(${r.tool} ${r.version})</span></dd>
+<dt>Versions</dt><dd>${printable(versions) || '—'} <span class="note">(${r.tool} ${r.version})</span></dd>
 </dl>
 <div class="cmd"><pre id="repro-command" data-field="command">${printable(r.command)}</pre><button class="copy" data-target="repro-command">copy</button></div>`;
 }
@@ -280,6 +280,20 @@ function timeline(v: ScenarioView): SafeHtml {
       `two writable masters (from ${v.splitFrom})`,
     ),
   );
+  const lostTimes = s.lostSample.slice(0, 100).flatMap((k) => {
+    const ack = h.acknowledged.get(k);
+    return ack ? [ack.time] : [];
+  });
+  if (lostTimes.length) {
+    rows.push(
+      row(
+        `lost (${lostTimes.length < s.writes.lost ? `first ${lostTimes.length}` : lostTimes.length})`,
+        html`${lostTimes.map((t) => html`<div class="marker lost" style="left:${pct(v, t)}%"></div>`)}`,
+        'tl-lost',
+        'when the lost writes were acknowledged',
+      ),
+    );
+  }
   const fi = s.failoverInterval;
   rows.push(
     row(
@@ -297,16 +311,29 @@ function timeline(v: ScenarioView): SafeHtml {
 <div class="legend"><span><i style="background:var(--master)"></i>master</span><span><i style="background:repeating-linear-gradient(45deg,#1b7f3b,#1b7f3b 3px,#5aa872 3px,#5aa872 6px)"></i>master, not writable</span><span><i style="background:var(--replica)"></i>replica</span><span><i style="background:var(--down)"></i>down / failed</span><span><i style="background:var(--fault)"></i>fault window (shaded)</span><span><i style="background:var(--split)"></i>two writable masters</span><span><i style="background:#455a64"></i>failover</span><span><i style="background:#e37400"></i>client path unavailable</span></div>`;
 }
 
-function keyList(title: string, count: number, sample: string[], field: string): SafeHtml {
+function keyList(v: ScenarioView, title: string, count: number, sample: string[], field: string): SafeHtml {
   if (count === 0 && sample.length === 0) return html`<h3>${title}: none</h3>`;
-  return html`<h3 data-field="${field}">${title}: ${formatCount(count)}${sample.length < count ? ` (first ${sample.length} shown)` : ''}</h3>
-<ol class="list-keys mono">${sample.slice(0, 100).map((k) => html`<li>${printable(k)}</li>`)}</ol>`;
+  const shown = sample.slice(0, 100);
+  return html`<h3 data-field="${field}">${title}: ${formatCount(count)}${shown.length < count ? ` (first ${shown.length} shown)` : ''}</h3>
+<ol class="list-keys mono">${shown.map((k) => {
+    const ack = v.h.acknowledged.get(k);
+    return html`<li title="${ack ? `acknowledged at ${formatOffset(ack.time - v.t0)} via ${printable(ack.via)}` : ''}">${printable(k)}${ack ? html` <span class="note">@${formatOffset(ack.time - v.t0)}</span>` : ''}</li>`;
+  })}</ol>`;
+}
+
+function errorTable(v: ScenarioView): SafeHtml {
+  const rows = [...v.h.errors.values()].sort((a, b) => b.fail + b.info - (a.fail + a.info));
+  if (rows.length === 0) return html``;
+  return html`<table class="errors"><thead><tr><th>Error</th><th class="num">failed</th><th class="num">indeterminate</th><th class="num">first</th><th class="num">last</th></tr></thead><tbody>
+${rows.map((e) => html`<tr><td class="mono">${printable(e.error)}</td><td class="num">${formatCount(e.fail)}</td><td class="num">${formatCount(e.info)}</td><td class="num">${formatOffset(e.first - v.t0)}</td><td class="num">${formatOffset(e.last - v.t0)}</td></tr>`)}
+</tbody></table>`;
 }
 
 function failuresTable(v: ScenarioView): SafeHtml {
   const { h } = v;
   if (h.failureCount === 0) return html`<h3>Failed and indeterminate operations: none</h3>`;
   return html`<h3>Failed and indeterminate operations: ${formatCount(h.failureCount)} (${formatCount(h.counts.fail)} failed, ${formatCount(h.counts.info)} indeterminate${h.failures.length < h.failureCount ? `; first ${h.failures.length} shown` : ''})</h3>
+${errorTable(v)}
 <details ${h.failureCount <= 20 ? 'open' : ''}><summary>operations</summary>
 <table class="failures"><thead><tr><th class="num">at</th><th class="num">process</th><th>op</th><th>via</th><th>outcome</th><th>key</th><th>value</th><th>error</th><th class="num">latency</th></tr></thead><tbody>
 ${h.failures.map(
@@ -344,8 +371,8 @@ ${
 <h3>Checks</h3>${checksTable(s)}
 <h3>Timeline</h3>${timeline(v)}
 ${charts}
-${keyList('Lost acknowledged writes', s.writes.lost, s.lostSample, 'lostList')}
-${keyList('Unexpected writes', s.writes.unexpected, s.unexpectedSample, 'unexpectedList')}
+${keyList(v, 'Lost acknowledged writes', s.writes.lost, s.lostSample, 'lostList')}
+${keyList(v, 'Unexpected writes', s.writes.unexpected, s.unexpectedSample, 'unexpectedList')}
 ${failuresTable(v)}`
     : ''
 }

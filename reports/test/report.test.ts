@@ -82,6 +82,10 @@ describe('HTML resilience reports', function () {
     expect(await section.locator('ol.list-keys').first().locator('li').count()).to.equal(Math.min(100, split.lostSample.length));
     // Split brain: timeline marks the overlap of two writable masters.
     expect(await section.locator('.tl-split .seg.split').count()).to.equal(split.splitBrainIntervals!.length);
+    // Lost writes are placed in time at their acknowledgement, and errors are summarised by message.
+    expect(await section.locator('.tl-lost .marker.lost').count()).to.equal(100);
+    const errorRows = await section.locator('table.errors tbody tr').allTextContents();
+    expect(errorRows.some((r) => r.includes('READONLY'))).to.equal(true);
     expect(await section.locator('.tl-faults .seg.fault').count()).to.be.greaterThan(0);
     expect(await section.locator('svg.topology .item-redis').count()).to.equal(3);
     expect(await section.locator('.tl-sentinel .marker.switch').count()).to.equal(3);
