@@ -346,6 +346,8 @@ export class LocalDeployment implements Deployment {
     const args = ['--cluster', 'create', ...nodes.map((r) => this.describe(r.name)), '--cluster-replicas', String(c.replicasPerMaster), '--cluster-yes'];
     if (pw !== undefined) args.push('-a', pw, '--no-auth-warning');
     const logFile = path.join(this.runDir, 'cluster-create.log');
+    const t0 = Date.now();
+    const phase = (what: string) => this.log(`cluster: ${what} after ${Date.now() - t0} ms`);
     const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
       const child = spawn('redis-cli', args, { stdio: ['ignore', 'pipe', 'pipe'] });
       let output = '';
@@ -355,6 +357,7 @@ export class LocalDeployment implements Deployment {
       child.on('error', (e) => resolve({ code: -1, output: e.message }));
     });
     writeFileSync(logFile, `redis-cli ${args.map((a) => (a === pw ? '***' : a)).join(' ')}\n${output}`);
+    phase('redis-cli --cluster create done');
     if (code !== 0) throw new Error(`redis-cli --cluster create failed (exit ${code}); see ${logFile}:\n${output.trim().split('\n').slice(-5).join('\n')}`);
     await Promise.all(nodes.map((r) => {
       const ep = this.endpoint(r.name);
@@ -363,17 +366,38 @@ export class LocalDeployment implements Deployment {
         return info.cluster_state === 'ok' && Number(info.cluster_known_nodes) === nodes.length;
       });
     }));
-    // Replica roles spread by gossip after redis-cli returns: wait until every node agrees on the roles.
+    phase('cluster_state:ok on every node');
+    // Each node's own word on its role; the other nodes learn it by gossip at a pace set by node-timeout.
     const mastersWanted = Math.floor(nodes.length / (c.replicasPerMaster + 1));
-    this.clusterAssignment = await waitFor(`every node to see ${mastersWanted} masters and ${nodes.length - mastersWanted} replicas`, async () => {
-      const views = await Promise.all(nodes.map((r) => this.readClusterAssignment(nodes, r.name)));
-      const key = (a: ClusterAssignment) => JSON.stringify([a.masters, Object.entries(a.replicaOf).sort()]);
-      const done = views.every((v) => v.masters.length === mastersWanted && key(v) === key(views[0]));
-      return done ? views[0] : false;
+    const ids = new Map<string, string>();
+    await Promise.all(nodes.map(async (r) => {
+      const ep = this.endpoint(r.name);
+      ids.set(String(await respCall(ep.host, ep.port, ['CLUSTER', 'MYID'], r.password, 1000)), r.name);
+    }));
+    this.clusterAssignment = await waitFor(`${nodes.length - mastersWanted} replicas with their link up`, async () => {
+      const replicaOf: Record<string, string> = {};
+      const masters: string[] = [];
+      for (const r of nodes) {
+        const ep = this.endpoint(r.name);
+        const [info, me] = await Promise.all([
+          respCall(ep.host, ep.port, ['INFO', 'replication'], r.password, 1000).then(parseInfo),
+          respCall(ep.host, ep.port, ['CLUSTER', 'NODES'], r.password, 1000),
+        ]);
+        if (info.role === 'master') {
+          masters.push(r.name);
+          continue;
+        }
+        const mine = String(me).split('\n').map((l) => l.trim().split(' ')).find((row) => row[2]?.includes('myself'));
+        const master = mine ? ids.get(mine[3]) : undefined;
+        if (info.master_link_status !== 'up' || !master) return false;
+        replicaOf[r.name] = master;
+      }
+      if (masters.length !== mastersWanted) return false;
+      const hostOf = (n: string) => this.member(n).host;
+      return { masters, replicaOf, antiAffinity: Object.entries(replicaOf).every(([rep, m]) => hostOf(rep) !== hostOf(m)) };
     }, READY_MS);
+    phase('replicas linked');
     writeFileSync(path.join(this.runDir, 'cluster-assignment.json'), JSON.stringify(this.clusterAssignment, null, 2));
-    const replicas = nodes.filter((r) => this.clusterAssignment!.replicaOf[r.name]);
-    await Promise.all(replicas.map((r) => this.waitReplicaLinkUp(r)));
     const pairsText = Object.entries(this.clusterAssignment.replicaOf).map(([r, m]) => `${r}->${m}`).join(' ');
     this.log(`cluster ok: masters ${this.clusterAssignment.masters.join(', ')}; replicas ${pairsText}; anti-affinity ${this.clusterAssignment.antiAffinity ? 'yes' : 'no'}`);
   }
