@@ -1,5 +1,5 @@
 /** Keyspace commands (db.c, expire.c, object.c of Redis 7.0): arity, flags, replies, errors and propagation. */
-import type { CommandContext, CommandSpec, Db } from './command.js';
+import type { CommandContext, CommandSpec, Db, Value } from './command.js';
 import { lookupRead, parseCursor, spec, lc } from '../store/access.js';
 import { LLONG_MAX, LLONG_MIN, ERR_NOT_INTEGER, ERR_SYNTAX, parseBig, parseInt32, parseLL } from '../store/numbers.js';
 import { encodingOf } from '../store/encoding.js';
@@ -7,6 +7,9 @@ import { cloneValue } from '../store/copy.js';
 import { KeyspaceDb } from '../store/db.js';
 import { typeOf } from '../store/types.js';
 import { globMatch } from '../glob.js';
+import { createDumpPayload, parseDumpPayload } from '../replication/rdb/dump.js';
+import { DEFAULT_LIMITS, type EncodingLimits } from '../replication/rdb/codec.js';
+import { hashEncoding } from '../store/encoding.js';
 
 const ERR_SAMEOBJ = 'ERR source and destination objects are the same';
 const ERR_DB_RANGE = 'ERR DB index is out of range';
@@ -406,6 +409,117 @@ function cmdTouch(ctx: CommandContext, argv: string[]): void {
   ctx.reply.integer(n);
 }
 
+/** Encoding thresholds from the live config; a hash that already became a hashtable is dumped as one. */
+function dumpLimits(ctx: CommandContext, v: Value): EncodingLimits {
+  const cfg = ctx.server.config;
+  const num = (name: string, dflt: number): number => {
+    const n = cfg.getNumber(name);
+    return Number.isFinite(n) ? n : dflt;
+  };
+  const lim: EncodingLimits = {
+    compression: cfg.get('rdbcompression') === undefined ? DEFAULT_LIMITS.compression : cfg.getBool('rdbcompression'),
+    hashMaxListpackEntries: num('hash-max-listpack-entries', DEFAULT_LIMITS.hashMaxListpackEntries),
+    hashMaxListpackValue: num('hash-max-listpack-value', DEFAULT_LIMITS.hashMaxListpackValue),
+    zsetMaxListpackEntries: num('zset-max-listpack-entries', DEFAULT_LIMITS.zsetMaxListpackEntries),
+    zsetMaxListpackValue: num('zset-max-listpack-value', DEFAULT_LIMITS.zsetMaxListpackValue),
+    setMaxIntsetEntries: num('set-max-intset-entries', DEFAULT_LIMITS.setMaxIntsetEntries),
+    listMaxListpackSize: num('list-max-listpack-size', DEFAULT_LIMITS.listMaxListpackSize),
+  };
+  if (v instanceof Map && hashEncoding(v) === 'hashtable') lim.hashMaxListpackEntries = -1;
+  return lim;
+}
+
+function cmdDump(ctx: CommandContext, argv: string[]): void {
+  const v = lookupRead(ctx, argv[1]);
+  if (v === undefined) {
+    ctx.reply.bulk(null);
+    return;
+  }
+  ctx.reply.bulk(createDumpPayload(v, dumpLimits(ctx, v)));
+}
+
+function cmdRestore(ctx: CommandContext, argv: string[]): void {
+  let replace = false;
+  let absttl = false;
+  let idle = -1;
+  let freq = -1;
+  for (let j = 4; j < argv.length; j++) {
+    const opt = lc(argv[j]);
+    const more = argv.length - j - 1;
+    if (opt === 'replace') replace = true;
+    else if (opt === 'absttl') absttl = true;
+    else if (opt === 'idletime' && more >= 1 && freq === -1) {
+      const n = parseLL(argv[++j]);
+      if (n === null) {
+        ctx.reply.error(ERR_NOT_INTEGER);
+        return;
+      }
+      if (n < 0) {
+        ctx.reply.error('ERR Invalid IDLETIME value, must be >= 0');
+        return;
+      }
+      idle = Number(n);
+    } else if (opt === 'freq' && more >= 1 && idle === -1) {
+      const n = parseLL(argv[++j]);
+      if (n === null) {
+        ctx.reply.error(ERR_NOT_INTEGER);
+        return;
+      }
+      if (n < 0 || n > 255) {
+        ctx.reply.error('ERR Invalid FREQ value, must be >= 0 and <= 255');
+        return;
+      }
+      freq = Number(n);
+    } else {
+      ctx.reply.error(ERR_SYNTAX);
+      return;
+    }
+  }
+  const key = argv[1];
+  if (!replace && ctx.db.get(key) !== undefined) {
+    ctx.reply.error('BUSYKEY Target key name already exists.');
+    return;
+  }
+  const ttl0 = parseBig(argv[2]);
+  if (ttl0 === null) {
+    ctx.reply.error(ERR_NOT_INTEGER);
+    return;
+  }
+  if (ttl0 < 0n) {
+    ctx.reply.error('ERR Invalid TTL value, must be >= 0');
+    return;
+  }
+  let value: Value;
+  try {
+    value = parseDumpPayload(argv[3]);
+  } catch (e) {
+    ctx.reply.error(`ERR ${(e as Error).message}`);
+    return;
+  }
+  const deleted = replace && ctx.db.delete(key);
+  let ttl = ttl0;
+  const now = Date.now();
+  if (ttl !== 0n && !absttl) ttl += BigInt(now);
+  if (ttl !== 0n && ttl <= BigInt(now) && ctx.server.replication.role() === 'master') {
+    if (deleted) ctx.propagateAs([['DEL', key]]);
+    else ctx.noPropagate();
+    ctx.reply.ok();
+    return;
+  }
+  ctx.db.add(key, value);
+  if (ttl !== 0n) {
+    ctx.db.setExpire(key, Number(ttl));
+    if (!absttl) {
+      const out = argv.slice();
+      out[2] = String(ttl);
+      out.push('ABSTTL');
+      ctx.propagateAs([out]);
+    }
+  }
+  if (idle >= 0 && ctx.db instanceof KeyspaceDb) ctx.db.setLastAccess(key, now - idle * 1000);
+  ctx.reply.ok();
+}
+
 const OBJECT_HELP = [
   'OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
   'ENCODING <key>',
@@ -527,4 +641,6 @@ export const commands: CommandSpec[] = [
   spec('copy', -3, ['write', 'denyoom'], 1, 2, 1, ['keyspace', 'write', 'slow'], cmdCopy),
   spec('touch', -2, ['readonly', 'fast'], 1, -1, 1, ['keyspace', 'read', 'fast'], cmdTouch),
   objectCmd,
+  spec('dump', 2, ['readonly'], 1, 1, 1, ['keyspace', 'read', 'slow'], cmdDump),
+  spec('restore', -4, ['write', 'denyoom'], 1, 1, 1, ['keyspace', 'write', 'slow', 'dangerous'], cmdRestore),
 ];

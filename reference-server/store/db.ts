@@ -21,6 +21,7 @@ export interface DbHooks {
 
 const EMPTY_SCAN_FACTOR = 10;
 const SAMPLE = 20;
+const ACCESS_BACKDATE_MS = 2 ** 31 * 1000;
 const ACCEPTABLE_STALE = 0.1;
 
 export class KeyspaceDb implements Db {
@@ -39,7 +40,8 @@ export class KeyspaceDb implements Db {
   constructor(index: number, hooks: DbHooks) {
     this.index = index;
     this.hooks = hooks;
-    this.base = hooks.now();
+    // Half the Uint32 range lies before creation, so RESTORE IDLETIME can date keys back up to ~68 years.
+    this.base = hooks.now() - ACCESS_BACKDATE_MS;
   }
 
   private clock(): number {
