@@ -126,6 +126,24 @@ describe('local driver', function () {
     });
   });
 
+  it('routes the links the topology names through Toxiproxy: the client to HAProxy, HAProxy to a backend', async () => {
+    const base = topo('sentinel-haproxy.yml');
+    const t = { ...base, toxiproxy: { host: 'redis3', apiPort: 18474, links: [
+      { name: 'client-haproxy', from: 'client', to: 'haproxy', listenPort: 16379 },
+      { name: 'haproxy-redis1', from: 'haproxy', to: 'redis1', listenPort: 16380 },
+    ] } };
+    const d = await deployments.up(t, { target: 'redis' });
+    expect(d.toxiproxyUrl).to.be.a('string');
+    const proxies = (await (await fetch(`${d.toxiproxyUrl}/proxies`)).json()) as Record<string, { upstream: string; listen: string }>;
+    const r1 = d.endpoint('redis1');
+    expect(proxies['haproxy-redis1'].upstream).to.equal(`${r1.host}:${r1.port}`);
+    const link = d.linkEndpoint('client-haproxy');
+    expect(await respCall(link.host, link.port, ['SET', 'via', 'toxiproxy'], 'TestPass')).to.equal('OK');
+    const cfg = d.generatedFiles().find((f) => f.kind === 'haproxy.cfg')!.content;
+    const via = d.linkEndpoint('haproxy-redis1');
+    expect(cfg).to.include(`server Redis1 ${via.host}:${via.port} check`);
+  });
+
   it('on loopback aliases: same ports on several hosts, writes through HAProxy, partitions refused with the reason', async () => {
     const d = await deployments.up(topo('sentinel-haproxy.yml'), { target: 'redis', hostMode: 'loopback' });
     expect(d.hostAddress('redis1')).to.match(/^127\.\d+\.\d+\.1$/);
