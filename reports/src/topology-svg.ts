@@ -94,6 +94,7 @@ function roleText(role: string | undefined): string {
 
 export function topologySvg(s: ScenarioResult, observedInstances: string[], id: number): SafeHtml {
   const { hosts, edges } = s.topologyModel ? fromModel(s.topologyModel, s.target === 'mixed') : inferred(s, observedInstances);
+  if ([...hosts.values()].every((items) => items.length === 0)) return html`<p class="note">No topology recorded for this scenario.</p>`;
   const placed = new Map<string, Item>();
   const hostBoxes: { name: string; x: number; y: number; h: number }[] = [];
   let col = 0;

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { RunResults } from '../../harness/src/results/types.js';
@@ -189,6 +189,42 @@ describe('HTML resilience reports', function () {
     expect(await page.locator('#side-by-side tbody tr').count()).to.equal(5);
     expect(opened.errors).to.deep.equal([]);
     await page.close();
+  });
+
+  it('draws degenerate histories (only failures, one operation, malformed lines) without errors', async () => {
+    const dir = join(root, 'edge');
+    await mkdir(dir, { recursive: true });
+    const scenario = (name: string): RunResults['scenarios'][number] => ({
+      name,
+      description: '',
+      topology: 't',
+      target: 'redis',
+      driver: 'local',
+      verdict: 'fail',
+      checks: [],
+      writes: { attempted: 1, acknowledged: 0, lost: 0, unexpected: 0, recovered: 0, indeterminate: 0 },
+      lostSample: [],
+      unexpectedSample: [],
+      startedAt: 0,
+      durationMs: 0,
+      configFiles: [],
+    });
+    const results: RunResults = { ...runs.passing!.results, runId: 'edge', verdict: 'fail', scenarios: [scenario('all-fail'), scenario('single-op')] };
+    const lines: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      lines.push(JSON.stringify({ type: 'op', scenario: 'all-fail', process: 1, f: 'write', via: 'x', phase: 'invoke', key: 'k', value: i, time: i * 10 }));
+      lines.push(JSON.stringify({ type: 'op', scenario: 'all-fail', process: 1, f: 'write', via: 'x', phase: 'fail', error: 'boom', key: 'k', value: i, time: i * 10 + 1 }));
+    }
+    lines.push(JSON.stringify({ type: 'op', scenario: 'single-op', process: 1, f: 'write', via: 'x', phase: 'ok', time: 5 }));
+    lines.push('not json', '{"type":"op"}');
+    await writeFile(join(dir, 'results.json'), JSON.stringify(results));
+    await writeFile(join(dir, 'history.jsonl'), lines.join('\n') + '\n');
+    const opened = await browser.open(await renderRunReport(dir));
+    expect(opened.errors).to.deep.equal([]);
+    expect(await paintedCanvases(opened)).to.deep.equal({ total: 4, painted: 4 });
+    expect(await opened.page.locator('.warn', { hasText: '2 history lines were not valid events' }).count()).to.equal(1);
+    expect(await opened.page.locator('section[data-scenario="all-fail"] table.errors td', { hasText: 'boom' }).count()).to.equal(1);
+    await opened.page.close();
   });
 
   it('prints a plain-text summary table for CI logs', () => {
