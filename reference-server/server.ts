@@ -38,6 +38,21 @@ const PUBSUB_ALLOWED = new Set(['ping', 'subscribe', 'ssubscribe', 'unsubscribe'
 /** Commands executed immediately inside MULTI instead of being queued. */
 const MULTI_IMMEDIATE = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
 
+/** Flag bits precomputed per spec, so the hot path tests bits instead of scanning flag arrays. */
+const F_WRITE = 1, F_MAYREP = 2, F_PROTECTED = 4, F_NOAUTH = 8, F_NOMULTI = 16, F_SKIPSLOW = 32, F_SKIPMON = 64, F_ADMIN = 128;
+const flagCache = new WeakMap<CommandSpec, number>();
+function bits(spec: CommandSpec): number {
+  let b = flagCache.get(spec);
+  if (b === undefined) {
+    const f = spec.flags;
+    b = (f.includes('write') ? F_WRITE : 0) | (f.includes('may_replicate') ? F_MAYREP : 0) | (f.includes('protected') ? F_PROTECTED : 0) |
+      (f.includes('no_auth') ? F_NOAUTH : 0) | (f.includes('no_multi') ? F_NOMULTI : 0) | (f.includes('skip_slowlog') ? F_SKIPSLOW : 0) |
+      (f.includes('skip_monitor') ? F_SKIPMON : 0) | (f.includes('admin') ? F_ADMIN : 0);
+    flagCache.set(spec, b);
+  }
+  return b;
+}
+
 export interface SlowlogEntry {
   id: number;
   time: number;
@@ -159,6 +174,9 @@ export class RedisServer implements ServerApi, ClientHost {
   private modCount = 0;
   private cronTimer: NodeJS.Timeout | null = null;
   private logLevel: number;
+  /** Hot-path copies of config values, kept current by a change listener. */
+  private slowlogThreshold: number;
+  private queryBufferLimit: number;
   private hzCount = 0;
   private inExec = false;
   /** The client whose command is running (replicas let their master's stream see expired keys). */
@@ -173,8 +191,12 @@ export class RedisServer implements ServerApi, ClientHost {
     this.replication = defaultReplicationHooks(this);
     this.persistence = defaultPersistenceHooks(this);
     this.logLevel = LEVELS[(this.config.get('loglevel') ?? 'notice') as LogLevel] ?? 2;
+    this.slowlogThreshold = this.config.getNumber('slowlog-log-slower-than');
+    this.queryBufferLimit = this.config.getNumber('client-query-buffer-limit');
     this.config.onChange((name, value) => {
       if (name === 'loglevel') this.logLevel = LEVELS[value as LogLevel];
+      if (name === 'slowlog-log-slower-than') this.slowlogThreshold = Number(value);
+      if (name === 'client-query-buffer-limit') this.queryBufferLimit = Number(value);
       if (name === 'requirepass' && value === '') for (const c of this.clients.values()) c.authenticated = true;
     });
     const n = this.config.getNumber('databases');
@@ -393,7 +415,7 @@ export class RedisServer implements ServerApi, ClientHost {
       this.processCommand(c, argv);
       this.handleReadyKeys();
     }
-    if (!c.closing && c.parser.buffered > this.config.getNumber('client-query-buffer-limit')) {
+    if (!c.closing && c.parser.buffered > this.queryBufferLimit) {
       this.log('warning', `Closing client that reached max query buffer length: id=${c.id} addr=${c.addr} (qbuf initial bytes: ...)`);
       c.close(false);
     }
@@ -426,8 +448,8 @@ export class RedisServer implements ServerApi, ClientHost {
       this.reject(c, `ERR wrong number of arguments for '${spec.name}' command`, spec);
       return;
     }
-    const flags = spec.flags;
-    if (flags.includes('protected')) {
+    const fb = bits(spec);
+    if (fb & F_PROTECTED) {
       const allow = spec.name === 'debug' ? this.config.get('enable-debug-command') : this.config.get('enable-module-command');
       if (allow === 'no' || (allow === 'local' && !isLoopback(c.addr.slice(0, c.addr.lastIndexOf(':'))))) {
         const opt = spec.name === 'debug' ? 'enable-debug-command' : 'enable-module-command';
@@ -435,15 +457,15 @@ export class RedisServer implements ServerApi, ClientHost {
         return;
       }
     }
-    if (!c.authenticated && !flags.includes('no_auth')) {
+    if (!c.authenticated && !(fb & F_NOAUTH)) {
       this.reject(c, 'NOAUTH Authentication required.', spec);
       return;
     }
-    if (c.inMulti && flags.includes('no_multi')) {
+    if (c.inMulti && fb & F_NOMULTI) {
       this.reject(c, 'ERR Command not allowed inside a transaction', spec);
       return;
     }
-    const isWrite = flags.includes('write');
+    const isWrite = (fb & F_WRITE) !== 0;
     if (isWrite && c.kind !== 'master') {
       const refusal = this.replication.writeRefusal(c);
       if (refusal !== undefined) {
@@ -465,7 +487,7 @@ export class RedisServer implements ServerApi, ClientHost {
       reply.simple('QUEUED');
       return;
     }
-    if (this.pauseUntil > 0 && c.kind === 'normal' && (!this.pauseWritesOnly || isWrite || flags.includes('may_replicate'))) {
+    if (this.pauseUntil > 0 && c.kind === 'normal' && (!this.pauseWritesOnly || isWrite || fb & F_MAYREP)) {
       if (Date.now() < this.pauseUntil) {
         c.paused = argv;
         return;
@@ -494,7 +516,7 @@ export class RedisServer implements ServerApi, ClientHost {
   call(c: Client, spec: CommandSpec, argv: string[]): void {
     const ctx = new Context(this, c);
     const mod = this.modCount;
-    const start = process.hrtime.bigint();
+    const start = performance.now();
     const errorsBefore = this.stats.total_error_replies;
     const silent = c.replyMode !== 'on';
     const outBefore = c.reply.out.length;
@@ -514,7 +536,7 @@ export class RedisServer implements ServerApi, ClientHost {
       c.reply.out = c.reply.out.slice(0, outBefore);
       if (c.replyMode === 'skip') c.replyMode = 'on';
     }
-    const micros = Number((process.hrtime.bigint() - start) / 1000n);
+    const micros = Math.floor((performance.now() - start) * 1000);
     const st = this.stat(spec.name);
     st.calls++;
     st.usec += micros;
@@ -531,11 +553,11 @@ export class RedisServer implements ServerApi, ClientHost {
     if (ctx.suppress) return;
     if (ctx.replaced !== null) {
       for (const a of ctx.replaced) this.propagate(ctx.dbAtStart, a, ctx.dbAtStart);
-    } else if (this.modCount !== mod && (spec.flags.includes('write') || spec.flags.includes('may_replicate'))) {
+    } else if (this.modCount !== mod && bits(spec) & (F_WRITE | F_MAYREP)) {
       this.propagate(ctx.dbAtStart, argv, ctx.dbAtStart);
     }
-    if (!spec.flags.includes('skip_slowlog')) this.slowlogPush(c, argv, micros);
-    if (this.monitors.size > 0 && !spec.flags.includes('skip_monitor') && !spec.flags.includes('admin')) this.feedMonitors(c, argv, ctx.dbAtStart);
+    if (micros >= this.slowlogThreshold && this.slowlogThreshold >= 0 && !(bits(spec) & F_SKIPSLOW)) this.slowlogPush(c, argv, micros);
+    if (this.monitors.size > 0 && !(bits(spec) & (F_SKIPMON | F_ADMIN))) this.feedMonitors(c, argv, ctx.dbAtStart);
   }
 
   private propagate(dbIndex: number, argv: string[], _dbAtStart: number): void {
@@ -570,7 +592,7 @@ export class RedisServer implements ServerApi, ClientHost {
     this.execDbIndex = c.dbIndex;
     try {
       for (const q of queue) {
-        if (q.spec.flags.includes('write') && c.kind !== 'master') {
+        if (bits(q.spec) & F_WRITE && c.kind !== 'master') {
           const refusal = this.replication.writeRefusal(c);
           if (refusal !== undefined) {
             c.reply.error(refusal);
@@ -787,8 +809,6 @@ export class RedisServer implements ServerApi, ClientHost {
   }
 
   private slowlogPush(c: Client, argv: string[], micros: number): void {
-    const threshold = this.config.getNumber('slowlog-log-slower-than');
-    if (threshold < 0 || micros < threshold) return;
     const maxArgs = 32;
     const args: string[] = [];
     const n = Math.min(argv.length, maxArgs);

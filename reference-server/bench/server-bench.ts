@@ -1,0 +1,156 @@
+/**
+ * npm run bench:server — redis-benchmark against Debian's redis-server and the reference server in the same run,
+ * interleaved, at -P 1 and -P 16, then RSS after loading 1,000,000 keys of 16-byte values into each.
+ * Environment: BENCH_N (requests per test, default 200000), BENCH_KEYS (default 1000000).
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const N = Number(process.env.BENCH_N ?? 200000);
+const KEYS = Number(process.env.BENCH_KEYS ?? 1000000);
+const REF_BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'redis-ref-server.js');
+
+interface Target {
+  name: string;
+  port: number;
+  child: ChildProcess;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitReady(port: number): Promise<void> {
+  const deadline = Date.now() + 15000;
+  while (Date.now() < deadline) {
+    try {
+      const { stdout } = await run('redis-cli', ['-p', String(port), 'PING']);
+      if (stdout.trim() === 'PONG') return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`server on port ${port} did not start`);
+}
+
+async function start(name: string, cmd: string, args: string[], dir: string): Promise<Target> {
+  const port = await freePort();
+  const child = spawn(cmd, [...args, '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--logfile', join(dir, `${name}.log`)], { stdio: 'ignore' });
+  await waitReady(port);
+  return { name, port, child };
+}
+
+const TESTS: { label: string; args: string[] }[] = [
+  { label: 'SET', args: ['-t', 'set'] },
+  { label: 'GET', args: ['-t', 'get'] },
+  { label: 'INCR', args: ['-t', 'incr'] },
+  { label: 'LPUSH', args: ['-t', 'lpush'] },
+  { label: 'LPOP', args: ['-t', 'lpop'] },
+  { label: 'SADD', args: ['-t', 'sadd'] },
+  { label: 'HSET', args: ['-t', 'hset'] },
+  { label: 'ZADD', args: ['-r', '100000', 'ZADD', 'bench:zset', '__rand_int__', 'member:__rand_int__'] },
+];
+
+async function benchOne(t: Target, test: { args: string[] }, pipeline: number): Promise<number> {
+  const { stdout } = await run('redis-benchmark', ['-p', String(t.port), '-c', '50', '-n', String(N), '-P', String(pipeline), '-q', ...test.args], { maxBuffer: 64 * 1024 * 1024 });
+  const lines = stdout.split(/[\r\n]/).filter((l) => l.includes('requests per second'));
+  const last = lines[lines.length - 1] ?? '';
+  const m = /:\s*([\d.]+) requests per second/.exec(last);
+  if (!m) throw new Error(`could not parse redis-benchmark output: ${stdout.slice(-200)}`);
+  return Number(m[1]);
+}
+
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const m = /VmRSS:\s+(\d+) kB/.exec(status);
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** Loads KEYS keys of 16-byte values through redis-cli --pipe (the fastest loader Redis ships). */
+async function load(t: Target): Promise<void> {
+  await run('redis-cli', ['-p', String(t.port), 'FLUSHALL']);
+  const chunk = 100000;
+  for (let start = 0; start < KEYS; start += chunk) {
+    let payload = '';
+    const end = Math.min(KEYS, start + chunk);
+    for (let i = start; i < end; i++) {
+      const key = `key:${String(i).padStart(10, '0')}`;
+      const val = `v${String(i).padStart(15, '0')}`;
+      payload += `*3\r\n$3\r\nSET\r\n$${key.length}\r\n${key}\r\n$16\r\n${val}\r\n`;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const p = spawn('redis-cli', ['-p', String(t.port), '--pipe'], { stdio: ['pipe', 'ignore', 'inherit'] });
+      p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`redis-cli --pipe exited ${code}`))));
+      p.stdin.end(payload);
+    });
+  }
+  const { stdout } = await run('redis-cli', ['-p', String(t.port), 'DBSIZE']);
+  if (Number(stdout) !== KEYS) throw new Error(`${t.name}: DBSIZE ${stdout.trim()} after loading ${KEYS} keys`);
+}
+
+function pad(s: string, n: number): string {
+  return s.length >= n ? s : s + ' '.repeat(n - s.length);
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'rr-bench-'));
+  const targets: Target[] = [];
+  const cleanup = () => {
+    for (const t of targets) t.child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.on('SIGINT', () => {
+    cleanup();
+    process.exit(130);
+  });
+  try {
+    targets.push(await start('redis', 'redis-server', [], dir));
+    targets.push(await start('reference', process.execPath, [REF_BIN], dir));
+    const [redis, ref] = targets;
+    console.log(`redis-benchmark -c 50 -n ${N}; redis-server 7.0.15 vs reference server (node ${process.version}), interleaved`);
+    console.log(pad('test', 8) + pad('-P', 5) + pad('redis ops/s', 14) + pad('ref ops/s', 14) + 'ratio');
+    const ratios: Record<string, number[]> = { '1': [], '16': [] };
+    for (const pipeline of [1, 16]) {
+      for (const [i, test] of TESTS.entries()) {
+        // Alternate which server goes first so drift (thermal, cache) does not favour one.
+        const order = i % 2 === 0 ? [redis, ref] : [ref, redis];
+        const res = new Map<string, number>();
+        for (const t of order) res.set(t.name, await benchOne(t, test, pipeline));
+        const r = res.get('redis') ?? NaN;
+        const x = res.get('reference') ?? NaN;
+        ratios[String(pipeline)].push(x / r);
+        console.log(pad(test.label, 8) + pad(String(pipeline), 5) + pad(r.toFixed(0), 14) + pad(x.toFixed(0), 14) + (x / r).toFixed(2));
+      }
+    }
+    const gmean = (a: number[]) => Math.exp(a.reduce((s, v) => s + Math.log(v), 0) / a.length);
+    console.log(`geometric mean ratio: -P 1 ${gmean(ratios['1']).toFixed(2)} (target >= 0.90), -P 16 ${gmean(ratios['16']).toFixed(2)} (target >= 0.75)`);
+    const rss: Record<string, number> = {};
+    for (const t of [redis, ref]) {
+      await load(t);
+      rss[t.name] = rssMb(t.child.pid as number);
+      await run('redis-cli', ['-p', String(t.port), 'FLUSHALL']);
+    }
+    console.log(`RSS after ${KEYS} keys of 16-byte values: redis ${rss.redis.toFixed(1)} MB, reference ${rss.reference.toFixed(1)} MB, ratio ${(rss.reference / rss.redis).toFixed(2)} (target <= 1.40)`);
+  } finally {
+    cleanup();
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(`server-bench: ${(e as Error).message}`);
+  process.exit(1);
+});
