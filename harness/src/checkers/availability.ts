@@ -11,10 +11,13 @@ export interface FailoverFacts {
 }
 
 /** Time from `faultAt` to the completion of the first ok write invoked after it. */
-export function failoverTime(events: HistoryEvent[], faultAt: number, via?: string): FailoverFacts {
+/** Restricts judged writes to some keys (e.g. the slots of the shard that failed). */
+export type KeyFilter = (key: string) => boolean;
+
+export function failoverTime(events: HistoryEvent[], faultAt: number, via?: string, keyFilter?: KeyFilter): FailoverFacts {
   const invokedAt = new Map<string, number>();
   let best: number | undefined;
-  for (const e of ops(events, (o) => WRITE_FS.has(o.f) && (via === undefined || o.via === via))) {
+  for (const e of ops(events, (o) => WRITE_FS.has(o.f) && (via === undefined || o.via === via) && (!keyFilter || (o.key !== undefined && keyFilter(o.key))))) {
     const k = `${e.process}`;
     if (e.phase === 'invoke') invokedAt.set(k, e.time);
     else if (e.phase === 'ok') {
@@ -27,8 +30,8 @@ export function failoverTime(events: HistoryEvent[], faultAt: number, via?: stri
 }
 
 /** Gaps longer than `thresholdMs` between consecutive acknowledged writes within [from, to]. */
-export function unavailabilityWindows(events: HistoryEvent[], from: number, to: number, thresholdMs: number, via?: string): Interval[] {
-  const okTimes = ops(events, (o) => WRITE_FS.has(o.f) && o.phase === 'ok' && (via === undefined || o.via === via))
+export function unavailabilityWindows(events: HistoryEvent[], from: number, to: number, thresholdMs: number, via?: string, keyFilter?: KeyFilter): Interval[] {
+  const okTimes = ops(events, (o) => WRITE_FS.has(o.f) && o.phase === 'ok' && (via === undefined || o.via === via) && (!keyFilter || (o.key !== undefined && keyFilter(o.key))))
     .map((o) => o.time)
     .filter((t) => t >= from && t <= to)
     .sort((a, b) => a - b);
@@ -42,8 +45,8 @@ export function unavailabilityWindows(events: HistoryEvent[], from: number, to: 
   return out;
 }
 
-export function checkFailoverTime(events: HistoryEvent[], faultAt: number, budgetMs: number, via?: string): CheckResult & FailoverFacts {
-  const f = failoverTime(events, faultAt, via);
+export function checkFailoverTime(events: HistoryEvent[], faultAt: number, budgetMs: number, via?: string, keyFilter?: KeyFilter): CheckResult & FailoverFacts {
+  const f = failoverTime(events, faultAt, via, keyFilter);
   const name = 'failover-time';
   if (f.failoverMs === null) return { name, verdict: 'fail', detail: `no write was acknowledged${via ? ` via ${via}` : ''} after the fault`, ...f };
   return {
@@ -55,8 +58,8 @@ export function checkFailoverTime(events: HistoryEvent[], faultAt: number, budge
   };
 }
 
-export function checkUnavailability(events: HistoryEvent[], from: number, to: number, budgetMs: number, thresholdMs = 500, via?: string): CheckResult & { intervals: Interval[]; longestMs: number } {
-  const intervals = unavailabilityWindows(events, from, to, thresholdMs, via);
+export function checkUnavailability(events: HistoryEvent[], from: number, to: number, budgetMs: number, thresholdMs = 500, via?: string, keyFilter?: KeyFilter): CheckResult & { intervals: Interval[]; longestMs: number } {
+  const intervals = unavailabilityWindows(events, from, to, thresholdMs, via, keyFilter);
   const longest = intervals.reduce((m, i) => Math.max(m, i.end - i.start), 0);
   return {
     name: 'unavailability',

@@ -42,10 +42,14 @@ export interface PromotionFacts {
   switchAt?: number;
 }
 
+/** First replica -> master transition after `after` (a master that was already master, or a returning old master, is no promotion). */
 export function findPromotion(events: HistoryEvent[], oldMaster: string, after: number): PromotionFacts {
   const facts: PromotionFacts = {};
+  const lastLive = new Map<string, string>();
   for (const o of observations(events, ['info', 'cluster'])) {
-    if (o.time < after || o.instance === oldMaster || o.role !== 'master') continue;
+    const prev = lastLive.get(o.instance);
+    if (o.role !== 'down') lastLive.set(o.instance, o.role);
+    if (o.time < after || o.instance === oldMaster || o.role !== 'master' || prev !== 'replica') continue;
     facts.newMaster = o.instance;
     facts.promotedAt = o.time;
     break;

@@ -4,11 +4,11 @@ import type { HistoryEvent } from '../history/events.js';
 import type { CheckResult } from '../results/types.js';
 import type { Topology } from '../topology/model.js';
 import { dataPassword } from '../clients/index.js';
-import { asCheck, checkClusterState, checkPromotion, checkSlotCoverage, ops } from '../checkers/index.js';
+import { asCheck, checkClusterState, checkFailback, checkPromotion, checkSlotCoverage, ops } from '../checkers/index.js';
 import { delay, scaled, waitFor } from '../engine/time.js';
 import type { Workload } from '../workload/workload.js';
 import { markWorkloadEnd, markWorkloadStart, SCENARIO_RATE, standardChecks } from './common.js';
-import type { CheckOutput, Scenario, ScenarioContext } from './types.js';
+import type { CheckOutput, Scenario, ScenarioContext, ScenarioFacts } from './types.js';
 
 /** CRC16-XMODEM slot of a key, honouring {hash tags}, as CLUSTER KEYSLOT computes it. */
 export function keySlot(key: string): number {
@@ -24,6 +24,53 @@ export function keySlot(key: string): number {
     for (let i = 0; i < 8; i++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
   }
   return crc % 16384;
+}
+
+export function inSlotRanges(ranges: string, slot: number): boolean {
+  for (const part of ranges.split(',')) {
+    if (part === '') continue;
+    const [a, b] = part.split('-').map(Number);
+    if (a !== undefined && slot >= a && slot <= (b ?? a)) return true;
+  }
+  return false;
+}
+
+/** Keys in the failed shard's slots, for failover time and unavailability of that shard. */
+function shardFilter(facts: ScenarioFacts): ((key: string) => boolean) | undefined {
+  const ranges = facts['victimSlots'];
+  return typeof ranges === 'string' && ranges !== '' ? (key) => inSlotRanges(ranges, keySlot(key)) : undefined;
+}
+
+/**
+ * Acknowledged writes judged per shard: losses in the failed shard's slots are bounded by `maxInShard`
+ * (the documented window), losses anywhere else are never acceptable.
+ */
+export function checkShardedWrites(events: HistoryEvent[], out: CheckOutput, ranges: string | undefined, maxInShard: number, rationale: string): CheckResult {
+  const keyOf = new Map<string, string>();
+  for (const e of events) if (e.type === 'op' && e.f === 'add' && e.phase === 'invoke' && e.key !== undefined && e.value !== undefined) keyOf.set(String(e.value), e.key);
+  const base = out.checks.find((c) => c.name === 'acknowledged-writes');
+  const lost = out.lostAll ?? [];
+  let inShard = 0;
+  let outside = 0;
+  for (const v of lost) {
+    const k = keyOf.get(v);
+    if (ranges && k !== undefined && inSlotRanges(ranges, keySlot(k))) inShard++;
+    else outside++;
+  }
+  const w = out.writes;
+  const summary = w ? `${w.acknowledged}/${w.attempted} acknowledged, ${w.lost} lost (${inShard} in the failed shard, ${outside} elsewhere), ${w.unexpected} unexpected, ${w.indeterminate} indeterminate` : 'no writes';
+  if (!w || w.attempted === 0) return base ?? { name: 'acknowledged-writes', verdict: 'skip', detail: 'no writes were attempted' };
+  if (base && /final read never succeeded/.test(base.detail)) return base;
+  const problems: string[] = [];
+  if (outside > 0) problems.push(`${outside} acknowledged writes lost outside the failed shard`);
+  if (inShard > maxInShard) problems.push(`${inShard} lost in the failed shard (allowed ${maxInShard})`);
+  if (w.unexpected > 0) problems.push(`${w.unexpected} values never written`);
+  return {
+    name: 'acknowledged-writes',
+    verdict: problems.length ? 'fail' : 'pass',
+    detail: problems.length ? `${problems.join('; ')}: ${summary}` : `${summary}${inShard > 0 ? `; up to ${maxInShard} accepted in the failed shard (${rationale})` : ''}`,
+    data: { ...w, lostInShard: inShard, lostElsewhere: outside, maxLostInShard: maxInShard },
+  };
 }
 
 const LOSS =
@@ -58,46 +105,67 @@ function replicaOf(ctx: ScenarioContext, master: string): string | undefined {
 }
 
 async function startClusterWorkload(ctx: ScenarioContext): Promise<Workload> {
+  const a: Record<string, string> = {};
+  for (const r of ctx.topology.redis) a[r.name] = ctx.addressOf(r.name);
+  ctx.facts['addresses'] = a;
   const wl = await ctx.startWorkload({ kind: 'set', path: { kind: 'cluster' }, processes: 16, rate: SCENARIO_RATE, setKeys: 32 });
   markWorkloadStart(ctx, wl.via);
   return wl;
 }
 
-/** Picks a master and the other instances on its host; the host is what fails. */
-function victimHost(ctx: ScenarioContext): { host: string; master: string; onHost: string[] } {
-  const ms = masters(ctx);
-  const master = ctx.rng.pick(ms);
-  const host = ctx.topology.redis.find((r) => r.name === master)!.host;
+/** Picks a master whose replica lives on another host; that master's host is what fails. */
+function victimHost(ctx: ScenarioContext): { host: string; master: string; replica: string; onHost: string[] } {
+  const hostOf = (n: string): string => ctx.topology.redis.find((r) => r.name === n)!.host;
+  const options = masters(ctx)
+    .map((m) => ({ master: m, replica: replicaOf(ctx, m) }))
+    .filter((x): x is { master: string; replica: string } => x.replica !== undefined && hostOf(x.replica) !== hostOf(x.master));
+  if (options.length === 0) throw new Error('no master has a replica on another host, so losing a host loses a shard (see cluster-shard-loss)');
+  const { master, replica } = ctx.rng.pick(options);
+  const host = hostOf(master);
   const onHost = ctx.topology.redis.filter((r) => r.host === host).map((r) => r.name);
-  return { host, master, onHost };
+  return { host, master, replica, onHost };
+}
+
+/** Notes the victim shard's slots and its replica before the fault. */
+function noteVictim(ctx: ScenarioContext, master: string, replica: string): void {
+  ctx.facts.oldMaster = master;
+  ctx.facts['replica'] = replica;
+  ctx.facts['victimSlots'] = String(ctx.observer.current.get(master)?.detail['slots'] ?? '');
+}
+
+async function waitShardPromoted(ctx: ScenarioContext, replica: string): Promise<void> {
+  await waitFor(`${replica} promoted to master`, () => ctx.observer.current.get(replica)?.role === 'master', clusterWait(ctx.topology));
+  ctx.facts['promotedAt'] = ctx.history.now();
+  ctx.log(`${replica} promoted`);
 }
 
 async function hostFailure(ctx: ScenarioContext, recover: boolean): Promise<void> {
   await waitClusterOk(ctx);
   const wl = await startClusterWorkload(ctx);
   await delay(scaled(1000));
-  const { host, master, onHost } = victimHost(ctx);
+  const { host, master, replica, onHost } = victimHost(ctx);
   const survivors = ctx.topology.redis.map((r) => r.name).filter((n) => !onHost.includes(n));
-  ctx.facts.oldMaster = master;
+  noteVictim(ctx, master, replica);
   ctx.facts['host'] = host;
   ctx.facts['survivors'] = survivors;
-  ctx.log(`stop host ${host} (${onHost.join(', ')}; master ${master})`);
+  ctx.log(`stop host ${host} (${onHost.join(', ')}; master ${master}, its replica ${replica})`);
   await ctx.nemesis.apply({ at: 0, fault: 'stop-host', targets: [host], duration: 0 });
   ctx.facts.faultAt = ctx.history.now();
   ctx.history.mark('fault', `stop-host ${host}`);
+  await waitShardPromoted(ctx, replica);
   await waitClusterOk(ctx, survivors, clusterWait(ctx.topology));
-  await waitFor('a write acknowledged after the host failure', () => wl.lastOkInvokedAt >= (ctx.facts.faultAt ?? 0), clusterWait(ctx.topology));
+  await waitFor('a write acknowledged after the promotion', () => wl.lastOkInvokedAt >= Number(ctx.facts['promotedAt']), clusterWait(ctx.topology));
   ctx.facts['coverageAt'] = ctx.history.now();
   if (recover) {
     await delay(scaled(1000));
     await ctx.nemesis.healAll();
     ctx.facts.healAt = ctx.history.mark('heal', `start-host ${host}`).time;
-    await waitClusterOk(ctx, undefined, clusterWait(ctx.topology));
     // The returning master must rejoin as a replica of its promoted former replica.
-    await waitFor(`${master} to rejoin as a replica with link up`, () => {
+    await waitFor(`${master} to rejoin as a replica of ${replica} with link up`, () => {
       const s = ctx.observer.current.get(master);
-      return s?.role === 'replica' && s.linkUp === true;
+      return s?.role === 'replica' && s.master === ctx.addressOf(replica) && s.linkUp === true;
     }, clusterWait(ctx.topology));
+    await waitClusterOk(ctx, undefined, clusterWait(ctx.topology));
   }
   await delay(scaled(1000));
   await wl.stop();
@@ -105,19 +173,26 @@ async function hostFailure(ctx: ScenarioContext, recover: boolean): Promise<void
   await wl.finalRead();
 }
 
-function hostFailureChecks(events: HistoryEvent[], facts: ScenarioContext['facts'], t: Topology, recover: boolean): CheckOutput {
-  const out = standardChecks(events, facts, t, { maxLost: 100, lossRationale: LOSS });
+function hostFailureChecks(events: HistoryEvent[], facts: ScenarioFacts, t: Topology, recover: boolean, maxInShard = 100, rationale = LOSS): CheckOutput {
+  const filter = shardFilter(facts);
+  const out = standardChecks(events, facts, t, { maxLost: Number.POSITIVE_INFINITY, ...(filter ? { keyFilter: filter } : {}) });
+  const w = checkShardedWrites(events, out, facts['victimSlots'] as string | undefined, maxInShard, rationale);
+  out.checks = out.checks.map((c) => (c.name === 'acknowledged-writes' ? w : c));
   const survivors = (facts['survivors'] as string[] | undefined) ?? [];
-  out.checks.push(asCheck(checkPromotion(events, { oldMaster: String(facts.oldMaster), faultAt: facts.faultAt ?? 0, withinMs: t.budgets.failoverMs })));
+  const replica = facts['replica'] as string | undefined;
+  out.checks.push(asCheck(checkPromotion(events, { oldMaster: String(facts.oldMaster), faultAt: facts.faultAt ?? 0, withinMs: t.budgets.failoverMs, ...(replica ? { candidates: [replica] } : {}) })));
   const at = facts['coverageAt'] as number | undefined;
   out.checks.push({ ...checkSlotCoverage(events, { expectFull: true, ...(at !== undefined ? { at } : {}) }), name: 'slot-coverage-after-failover' });
   out.checks.push({ ...checkClusterState(events, { expect: 'ok', nodes: survivors, ...(at !== undefined ? { at } : {}) }), name: 'cluster-state-survivors' });
   if (recover) {
     out.checks.push(checkSlotCoverage(events, { expectFull: true }));
     out.checks.push(checkClusterState(events, { expect: 'ok', nodes: t.redis.map((r) => r.name) }));
-    const old = String(facts.oldMaster);
-    const back = events.some((e) => e.type === 'observation' && e.instance === old && e.time >= (facts.healAt ?? 0) && e.role === 'replica' && e.linkUp === true);
-    out.checks.push({ name: 'failback', verdict: back ? 'pass' : 'fail', detail: back ? `${old} rejoined as a replica with link up` : `${old} did not rejoin as a replica` });
+    const addresses = facts['addresses'] as Record<string, string> | undefined;
+    if (replica && addresses?.[replica]) {
+      out.checks.push(asCheck(checkFailback(events, { oldMaster: String(facts.oldMaster), newMaster: replica, newMasterAddress: addresses[replica]!, after: facts.healAt ?? 0 })));
+    } else {
+      out.checks.push({ name: 'failback', verdict: 'fail', detail: 'the scenario did not get as far as bringing the host back' });
+    }
   }
   return out;
 }
@@ -249,7 +324,7 @@ export const clusterShardLoss: Scenario = {
     const replica = replicaOf(ctx, master);
     if (!replica) throw new Error(`no replica follows ${master}`);
     const victims = [master, replica];
-    ctx.facts.oldMaster = master;
+    noteVictim(ctx, master, replica);
     ctx.facts['victims'] = victims;
     await ctx.nemesis.apply({ at: 0, fault: 'kill', targets: victims, duration: 0 });
     ctx.facts.faultAt = ctx.history.now();
@@ -274,7 +349,9 @@ export const clusterShardLoss: Scenario = {
   },
   check(events, facts, t): CheckOutput {
     const full = t.cluster?.requireFullCoverage !== false;
-    const out = standardChecks(events, facts, t, { maxLost: 100, lossRationale: LOSS, noFailover: true });
+    const out = standardChecks(events, facts, t, { maxLost: Number.POSITIVE_INFINITY, noFailover: true });
+    const w = checkShardedWrites(events, out, facts['victimSlots'] as string | undefined, Number.POSITIVE_INFINITY, 'both copies of the shard were killed; what survives depends on its persistence settings');
+    out.checks = out.checks.map((c) => (c.name === 'acknowledged-writes' ? w : c));
     // A lost shard is unavailability by design; the budget applies to the other checks only.
     out.checks = out.checks.filter((c) => c.name !== 'unavailability' && c.name !== 'budgets');
     const at = facts['degradedAt'] as number | undefined;
@@ -300,17 +377,16 @@ export const clusterMinorityPartition: Scenario = {
     await waitClusterOk(ctx);
     const wl = await startClusterWorkload(ctx);
     await delay(scaled(1000));
-    const { host, master, onHost } = victimHost(ctx);
+    const { host, master, replica, onHost } = victimHost(ctx);
     const majority = ctx.topology.redis.map((r) => r.name).filter((n) => !onHost.includes(n));
-    ctx.facts.oldMaster = master;
+    noteVictim(ctx, master, replica);
     ctx.facts['survivors'] = majority;
     await ctx.nemesis.apply({ at: 0, fault: 'partition-isolate', targets: [host], duration: 0 });
     ctx.facts.faultAt = ctx.history.now();
     ctx.history.mark('fault', `isolate ${host}`);
-    const mastersOnMajority = (): number => majority.filter((n) => ctx.observer.current.get(n)?.role === 'master').length;
-    const before = mastersOnMajority();
-    await waitFor(`a replica of ${master} promoted on the majority side`, () => mastersOnMajority() > before, clusterWait(ctx.topology));
-    await waitFor('a write acknowledged after the partition', () => wl.lastOkInvokedAt >= (ctx.facts.faultAt ?? 0), clusterWait(ctx.topology));
+    await waitShardPromoted(ctx, replica);
+    await waitClusterOk(ctx, majority, clusterWait(ctx.topology));
+    await waitFor('a write acknowledged after the promotion', () => wl.lastOkInvokedAt >= Number(ctx.facts['promotedAt']), clusterWait(ctx.topology));
     ctx.facts['coverageAt'] = ctx.history.now();
     await delay(scaled(1000));
     await ctx.nemesis.healAll();
@@ -322,7 +398,9 @@ export const clusterMinorityPartition: Scenario = {
     await wl.finalRead();
   },
   check: (events, facts, t) => {
-    const out = hostFailureChecks(events, facts, t, false);
-    return out;
+    // The minority master keeps acknowledging its shard's writes until node-timeout expires.
+    const nodeTimeoutS = (t.cluster?.nodeTimeoutMs ?? 15_000) / 1000;
+    const budget = Math.ceil(SCENARIO_RATE * (nodeTimeoutS + 2));
+    return hostFailureChecks(events, facts, t, false, budget, `the isolated master acknowledges writes for up to cluster-node-timeout (${nodeTimeoutS} s) before it stops, and those are lost`);
   },
 };

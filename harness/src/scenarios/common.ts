@@ -128,6 +128,8 @@ export interface StandardCheckOptions {
   unavailabilityThresholdMs?: number;
   /** Skip failover-time (no fault that stops writes). */
   noFailover?: boolean;
+  /** Judge failover and unavailability on these keys only (the failed shard of a cluster). */
+  keyFilter?: (key: string) => boolean;
 }
 
 /** acknowledged-writes, single-master (non-cluster), failover-time, unavailability and budgets. */
@@ -140,6 +142,7 @@ export function standardChecks(events: HistoryEvent[], facts: ScenarioFacts, t: 
   out.checks.push(asCheck(writes.result));
   out.writes = writes.counts;
   out.lostSample = writes.lost.slice(0, 100);
+  out.lostAll = writes.lost;
   out.unexpectedSample = writes.unexpected.slice(0, 100);
   if (t.kind !== 'cluster') {
     const sm = checkSingleMaster(events, { maxSplitBrainMs: opts.maxSplitBrainMs ?? 0, ...(opts.maxSplitBrainWindowMs !== undefined ? { maxWindowMs: opts.maxSplitBrainWindowMs } : {}) });
@@ -151,7 +154,7 @@ export function standardChecks(events: HistoryEvent[], facts: ScenarioFacts, t: 
   const via = facts.via;
   let failoverMs: number | null | undefined;
   if (!opts.noFailover && facts.faultAt !== undefined) {
-    const fo = checkFailoverTime(events, facts.faultAt, t.budgets.failoverMs, via);
+    const fo = checkFailoverTime(events, facts.faultAt, t.budgets.failoverMs, via, opts.keyFilter);
     out.checks.push(asCheck(fo));
     out.failoverMs = fo.failoverMs;
     failoverMs = fo.failoverMs;
@@ -161,7 +164,7 @@ export function standardChecks(events: HistoryEvent[], facts: ScenarioFacts, t: 
     out.checks.push({ name: 'unavailability', verdict: 'skip', detail: 'no workload ran' });
     return out;
   }
-  const un = checkUnavailability(events, from, to, t.budgets.unavailabilityMs, opts.unavailabilityThresholdMs ?? 500, via);
+  const un = checkUnavailability(events, from, to, t.budgets.unavailabilityMs, opts.unavailabilityThresholdMs ?? 500, via, opts.keyFilter);
   out.checks.push(asCheck(un));
   out.unavailabilityMs = un.longestMs;
   out.unavailabilityIntervals = un.intervals;

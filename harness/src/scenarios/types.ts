@@ -58,6 +58,8 @@ export interface CheckOutput {
   splitBrainIntervals?: Interval[];
   writes?: WriteCounts;
   lostSample?: string[];
+  /** Every lost acknowledged write (for per-shard judgement; not written to results). */
+  lostAll?: string[];
   unexpectedSample?: string[];
   warnings?: string[];
 }
