@@ -131,6 +131,19 @@ describe('checkers: promotion and failback', () => {
     expect(checkPromotion(h, { oldMaster: 'r1', faultAt: 1000, candidates: ['r3'] }).verdict).to.equal('fail');
     expect(checkPromotion(h.slice(0, 4), { oldMaster: 'r1', faultAt: 1000 }).verdict).to.equal('fail');
   });
+  it('counts only a replica -> master transition as promotion (other shard masters, a returning old master)', () => {
+    const c: HistoryEvent[] = [
+      obs(0, 'm1', 'master', true), obs(0, 'm2', 'master', true), obs(0, 's2', 'replica', false),
+      obs(1000, 'm2', 'down', false),
+      obs(1500, 'm1', 'master', true),
+      obs(2000, 'x', 'down', false), obs(2500, 'x', 'master', true),
+      obs(4000, 's2', 'master', true),
+    ];
+    const p = checkPromotion(c, { oldMaster: 'm2', faultAt: 1000 });
+    expect(p.newMaster).to.equal('s2');
+    expect(p.promotedAt).to.equal(4000);
+  });
+
   it('requires the old master back as a replica of the new one with link up', () => {
     const fb = checkFailback(h, { oldMaster: 'r1', newMaster: 'r2', newMasterAddress: '10.0.0.2:6379', after: 7000 });
     expect(fb.verdict).to.equal('pass');
