@@ -162,6 +162,8 @@ export class RedisServer implements ServerApi, ClientHost {
   /** Called on SHUTDOWN / signals after cleanup; bin sets it to process.exit. */
   onExit: (code: number) => void = () => {};
   tcpPort = 0;
+  /** Highest used_memory INFO has shown. */
+  memoryPeak = 0;
   /** DEBUG SET-ACTIVE-EXPIRE 0 turns the cron's expiry cycle off. */
   activeExpire = true;
 

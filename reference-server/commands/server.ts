@@ -13,6 +13,7 @@ const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats',
 const ALL_SECTIONS = [...DEFAULT_SECTIONS.slice(0, 8), 'commandstats', 'errorstats', 'cluster', 'keyspace'];
 
 function title(s: string): string {
+  if (s === 'cpu') return 'CPU';
   return s[0].toUpperCase() + s.slice(1);
 }
 
@@ -46,15 +47,27 @@ function sectionLines(s: RedisServer, name: string): string[] | undefined {
     }
     case 'memory': {
       const m = process.memoryUsage();
-      const human = (n: number) => (n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(2)}M` : `${(n / 1024).toFixed(2)}K`);
+      const human = (n: number) => (n >= 1024 ** 3 ? `${(n / 1024 ** 3).toFixed(2)}G` : n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(2)}M` : n >= 1024 ? `${(n / 1024).toFixed(2)}K` : `${n}B`);
+      const used = m.heapUsed + m.external + m.arrayBuffers;
+      const peak = Math.max(used, s.memoryPeak);
+      s.memoryPeak = peak;
+      const maxmem = Number(s.config.get('maxmemory'));
       return [
-        `used_memory:${m.heapUsed}`, `used_memory_human:${human(m.heapUsed)}`, `used_memory_rss:${m.rss}`,
-        `used_memory_rss_human:${human(m.rss)}`, `used_memory_peak:${m.heapTotal}`, `used_memory_peak_human:${human(m.heapTotal)}`,
-        'used_memory_peak_perc:100.00%', `used_memory_overhead:0`, `used_memory_startup:0`, `used_memory_dataset:${m.heapUsed}`,
+        `used_memory:${used}`, `used_memory_human:${human(used)}`, `used_memory_rss:${m.rss}`, `used_memory_rss_human:${human(m.rss)}`,
+        `used_memory_peak:${peak}`, `used_memory_peak_human:${human(peak)}`, `used_memory_peak_perc:${((used / peak) * 100).toFixed(2)}%`,
+        'used_memory_overhead:0', 'used_memory_startup:0', `used_memory_dataset:${used}`, 'used_memory_dataset_perc:100.00%',
+        `allocator_allocated:${m.heapUsed}`, `allocator_active:${m.heapTotal}`, `allocator_resident:${m.rss}`,
         `total_system_memory:${os.totalmem()}`, `total_system_memory_human:${human(os.totalmem())}`,
-        `maxmemory:${s.config.get('maxmemory')}`, `maxmemory_human:${human(Number(s.config.get('maxmemory')))}`,
-        `maxmemory_policy:${s.config.get('maxmemory-policy')}`, 'allocator_frag_ratio:1.00', 'mem_fragmentation_ratio:1.00',
-        'mem_allocator:v8', 'lazyfree_pending_objects:0', 'lazyfreed_objects:0',
+        'used_memory_lua:0', 'used_memory_vm_eval:0', 'used_memory_lua_human:0B', 'used_memory_scripts_eval:0', 'number_of_cached_scripts:0',
+        'number_of_functions:0', 'number_of_libraries:0', 'used_memory_vm_functions:0', 'used_memory_vm_total:0', 'used_memory_vm_total_human:0B',
+        'used_memory_functions:0', 'used_memory_scripts:0', 'used_memory_scripts_human:0B',
+        `maxmemory:${maxmem}`, `maxmemory_human:${human(maxmem)}`, `maxmemory_policy:${s.config.get('maxmemory-policy')}`,
+        `allocator_frag_ratio:${(m.heapTotal / Math.max(1, m.heapUsed)).toFixed(2)}`, `allocator_frag_bytes:${m.heapTotal - m.heapUsed}`,
+        `allocator_rss_ratio:${(m.rss / Math.max(1, m.heapTotal)).toFixed(2)}`, `allocator_rss_bytes:${m.rss - m.heapTotal}`,
+        'rss_overhead_ratio:1.00', 'rss_overhead_bytes:0', `mem_fragmentation_ratio:${(m.rss / Math.max(1, used)).toFixed(2)}`,
+        `mem_fragmentation_bytes:${m.rss - used}`, 'mem_not_counted_for_evict:0', 'mem_replication_backlog:0', 'mem_total_replication_buffers:0',
+        'mem_clients_slaves:0', 'mem_clients_normal:0', 'mem_cluster_links:0', 'mem_aof_buffer:0', 'mem_allocator:v8',
+        'active_defrag_running:0', 'lazyfree_pending_objects:0', 'lazyfreed_objects:0',
       ];
     }
     case 'persistence':
@@ -64,7 +77,8 @@ function sectionLines(s: RedisServer, name: string): string[] | undefined {
       return [
         `total_connections_received:${st.total_connections_received}`, `total_commands_processed:${st.total_commands_processed}`,
         'instantaneous_ops_per_sec:0', `total_net_input_bytes:${st.total_net_input_bytes}`, `total_net_output_bytes:${st.total_net_output_bytes}`,
-        'instantaneous_input_kbps:0.00', 'instantaneous_output_kbps:0.00', `rejected_connections:${st.rejected_connections}`,
+        'total_net_repl_input_bytes:0', 'total_net_repl_output_bytes:0', 'instantaneous_input_kbps:0.00', 'instantaneous_output_kbps:0.00',
+        'instantaneous_input_repl_kbps:0.00', 'instantaneous_output_repl_kbps:0.00', `rejected_connections:${st.rejected_connections}`,
         `sync_full:${st.sync_full}`, `sync_partial_ok:${st.sync_partial_ok}`, `sync_partial_err:${st.sync_partial_err}`,
         `expired_keys:${st.expired_keys}`, `expired_stale_perc:0.00`, 'expired_time_cap_reached_count:0', 'expire_cycle_cpu_milliseconds:0',
         `evicted_keys:${st.evicted_keys}`, 'evicted_clients:0', 'total_eviction_exceeded_time:0', 'current_eviction_exceeded_time:0',
