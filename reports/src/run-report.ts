@@ -106,7 +106,7 @@ function banner(r: RunResults): SafeHtml {
   const headline =
     r.verdict === 'pass'
       ? `${counts.pass} of ${total} scenarios passed${counts.skip ? `, ${counts.skip} skipped` : ''}`
-      : `${counts.fail} failed, ${counts.error} harness errors, ${counts.pass} passed, ${counts.skip} skipped (of ${total})`;
+      : `${counts.fail} failed, ${counts.error} harness error${counts.error === 1 ? '' : 's'}, ${counts.pass} passed, ${counts.skip} skipped (of ${total})`;
   const bad = r.scenarios.filter((s) => s.verdict === 'fail' || s.verdict === 'error');
   return html`<div class="banner v-${r.verdict}" id="verdict" data-verdict="${r.verdict}">
 <div class="big">${verdictLabel(r.verdict)}</div>
