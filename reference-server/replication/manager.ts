@@ -135,18 +135,22 @@ export class Replication implements ReplicationHooks {
   /** PSYNC / SYNC from a would-be replica: +CONTINUE from the backlog when possible, else a full resync. */
   sync(c: Client, argv: string[], psync: boolean): void {
     if (c.kind === 'replica') return;
-    if (this.masterHost !== null && this.linkState !== 'connected') {
-      c.reply.error("NOMASTERLINK Can't SYNC while not connected with my master");
-      return;
-    }
     const stats = this.server.stats;
     if (psync && argv.length > 3 && argv[3]!.toLowerCase() === 'failover') {
       if (argv[1] !== this.replid) {
-        c.reply.error('PSYNC FAILOVER replid must match my replid.');
+        c.reply.error('ERR PSYNC FAILOVER replid must match my replid.');
         return;
       }
       this.server.log('notice', 'Failover request received for replid ' + argv[1] + '.');
       this.unsetMaster('failover');
+    }
+    if (this.failoverState !== 'no-failover') {
+      c.reply.error("NOMASTERLINK Can't SYNC while failing over");
+      return;
+    }
+    if (this.masterHost !== null && this.linkState !== 'connected') {
+      c.reply.error("NOMASTERLINK Can't SYNC while not connected with my master");
+      return;
     }
     const info = this.pending.get(c.id) ?? { port: 0, ip: '', capaEof: false, capaPsync2: false };
     this.pending.delete(c.id);
@@ -368,6 +372,8 @@ export class Replication implements ReplicationHooks {
     this.secondOffset = -1;
     this.offset = offset;
     this.backlog = new Backlog(this.cfg('repl-backlog-size'), offset);
+    // Our replicas hold the old history: they must resync against the new one.
+    this.disconnectReplicas();
     this.linkUp(link, 0, rest);
   }
 
@@ -496,7 +502,8 @@ export class Replication implements ReplicationHooks {
       const c = this.server.clients.get(id);
       if (!c) this.pending.delete(id);
     }
-    if (this.masterHost === null && this.replicas.size > 0 && now - this.lastPing >= this.cfg('repl-ping-replica-period') * 1000) {
+    // No PINGs while writes are paused (FAILOVER waits for the replica to reach our exact offset).
+    if (this.masterHost === null && this.replicas.size > 0 && this.server.pauseUntil === 0 && now - this.lastPing >= this.cfg('repl-ping-replica-period') * 1000) {
       this.lastPing = now;
       this.feed(encodeCommand(['PING']));
     }
@@ -524,7 +531,7 @@ export class Replication implements ReplicationHooks {
       this.setMasterForFailover(f.host, f.port);
     } else if (f.deadline > 0 && now >= f.deadline) {
       this.abortFailover('Replica never caught up before timeout');
-    } else if (target) this.requestAcks();
+    }
   }
 
   private setMasterForFailover(host: string, port: number): void {

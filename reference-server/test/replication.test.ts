@@ -1,0 +1,197 @@
+/** Reference server replication between reference servers: stream format, PSYNC2 after promotion, WAIT, refusals, FAILOVER, persistence. */
+import { expect } from 'chai';
+import net from 'node:net';
+import type { Redis } from 'ioredis';
+import { Backlog } from '../replication/backlog.js';
+import { client, info, populate, removeDir, snapshot, startRef, tempDir, waitFor, waitInSync, type RefNode } from './fixtures/repl-kit.js';
+
+describe('replication: backlog', () => {
+  it('keeps the newest bytes, addressed by global offset, across wrap-around', () => {
+    const b = new Backlog(10, 100);
+    expect(b.covers(101)).to.equal(true);
+    b.append(Buffer.from('abcdef'));
+    expect(b.firstByteOffset).to.equal(101);
+    expect(b.from(103).toString()).to.equal('cdef');
+    b.append(Buffer.from('ghijkl'));
+    expect(b.histlen).to.equal(10);
+    expect(b.firstByteOffset).to.equal(103);
+    expect(b.covers(102)).to.equal(false);
+    expect(b.covers(113)).to.equal(true);
+    expect(b.from(103).toString()).to.equal('cdefghijkl');
+    expect(b.from(110).toString()).to.equal('jkl');
+    b.append(Buffer.from('0123456789ABC'));
+    expect(b.from(b.firstByteOffset).toString()).to.equal('456789ABC'.padStart(10, '3'));
+    b.resize(4);
+    expect(b.from(b.firstByteOffset).toString()).to.equal('9ABC');
+  });
+});
+
+describe('replication: reference master and replicas', function () {
+  this.timeout(60000);
+  let nodes: RefNode[] = [];
+  let clients: Redis[] = [];
+  const dirs: string[] = [];
+  afterEach(async () => {
+    for (const c of clients) c.disconnect();
+    for (const n of nodes.reverse()) await n.stop();
+    nodes = [];
+    clients = [];
+  });
+  after(() => { for (const d of dirs) removeDir(d); });
+
+  async function ref(port: number, args: string[] = [], dir?: string): Promise<[RefNode, Redis]> {
+    const n = await startRef(port, args, dir);
+    if (!dir) dirs.push(n.dir);
+    nodes.push(n);
+    const c = client(port);
+    clients.push(c);
+    return [n, c];
+  }
+
+  it('streams writes as Redis does: FULLRESYNC + RDB, then SELECT before the first write of a db, expired keys as DEL', async () => {
+    const [, m] = await ref(16430);
+    const sock = net.connect({ host: '127.0.0.1', port: 16430 });
+    let data = '';
+    sock.on('data', (d) => { data += d.toString('latin1'); });
+    try {
+      await new Promise<void>((r) => sock.once('connect', () => r()));
+      sock.write('*3\r\n$8\r\nREPLCONF\r\n$14\r\nlistening-port\r\n$4\r\n9999\r\n*3\r\n$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n');
+      await waitFor('FULLRESYNC and payload', () => /\+OK\r\n\+FULLRESYNC [0-9a-f]{40} \d+\r\n\$\d+\r\nREDIS0010/.test(data));
+      const afterRdb = (): string => data.slice(data.indexOf('REDIS0010'));
+      await m.select(5);
+      await m.set('k', 'v');
+      await m.set('t', 'x', 'PX', 30);
+      await waitFor('SELECT + SET in the stream', () => afterRdb().includes('*2\r\n$6\r\nSELECT\r\n$1\r\n5\r\n*3\r\n$3\r\nset\r\n$1\r\nk\r\n$1\r\nv\r\n'));
+      await waitFor('t expired', async () => (await m.exists('t')) === 0);
+      await waitFor('DEL of the expired key', () => afterRdb().includes('*2\r\n$3\r\nDEL\r\n$1\r\nt\r\n'));
+      const roleReply = (await m.call('ROLE')) as unknown[];
+      expect(roleReply[0]).to.equal('master');
+      expect(roleReply[2]).to.deep.equal([['127.0.0.1', '9999', '0']]);
+    } finally {
+      sock.destroy();
+    }
+  });
+
+  it('after a promotion the other replicas and the old master continue with a partial resync (PSYNC2)', async () => {
+    const [, m] = await ref(16431);
+    const [, a] = await ref(16432, ['--replicaof', '127.0.0.1', '16431']);
+    const [, b] = await ref(16433, ['--replicaof', '127.0.0.1', '16431']);
+    await populate(m, 'p');
+    await waitInSync(m, a);
+    await waitInSync(m, b);
+    expect(await m.call('WAIT', '2', '2000')).to.equal(2);
+    const before = await snapshot(m);
+
+    expect(await a.call('REPLICAOF', 'NO', 'ONE')).to.equal('OK');
+    const ai = await info(a, 'replication');
+    expect(ai.get('role')).to.equal('master');
+    expect(ai.get('master_replid2')).to.equal((await info(m, 'replication')).get('master_replid'));
+    expect(await b.call('REPLICAOF', '127.0.0.1', '16432')).to.equal('OK');
+    expect(await m.call('REPLICAOF', '127.0.0.1', '16432')).to.equal('OK');
+    await waitFor('two replicas on the new master', async () => (await info(a, 'replication')).get('connected_slaves') === '2');
+    await a.set('new', 'write');
+    await waitInSync(a, b);
+    await waitInSync(a, m);
+    const stats = await info(a, 'stats');
+    expect(stats.get('sync_partial_ok')).to.equal('2');
+    expect(stats.get('sync_full')).to.equal('0');
+    expect(await snapshot(b)).to.deep.equal(await snapshot(a));
+    expect(await snapshot(m)).to.deep.equal(await snapshot(a));
+    expect(Object.keys(await snapshot(a)).length).to.equal(Object.keys(before).length + 1);
+    expect(await a.call('REPLICAOF', '127.0.0.1', '16432')).to.equal('OK');
+    expect(await b.call('REPLICAOF', '127.0.0.1', '16432')).to.equal('OK Already connected to specified master');
+  });
+
+  it('refuses writes with READONLY and NOREPLICAS, reads with MASTERDOWN, and WAIT on a replica', async () => {
+    const [, m] = await ref(16434, ['--min-replicas-to-write', '1']);
+    expect(await m.set('x', '1').catch((e: Error) => e.message)).to.equal('NOREPLICAS Not enough good replicas to write.');
+    expect((await info(m, 'replication')).get('min_slaves_good_slaves')).to.equal('0');
+    const [, r] = await ref(16435, ['--replicaof', '127.0.0.1', '16434']);
+    await waitInSync(m, r);
+    await waitFor('a good replica', async () => (await m.set('x', '1').catch(() => 'no')) === 'OK');
+    expect(await r.set('y', '1').catch((e: Error) => e.message)).to.equal("READONLY You can't write against a read only replica.");
+    expect(await r.call('WAIT', '1', '0').catch((e: Error) => e.message)).to.match(/^ERR WAIT cannot be used with replica instances/);
+    // A replica of a port nobody listens on, refusing stale reads.
+    const [, s] = await ref(16436, ['--replicaof', '127.0.0.1', '16449', '--replica-serve-stale-data', 'no']);
+    expect(await s.get('x').catch((e: Error) => e.message)).to.equal("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
+    const si = await info(s, 'replication');
+    expect(si.get('master_link_status')).to.equal('down');
+    expect(si.has('master_link_down_since_seconds')).to.equal(true);
+    const role = (await s.call('ROLE')) as unknown[];
+    expect(role[0]).to.equal('slave');
+    expect(role[2]).to.equal(16449);
+    expect(['connect', 'connecting']).to.include(role[3]);
+  });
+
+  it('WAIT blocks until replicas acknowledge, and times out with the count reached', async () => {
+    const [, m] = await ref(16437);
+    expect(await m.call('WAIT', '1', '100')).to.equal(0);
+    const [, r] = await ref(16438, ['--replicaof', '127.0.0.1', '16437']);
+    await waitInSync(m, r);
+    await m.set('a', '1');
+    expect(await m.call('WAIT', '1', '5000')).to.equal(1);
+    const t0 = Date.now();
+    expect(await m.call('WAIT', '2', '300')).to.equal(1);
+    expect(Date.now() - t0).to.be.at.least(250);
+  });
+
+  it('FAILOVER hands the master role to the replica, which keeps the data', async () => {
+    const [, m] = await ref(16439);
+    const [, r] = await ref(16440, ['--replicaof', '127.0.0.1', '16439']);
+    await populate(m, 'f');
+    await waitInSync(m, r);
+    expect(await m.call('FAILOVER', 'TIMEOUT', '-1').catch((e: Error) => e.message)).to.equal('ERR FAILOVER timeout must be greater than 0');
+    expect(await r.call('FAILOVER').catch((e: Error) => e.message)).to.equal('ERR FAILOVER is not valid when server is a replica.');
+    expect(await m.call('FAILOVER', 'TO', '127.0.0.1', '1').catch((e: Error) => e.message)).to.equal('ERR FAILOVER target HOST and PORT is not a replica.');
+    expect(await m.call('FAILOVER', 'ABORT').catch((e: Error) => e.message)).to.equal('ERR No failover in progress.');
+    expect(await m.call('FAILOVER')).to.equal('OK');
+    await waitFor('roles swapped', async () => {
+      const mi = await info(m, 'replication');
+      return (await info(r, 'replication')).get('role') === 'master' && mi.get('role') === 'slave' && mi.get('master_link_status') === 'up';
+    });
+    const mi = await info(m, 'replication');
+    expect(mi.get('master_port')).to.equal('16440');
+    expect(mi.get('master_failover_state')).to.equal('no-failover');
+    expect((await info(r, 'stats')).get('sync_partial_ok')).to.equal('1');
+    await r.set('after', '1');
+    await waitInSync(r, m);
+    expect(await snapshot(m)).to.deep.equal(await snapshot(r));
+  });
+
+  it('SAVE/BGSAVE/LASTSAVE and loading at start; without persistence a restarted master comes back empty and its replica follows', async () => {
+    const dir = tempDir('ref-persist');
+    dirs.push(dir);
+    let [node, m] = await ref(16441, ['--enable-debug-command', 'yes'], dir);
+    await populate(m, 's');
+    const lastBefore = Number(await m.call('LASTSAVE'));
+    expect(await m.call('BGSAVE')).to.equal('Background saving started');
+    await waitFor('bgsave done', async () => (await info(m, 'persistence')).get('rdb_bgsave_in_progress') === '0' && (await info(m, 'persistence')).get('rdb_saves') === '1');
+    expect(Number(await m.call('LASTSAVE'))).to.be.at.least(lastBefore);
+    expect((await info(m, 'persistence')).get('rdb_changes_since_last_save')).to.equal('0');
+    const saved = await snapshot(m);
+    expect(await m.call('DEBUG', 'RELOAD')).to.equal('OK');
+    expect(await snapshot(m)).to.deep.equal(saved);
+    await node.stop();
+    m.disconnect();
+    [node, m] = await ref(16441, [], dir);
+    expect(await snapshot(m)).to.deep.equal(saved);
+    expect(Number((await info(m, 'persistence')).get('rdb_last_load_keys_loaded'))).to.equal(Object.keys(saved).length);
+
+    // A master without persistence restarts empty; its replica resyncs and becomes empty too.
+    const emptyDir = tempDir('ref-nopersist');
+    dirs.push(emptyDir);
+    const [n2, m2] = await ref(16442, [], emptyDir);
+    const [, r2] = await ref(16443, ['--replicaof', '127.0.0.1', '16442']);
+    await populate(m2, 'gone');
+    await waitInSync(m2, r2);
+    expect(await r2.dbsize()).to.be.greaterThan(5);
+    await n2.stop();
+    m2.disconnect();
+    const [, m3] = await ref(16442, [], emptyDir);
+    await waitFor('replica follows the empty master', async () => {
+      const ri = await info(r2, 'replication');
+      return ri.get('master_link_status') === 'up' && (await r2.dbsize()) === 0;
+    });
+    expect(await m3.dbsize()).to.equal(0);
+  });
+});
