@@ -171,6 +171,12 @@ describe('checkers: failover time and unavailability', () => {
     expect(checkFailoverTime(h, 1000, 4000).verdict).to.equal('pass');
     expect(checkFailoverTime(h, 1000, 4000, 'other-path').failoverMs).to.equal(null);
   });
+  it('does not count a write that was later lost as recovery', () => {
+    expect(failoverTime(h, 1000, undefined, undefined, new Set(['d'])).failoverMs).to.equal(3310);
+    expect(failoverTime(h, 1000, undefined, (k) => k === 'nope').failoverMs).to.equal(null);
+    expect(unavailabilityWindows(h, 0, 4400, 500, undefined, undefined, new Set(['d']))).to.deep.equal([{ start: 5, end: 4310 }]);
+  });
+
   it('finds gaps without acknowledged writes', () => {
     expect(unavailabilityWindows(h, 0, 5000, 500)).to.deep.equal([{ start: 5, end: 4200 }, { start: 4310, end: 5000 }]);
     const c = checkUnavailability(h, 0, 4400, 4000, 500);

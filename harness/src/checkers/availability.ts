@@ -1,5 +1,5 @@
 /** Failover time (fault -> first acknowledged write through the client path) and unavailability windows. */
-import type { HistoryEvent } from '../history/events.js';
+import type { HistoryEvent, OpEvent } from '../history/events.js';
 import type { CheckResult, Interval } from '../results/types.js';
 import { ops } from './timeline.js';
 
@@ -14,13 +14,23 @@ export interface FailoverFacts {
 /** Restricts judged writes to some keys (e.g. the slots of the shard that failed). */
 export type KeyFilter = (key: string) => boolean;
 
-export function failoverTime(events: HistoryEvent[], faultAt: number, via?: string, keyFilter?: KeyFilter): FailoverFacts {
+/** Ids of acknowledged writes that were lost: a write a cut-off master acknowledged is no sign of recovery. */
+export type LostIds = ReadonlySet<string>;
+
+function writeId(o: OpEvent): string | undefined {
+  if (o.value === undefined) return undefined;
+  return o.f === 'write' ? `${o.key}=${String(o.value)}` : String(o.value);
+}
+
+export function failoverTime(events: HistoryEvent[], faultAt: number, via?: string, keyFilter?: KeyFilter, lost?: LostIds): FailoverFacts {
   const invokedAt = new Map<string, number>();
   let best: number | undefined;
   for (const e of ops(events, (o) => WRITE_FS.has(o.f) && (via === undefined || o.via === via) && (!keyFilter || (o.key !== undefined && keyFilter(o.key))))) {
     const k = `${e.process}`;
     if (e.phase === 'invoke') invokedAt.set(k, e.time);
     else if (e.phase === 'ok') {
+      const id = writeId(e);
+      if (lost && id !== undefined && lost.has(id)) continue;
       const inv = invokedAt.get(k);
       if (inv !== undefined && inv >= faultAt && (best === undefined || e.time < best)) best = e.time;
     }
@@ -30,8 +40,8 @@ export function failoverTime(events: HistoryEvent[], faultAt: number, via?: stri
 }
 
 /** Gaps longer than `thresholdMs` between consecutive acknowledged writes within [from, to]. */
-export function unavailabilityWindows(events: HistoryEvent[], from: number, to: number, thresholdMs: number, via?: string, keyFilter?: KeyFilter): Interval[] {
-  const okTimes = ops(events, (o) => WRITE_FS.has(o.f) && o.phase === 'ok' && (via === undefined || o.via === via) && (!keyFilter || (o.key !== undefined && keyFilter(o.key))))
+export function unavailabilityWindows(events: HistoryEvent[], from: number, to: number, thresholdMs: number, via?: string, keyFilter?: KeyFilter, lost?: LostIds): Interval[] {
+  const okTimes = ops(events, (o) => WRITE_FS.has(o.f) && o.phase === 'ok' && (via === undefined || o.via === via) && (!keyFilter || (o.key !== undefined && keyFilter(o.key))) && !(lost && lost.has(writeId(o) ?? '')))
     .map((o) => o.time)
     .filter((t) => t >= from && t <= to)
     .sort((a, b) => a - b);
@@ -45,8 +55,8 @@ export function unavailabilityWindows(events: HistoryEvent[], from: number, to: 
   return out;
 }
 
-export function checkFailoverTime(events: HistoryEvent[], faultAt: number, budgetMs: number, via?: string, keyFilter?: KeyFilter): CheckResult & FailoverFacts {
-  const f = failoverTime(events, faultAt, via, keyFilter);
+export function checkFailoverTime(events: HistoryEvent[], faultAt: number, budgetMs: number, via?: string, keyFilter?: KeyFilter, lost?: LostIds): CheckResult & FailoverFacts {
+  const f = failoverTime(events, faultAt, via, keyFilter, lost);
   const name = 'failover-time';
   if (f.failoverMs === null) return { name, verdict: 'fail', detail: `no write was acknowledged${via ? ` via ${via}` : ''} after the fault`, ...f };
   return {
@@ -58,8 +68,8 @@ export function checkFailoverTime(events: HistoryEvent[], faultAt: number, budge
   };
 }
 
-export function checkUnavailability(events: HistoryEvent[], from: number, to: number, budgetMs: number, thresholdMs = 500, via?: string, keyFilter?: KeyFilter): CheckResult & { intervals: Interval[]; longestMs: number } {
-  const intervals = unavailabilityWindows(events, from, to, thresholdMs, via, keyFilter);
+export function checkUnavailability(events: HistoryEvent[], from: number, to: number, budgetMs: number, thresholdMs = 500, via?: string, keyFilter?: KeyFilter, lost?: LostIds): CheckResult & { intervals: Interval[]; longestMs: number } {
+  const intervals = unavailabilityWindows(events, from, to, thresholdMs, via, keyFilter, lost);
   const longest = intervals.reduce((m, i) => Math.max(m, i.end - i.start), 0);
   return {
     name: 'unavailability',

@@ -61,8 +61,18 @@ export function stateFromReplicationInfo(info: Record<string, string>, minReplic
   return st;
 }
 
+/** Detail fields whose change is a transition worth recording (counters such as connected_slaves are not). */
+const TRACKED = ['cluster_state', 'slots', 'flags', 'min_replicas_blocked', 'master_link_status', 'cluster_slots_ok'];
+
 function sameState(a: InstanceState | undefined, b: InstanceState): boolean {
-  return !!a && a.role === b.role && a.master === b.master && a.writable === b.writable && a.linkUp === b.linkUp;
+  return (
+    !!a &&
+    a.role === b.role &&
+    a.master === b.master &&
+    a.writable === b.writable &&
+    a.linkUp === b.linkUp &&
+    TRACKED.every((k) => a.detail[k] === b.detail[k])
+  );
 }
 
 interface Watched {

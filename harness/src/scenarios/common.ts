@@ -143,6 +143,7 @@ export function standardChecks(events: HistoryEvent[], facts: ScenarioFacts, t: 
   out.writes = writes.counts;
   out.lostSample = writes.lost.slice(0, 100);
   out.lostAll = writes.lost;
+  const lostSet = new Set(writes.lost);
   out.unexpectedSample = writes.unexpected.slice(0, 100);
   if (t.kind !== 'cluster') {
     const sm = checkSingleMaster(events, { maxSplitBrainMs: opts.maxSplitBrainMs ?? 0, ...(opts.maxSplitBrainWindowMs !== undefined ? { maxWindowMs: opts.maxSplitBrainWindowMs } : {}) });
@@ -154,7 +155,7 @@ export function standardChecks(events: HistoryEvent[], facts: ScenarioFacts, t: 
   const via = facts.via;
   let failoverMs: number | null | undefined;
   if (!opts.noFailover && facts.faultAt !== undefined) {
-    const fo = checkFailoverTime(events, facts.faultAt, t.budgets.failoverMs, via, opts.keyFilter);
+    const fo = checkFailoverTime(events, facts.faultAt, t.budgets.failoverMs, via, opts.keyFilter, lostSet);
     out.checks.push(asCheck(fo));
     out.failoverMs = fo.failoverMs;
     failoverMs = fo.failoverMs;
@@ -164,7 +165,7 @@ export function standardChecks(events: HistoryEvent[], facts: ScenarioFacts, t: 
     out.checks.push({ name: 'unavailability', verdict: 'skip', detail: 'no workload ran' });
     return out;
   }
-  const un = checkUnavailability(events, from, to, t.budgets.unavailabilityMs, opts.unavailabilityThresholdMs ?? 500, via, opts.keyFilter);
+  const un = checkUnavailability(events, from, to, t.budgets.unavailabilityMs, opts.unavailabilityThresholdMs ?? 500, via, opts.keyFilter, lostSet);
   out.checks.push(asCheck(un));
   out.unavailabilityMs = un.longestMs;
   out.unavailabilityIntervals = un.intervals;
