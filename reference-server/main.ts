@@ -10,7 +10,7 @@ import { createServerDb } from './dbfactory.js';
 import { RedisServer } from './server.js';
 
 /** Optional modules, loaded when their files exist; each may export `commands` and/or `install(server)`. */
-const OPTIONAL_MODULES = ['./commands/replication.js', './replication/install.js', './cluster/install.js'];
+const OPTIONAL_MODULES = ['./commands/replication.js', './commands/persistence.js', './replication/install.js', './cluster/install.js', './sentinel/install.js'];
 
 interface OptionalModule {
   commands?: CommandSpec[];
@@ -24,7 +24,8 @@ async function loadOptional(): Promise<OptionalModule[]> {
       out.push((await import(path)) as OptionalModule);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'ERR_MODULE_NOT_FOUND') throw e;
+      // Only a missing optional file is skipped; a broken import inside an existing module is a real error.
+      if (code !== 'ERR_MODULE_NOT_FOUND' || !(e as Error).message.includes(path.slice(2))) throw e;
     }
   }
   return out;
