@@ -92,8 +92,8 @@ async function cmdUp(argv: string[], io: Io): Promise<number> {
     out: { value: true },
   }, 1, USAGE.up);
   const topo = loadFor(p);
-  const folder = createRunFolder({ out: flagString(p, 'out') });
   const driver = await createDriver((flagString(p, 'driver') ?? 'local') as DriverName);
+  const folder = createRunFolder({ out: flagString(p, 'out') });
   io.out(`up: ${topo.name} (${topo.file}) run ${folder.runId} in ${folder.dir}`);
   let stopping = false;
   const stopped = new Promise<void>((resolve) => {

@@ -12,7 +12,10 @@ export async function createDriver(name: DriverName, opts: LocalDriverOptions = 
     if (mod.createDockerDriver) return mod.createDockerDriver();
     if (mod.DockerDriver) return new mod.DockerDriver();
   } catch (e) {
-    throw new Error(`driver docker is not available: ${(e as Error).message}`);
+    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && (e as Error).message.includes('drivers/docker')) {
+      throw new Error('driver docker is not part of this build; use --driver local');
+    }
+    throw new Error(`driver docker failed to load: ${(e as Error).message}`);
   }
   throw new Error('driver docker is not available: harness/src/drivers/docker exports no driver');
 }
