@@ -90,6 +90,7 @@ function unionOrDiff(sets: (RSet | null)[], op: 'union' | 'diff'): Set<string> {
 /** Stores a computed set at dst (deleting dst when empty) and replies its size. */
 function store(ctx: CommandContext, dst: string, result: Set<string>): void {
   if (result.size > 0) {
+    noteSetWrite(ctx, result);
     ctx.db.set(dst, result);
   } else if (!ctx.db.delete(dst)) {
     ctx.noPropagate();
@@ -118,6 +119,9 @@ function sunionDiff(ctx: CommandContext, keys: readonly string[], dst: string | 
   else replySet(ctx.reply, result, result.size);
 }
 
+/** Redis's SPOP_MOVE_STRATEGY_MUL: when few members remain, the set is rebuilt from them. */
+const SPOP_MOVE_STRATEGY_MUL = 5;
+
 function spopWithCount(ctx: CommandContext, argv: string[]): void {
   const count = argPositiveLong(ctx.reply, argv[2]);
   if (count === null) return;
@@ -144,8 +148,16 @@ function spopWithCount(ctx: CommandContext, argv: string[]): void {
     arr[j] = t;
   }
   const popped = arr.slice(0, count);
-  for (const m of popped) s.delete(m);
-  ctx.db.signalModified(key);
+  const remaining = s.size - count;
+  if (remaining * SPOP_MOVE_STRATEGY_MUL > count) {
+    for (const m of popped) s.delete(m);
+    ctx.db.signalModified(key);
+  } else {
+    // Redis builds a fresh set from the survivors here, so a hashtable set may become an intset again.
+    const rebuilt = new Set(arr.slice(count));
+    noteSetWrite(ctx, rebuilt);
+    ctx.db.set(key, rebuilt, true);
+  }
   replySet(ctx.reply, popped, popped.length);
   ctx.propagateAs(popped.map((m) => ['SREM', key, m]));
 }
@@ -364,7 +376,11 @@ export const commands: CommandSpec[] = [
       }
       if (s.size === 0) ctx.db.delete(srcKey);
       else ctx.db.signalModified(srcKey);
-      if (dst === undefined) ctx.db.add(dstKey, new Set([m]));
+      if (dst === undefined) {
+        const created = new Set([m]);
+        noteSetWrite(ctx, created);
+        ctx.db.add(dstKey, created);
+      }
       else if (!(dst as RSet).has(m)) {
         (dst as RSet).add(m);
         noteSetWrite(ctx, dst as RSet);

@@ -21,7 +21,7 @@ interface Level {
 
 export interface SkipNode {
   readonly member: string;
-  readonly score: number;
+  score: number;
   backward: SkipNode | null;
   readonly levels: Level[];
 }
@@ -120,6 +120,14 @@ export class SkipZSet implements RZSet {
     let maxLen = 0;
     for (const m of this.dict.keys()) if (m.length > maxLen) maxLen = m.length;
     this.encoding = this.size <= zsetLimits.maxEntries && maxLen <= zsetLimits.maxValue ? 'listpack' : 'skiplist';
+    if (this.encoding !== 'listpack') return;
+    // Converting to a listpack prints scores, and -0 reads back as 0; the order is unchanged (-0 == 0).
+    for (let n = this.header.levels[0].forward; n; n = n.levels[0].forward) {
+      if (Object.is(n.score, -0)) {
+        n.score = 0;
+        this.dict.set(n.member, 0);
+      }
+    }
   }
 
   add(member: string, score: number): boolean {
@@ -246,8 +254,25 @@ export class SkipZSet implements RZSet {
     return x !== this.header && scoreGteMin(x.score, r) ? x : null;
   }
 
+  /** zslIsInLexRange: the tail reaches min and the head reaches max. */
+  private lexRangeTouches(r: LexRange): boolean {
+    const first = this.header.levels[0].forward;
+    if (lexRangeEmpty(r) || !this.tail || !first) return false;
+    return lexGteMin(this.tail.member, r) && lexLteMax(first.member, r);
+  }
+
+  /**
+   * First node in a lex range. Lex ranges assume equal scores; with mixed scores Redis's answer depends on
+   * how it walks, so a listpack-encoded set is scanned linearly exactly as Redis scans its listpack.
+   */
   firstInLexRange(r: LexRange): SkipNode | null {
-    if (lexRangeEmpty(r) || !this.tail || !lexGteMin(this.tail.member, r)) return null;
+    if (!this.lexRangeTouches(r)) return null;
+    if (this.encoding === 'listpack') {
+      for (let n = this.header.levels[0].forward; n; n = n.levels[0].forward) {
+        if (lexGteMin(n.member, r)) return lexLteMax(n.member, r) ? n : null;
+      }
+      return null;
+    }
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
       let f = x.levels[i].forward;
@@ -261,8 +286,13 @@ export class SkipZSet implements RZSet {
   }
 
   lastInLexRange(r: LexRange): SkipNode | null {
-    const first = this.header.levels[0].forward;
-    if (lexRangeEmpty(r) || !first || !lexLteMax(first.member, r)) return null;
+    if (!this.lexRangeTouches(r)) return null;
+    if (this.encoding === 'listpack') {
+      for (let n = this.tail; n; n = n.backward) {
+        if (lexLteMax(n.member, r)) return lexGteMin(n.member, r) ? n : null;
+      }
+      return null;
+    }
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
       let f = x.levels[i].forward;
@@ -284,6 +314,11 @@ export class SkipZSet implements RZSet {
   countInLexRange(r: LexRange): number {
     const a = this.firstInLexRange(r);
     if (!a) return 0;
+    if (this.encoding === 'listpack') {
+      let count = 0;
+      for (let n: SkipNode | null = a; n && lexLteMax(n.member, r); n = n.levels[0].forward) count++;
+      return count;
+    }
     const b = this.lastInLexRange(r) as SkipNode;
     return (this.rank(b.member) as number) - (this.rank(a.member) as number) + 1;
   }

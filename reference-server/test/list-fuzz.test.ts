@@ -1,0 +1,249 @@
+/**
+ * Seeded random command sequences over lists, sets and sorted sets, sent to real redis-server and to the
+ * reference server; every reply must be byte-identical (set-valued replies compared as multisets).
+ */
+import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { existsSync } from 'node:fs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const REF_BIN = path.resolve(here, '../bin/redis-ref-server.js');
+const SEED = Number(process.env.FUZZ_SEED ?? 20261122);
+const STEPS = Number(process.env.FUZZ_STEPS ?? 3000);
+
+/** mulberry32: small, seedable, good enough to pick commands. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Reads whole RESP frames as raw strings. */
+class RawClient {
+  private buf = '';
+  private waiting: ((raw: string) => void)[] = [];
+  private readonly sock: net.Socket;
+
+  private constructor(sock: net.Socket) {
+    this.sock = sock;
+    sock.setEncoding('latin1');
+    sock.on('data', (d: string) => {
+      this.buf += d;
+      while (this.waiting.length > 0) {
+        const end = frameEnd(this.buf, 0);
+        if (end < 0) return;
+        const raw = this.buf.slice(0, end);
+        this.buf = this.buf.slice(end);
+        (this.waiting.shift() as (raw: string) => void)(raw);
+      }
+    });
+    sock.on('error', () => undefined);
+  }
+
+  static open(port: number): Promise<RawClient> {
+    return new Promise((resolve, reject) => {
+      const s = net.connect(port, '127.0.0.1', () => resolve(new RawClient(s)));
+      s.once('error', reject);
+    });
+  }
+
+  send(argv: readonly string[]): Promise<string> {
+    let s = `*${argv.length}\r\n`;
+    for (const a of argv) s += `$${Buffer.byteLength(a, 'latin1')}\r\n${a}\r\n`;
+    const p = new Promise<string>((resolve) => this.waiting.push(resolve));
+    this.sock.write(s, 'latin1');
+    return p;
+  }
+
+  close(): void {
+    this.sock.destroy();
+  }
+}
+
+/** End offset of the frame starting at i, or -1 when incomplete. */
+function frameEnd(buf: string, i: number): number {
+  const nl = buf.indexOf('\r\n', i);
+  if (nl < 0) return -1;
+  const t = buf[i];
+  const n = Number(buf.slice(i + 1, nl));
+  if (t === '$' || t === '=' || t === '!') {
+    if (n < 0) return nl + 2;
+    return buf.length >= nl + 4 + n ? nl + 4 + n : -1;
+  }
+  if (t === '*' || t === '~' || t === '>' || t === '%') {
+    if (n < 0) return nl + 2;
+    let p = nl + 2;
+    for (let k = 0; k < (t === '%' ? 2 * n : n); k++) {
+      p = frameEnd(buf, p);
+      if (p < 0) return -1;
+    }
+    return p;
+  }
+  return nl + 2;
+}
+
+/** Top-level elements of an aggregate reply, for order-insensitive comparison. */
+function elements(raw: string): string[] {
+  const nl = raw.indexOf('\r\n');
+  const out: string[] = [];
+  let p = nl + 2;
+  while (p < raw.length) {
+    const e = frameEnd(raw, p);
+    out.push(raw.slice(p, e));
+    p = e;
+  }
+  return out;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+async function startServer(cmd: string, args: string[], port: number): Promise<ChildProcess> {
+  const proc = spawn(cmd, args, { stdio: 'ignore' });
+  const deadline = Date.now() + 10000;
+  for (;;) {
+    try {
+      const c = await RawClient.open(port);
+      const pong = await c.send(['PING']);
+      c.close();
+      if (pong === '+PONG\r\n') return proc;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      proc.kill('SIGKILL');
+      throw new Error(`${cmd} did not answer on port ${port}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+type Gen = (r: () => number) => { argv: string[]; unordered?: boolean };
+
+function pick<T>(r: () => number, xs: readonly T[]): T {
+  return xs[Math.floor(r() * xs.length)];
+}
+
+const LKEYS = ['l1', 'l2', 'l3'];
+const SKEYS = ['s1', 's2', 's3'];
+const ZKEYS = ['z1', 'z2', 'z3'];
+const ANY = [...LKEYS, ...SKEYS, ...ZKEYS, 'str'];
+const MEMBERS = ['a', 'b', 'c', 'd', 'e', '1', '2', '10', '-3', '', 'x y'];
+const INDEXES = ['0', '1', '2', '-1', '-2', '5', '-10', '100'];
+const SCORES = ['0', '1', '-1', '2.5', '1e3', '-inf', '+inf', '3', '(1', '(2.5', '0.1'];
+const LEX = ['-', '+', '[a', '(a', '[c', '(d', '[', '(e', '[10'];
+
+const gens: Gen[] = [
+  (r) => ({ argv: [pick(r, ['LPUSH', 'RPUSH', 'LPUSHX', 'RPUSHX']), pick(r, ANY), pick(r, MEMBERS), pick(r, MEMBERS)] }),
+  (r) => ({ argv: [pick(r, ['LPOP', 'RPOP']), pick(r, ANY), ...(r() < 0.5 ? [pick(r, ['0', '1', '2', '5'])] : [])] }),
+  (r) => ({ argv: ['LRANGE', pick(r, ANY), pick(r, INDEXES), pick(r, INDEXES)] }),
+  (r) => ({ argv: ['LINDEX', pick(r, LKEYS), pick(r, INDEXES)] }),
+  (r) => ({ argv: ['LSET', pick(r, LKEYS), pick(r, INDEXES), pick(r, MEMBERS)] }),
+  (r) => ({ argv: ['LINSERT', pick(r, LKEYS), pick(r, ['BEFORE', 'AFTER']), pick(r, MEMBERS), pick(r, MEMBERS)] }),
+  (r) => ({ argv: ['LREM', pick(r, LKEYS), pick(r, ['0', '1', '-1', '2']), pick(r, MEMBERS)] }),
+  (r) => ({ argv: ['LTRIM', pick(r, LKEYS), pick(r, INDEXES), pick(r, INDEXES)] }),
+  (r) => ({ argv: ['LPOS', pick(r, LKEYS), pick(r, MEMBERS), 'RANK', pick(r, ['1', '-1', '2']), 'COUNT', pick(r, ['0', '1', '2'])] }),
+  (r) => ({ argv: ['LMOVE', pick(r, LKEYS), pick(r, LKEYS), pick(r, ['LEFT', 'RIGHT']), pick(r, ['LEFT', 'RIGHT'])] }),
+  (r) => ({ argv: ['LMPOP', '2', pick(r, LKEYS), pick(r, LKEYS), pick(r, ['LEFT', 'RIGHT']), 'COUNT', pick(r, ['1', '3'])] }),
+  (r) => ({ argv: ['LLEN', pick(r, ANY)] }),
+  (r) => ({ argv: ['SADD', pick(r, ANY), pick(r, MEMBERS), pick(r, MEMBERS)] }),
+  (r) => ({ argv: ['SREM', pick(r, SKEYS), pick(r, MEMBERS), pick(r, MEMBERS)] }),
+  (r) => ({ argv: ['SMEMBERS', pick(r, SKEYS)], unordered: true }),
+  (r) => ({ argv: ['SISMEMBER', pick(r, SKEYS), pick(r, MEMBERS)] }),
+  (r) => ({ argv: ['SMISMEMBER', pick(r, SKEYS), pick(r, MEMBERS), pick(r, MEMBERS)] }),
+  (r) => ({ argv: ['SCARD', pick(r, ANY)] }),
+  (r) => ({ argv: ['SMOVE', pick(r, SKEYS), pick(r, SKEYS), pick(r, MEMBERS)] }),
+  (r) => ({ argv: [pick(r, ['SINTER', 'SUNION', 'SDIFF']), pick(r, SKEYS), pick(r, SKEYS)], unordered: true }),
+  (r) => ({ argv: [pick(r, ['SINTERSTORE', 'SUNIONSTORE', 'SDIFFSTORE']), pick(r, SKEYS), pick(r, SKEYS), pick(r, SKEYS)] }),
+  (r) => ({ argv: ['SINTERCARD', '2', pick(r, SKEYS), pick(r, SKEYS), 'LIMIT', pick(r, ['0', '1', '2'])] }),
+  (r) => ({ argv: ['ZADD', pick(r, ANY), ...(r() < 0.4 ? [pick(r, ['NX', 'XX', 'GT', 'LT', 'CH', 'INCR'])] : []), pick(r, ['1', '2', '-1', '0.5', '7', 'inf']), pick(r, MEMBERS)] }),
+  (r) => ({ argv: ['ZINCRBY', pick(r, ZKEYS), pick(r, ['1', '-2', '0.25']), pick(r, MEMBERS)] }),
+  (r) => ({ argv: ['ZREM', pick(r, ZKEYS), pick(r, MEMBERS), pick(r, MEMBERS)] }),
+  (r) => ({ argv: ['ZSCORE', pick(r, ZKEYS), pick(r, MEMBERS)] }),
+  (r) => ({ argv: ['ZMSCORE', pick(r, ZKEYS), pick(r, MEMBERS), pick(r, MEMBERS)] }),
+  (r) => ({ argv: [pick(r, ['ZRANK', 'ZREVRANK']), pick(r, ZKEYS), pick(r, MEMBERS)] }),
+  (r) => ({ argv: ['ZCOUNT', pick(r, ZKEYS), pick(r, SCORES), pick(r, SCORES)] }),
+  (r) => ({ argv: ['ZLEXCOUNT', pick(r, ZKEYS), pick(r, LEX), pick(r, LEX)] }),
+  (r) => ({ argv: ['ZRANGE', pick(r, ZKEYS), pick(r, INDEXES), pick(r, INDEXES), ...(r() < 0.5 ? ['REV'] : []), 'WITHSCORES'] }),
+  (r) => ({ argv: ['ZRANGE', pick(r, ZKEYS), pick(r, SCORES), pick(r, SCORES), 'BYSCORE', ...(r() < 0.5 ? ['REV'] : []), 'LIMIT', pick(r, ['0', '1']), pick(r, ['-1', '2'])] }),
+  (r) => ({ argv: ['ZRANGE', pick(r, ZKEYS), pick(r, LEX), pick(r, LEX), 'BYLEX', ...(r() < 0.5 ? ['REV'] : [])] }),
+  (r) => ({ argv: ['ZRANGESTORE', pick(r, ZKEYS), pick(r, ZKEYS), pick(r, INDEXES), pick(r, INDEXES)] }),
+  (r) => ({ argv: [pick(r, ['ZREMRANGEBYRANK']), pick(r, ZKEYS), pick(r, INDEXES), pick(r, INDEXES)] }),
+  (r) => ({ argv: ['ZREMRANGEBYSCORE', pick(r, ZKEYS), pick(r, SCORES), pick(r, SCORES)] }),
+  (r) => ({ argv: ['ZREMRANGEBYLEX', pick(r, ZKEYS), pick(r, LEX), pick(r, LEX)] }),
+  (r) => ({ argv: [pick(r, ['ZPOPMIN', 'ZPOPMAX']), pick(r, ZKEYS), ...(r() < 0.5 ? [pick(r, ['0', '1', '3'])] : [])] }),
+  (r) => ({ argv: ['ZMPOP', '2', pick(r, ZKEYS), pick(r, ZKEYS), pick(r, ['MIN', 'MAX']), 'COUNT', pick(r, ['1', '2'])] }),
+  (r) => ({ argv: [pick(r, ['ZUNION', 'ZINTER', 'ZDIFF']), '2', pick(r, [...ZKEYS, ...SKEYS]), pick(r, ZKEYS), 'WITHSCORES'] }),
+  (r) => ({ argv: [pick(r, ['ZUNIONSTORE', 'ZINTERSTORE']), pick(r, ZKEYS), '2', pick(r, ZKEYS), pick(r, [...ZKEYS, ...SKEYS]), 'WEIGHTS', pick(r, ['1', '2', '-1']), pick(r, ['1', '0.5']), 'AGGREGATE', pick(r, ['SUM', 'MIN', 'MAX'])] }),
+  (r) => ({ argv: ['ZDIFFSTORE', pick(r, ZKEYS), '2', pick(r, ZKEYS), pick(r, ZKEYS)] }),
+  (r) => ({ argv: ['ZINTERCARD', '2', pick(r, ZKEYS), pick(r, ZKEYS)] }),
+  (r) => ({ argv: ['ZCARD', pick(r, ANY)] }),
+  (r) => ({ argv: ['OBJECT', 'ENCODING', pick(r, ANY)] }),
+  (r) => ({ argv: ['SET', 'str', pick(r, MEMBERS)] }),
+  (r) => ({ argv: ['DEL', pick(r, ANY)] }),
+];
+
+const canRun = existsSync('/usr/bin/redis-server') && existsSync(REF_BIN);
+
+describe('lists, sets and sorted sets: seeded random commands match redis-server', function () {
+  const procs: ChildProcess[] = [];
+  const clients: RawClient[] = [];
+  let real: RawClient;
+  let ref: RawClient;
+
+  before(async function () {
+    if (!canRun) this.skip();
+    const [p1, p2] = [await freePort(), await freePort()];
+    procs.push(await startServer('redis-server', ['--port', String(p1), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], p1));
+    procs.push(await startServer(process.execPath, [REF_BIN, '--port', String(p2), '--bind', '127.0.0.1', '--save', ''], p2));
+    real = await RawClient.open(p1);
+    ref = await RawClient.open(p2);
+    clients.push(real, ref);
+  });
+
+  after(async () => {
+    for (const c of clients) c.close();
+    for (const p of procs) {
+      if (p.exitCode !== null) continue;
+      const exited = new Promise((r) => p.once('exit', r));
+      p.kill('SIGKILL');
+      await exited;
+    }
+  });
+
+  for (const resp of ['2', '3']) {
+    it(`agrees on ${STEPS} random commands in RESP${resp} (seed ${SEED})`, async () => {
+      await real.send(['HELLO', resp]);
+      await ref.send(['HELLO', resp]);
+      await real.send(['FLUSHALL']);
+      await ref.send(['FLUSHALL']);
+      const rnd = prng(SEED + Number(resp));
+      const mismatches: string[] = [];
+      for (let step = 0; step < STEPS && mismatches.length < 5; step++) {
+        const { argv, unordered } = pick(rnd, gens)(rnd);
+        const [a, b] = await Promise.all([real.send(argv), ref.send(argv)]);
+        const same = unordered && a[0] === b[0]
+          ? JSON.stringify(elements(a).sort()) === JSON.stringify(elements(b).sort()) && a.split('\r\n')[0] === b.split('\r\n')[0]
+          : a === b;
+        if (!same) mismatches.push(`step ${step}: ${JSON.stringify(argv)}\n  redis: ${JSON.stringify(a)}\n  ref:   ${JSON.stringify(b)}`);
+      }
+      expect(mismatches, mismatches.join('\n')).to.deep.equal([]);
+    });
+  }
+});
