@@ -5,7 +5,7 @@ import type { ScenarioResult } from '../../harness/src/results/types.js';
 import { roleSequence } from './aggregate.js';
 import { page } from './assets.js';
 import { formatCount, formatMs } from './format.js';
-import { html, printable, type SafeHtml } from './html.js';
+import { anchorId, html, printable, type SafeHtml } from './html.js';
 import { loadRun, type LoadedRun } from './load.js';
 
 /** Timing differences below this are noise between two runs, not a behaviour difference. */
@@ -144,7 +144,9 @@ ${diffs.map((d) => html`<tr class="v-fail" data-scenario="${d.scenario}" data-as
     (name) => html`<tr data-scenario="${name}"><td>${printable(name)}</td>${sides.map((side) => {
       const s = find(side, name);
       if (!s) return html`<td colspan="6" class="note">missing</td>`;
-      return html`<td data-label="${side.label}" data-field="verdict">${badge(s.verdict)}</td><td class="num">${formatMs(s.failoverMs)}</td><td class="num">${formatMs(s.unavailabilityMs)}</td><td class="num">${formatCount(s.writes.acknowledged)}</td><td class="num${s.writes.lost ? ' bad' : ''}" data-label="${side.label}" data-field="lost">${formatCount(s.writes.lost)}</td><td class="num${s.writes.unexpected ? ' bad' : ''}">${formatCount(s.writes.unexpected)}</td>`;
+      const index = side.run.results.scenarios.indexOf(s);
+      const link = side.reportHref ? `${side.reportHref}#${anchorId('scenario', s.name, index)}` : undefined;
+      return html`<td data-label="${side.label}" data-field="verdict">${link ? html`<a href="${link}">${badge(s.verdict)}</a>` : badge(s.verdict)}</td><td class="num">${formatMs(s.failoverMs)}</td><td class="num">${formatMs(s.unavailabilityMs)}</td><td class="num">${formatCount(s.writes.acknowledged)}</td><td class="num${s.writes.lost ? ' bad' : ''}" data-label="${side.label}" data-field="lost">${formatCount(s.writes.lost)}</td><td class="num${s.writes.unexpected ? ' bad' : ''}">${formatCount(s.writes.unexpected)}</td>`;
     })}</tr>`,
   )}</tbody></table>
 <h3>Role sequences</h3>

@@ -6,6 +6,7 @@ import { page } from './assets.js';
 import { formatMs } from './format.js';
 import { html, printable } from './html.js';
 import { loadResults } from './load.js';
+import { renderRunReport } from './run-report.js';
 
 /** How deep below the parent folder run folders are looked for. */
 const MAX_DEPTH = 4;
@@ -52,10 +53,23 @@ function href(parentDir: string, file: string): string {
   return relative(parentDir, file).split(sep).map(encodeURIComponent).join('/');
 }
 
-export async function renderIndex(parentDir: string): Promise<string> {
+export interface IndexOptions {
+  /** Render report.html for run folders that have none yet (default false: link results.json instead). */
+  renderMissing?: boolean;
+}
+
+export async function renderIndex(parentDir: string, options: IndexOptions = {}): Promise<string> {
   if (!(await exists(parentDir))) throw new Error(`report: folder ${parentDir} not found`);
   const runs: FoundRun[] = [];
   await findRuns(parentDir, 0, runs);
+  if (options.renderMissing) {
+    for (const r of runs) {
+      if (r.results && !r.hasReport) {
+        await renderRunReport(r.dir);
+        r.hasReport = true;
+      }
+    }
+  }
   runs.sort((a, b) => (b.results?.startedAt ?? '').localeCompare(a.results?.startedAt ?? '') || a.dir.localeCompare(b.dir));
   const counts = { pass: 0, fail: 0, skip: 0, error: 0 };
   for (const r of runs) if (r.results) counts[r.results.verdict]++;

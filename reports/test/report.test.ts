@@ -147,8 +147,9 @@ describe('HTML resilience reports', function () {
 
   it('renders an index over every run folder below, newest first, with working links', async () => {
     const parent = dirname(runs.passing!.dir);
-    await renderRunReport(runs.passing!.dir);
-    const file = await renderIndex(parent);
+    await rm(join(runs.failingReference!.dir, 'report.html'), { force: true });
+    const file = await renderIndex(parent, { renderMissing: true });
+    expect((await stat(join(runs.failingReference!.dir, 'report.html'))).isFile()).to.equal(true);
     const opened = await browser.open(file);
     const { page } = opened;
     const rows = page.locator('#runs tbody tr');
@@ -166,6 +167,8 @@ describe('HTML resilience reports', function () {
   });
 
   it('renders a comparison that lists every difference first', async () => {
+    await renderRunReport(runs.failing!.dir);
+    await renderRunReport(runs.failingReference!.dir);
     const out = join(root, 'compare', 'comparison.html');
     const file = await renderComparisonReport(
       [
@@ -187,6 +190,8 @@ describe('HTML resilience reports', function () {
     expect(await page.locator('#differences tr[data-scenario="cluster-kill-master"]').count()).to.equal(0);
     expect(Number(await page.getAttribute('#verdict', 'data-differences'))).to.equal(await page.locator('#differences tbody tr').count());
     expect(await page.locator('#side-by-side tbody tr').count()).to.equal(5);
+    const scenarioLink = await page.locator('#side-by-side tr[data-scenario="isolate-master"] td[data-label="reference"] a').getAttribute('href');
+    expect(scenarioLink).to.match(/report\.html#scenario-2-isolate-master$/);
     expect(opened.errors).to.deep.equal([]);
     await page.close();
   });
