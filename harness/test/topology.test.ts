@@ -66,6 +66,14 @@ describe('topology loading', () => {
     expect(merged.sentinels[0]).to.include({ name: 's1', host: 'c', downAfterMs: 1000 });
   });
 
+  it('keeps the profile patches of the schema in step with the full definitions', () => {
+    const schema = JSON.parse(readFileSync(path.join(dir, 'schema.json'), 'utf8')) as { definitions: Record<string, { properties: object; required?: string[] }> };
+    for (const k of ['redis', 'sentinel', 'haproxy']) {
+      expect(schema.definitions[`${k}Patch`].properties, k).to.deep.equal(schema.definitions[k].properties);
+    }
+    expect(schema.definitions.redisPatch.required).to.deep.equal(['name']);
+  });
+
   it('embeds the sentinel-haproxy file as the default: reference servers with real sentinels', () => {
     expect(EMBEDDED_DEFAULT_YAML).to.equal(readFileSync(path.join(dir, 'sentinel-haproxy.yml'), 'utf8'));
     const t = embeddedTopology();
@@ -140,6 +148,8 @@ describe('topology loading', () => {
         't.yml:16:20: redis[1].replicaof: expected the name of a Redis instance (r1, r2); "nope" does not exist',
       ]);
       expect(problemsOf(text, 't.yml', 'other')[0]).to.equal('t.yml:1:1: profiles: no profile "other"; expected one of bad');
+      const adds = `${SENTINEL_BASE}profiles:\n  more:\n    redis:\n      - name: r3\n        replicaof: r1\n`;
+      expect(problemsOf(adds, 't.yml', 'more')).to.deep.equal(['t.yml:15:9: redis[2]: missing required field "host"']);
     });
 
     it('a missing file', () => {

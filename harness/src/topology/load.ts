@@ -140,7 +140,7 @@ export function loadTopologyText(text: string, file: string, opts: LoadOptions =
       const profileSchema: JsonSchema = { ...(schema.definitions?.profile ?? {}), definitions: schema.definitions };
       for (const [pname, pval] of Object.entries(rawProfiles)) {
         profileNames.push(pname);
-        for (const p of checkSchema(profileSchema, pval, { partial: true })) {
+        for (const p of checkSchema(profileSchema, pval)) {
           problems.push(loc.problem(['profiles', pname, ...p.path], p.message, p.atKey));
         }
       }
@@ -155,6 +155,9 @@ export function loadTopologyText(text: string, file: string, opts: LoadOptions =
       throw new TopologyError([`${file}:1:1: profiles: no profile "${opts.profile}"; ${known}`]);
     }
     value = mergeProfile(baseValue, rawProfiles[opts.profile] as Obj, [], ['profiles', opts.profile], loc);
+    // Items a profile adds must be complete.
+    for (const p of checkSchema(schema, value)) problems.push(loc.problem(p.path, p.message, p.atKey));
+    if (problems.length) throw new TopologyError(problems);
   }
   const topo = buildTopology(value, file, loc, problems);
   if (problems.length) throw new TopologyError(problems);

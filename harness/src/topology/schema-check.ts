@@ -42,12 +42,7 @@ function article(t: string): string {
   return /^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`;
 }
 
-export interface CheckOptions {
-  /** Profiles are partial: only `name` stays required in list items. */
-  partial?: boolean;
-}
-
-export function checkSchema(root: JsonSchema, value: unknown, opts: CheckOptions = {}): SchemaProblem[] {
+export function checkSchema(root: JsonSchema, value: unknown): SchemaProblem[] {
   const problems: SchemaProblem[] = [];
   const resolve = (s: JsonSchema): JsonSchema => {
     let cur = s;
@@ -98,8 +93,7 @@ export function checkSchema(root: JsonSchema, value: unknown, opts: CheckOptions
           walk(s.additionalProperties, val, [...path, k]);
         }
       }
-      const required = opts.partial ? (s.required ?? []).filter((r) => r === 'name' && typeof path[path.length - 1] === 'number') : (s.required ?? []);
-      for (const r of required) {
+      for (const r of s.required ?? []) {
         if (!(r in obj)) problems.push({ path, atKey: false, message: `missing required field "${r}"` });
       }
     }
