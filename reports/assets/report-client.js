@@ -120,8 +120,10 @@
     var tl = document.querySelector('[data-scenario-timeline="' + sc.id + '"]');
     if (!tl || !u) return;
     var dpr = window.devicePixelRatio || 1;
-    tl.style.setProperty('--tl-label', Math.round(u.bbox.left / dpr) + 'px');
-    tl.style.setProperty('--tl-track', Math.round(u.bbox.width / dpr) + 'px');
+    var total = tl.getBoundingClientRect().width || 1;
+    // Percentages keep the alignment when print scales the charts down with the page.
+    tl.style.setProperty('--tl-label', ((u.bbox.left / dpr / total) * 100).toFixed(3) + '%');
+    tl.style.setProperty('--tl-track', ((u.bbox.width / dpr / total) * 100).toFixed(3) + '%');
   }
 
   var firstChart = {};
