@@ -20,6 +20,10 @@ export interface BlockedState {
 export interface ClientHost {
   processClient(c: Client): void;
   clientClosed(c: Client): void;
+  /** Byte counters for INFO stats (total_net_input_bytes / total_net_output_bytes). */
+  readonly net: { in: number; out: number };
+  /** Hard output limit in bytes for this client's class (client-output-buffer-limit), 0 = none. */
+  outputLimit(c: Client): number;
 }
 
 export class Client implements ClientState {
@@ -90,6 +94,7 @@ export class Client implements ClientState {
   private onData(chunk: Buffer): void {
     if (this.closing || this.detached) return;
     this.lastInteraction = Date.now();
+    this.host.net.in += chunk.length;
     this.parser.feed(chunk);
     this.corked = true;
     this.host.processClient(this);
@@ -103,7 +108,13 @@ export class Client implements ClientState {
     const out = this.reply.out;
     if (out.length > 0) {
       this.reply.out = '';
-      if (this.socket && !this.closed && !this.detached) this.socket.write(out, 'latin1');
+      if (this.socket && !this.closed && !this.detached) {
+        this.host.net.out += out.length;
+        this.socket.write(out, 'latin1');
+        const limit = this.host.outputLimit(this);
+        // A consumer that cannot keep up is dropped, as Redis does past the hard limit.
+        if (limit > 0 && this.socket.writableLength > limit) this.destroy();
+      }
     }
     if (this.closing && !this.closed) this.destroy(true);
   }

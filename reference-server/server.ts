@@ -23,6 +23,7 @@ import { Client, type ClientHost } from './connection.js';
 import { ProtocolError } from './resp/parser.js';
 import { REDIS_VERSION, type Config } from './config/config.js';
 import { globMatch } from './glob.js';
+import { parseMemory } from './config/directives.js';
 import { reprString } from './resp/splitargs.js';
 import { ReplyBuffer } from './resp/writer.js';
 
@@ -167,6 +168,9 @@ export class RedisServer implements ServerApi, ClientHost {
   /** DEBUG SET-ACTIVE-EXPIRE 0 turns the cron's expiry cycle off. */
   activeExpire = true;
 
+  readonly net = { in: 0, out: 0 };
+  /** Hard limits of client-output-buffer-limit per class. */
+  private outLimits = { normal: 0, replica: 256 * 1024 * 1024, pubsub: 32 * 1024 * 1024 };
   private listeners: net.Server[] = [];
   private nextClientId = 1;
   private blockingKeys = new Map<string, Client[]>();
@@ -195,7 +199,9 @@ export class RedisServer implements ServerApi, ClientHost {
     this.logLevel = LEVELS[(this.config.get('loglevel') ?? 'notice') as LogLevel] ?? 2;
     this.slowlogThreshold = this.config.getNumber('slowlog-log-slower-than');
     this.queryBufferLimit = this.config.getNumber('client-query-buffer-limit');
+    this.parseOutputLimits(this.config.get('client-output-buffer-limit') ?? '');
     this.config.onChange((name, value) => {
+      if (name === 'client-output-buffer-limit') this.parseOutputLimits(value);
       if (name === 'loglevel') this.logLevel = LEVELS[value as LogLevel];
       if (name === 'slowlog-log-slower-than') this.slowlogThreshold = Number(value);
       if (name === 'client-query-buffer-limit') this.queryBufferLimit = Number(value);
@@ -203,6 +209,22 @@ export class RedisServer implements ServerApi, ClientHost {
     });
     const n = this.config.getNumber('databases');
     for (let i = 0; i < n; i++) this.dbs.push(opts.createDb(i, this));
+  }
+
+  private parseOutputLimits(v: string): void {
+    const parts = v.trim().split(/\s+/);
+    for (let i = 0; i + 3 < parts.length; i += 4) {
+      const cls = parts[i].toLowerCase();
+      const hard = parseMemory(parts[i + 1]) ?? 0;
+      if (cls === 'normal') this.outLimits.normal = hard;
+      else if (cls === 'replica' || cls === 'slave') this.outLimits.replica = hard;
+      else if (cls === 'pubsub') this.outLimits.pubsub = hard;
+    }
+  }
+
+  outputLimit(c: Client): number {
+    if (c.kind === 'master') return 0;
+    return c.kind === 'replica' ? this.outLimits.replica : c.kind === 'pubsub' ? this.outLimits.pubsub : this.outLimits.normal;
   }
 
   // ---- logging ----
@@ -725,11 +747,12 @@ export class RedisServer implements ServerApi, ClientHost {
     for (const cl of resumed) {
       cl.flush();
       // Pipelined commands behind the blocking one run now, on a later turn so writers are not starved.
-      setImmediate(() => this.resume(cl));
+      setImmediate(() => this.resumeClient(cl));
     }
   }
 
-  private resume(c: Client): void {
+  /** Continues with a client's pipelined input once it is no longer blocked. */
+  resumeClient(c: Client): void {
     if (c.closed || c.blocked || c.paused) return;
     this.processClient(c);
     c.flush();
@@ -846,7 +869,7 @@ export class RedisServer implements ServerApi, ClientHost {
         this.unblock(c);
         b.req.onTimeout(c.reply);
         c.flush();
-        setImmediate(() => this.resume(c));
+        setImmediate(() => this.resumeClient(c));
       } else if (idle > 0 && c.kind === 'normal' && !c.blocked && now - c.lastInteraction > idle) {
         this.log('verbose', 'Closing idle client');
         c.destroy();

@@ -363,6 +363,32 @@ const clientSubs: CommandSpec[] = [
     } else if (v === 'off' || v === 'skip') c.replyMode = v;
     else ctx.reply.error('ERR syntax error');
   }),
+  sub('unblock', -3, 'admin noscript loading stale', (ctx, argv) => {
+    const s = asServer(ctx.server);
+    const id = parseIntArg(argv[2]);
+    if (id === null) {
+      ctx.reply.error('ERR value is not an integer or out of range');
+      return;
+    }
+    let mode = 'timeout';
+    if (argv.length === 4) mode = argv[3].toLowerCase();
+    if (argv.length > 4 || (mode !== 'timeout' && mode !== 'error')) {
+      ctx.reply.error('ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
+      return;
+    }
+    const target = s.clients.get(id);
+    if (!target || !target.blocked) {
+      ctx.reply.integer(0);
+      return;
+    }
+    const b = target.blocked;
+    s.unblock(target);
+    if (mode === 'error') target.reply.error('UNBLOCKED client unblocked via CLIENT UNBLOCK');
+    else b.req.onTimeout(target.reply);
+    target.flush();
+    setImmediate(() => s.resumeClient(target));
+    ctx.reply.integer(1);
+  }),
   sub('help', 2, 'loading stale', (ctx) => {
     const lines = [
       'CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',

@@ -76,7 +76,7 @@ function sectionLines(s: RedisServer, name: string): string[] | undefined {
       const st = s.stats;
       return [
         `total_connections_received:${st.total_connections_received}`, `total_commands_processed:${st.total_commands_processed}`,
-        'instantaneous_ops_per_sec:0', `total_net_input_bytes:${st.total_net_input_bytes}`, `total_net_output_bytes:${st.total_net_output_bytes}`,
+        'instantaneous_ops_per_sec:0', `total_net_input_bytes:${s.net.in}`, `total_net_output_bytes:${s.net.out}`,
         'total_net_repl_input_bytes:0', 'total_net_repl_output_bytes:0', 'instantaneous_input_kbps:0.00', 'instantaneous_output_kbps:0.00',
         'instantaneous_input_repl_kbps:0.00', 'instantaneous_output_repl_kbps:0.00', `rejected_connections:${st.rejected_connections}`,
         `sync_full:${st.sync_full}`, `sync_partial_ok:${st.sync_partial_ok}`, `sync_partial_err:${st.sync_partial_err}`,

@@ -94,6 +94,37 @@ describe('server: dispatch, blocking, transactions, propagation', function () {
     expect((await a.read())?.raw).to.equal('+PONG\r\n');
   });
 
+  it('CLIENT UNBLOCK ends a block with the timeout reply or an UNBLOCKED error', async () => {
+    const a = await connect();
+    const w = await connect();
+    const id = (await a.call(['CLIENT', 'ID']))?.slice(1, -2) ?? '';
+    a.send(['TESTBPOP', 'never', '0']);
+    await until(() => [...server.clients.values()].some((c) => c.blocked));
+    expect(await w.call(['CLIENT', 'UNBLOCK', id])).to.equal(':1\r\n');
+    expect((await a.read())?.raw).to.equal('*-1\r\n');
+    a.send(['TESTBPOP', 'never', '0']);
+    await until(() => [...server.clients.values()].some((c) => c.blocked));
+    expect(await w.call(['CLIENT', 'UNBLOCK', id, 'ERROR'])).to.equal(':1\r\n');
+    expect((await a.read())?.raw).to.equal('-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n');
+    expect(await w.call(['CLIENT', 'UNBLOCK', id])).to.equal(':0\r\n');
+  });
+
+  it('drops a pub/sub consumer that exceeds the client-output-buffer-limit hard limit', async () => {
+    const a = await connect();
+    const sub = await connect();
+    await a.call(['CONFIG', 'SET', 'client-output-buffer-limit', 'pubsub 1mb 0 0']);
+    try {
+      await sub.call(['SUBSCRIBE', 'flood']);
+      sub.pause();
+      const msg = 'x'.repeat(100000);
+      // The paused socket never sees the close, so watch the server drop the subscription instead.
+      for (let i = 0; i < 400 && server.channels.has('flood'); i++) await a.call(['PUBLISH', 'flood', msg]);
+      expect(server.channels.has('flood')).to.equal(false);
+    } finally {
+      await a.call(['CONFIG', 'SET', 'client-output-buffer-limit', 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60']);
+    }
+  });
+
   it('a blocking command inside MULTI does not block', async () => {
     const a = await connect();
     await a.call(['MULTI']);

@@ -141,6 +141,11 @@ export class RespClient {
     return this.closed;
   }
 
+  /** Stops reading from the socket (a slow consumer), so the server's output piles up. */
+  pause(): void {
+    this.sock.pause();
+  }
+
   close(): void {
     this.sock.destroy();
   }
