@@ -1,0 +1,55 @@
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadTopology } from '../src/topology/load.js';
+import { shippedTopologiesDir } from '../src/topology/paths.js';
+import { runScenarios, skipReason } from '../src/engine/run.js';
+import { getScenario } from '../src/scenarios/index.js';
+import { keySlot, ROUTING_KEYS } from '../src/scenarios/cluster.js';
+import type { Deployment } from '../src/drivers/driver.js';
+
+describe('scenarios', function () {
+  this.timeout(120_000);
+
+  it('key1/key2/key3 hash to the seed\'s slots 9189/4998/935 (and hash tags are honoured)', () => {
+    for (const [k, slot] of Object.entries(ROUTING_KEYS)) expect(keySlot(k)).to.equal(slot);
+    expect(keySlot('{key1}.other')).to.equal(9189);
+    expect(keySlot('foo{}bar')).to.equal(keySlot('foo{}bar'));
+    expect(keySlot('123456789')).to.equal(12739);
+  });
+
+  it('says why a scenario cannot run instead of passing silently', () => {
+    const sentinel = loadTopology(join(shippedTopologiesDir(), 'sentinel-3.yml'));
+    const cluster = loadTopology(join(shippedTopologiesDir(), 'cluster-3x2.yml'));
+    expect(skipReason(getScenario('cluster-routing')!, sentinel)).to.contain('cluster');
+    expect(skipReason(getScenario('sentinel-failover')!, cluster)).to.contain('sentinel');
+    const noPartitions = { partitionUnsupportedReason: 'not root' } as Deployment;
+    expect(skipReason(getScenario('partition-isolate-master')!, sentinel, noPartitions)).to.equal('needs network partitions: not root');
+    expect(skipReason(getScenario('partition-isolate-master')!, sentinel)).to.equal(undefined);
+    const noHaproxy = { ...sentinel, haproxy: undefined };
+    expect(skipReason(getScenario('haproxy-routing')!, noHaproxy)).to.contain('HAProxy');
+  });
+
+  describe('cluster-routing on cluster-3x2 with real Redis', () => {
+    let out: string;
+    before(() => {
+      out = mkdtempSync(join(tmpdir(), 'chaos-scn-'));
+    });
+    after(() => rmSync(out, { recursive: true, force: true }));
+
+    it('finds MOVED to the owning master for key1/key2/key3 and reads every key back through the Cluster client', async () => {
+      const topology = loadTopology(join(shippedTopologiesDir(), 'cluster-3x2.yml'), { profile: 'ci' });
+      const res = await runScenarios({ topology, scenarios: ['cluster-routing'], target: 'redis', driverName: 'local', seed: 11, outDir: out, commandLine: 'test' });
+      const s = res.scenarios[0]!;
+      const detail = s.checks.map((c) => `${c.name}=${c.verdict}: ${c.detail}`).join('\n');
+      expect(s.verdict, `${s.error ?? ''}\n${detail}`).to.equal('pass');
+      const moved = s.checks.find((c) => c.name === 'moved-redirects')!;
+      // One probe per key on each of the three masters: one owner answers OK, two answer MOVED.
+      expect(moved.data?.['probes']).to.equal(9);
+      expect(s.checks.find((c) => c.name === 'slot-coverage')!.verdict).to.equal('pass');
+      expect(s.writes.acknowledged).to.be.greaterThan(100);
+      expect(s.writes.lost).to.equal(0);
+    });
+  });
+});
