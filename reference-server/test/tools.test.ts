@@ -75,6 +75,20 @@ describe('redis-ref-server CLI and Redis tools', function () {
     expect(text).to.match(/^\d+:M \d\d \w{3} \d{4} \d\d:\d\d:\d\d\.\d{3} # Unknown directive 'unknown-thing'/m);
   });
 
+  it('SHUTDOWN from a client and SIGINT both exit 0 with Redis log lines', async () => {
+    for (const how of ['command', 'SIGINT'] as const) {
+      const port = await freePort();
+      const p = await startRefProcess(['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir], port);
+      stops.push(p.stop);
+      if (how === 'command') await run('redis-cli', ['-p', String(port), 'SHUTDOWN', 'NOSAVE']).catch(() => undefined);
+      else p.child.kill('SIGINT');
+      expect(await waitExit(p.child), how).to.equal(0);
+      expect(p.output()).to.contain('User requested shutdown...');
+      expect(p.output()).to.contain('Redis is now ready to exit, bye bye...');
+      if (how === 'SIGINT') expect(p.output()).to.contain('Received SIGINT scheduling shutdown...');
+    }
+  });
+
   it('redis-cli works unchanged (--no-raw replies, errors, RESP3)', async () => {
     const port = await freePort();
     const p = await startRefProcess(['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir], port);
