@@ -496,8 +496,21 @@ export class LocalDeployment implements Deployment {
     const ns = this.network?.netns.get(host);
     const full = ns ? ['ip', 'netns', 'exec', ns, ...argv] : argv;
     this.address(host);
-    const r = spawnSync(full[0], full.slice(1), { encoding: 'utf8', timeout: timeoutMs });
-    return { code: r.status, output: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+    return new Promise((resolve) => {
+      const child = spawn(full[0], full.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      child.stdout.on('data', (d) => (output += d.toString()));
+      child.stderr.on('data', (d) => (output += d.toString()));
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      child.on('error', (e) => {
+        clearTimeout(timer);
+        resolve({ code: null, output: e.message });
+      });
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, output });
+      });
+    });
   }
 
   /** Namespace names (empty without namespaces), for leak checks. */
