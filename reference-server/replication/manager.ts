@@ -95,17 +95,30 @@ export class Replication implements ReplicationHooks {
     this.feed(encodeCommand(argv));
   }
 
-  /** Appends stream bytes (a latin1 string) to the backlog and every online replica. */
-  feed(s: string, raw?: Buffer): void {
-    const buf = raw ?? Buffer.from(s, 'latin1');
-    this.offset += buf.length;
+  /** Appends stream bytes (a latin1 string) to the backlog and every online replica; batched until the next tick. */
+  feed(s: string): void {
+    this.offset += s.length;
+    this.pendingStream += s;
+    if (this.pendingStream.length > 1 << 20) this.flushStream();
+    else this.scheduleFlush();
+  }
+
+  private pendingStream = '';
+
+  /** Moves batched stream bytes into the backlog and the replicas' output (before anyone reads the backlog). */
+  flushStream(): void {
+    const s = this.pendingStream;
+    if (s.length === 0) return;
+    this.pendingStream = '';
+    const buf = Buffer.from(s, 'latin1');
     this.backlog?.append(buf);
-    if (this.replicas.size === 0) return;
     for (const r of this.replicas.values()) {
-      if (r.client.closed) continue;
-      r.client.reply.raw(s);
+      const c = r.client;
+      if (c.closed) continue;
+      // Pending replies first, then the stream bytes written once as a Buffer (no second latin1 encoding).
+      c.flush();
+      if (c.socket && !c.detached) c.socket.write(buf);
     }
-    this.scheduleFlush();
   }
 
   private scheduleFlush(): void {
@@ -113,6 +126,7 @@ export class Replication implements ReplicationHooks {
     this.flushScheduled = true;
     setImmediate(() => {
       this.flushScheduled = false;
+      this.flushStream();
       for (const r of this.replicas.values()) if (!r.client.closed) r.client.flush();
     });
   }
@@ -152,6 +166,7 @@ export class Replication implements ReplicationHooks {
       c.reply.error("NOMASTERLINK Can't SYNC while not connected with my master");
       return;
     }
+    this.flushStream();
     const info = this.pending.get(c.id) ?? { port: 0, ip: '', capaEof: false, capaPsync2: false };
     this.pending.delete(c.id);
     const ip = info.ip || c.addr.slice(0, c.addr.lastIndexOf(':'));
@@ -264,6 +279,7 @@ export class Replication implements ReplicationHooks {
   }
 
   disconnectReplicas(): void {
+    this.flushStream();
     for (const [id, r] of [...this.replicas]) {
       this.replicas.delete(id);
       r.client.destroy();
@@ -422,17 +438,17 @@ export class Replication implements ReplicationHooks {
     this.lastIo = Date.now();
     link.reader.feed(chunk);
     const s = this.server;
+    let first = -1, last = -1, broken = false;
     for (;;) {
       let cmd;
       try {
         cmd = link.reader.next();
       } catch (e) {
         s.log('warning', `Protocol error from MASTER: ${(e as Error).message}`);
-        this.dropLink();
-        return;
+        broken = true;
+        break;
       }
       if (!cmd) break;
-      const raw = link.reader.buf.subarray(cmd.start, cmd.end);
       const name = (cmd.argv[0] ?? '').toLowerCase();
       if (name === 'replconf' && (cmd.argv[1] ?? '').toLowerCase() === 'getack') {
         this.sendAck();
@@ -440,17 +456,23 @@ export class Replication implements ReplicationHooks {
         s.dispatch(mc, cmd.argv);
         mc.reply.out = '';
       }
-      // Proxy the exact bytes so our offsets stay equal to the master's (PSYNC2).
-      this.offset += raw.length;
-      this.backlog?.append(raw);
+      // Proxy the exact bytes so our offsets stay equal to the master's (PSYNC2); copied below in one piece.
+      this.offset += cmd.end - cmd.start;
+      if (first < 0) first = cmd.start;
+      last = cmd.end;
+      if (mc.closed) break;
+    }
+    if (first >= 0) {
+      const bytes = link.reader.buf.subarray(first, last);
+      this.backlog?.append(bytes);
       if (this.replicas.size > 0) {
-        const str = raw.toString('latin1');
+        const str = bytes.toString('latin1');
         for (const r of this.replicas.values()) if (!r.client.closed) r.client.reply.raw(str);
         this.scheduleFlush();
       }
-      if (mc.closed) break;
     }
-    if (mc.closed && this.masterClient === mc) {
+    if (broken) this.dropLink();
+    else if (mc.closed && this.masterClient === mc) {
       s.log('notice', 'Connection with master lost.');
       this.dropLink();
     }
@@ -594,6 +616,7 @@ export class Replication implements ReplicationHooks {
   // ---- INFO / ROLE ----
 
   infoLines(): string[] {
+    this.flushStream();
     const now = Date.now();
     const lines = [`role:${this.masterHost === null ? 'master' : 'slave'}`];
     const cfg = this.server.config;

@@ -1,0 +1,125 @@
+/**
+ * Replication benchmark (not part of npm test): SET throughput at -P 16 on a master with one replica attached,
+ * and the time a real redis-server replica takes to full-sync 1,000,000 keys; reference vs real, same run.
+ * Run: npx tsc -p . && node dist/reference-server/bench/replication-bench.js
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const REF_BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'redis-ref-server.js');
+const KEYS = Number(process.env.BENCH_KEYS ?? 1_000_000);
+const children: ChildProcess[] = [];
+const dirs: string[] = [];
+
+function cleanup(): void {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+}
+process.on('exit', cleanup);
+process.on('SIGINT', () => process.exit(130));
+
+function send(port: number, cmd: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host: '127.0.0.1', port });
+    let out = '';
+    const timer = setTimeout(() => { s.destroy(); reject(new Error(`no reply from ${port}`)); }, 30000);
+    s.on('connect', () => s.write(cmd));
+    s.on('data', (d) => {
+      out += d.toString('latin1');
+      // One complete bulk or line reply is enough for the commands used here.
+      const m = /^\$(\d+)\r\n/.exec(out);
+      if ((m && out.length >= m[0].length + Number(m[1]) + 2) || (!m && out.endsWith('\r\n') && !out.startsWith('$'))) {
+        clearTimeout(timer); s.destroy(); resolve(out);
+      }
+    });
+    s.on('error', (e) => { clearTimeout(timer); reject(e); });
+  });
+}
+
+async function until(what: string, fn: () => Promise<boolean>, timeoutMs = 600000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try { if (await fn()) return; } catch { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+async function start(kind: 'ref' | 'real', port: number, extra: string[] = []): Promise<ChildProcess> {
+  const dir = mkdtempSync(join(tmpdir(), `replbench-${kind}-`));
+  dirs.push(dir);
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir, '--logfile', join(dir, 'log'), ...extra];
+  const child = kind === 'ref' ? spawn(process.execPath, [REF_BIN, ...args], { stdio: 'ignore' }) : spawn('redis-server', args, { stdio: 'ignore' });
+  children.push(child);
+  await until(`${kind} on ${port}`, async () => (await send(port, 'PING\r\n')).startsWith('+PONG'), 60000);
+  return child;
+}
+
+async function stop(c: ChildProcess): Promise<void> {
+  if (c.exitCode !== null) return;
+  const done = new Promise((r) => c.once('exit', r));
+  c.kill('SIGKILL');
+  await done;
+}
+
+async function infoField(port: number, field: string): Promise<string | undefined> {
+  const text = await send(port, 'INFO replication\r\n');
+  return new RegExp(`\\r\\n${field}:([^\\r]*)`).exec(text)?.[1];
+}
+
+function setThroughput(port: number): number {
+  const r = spawnSync('redis-benchmark', ['-p', String(port), '-t', 'set', '-P', '16', '-c', '50', '-n', '400000', '-q'], { encoding: 'utf8' });
+  const m = /SET: ([\d.]+) requests per second/.exec(r.stdout.replace(/\r/g, '\n'));
+  if (!m) throw new Error(`redis-benchmark output not understood: ${r.stdout} ${r.stderr}`);
+  return Number(m[1]);
+}
+
+/** Loads KEYS string keys through redis-cli --pipe (the same for both servers). */
+function fill(port: number): void {
+  let payload = '';
+  const chunks: string[] = [];
+  for (let i = 0; i < KEYS; i++) {
+    const k = `key:${i}`, v = `value-${String(i).padStart(10, '0')}`;
+    payload += `*3\r\n$3\r\nSET\r\n$${k.length}\r\n${k}\r\n$${v.length}\r\n${v}\r\n`;
+    if (payload.length > 1 << 20) { chunks.push(payload); payload = ''; }
+  }
+  chunks.push(payload);
+  const r = spawnSync('redis-cli', ['-p', String(port), '--pipe'], { input: chunks.join(''), encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (!/errors: 0/.test(r.stdout)) throw new Error(`fill failed: ${r.stdout} ${r.stderr}`);
+}
+
+async function fullSyncMs(masterPort: number, replicaPort: number): Promise<number> {
+  const t0 = Date.now();
+  const replica = await start('real', replicaPort, ['--replicaof', '127.0.0.1', String(masterPort)]);
+  await until('replica link up', async () => (await infoField(replicaPort, 'master_link_status')) === 'up');
+  const ms = Date.now() - t0;
+  await stop(replica);
+  return ms;
+}
+
+async function main(): Promise<void> {
+  const results: Record<string, number> = {};
+  for (const kind of ['real', 'ref'] as const) {
+    const mPort = kind === 'ref' ? 16480 : 16490;
+    const rPort = mPort + 1;
+    const master = await start(kind, mPort, kind === 'real' ? ['--repl-diskless-sync-delay', '0'] : []);
+    const replica = await start(kind, rPort, ['--replicaof', '127.0.0.1', String(mPort)]);
+    await until('replica up', async () => (await infoField(rPort, 'master_link_status')) === 'up', 30000);
+    results[`${kind}_set_P16_with_replica_ops`] = setThroughput(mPort);
+    await stop(replica);
+    await send(mPort, 'FLUSHALL\r\n');
+    fill(mPort);
+    results[`${kind}_master_fullsync_${KEYS}_keys_ms`] = await fullSyncMs(mPort, rPort + 2);
+    await stop(master);
+  }
+  const ratio = (a: number, b: number): string => (a / b).toFixed(2);
+  console.log(JSON.stringify(results, null, 2));
+  console.log(`SET -P 16 with a replica: reference/real = ${ratio(results.ref_set_P16_with_replica_ops!, results.real_set_P16_with_replica_ops!)} (target >= 0.67)`);
+  console.log(`full sync of ${KEYS} keys to a real replica: reference/real time = ${ratio(results[`ref_master_fullsync_${KEYS}_keys_ms`]!, results[`real_master_fullsync_${KEYS}_keys_ms`]!)} (target <= 1.5)`);
+}
+
+main().then(() => { cleanup(); process.exit(0); }, (e) => { console.error((e as Error).message); cleanup(); process.exit(1); });
