@@ -3,7 +3,7 @@
  * observer and nemesis around the scenario's steps, checks over the history, and the run folder's
  * results.json, history.jsonl and junit.xml. Teardown always happens.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Deployment, Driver } from '../drivers/driver.js';
 import { createDriver } from '../drivers/index.js';
@@ -166,13 +166,21 @@ export async function runScenarios(options: RunOptions): Promise<RunResults> {
     results.durationMs = Math.round(history.now());
     results.verdict = runVerdict(results.scenarios.map((s) => s.verdict));
     history.flush();
-    writeFileSync(join(outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
-    writeFileSync(join(outDir, 'junit.xml'), toJUnit(results));
+    // Written aside and renamed, so a reader never sees half a file.
+    writeAtomic(join(outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+    writeAtomic(join(outDir, 'junit.xml'), toJUnit(results));
   };
   log(`seed ${opts.seed}; topology ${opts.topology.name} (${opts.topology.kind}); ${scenarios.length} scenario(s); driver ${opts.driverName}; output ${outDir}`);
   let driver: Driver | undefined = opts.driverInstance;
   try {
+    interrupted = false;
     for (const [i, s] of scenarios.entries()) {
+      if (interrupted) {
+        const skipped = emptyResult(s, opts, history.now());
+        skipped.skipReason = 'the run was interrupted';
+        results.scenarios.push(skipped);
+        continue;
+      }
       const res = await runOne(s, i, opts, history, log, async () => (driver ??= await loadDriver(opts.driverName)), results);
       results.scenarios.push(res);
       write();
@@ -185,6 +193,14 @@ export async function runScenarios(options: RunOptions): Promise<RunResults> {
   log(`verdict ${results.verdict.toUpperCase()} (exit ${exitCodeFor(results)}); results ${join(outDir, 'results.json')}`);
   return results;
 }
+
+function writeAtomic(path: string, content: string): void {
+  writeFileSync(`${path}.tmp`, content);
+  renameSync(`${path}.tmp`, path);
+}
+
+/** Set by SIGINT/SIGTERM during a run: the current scenario is torn down and the rest are skipped. */
+let interrupted = false;
 
 function runVerdict(vs: Verdict[]): Verdict {
   if (vs.includes('error')) return 'error';
@@ -225,6 +241,7 @@ async function runOne(
     history.flush();
   };
   const onSignal = (): void => {
+    interrupted = true;
     void dep?.down();
   };
   process.once('SIGINT', onSignal);
