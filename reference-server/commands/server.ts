@@ -229,8 +229,10 @@ function writeCommandInfo(r: Reply, spec: CommandSpec): void {
   r.arrayHeader(10);
   r.bulk(spec.name);
   r.integer(spec.arity);
-  r.setHeader(spec.flags.length);
-  for (const f of spec.flags) r.simple(f);
+  // Redis does not list these in COMMAND replies.
+  const shown = spec.flags.filter((f) => f !== 'sentinel' && f !== 'only_sentinel' && f !== 'protected');
+  r.setHeader(shown.length);
+  for (const f of shown) r.simple(f);
   r.integer(spec.firstKey);
   r.integer(spec.lastKey);
   r.integer(spec.step);

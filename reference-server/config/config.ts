@@ -70,10 +70,27 @@ export class Config implements ConfigApi {
     if (err) throw new Error(err);
   }
 
+  /** Records a value the server itself changed (REPLICAOF updates replicaof), bypassing checks and listeners. */
+  setInternal(name: string, value: string): void {
+    const d = this.def(name);
+    if (d) this.values.set(d.name, value);
+    else this.unknown.set(name.toLowerCase(), value);
+  }
+
   entries(): Iterable<[string, string]> {
     for (const d of allDirectives()) if (!this.values.has(d.name)) this.values.set(d.name, d.default);
     const out: [string, string][] = [];
     for (const d of allDirectives()) if (!d.hidden) out.push([d.name, this.values.get(d.name) ?? d.default]);
+    return out;
+  }
+
+  /** Like entries(), plus every alias under its own name, as CONFIG GET globs match them in Redis 7.0. */
+  entriesWithAliases(): [string, string][] {
+    const out = [...this.entries()];
+    for (const d of allDirectives()) {
+      if (d.hidden) continue;
+      for (const a of d.aliases ?? []) out.push([a, this.values.get(d.name) ?? d.default]);
+    }
     return out;
   }
 
@@ -87,7 +104,7 @@ export class Config implements ConfigApi {
         if (d && !d.hidden) out.set(p.toLowerCase(), this.values.get(d.name) ?? d.default);
         continue;
       }
-      for (const [n, v] of this.entries()) if (globMatch(p, n, true)) out.set(n, v);
+      for (const [n, v] of this.entriesWithAliases()) if (globMatch(p, n, true)) out.set(n, v);
     }
     return [...out];
   }
