@@ -117,11 +117,12 @@ async function cmdUp(argv: string[], io: Io): Promise<number> {
   return EXIT.pass;
 }
 
+/** rhc* namespaces and bridges that no marker lists (`known` holds the names markers list). */
 function orphanNetworkObjects(known: Set<string>): { netns: string[]; bridges: string[] } {
   const ns = (spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout ?? '').split('\n').map((l) => l.split(' ')[0]).filter((n) => /^rhc[0-9a-f]{6}-\d+$/.test(n));
   const br = (spawnSync('ip', ['-o', 'link', 'show', 'type', 'bridge'], { encoding: 'utf8' }).stdout ?? '')
     .split('\n').map((l) => /^\d+: (rhc[0-9a-f]{6}):/.exec(l)?.[1]).filter((n): n is string => !!n);
-  return { netns: ns.filter((n) => !known.has(n.split('-')[0])), bridges: br.filter((b) => !known.has(b)) };
+  return { netns: ns.filter((n) => !known.has(n)), bridges: br.filter((b) => !known.has(b)) };
 }
 
 async function cmdDown(argv: string[], io: Io): Promise<number> {
@@ -132,7 +133,7 @@ async function cmdDown(argv: string[], io: Io): Promise<number> {
   for (const m of listMarkers()) {
     if (!all && m.ownerPid !== process.pid && pidAlive(m.ownerPid)) {
       io.out(`run ${m.runId} is still running (pid ${m.ownerPid}); skipped (use --all to remove it too)`);
-      live.add(m.runId);
+      for (const n of [...m.netns, ...(m.bridge ? [m.bridge] : [])]) live.add(n);
       continue;
     }
     for (const line of cleanupRun(m)) {

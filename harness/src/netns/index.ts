@@ -32,6 +32,19 @@ export function isRoot(): boolean {
   return typeof process.getuid === 'function' && process.getuid() === 0;
 }
 
+let netnsProbe: string | undefined | null = null;
+
+/** Why namespaces cannot be used here (e.g. a container without CAP_SYS_ADMIN), or undefined when they can; probed once. */
+export function netnsUnusableReason(): string | undefined {
+  if (netnsProbe !== null) return netnsProbe;
+  if (!isRoot()) return (netnsProbe = 'not root');
+  const name = `rhcprobe${process.pid}`;
+  const add = spawnSync('ip', ['netns', 'add', name], { encoding: 'utf8' });
+  spawnSync('ip', ['netns', 'del', name], { stdio: 'ignore' });
+  netnsProbe = add.status === 0 ? undefined : `ip netns add failed: ${(add.stderr || add.error?.message || '').trim()}`;
+  return netnsProbe;
+}
+
 export interface HostNetwork {
   bridge: string;
   /** host name -> namespace name */

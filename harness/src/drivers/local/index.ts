@@ -15,7 +15,7 @@ import { generateConfigs, redisDataDir, type ConfigLayout } from '../../config-g
 import { SupervisedProcess } from '../../process/supervisor.js';
 import { registerTeardown } from '../../cleanup/registry.js';
 import { cleanupRun, removeMarker, writeMarker, type RunMarker } from '../../cleanup/state.js';
-import { applyDropRules, clearDropRules, createHostNetwork, destroyHostNetwork, isRoot, type HostNetwork } from '../../netns/index.js';
+import { applyDropRules, clearDropRules, createHostNetwork, destroyHostNetwork, isRoot, netnsUnusableReason, type HostNetwork } from '../../netns/index.js';
 import { packageRoot } from '../../topology/paths.js';
 import { startToxiproxyServer } from '../../toxiproxy/server.js';
 import { FatalWaitError, pairs, parseInfo, respCall, waitFor } from './probe.js';
@@ -54,8 +54,9 @@ export class LocalDriver implements Driver {
 
   async up(topology: Topology, opts: UpOptions): Promise<Deployment> {
     const forced = process.env.REDIS_HA_CHAOS_HOSTS === 'loopback' ? 'loopback' : undefined;
-    const mode: HostMode = this.opts.hostMode ?? forced ?? (isRoot() ? 'netns' : 'loopback');
-    const d = new LocalDeployment(topology, opts, mode, this.opts.referenceServerBin);
+    const unusable = netnsUnusableReason();
+    const mode: HostMode = this.opts.hostMode ?? forced ?? (unusable === undefined ? 'netns' : 'loopback');
+    const d = new LocalDeployment(topology, opts, mode, this.opts.referenceServerBin, unusable);
     try {
       await d.bringUp();
     } catch (e) {
@@ -94,15 +95,18 @@ export class LocalDeployment implements Deployment {
     private readonly opts: UpOptions,
     readonly hostMode: HostMode,
     referenceServerBin?: string,
+    netnsUnusable?: string,
   ) {
     this.runId = opts.runId;
     this.runDir = path.resolve(opts.runDir);
     this.log = opts.log ?? (() => undefined);
     this.refBin = referenceServerBin ?? path.join(packageRoot(), 'dist', 'reference-server', 'bin', 'redis-ref-server.js');
     if (hostMode === 'loopback') {
-      this.partitionUnsupportedReason = isRoot()
-        ? 'hosts are loopback aliases (REDIS_HA_CHAOS_HOSTS=loopback); partitions need network namespaces'
-        : 'not root: hosts are loopback aliases, and partitions need network namespaces (run as root)';
+      this.partitionUnsupportedReason = !isRoot()
+        ? 'not root: hosts are loopback aliases, and partitions need network namespaces (run as root)'
+        : netnsUnusable
+          ? `network namespaces unavailable (${netnsUnusable}): hosts are loopback aliases`
+          : 'hosts are loopback aliases (REDIS_HA_CHAOS_HOSTS=loopback); partitions need network namespaces';
     }
     this.marker = { runId: this.runId, ownerPid: process.pid, runDir: this.runDir, createdAt: new Date().toISOString(), netns: [], iptables: [], pids: [] };
   }
