@@ -6,6 +6,8 @@ import type { FaultEvent } from '../src/history/events.js';
 import type { Deployment, Endpoint } from '../src/drivers/driver.js';
 import { applyFault } from '../src/nemesis/faults.js';
 import { NemesisExecutor } from '../src/nemesis/executor.js';
+import { Workload } from '../src/workload/workload.js';
+import { waitFor } from '../src/engine/time.js';
 import { startToxiproxyServer, type ToxiproxyServer } from '../src/toxiproxy/server.js';
 
 function faults(h: HistoryWriter): FaultEvent[] {
@@ -79,6 +81,27 @@ describe('nemesis: faults applied to a real deployment and Toxiproxy', function 
     await undo();
     const d = viaLink();
     expect(await d.ping()).to.equal('PONG');
+  });
+
+  it('a workload through the link records timeouts under toxic-timeout as info and recovers after the undo', async () => {
+    const h = new HistoryWriter();
+    const wl = new Workload(linked, h, { kind: 'set', path: { kind: 'toxiproxy', link: 'client-m' }, processes: 4, connections: 1, keyPrefix: 'nf', timeouts: { connectMs: 300, commandMs: 300 } });
+    try {
+      await wl.start();
+      expect(wl.via).to.equal('toxiproxy:client-m');
+      await waitFor('acknowledged adds', () => wl.stats.ok >= 50, 10_000);
+      const undo = await applyFault(linked, h, { at: 0, fault: 'toxic-timeout', targets: ['client-m'], duration: 0, attributes: { timeout: 0 } });
+      await waitFor('timeouts recorded as info', () => wl.stats.info >= 4, 10_000);
+      await undo();
+      const after = h.now();
+      await waitFor('writes acknowledged again', () => wl.lastOkInvokedAt > after, 10_000);
+      await wl.stop();
+      const infos = h.events().filter((e) => e.type === 'op' && e.phase === 'info');
+      expect(infos.length).to.be.at.least(4);
+      for (const e of infos) expect(e.type === 'op' && e.error).to.match(/timed out|Socket timeout|closed|max retries/i);
+    } finally {
+      await wl.close();
+    }
   });
 
   it('kill and pause act on the process, and the executor records start/end in order', async () => {
