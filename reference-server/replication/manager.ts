@@ -26,6 +26,8 @@ export interface ReplicaRecord {
   state: 'wait_bgsave' | 'send_bulk' | 'online';
   ackOffset: number;
   ackTime: number;
+  /** Stream bytes produced while the RDB payload is still to be written (full sync in progress). */
+  held?: Buffer[];
 }
 
 interface PendingReplconf { port: number; ip: string; capaEof: boolean; capaPsync2: boolean }
@@ -115,6 +117,7 @@ export class Replication implements ReplicationHooks {
     for (const r of this.replicas.values()) {
       const c = r.client;
       if (c.closed) continue;
+      if (r.held) { r.held.push(buf); continue; }
       // Pending replies first, then the stream bytes written once as a Buffer (no second latin1 encoding).
       c.flush();
       if (c.socket && !c.detached) c.socket.write(buf);
@@ -198,9 +201,20 @@ export class Replication implements ReplicationHooks {
     const rdb = buildRdb(this.server, { replid: this.replid, offset: this.offset });
     if (psync) c.reply.raw(`+FULLRESYNC ${this.replid} ${this.offset}\r\n`);
     c.reply.raw(`$${rdb.length}\r\n`);
-    c.reply.raw(rdb.toString('latin1'));
-    rec.state = 'online';
-    this.server.log('notice', `Synchronization with replica ${rec.ip}:${rec.port} succeeded`);
+    // The payload goes out as a Buffer once the reply above is flushed; stream bytes produced meanwhile wait behind it.
+    rec.held = [];
+    setImmediate(() => {
+      this.flushStream();
+      if (c.closed) return;
+      c.flush();
+      if (c.socket && !c.detached) {
+        c.socket.write(rdb);
+        for (const b of rec.held ?? []) c.socket.write(b);
+      }
+      rec.held = undefined;
+      rec.state = 'online';
+      this.server.log('notice', `Synchronization with replica ${rec.ip}:${rec.port} succeeded`);
+    });
   }
 
   private addReplica(c: Client, ip: string, port: number, state: ReplicaRecord['state']): ReplicaRecord {
@@ -466,9 +480,12 @@ export class Replication implements ReplicationHooks {
       const bytes = link.reader.buf.subarray(first, last);
       this.backlog?.append(bytes);
       if (this.replicas.size > 0) {
-        const str = bytes.toString('latin1');
-        for (const r of this.replicas.values()) if (!r.client.closed) r.client.reply.raw(str);
-        this.scheduleFlush();
+        const copy = Buffer.from(bytes);
+        for (const r of this.replicas.values()) {
+          if (r.client.closed) continue;
+          if (r.held) r.held.push(copy);
+          else { r.client.flush(); r.client.socket?.write(copy); }
+        }
       }
     }
     if (broken) this.dropLink();

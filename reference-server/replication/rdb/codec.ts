@@ -167,17 +167,19 @@ function parseScore(s: string): number {
 }
 
 /** Writes the type byte and the value encoding, choosing the encoding Redis 7.0 would have for it. */
-export function writeValue(w: ByteWriter, v: Value, lim: EncodingLimits = DEFAULT_LIMITS): void {
-  if (typeof v === 'string') { w.byte(T.STRING); w.string(v, lim.compression); return; }
+export function writeValue(w: ByteWriter, v: Value, lim: EncodingLimits = DEFAULT_LIMITS, key?: string): void {
+  // In a file the key sits between the type byte and the value; in a DUMP payload there is no key.
+  const head = (type: number): void => { w.byte(type); if (key !== undefined) w.string(key, lim.compression); };
+  if (typeof v === 'string') { head(T.STRING); w.string(v, lim.compression); return; }
   if (v instanceof Map) {
     let small = v.size <= lim.hashMaxListpackEntries;
     if (small) for (const [f, x] of v) if (f.length > lim.hashMaxListpackValue || x.length > lim.hashMaxListpackValue) { small = false; break; }
     if (small) {
       const lp = new ListpackBuilder();
       for (const [f, x] of v) { lp.append(f); lp.append(x); }
-      w.byte(T.HASH_LISTPACK); w.rawString(lp.finish(), lim.compression);
+      head(T.HASH_LISTPACK); w.rawString(lp.finish(), lim.compression);
     } else {
-      w.byte(T.HASH); w.length(v.size);
+      head(T.HASH); w.length(v.size);
       for (const [f, x] of v) { w.string(f, lim.compression); w.string(x, lim.compression); }
     }
     return;
@@ -186,9 +188,9 @@ export function writeValue(w: ByteWriter, v: Value, lim: EncodingLimits = DEFAUL
     if (v.size <= lim.setMaxIntsetEntries && v.size > 0) {
       const ints: bigint[] = [];
       for (const m of v) { const i = canonicalInt(m); if (i === undefined) break; ints.push(i); }
-      if (ints.length === v.size) { w.byte(T.SET_INTSET); w.rawString(encodeIntset(ints), lim.compression); return; }
+      if (ints.length === v.size) { head(T.SET_INTSET); w.rawString(encodeIntset(ints), lim.compression); return; }
     }
-    w.byte(T.SET); w.length(v.size);
+    head(T.SET); w.length(v.size);
     for (const m of v) w.string(m, lim.compression);
     return;
   }
@@ -204,7 +206,7 @@ export function writeValue(w: ByteWriter, v: Value, lim: EncodingLimits = DEFAUL
       lp.append(e);
     }
     if (lp.count > 0) nodes.push(lp.finish());
-    w.byte(T.LIST_QUICKLIST_2); w.length(nodes.length);
+    head(T.LIST_QUICKLIST_2); w.length(nodes.length);
     for (const n of nodes) { w.length(2); w.rawString(n, lim.compression); }
     return;
   }
@@ -214,10 +216,10 @@ export function writeValue(w: ByteWriter, v: Value, lim: EncodingLimits = DEFAUL
   if (small) {
     const lp = new ListpackBuilder();
     for (const [m, s] of v.entries()) { lp.append(m); lp.append(formatDouble17g(s)); }
-    w.byte(T.ZSET_LISTPACK); w.rawString(lp.finish(), lim.compression);
+    head(T.ZSET_LISTPACK); w.rawString(lp.finish(), lim.compression);
   } else {
     const all = [...v.entries()];
-    w.byte(T.ZSET_2); w.length(all.length);
+    head(T.ZSET_2); w.length(all.length);
     // Redis saves from the tail so loading inserts at the head cheaply.
     for (let i = all.length - 1; i >= 0; i--) { w.string(all[i]![0], lim.compression); w.doubleLE(all[i]![1]); }
   }
@@ -378,15 +380,7 @@ export function writeRdb(src: RdbSource, lim: EncodingLimits = DEFAULT_LIMITS): 
     w.byte(OP.RESIZEDB); w.length(d.size); w.length(d.expires);
     for (const k of d.keys) {
       if (k.expireMs !== undefined) { w.byte(OP.EXPIRETIME_MS); w.u64le(k.expireMs); }
-      // The type byte comes first, then the key, then the value encoding.
-      const start = w.pos;
-      writeValue(w, k.value, lim);
-      const type = w.buf[start]!;
-      const valueBytes = Buffer.from(w.buf.subarray(start + 1, w.pos));
-      w.pos = start;
-      w.byte(type);
-      w.string(k.key, lim.compression);
-      w.bytes(valueBytes);
+      writeValue(w, k.value, lim, k.key);
     }
   }
   w.byte(OP.EOF);
