@@ -8,6 +8,8 @@ import { runScenarios, skipReason } from '../src/engine/run.js';
 import { getScenario } from '../src/scenarios/index.js';
 import { keySlot, ROUTING_KEYS } from '../src/scenarios/cluster.js';
 import type { Deployment } from '../src/drivers/driver.js';
+import type { HistoryEvent } from '../src/history/events.js';
+import { attributeLosses } from '../src/scenarios/chaos.js';
 
 describe('scenarios', function () {
   this.timeout(120_000);
@@ -29,6 +31,21 @@ describe('scenarios', function () {
     expect(skipReason(getScenario('partition-isolate-master')!, sentinel)).to.equal(undefined);
     const noHaproxy = { ...sentinel, haproxy: undefined };
     expect(skipReason(getScenario('haproxy-routing')!, noHaproxy)).to.contain('HAProxy');
+  });
+
+  it('random-chaos attributes lost writes to the fault that cost them', () => {
+    const ev: HistoryEvent[] = [
+      { type: 'op', scenario: 's', process: 0, f: 'add', via: 'x', phase: 'ok', value: 'a', time: 100 },
+      { type: 'fault', scenario: 's', name: 'restart', targets: ['m1'], phase: 'start', time: 1000 },
+      { type: 'fault', scenario: 's', name: 'restart', targets: ['m1'], phase: 'end', time: 1000 },
+      { type: 'op', scenario: 's', process: 0, f: 'add', via: 'x', phase: 'ok', value: 'b', time: 5000 },
+      { type: 'fault', scenario: 's', name: 'partition-isolate', targets: ['h2'], phase: 'start', time: 6000 },
+      { type: 'op', scenario: 's', process: 0, f: 'add', via: 'x', phase: 'ok', value: 'c', time: 7000 },
+      { type: 'fault', scenario: 's', name: 'partition-isolate', targets: ['h2'], phase: 'end', time: 9000 },
+      { type: 'op', scenario: 's', process: 0, f: 'add', via: 'x', phase: 'ok', value: 'd', time: 20000 },
+    ];
+    expect(attributeLosses(ev, ['a', 'b', 'c', 'd'])).to.deep.equal(['restart(m1)@1000: 1', 'partition-isolate(h2)@6000: 2', 'after the last fault: 1']);
+    expect(attributeLosses(ev, [])).to.deep.equal([]);
   });
 
   describe('cluster-routing on cluster-3x2 with real Redis', () => {

@@ -1,5 +1,6 @@
 /** random-chaos: a seeded mix of faults under a set workload; the same seed replays the same faults. */
 import { asCheck, checkSingleMaster } from '../checkers/index.js';
+import type { HistoryEvent } from '../history/events.js';
 import { delay, scaled, waitFor } from '../engine/time.js';
 import { generateSchedule } from '../nemesis/schedule.js';
 import type { FaultKind, ScheduledFault } from '../nemesis/faults.js';
@@ -7,6 +8,33 @@ import { currentMaster, initialMaster, markWorkloadEnd, markWorkloadStart, SCENA
 import type { CheckOutput, Scenario } from './types.js';
 
 const CHAOS_FAULTS: FaultKind[] = ['kill', 'terminate', 'pause', 'restart', 'partition-isolate', 'partition-split', 'toxic-latency', 'toxic-reset_peer'];
+
+/**
+ * Attributes each lost write to the first fault still in effect (or starting) when it was acknowledged,
+ * with 2 s of grace for detection, so the report says which fault cost what.
+ */
+export function attributeLosses(events: HistoryEvent[], lost: string[]): string[] {
+  if (lost.length === 0) return [];
+  const lostSet = new Set(lost);
+  const faults: { label: string; start: number; end: number }[] = [];
+  for (const e of events) {
+    if (e.type !== 'fault') continue;
+    const label = `${e.name}(${e.targets.join(',')})`;
+    if (e.phase === 'start') faults.push({ label: `${label}@${Math.round(e.time)}`, start: e.time, end: Number.POSITIVE_INFINITY });
+    else {
+      const open = faults.find((f) => f.end === Number.POSITIVE_INFINITY && f.label.startsWith(`${label}@`));
+      if (open) open.end = e.time;
+    }
+  }
+  const counts = new Map<string, number>();
+  for (const e of events) {
+    if (e.type !== 'op' || e.phase !== 'ok' || e.f !== 'add' || !lostSet.has(String(e.value))) continue;
+    const f = faults.find((x) => e.time <= x.end + 2000);
+    const key = f?.label ?? 'after the last fault';
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts].map(([k, n]) => `${k}: ${n}`);
+}
 
 export const randomChaos: Scenario = {
   name: 'random-chaos',
@@ -58,6 +86,10 @@ export const randomChaos: Scenario = {
       const sm = asCheck(checkSingleMaster(events, { maxSplitBrainMs: Number.POSITIVE_INFINITY }));
       out.checks = out.checks.filter((c) => c.name !== 'single-master');
       out.checks.push({ ...sm, verdict: 'pass', detail: `reported, not judged under random faults: ${sm.detail}` });
+    }
+    const blame = attributeLosses(events, out.lostAll ?? []);
+    if (blame.length) {
+      out.checks = out.checks.map((c) => (c.name === 'acknowledged-writes' ? { ...c, detail: `${c.detail}; lost by fault: ${blame.join(', ')}` } : c));
     }
     const schedule = (facts['schedule'] as ScheduledFault[] | undefined) ?? [];
     const errors = (facts['faultErrors'] as string[] | undefined) ?? [];
