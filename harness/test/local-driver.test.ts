@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { loadTopology, loadTopologyText } from '../src/topology/load.js';
 import { shippedTopologiesDir } from '../src/topology/paths.js';
@@ -141,6 +143,32 @@ describe('local driver', function () {
     const cfg = d.generatedFiles().find((f) => f.kind === 'haproxy.cfg')!.content;
     const via = d.linkEndpoint('haproxy-redis1');
     expect(cfg).to.include(`server Redis1 ${via.host}:${via.port} check`);
+  });
+
+  it("starts from the user's own redis.conf and haproxy.cfg template", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'rhc-user-'));
+    try {
+      writeFileSync(path.join(dir, 'base.conf'), 'maxmemory 10mb\nhz 20\n');
+      writeFileSync(path.join(dir, 'haproxy.tmpl'), [
+        'defaults', '  mode tcp', '  timeout connect 1s', '  timeout client 1m', '  timeout server 1m',
+        'frontend ft', '  bind {{BIND}}', '  default_backend bk_redis',
+        'backend bk_redis', '  option tcp-check', '  tcp-check connect', '  tcp-check send AUTH\\ {{PASSWORD}}\\r\\n', '  tcp-check expect string +OK',
+        '  tcp-check send info\\ replication\\r\\n', '  tcp-check expect string role:master', '  tcp-check send QUIT\\r\\n', '  tcp-check expect string +OK',
+        '{{BACKEND_SERVERS}}', '',
+      ].join('\n'));
+      const yml = readFileSync(path.join(shippedTopologiesDir(), 'sentinel-haproxy.yml'), 'utf8')
+        .replace('    port: 6379\n  - name: redis2', '    port: 6379\n    configFile: ./base.conf\n  - name: redis2')
+        .replace('  backends: [redis1, redis2]', '  backends: [redis1, redis2]\n  template: ./haproxy.tmpl');
+      writeFileSync(path.join(dir, 't.yml'), yml);
+      const d = await deployments.up(loadTopology(path.join(dir, 't.yml')), { target: 'redis' });
+      const r1 = d.endpoint('redis1');
+      expect(await respCall(r1.host, r1.port, ['CONFIG', 'GET', 'maxmemory'], 'TestPass')).to.deep.equal(['maxmemory', '10485760']);
+      expect(await respCall(r1.host, r1.port, ['CONFIG', 'GET', 'hz'], 'TestPass')).to.deep.equal(['hz', '20']);
+      expect(await setViaHaproxy(d, 'templated', 'yes')).to.equal('OK');
+      expect(d.generatedFiles().find((f) => f.kind === 'haproxy.cfg')!.content).to.include(`bind ${d.endpoint('haproxy').host}:6379`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('on loopback aliases: same ports on several hosts, writes through HAProxy, partitions refused with the reason', async () => {

@@ -2,11 +2,11 @@
  * The local driver: every instance is a child process of the harness. As root each topology host is a network
  * namespace on a bridge the run creates (so partitions work); otherwise each host is a loopback alias 127.X.Y.Z.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
-import { randomInt } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import type {
   Deployment, Driver, Endpoint, GeneratedFile, InstanceKind, PartitionSpec, RunningInstance, UpOptions,
 } from '../driver.js';
@@ -14,7 +14,7 @@ import type { RedisInstanceSpec, SentinelSpec, Target, Topology } from '../../to
 import { generateConfigs, redisDataDir, type ConfigLayout } from '../../config-gen/index.js';
 import { SupervisedProcess } from '../../process/supervisor.js';
 import { registerTeardown } from '../../cleanup/registry.js';
-import { cleanupRun, removeMarker, writeMarker, type RunMarker } from '../../cleanup/state.js';
+import { cleanupRun, removeMarker, stateDir, writeMarker, type RunMarker } from '../../cleanup/state.js';
 import { applyDropRules, clearDropRules, createHostNetwork, destroyHostNetwork, isRoot, netnsUnusableReason, type HostNetwork } from '../../netns/index.js';
 import { packageRoot } from '../../topology/paths.js';
 import { startToxiproxyServer } from '../../toxiproxy/server.js';
@@ -141,12 +141,13 @@ export class LocalDeployment implements Deployment {
       address: (h) => this.address(h),
       instanceDir: (n) => path.join(this.runDir, 'instances', n),
       announce: this.hostMode === 'loopback',
-      haproxyStatsSocket: topo.haproxy ? path.join(this.runDir, 'instances', topo.haproxy.name, 'admin.sock') : undefined,
+      haproxyStatsSocket: topo.haproxy ? this.haproxySocket() : undefined,
       route: (from, to) => {
         const l = topo.toxiproxy?.links.find((x) => x.from === from && x.to === to);
         return l ? this.linkEndpoint(l.name) : undefined;
       },
     };
+    if (topo.haproxy) mkdirSync(path.dirname(this.haproxySocket()), { recursive: true });
     this.files = generateConfigs(topo, layout);
     for (const f of this.files) {
       mkdirSync(path.dirname(f.path), { recursive: true });
@@ -280,8 +281,14 @@ export class LocalDeployment implements Deployment {
     });
   }
 
+  /** Unix socket paths stop at 107 bytes, and run folders nest deep: the socket lives in the short state dir. */
+  private haproxySocket(): string {
+    const id = createHash('sha1').update(this.runDir).digest('hex').slice(0, 12);
+    return path.join(stateDir(), 'sock', `${id}.sock`);
+  }
+
   private haproxyAdmin(command: string): Promise<string> {
-    const sock = path.join(this.runDir, 'instances', this.topology.haproxy!.name, 'admin.sock');
+    const sock = this.haproxySocket();
     return new Promise<string>((resolve, reject) => {
       const c = net.connect({ path: sock });
       let out = '';
@@ -328,6 +335,17 @@ export class LocalDeployment implements Deployment {
     const h = this.topology.haproxy!;
     const master = this.topology.sentinels[0]?.monitors ?? this.topology.redis.find((r) => r.replicaof === undefined)?.name;
     const ep = this.endpoint(h.name);
+    const cfg = this.files.find((f) => f.kind === 'haproxy.cfg')?.content ?? '';
+    if (!cfg.includes(this.haproxySocket())) {
+      // A user template without {{STATS_SOCKET}}: several fresh connections in a row must all land on a master.
+      let streak = 0;
+      await this.awaitMember(h.name, `HAProxy to route only to ${master} (5 connections in a row)`, async () => {
+        const role = await respCall(ep.host, ep.port, ['ROLE'], h.password, 500);
+        streak = Array.isArray(role) && role[0] === 'master' ? streak + 1 : 0;
+        return streak >= 5;
+      });
+      return;
+    }
     // HAProxy starts every server UP; the topology says which are replicas, its checks take over from there.
     await this.awaitMember(h.name, 'HAProxy admin socket', async () => (await this.haproxyStat()) && true);
     for (const b of h.backends.filter((x) => x !== master)) {
@@ -650,6 +668,7 @@ export class LocalDeployment implements Deployment {
     if (this.toxiproxyClose) await this.toxiproxyClose().catch((e: Error) => void errors.push(`toxiproxy: ${e.message}`));
     if (this.network) await destroyHostNetwork(this.network).catch((e: Error) => void errors.push(e.message));
     else cleanupRun(this.marker); // a bring-up that failed half-way: the marker lists what exists
+    if (this.topology.haproxy) rmSync(this.haproxySocket(), { force: true });
     removeMarker(this.runId);
     this.unregister?.();
     if (errors.length) throw new Error(`teardown of ${this.runId}: ${errors.join('; ')}`);
