@@ -13,6 +13,23 @@ async function main(): Promise<void> {
     process.stdout.write('Usage: redis-ref-server [/path/to/redis.conf] [options] [-]\n       redis-ref-server - (read config from stdin)\n       redis-ref-server -v or --version\n       redis-ref-server -h or --help\n\nExamples:\n       redis-ref-server (run the server with default conf)\n       redis-ref-server /etc/redis/6379.conf\n       redis-ref-server --port 7777\n       redis-ref-server --port 7777 --replicaof 127.0.0.1 8888\n       redis-ref-server /etc/myredis.conf --loglevel verbose\n');
     return;
   }
+  if (args.includes('--sentinel') || /sentinel(\.js)?$/.test(process.argv[1] ?? '')) {
+    // Sentinel mode lives in sentinel/main.ts (exporting main(args)); redis-server --sentinel behaves the same way.
+    const path = '../sentinel/main.js';
+    let mod: { main?: (args: string[]) => Promise<void> };
+    try {
+      mod = (await import(path)) as typeof mod;
+    } catch {
+      process.stderr.write('Sentinel mode is not available in this build of redis-ref-server.\n');
+      process.exit(1);
+    }
+    if (!mod.main) {
+      process.stderr.write('Sentinel mode is not available in this build of redis-ref-server.\n');
+      process.exit(1);
+    }
+    await mod.main(args.filter((a) => a !== '--sentinel'));
+    return;
+  }
   let started;
   try {
     started = await startServer(args);
