@@ -3,6 +3,7 @@
  * (replication, cluster) that plug in through an `install(server)` export, then listen.
  */
 import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { Config, ConfigFileError, parseCommandLine } from './config/config.js';
 import { buildCommandTable } from './commands/table.js';
 import type { CommandSpec } from './commands/command.js';
@@ -33,9 +34,10 @@ async function loadOptional(): Promise<OptionalModule[]> {
 
 /** Builds the Config from redis-server style arguments; throws ConfigFileError as Redis would report it. */
 export function configFromArgs(args: string[]): Config {
-  const { configFile, options } = parseCommandLine(args);
+  const { configFile, options, fromStdin } = parseCommandLine(args);
   const config = new Config();
   if (configFile !== undefined) config.loadFile(configFile);
+  if (fromStdin) config.loadString(readFileSync(0, 'latin1'));
   if (options.length > 0) config.loadString(options);
   // Redis keeps dir absolute (CONFIG GET dir shows the working directory it chdir'ed into).
   const dir = config.get('dir') ?? '';

@@ -259,7 +259,7 @@ function formatValue(d: DirectiveDef, value: string): string {
 }
 
 /** Turns redis-server style argv (after the program name) into a config file path and option text, as main() does. */
-export function parseCommandLine(args: string[]): { configFile: string | undefined; options: string } {
+export function parseCommandLine(args: string[]): { configFile: string | undefined; options: string; fromStdin: boolean } {
   let j = 0;
   let configFile: string | undefined;
   if (args.length > 0 && !args[0].startsWith('-')) {
@@ -267,9 +267,13 @@ export function parseCommandLine(args: string[]): { configFile: string | undefin
     j = 1;
   }
   let options = '';
+  let fromStdin = false;
   for (; j < args.length; j++) {
     const a = args[j];
-    if (a.startsWith('--') && a.length > 2) {
+    if (a === '-' && (j === 0 || j === args.length - 1)) {
+      // "redis-server -" (or a trailing "-") reads more config from standard input.
+      fromStdin = true;
+    } else if (a.startsWith('--') && a.length > 2) {
       if (options.length > 0) options += '\n';
       options += a.slice(2) + ' ';
       // "--save" directly followed by another option means an empty save list, as in Redis 7.0.
@@ -278,5 +282,5 @@ export function parseCommandLine(args: string[]): { configFile: string | undefin
       options += reprString(a) + ' ';
     }
   }
-  return { configFile, options };
+  return { configFile, options, fromStdin };
 }

@@ -44,8 +44,9 @@ describe('config: redis.conf and command line', () => {
 
   it('merges command-line options after the file, like redis-server', () => {
     expect(parseCommandLine(['/x.conf', '--port', '7', '--save', '', '--bind', '127.0.0.1', '::1'])).to.deep.equal({
-      configFile: '/x.conf', options: 'port "7" \nsave "" \nbind "127.0.0.1" "::1" ',
+      configFile: '/x.conf', options: 'port "7" \nsave "" \nbind "127.0.0.1" "::1" ', fromStdin: false,
     });
+    expect(parseCommandLine(['-', '--port', '9']).fromStdin).to.equal(true);
     expect(parseCommandLine(['--save', '--port', '1']).options).to.equal('save "" \nport "1" ');
     const file = join(dir, 'r.conf');
     writeFileSync(file, 'port 7000\ntimeout 3\n');
