@@ -32,18 +32,22 @@ const USAGE = {
   report: 'usage: redis-ha-chaos report RUN_DIR',
 };
 
-const HELP = `redis-ha-chaos: chaos tests for Redis HA setups (Sentinel + HAProxy, Redis Cluster)
-
-  ${USAGE.validate.replace('usage: ', '')}   check a topology file
-  ${USAGE.up.replace('usage: ', '')}   start it, print every address, run until Ctrl-C
-  ${USAGE.down.replace('usage: ', '')}   remove what crashed runs left (--all: every run's)
-  ${USAGE.scenarios.replace('usage: ', '')}   list the scenarios
-  ${USAGE.run.replace('usage: ', '')}
-  ${USAGE.toxiproxy.replace('usage: ', '')}   a Toxiproxy-compatible server
-  ${USAGE.report.replace('usage: ', '')}   write RUN_DIR/report.html
-
-Exit codes: 0 pass, 1 a check failed, 2 bad input, 3 harness failure.
-Without TOPOLOGY, up and run use the built-in sentinel-haproxy (reference servers, real Sentinel and HAProxy).`;
+const HELP = [
+  'redis-ha-chaos: chaos tests for Redis HA setups (Sentinel + HAProxy, Redis Cluster)',
+  '',
+  ...([
+    ['validate', 'check a topology file (every profile too)'],
+    ['up', 'start a topology, print every address, run until Ctrl-C'],
+    ['down', "remove what crashed runs left (--all: also live runs' and unmarked rhc* namespaces)"],
+    ['scenarios', 'list the scenarios'],
+    ['run', 'deploy, inject faults, check; writes results.json, history.jsonl, junit.xml'],
+    ['toxiproxy', 'a Toxiproxy-compatible server in the foreground'],
+    ['report', 'write RUN_DIR/report.html'],
+  ] as const).flatMap(([cmd, what]) => [`  ${USAGE[cmd].replace('usage: ', '')}`, `      ${what}`]),
+  '',
+  'Exit codes: 0 pass, 1 a check failed, 2 bad input, 3 harness failure.',
+  'Without TOPOLOGY, up and run use the built-in sentinel-haproxy (reference servers, real Sentinel and HAProxy).',
+].join('\n');
 
 type Out = (line: string) => void;
 
