@@ -102,6 +102,22 @@ describe('replication: reference master and replicas', function () {
     expect(await b.call('REPLICAOF', '127.0.0.1', '16432')).to.equal('OK Already connected to specified master');
   });
 
+  it('chains replicas: a replica proxies its master\'s stream verbatim, so offsets match down the chain', async () => {
+    const [, m] = await ref(16444);
+    const [, a] = await ref(16445, ['--replicaof', '127.0.0.1', '16444']);
+    const [, b] = await ref(16446, ['--replicaof', '127.0.0.1', '16445']);
+    await populate(m, 'c');
+    await waitInSync(m, a);
+    await waitInSync(a, b);
+    await m.select(1);
+    await m.set('one', '1');
+    await m.select(0);
+    await waitInSync(m, a);
+    await waitInSync(a, b);
+    expect((await info(b, 'replication')).get('master_replid')).to.equal((await info(m, 'replication')).get('master_replid'));
+    expect(await snapshot(b)).to.deep.equal(await snapshot(m));
+  });
+
   it('refuses writes with READONLY and NOREPLICAS, reads with MASTERDOWN, and WAIT on a replica', async () => {
     const [, m] = await ref(16434, ['--min-replicas-to-write', '1']);
     expect(await m.set('x', '1').catch((e: Error) => e.message)).to.equal('NOREPLICAS Not enough good replicas to write.');
