@@ -1,8 +1,9 @@
 /**
- * One logical database: keys live in stable slots (so SCAN never misses a key that stays for the whole scan),
- * TTLs in a side map (only keys with a TTL pay for it), access times in a typed array (4 bytes per slot).
+ * One logical database: keys and values in a flat-array hash table (store/keytable.ts) whose bucket-walking SCAN
+ * never misses a key that stays for the whole scan; TTLs in a side map (only keys with a TTL pay for it).
  */
 import type { Db, Value } from './types.js';
+import { KeyTable } from './keytable.js';
 
 export interface DbHooks {
   /** Unix ms; injectable so tests and replicas control time. */
@@ -19,7 +20,6 @@ export interface DbHooks {
   onFlushed?(db: Db): void;
 }
 
-const EMPTY_SCAN_FACTOR = 10;
 const SAMPLE = 20;
 const ACCESS_BACKDATE_MS = 2 ** 31 * 1000;
 const ACCEPTABLE_STALE = 0.1;
@@ -27,12 +27,7 @@ const ACCEPTABLE_STALE = 0.1;
 export class KeyspaceDb implements Db {
   readonly index: number;
   private readonly hooks: DbHooks;
-  private slotOf = new Map<string, number>();
-  private slotKeys: (string | undefined)[] = [];
-  private slotVals: (Value | undefined)[] = [];
-  /** Seconds since `base`, per slot (Redis's LRU clock also has 1 s resolution). */
-  private access = new Uint32Array(64);
-  private freeSlots: number[] = [];
+  private table = new KeyTable();
   private expires = new Map<string, number>();
   private expireCursor: IterableIterator<[string, number]> | undefined;
   private readonly base: number;
@@ -44,6 +39,7 @@ export class KeyspaceDb implements Db {
     this.base = hooks.now() - ACCESS_BACKDATE_MS;
   }
 
+  /** Seconds since `base` (Redis's LRU clock also has 1 s resolution). */
   private clock(): number {
     const s = Math.floor((this.hooks.now() - this.base) / 1000);
     return s < 0 ? 0 : s;
@@ -61,94 +57,67 @@ export class KeyspaceDb implements Db {
   private expireIfNeeded(key: string): boolean {
     if (!this.isExpired(key)) return false;
     if (this.hooks.isReplica()) return true;
-    this.removeSlot(key);
+    this.removeKey(key);
     this.hooks.onModified(this, key);
     this.hooks.onExpired(this, key);
     return true;
   }
 
-  private removeSlot(key: string): boolean {
-    const slot = this.slotOf.get(key);
-    if (slot === undefined) return false;
-    this.slotOf.delete(key);
-    this.slotKeys[slot] = undefined;
-    this.slotVals[slot] = undefined;
+  private removeKey(key: string): boolean {
+    if (!this.table.remove(key)) return false;
     this.expires.delete(key);
-    if (this.slotOf.size === 0) {
-      this.slotKeys = [];
-      this.slotVals = [];
-      this.freeSlots = [];
-    } else {
-      this.freeSlots.push(slot);
-    }
     return true;
   }
 
-  private insert(key: string, value: Value): void {
-    let slot = this.freeSlots.pop();
-    if (slot === undefined) {
-      slot = this.slotKeys.length;
-      this.slotKeys.push(key);
-      this.slotVals.push(value);
-      if (slot >= this.access.length) {
-        const grown = new Uint32Array(this.access.length * 2);
-        grown.set(this.access);
-        this.access = grown;
-      }
-    } else {
-      this.slotKeys[slot] = key;
-      this.slotVals[slot] = value;
-    }
-    this.slotOf.set(key, slot);
-    this.access[slot] = this.clock();
+  /** Entry slot of a live key (expiring it first if due), or -1. */
+  private live(key: string): number {
+    if (this.expires.size !== 0 && this.expireIfNeeded(key)) return -1;
+    return this.table.find(key);
   }
 
   get(key: string): Value | undefined {
-    const slot = this.slotOf.get(key);
-    if (slot === undefined) return undefined;
-    if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
-    this.access[slot] = this.clock();
-    return this.slotVals[slot];
+    const slot = this.live(key);
+    if (slot === -1) return undefined;
+    this.table.access[slot] = this.clock();
+    return this.table.vals[slot];
   }
 
   set(key: string, value: Value, keepTtl?: boolean): void {
-    const slot = this.slotOf.get(key);
-    if (slot === undefined) {
-      this.insert(key, value);
+    const slot = this.table.find(key);
+    if (slot === -1) {
+      this.table.insert(key, value, this.clock());
     } else {
-      this.slotVals[slot] = value;
-      this.access[slot] = this.clock();
-      if (!keepTtl) this.expires.delete(key);
-      else if (this.isExpired(key)) this.expires.delete(key);
+      this.table.vals[slot] = value;
+      this.table.access[slot] = this.clock();
+      if (this.expires.size !== 0 && (!keepTtl || this.isExpired(key))) this.expires.delete(key);
     }
     this.hooks.onModified(this, key);
   }
 
   add(key: string, value: Value): void {
     // On a replica an expired key may still be stored physically; overwrite it.
-    if (this.slotOf.has(key)) {
+    if (this.table.find(key) !== -1) {
       this.set(key, value);
       return;
     }
-    this.insert(key, value);
+    this.table.insert(key, value, this.clock());
     this.hooks.onModified(this, key);
   }
 
   delete(key: string): boolean {
-    if (!this.slotOf.has(key)) return false;
+    if (this.table.find(key) === -1) return false;
     if (this.expires.size !== 0 && this.expireIfNeeded(key)) {
       // Logically gone already; on a replica the master's DEL removes it physically.
-      if (this.hooks.isReplica()) this.removeSlot(key);
+      if (this.hooks.isReplica()) this.removeKey(key);
       return false;
     }
-    this.removeSlot(key);
+    this.removeKey(key);
     this.hooks.onModified(this, key);
     return true;
   }
 
   has(key: string): boolean {
-    if (!this.slotOf.has(key)) return false;
-    return !(this.expires.size !== 0 && this.expireIfNeeded(key));
+    return this.live(key) !== -1;
   }
 
   getExpire(key: string): number | undefined {
@@ -157,7 +126,7 @@ export class KeyspaceDb implements Db {
   }
 
   setExpire(key: string, atMs: number): void {
-    if (!this.slotOf.has(key)) return;
+    if (this.table.find(key) === -1) return;
     this.expires.set(key, atMs);
     this.hooks.onModified(this, key);
   }
@@ -170,7 +139,7 @@ export class KeyspaceDb implements Db {
   }
 
   size(): number {
-    return this.slotOf.size;
+    return this.table.size;
   }
 
   expiresCount(): number {
@@ -192,34 +161,22 @@ export class KeyspaceDb implements Db {
   }
 
   *keys(): IterableIterator<string> {
-    for (const key of this.slotOf.keys()) {
+    for (const key of this.table.iterKeys()) {
       if (this.expires.size !== 0 && this.expireIfNeeded(key)) continue;
       yield key;
     }
   }
 
   scan(cursor: number, count: number, visit: (key: string) => void): number {
-    const keys = this.slotKeys;
-    let pos = cursor;
-    let found = 0;
-    let empty = 0;
-    const maxEmpty = Math.max(count, 1) * EMPTY_SCAN_FACTOR;
-    while (pos < keys.length && found < count && empty < maxEmpty) {
-      const key = keys[pos++];
-      if (key === undefined) {
-        empty++;
-        continue;
-      }
-      found++;
-      if (this.expires.size !== 0 && this.expireIfNeeded(key)) continue;
+    return this.table.scan(cursor, count, (key) => {
+      if (this.expires.size !== 0 && this.expireIfNeeded(key)) return;
       visit(key);
-    }
-    return pos >= this.slotKeys.length ? 0 : pos;
+    });
   }
 
   randomKey(): string | undefined {
-    for (let tries = 0; tries < 100 && this.slotOf.size > 0; tries++) {
-      const key = this.randomSlotKey();
+    for (let tries = 0; tries < 100 && this.table.size > 0; tries++) {
+      const key = this.table.randomKey();
       if (key === undefined) return undefined;
       if (!this.isExpired(key)) return key;
       // Redis returns an expired key on a replica after many tries rather than loop forever; so do we.
@@ -232,72 +189,47 @@ export class KeyspaceDb implements Db {
     return undefined;
   }
 
-  private randomSlotKey(): string | undefined {
-    const n = this.slotKeys.length;
-    if (this.slotOf.size === 0) return undefined;
-    // Dense enough: probe random slots; sparse: pick an ordinal from the index.
-    if (this.slotOf.size * 4 >= n) {
-      for (;;) {
-        const key = this.slotKeys[Math.floor(Math.random() * n)];
-        if (key !== undefined) return key;
-      }
-    }
-    let skip = Math.floor(Math.random() * this.slotOf.size);
-    for (const key of this.slotOf.keys()) if (skip-- === 0) return key;
-    return undefined;
-  }
-
   flush(): void {
     this.signalAll();
-    this.clear();
+    this.table = new KeyTable();
+    this.expires = new Map();
+    this.expireCursor = undefined;
   }
 
   private signalAll(): void {
     if (this.hooks.onFlushed) this.hooks.onFlushed(this);
-    else for (const key of this.slotOf.keys()) this.hooks.onModified(this, key);
-  }
-
-  private clear(): void {
-    this.slotOf = new Map();
-    this.slotKeys = [];
-    this.slotVals = [];
-    this.freeSlots = [];
-    this.access = new Uint32Array(64);
-    this.expires = new Map();
-    this.expireCursor = undefined;
+    else for (const key of this.table.iterKeys()) this.hooks.onModified(this, key);
   }
 
   /** SWAPDB: exchanges the whole contents of two databases (indexes stay). */
   swapWith(other: KeyspaceDb): void {
     this.signalAll();
     other.signalAll();
-    [this.slotOf, other.slotOf] = [other.slotOf, this.slotOf];
-    [this.slotKeys, other.slotKeys] = [other.slotKeys, this.slotKeys];
-    [this.slotVals, other.slotVals] = [other.slotVals, this.slotVals];
-    [this.access, other.access] = [other.access, this.access];
-    [this.freeSlots, other.freeSlots] = [other.freeSlots, this.freeSlots];
+    [this.table, other.table] = [other.table, this.table];
     [this.expires, other.expires] = [other.expires, this.expires];
-    // Access times are relative to each db's base; rebase the swapped arrays.
+    // Access times are relative to each db's base; rebase the swapped tables.
     const shift = Math.round((this.base - other.base) / 1000);
     if (shift !== 0) {
-      for (let i = 0; i < this.slotKeys.length; i++) this.access[i] = Math.max(0, this.access[i] - shift);
-      for (let i = 0; i < other.slotKeys.length; i++) other.access[i] = Math.max(0, other.access[i] + shift);
+      const a = this.table.access;
+      for (let i = 0; i < a.length; i++) a[i] = Math.max(0, a[i] - shift);
+      const b = other.table.access;
+      for (let i = 0; i < b.length; i++) b[i] = Math.max(0, b[i] + shift);
     }
     this.expireCursor = undefined;
     other.expireCursor = undefined;
   }
 
   lastAccess(key: string): number | undefined {
-    const slot = this.slotOf.get(key);
-    if (slot === undefined || (this.expires.size !== 0 && this.expireIfNeeded(key))) return undefined;
-    return this.base + this.access[slot] * 1000;
+    const slot = this.live(key);
+    if (slot === -1) return undefined;
+    return this.base + this.table.access[slot] * 1000;
   }
 
-  /** Sets the access time (RESTORE IDLETIME, OBJECT FREQ-less LRU). */
+  /** Sets the access time (RESTORE IDLETIME). */
   setLastAccess(key: string, atMs: number): void {
-    const slot = this.slotOf.get(key);
-    if (slot === undefined) return;
-    this.access[slot] = Math.max(0, Math.floor((atMs - this.base) / 1000));
+    const slot = this.table.find(key);
+    if (slot === -1) return;
+    this.table.access[slot] = Math.max(0, Math.floor((atMs - this.base) / 1000));
   }
 
   signalModified(key: string): void {

@@ -169,6 +169,24 @@ describe('store/db: keyspace', () => {
     for (let i = 0; i < 2000; i++) expect(seen.has(`stable${i}`), `stable${i}`).to.equal(true);
   });
 
+  it('SCAN keeps its guarantee while the table grows and shrinks between calls', () => {
+    const h = hooks();
+    const db = createDb(0, h);
+    for (let i = 0; i < 300; i++) db.set(`stable${i}`, 'v');
+    const seen = new Set<string>();
+    let cursor = 0;
+    let step = 0;
+    do {
+      cursor = db.scan(cursor, 10, (k) => seen.add(k));
+      // Grow to thousands of keys, then shrink back: buckets double several times and halve again.
+      if (step < 20) for (let j = 0; j < 500; j++) db.set(`tmp${step}_${j}`, 'v');
+      else if (step < 40) for (let j = 0; j < 500; j++) db.delete(`tmp${step - 20}_${j}`);
+      step++;
+    } while (cursor !== 0 && step < 100_000);
+    expect(cursor).to.equal(0);
+    for (let i = 0; i < 300; i++) expect(seen.has(`stable${i}`), `stable${i}`).to.equal(true);
+  });
+
   it('SCAN skips expired keys and ends with cursor 0 on an empty db', () => {
     const h = hooks();
     const db = createDb(0, h);
