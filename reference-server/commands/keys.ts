@@ -112,7 +112,7 @@ function expireGeneric(ctx: CommandContext, argv: string[], cmd: string, relativ
   }
   if (when <= BigInt(now) && ctx.server.replication.role() === 'master') {
     ctx.db.delete(key);
-    ctx.propagateAs([['DEL', key]]);
+    ctx.propagateAs([[ctx.server.config.getBool('lazyfree-lazy-expire') ? 'UNLINK' : 'DEL', key]]);
     ctx.reply.integer(1);
     return;
   }

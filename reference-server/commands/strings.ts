@@ -174,7 +174,7 @@ function cmdGetex(ctx: CommandContext, argv: string[]): void {
   const now = Date.now();
   if (ms !== undefined && (parsed.flags & (F_EXAT | F_PXAT)) && ms <= now && ctx.server.replication.role() === 'master') {
     ctx.db.delete(key);
-    ctx.propagateAs([['DEL', key]]);
+    ctx.propagateAs([[ctx.server.config.getBool('lazyfree-lazy-expire') ? 'UNLINK' : 'DEL', key]]);
   } else if (ms !== undefined) {
     ctx.db.setExpire(key, ms);
     ctx.propagateAs([['PEXPIREAT', key, String(ms)]]);
@@ -189,8 +189,9 @@ function cmdGetdel(ctx: CommandContext, argv: string[]): void {
   const v = readString(ctx, argv[1]);
   if (v === undefined) return;
   ctx.reply.bulk(v);
-  if (v !== null && ctx.db.delete(argv[1])) ctx.propagateAs([['DEL', argv[1]]]);
-  else ctx.noPropagate();
+  if (v !== null && ctx.db.delete(argv[1])) {
+    ctx.propagateAs([[ctx.server.config.getBool('lazyfree-lazy-user-del') ? 'UNLINK' : 'DEL', argv[1]]]);
+  } else ctx.noPropagate();
 }
 
 function cmdGetset(ctx: CommandContext, argv: string[]): void {
