@@ -274,8 +274,8 @@ export class RedisServer implements ServerApi, ClientHost {
           this.log('warning', `Warning: Could not create server TCP listening socket ${addr}:${port}: bind: ${err.code === 'EADDRINUSE' ? 'Address already in use' : err.message}`);
           for (const l of this.listeners) l.close();
           this.listeners = [];
-          this.log('warning', `Failed listening on port ${port} (tcp), aborting.`);
-          throw new Error(`Failed listening on port ${port} (tcp), aborting.`);
+          this.log('warning', `Failed listening on port ${port} (TCP), aborting.`);
+          throw new Error(`Failed listening on port ${port} (TCP), aborting.`);
         }
       }
     }
@@ -300,6 +300,7 @@ export class RedisServer implements ServerApi, ClientHost {
     const role = this.replication.role();
     this.writeLog('warning', 'oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo');
     this.writeLog('warning', `Redis version=${REDIS_VERSION}, bits=64, commit=00000000, modified=0, pid=${process.pid}, just started`);
+    this.writeLog('warning', 'Configuration loaded');
     this.writeLog('notice', `Redis-compatible reference server (TypeScript) PID: ${process.pid}`);
     this.writeLog('notice', `Running mode=${this.mode}, port=${this.config.getNumber('port')}.`);
     this.writeLog('warning', 'Server initialized');
@@ -307,7 +308,7 @@ export class RedisServer implements ServerApi, ClientHost {
   }
 
   logReady(): void {
-    this.writeLog('notice', 'Ready to accept connections tcp');
+    this.writeLog('notice', 'Ready to accept connections');
   }
 
   writePidfile(): void {
@@ -385,7 +386,7 @@ export class RedisServer implements ServerApi, ClientHost {
     const requirePass = (this.config.get('requirepass') ?? '') !== '';
     if (this.config.get('protected-mode') === 'yes' && !requirePass && !isLoopback(remote)) {
       this.stats.rejected_connections++;
-      sock.end('-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command \'CONFIG SET protected-mode no\' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to \'no\', and then restarting the server. 3) If you started the server manually just for testing, restart it with the \'--protected-mode no\' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n');
+      sock.end('-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command \'CONFIG SET protected-mode no\' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to \'no\', and then restarting the server. 3) If you started the server manually just for testing, restart it with the \'--protected-mode no\' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n');
       return;
     }
     this.addClient(sock, addr, laddr, requirePass);
@@ -430,7 +431,7 @@ export class RedisServer implements ServerApi, ClientHost {
       } catch (e) {
         if (!(e instanceof ProtocolError)) throw e;
         c.reply.error('ERR ' + e.message);
-        this.log('verbose', `Protocol error (${e.message}) from client: id=${c.id} addr=${c.addr}`);
+        this.log('verbose', `Protocol error (${e.message}) from client: id=${c.id} addr=${c.addr} laddr=${c.laddr}. `);
         c.close(true);
         break;
       }
@@ -871,7 +872,7 @@ export class RedisServer implements ServerApi, ClientHost {
         c.flush();
         setImmediate(() => this.resumeClient(c));
       } else if (idle > 0 && c.kind === 'normal' && !c.blocked && now - c.lastInteraction > idle) {
-        this.log('verbose', 'Closing idle client');
+        this.log('verbose', `Closing idle client`);
         c.destroy();
       }
     }

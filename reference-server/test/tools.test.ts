@@ -37,7 +37,7 @@ describe('redis-ref-server CLI and Redis tools', function () {
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       expect(await waitExit(child)).to.equal(1);
-      expect(out).to.contain(`Failed listening on port ${port} (tcp), aborting.`);
+      expect(out).to.contain(`Failed listening on port ${port} (TCP), aborting.`);
       expect(out).to.contain('Address already in use');
     } finally {
       blocker.close();
@@ -69,7 +69,7 @@ describe('redis-ref-server CLI and Redis tools', function () {
     expect(await waitExit(p.child)).to.equal(0);
     expect(existsSync(pid)).to.equal(false);
     const text = readFileSync(log, 'utf8');
-    for (const line of ['Server initialized', 'Ready to accept connections tcp', 'Received SIGTERM scheduling shutdown...', 'Removing the pid file.', 'Redis is now ready to exit, bye bye...']) {
+    for (const line of ['Server initialized', 'Ready to accept connections', 'Received SIGTERM scheduling shutdown...', 'Removing the pid file.', 'Redis is now ready to exit, bye bye...']) {
       expect(text).to.contain(line);
     }
     expect(text).to.match(/^\d+:M \d\d \w{3} \d{4} \d\d:\d\d:\d\d\.\d{3} # Unknown directive 'unknown-thing'/m);
