@@ -664,7 +664,8 @@ export class LocalDeployment implements Deployment {
 
   private async teardown(): Promise<void> {
     const errors: string[] = [];
-    await Promise.all([...this.members.values()].map((m) => m.proc.kill().catch((e: Error) => void errors.push(e.message))));
+    // SIGTERM first so servers and HAProxy shut down cleanly; whatever hangs is killed after the grace period.
+    await Promise.all([...this.members.values()].map((m) => m.proc.terminate(2000).catch((e: Error) => void errors.push(e.message))));
     if (this.toxiproxyClose) await this.toxiproxyClose().catch((e: Error) => void errors.push(`toxiproxy: ${e.message}`));
     if (this.network) await destroyHostNetwork(this.network).catch((e: Error) => void errors.push(e.message));
     else cleanupRun(this.marker); // a bring-up that failed half-way: the marker lists what exists
