@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, existsSync, readdirSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { packageRoot } from '../src/topology/paths.js';
@@ -13,6 +13,20 @@ const BIN = path.join(packageRoot(), 'dist', 'harness', 'src', 'cli', 'main.js')
 function cli(args: string[], env: NodeJS.ProcessEnv = {}): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 30_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Pids whose working directory lies under dir (Redis rewrites its command line, not its cwd). */
+function processesUnder(dir: string): number[] {
+  const pids: number[] = [];
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      if (readlinkSync(`/proc/${e}/cwd`).startsWith(dir)) pids.push(Number(e));
+    } catch {
+      // exited or not ours to read
+    }
+  }
+  return pids;
 }
 
 describe('redis-ha-chaos CLI', function () {
@@ -104,13 +118,14 @@ describe('redis-ha-chaos CLI', function () {
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
       await waitFor('up to report it is running', async () => stdout.includes('press Ctrl-C'), 20_000, 50);
+      expect(processesUnder(out)).to.have.length(4);
       for (const name of ['redis1', 'redis2', 'sentinel1', 'haproxy']) expect(stdout).to.match(new RegExp(`\\n  ${name} +\\S+ +host \\S+ +\\d+\\.\\d+\\.\\d+\\.\\d+:\\d+`));
       const runId = /run (rhc[0-9a-f]{6})/.exec(stdout)![1];
       child.kill('SIGINT');
       expect(await exited).to.equal(0);
       expect(stdout).to.include('stopped; run folder kept');
       expect(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout).to.not.include(runId);
-      expect(spawnSync('pgrep', ['-f', out], { encoding: 'utf8' }).stdout.trim()).to.equal('');
+      expect(processesUnder(out), 'processes left').to.deep.equal([]);
       expect(existsSync(path.join(out, 'instances', 'redis1', 'redis.conf'))).to.equal(true);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
