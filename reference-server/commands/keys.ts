@@ -224,9 +224,11 @@ function renameGeneric(ctx: CommandContext, argv: string[], nx: boolean): void {
     }
     ctx.db.delete(dst);
   }
+  const enc = ctx.db instanceof KeyspaceDb ? ctx.db.stringEncoding(src) : undefined;
   ctx.db.delete(src);
   ctx.db.add(dst, v);
   if (expire !== undefined) ctx.db.setExpire(dst, expire);
+  if (enc !== undefined && ctx.db instanceof KeyspaceDb) ctx.db.setStringEncoding(dst, enc);
   if (nx) ctx.reply.integer(1);
   else ctx.reply.ok();
 }
@@ -343,8 +345,10 @@ function cmdMove(ctx: CommandContext, argv: string[]): void {
     return;
   }
   const expire = src.getExpire(key);
+  const enc = src instanceof KeyspaceDb ? src.stringEncoding(key) : undefined;
   dst.add(key, v);
   if (expire !== undefined) dst.setExpire(key, expire);
+  if (enc !== undefined && dst instanceof KeyspaceDb) dst.setStringEncoding(key, enc);
   src.delete(key);
   ctx.reply.integer(1);
 }
@@ -400,6 +404,8 @@ function cmdCopy(ctx: CommandContext, argv: string[]): void {
   }
   dst.add(newkey, cloneValue(v));
   if (expire !== undefined) dst.setExpire(newkey, expire);
+  const enc = src instanceof KeyspaceDb ? src.stringEncoding(key) : undefined;
+  if (enc !== undefined && dst instanceof KeyspaceDb) dst.setStringEncoding(newkey, enc);
   ctx.reply.integer(1);
 }
 
@@ -564,7 +570,7 @@ function objectSub(ctx: CommandContext, argv: string[]): void {
   if (ctx.db instanceof KeyspaceDb) ctx.db.setLastAccess(key, last);
   switch (sub) {
     case 'encoding':
-      ctx.reply.bulk(encodingOf(v));
+      ctx.reply.bulk((ctx.db instanceof KeyspaceDb ? ctx.db.stringEncoding(key) : undefined) ?? encodingOf(v));
       return;
     case 'refcount': {
       const n = typeof v === 'string' ? parseLL(v) : null;

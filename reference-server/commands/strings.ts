@@ -12,6 +12,12 @@ import {
   parseLL,
 } from '../store/numbers.js';
 import { addLD, formatLD, parseLD, type LongDouble } from '../store/longdouble.js';
+import { KeyspaceDb } from '../store/db.js';
+
+/** Remembers the encoding Redis gives a value built in place (OBJECT ENCODING). */
+function forceEncoding(ctx: CommandContext, key: string, enc: 'raw' | 'embstr'): void {
+  if (ctx.db instanceof KeyspaceDb) ctx.db.setStringEncoding(key, enc);
+}
 
 const ZERO_LD: LongDouble = { neg: false, m: 0n, e: 0 };
 
@@ -241,6 +247,7 @@ function cmdAppend(ctx: CommandContext, argv: string[]): void {
   if (!checkLength(ctx, cur.length + argv[2].length)) return;
   const next = cur + argv[2];
   ctx.db.set(argv[1], next, true);
+  forceEncoding(ctx, argv[1], 'raw');
   ctx.reply.integer(next.length);
 }
 
@@ -304,6 +311,7 @@ function cmdIncrByFloat(ctx: CommandContext, argv: string[]): void {
   }
   const out = formatLD(sum);
   ctx.db.set(key, out, true);
+  forceEncoding(ctx, key, out.length <= 44 ? 'embstr' : 'raw');
   ctx.reply.bulk(out);
   ctx.propagateAs([['SET', key, out, 'KEEPTTL']]);
 }
@@ -368,6 +376,7 @@ function cmdSetrange(ctx: CommandContext, argv: string[]): void {
   const next = padded.slice(0, offset) + value + padded.slice(offset + value.length);
   if (cur === null) ctx.db.add(key, next);
   else ctx.db.set(key, next, true);
+  forceEncoding(ctx, key, 'raw');
   ctx.reply.integer(next.length);
 }
 

@@ -30,6 +30,8 @@ export class KeyspaceDb implements Db {
   private table = new KeyTable();
   private expires = new Map<string, number>();
   private expireCursor: IterableIterator<[string, number]> | undefined;
+  /** Strings whose Redis encoding depends on history (APPEND/SETRANGE make raw, INCRBYFLOAT embstr). */
+  private forcedEnc: Map<string, 'raw' | 'embstr'> | undefined;
   private readonly base: number;
 
   constructor(index: number, hooks: DbHooks) {
@@ -66,6 +68,7 @@ export class KeyspaceDb implements Db {
   private removeKey(key: string): boolean {
     if (!this.table.remove(key)) return false;
     this.expires.delete(key);
+    this.forcedEnc?.delete(key);
     return true;
   }
 
@@ -89,6 +92,7 @@ export class KeyspaceDb implements Db {
     } else {
       this.table.vals[slot] = value;
       this.table.access[slot] = this.clock();
+      this.forcedEnc?.delete(key);
       if (this.expires.size !== 0 && (!keepTtl || this.isExpired(key))) this.expires.delete(key);
     }
     this.hooks.onModified(this, key);
@@ -194,6 +198,17 @@ export class KeyspaceDb implements Db {
     this.table = new KeyTable();
     this.expires = new Map();
     this.expireCursor = undefined;
+    this.forcedEnc = undefined;
+  }
+
+  /** Records a string encoding Redis would report that the value alone does not tell (cleared by any set). */
+  setStringEncoding(key: string, enc: 'raw' | 'embstr' | undefined): void {
+    if (enc === undefined) this.forcedEnc?.delete(key);
+    else (this.forcedEnc ??= new Map()).set(key, enc);
+  }
+
+  stringEncoding(key: string): 'raw' | 'embstr' | undefined {
+    return this.forcedEnc?.get(key);
   }
 
   private signalAll(): void {
@@ -207,6 +222,7 @@ export class KeyspaceDb implements Db {
     other.signalAll();
     [this.table, other.table] = [other.table, this.table];
     [this.expires, other.expires] = [other.expires, this.expires];
+    [this.forcedEnc, other.forcedEnc] = [other.forcedEnc, this.forcedEnc];
     // Access times are relative to each db's base; rebase the swapped tables.
     const shift = Math.round((this.base - other.base) / 1000);
     if (shift !== 0) {
