@@ -193,6 +193,17 @@ describe('replication: reference master and replicas', function () {
     expect(await snapshot(m)).to.deep.equal(saved);
     expect(Number((await info(m, 'persistence')).get('rdb_last_load_keys_loaded'))).to.equal(Object.keys(saved).length);
 
+    // SHUTDOWN SAVE writes the file; save points ("save 1 1") trigger a background save on their own.
+    await m.set('late', 'write');
+    await m.call('SHUTDOWN', 'SAVE').catch(() => undefined);
+    m.disconnect();
+    await node.stop();
+    [node, m] = await ref(16441, ['--save', '1 1'], dir);
+    expect(await m.get('late')).to.equal('write');
+    const savesBefore = Number((await info(m, 'persistence')).get('rdb_saves'));
+    await m.set('auto', 'saved');
+    await waitFor('save point fired', async () => Number((await info(m, 'persistence')).get('rdb_saves')) > savesBefore, 5000);
+
     // A master without persistence restarts empty; its replica resyncs and becomes empty too.
     const emptyDir = tempDir('ref-nopersist');
     dirs.push(emptyDir);
