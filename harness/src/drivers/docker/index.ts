@@ -1,0 +1,742 @@
+/**
+ * The docker driver: one container per Redis instance, Sentinel, HAProxy and Toxiproxy, on one internal network
+ * per run. Each topology host is a "pod": a small holder container owns the host's network namespace (its
+ * address, and the host name plus its instance names as network aliases), and every container of that host joins
+ * it (NetworkMode container:<holder>). So addresses and ports are exactly the YAML's, the generated config files
+ * are the local driver's, a restarted container keeps its address, and host-level faults (stop/start a host,
+ * partitions) apply to every container of the host. Partitions are nft rules inside the pod's namespace (nsenter
+ * from the host as root), not network disconnects: a disconnect cuts the harness off too and cannot be one-way.
+ */
+import { mkdirSync, writeFileSync, openSync, closeSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import type Docker from 'dockerode';
+import type { GenericContainer as GenericContainerType, StartedTestContainer } from 'testcontainers';
+import type {
+  Deployment, Driver, Endpoint, GeneratedFile, InstanceKind, PartitionSpec, RunningInstance, UpOptions,
+} from '../driver.js';
+import type { RedisInstanceSpec, SentinelSpec, Target, Topology } from '../../topology/model.js';
+import { generateConfigs, redisDataDir, type ConfigLayout } from '../../config-gen/index.js';
+import { registerTeardown } from '../../cleanup/registry.js';
+import { FatalWaitError, pairs, parseInfo, respCall, waitFor } from '../local/probe.js';
+import { isGoToxiproxy, resolveImage, type ImageChoice, type ImageRole, type ResolvedImage } from '../../images/config.js';
+import { dockerClient, dockerUnavailableReason, OWNER_LABEL, removeProjectObjects, removeRunSync, ROLE_LABEL, RUN_LABEL } from './cleanup.js';
+import { nftDropRules, nftHeal } from './partition.js';
+
+export { dockerDown, listProjectObjects, RUN_LABEL } from './cleanup.js';
+
+export interface DockerDriverOptions {
+  /** Image per role; overrides env REDIS_HA_CHAOS_IMAGE_<ROLE> and the defaults. */
+  images?: ImageChoice;
+}
+
+interface Pod {
+  host: string;
+  containerId: string;
+  address: string;
+  /** pid of the holder's process, whose network namespace the host's containers share. */
+  pid: number;
+}
+
+interface Member {
+  name: string;
+  kind: InstanceKind;
+  host: string;
+  port: number;
+  target?: Target;
+  image: string;
+  argv: string[];
+  logFile: string;
+  containerId?: string;
+  running: boolean;
+  paused: boolean;
+}
+
+const READY_MS = 20_000;
+const NODE_DIR = '/app';
+
+// Ryuk (testcontainers' reaper) cannot be pulled here; the harness removes everything itself, by label.
+process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+
+let containerClass: Promise<typeof GenericContainerType> | undefined;
+
+/** testcontainers' builder, plus the endpoint aliases withNetworkAliases cannot set without the default bridge. */
+async function builderClass(): Promise<typeof GenericContainerType> {
+  containerClass ??= import('testcontainers').then(({ GenericContainer }) => GenericContainer);
+  return containerClass;
+}
+
+async function newBuilder(image: string): Promise<GenericContainerType> {
+  const Base = await builderClass();
+  return new Base(image);
+}
+
+function withEndpointAliases(b: GenericContainerType, network: string, aliases: string[]): GenericContainerType {
+  b.withNetworkMode(network);
+  // createOpts is protected in testcontainers' typings; this is its documented-by-source extension point.
+  (b as unknown as { createOpts: Docker.ContainerCreateOptions }).createOpts.NetworkingConfig = { EndpointsConfig: { [network]: { Aliases: aliases } } };
+  return b;
+}
+
+function safeName(s: string): string {
+  return s.replace(/[^a-zA-Z0-9_.-]/g, '-');
+}
+
+export class DockerDriver implements Driver {
+  readonly name = 'docker' as const;
+  constructor(private readonly opts: DockerDriverOptions = {}) {}
+
+  async up(topology: Topology, opts: UpOptions): Promise<Deployment> {
+    const docker = dockerClient();
+    const why = await dockerUnavailableReason(docker);
+    if (why) throw new Error(`driver docker: ${why}`);
+    const d = new DockerDeployment(topology, opts, docker, this.opts.images ?? {});
+    try {
+      await d.bringUp();
+    } catch (e) {
+      await d.down().catch(() => undefined);
+      throw e;
+    }
+    return d;
+  }
+}
+
+export function createDockerDriver(): Driver {
+  return new DockerDriver();
+}
+
+export class DockerDeployment implements Deployment {
+  readonly runId: string;
+  readonly runDir: string;
+  readonly driverName = 'docker';
+  readonly partitionUnsupportedReason?: string;
+  toxiproxyUrl?: string;
+  /** Milliseconds from the start of up() to every readiness check passing. */
+  readyMs?: number;
+  /** Image per role, as resolved for this run. */
+  readonly images = new Map<ImageRole, ResolvedImage>();
+
+  private readonly members = new Map<string, Member>();
+  private readonly pods = new Map<string, Pod>();
+  private networkId?: string;
+  private readonly networkName: string;
+  private files: GeneratedFile[] = [];
+  private readonly log: (line: string) => void;
+  private unregister?: () => void;
+  private downPromise?: Promise<void>;
+  private events?: NodeJS.ReadableStream;
+  private readonly stoppedByHost = new Map<string, string[]>();
+  private readonly drops = new Map<string, { from: Set<string>; to: Set<string> }>();
+  private readonly labels: Record<string, string>;
+
+  constructor(
+    readonly topology: Topology,
+    private readonly opts: UpOptions,
+    private readonly docker: Docker,
+    private readonly imageChoice: ImageChoice,
+  ) {
+    this.runId = opts.runId;
+    this.runDir = path.resolve(opts.runDir);
+    this.log = opts.log ?? (() => undefined);
+    this.networkName = `rhc-${safeName(this.runId)}`;
+    this.labels = { [RUN_LABEL]: this.runId, [OWNER_LABEL]: String(process.pid) };
+    const root = typeof process.getuid === 'function' && process.getuid() === 0;
+    if (!root) this.partitionUnsupportedReason = 'not root: partitions are nft rules entered into the containers\' network namespaces with nsenter (run as root)';
+    else if (spawnSync('nft', ['--version'], { stdio: 'ignore' }).status !== 0) this.partitionUnsupportedReason = 'nft is not installed on the host (apt-get install nftables)';
+  }
+
+  // ---- bring-up -------------------------------------------------------------------------------------------
+
+  private image(role: ImageRole): string {
+    let r = this.images.get(role);
+    if (!r) {
+      r = resolveImage(role, this.imageChoice);
+      this.images.set(role, r);
+      this.log(`image for ${role}: ${r.name} (${r.source})`);
+    }
+    return r.name;
+  }
+
+  private targetOf(t: Target): Target {
+    return this.opts.target ?? t;
+  }
+
+  async bringUp(): Promise<void> {
+    const t0 = Date.now();
+    const topo = this.topology;
+    mkdirSync(this.runDir, { recursive: true });
+    this.unregister = registerTeardown({ name: `docker deployment ${this.runId}`, run: () => this.down(), runSync: () => removeRunSync(this.runId) });
+
+    // Every image is resolved before anything starts, so a missing one fails fast with its one-line fix.
+    for (const r of topo.redis) this.image(this.targetOf(r.target) === 'redis' ? 'redis' : 'reference');
+    for (const s of topo.sentinels) this.image(s.target === 'redis' ? 'redis' : 'reference');
+    if (topo.haproxy) this.image('haproxy');
+    if (topo.toxiproxy) this.image('toxiproxy');
+    const holderImage = [...this.images.values()].find((i) => !isGoToxiproxy(i.name))?.name ?? this.image('redis');
+
+    const netw = await this.docker.createNetwork({ Name: this.networkName, Internal: true, CheckDuplicate: true, Labels: { ...this.labels, [ROLE_LABEL]: 'network' } });
+    this.networkId = netw.id;
+    this.startEvents();
+
+    const hosts = topo.hosts.map((h) => h.name);
+    await Promise.all(hosts.map((h) => this.startPod(h, holderImage)));
+    this.log(`hosts: ${hosts.map((h) => `${h}=${this.address(h)}`).join(' ')} (docker network ${this.networkName}, internal)`);
+
+    const layout: ConfigLayout = {
+      address: (h) => this.address(h),
+      instanceDir: (n) => path.join(this.runDir, 'instances', n),
+      announce: false,
+      haproxyStatsSocket: topo.haproxy ? this.haproxySocket() : undefined,
+      route: (from, to) => {
+        const l = topo.toxiproxy?.links.find((x) => x.from === from && x.to === to);
+        return l ? this.linkEndpoint(l.name) : undefined;
+      },
+    };
+    this.files = generateConfigs(topo, layout);
+    for (const f of this.files) {
+      mkdirSync(path.dirname(f.path), { recursive: true });
+      writeFileSync(f.path, f.content);
+    }
+    for (const r of topo.redis) {
+      mkdirSync(redisDataDir(layout, r.name), { recursive: true });
+      const target = this.targetOf(r.target);
+      this.addMember(r.name, 'redis', r.host, r.port, target, this.serverArgv(target, this.fileOf(r.name), false));
+    }
+    for (const s of topo.sentinels) this.addMember(s.name, 'sentinel', s.host, s.port, s.target, this.serverArgv(s.target, this.fileOf(s.name), true));
+    if (topo.haproxy) {
+      const h = topo.haproxy;
+      this.addMember(h.name, 'haproxy', h.host, h.port, undefined, ['haproxy', '-db', '-f', this.fileOf(h.name)]);
+    }
+    if (topo.toxiproxy) {
+      const t = topo.toxiproxy;
+      const img = this.image('toxiproxy');
+      const argv = isGoToxiproxy(img) ? ['-host', '0.0.0.0', '-port', String(t.apiPort)] : ['node', `${NODE_DIR}/toxiproxy.mjs`, '--host', '0.0.0.0', '--port', String(t.apiPort)];
+      this.addMember('toxiproxy', 'toxiproxy', t.host, t.apiPort, undefined, argv);
+      await this.startToxiproxy();
+    }
+
+    if (topo.cluster) {
+      await Promise.all(topo.redis.map((r) => this.startMember(r.name)));
+      await Promise.all(topo.redis.map((r) => this.waitRedisPing(r)));
+      await this.createCluster();
+    } else {
+      const masters = topo.redis.filter((r) => r.replicaof === undefined);
+      const replicas = topo.redis.filter((r) => r.replicaof !== undefined);
+      await Promise.all(masters.map((r) => this.startMember(r.name)));
+      await Promise.all(masters.map((r) => this.waitRedisPing(r)));
+      await Promise.all(replicas.map((r) => this.startMember(r.name)));
+      await Promise.all(replicas.map((r) => this.waitReplicaLinkUp(r)));
+      this.log(`redis ready: ${topo.redis.map((r) => r.name).join(', ')}`);
+    }
+    if (topo.sentinels.length) {
+      await Promise.all(topo.sentinels.map((s) => this.startMember(s.name)));
+      await Promise.all(topo.sentinels.map((s) => this.waitSentinelSeesAll(s)));
+      this.log(`sentinels ready: ${topo.sentinels.map((s) => s.name).join(', ')}`);
+    }
+    if (topo.haproxy) {
+      await this.startMember(topo.haproxy.name);
+      await this.waitHaproxyRoutesToMaster();
+      this.log(`haproxy ready: ${this.describe(topo.haproxy.name)}`);
+    }
+    this.readyMs = Date.now() - t0;
+    this.log(`deployment ${this.runId} ready in ${this.readyMs} ms`);
+  }
+
+  private haproxySocket(): string {
+    return path.join(this.runDir, 'instances', this.topology.haproxy!.name, 'admin.sock');
+  }
+
+  /** Follows the run's container events, so isRunning() sees a container that died on its own. */
+  private startEvents(): void {
+    void this.docker.getEvents({ filters: { label: [`${RUN_LABEL}=${this.runId}`], type: ['container'] } }).then((stream) => {
+      this.events = stream;
+      let buf = '';
+      stream.on('data', (d: Buffer) => {
+        buf += d.toString();
+        let i: number;
+        while ((i = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, i);
+          buf = buf.slice(i + 1);
+          try {
+            const ev = JSON.parse(line) as { status?: string; id?: string };
+            const m = [...this.members.values()].find((x) => x.containerId === ev.id);
+            if (!m) continue;
+            if (ev.status === 'die') m.running = false;
+            else if (ev.status === 'start') m.running = true;
+          } catch {
+            // a partial or foreign line
+          }
+        }
+      });
+      stream.on('error', () => undefined);
+      if (this.downPromise) (stream as unknown as { destroy(): void }).destroy();
+    }, () => undefined);
+  }
+
+  private async startPod(host: string, image: string): Promise<void> {
+    const aliases = [host, ...this.topology.redis.filter((r) => r.host === host).map((r) => r.name),
+      ...this.topology.sentinels.filter((s) => s.host === host).map((s) => s.name),
+      ...(this.topology.haproxy?.host === host ? [this.topology.haproxy.name] : [])];
+    const b = await newBuilder(image);
+    withEndpointAliases(b, this.networkName, [...new Set(aliases)]);
+    b.withName(`${this.networkName}-host-${safeName(host)}`)
+      .withLabels({ ...this.labels, [ROLE_LABEL]: 'host', 'redis-ha-chaos.host': host })
+      .withEntrypoint(['sleep'])
+      .withCommand(['infinity'])
+      .withHostname(host)
+      .withStartupTimeout(READY_MS);
+    const started = await b.start();
+    const info = await this.docker.getContainer(started.getId()).inspect();
+    const address = info.NetworkSettings.Networks[this.networkName]?.IPAddress;
+    if (!address) throw new Error(`host container for ${host} has no address on ${this.networkName}`);
+    this.pods.set(host, { host, containerId: started.getId(), address, pid: info.State.Pid });
+  }
+
+  private fileOf(instance: string): string {
+    const f = this.files.find((x) => x.instance === instance);
+    if (!f) throw new Error(`no generated config for ${instance}`);
+    return f.path;
+  }
+
+  private serverArgv(target: Target, conf: string, sentinel: boolean): string[] {
+    if (target === 'reference') return ['node', `${NODE_DIR}/dist/reference-server/bin/redis-ref-server.js`, conf, ...(sentinel ? ['--sentinel'] : [])];
+    return sentinel ? ['redis-sentinel', conf] : ['redis-server', conf];
+  }
+
+  private addMember(name: string, kind: InstanceKind, host: string, port: number, target: Target | undefined, argv: string[]): void {
+    const dir = path.join(this.runDir, 'instances', name);
+    mkdirSync(dir, { recursive: true });
+    const role: ImageRole = kind === 'haproxy' ? 'haproxy' : kind === 'toxiproxy' ? 'toxiproxy' : target === 'redis' ? 'redis' : 'reference';
+    const m: Member = { name, kind, host, port, image: this.image(role), argv, logFile: path.join(dir, `${name}.log`), running: false, paused: false };
+    if (target) m.target = target;
+    this.members.set(name, m);
+  }
+
+  private member(name: string): Member {
+    const m = this.members.get(name);
+    if (!m) throw new Error(`unknown instance "${name}"; expected one of ${[...this.members.keys()].join(', ')}`);
+    return m;
+  }
+
+  private pod(host: string): Pod {
+    const p = this.pods.get(host);
+    if (!p) throw new Error(`unknown host "${host}"; expected one of ${[...this.pods.keys()].join(', ')}`);
+    return p;
+  }
+
+  private address(host: string): string {
+    return this.pod(host).address;
+  }
+
+  private describe(name: string): string {
+    const m = this.member(name);
+    return `${this.address(m.host)}:${m.port}`;
+  }
+
+  /** Creates the container on first start (testcontainers), later starts the same container again (same address). */
+  private async startMember(name: string): Promise<void> {
+    const m = this.member(name);
+    if (m.containerId) {
+      await this.docker.getContainer(m.containerId).start();
+      m.running = true;
+      return;
+    }
+    const dir = path.join(this.runDir, 'instances', name);
+    const b = await newBuilder(m.image);
+    b.withName(`${this.networkName}-${safeName(name)}`)
+      .withNetworkMode(`container:${this.pod(m.host).containerId}`)
+      .withLabels({ ...this.labels, [ROLE_LABEL]: m.kind, 'redis-ha-chaos.instance': name, 'redis-ha-chaos.host': m.host })
+      .withBindMounts([{ source: dir, target: dir, mode: 'rw' }])
+      .withWorkingDir(dir)
+      .withCommand(m.argv)
+      .withStartupTimeout(READY_MS);
+    const started: StartedTestContainer = await b.start();
+    m.containerId = started.getId();
+    m.running = true;
+  }
+
+  private container(name: string): Docker.Container {
+    const m = this.member(name);
+    if (!m.containerId) throw new Error(`${name} was never started`);
+    return this.docker.getContainer(m.containerId);
+  }
+
+  /** The container's output so far (stdout and stderr), as docker logs prints it. */
+  logsOf(name: string, tail?: number): string {
+    const m = this.member(name);
+    if (!m.containerId) return '';
+    const r = spawnSync('docker', ['logs', ...(tail ? ['--tail', String(tail)] : []), m.containerId], { encoding: 'utf8', timeout: 10_000 });
+    return `${r.stdout ?? ''}${r.stderr ?? ''}`;
+  }
+
+  /** Writes each container's log into its instance folder (docker keeps it across restarts of the container). */
+  collectLogs(): void {
+    for (const m of this.members.values()) {
+      if (!m.containerId) continue;
+      const fd = openSync(m.logFile, 'w');
+      try {
+        spawnSync('docker', ['logs', '--timestamps', m.containerId], { stdio: ['ignore', fd, fd], timeout: 20_000 });
+      } finally {
+        closeSync(fd);
+      }
+    }
+  }
+
+  /** Polls, but gives up at once with the log's tail when the container has exited. */
+  private async awaitMember<T>(name: string, what: string, check: () => Promise<T | false | undefined>, timeoutMs = READY_MS): Promise<T> {
+    const m = this.member(name);
+    return waitFor(what, async () => {
+      if (!m.running) throw new FatalWaitError(`${name} (container ${m.containerId?.slice(0, 12)}, image ${m.image}) exited while waiting for ${what}; its log:\n${this.logsOf(name, 20)}`);
+      return check();
+    }, timeoutMs);
+  }
+
+  private async waitRedisPing(r: RedisInstanceSpec): Promise<void> {
+    const ep = this.endpoint(r.name);
+    await this.awaitMember(r.name, `${r.name} to answer PING`, async () => (await respCall(ep.host, ep.port, ['PING'], r.password, 500)) === 'PONG');
+  }
+
+  private async waitReplicaLinkUp(r: RedisInstanceSpec): Promise<void> {
+    const ep = this.endpoint(r.name);
+    await this.awaitMember(r.name, `${r.name} replication link to ${r.replicaof} up`, async () => {
+      const info = parseInfo(await respCall(ep.host, ep.port, ['INFO', 'replication'], r.password, 500));
+      return info.master_link_status === 'up';
+    });
+  }
+
+  private async waitSentinelSeesAll(s: SentinelSpec): Promise<void> {
+    const ep = this.endpoint(s.name);
+    const replicas = this.topology.redis.filter((r) => r.replicaof === s.monitors).length;
+    const peers = this.topology.sentinels.filter((x) => x.masterName === s.masterName && x.name !== s.name).length;
+    await this.awaitMember(s.name, `${s.name} to see ${s.masterName} with ${replicas} replica(s) and ${peers} other sentinel(s)`, async () => {
+      const master = pairs(await respCall(ep.host, ep.port, ['SENTINEL', 'MASTER', s.masterName], undefined, 500));
+      if (master.flags !== 'master' || Number(master['num-slaves']) < replicas || Number(master['num-other-sentinels']) < peers) return false;
+      const reps = await respCall(ep.host, ep.port, ['SENTINEL', 'REPLICAS', s.masterName], undefined, 500);
+      return Array.isArray(reps) && reps.map(pairs).every((p) => p.flags === 'slave' && p['master-link-status'] === 'ok');
+    });
+  }
+
+  private haproxyAdmin(command: string): Promise<string> {
+    return new Promise<string>((resolve, reject) => {
+      const c = net.connect({ path: this.haproxySocket() });
+      let out = '';
+      const timer = setTimeout(() => c.destroy(new Error('haproxy admin socket: no answer')), 1000);
+      c.on('connect', () => c.write(`${command}\n`));
+      c.on('data', (d) => (out += d.toString()));
+      c.on('end', () => {
+        clearTimeout(timer);
+        resolve(out);
+      });
+      c.on('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+    });
+  }
+
+  /** Backend status per instance name, as HAProxy's admin socket reports it ("UP", "DOWN", ...). */
+  async haproxyBackendStatus(): Promise<Record<string, string>> {
+    const h = this.topology.haproxy;
+    if (!h) return {};
+    const lines = (await this.haproxyAdmin('show stat')).split('\n').filter(Boolean);
+    const header = (lines[0] ?? '').replace(/^# /, '').split(',');
+    const [iPx, iSv, iStatus] = ['pxname', 'svname', 'status'].map((k) => header.indexOf(k));
+    const raw: Record<string, string> = {};
+    for (const l of lines.slice(1)) {
+      const cols = l.split(',');
+      if (cols[iPx] === 'bk_redis') raw[cols[iSv]] = cols[iStatus];
+    }
+    const out: Record<string, string> = {};
+    for (const b of h.backends) out[b] = raw[b.charAt(0).toUpperCase() + b.slice(1)] ?? 'unknown';
+    return out;
+  }
+
+  private async waitHaproxyRoutesToMaster(): Promise<void> {
+    const h = this.topology.haproxy!;
+    const master = this.topology.sentinels[0]?.monitors ?? this.topology.redis.find((r) => r.replicaof === undefined)?.name;
+    const ep = this.endpoint(h.name);
+    const viaSocket = (this.files.find((f) => f.kind === 'haproxy.cfg')?.content ?? '').includes(this.haproxySocket());
+    let streak = 0;
+    await this.awaitMember(h.name, `HAProxy to route only to ${master}`, async () => {
+      if (viaSocket) {
+        // HAProxy starts every server UP; its role checks must first mark the replicas DOWN.
+        const st = await this.haproxyBackendStatus();
+        if (!Object.entries(st).every(([b, s]) => (b === master ? s.startsWith('UP') : s.startsWith('DOWN')))) return false;
+      }
+      const role = await respCall(ep.host, ep.port, ['ROLE'], h.password, 500);
+      streak = Array.isArray(role) && role[0] === 'master' ? streak + 1 : 0;
+      return streak >= (viaSocket ? 1 : 5);
+    });
+  }
+
+  private async createCluster(): Promise<void> {
+    const c = this.topology.cluster!;
+    if (c.create !== 'redis-cli') throw new Error(`cluster.create: ${c.create} is not supported by the docker driver; use redis-cli`);
+    const nodes = c.nodes.map((n) => this.topology.redis.find((r) => r.name === n)!);
+    const pw = nodes[0].password;
+    const args = ['--cluster', 'create', ...nodes.map((r) => this.describe(r.name)), '--cluster-replicas', String(c.replicasPerMaster), '--cluster-yes'];
+    if (pw !== undefined) args.push('-a', pw, '--no-auth-warning');
+    const logFile = path.join(this.runDir, 'cluster-create.log');
+    const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
+      const child = spawn('redis-cli', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      child.stdout.on('data', (d) => (output += d.toString()));
+      child.stderr.on('data', (d) => (output += d.toString()));
+      child.on('close', (code) => resolve({ code, output }));
+      child.on('error', (e) => resolve({ code: -1, output: e.message }));
+    });
+    writeFileSync(logFile, `redis-cli ${args.map((a) => (a === pw ? '***' : a)).join(' ')}\n${output}`);
+    if (code !== 0) throw new Error(`redis-cli --cluster create failed (exit ${code}); see ${logFile}:\n${output.trim().split('\n').slice(-5).join('\n')}`);
+    await Promise.all(nodes.map((r) => {
+      const ep = this.endpoint(r.name);
+      return this.awaitMember(r.name, `${r.name} cluster_state:ok with ${nodes.length} known nodes`, async () => {
+        const info = parseInfo(await respCall(ep.host, ep.port, ['CLUSTER', 'INFO'], r.password, 500));
+        return info.cluster_state === 'ok' && Number(info.cluster_known_nodes) === nodes.length;
+      });
+    }));
+    // Replicas must have their link up before a scenario can count on them.
+    await Promise.all(nodes.map((r) => {
+      const ep = this.endpoint(r.name);
+      return this.awaitMember(r.name, `${r.name} to be a master or a replica with its link up`, async () => {
+        const info = parseInfo(await respCall(ep.host, ep.port, ['INFO', 'replication'], r.password, 500));
+        return info.role === 'master' || info.master_link_status === 'up';
+      });
+    }));
+    this.log(`cluster ok: ${nodes.length} nodes`);
+  }
+
+  private async startToxiproxy(): Promise<void> {
+    const t = this.topology.toxiproxy!;
+    await this.startMember('toxiproxy');
+    const url = `http://${this.address(t.host)}:${t.apiPort}`;
+    await this.awaitMember('toxiproxy', 'the toxiproxy API to answer', async () => (await fetch(`${url}/version`, { signal: AbortSignal.timeout(500) })).ok);
+    this.toxiproxyUrl = url;
+    for (const l of t.links) {
+      const to = this.member(l.to);
+      const res = await fetch(`${url}/proxies`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: l.name, listen: `0.0.0.0:${l.listenPort}`, upstream: `${this.address(to.host)}:${to.port}`, enabled: true }),
+      });
+      if (!res.ok) throw new Error(`toxiproxy: creating proxy ${l.name} failed: ${res.status} ${await res.text()}`);
+    }
+  }
+
+  // ---- Deployment ---------------------------------------------------------------------------------------
+
+  instances(): RunningInstance[] {
+    return [...this.members.values()].map((m) => {
+      const ri: RunningInstance = { name: m.name, kind: m.kind, host: m.host, endpoint: this.endpoint(m.name), logFile: m.logFile };
+      if (m.target) ri.target = m.target;
+      return ri;
+    });
+  }
+
+  endpoint(name: string): Endpoint {
+    const m = this.member(name);
+    return { host: this.address(m.host), port: m.port };
+  }
+
+  internalAddress(name: string): Endpoint {
+    return this.endpoint(name);
+  }
+
+  linkEndpoint(linkName: string): Endpoint {
+    const t = this.topology.toxiproxy;
+    const l = t?.links.find((x) => x.name === linkName);
+    if (!t || !l) throw new Error(`unknown toxiproxy link "${linkName}"`);
+    return { host: this.address(t.host), port: l.listenPort };
+  }
+
+  /** Address of a topology host on the run's network. */
+  hostAddress(host: string): string {
+    return this.address(host);
+  }
+
+  /** The run's docker network and containers, for leak checks. */
+  dockerObjects(): { network: string; containers: string[] } {
+    return {
+      network: this.networkName,
+      containers: [...[...this.pods.values()].map((p) => p.containerId), ...[...this.members.values()].map((m) => m.containerId).filter((x): x is string => !!x)],
+    };
+  }
+
+  generatedFiles(): GeneratedFile[] {
+    return this.files.map((f) => ({ ...f }));
+  }
+
+  async versions(): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    const first = (name: string, argv: string[]) => {
+      const m = this.members.get(name);
+      if (!m?.containerId || !m.running) return '';
+      return (spawnSync('docker', ['exec', m.containerId, ...argv], { encoding: 'utf8', timeout: 10_000 }).stdout ?? '').split('\n')[0].trim();
+    };
+    const redis = [...this.members.values()].find((m) => m.kind === 'redis' && m.target === 'redis');
+    if (redis) out['redis-server'] = first(redis.name, ['redis-server', '--version']).replace(/^Redis server v=(\S+).*/, '$1');
+    const ref = [...this.members.values()].find((m) => m.target === 'reference');
+    if (ref) out['reference-server'] = `redis-ha-chaos reference server (${first(ref.name, ['node', '--version']) || 'node'})`;
+    if (this.topology.haproxy) out.haproxy = first(this.topology.haproxy.name, ['haproxy', '-v']).replace(/^HAProxy version (\S+).*/, '$1');
+    for (const [role, img] of this.images) out[`image:${role}`] = img.name;
+    return out;
+  }
+
+  isRunning(name: string): boolean {
+    const m = this.member(name);
+    return m.running && !m.paused;
+  }
+
+  private async signal(name: string, signal: 'SIGKILL' | 'SIGTERM'): Promise<void> {
+    const m = this.member(name);
+    if (!m.containerId || !m.running) return;
+    const c = this.container(name);
+    // A frozen container would only see SIGTERM once thawed; unfreeze it first, as for a paused process.
+    if (m.paused) await this.resume(name);
+    try {
+      await c.kill({ signal });
+    } catch (e) {
+      if (!/is not running/.test((e as Error).message)) throw e;
+    }
+    const stopped = c.wait({ condition: 'not-running' });
+    if (signal === 'SIGTERM') {
+      const timer = setTimeout(() => void c.kill({ signal: 'SIGKILL' }).catch(() => undefined), 10_000);
+      await stopped.finally(() => clearTimeout(timer));
+    } else await stopped;
+    m.running = false;
+  }
+
+  async kill(name: string): Promise<void> {
+    await this.signal(name, 'SIGKILL');
+  }
+
+  async terminate(name: string): Promise<void> {
+    await this.signal(name, 'SIGTERM');
+  }
+
+  async pause(name: string): Promise<void> {
+    const m = this.member(name);
+    if (!m.running || m.paused) return;
+    await this.container(name).pause();
+    m.paused = true;
+  }
+
+  async resume(name: string): Promise<void> {
+    const m = this.member(name);
+    if (!m.paused) return;
+    await this.container(name).unpause();
+    m.paused = false;
+  }
+
+  /** Starts a stopped instance's same container (same address, config and data dir) and waits until it answers. */
+  async start(name: string): Promise<void> {
+    const m = this.member(name);
+    if (m.running) return;
+    await this.startMember(name);
+    const ep = this.endpoint(name);
+    if (m.kind === 'haproxy' || m.kind === 'toxiproxy') {
+      await this.awaitMember(name, `${name} to accept connections`, () => tcpOpen(ep.host, ep.port));
+    } else {
+      const pw = m.kind === 'redis' ? this.topology.redis.find((r) => r.name === name)?.password : undefined;
+      await this.awaitMember(name, `${name} to answer PING`, async () => (await respCall(ep.host, ep.port, ['PING'], pw, 500)) === 'PONG');
+    }
+  }
+
+  async restart(name: string): Promise<void> {
+    await this.terminate(name);
+    await this.start(name);
+  }
+
+  /** Kills every container of the host; the host keeps its address (its holder), like a machine whose services died. */
+  async stopHost(host: string): Promise<void> {
+    this.pod(host);
+    const on = [...this.members.values()].filter((m) => m.host === host && m.running);
+    this.stoppedByHost.set(host, [...new Set([...(this.stoppedByHost.get(host) ?? []), ...on.map((m) => m.name)])]);
+    await Promise.all(on.map((m) => this.kill(m.name)));
+  }
+
+  async startHost(host: string): Promise<void> {
+    this.pod(host);
+    const names = this.stoppedByHost.get(host) ?? [...this.members.values()].filter((m) => m.host === host).map((m) => m.name);
+    this.stoppedByHost.delete(host);
+    await Promise.all(names.map((n) => this.start(n)));
+  }
+
+  async partition(spec: PartitionSpec): Promise<void> {
+    if (this.partitionUnsupportedReason) throw new Error(`partitions unsupported: ${this.partitionUnsupportedReason}`);
+    const hosts = this.topology.hosts.map((h) => h.name);
+    const addr = (h: string) => this.address(h);
+    const rules = (h: string) => {
+      let r = this.drops.get(h);
+      if (!r) this.drops.set(h, (r = { from: new Set(), to: new Set() }));
+      return r;
+    };
+    const touched = new Set<string>();
+    const cut = (a: string, bs: string[]) => {
+      for (const b of bs) {
+        if (b === a) continue;
+        rules(a).from.add(addr(b));
+        rules(a).to.add(addr(b));
+      }
+      touched.add(a);
+    };
+    if (spec.kind === 'isolate') {
+      addr(spec.host);
+      cut(spec.host, hosts);
+    } else if (spec.kind === 'split') {
+      const [a, b] = spec.sides;
+      [...a, ...b].forEach(addr);
+      a.forEach((h) => cut(h, b));
+      b.forEach((h) => cut(h, a));
+    } else {
+      // Packets from `from` never arrive at `to`; `to`'s own packets still leave.
+      rules(spec.to).from.add(addr(spec.from));
+      touched.add(spec.to);
+    }
+    await Promise.all([...touched].map((h) => nftDropRules(this.pod(h).pid, [...rules(h).from], [...rules(h).to])));
+  }
+
+  async heal(): Promise<void> {
+    const hosts = [...this.drops.keys()];
+    this.drops.clear();
+    await Promise.all(hosts.map((h) => nftHeal(this.pod(h).pid)));
+  }
+
+  down(): Promise<void> {
+    this.downPromise ??= this.teardown();
+    return this.downPromise;
+  }
+
+  private async teardown(): Promise<void> {
+    const errors: string[] = [];
+    (this.events as unknown as { destroy?(): void } | undefined)?.destroy?.();
+    try {
+      this.collectLogs();
+    } catch (e) {
+      errors.push(`logs: ${(e as Error).message}`);
+    }
+    try {
+      await removeProjectObjects(this.docker, { runId: this.runId });
+    } catch (e) {
+      errors.push((e as Error).message);
+      removeRunSync(this.runId);
+    }
+    this.unregister?.();
+    if (errors.length) throw new Error(`teardown of ${this.runId}: ${errors.join('; ')}`);
+  }
+}
+
+function tcpOpen(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port });
+    s.setTimeout(500, () => {
+      s.destroy();
+      resolve(false);
+    });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
