@@ -3,7 +3,7 @@
  * never misses a key that stays for the whole scan; TTLs in a side map (only keys with a TTL pay for it).
  */
 import type { Db, Value } from './types.js';
-import { KeyTable } from './keytable.js';
+import { KeyTable, hashKey } from './keytable.js';
 
 export interface DbHooks {
   /** Unix ms; injectable so tests and replicas control time. */
@@ -86,9 +86,10 @@ export class KeyspaceDb implements Db {
   }
 
   set(key: string, value: Value, keepTtl?: boolean): void {
-    const slot = this.table.find(key);
+    const h = hashKey(key);
+    const slot = this.table.find(key, h);
     if (slot === -1) {
-      this.table.insert(key, value, this.clock());
+      this.table.insert(key, value, this.clock(), h);
     } else {
       this.table.vals[slot] = value;
       this.table.access[slot] = this.clock();

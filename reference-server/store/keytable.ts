@@ -43,8 +43,7 @@ export class KeyTable {
   size = 0;
 
   /** Entry slot of the key, or -1. */
-  find(key: string): number {
-    const h = hashKey(key);
+  find(key: string, h: number = hashKey(key)): number {
     let i = this.buckets[h & this.mask];
     while (i !== -1) {
       if (this.keys[i] === key) return i;
@@ -54,8 +53,7 @@ export class KeyTable {
   }
 
   /** Inserts a key known to be absent; returns its entry slot. */
-  insert(key: string, value: Value, clock: number): number {
-    const h = hashKey(key);
+  insert(key: string, value: Value, clock: number, h: number = hashKey(key)): number {
     let slot: number;
     if (this.freeHead !== -1) {
       slot = this.freeHead;
