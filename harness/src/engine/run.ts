@@ -310,7 +310,7 @@ async function runOne(
     process.removeListener('SIGTERM', onSignal);
     phase('down');
     for (const w of workloads) await w.close().catch(() => undefined);
-    await nemesis?.healAll().catch(() => undefined);
+    // No healAll() here: undoing a kill would restart the instance only for down() to stop it again.
     await observer?.stop().catch(() => undefined);
     await dep?.down().catch((e: unknown) => log(`  ${s.name}: teardown failed: ${e instanceof Error ? e.message : String(e)}`));
     history.mark('scenario-end');
