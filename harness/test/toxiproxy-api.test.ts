@@ -214,10 +214,16 @@ describe('toxiproxy HTTP API', function () {
     const out = parsed<{ proxies: { name: string; toxics: unknown[]; enabled: boolean }[] }>(r);
     expect(out.proxies.map((p) => p.name)).to.deep.equal(['p', 'n']);
     expect(out.proxies[0]?.toxics).to.have.length(1);
-    r = await call('POST', '/populate', [{ name: 'p', listen: '127.0.0.1:0', upstream: echo.address }]);
-    const replaced = parsed<{ proxies: { listen: string; toxics: unknown[] }[] }>(r).proxies[0];
-    expect(replaced?.toxics).to.deep.equal([]);
-    expect(replaced?.listen).to.not.equal(listen);
+    const open = await RecordingClient.connect(Number(listen.split(':')[1]));
+    try {
+      r = await call('POST', '/populate', [{ name: 'p', listen: '127.0.0.1:0', upstream: echo.address }]);
+      const replaced = parsed<{ proxies: { listen: string; toxics: unknown[] }[] }>(r).proxies[0];
+      expect(replaced?.toxics).to.deep.equal([]);
+      // The old proxy was stopped, so its connections are gone (the new port may even be the same one).
+      await open.waitClosed(2000);
+    } finally {
+      open.destroy();
+    }
   });
 
   it('populate: validates every entry first (1-based index), creates nothing on a missing field', async () => {
