@@ -30,6 +30,7 @@ const USAGE = {
   run: 'usage: redis-ha-chaos run [TOPOLOGY] --scenario NAME|all [--target redis|reference] [--driver local|docker] [--seed N] [--out DIR] [--profile NAME] [--keep]',
   toxiproxy: 'usage: redis-ha-chaos toxiproxy [--host 127.0.0.1] [--port 8474]',
   report: 'usage: redis-ha-chaos report RUN_DIR',
+  images: 'usage: redis-ha-chaos images build [--force] | images list',
 };
 
 const HELP = [
@@ -172,6 +173,7 @@ async function cmdDown(argv: string[], io: Io): Promise<number> {
   } else if (orphans.netns.length + orphans.bridges.length > 0) {
     io.out(`found ${orphans.netns.length} namespace(s) and ${orphans.bridges.length} bridge(s) named rhc* without a run marker; use --all to remove them`);
   }
+  removed += await (await import('../drivers/docker/cleanup.js')).dockerDown({ all, out: io.out });
   if (removed === 0) io.out('nothing left to clean');
   return EXIT.pass;
 }
@@ -286,6 +288,8 @@ export async function main(argv: string[], io: Io = { out: (l) => console.log(l)
         return await cmdToxiproxy(rest);
       case 'report':
         return await cmdReport(rest, io);
+      case 'images':
+        return await (await import('../images/cli.js')).imagesMain(rest, io);
       case '--version':
       case 'version':
         io.out(version());
@@ -297,7 +301,7 @@ export async function main(argv: string[], io: Io = { out: (l) => console.log(l)
         io.out(HELP);
         return cmd === undefined ? EXIT.badInput : EXIT.pass;
       default:
-        throw new UsageError(`unknown command "${cmd}"; expected one of validate, up, down, scenarios, run, toxiproxy, report (see redis-ha-chaos --help)`);
+        throw new UsageError(`unknown command "${cmd}"; expected one of validate, up, down, scenarios, run, toxiproxy, report, images (see redis-ha-chaos --help)`);
     }
   } catch (e) {
     await drainTeardowns((l) => io.err(l));
