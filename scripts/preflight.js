@@ -14,10 +14,18 @@ const PATHS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/s
 const has = (cmd) => PATHS.some((dir) => existsSync(path.join(dir, cmd)));
 const dockerUp = () => spawnSync('docker', ['version'], { stdio: 'ignore' }).status === 0;
 
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+// A fresh clone: install the npm dependencies (whose `prepare` builds dist/) before anything else.
+if (!existsSync(path.join(root, 'node_modules', '.package-lock.json')) || !existsSync(path.join(root, 'dist'))) {
+  console.error('preflight: installing npm dependencies and building (npm install)');
+  const r = spawnSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 3);
+}
+
 const missing = (NEEDS[job] ?? NEEDS.test).filter((c) => !has(c));
 const needDaemon = job === 'test' && has('dockerd') && !dockerUp();
 if (missing.length === 0 && !needDaemon) process.exit(0);
 console.error(`preflight: ${missing.length ? `missing ${missing.join(', ')}` : 'dockerd not running'}; running scripts/setup.sh`);
-const setup = path.join(path.dirname(fileURLToPath(import.meta.url)), 'setup.sh');
+const setup = path.join(root, 'scripts', 'setup.sh');
 const r = spawnSync('bash', [setup], { stdio: 'inherit' });
 process.exit(r.status ?? 3);
