@@ -317,7 +317,6 @@ export class Replication implements ReplicationHooks {
     this.masterHost = host;
     this.masterPort = port;
     this.linkState = 'connect';
-    if (this.downSince === 0) this.downSince = Date.now();
     this.lastConnectAttempt = 0;
     this.setConfigReplicaof(`${host} ${port}`);
     this.server.log('notice', `Connecting to MASTER ${host}:${port}`);
@@ -372,7 +371,8 @@ export class Replication implements ReplicationHooks {
     if (mc && !mc.closed) mc.destroy();
     if (this.masterHost !== null) {
       this.linkState = 'connect';
-      if (wasConnected || this.downSince === 0) this.downSince = Date.now();
+      // As Redis: -1 until a link that was up goes down.
+      if (wasConnected) this.downSince = Date.now();
     }
     this.syncTotal = -1;
   }
