@@ -135,6 +135,20 @@ describe('toxiproxy HTTP API', function () {
     expect(d).to.include({ listen: 'localhost:0', enabled: false });
   });
 
+  it('create: no listen means every interface, any port, shown as [::]:port; a listen without port is 500', async () => {
+    const r = await call('POST', '/proxies', { name: 'anywhere', upstream: echo.address });
+    expect(r.status).to.equal(201);
+    const listen = parsed<{ listen: string }>(r).listen;
+    expect(listen).to.match(/^\[::\]:\d+$/);
+    const c = await RecordingClient.connect(Number(listen.slice(listen.lastIndexOf(':') + 1)));
+    c.socket.write('hi');
+    await c.waitBytes(2, 2000);
+    c.destroy();
+    const bad = await call('POST', '/proxies', { name: 'noport', listen: '127.0.0.1', upstream: echo.address });
+    expect(bad.status).to.equal(500);
+    expect(parsed<{ error: string }>(bad).error).to.equal('listen tcp: address 127.0.0.1: missing port in address');
+  });
+
   it('GET /proxies: object keyed by name, sorted', async () => {
     await call('POST', '/proxies', { name: 'a', listen: '127.0.0.1:0', upstream: echo.address });
     const r = await call('GET', '/proxies');

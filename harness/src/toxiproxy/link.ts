@@ -33,6 +33,7 @@ interface Pending {
 // Reading pauses above this many bytes inside a link, standing in for Go's blocking channels.
 const HIGH_WATER = 1 << 20;
 const LOW_WATER = 1 << 18;
+const READ_SIZE = 32 * 1024;
 
 const NOOP: ToxicConfig = { name: '', type: 'noop', stream: '', direction: 'upstream', toxicity: 1, attributes: {} };
 
@@ -360,7 +361,9 @@ export class Link {
       if (this.ended) return;
       this.inFlight += data.length;
       this.checkPause();
-      this.input({ data, ts: performance.now() });
+      const ts = performance.now();
+      // Go reads through a 32 KiB buffer; chunk boundaries matter to slicer and latency.
+      for (let i = 0; i < data.length; i += READ_SIZE) this.input({ data: data.subarray(i, i + READ_SIZE), ts });
     });
     source.on('end', () => this.sourceEnded());
     source.on('close', () => this.sourceEnded());

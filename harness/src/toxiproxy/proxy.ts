@@ -29,6 +29,8 @@ interface HostPort {
 
 /** Splits "host:port" like Go's net.SplitHostPort; throws Go's wording on a malformed address. */
 export function splitHostPort(addr: string): HostPort {
+  // Go's net.Listen("tcp", "") means every interface, any port.
+  if (addr === '') return { host: '', port: 0 };
   let host: string;
   let portText: string;
   if (addr.startsWith('[')) {
