@@ -174,6 +174,13 @@ async function cmdDown(argv: string[], io: Io): Promise<number> {
     io.out(`found ${orphans.netns.length} namespace(s) and ${orphans.bridges.length} bridge(s) named rhc* without a run marker; use --all to remove them`);
   }
   removed += await (await import('../drivers/docker/cleanup.js')).dockerDown({ all, out: io.out });
+  // The docker driver labels its containers and networks; its part of the sweep lives with it.
+  try {
+    const docker = (await import('../drivers/docker/cleanup.js')) as { dockerDown(o: { all: boolean; out: Out }): Promise<number> };
+    removed += await docker.dockerDown({ all, out: io.out });
+  } catch (e) {
+    io.err(`docker cleanup skipped: ${(e as Error).message.split('\n')[0]}`);
+  }
   if (removed === 0) io.out('nothing left to clean');
   return EXIT.pass;
 }
