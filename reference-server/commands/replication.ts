@@ -130,6 +130,7 @@ function wait(ctx: CommandContext, argv: string[]): void | BlockRequest {
   };
   r.addWaiter({
     client: c, offset, needed, deadline: 0,
+    active: () => c.blocked?.req === req,
     done: (n) => {
       if (c.blocked?.req !== req) return;
       s.unblock(c);

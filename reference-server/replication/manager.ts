@@ -35,7 +35,7 @@ interface PendingReplconf { port: number; ip: string; capaEof: boolean; capaPsyn
 type LinkState = 'none' | 'connect' | 'connecting' | 'handshake' | 'transfer' | 'connected';
 
 /** A WAIT in progress: resolved when enough replicas acked the offset, or on timeout by the server cron. */
-interface Waiter { client: Client; offset: number; needed: number; deadline: number; done: (n: number) => void }
+interface Waiter { client: Client; offset: number; needed: number; deadline: number; active: () => boolean; done: (n: number) => void }
 
 export type FailoverState = 'no-failover' | 'waiting-for-sync' | 'failover-in-progress';
 
@@ -65,6 +65,7 @@ export class Replication implements ReplicationHooks {
   lastIo = 0;
   downSince = 0;
   private lastAck = 0;
+  private lastErrorLog = 0;
   private lastConnectAttempt = 0;
   /** PSYNC basis when (re)connecting: the replid/offset our data corresponds to, or undefined for a full sync. */
   private cached: { replid: string; offset: number; dbIndex: number } | undefined;
@@ -253,7 +254,8 @@ export class Replication implements ReplicationHooks {
     for (let i = 0; i < this.waiters.length; i++) {
       const w = this.waiters[i]!;
       const n = this.ackedCount(w.offset);
-      if (n >= w.needed || (w.deadline > 0 && now >= w.deadline) || w.client.closed) {
+      if (!w.active() || w.client.closed) { this.waiters.splice(i--, 1); continue; }
+      if (n >= w.needed || (w.deadline > 0 && now >= w.deadline)) {
         this.waiters.splice(i--, 1);
         if (!w.client.closed) w.done(n);
       }
@@ -468,6 +470,11 @@ export class Replication implements ReplicationHooks {
         this.sendAck();
       } else if (name !== 'ping' && cmd.argv.length > 0) {
         s.dispatch(mc, cmd.argv);
+        if (mc.reply.out.charCodeAt(0) === 45 && Date.now() - this.lastErrorLog > 1000) {
+          // Redis logs this too: the replica now differs from its master.
+          this.lastErrorLog = Date.now();
+          s.log('warning', `== CRITICAL == This replica is sending an error to its master: '${mc.reply.out.slice(1, 200).trim()}' after processing the command '${cmd.argv[0]}'`);
+        }
         mc.reply.out = '';
       }
       // Proxy the exact bytes so our offsets stay equal to the master's (PSYNC2); copied below in one piece.
