@@ -44,6 +44,7 @@ const HELP = [
     ['run', 'deploy, inject faults, check; writes results.json, history.jsonl, junit.xml'],
     ['toxiproxy', 'a Toxiproxy-compatible server in the foreground'],
     ['report', 'write RUN_DIR/report.html'],
+    ['images', 'build or list the local images the docker driver uses offline'],
   ] as const).flatMap(([cmd, what]) => [`  ${USAGE[cmd].replace('usage: ', '')}`, `      ${what}`]),
   '',
   'Exit codes: 0 pass, 1 a check failed, 2 bad input, 3 harness failure.',
@@ -173,11 +174,9 @@ async function cmdDown(argv: string[], io: Io): Promise<number> {
   } else if (orphans.netns.length + orphans.bridges.length > 0) {
     io.out(`found ${orphans.netns.length} namespace(s) and ${orphans.bridges.length} bridge(s) named rhc* without a run marker; use --all to remove them`);
   }
-  removed += await (await import('../drivers/docker/cleanup.js')).dockerDown({ all, out: io.out });
   // The docker driver labels its containers and networks; its part of the sweep lives with it.
   try {
-    const docker = (await import('../drivers/docker/cleanup.js')) as { dockerDown(o: { all: boolean; out: Out }): Promise<number> };
-    removed += await docker.dockerDown({ all, out: io.out });
+    removed += await (await import('../drivers/docker/cleanup.js')).dockerDown({ all, out: io.out });
   } catch (e) {
     io.err(`docker cleanup skipped: ${(e as Error).message.split('\n')[0]}`);
   }
