@@ -39,7 +39,7 @@ const NOOP: ToxicConfig = { name: '', type: 'noop', stream: '', direction: 'upst
 
 /** Calls fn after ms, never early: Node timers may fire up to a millisecond before performance.now() says. */
 function wait(ms: number, fn: () => void): () => void {
-  if (ms < 1) {
+  if (ms <= 0) {
     const im = setImmediate(fn);
     return () => clearImmediate(im);
   }

@@ -1,6 +1,14 @@
 /**
  * A Toxiproxy 2.12-compatible server: the HTTP API (node:http) over a collection of proxies, so
  * toxiproxy-node-client and @testcontainers/toxiproxy work against it unchanged.
+ *
+ * Known differences from the Go server, all deliberate:
+ * - removing or updating a reset_peer toxic that is waiting out its timeout answers at once (Go blocks the
+ *   request until the reset happens); the reset still happens.
+ * - integer attributes accept any JSON number with an integral value (Go rejects the literals 1.0 and 1e3).
+ * - /populate errors list `"proxies": []` where Go would print null, as the API notes require.
+ * - X-Toxiproxy-Request-Id is on every response, 404 and 405 included.
+ * - a slicer (or bandwidth with a negative rate) never panics: pieces stay at least one byte long.
  */
 import http from 'node:http';
 import net from 'node:net';
