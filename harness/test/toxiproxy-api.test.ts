@@ -206,6 +206,26 @@ describe('toxiproxy HTTP API', function () {
     }
   });
 
+  it('proxy update: a new listen closes the listener and its connections, then listens there', async () => {
+    const oldListen = parsed<{ listen: string }>(await call('GET', '/proxies/p')).listen;
+    const oldPort = Number(oldListen.split(':')[1]);
+    const c = await RecordingClient.connect(oldPort);
+    c.socket.write('x');
+    await c.waitBytes(1, 2000);
+    const r = await call('PATCH', '/proxies/p', { listen: '127.0.0.1:0' });
+    expect(r.status).to.equal(200);
+    const listen = parsed<{ listen: string; toxics: unknown[] }>(r).listen;
+    expect(listen).to.match(/^127\.0\.0\.1:\d+$/);
+    await c.waitClosed(2000);
+    c.destroy();
+    if (listen !== oldListen) expect(await connectError(oldPort)).to.equal('ECONNREFUSED');
+    const c2 = await RecordingClient.connect(Number(listen.split(':')[1]));
+    c2.socket.write('y');
+    await c2.waitBytes(1, 2000);
+    c2.destroy();
+    expect(parsed<{ toxics: unknown[] }>(await call('GET', '/proxies/p')).toxics).to.have.length(1);
+  });
+
   it('proxy delete: 204, listener gone, 404 afterwards', async () => {
     const port = Number(parsed<{ listen: string }>(await call('GET', '/proxies/p')).listen.split(':')[1]);
     const r = await call('DELETE', '/proxies/p');
