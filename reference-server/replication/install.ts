@@ -27,10 +27,16 @@ export function install(server: RedisServer): void {
   const rid = restored.get('repl-id');
   const roff = restored.get('repl-offset');
   const replicaof = (server.config.get('replicaof') ?? '').trim();
-  if (rid && roff !== undefined && /^[0-9a-f]{40}$/.test(rid) && replicaof !== '') {
-    // Like Redis: a replica restarted from its RDB may continue partially from the id/offset stored in it.
-    repl.replid = rid;
-    repl.offset = Number(roff);
+  if (rid && roff !== undefined && /^[0-9a-f]{40}$/.test(rid) && /^\d+$/.test(roff)) {
+    if (replicaof !== '') {
+      // Like Redis: a replica restarted from its RDB may continue partially from the id/offset stored in it.
+      repl.replid = rid;
+      repl.offset = Number(roff);
+      repl.restoredStreamDb = Number(restored.get('repl-stream-db') ?? '0') || 0;
+    } else {
+      // A master keeps the stored history as its secondary id, so its former replicas may continue partially.
+      repl.restoreAsMaster(rid, Number(roff));
+    }
   }
   server.config.onChange((name, value) => {
     if (name === 'repl-backlog-size') repl.backlog?.resize(Number(value));

@@ -135,6 +135,24 @@ export class Replication implements ReplicationHooks {
     });
   }
 
+  /** What an RDB saved now records about replication (aux repl-id, repl-offset, repl-stream-db). */
+  saveInfo(): { replid: string; offset: number; streamDb: number } {
+    this.flushStream();
+    const streamDb = this.masterHost !== null ? (this.masterClient?.dbIndex ?? 0) : Math.max(this.seldb, 0);
+    return { replid: this.replid, offset: this.offset, streamDb };
+  }
+
+  /** Db the stream was in when a restored RDB was saved (for the first PSYNC after a restart). */
+  restoredStreamDb = 0;
+
+  restoreAsMaster(replid: string, offset: number): void {
+    this.replid2 = replid;
+    this.secondOffset = offset + 1;
+    this.offset = offset;
+    this.backlog = new Backlog(this.cfg('repl-backlog-size'), offset);
+    this.noReplicasSince = Date.now();
+  }
+
   private ensureBacklog(): void {
     if (this.backlog) return;
     this.backlog = new Backlog(this.cfg('repl-backlog-size'), this.offset);
@@ -199,7 +217,7 @@ export class Replication implements ReplicationHooks {
     this.ensureBacklog();
     this.seldb = -1;
     const rec = this.addReplica(c, ip, info.port, 'send_bulk');
-    const rdb = buildRdb(this.server, { replid: this.replid, offset: this.offset });
+    const rdb = buildRdb(this.server, { replid: this.replid, offset: this.offset, streamDb: 0 });
     if (psync) c.reply.raw(`+FULLRESYNC ${this.replid} ${this.offset}\r\n`);
     c.reply.raw(`$${rdb.length}\r\n`);
     // The payload goes out as a Buffer once the reply above is flushed; stream bytes produced meanwhile wait behind it.
@@ -309,7 +327,8 @@ export class Replication implements ReplicationHooks {
   setMaster(host: string, port: number): void {
     const wasMaster = this.masterHost === null;
     if (wasMaster) {
-      this.cached = { replid: this.replid, offset: this.offset, dbIndex: 0 };
+      this.cached = { replid: this.replid, offset: this.offset, dbIndex: this.restoredStreamDb };
+      this.restoredStreamDb = 0;
     } else if (this.linkState === 'connected') {
       this.cached = { replid: this.replid, offset: this.offset, dbIndex: this.masterClient?.dbIndex ?? 0 };
     }

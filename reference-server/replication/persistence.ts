@@ -48,8 +48,8 @@ export class Persistence implements PersistenceHooks {
   /** Writes a temp file, fsyncs and renames it over dbfilename, as rdbSave does. */
   save(): void {
     const start = Date.now();
-    const repl = this.server.replication as { replid?: string; offset?: number };
-    const rdb = buildRdb(this.server, typeof repl.replid === 'string' && typeof repl.offset === 'number' ? { replid: repl.replid, offset: repl.offset } : undefined);
+    const repl = this.server.replication as { saveInfo?: () => { replid: string; offset: number; streamDb: number } };
+    const rdb = buildRdb(this.server, typeof repl.saveInfo === 'function' ? repl.saveInfo() : undefined);
     const target = this.path();
     const tmp = join(this.server.config.get('dir') || process.cwd(), `temp-${process.pid}.rdb`);
     try {

@@ -118,6 +118,28 @@ describe('replication: reference master and replicas', function () {
     expect(await snapshot(b)).to.deep.equal(await snapshot(m));
   });
 
+  it('a master restarted from its RDB keeps the saved history, so its replica continues partially', async () => {
+    const dir = tempDir('ref-restart');
+    dirs.push(dir);
+    let [node, m] = await ref(16447, [], dir);
+    const [, r] = await ref(16448, ['--replicaof', '127.0.0.1', '16447']);
+    await populate(m, 'h');
+    await waitInSync(m, r);
+    expect(await m.save()).to.equal('OK');
+    const saved = await info(m, 'replication');
+    await node.stop();
+    m.disconnect();
+    [node, m] = await ref(16447, [], dir);
+    const mi = await info(m, 'replication');
+    expect(mi.get('master_replid2')).to.equal(saved.get('master_replid'));
+    expect(mi.get('master_repl_offset')).to.equal(saved.get('master_repl_offset'));
+    await waitInSync(m, r);
+    expect((await info(m, 'stats')).get('sync_partial_ok')).to.equal('1');
+    await m.set('after-restart', '1');
+    await waitInSync(m, r);
+    expect(await snapshot(r)).to.deep.equal(await snapshot(m));
+  });
+
   it('refuses writes with READONLY and NOREPLICAS, reads with MASTERDOWN, and WAIT on a replica', async () => {
     const [, m] = await ref(16434, ['--min-replicas-to-write', '1']);
     expect(await m.set('x', '1').catch((e: Error) => e.message)).to.equal('NOREPLICAS Not enough good replicas to write.');

@@ -18,12 +18,12 @@ export function limitsFromConfig(server: ServerApi): EncodingLimits {
 }
 
 /** Serialises every database; repl adds the aux fields a replica needs (repl-id, repl-offset). */
-export function buildRdb(server: ServerApi, repl?: { replid: string; offset: number }): Buffer {
+export function buildRdb(server: ServerApi, repl?: { replid: string; offset: number; streamDb: number }): Buffer {
   const aux: Array<[string, string | number]> = [
     ['redis-ver', REDIS_VERSION], ['redis-bits', 64], ['ctime', Math.floor(Date.now() / 1000)],
     ['used-mem', process.memoryUsage().rss],
   ];
-  if (repl) aux.push(['repl-stream-db', 0], ['repl-id', repl.replid], ['repl-offset', repl.offset]);
+  if (repl) aux.push(['repl-stream-db', repl.streamDb], ['repl-id', repl.replid], ['repl-offset', repl.offset]);
   aux.push(['aof-base', 0]);
   const dbs = server.dbs.map((db) => {
     const keys = [...db.keys()];
