@@ -64,9 +64,9 @@ export class Config implements ConfigApi {
     return this.get(name) === 'yes';
   }
 
-  /** Sets one directive, throwing Error with Redis's CONFIG SET message on failure. */
+  /** Sets one directive from server code (immutable ones too, e.g. replicaof after REPLICAOF); throws Redis's CONFIG SET message on a bad value. */
   set(name: string, value: string): void {
-    const err = this.setMany([[name, value]]);
+    const err = this.setMany([[name, value]], false);
     if (err) throw new Error(err);
   }
 
@@ -110,7 +110,7 @@ export class Config implements ConfigApi {
   }
 
   /** CONFIG SET with several pairs, all-or-nothing; returns the error line or undefined. */
-  setMany(pairs: [string, string][]): string | undefined {
+  setMany(pairs: [string, string][], fromCommand = true): string | undefined {
     const seen = new Set<string>();
     const staged: [DirectiveDef, string][] = [];
     for (const [name, value] of pairs) {
@@ -118,7 +118,7 @@ export class Config implements ConfigApi {
       if (!d || d.hidden) return `ERR Unknown option or number of arguments for CONFIG SET - '${name}'`;
       if (seen.has(d.name)) return `ERR CONFIG SET failed (possibly related to argument '${name}') - duplicate parameter`;
       seen.add(d.name);
-      if (d.immutable) return `ERR CONFIG SET failed (possibly related to argument '${name}') - can't set immutable config`;
+      if (d.immutable && fromCommand) return `ERR CONFIG SET failed (possibly related to argument '${name}') - can't set immutable config`;
       const r = checkValue(d, value);
       if ('error' in r) return `ERR CONFIG SET failed (possibly related to argument '${name}') - ${r.error}`;
       staged.push([d, r.value]);

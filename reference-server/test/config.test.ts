@@ -65,6 +65,9 @@ describe('config: redis.conf and command line', () => {
     expect(c.get('timeout')).to.equal('0');
     expect(c.setMany([['port', '70000']])).to.equal("ERR CONFIG SET failed (possibly related to argument 'port') - argument must be between 0 and 65535 inclusive");
     expect(c.setMany([['daemonize', 'yes']])).to.equal("ERR CONFIG SET failed (possibly related to argument 'daemonize') - can't set immutable config");
+    // Server code may record immutable values (REPLICAOF keeps replicaof current for CONFIG REWRITE).
+    c.set('replicaof', '127.0.0.1 7000');
+    expect(c.get('slaveof')).to.equal('127.0.0.1 7000');
     expect(c.setMany([['nope', '1']])).to.equal("ERR Unknown option or number of arguments for CONFIG SET - 'nope'");
     expect(c.setMany([['timeout', '5'], ['maxclients', '50']])).to.equal(undefined);
     expect(c.getMatching(['timeout', 'maxc*'])).to.deep.equal([['timeout', '5'], ['maxclients', '50']]);
