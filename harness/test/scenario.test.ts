@@ -10,6 +10,7 @@ import { keySlot, ROUTING_KEYS } from '../src/scenarios/cluster.js';
 import type { Deployment } from '../src/drivers/driver.js';
 import type { HistoryEvent } from '../src/history/events.js';
 import { attributeLosses } from '../src/scenarios/chaos.js';
+import { medianLatency } from '../src/scenarios/toxic.js';
 
 describe('scenarios', function () {
   this.timeout(120_000);
@@ -46,6 +47,14 @@ describe('scenarios', function () {
     ];
     expect(attributeLosses(ev, ['a', 'b', 'c', 'd'])).to.deep.equal(['restart(m1)@1000: 1', 'partition-isolate(h2)@6000: 2', 'after the last fault: 1']);
     expect(attributeLosses(ev, [])).to.deep.equal([]);
+  });
+
+  it('toxic-client-link measures the median write latency inside a window', () => {
+    const op = (time: number, process: number, phase: 'invoke' | 'ok'): HistoryEvent => ({ type: 'op', scenario: 's', process, f: 'add', via: 'x', phase, value: String(process), time });
+    const ev = [op(0, 1, 'invoke'), op(10, 1, 'ok'), op(100, 2, 'invoke'), op(500, 2, 'ok'), op(110, 3, 'invoke'), op(520, 3, 'ok'), op(120, 4, 'invoke'), op(900, 4, 'ok')];
+    expect(medianLatency(ev, 100, 1000)).to.equal(410);
+    expect(medianLatency(ev, 2000, 3000)).to.equal(undefined);
+    expect(skipReason(getScenario('toxic-client-link')!, loadTopology(join(shippedTopologiesDir(), 'sentinel-3.yml')))).to.contain('Toxiproxy');
   });
 
   describe('cluster-routing on cluster-3x2 with real Redis', () => {

@@ -1,6 +1,7 @@
 /** The scenario catalogue (`listScenarios` for the CLI). */
 import { clusterHostFailure, clusterHostRecovery, clusterMinorityPartition, clusterRouting, clusterShardLoss } from './cluster.js';
 import { randomChaos } from './chaos.js';
+import { toxicClientLink } from './toxic.js';
 import { haproxyRouting, partitionIsolateMaster, partitionIsolateMasterUnsafe, restartEmpty, sentinelFailback, sentinelFailover } from './sentinel.js';
 import type { Scenario } from './types.js';
 
@@ -18,6 +19,7 @@ const ALL: Scenario[] = [
   clusterRouting,
   clusterShardLoss,
   clusterMinorityPartition,
+  toxicClientLink,
   randomChaos,
 ];
 

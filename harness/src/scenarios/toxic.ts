@@ -1,0 +1,94 @@
+/** Toxiproxy scenarios: degraded links (latency, stalls, resets, truncation) must cost availability, never data. */
+import type { HistoryEvent, OpEvent } from '../history/events.js';
+import type { CheckResult } from '../results/types.js';
+import type { Topology } from '../topology/model.js';
+import { delay, scaled, waitFor } from '../engine/time.js';
+import type { ScheduledFault } from '../nemesis/faults.js';
+import { initialMaster, markWorkloadEnd, markWorkloadStart, SCENARIO_RATE, standardChecks, waitReplicationSettled } from './common.js';
+import type { CheckOutput, Scenario } from './types.js';
+
+const LATENCY_MS = 400;
+
+/** The link the workload itself goes through (from "client"). */
+function clientLink(t: Topology): string | undefined {
+  return t.toxiproxy?.links.find((l) => l.from === 'client')?.name;
+}
+
+/** Median invoke->ok latency of writes acknowledged within [from, to]. */
+export function medianLatency(events: HistoryEvent[], from: number, to: number): number | undefined {
+  const invoked = new Map<number, number>();
+  const lat: number[] = [];
+  for (const e of events) {
+    if (e.type !== 'op' || e.f === 'read-all') continue;
+    const o = e as OpEvent;
+    if (o.phase === 'invoke') invoked.set(o.process, o.time);
+    else if (o.phase === 'ok' && o.time >= from && o.time <= to) {
+      const t0 = invoked.get(o.process);
+      if (t0 !== undefined && t0 >= from) lat.push(o.time - t0);
+    }
+  }
+  if (lat.length === 0) return undefined;
+  lat.sort((a, b) => a - b);
+  return lat[Math.floor(lat.length / 2)];
+}
+
+export const toxicClientLink: Scenario = {
+  name: 'toxic-client-link',
+  description: `Degrade the client's link to HAProxy through Toxiproxy, one toxic at a time (latency ${LATENCY_MS} ms, a stalled link, reset_peer, limit_data): writes slow down or end indeterminate, but no acknowledged write may be lost, and writes recover once the toxics are removed.`,
+  topologyKinds: ['sentinel', 'standalone'],
+  requires: ['toxiproxy'],
+  unsupported: (t) => (clientLink(t) ? undefined : 'needs a Toxiproxy link from "client"'),
+  async run(ctx) {
+    const link = clientLink(ctx.topology)!;
+    await waitReplicationSettled(ctx, initialMaster(ctx.topology));
+    const wl = await ctx.startWorkload({ kind: 'set', path: { kind: 'toxiproxy', link }, processes: 16, rate: SCENARIO_RATE });
+    markWorkloadStart(ctx, wl.via);
+    await delay(scaled(1000));
+    const toxics: ScheduledFault[] = [
+      { at: 0, fault: 'toxic-latency', targets: [link], duration: 0, attributes: { latency: LATENCY_MS, jitter: 0 } },
+      { at: 0, fault: 'toxic-timeout', targets: [link], duration: 0, attributes: { timeout: 0 } },
+      { at: 0, fault: 'toxic-reset_peer', targets: [link], duration: 0, attributes: { timeout: 0 } },
+      { at: 0, fault: 'toxic-limit_data', targets: [link], duration: 0, attributes: { bytes: 2048 } },
+    ];
+    const windows: Record<string, [number, number]> = {};
+    for (const f of toxics) {
+      const undo = await ctx.nemesis.apply(f);
+      const start = ctx.history.now();
+      if (!ctx.facts.faultAt) ctx.facts.faultAt = start;
+      await delay(scaled(2000));
+      await undo();
+      windows[f.fault] = [start, ctx.history.now()];
+      await delay(scaled(1000));
+    }
+    ctx.facts['windows'] = windows;
+    ctx.facts.healAt = ctx.history.mark('heal', 'toxics removed').time;
+    await waitFor('writes acknowledged after the toxics were removed', () => wl.lastOkInvokedAt >= (ctx.facts.healAt ?? 0), 20_000);
+    await delay(scaled(1000));
+    await wl.stop();
+    markWorkloadEnd(ctx);
+    await wl.finalRead();
+  },
+  check(events, facts, t): CheckOutput {
+    // No instance fails here, so no acknowledged write may be lost.
+    const out = standardChecks(events, facts, t, { maxLost: 0, noFailover: true });
+    // A stalled link stops writes by design; the availability budget is not what this scenario judges.
+    out.checks = out.checks.filter((c) => c.name !== 'unavailability' && c.name !== 'budgets');
+    const windows = (facts['windows'] as Record<string, [number, number]> | undefined) ?? {};
+    const lat = windows['toxic-latency'];
+    const median = lat ? medianLatency(events, lat[0], lat[1]) : undefined;
+    const effective: CheckResult = {
+      name: 'latency-toxic-effective',
+      verdict: median !== undefined && median >= LATENCY_MS * 0.9 ? 'pass' : 'fail',
+      detail: median === undefined ? 'no write was acknowledged while the latency toxic was in effect' : `median write latency ${Math.round(median)} ms under a ${LATENCY_MS} ms latency toxic`,
+      ...(median !== undefined ? { data: { medianMs: median } } : {}),
+    };
+    const healAt = facts.healAt;
+    const recovered = healAt !== undefined && events.some((e) => e.type === 'op' && e.f === 'add' && e.phase === 'ok' && e.time > healAt);
+    out.checks.push(effective, {
+      name: 'recovery',
+      verdict: recovered ? 'pass' : 'fail',
+      detail: recovered ? 'writes were acknowledged again once every toxic was removed' : 'no write was acknowledged after the toxics were removed',
+    });
+    return out;
+  },
+};
