@@ -161,17 +161,28 @@ for (const target of targets) {
 
     before(async function () {
       if (!target.available()) this.skip();
-      port = await freePort();
-      const [cmd, args] = target.command(port);
-      proc = spawn(cmd, args, { stdio: 'ignore' });
-      await waitFor('server to answer PING', async () => {
-        const c = await Client.open(port);
+      // A port picked free can be taken before the server binds it: try a few.
+      for (let attempt = 0; ; attempt++) {
+        port = await freePort();
+        const [cmd, args] = target.command(port);
+        const p = spawn(cmd, args, { stdio: 'ignore' });
+        proc = p;
         try {
-          return (await c.send('PING')) === 'PONG' ? true : undefined;
-        } finally {
-          c.close();
+          await waitFor('server to answer PING', async () => {
+            if (p.exitCode !== null) throw new Error('exited');
+            const c = await Client.open(port);
+            try {
+              return (await c.send('PING')) === 'PONG' ? true : undefined;
+            } finally {
+              c.close();
+            }
+          }, 15000);
+          break;
+        } catch (e) {
+          if (p.exitCode === null) p.kill('SIGKILL');
+          if (attempt >= 2) throw e;
         }
-      });
+      }
     });
 
     afterEach(async () => {
