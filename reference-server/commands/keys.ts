@@ -39,7 +39,7 @@ function cmdExists(ctx: CommandContext, argv: string[]): void {
 }
 
 function cmdType(ctx: CommandContext, argv: string[]): void {
-  const v = ctx.db.get(argv[1]);
+  const v = lookupRead(ctx, argv[1]);
   ctx.reply.simple(v === undefined ? 'none' : typeOf(v));
 }
 
@@ -124,7 +124,7 @@ function expireGeneric(ctx: CommandContext, argv: string[], cmd: string, relativ
 
 function ttlGeneric(ctx: CommandContext, argv: string[], ms: boolean, abs: boolean): void {
   const key = argv[1];
-  if (ctx.db.get(key) === undefined) {
+  if (lookupRead(ctx, key) === undefined) {
     ctx.reply.integer(-2);
     return;
   }
@@ -562,7 +562,7 @@ function objectSub(ctx: CommandContext, argv: string[]): void {
   const key = argv[2];
   // OBJECT never touches the key's access time, so read it before looking the value up.
   const last = ctx.db.lastAccess(key);
-  const v = ctx.db.get(key);
+  const v = lookupRead(ctx, key);
   if (v === undefined || last === undefined) {
     ctx.reply.bulk(null);
     return;
