@@ -617,13 +617,11 @@ export class Replication implements ReplicationHooks {
     if (ok) this.finishFailover();
     else {
       this.server.log('warning', 'FAILOVER handshake with target failed, reverting to master.');
-      const f = this.failover;
       this.dropLink();
       this.masterHost = null;
       this.masterPort = 0;
       this.linkState = 'none';
       this.finishFailover();
-      void f;
     }
   }
 
