@@ -69,13 +69,13 @@ describe('toxiproxy in front of a real redis-server', function () {
 
     const plain = await command(port, 'PING', line);
     expect(plain.reply).to.equal('+PONG\r\n');
-    expect(plain.ms).to.be.below(150);
+    expect(plain.ms).to.be.below(250);
 
-    const t = await fetch(`${s.url}/proxies/redis/toxics`, { method: 'POST', body: JSON.stringify({ type: 'latency', attributes: { latency: 150 } }) });
+    const t = await fetch(`${s.url}/proxies/redis/toxics`, { method: 'POST', body: JSON.stringify({ type: 'latency', attributes: { latency: 300 } }) });
     expect(t.status).to.equal(200);
     const slow = await command(port, 'PING', line);
     expect(slow.reply).to.equal('+PONG\r\n');
-    expect(slow.ms).to.be.at.least(150).and.below(400);
+    expect(slow.ms).to.be.at.least(300).and.below(600);
 
     expect((await command(port, 'SET chaos:key hello', line)).reply).to.equal('+OK\r\n');
     expect((await command(port, 'GET chaos:key', (x) => x.split('\r\n').length >= 3)).reply).to.equal('$5\r\nhello\r\n');
