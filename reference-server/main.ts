@@ -11,7 +11,7 @@ import { createServerDb } from './dbfactory.js';
 import { RedisServer } from './server.js';
 
 /** Optional modules, loaded when their files exist; each may export `commands` and/or `install(server)`. */
-const OPTIONAL_MODULES = ['./commands/replication.js', './commands/persistence.js', './replication/install.js', './cluster/install.js', './sentinel/install.js'];
+const OPTIONAL_MODULES = ['./replication/install.js', './cluster/install.js', './sentinel/install.js'];
 
 interface OptionalModule {
   commands?: CommandSpec[];

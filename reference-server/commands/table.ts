@@ -10,9 +10,11 @@ import { commands as connection } from './connection.js';
 import { commands as server } from './server.js';
 import { commands as pubsub } from './pubsub.js';
 import { commands as transactions } from './transactions.js';
+import { commands as replication } from './replication.js';
+import { commands as persistence } from './persistence.js';
 
 /** Every family, in priority order: a name defined twice keeps its first definition. */
-export const families: CommandSpec[][] = [connection, server, pubsub, transactions, strings, keys, hashes, lists, sets, sortedsets];
+export const families: CommandSpec[][] = [connection, server, pubsub, transactions, strings, keys, hashes, lists, sets, sortedsets, replication, persistence];
 
 /** Builds the lookup map; extra families (replication, cluster, sentinel) are passed by whoever starts the server. */
 export function buildCommandTable(extra: CommandSpec[][] = []): Map<string, CommandSpec> {
