@@ -122,6 +122,17 @@ describe('nemesis: faults applied to a real deployment and Toxiproxy', function 
     expect(await c.ping()).to.equal('PONG');
   });
 
+  it('resolves a symbolic target when the fault fires, and records an unresolvable one as an error', async () => {
+    const h = new HistoryWriter();
+    const ex = new NemesisExecutor(dep, h);
+    const bad = await ex.run([{ at: 0, fault: 'pause', targets: ['@master'], duration: 10 }]);
+    expect(bad.errors[0]).to.contain('no instance matches @master');
+    ex.resolve = (sym) => (sym === '@master' ? ['m'] : []);
+    const ok = await ex.run([{ at: 0, fault: 'pause', targets: ['@master'], duration: 50 }]);
+    expect(ok).to.deep.equal({ applied: 1, errors: [] });
+    expect(faults(h).map((f) => `${f.name}:${f.phase}:${f.targets.join(',')}`)).to.deep.equal(['pause:start:m', 'pause:end:m']);
+  });
+
   it('a fault the deployment cannot do is recorded as an error, not thrown', async () => {
     const h = new HistoryWriter();
     const res = await new NemesisExecutor(dep, h).run([{ at: 0, fault: 'partition-isolate', targets: ['local'], duration: 10 }]);

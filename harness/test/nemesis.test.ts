@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Prng } from '../src/random/prng.js';
-import { generateSchedule, applicableFaults } from '../src/nemesis/schedule.js';
+import { generateSchedule, applicableFaults, MASTER_TARGET } from '../src/nemesis/schedule.js';
 import { ALL_FAULT_KINDS, partitionSpecOf } from '../src/nemesis/faults.js';
 import type { Topology } from '../src/topology/model.js';
 
@@ -65,10 +65,20 @@ describe('nemesis: seeded schedule', () => {
           const spec = partitionSpecOf(f);
           expect(spec.kind).to.equal('split');
         } else if (f.fault.startsWith('partition-') || f.fault === 'stop-host') f.targets.forEach((t) => expect(['h1', 'h2', 'h3']).to.include(t));
-        else expect(['r1', 'r2', 'r3']).to.include(f.targets[0]);
+        else expect(['r1', 'r2', 'r3', MASTER_TARGET]).to.include(f.targets[0]);
       }
     }
   });
+  it('aims a configurable share of instance faults at whatever is master when they fire', () => {
+    const instanceFaults = (bias: number) =>
+      generateSchedule(3, topo, { durationMs: 600_000, faults: ['kill', 'pause'], masterBias: bias, minGapMs: 100, maxGapMs: 200, minFaultMs: 100, maxFaultMs: 200 });
+    expect(instanceFaults(0).some((f) => f.targets[0] === MASTER_TARGET)).to.equal(false);
+    expect(instanceFaults(1).every((f) => f.targets[0] === MASTER_TARGET)).to.equal(true);
+    const half = instanceFaults(0.5);
+    const share = half.filter((f) => f.targets[0] === MASTER_TARGET).length / half.length;
+    expect(share).to.be.within(0.35, 0.65);
+  });
+
   it('leaves out what the topology or environment cannot do', () => {
     const noParts = generateSchedule(5, topo, { ...opts, partitions: false });
     expect(noParts.some((f) => f.fault.startsWith('partition-'))).to.equal(false);

@@ -9,16 +9,32 @@ export interface ExecutorResult {
   errors: string[];
 }
 
+/** Turns a symbolic target (e.g. '@master') into instance names at the moment a fault fires. */
+export type TargetResolver = (symbol: string) => string[];
+
 export class NemesisExecutor {
   private pendingUndo: (() => Promise<void>)[] = [];
+  resolve?: TargetResolver;
 
   constructor(
     private readonly dep: Deployment,
     private readonly history: HistoryWriter,
   ) {}
 
-  /** Applies one fault now; its undo is kept for healAll(). */
-  async apply(f: ScheduledFault): Promise<() => Promise<void>> {
+  private resolved(f: ScheduledFault): ScheduledFault {
+    if (!f.targets.some((t) => t.startsWith('@'))) return f;
+    const targets = f.targets.flatMap((t) => {
+      if (!t.startsWith('@')) return [t];
+      const r = this.resolve?.(t) ?? [];
+      if (r.length === 0) throw new Error(`no instance matches ${t} right now`);
+      return r;
+    });
+    return { ...f, targets };
+  }
+
+  /** Applies one fault now (symbolic targets resolved first); its undo is kept for healAll(). */
+  async apply(fault: ScheduledFault): Promise<() => Promise<void>> {
+    const f = this.resolved(fault);
     const undo = await applyFault(this.dep, this.history, f);
     this.pendingUndo.push(undo);
     return async () => {

@@ -20,7 +20,15 @@ export interface ScheduleOptions {
   partitions?: boolean;
   /** Limit instance faults to these instances (default: every redis instance). */
   instances?: string[];
+  /**
+   * Share of instance faults aimed at MASTER_TARGET (whatever is master when the fault fires) rather than a
+   * fixed instance; the schedule stays a pure function, the executor resolves the symbol. Default 0.5.
+   */
+  masterBias?: number;
 }
+
+/** Symbolic target: the current master, resolved when the fault is applied. */
+export const MASTER_TARGET = '@master';
 
 /** Fault kinds possible on this topology (instances, hosts, toxiproxy links). */
 export function applicableFaults(topology: Topology, kinds: FaultKind[], partitions: boolean): FaultKind[] {
@@ -69,7 +77,7 @@ export function generateSchedule(seed: number, topology: Topology, opts: Schedul
       }
       default:
         if (isToxic(fault)) f.targets = [rng.pick(links)];
-        else f.targets = [rng.pick(instances)];
+        else f.targets = [rng.next() < (opts.masterBias ?? 0.5) ? MASTER_TARGET : rng.pick(instances)];
     }
     out.push(f);
     t += duration + rng.int(minGap, maxGap);

@@ -2,7 +2,7 @@
 import { asCheck, checkSingleMaster } from '../checkers/index.js';
 import type { HistoryEvent } from '../history/events.js';
 import { delay, scaled, waitFor } from '../engine/time.js';
-import { generateSchedule } from '../nemesis/schedule.js';
+import { generateSchedule, MASTER_TARGET } from '../nemesis/schedule.js';
 import type { FaultKind, ScheduledFault } from '../nemesis/faults.js';
 import { currentMaster, initialMaster, markWorkloadEnd, markWorkloadStart, SCENARIO_RATE, standardChecks, waitReplicationSettled, writePath } from './common.js';
 import type { CheckOutput, Scenario } from './types.js';
@@ -58,6 +58,16 @@ export const randomChaos: Scenario = {
       maxFaultMs: 5000,
     });
     ctx.facts['schedule'] = schedule;
+    const pick = ctx.rng.fork('targets');
+    ctx.nemesis.resolve = (symbol) => {
+      if (symbol !== MASTER_TARGET) return [];
+      if (t.kind !== 'cluster') {
+        const m = currentMaster(ctx);
+        return m ? [m] : [];
+      }
+      const masters = [...ctx.observer.current].filter(([, s]) => s.role === 'master').map(([n]) => n).sort();
+      return masters.length ? [pick.pick(masters)] : [];
+    };
     ctx.log(`random-chaos: seed ${ctx.seed}, ${schedule.length} faults: ${schedule.map((f) => `${f.fault}(${f.targets.join(',')})@${f.at}`).join(' ')}`);
     const wl = await ctx.startWorkload({ kind: 'set', path: writePath(t), processes: 16, rate: SCENARIO_RATE, ...(t.kind === 'cluster' ? { setKeys: 32 } : {}) });
     markWorkloadStart(ctx, wl.via);
