@@ -126,7 +126,9 @@ function setGeneric(
     if (old === undefined) return;
     ctx.reply.bulk(old);
   }
-  const found = ctx.db.get(key) !== undefined;
+  // The lookup also lazily expires the old key (counted and propagated as DEL), so skip it only when it cannot matter.
+  const lookup = (flags & (F_NX | F_XX)) !== 0 || ctx.db.expiresCount() !== 0;
+  const found = lookup && ctx.db.get(key) !== undefined;
   if (((flags & F_NX) && found) || ((flags & F_XX) && !found)) {
     if (!(flags & F_GET)) {
       if (intReplies) ctx.reply.integer(0);
