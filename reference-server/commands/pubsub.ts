@@ -53,7 +53,7 @@ const publish = def('publish', 3, 'pubsub loading stale fast may_replicate senti
 const pubsubSubs: CommandSpec[] = [
   def('pubsub|channels', -2, 'pubsub loading stale', NOKEYS, 'pubsub slow', (ctx, argv) => {
     if (argv.length > 3) {
-      ctx.reply.error("ERR wrong number of arguments for 'pubsub|channels' command");
+      ctx.reply.error(`ERR unknown subcommand or wrong number of arguments for '${argv[1]}'. Try PUBSUB HELP.`);
       return;
     }
     const s = asServer(ctx.server);

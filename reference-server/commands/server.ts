@@ -415,7 +415,7 @@ const slowlogSubs: CommandSpec[] = [
     const s = asServer(ctx.server);
     let n = 10;
     if (argv.length > 3) {
-      ctx.reply.error("ERR wrong number of arguments for 'slowlog|get' command");
+      ctx.reply.error(`ERR unknown subcommand or wrong number of arguments for '${argv[1]}'. Try SLOWLOG HELP.`);
       return;
     }
     if (argv.length === 3) {

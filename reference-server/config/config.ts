@@ -101,7 +101,8 @@ export class Config implements ConfigApi {
       const hasGlob = /[*?[]/.test(p);
       if (!hasGlob) {
         const d = this.def(p);
-        if (d && !d.hidden) out.set(p.toLowerCase(), this.values.get(d.name) ?? d.default);
+        // Redis echoes an exact name as it was asked for (case kept).
+        if (d && !d.hidden) out.set(p, this.values.get(d.name) ?? d.default);
         continue;
       }
       for (const [n, v] of this.entriesWithAliases()) if (globMatch(p, n, true)) out.set(n, v);
