@@ -3,6 +3,7 @@ import type { CommandContext, CommandSpec } from './command.js';
 import { container, def, NOKEYS, parseIntArg } from './define.js';
 import { asClient, asServer, REDIS_VERSION, type RedisServer } from '../server.js';
 import type { Client } from '../connection.js';
+import { replyHelp } from './help.js';
 
 const NAME_ERR = 'ERR Client names cannot contain spaces, newlines or special characters.';
 
@@ -389,22 +390,7 @@ const clientSubs: CommandSpec[] = [
     setImmediate(() => s.resumeClient(target));
     ctx.reply.integer(1);
   }),
-  sub('help', 2, 'loading stale', (ctx) => {
-    const lines = [
-      'CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
-      'ID', '    Return the ID of the current connection.',
-      'INFO', '    Return information about the current client connection.',
-      'KILL <ip:port>', '    Kill connection made from <ip:port>.',
-      'LIST [options ...]', '    Return information about client connections.',
-      'GETNAME', '    Return the name of the current connection.',
-      'SETNAME <name>', '    Assign the name <name> to the current connection.',
-      'PAUSE <timeout> [WRITE|ALL]', '    Suspend all, or just write, clients for <timeout> milliseconds.',
-      'UNPAUSE', '    Stop the current client pause, resuming traffic.',
-      'HELP', '    Print this help.',
-    ];
-    ctx.reply.arrayHeader(lines.length);
-    for (const l of lines) ctx.reply.simple(l);
-  }),
+  sub('help', 2, 'loading stale', (ctx) => replyHelp(ctx.reply, 'CLIENT')),
 ];
 
 function killClient(victim: Client, me: Client): void {

@@ -3,6 +3,7 @@ import type { CommandContext, CommandSpec } from './command.js';
 import { container, def, NOKEYS } from './define.js';
 import { asClient, asServer } from '../server.js';
 import { globMatch } from '../glob.js';
+import { replyHelp } from './help.js';
 
 function ack(ctx: CommandContext, kind: string, channel: string | null, count: number): void {
   ctx.reply.pushHeader(3);
@@ -51,6 +52,7 @@ const publish = def('publish', 3, 'pubsub loading stale fast may_replicate senti
 });
 
 const pubsubSubs: CommandSpec[] = [
+  def('pubsub|help', 2, 'loading stale', NOKEYS, 'slow', (ctx) => replyHelp(ctx.reply, 'PUBSUB')),
   def('pubsub|channels', -2, 'pubsub loading stale', NOKEYS, 'pubsub slow', (ctx, argv) => {
     if (argv.length > 3) {
       ctx.reply.error(`ERR unknown subcommand or wrong number of arguments for '${argv[1]}'. Try PUBSUB HELP.`);

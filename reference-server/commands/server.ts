@@ -6,6 +6,7 @@ import { typeOf } from '../store/types.js';
 import { container, def, NOKEYS, parseIntArg } from './define.js';
 import { asClient, asServer, REDIS_VERSION, type RedisServer } from '../server.js';
 import { globMatch } from '../glob.js';
+import { replyHelp } from './help.js';
 
 // ---- INFO ----
 
@@ -203,18 +204,7 @@ const configSubs: CommandSpec[] = [
       ctx.reply.ok();
     }
   }),
-  def('config|help', 2, 'loading stale', NOKEYS, 'slow', (ctx) => {
-    const lines = [
-      'CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
-      'GET <pattern>', '    Return parameters matching the glob-like <pattern> and their values.',
-      'SET <directive> <value>', '    Set the configuration <directive> to <value>.',
-      'RESETSTAT', '    Reset statistics reported by the INFO command.',
-      'REWRITE', '    Rewrite the configuration file.',
-      'HELP', '    Print this help.',
-    ];
-    ctx.reply.arrayHeader(lines.length);
-    for (const l of lines) ctx.reply.simple(l);
-  }),
+  def('config|help', 2, 'loading stale', NOKEYS, 'slow', (ctx) => replyHelp(ctx.reply, 'CONFIG')),
 ];
 
 // ---- COMMAND ----
@@ -292,6 +282,7 @@ export function commandKeys(spec: CommandSpec, argv: string[]): string[] {
 }
 
 const commandSubs: CommandSpec[] = [
+  def('command|help', 2, 'loading stale', NOKEYS, 'slow connection', (ctx) => replyHelp(ctx.reply, 'COMMAND')),
   def('command|count', 2, 'loading stale', NOKEYS, 'slow connection', (ctx) => {
     ctx.reply.integer(allSpecs(asServer(ctx.server)).length);
   }),
@@ -443,16 +434,7 @@ const slowlogSubs: CommandSpec[] = [
     asServer(ctx.server).slowlog.length = 0;
     ctx.reply.ok();
   }),
-  def('slowlog|help', 2, 'loading stale', NOKEYS, 'slow', (ctx) => {
-    const lines = [
-      'SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
-      'GET [<count>]', '    Return top <count> entries from the slowlog (default: 10, -1 mean all).',
-      '    Entries are made of:', '    id, timestamp, time in microseconds, arguments array, client IP and port,',
-      '    client name', 'LEN', '    Return the length of the slowlog.', 'RESET', '    Reset the slowlog.', 'HELP', '    Print this help.',
-    ];
-    ctx.reply.arrayHeader(lines.length);
-    for (const l of lines) ctx.reply.simple(l);
-  }),
+  def('slowlog|help', 2, 'loading stale', NOKEYS, 'slow', (ctx) => replyHelp(ctx.reply, 'SLOWLOG')),
 ];
 
 // ---- DEBUG ----
