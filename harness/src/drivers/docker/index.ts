@@ -554,6 +554,15 @@ export class DockerDeployment implements Deployment {
     return this.address(host);
   }
 
+  /** Runs a command inside an instance's container (its host's network namespace); resolves with the exit code and output. */
+  execIn(name: string, argv: string[], timeoutMs = 5000): { code: number | null; output: string } {
+    const m = this.member(name);
+    if (!m.containerId) throw new Error(`${name} was never started`);
+    const r = spawnSync('docker', ['exec', m.containerId, ...argv], { encoding: 'utf8', timeout: timeoutMs });
+    // Killed at its deadline, the docker client may still exit 0: a timeout is no exit code at all.
+    return { code: r.error ? null : r.status, output: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+  }
+
   /** The run's docker network and containers, for leak checks. */
   dockerObjects(): { network: string; containers: string[] } {
     return {

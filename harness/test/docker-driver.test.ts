@@ -1,0 +1,193 @@
+import { expect } from 'chai';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Deployment } from '../src/drivers/driver.js';
+import { DockerDriver, type DockerDeployment } from '../src/drivers/docker/index.js';
+import { dockerClient, dockerDown, dockerUnavailableReason, listProjectObjects, OWNER_LABEL, RUN_LABEL } from '../src/drivers/docker/cleanup.js';
+import { buildLocalImages } from '../src/images/build.js';
+import { resolveImage } from '../src/images/config.js';
+import { parseInfo, respCall, waitFor } from '../src/drivers/local/probe.js';
+import { loadTopology } from '../src/topology/load.js';
+import { packageRoot, shippedTopologiesDir } from '../src/topology/paths.js';
+
+const topo = (f: string) => loadTopology(path.join(shippedTopologiesDir(), f), { profile: 'ci' });
+const PW = 'TestPass';
+
+/** redis-cli PING from inside an instance's container (its host's namespace): PONG or the failure it saw. */
+function pingFrom(d: DockerDeployment, from: string, target: string): string {
+  const ep = d.endpoint(target);
+  // A dropped SYN leaves redis-cli waiting: the probe is killed at its deadline (code null).
+  const r = d.execIn(from, ['redis-cli', '-h', ep.host, '-p', String(ep.port), '-a', PW, '--no-auth-warning', 'PING'], 2000);
+  return r.code === 0 ? r.output.trim() : `failed (${r.code})`;
+}
+
+describe('docker driver', function () {
+  this.timeout(90_000);
+  let skipReason: string | undefined;
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'rhc-docker-test-'));
+  const up: Deployment[] = [];
+
+  before(async function () {
+    this.timeout(120_000);
+    skipReason = await dockerUnavailableReason();
+    if (skipReason) {
+      this.skip();
+      return;
+    }
+    // Cached: only images whose inputs changed are rebuilt (seconds).
+    await buildLocalImages();
+  });
+
+  beforeEach(function () {
+    if (skipReason) this.skip();
+  });
+
+  afterEach(async () => {
+    await Promise.all(up.splice(0).map((d) => d.down().catch(() => undefined)));
+  });
+
+  after(() => rmSync(tmp, { recursive: true, force: true }));
+
+  async function bringUp(file: string, runId: string): Promise<DockerDeployment> {
+    const d = (await new DockerDriver().up(topo(file), { runId, runDir: path.join(tmp, runId), target: 'redis' })) as DockerDeployment;
+    up.push(d);
+    return d;
+  }
+
+  it('says which image is missing and how to get it, in one line', () => {
+    expect(() => resolveImage('redis', { redis: 'redis-ha-chaos/nope:0' })).to.throw(/^image redis-ha-chaos\/nope:0 \(images.redis\) not found: .*nothing is pulled$/);
+    expect(() => resolveImage('haproxy', {}, () => false)).to.throw('image redis-ha-chaos/haproxy:2.6-local not found: run `npx redis-ha-chaos images build` or set images.haproxy in the topology');
+    expect(resolveImage('redis').name).to.equal('redis-ha-chaos/redis:7.0-local');
+  });
+
+  it('brings up sentinel-haproxy on an internal network and fails over when the master is killed; restart keeps the address; partitions cut hosts', async () => {
+    const runId = `dt-sh-${process.pid}`;
+    const d = await bringUp('sentinel-haproxy.yml', runId);
+    const docker = dockerClient();
+
+    // One container per instance plus one holder per host, all labelled; the network is internal.
+    const objs = await listProjectObjects(docker, runId);
+    expect(objs.containers).to.have.length(4 + 3);
+    expect(objs.networks).to.have.length(1);
+    const netInfo = await docker.getNetwork(objs.networks[0].id).inspect() as { Internal: boolean };
+    expect(netInfo.Internal).to.equal(true);
+    const ids = d.dockerObjects().containers;
+    for (const id of ids) {
+      const nets = Object.keys((await docker.getContainer(id).inspect()).NetworkSettings.Networks);
+      expect(nets.every((n) => n === d.dockerObjects().network), `container ${id} networks ${nets}`).to.equal(true);
+    }
+    // The generated configs name the containers' own addresses, as a real deployment would.
+    const r1 = d.endpoint('redis1');
+    expect(d.generatedFiles().find((f) => f.instance === 'redis2')!.content).to.contain(`replicaof ${r1.host} ${r1.port}`);
+
+    const hp = d.endpoint('haproxy');
+    expect(await respCall(hp.host, hp.port, ['SET', 'k', 'v1'], PW, 1000)).to.equal('OK');
+
+    // Partition first, while the topology is whole: nft rules in redis2's namespace cut it from redis1 only.
+    await d.partition({ kind: 'isolate', host: 'redis2' });
+    expect(pingFrom(d, 'redis2', 'redis1')).to.match(/^failed/);
+    expect(await respCall(d.endpoint('redis2').host, 6379, ['PING'], PW, 1000)).to.equal('PONG');
+    await d.heal();
+    expect(pingFrom(d, 'redis2', 'redis1')).to.equal('PONG');
+
+    await d.kill('redis1');
+    expect(d.isRunning('redis1')).to.equal(false);
+    const r2 = d.endpoint('redis2');
+    const s = d.endpoint('sentinel1');
+    await waitFor('sentinel to promote redis2', async () => {
+      const addr = await respCall(s.host, s.port, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'master01'], undefined, 500);
+      return Array.isArray(addr) && addr[0] === r2.host;
+    }, 30_000, 100);
+    await waitFor('a write through HAProxy to land on redis2', async () => (await respCall(hp.host, hp.port, ['SET', 'k', 'v2'], PW, 500)) === 'OK', 15_000, 100);
+    expect(await respCall(r2.host, r2.port, ['GET', 'k'], PW, 500)).to.equal('v2');
+
+    // The same container comes back at the same address and the sentinel turns it into a replica.
+    await d.start('redis1');
+    expect(d.endpoint('redis1')).to.deep.equal(r1);
+    await waitFor('redis1 to rejoin as a replica of redis2', async () => {
+      const info = parseInfo(await respCall(r1.host, r1.port, ['INFO', 'replication'], PW, 500));
+      return info.role === 'slave' && info.master_host === r2.host && info.master_link_status === 'up';
+    }, 30_000, 100);
+
+    await d.pause('redis2');
+    expect(d.isRunning('redis2')).to.equal(false);
+    await d.resume('redis2');
+    expect(await respCall(r2.host, r2.port, ['PING'], PW, 1000)).to.equal('PONG');
+
+    await d.down();
+    expect(readFileSync(d.instances().find((i) => i.name === 'sentinel1')!.logFile, 'utf8')).to.contain('+switch-master master01');
+    const left = await listProjectObjects(docker, runId);
+    expect(left.containers.length + left.networks.length).to.equal(0);
+  });
+
+  it('brings up cluster-3x2 to cluster_state:ok with the containers\' own addresses announced', async () => {
+    const d = await bringUp('cluster-3x2.yml', `dt-cl-${process.pid}`);
+    const addrs = new Set(d.topology.hosts.map((h) => d.hostAddress(h.name)));
+    expect(addrs.size).to.equal(3);
+    for (const r of d.topology.redis) {
+      const ep = d.endpoint(r.name);
+      const info = parseInfo(await respCall(ep.host, ep.port, ['CLUSTER', 'INFO'], undefined, 1000));
+      expect(info.cluster_state, r.name).to.equal('ok');
+      expect(info.cluster_known_nodes).to.equal('6');
+    }
+    const m1 = d.endpoint('m1');
+    const nodes = String(await respCall(m1.host, m1.port, ['CLUSTER', 'NODES'], undefined, 1000)).trim().split('\n');
+    const announced = nodes.map((l) => l.split(' ')[1].split(':')[0]);
+    expect(announced.every((a) => addrs.has(a)), announced.join(' ')).to.equal(true);
+    // Two instances share each host's namespace: same address, different ports.
+    expect(d.endpoint('s2').host).to.equal(m1.host);
+  });
+
+  it('leaves nothing behind when the harness is killed with SIGKILL in the middle of a run, once down has run', async () => {
+    const stateDir = mkdtempSync(path.join(tmp, 'state-'));
+    // A private state dir: `down` must not touch the local runs other tests on this machine have in flight.
+    const env = { ...process.env, REDIS_HA_CHAOS_STATE_DIR: stateDir };
+    const cli = path.join(packageRoot(), 'dist', 'harness', 'src', 'cli', 'main.js');
+    const topoFile = path.join(shippedTopologiesDir(), 'cluster-3x2.yml');
+    const child: ChildProcess = spawn(process.execPath, [cli, 'up', topoFile, '--driver', 'docker', '--target', 'redis', '--profile', 'ci', '--out', path.join(tmp, 'killed')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+    const docker = dockerClient();
+    try {
+      const runId = await waitFor('the harness to start its containers', async () => {
+        const mine = (await listProjectObjects(docker)).containers.filter((c) => c.ownerPid === child.pid);
+        return mine.length >= 3 ? mine[0].runId : false;
+      }, 30_000, 50);
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      const leftover = await listProjectObjects(docker, runId);
+      expect(leftover.containers.length, `a SIGKILLed harness cannot clean up; output:\n${out}`).to.be.greaterThan(0);
+      expect(leftover.networks).to.have.length(1);
+
+      const down = spawnSync(process.execPath, [cli, 'down'], { env, encoding: 'utf8', timeout: 60_000 });
+      expect(down.status, down.stdout + down.stderr).to.equal(0);
+      expect(down.stdout).to.contain(`removed network rhc-${runId}`);
+      const after = await listProjectObjects(docker);
+      expect(after.containers.filter((c) => c.runId === runId)).to.deep.equal([]);
+      expect(after.networks.filter((n) => n.runId === runId)).to.deep.equal([]);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  it('down keeps a live harness\'s objects; --all removes everything the project labelled', async () => {
+    const docker = dockerClient();
+    const runId = `dt-live-${process.pid}`;
+    // pid 1 stands for another harness that is still alive.
+    await docker.createNetwork({ Name: `rhc-${runId}`, Internal: true, Labels: { [RUN_LABEL]: runId, [OWNER_LABEL]: '1' } });
+    try {
+      const lines: string[] = [];
+      await dockerDown({ all: false, out: (l) => lines.push(l) });
+      expect((await listProjectObjects(docker, runId)).networks).to.have.length(1);
+      expect(lines.join('\n')).to.contain(`docker run ${runId} is still running (pid 1)`);
+      await dockerDown({ all: true, out: (l) => lines.push(l) });
+      expect((await listProjectObjects(docker)).networks.length + (await listProjectObjects(docker)).containers.length).to.equal(0);
+      expect(lines).to.include(`docker: removed network rhc-${runId}`);
+    } finally {
+      await docker.getNetwork(`rhc-${runId}`).remove().catch(() => undefined);
+    }
+  });
+});
