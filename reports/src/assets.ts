@@ -1,7 +1,8 @@
 /** The page shell: inlined styles, uPlot and the client script, so a report opens from disk with no network. */
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { packageRoot } from '../../harness/src/topology/paths.js';
 import { html, inlineJson, inlineScript, inlineStyle, type SafeHtml } from './html.js';
 
 export interface Assets {
@@ -13,10 +14,9 @@ export interface Assets {
 
 let cached: Promise<Assets> | undefined;
 
-/** reports/assets, found from dist/reports/src (compiled) or reports/src (source). */
+/** reports/assets under the package root, wherever the compiled output lives. */
 function assetsDir(): string {
-  const here = fileURLToPath(new URL('.', import.meta.url));
-  return here.includes('/dist/reports/') ? fileURLToPath(new URL('../../../reports/assets/', import.meta.url)) : fileURLToPath(new URL('../assets/', import.meta.url));
+  return path.join(packageRoot(), 'reports', 'assets') + path.sep;
 }
 
 export function loadAssets(): Promise<Assets> {

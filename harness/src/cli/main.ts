@@ -19,6 +19,8 @@ import { drainTeardowns, installSignalHandlers } from '../cleanup/registry.js';
 import { cleanupRun, listMarkers, pidAlive } from '../cleanup/state.js';
 import { runScenarios } from '../engine/run.js';
 import { listScenarios } from '../scenarios/index.js';
+import { renderComparisonReport, renderIndex, renderRunReport, summaryTable } from '../../../reports/src/index.js';
+import type { RunResults } from '../results/types.js';
 
 export const EXIT = { pass: 0, checkFailed: 1, badInput: 2, harness: 3 } as const;
 
@@ -28,8 +30,9 @@ const USAGE = {
   down: 'usage: redis-ha-chaos down [--all]',
   scenarios: 'usage: redis-ha-chaos scenarios',
   run: 'usage: redis-ha-chaos run [TOPOLOGY] --scenario NAME|all [--target redis|reference] [--driver local|docker] [--seed N] [--out DIR] [--profile NAME] [--keep]',
+  compare: 'usage: redis-ha-chaos compare [TOPOLOGY] --scenario NAME|all [--driver local|docker] [--seed N] [--out DIR] [--profile NAME] [--keep]',
   toxiproxy: 'usage: redis-ha-chaos toxiproxy [--host 127.0.0.1] [--port 8474]',
-  report: 'usage: redis-ha-chaos report RUN_DIR',
+  report: 'usage: redis-ha-chaos report DIR',
   images: 'usage: redis-ha-chaos images build [--force] | images list',
 };
 
@@ -41,9 +44,10 @@ const HELP = [
     ['up', 'start a topology, print every address, run until Ctrl-C'],
     ['down', "remove what crashed runs left (--all: also live runs' and unmarked rhc* namespaces)"],
     ['scenarios', 'list the scenarios'],
-    ['run', 'deploy, inject faults, check; writes results.json, history.jsonl, junit.xml'],
+    ['run', 'deploy, inject faults, check; writes results.json, history.jsonl, junit.xml, report.html'],
+    ['compare', 'the same scenarios and seed on real Redis and on the reference server; one side-by-side report'],
     ['toxiproxy', 'a Toxiproxy-compatible server in the foreground'],
-    ['report', 'write RUN_DIR/report.html'],
+    ['report', "write DIR/report.html and the parent's index.html; for a folder of runs, its index.html"],
     ['images', 'build or list the local images the docker driver uses offline'],
   ] as const).flatMap(([cmd, what]) => [`  ${USAGE[cmd].replace('usage: ', '')}`, `      ${what}`]),
   '',
@@ -252,10 +256,65 @@ async function cmdRun(argv: string[], io: Io): Promise<number> {
   if (target) opts.target = target;
   if (topology.profile) opts.profile = topology.profile;
   const results = await runScenarios(opts);
+  return finishRun(results, folder.dir, t0, io);
+}
+
+/** Every run ends the same way: the HTML report, a plain-text summary for CI logs, the report's path, the exit code. */
+async function finishRun(results: RunResults, dir: string, t0: number, io: Io): Promise<number> {
   const failed = results.scenarios.filter((s) => s.verdict === 'fail').length;
   const errored = results.scenarios.filter((s) => s.verdict === 'error').length;
-  io.out(`[phase] done in ${Date.now() - t0} ms: ${results.verdict.toUpperCase()} (${results.scenarios.length} scenario(s), ${failed} failed, ${errored} harness errors); results in ${folder.dir}`);
+  io.out('');
+  for (const line of summaryTable(results).split('\n')) io.out(line);
+  const report = await renderRunReport(dir);
+  io.out(`[phase] done in ${Date.now() - t0} ms: ${results.verdict.toUpperCase()} (${results.scenarios.length} scenario(s), ${failed} failed, ${errored} harness errors); results in ${dir}`);
+  io.out(`report: ${report}`);
+  return exitCodeFor(results);
+}
+
+function exitCodeFor(results: RunResults): number {
   return results.verdict === 'fail' ? EXIT.checkFailed : results.verdict === 'error' ? EXIT.harness : EXIT.pass;
+}
+
+/** Same scenarios, same seed, real Redis then the reference server; one report with both side by side. */
+async function cmdCompare(argv: string[], io: Io): Promise<number> {
+  const p = parseArgs('compare', argv, {
+    scenario: { value: true },
+    driver: { value: true, choices: ['local', 'docker'] },
+    seed: { value: true, integer: true },
+    out: { value: true },
+    profile: { value: true },
+    keep: { value: false },
+  }, 1, USAGE.compare);
+  const scenario = flagString(p, 'scenario');
+  if (!scenario) throw new UsageError(`compare: missing --scenario NAME|all; ${USAGE.compare}`);
+  const t0 = Date.now();
+  const topology = loadFor(p);
+  const seedText = flagString(p, 'seed');
+  const seed = seedText !== undefined ? Number(seedText) : randomInt(0, 2 ** 31);
+  const driver = (flagString(p, 'driver') ?? 'local') as DriverName;
+  const keep = p.flags.keep === true;
+  const parent = createRunFolder({ out: flagString(p, 'out') });
+  const runs: { label: string; dir: string; results: RunResults }[] = [];
+  for (const target of ['redis', 'reference'] as const) {
+    const dir = path.join(parent.dir, target);
+    const command = ['redis-ha-chaos', 'compare', ...(p.positionals[0] ? [p.positionals[0]] : []), '--scenario', scenario,
+      '--driver', driver, '--seed', String(seed), '--out', parent.dir, ...(topology.profile ? ['--profile', topology.profile] : [])].join(' ');
+    io.out(`[phase] compare: target ${target}, seed ${seed}, folder ${dir}`);
+    const opts: RunCommandOptions = { topology, scenario, driver, seed, runId: `${parent.runId}-${target}`, runDir: dir, keep, command, target, log: io.out };
+    if (topology.profile) opts.profile = topology.profile;
+    const results = await runScenarios(opts);
+    await renderRunReport(dir);
+    runs.push({ label: target === 'redis' ? 'real Redis' : 'reference server', dir, results });
+  }
+  for (const r of runs) {
+    io.out(`== ${r.label}`);
+    for (const line of summaryTable(r.results).split('\n')) io.out(line);
+  }
+  const report = await renderComparisonReport(runs.map(({ label, dir }) => ({ label, dir })), path.join(parent.dir, 'compare.html'));
+  io.out(`[phase] compare done in ${Date.now() - t0} ms; results in ${parent.dir}`);
+  io.out(`report: ${report}`);
+  const codes = runs.map((r) => exitCodeFor(r.results));
+  return codes.includes(EXIT.harness) ? EXIT.harness : codes.includes(EXIT.checkFailed) ? EXIT.checkFailed : EXIT.pass;
 }
 
 async function cmdToxiproxy(argv: string[]): Promise<number> {
@@ -263,13 +322,18 @@ async function cmdToxiproxy(argv: string[]): Promise<number> {
   return mod.main(argv);
 }
 
+/** A run folder gets its report (and its parent an index); a folder of runs gets the index alone. */
 async function cmdReport(argv: string[], io: Io): Promise<number> {
   const p = parseArgs('report', argv, {}, 1, USAGE.report);
   const dir = p.positionals[0];
-  if (!dir) throw new UsageError(`report: missing RUN_DIR; ${USAGE.report}`);
-  if (!existsSync(path.join(dir, 'results.json'))) throw new UsageError(`report: ${dir} has no results.json; expected a run folder written by redis-ha-chaos run`);
-  const mod = await importOptional<{ renderRunReport(d: string): Promise<string> }>('../../../reports/src/index.js', 'the report renderer');
-  io.out(`report: ${await mod.renderRunReport(dir)}`);
+  if (!dir) throw new UsageError(`report: missing DIR; ${USAGE.report}`);
+  if (!existsSync(dir)) throw new UsageError(`report: ${dir} does not exist; expected a run folder written by redis-ha-chaos run, or a folder of them`);
+  if (existsSync(path.join(dir, 'results.json'))) {
+    io.out(`report: ${await renderRunReport(dir)}`);
+    io.out(`index: ${await renderIndex(path.dirname(path.resolve(dir)))}`);
+  } else {
+    io.out(`index: ${await renderIndex(dir, { renderMissing: true })}`);
+  }
   return EXIT.pass;
 }
 
@@ -292,6 +356,9 @@ export async function main(argv: string[], io: Io = { out: (l) => console.log(l)
         return await cmdRun(rest, io);
       case 'toxiproxy':
         return await cmdToxiproxy(rest);
+      case 'compare':
+        installSignalHandlers();
+        return await cmdCompare(rest, io);
       case 'report':
         return await cmdReport(rest, io);
       case 'images':
@@ -307,7 +374,7 @@ export async function main(argv: string[], io: Io = { out: (l) => console.log(l)
         io.out(HELP);
         return cmd === undefined ? EXIT.badInput : EXIT.pass;
       default:
-        throw new UsageError(`unknown command "${cmd}"; expected one of validate, up, down, scenarios, run, toxiproxy, report, images (see redis-ha-chaos --help)`);
+        throw new UsageError(`unknown command "${cmd}"; expected one of validate, up, down, scenarios, run, compare, toxiproxy, report, images (see redis-ha-chaos --help)`);
     }
   } catch (e) {
     await drainTeardowns((l) => io.err(l));
