@@ -113,6 +113,9 @@ async function main(): Promise<void> {
     const mPort = kind === 'ref' ? 16480 : 16490;
     const rPort = mPort + 1;
     const master = await start(kind, mPort, kind === 'real' ? ['--repl-diskless-sync-delay', '0'] : []);
+    // Baseline without any replica: separates the server's own speed from the cost of replication.
+    results[`${kind}_set_P16_no_replica_ops`] = setThroughput(mPort);
+    await send(mPort, 'FLUSHALL\r\n');
     const replica = await start(kind, rPort, ['--replicaof', '127.0.0.1', String(mPort)]);
     await until('replica up', async () => (await infoField(rPort, 'master_link_status')) === 'up', 30000);
     results[`${kind}_set_P16_with_replica_ops`] = setThroughput(mPort);
@@ -131,6 +134,8 @@ async function main(): Promise<void> {
   const ratio = (a: number, b: number): string => (a / b).toFixed(2);
   console.log(JSON.stringify(results, null, 2));
   console.log(`SET -P 16 with a replica: reference/real = ${ratio(results.ref_set_P16_with_replica_ops!, results.real_set_P16_with_replica_ops!)} (target >= 0.67)`);
+  const cost = (k: string): string => (100 * (1 - results[`${k}_set_P16_with_real_replica_ops`]! / results[`${k}_set_P16_no_replica_ops`]!)).toFixed(0);
+  console.log(`SET -P 16 without replicas: reference/real = ${ratio(results.ref_set_P16_no_replica_ops!, results.real_set_P16_no_replica_ops!)}; throughput lost to one real replica: reference ${cost('ref')}%, real ${cost('real')}%`);
   console.log(`SET -P 16 with a real replica on both: reference/real = ${ratio(results.ref_set_P16_with_real_replica_ops!, results.real_set_P16_with_real_replica_ops!)}`);
   console.log(`full sync of ${KEYS} keys to a real replica: reference/real time = ${ratio(results[`ref_master_fullsync_${KEYS}_keys_ms`]!, results[`real_master_fullsync_${KEYS}_keys_ms`]!)} (target <= 1.5)`);
 }
