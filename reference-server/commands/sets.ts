@@ -226,7 +226,36 @@ export function parseCursor(reply: Reply, s: string): number | null {
   return n < 0 ? 0 : n;
 }
 
-/** Small sets (intset in Redis) are returned whole; bigger ones in COUNT-sized chunks by position. */
+/** FNV-1a over the member's bytes: each member's fixed place in the scan order. */
+function scanHash(m: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < m.length; i++) {
+    h ^= m.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h >>> 0;
+}
+
+/**
+ * One SCAN step over a collection: members are visited in hash order from `cursor`, so a member present for
+ * the whole scan is returned even if others come and go. Steps return at least COUNT members and at most
+ * 64 steps cover the collection; the next cursor is the hash after the last member returned (0 = done).
+ */
+export function hashScanStep(members: Iterable<string>, total: number, cursor: number, count: number): { next: number; picked: string[] } {
+  const budget = Math.max(count, Math.ceil(total / 64));
+  const cand: [number, string][] = [];
+  for (const m of members) {
+    const h = scanHash(m);
+    if (h >= cursor) cand.push([h, m]);
+  }
+  if (cand.length <= budget) return { next: 0, picked: cand.map((c) => c[1]) };
+  cand.sort((a, b) => a[0] - b[0]);
+  let end = budget;
+  while (end < cand.length && cand[end][0] === cand[end - 1][0]) end++;
+  return { next: end < cand.length ? cand[end - 1][0] + 1 : 0, picked: cand.slice(0, end).map((c) => c[1]) };
+}
+
+/** Intset sets (small, all integers) come back whole and sorted, as Redis does; bigger ones by hash order. */
 function sscan(ctx: CommandContext, argv: string[]): void {
   const cursor = parseCursor(ctx.reply, argv[2]);
   if (cursor === null) return;
@@ -234,13 +263,10 @@ function sscan(ctx: CommandContext, argv: string[]): void {
   if (!opts) return;
   const s = getSet(ctx, argv[1]);
   if (s === false) return;
-  let items: string[] = s ? ordered(s) : [];
+  let items: string[] = [];
   let next = 0;
-  if (items.length > opts.count) {
-    const end = Math.min(items.length, cursor + opts.count);
-    items = items.slice(cursor, end);
-    next = end >= s!.size ? 0 : end;
-  }
+  if (s && (s.size <= opts.count || setEncoding(s) === 'intset')) items = ordered(s);
+  else if (s) ({ next, picked: items } = hashScanStep(s, s.size, cursor, opts.count));
   if (opts.pattern !== null) items = items.filter((m) => globMatch(opts.pattern as string, m));
   ctx.reply.arrayHeader(2);
   ctx.reply.bulk(String(next));

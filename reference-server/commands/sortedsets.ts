@@ -9,7 +9,7 @@ import {
   argCount, argDouble, argLong, argPositiveLong, argRangeLong, argTimeout, ERR_SYNTAX, ERR_WRONGTYPE, lookupTyped,
   numkeysKeys, strtod,
 } from './lists.js';
-import { parseCursor, parseScanOptions } from './sets.js';
+import { hashScanStep, parseCursor, parseScanOptions } from './sets.js';
 
 type Entry = [member: string, score: number];
 
@@ -788,9 +788,11 @@ function zscan(ctx: CommandContext, argv: string[]): void {
   if (z) {
     if (z.encoding === 'listpack' || z.size <= opts.count) entries = z.rangeByRank(0, z.size - 1);
     else {
-      const end = Math.min(z.size, cursor + opts.count);
-      entries = cursor < z.size ? z.rangeByRank(cursor, end - 1) : [];
-      next = end >= z.size ? 0 : end;
+      const step = hashScanStep((function* () {
+        for (const [m] of z.entries()) yield m;
+      })(), z.size, cursor, opts.count);
+      next = step.next;
+      entries = step.picked.map((m) => [m, z.score(m) as number]);
     }
   }
   if (opts.pattern !== null) entries = entries.filter(([m]) => globMatch(opts.pattern as string, m));

@@ -431,3 +431,57 @@ describe('list/set/zset propagation rewrites', () => {
     expect(t.reply.out).to.deep.equal([{ error: 'ERR timeout is negative' }]);
   });
 });
+
+/** The member list of a recorded SCAN reply: one bulkArray (SSCAN) or a header and bulks (ZSCAN). */
+function scanItems(out: unknown[]): string[] {
+  return Array.isArray(out[2]) ? (out[2] as string[]) : (out.slice(3) as string[]);
+}
+
+describe('SSCAN and ZSCAN on big collections', () => {
+  function scanAll(h: ReturnType<typeof harness>, cmd: string, key: string, churn: (step: number) => void): { seen: Set<string>; steps: number } {
+    const seen = new Set<string>();
+    let cursor = '0';
+    let steps = 0;
+    do {
+      const out = h.run(cmd, key, cursor, 'COUNT', '10').reply.out;
+      expect(out[0]).to.equal('*2');
+      cursor = out[1] as string;
+      const items = scanItems(out);
+      const stride = cmd === 'ZSCAN' ? 2 : 1;
+      for (let i = 0; i < items.length; i += stride) seen.add(items[i]);
+      churn(steps++);
+      expect(steps).to.be.below(200);
+    } while (cursor !== '0');
+    return { seen, steps };
+  }
+
+  it('returns every member that stays for the whole scan while others come and go', () => {
+    const h = harness();
+    const stable: string[] = [];
+    for (let i = 0; i < 2000; i++) stable.push(`m${i}`);
+    for (let i = 0; i < stable.length; i += 100) h.run('SADD', 's', ...stable.slice(i, i + 100));
+    for (let i = 0; i < stable.length; i += 100) h.run('ZADD', 'z', ...stable.slice(i, i + 100).flatMap((m, j) => [String(i + j), m]));
+    for (const [cmd, key] of [['SSCAN', 's'], ['ZSCAN', 'z']]) {
+      for (let i = 0; i < 300; i++) h.run(cmd === 'SSCAN' ? 'SADD' : 'ZADD', key, ...(cmd === 'SSCAN' ? [`tmp${i}`] : ['0', `tmp${i}`]));
+      const { seen } = scanAll(h, cmd, key, (step) => {
+        // Remove some temporary members and add new ones between steps.
+        h.run(cmd === 'SSCAN' ? 'SREM' : 'ZREM', key, `tmp${step}`, `tmp${step + 100}`);
+        h.run(cmd === 'SSCAN' ? 'SADD' : 'ZADD', key, ...(cmd === 'SSCAN' ? [`new${step}`] : ['1', `new${step}`]));
+      });
+      const missing = stable.filter((m) => !seen.has(m));
+      expect(missing, `${cmd} missed members`).to.deep.equal([]);
+    }
+  });
+
+  it('applies MATCH to members only and keeps ZSCAN scores paired', () => {
+    const h = harness();
+    const args: string[] = [];
+    for (let i = 0; i < 300; i++) args.push(String(i * 1.5), `k${i}`);
+    h.run('ZADD', 'z', ...args);
+    const out = h.run('ZSCAN', 'z', '0', 'COUNT', '1000', 'MATCH', 'k1?').reply.out;
+    expect(out[1]).to.equal('0');
+    const items = scanItems(out);
+    expect(items.length).to.equal(20);
+    for (let i = 0; i < items.length; i += 2) expect(Number(items[i + 1])).to.equal(Number(items[i].slice(1)) * 1.5);
+  });
+});
