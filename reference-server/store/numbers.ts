@@ -59,18 +59,13 @@ export function addLL(a: bigint | number, b: bigint | number): bigint | number |
   return r;
 }
 
-/** Narrows to a JS number when safe (for lengths, offsets, counts). */
-export function toNum(v: bigint | number): number {
-  return typeof v === 'number' ? v : Number(v);
-}
-
 const DEC_FLOAT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const HEX_FLOAT = /^([+-]?)0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?(?:[pP]([+-]?\d+))?$/;
 const SPECIAL = /^([+-]?)(inf|infinity|nan)$/i;
 /** Redis's MAX_LONG_DOUBLE_CHARS. */
 const MAX_LD_CHARS = 5 * 1024;
 
-/** Redis string2ld (strtold, whole string, no leading space, no NaN); null when not a valid float. */
+/** Redis string2ld as a double (strtold rules, whole string, no leading space, no NaN); null when not a valid float. */
 export function parseLongDouble(s: string): number | null {
   if (s.length === 0 || s.length > MAX_LD_CHARS) return null;
   if (DEC_FLOAT.test(s)) {
@@ -95,23 +90,6 @@ export function parseLongDouble(s: string): number | null {
     return hx[1] === '-' ? -v : v;
   }
   return null;
-}
-
-/** Redis string2d/strtod for scores and timeouts: like parseLongDouble (shared rules are close enough). */
-export const parseDouble = parseLongDouble;
-
-/** Redis ld2string(LD_STR_HUMAN): fixed notation, no trailing zeros, no exponent. */
-export function formatLongDouble(v: number): string {
-  if (Object.is(v, -0)) return '-0';
-  if (Number.isInteger(v)) {
-    if (Math.abs(v) < 1e21) return v.toFixed(0);
-    return BigInt(v).toString();
-  }
-  const s = String(v);
-  if (s.indexOf('e') < 0) return s;
-  // Tiny magnitudes: %.17Lf keeps 17 decimals, then trailing zeros go.
-  const fixed = v.toFixed(17).replace(/0+$/, '').replace(/\.$/, '');
-  return fixed === '-0' ? '-0' : fixed;
 }
 
 /** getRangeLongFromObjectOrReply-style parse: an error line or the value. */
