@@ -9,7 +9,7 @@ import { getScenario } from '../src/scenarios/index.js';
 import { keySlot, ROUTING_KEYS } from '../src/scenarios/cluster.js';
 import type { Deployment } from '../src/drivers/driver.js';
 import type { HistoryEvent } from '../src/history/events.js';
-import { attributeLosses } from '../src/scenarios/chaos.js';
+import { attributeLosses, persistenceOff } from '../src/scenarios/chaos.js';
 import { medianLatency } from '../src/scenarios/toxic.js';
 
 describe('scenarios', function () {
@@ -47,6 +47,14 @@ describe('scenarios', function () {
     ];
     expect(attributeLosses(ev, ['a', 'b', 'c', 'd'])).to.deep.equal(['restart(m1)@1000: 1', 'partition-isolate(h2)@6000: 2', 'after the last fault: 1']);
     expect(attributeLosses(ev, [])).to.deep.equal([]);
+  });
+
+  it('random-chaos knows when no instance persists its data', () => {
+    const conf = (content: string) => ({ kind: 'redis.conf', content });
+    expect(persistenceOff([conf('port 1\nsave ""\nappendonly no\n'), conf('save ""\n')])).to.equal(true);
+    expect(persistenceOff([conf('save ""\nappendonly yes\n')])).to.equal(false);
+    expect(persistenceOff([conf('save 60 1\n')])).to.equal(false);
+    expect(persistenceOff([{ kind: 'sentinel.conf', content: 'save ""' }])).to.equal(false);
   });
 
   it('toxic-client-link measures the median write latency inside a window', () => {

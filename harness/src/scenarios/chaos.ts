@@ -1,6 +1,7 @@
 /** random-chaos: a seeded mix of faults under a set workload; the same seed replays the same faults. */
 import { asCheck, checkSingleMaster } from '../checkers/index.js';
 import type { HistoryEvent } from '../history/events.js';
+import type { Topology } from '../topology/model.js';
 import { delay, scaled, waitFor } from '../engine/time.js';
 import { generateSchedule, MASTER_TARGET } from '../nemesis/schedule.js';
 import type { FaultKind, ScheduledFault } from '../nemesis/faults.js';
@@ -36,10 +37,23 @@ export function attributeLosses(events: HistoryEvent[], lost: string[]): string[
   return [...counts].map(([k, n]) => `${k}: ${n}`);
 }
 
+/** True when no data instance persists (no AOF, no RDB save points): a restarted master comes back empty. */
+export function persistenceOff(files: { kind: string; content: string }[]): boolean {
+  const confs = files.filter((f) => f.kind === 'redis.conf');
+  if (confs.length === 0) return false;
+  return confs.every((f) => !/^appendonly\s+yes\b/m.test(f.content) && /^save\s+(""|'')\s*$/m.test(f.content));
+}
+
+/** How long the deployment takes to notice a dead master (Sentinel down-after, or cluster node-timeout). */
+function detectionMs(t: Topology): number {
+  if (t.kind === 'cluster') return t.cluster?.nodeTimeoutMs ?? 15_000;
+  return Math.max(0, ...t.sentinels.map((s) => s.downAfterMs));
+}
+
 export const randomChaos: Scenario = {
   name: 'random-chaos',
   description:
-    'A seeded schedule of mixed faults (kill, SIGTERM, pause, restart, partitions where possible, Toxiproxy toxics where links exist) for 20 s under a set workload; afterwards everything is healed, writes must flow again and acknowledged writes are checked (losses from async replication are reported, up to 200 allowed).',
+    'A seeded schedule of mixed faults (kill, SIGTERM, pause, restart, partitions where possible, Toxiproxy toxics where links exist; half the instance faults hit whatever is master then) for 20-30 s under a set workload; afterwards everything is healed, writes must flow again and acknowledged writes are checked (losses from async replication are reported, up to 200 allowed, each attributed to its fault). Without persistence, restarts are left out and stopped instances stay down past failure detection.',
   topologyKinds: ['sentinel', 'cluster', 'standalone'],
   async run(ctx) {
     const t = ctx.topology;
@@ -48,14 +62,19 @@ export const randomChaos: Scenario = {
     } else {
       await waitReplicationSettled(ctx, initialMaster(t));
     }
+    // Without persistence, a master restarted before failover returns empty and wipes its replicas: that
+    // documented hazard is restart-empty's subject, so here a stopped instance stays down past detection.
+    const noPersistence = persistenceOff(ctx.dep.generatedFiles());
+    const minFault = noPersistence ? detectionMs(t) + 3000 : 2000;
+    ctx.facts['persistenceOff'] = noPersistence;
     const schedule: ScheduledFault[] = generateSchedule(ctx.seed, t, {
-      durationMs: 20_000,
-      faults: CHAOS_FAULTS,
+      durationMs: noPersistence ? 30_000 : 20_000,
+      faults: noPersistence ? CHAOS_FAULTS.filter((f) => f !== 'restart') : CHAOS_FAULTS,
       partitions: ctx.dep.partitionUnsupportedReason === undefined,
       minGapMs: 2000,
       maxGapMs: 4000,
-      minFaultMs: 2000,
-      maxFaultMs: 5000,
+      minFaultMs: minFault,
+      maxFaultMs: minFault + 3000,
     });
     ctx.facts['schedule'] = schedule;
     const pick = ctx.rng.fork('targets');
