@@ -36,9 +36,9 @@ const ping = def('ping', -1, 'fast sentinel', NOKEYS, 'fast connection', (ctx, a
   else ctx.reply.simple('PONG');
 });
 
-const echo = def('echo', 2, 'fast', NOKEYS, 'fast connection', (ctx, argv) => ctx.reply.bulk(argv[1]));
+const echo = def('echo', 2, 'loading stale fast', NOKEYS, 'fast connection', (ctx, argv) => ctx.reply.bulk(argv[1]));
 
-const quit = def('quit', -1, 'allow_busy noscript loading stale fast no_auth', NOKEYS, 'fast connection', (ctx) => {
+const quit = def('quit', -1, 'noscript loading stale fast no_auth allow_busy', NOKEYS, 'fast connection', (ctx) => {
   ctx.reply.ok();
   ctx.client.close(true);
 });
@@ -192,11 +192,12 @@ function typeMatches(c: Client, t: string): boolean {
 const CLIENT_TYPES = ['normal', 'replica', 'slave', 'master', 'pubsub'];
 
 function sub(name: string, arity: number, flags: string, fn: CommandSpec['execute']): CommandSpec {
-  return def(`client|${name}`, arity, flags, NOKEYS, 'slow connection', fn);
+  return def(`client|${name}`, arity, flags, NOKEYS, flags.includes('admin') ? 'admin slow dangerous connection' : 'slow connection', fn);
 }
 
 const clientSubs: CommandSpec[] = [
   sub('id', 2, 'noscript loading stale', (ctx) => ctx.reply.integer(ctx.client.id)),
+  sub('getredir', 2, 'noscript loading stale', (ctx) => ctx.reply.integer(-1)),
   sub('getname', 2, 'noscript loading stale', (ctx) => ctx.reply.bulk(ctx.client.name === '' ? null : ctx.client.name)),
   sub('setname', 3, 'noscript loading stale', (ctx, argv) => {
     if (!validName(argv[2])) {

@@ -215,6 +215,25 @@ function allSpecs(s: RedisServer): CommandSpec[] {
   return [...seen];
 }
 
+/** Command tips as Redis 7.0 reports them (COMMAND INFO / DOCS), for this family's commands. */
+const TIPS: Record<string, string[]> = {
+  ping: ['request_policy:all_shards', 'response_policy:all_succeeded'],
+  info: ['nondeterministic_output', 'request_policy:all_shards', 'response_policy:special'],
+  command: ['nondeterministic_output_order'],
+  'command|info': ['nondeterministic_output_order'],
+  'command|docs': ['nondeterministic_output_order'],
+  'command|list': ['nondeterministic_output_order'],
+  time: ['nondeterministic_output'],
+  lastsave: ['nondeterministic_output'],
+  dbsize: ['request_policy:all_shards', 'response_policy:agg_sum'],
+  'client|info': ['nondeterministic_output'],
+  'client|list': ['nondeterministic_output'],
+  'config|set': ['request_policy:all_nodes', 'response_policy:all_succeeded'],
+  'slowlog|len': ['request_policy:all_nodes', 'response_policy:agg_sum', 'nondeterministic_output'],
+  'slowlog|get': ['request_policy:all_nodes', 'nondeterministic_output'],
+  'slowlog|reset': ['request_policy:all_nodes', 'response_policy:all_succeeded'],
+};
+
 function writeCommandInfo(r: Reply, spec: CommandSpec): void {
   r.arrayHeader(10);
   r.bulk(spec.name);
@@ -228,12 +247,17 @@ function writeCommandInfo(r: Reply, spec: CommandSpec): void {
   r.integer(spec.step);
   r.setHeader(spec.categories.length);
   for (const c of spec.categories) r.simple('@' + c);
-  r.setHeader(0);
+  const tips = TIPS[spec.name] ?? [];
+  r.setHeader(tips.length);
+  for (const t of tips) r.bulk(t);
   if (spec.firstKey > 0) {
-    r.arrayHeader(1);
-    r.mapHeader(4);
+    r.setHeader(1);
+    r.mapHeader(3);
     r.bulk('flags');
-    r.setHeader(0);
+    // Approximates Redis's key-spec flags from the command flags (exact per-command specs are not modelled).
+    const ks = spec.flags.includes('write') ? ['RW', 'update'] : spec.flags.includes('readonly') ? ['RO', 'access'] : [];
+    r.setHeader(ks.length);
+    for (const f of ks) r.simple(f);
     r.bulk('begin_search');
     r.mapHeader(2);
     r.bulk('type');
@@ -254,13 +278,11 @@ function writeCommandInfo(r: Reply, spec: CommandSpec): void {
     r.integer(spec.step);
     r.bulk('limit');
     r.integer(0);
-    r.bulk('notes');
-    r.bulk('');
   } else {
-    r.arrayHeader(0);
+    r.setHeader(0);
   }
   const subs = spec.subcommands ?? [];
-  r.arrayHeader(subs.length);
+  r.setHeader(subs.length);
   for (const sub of subs) writeCommandInfo(r, sub);
 }
 
