@@ -582,7 +582,7 @@ export class DockerDeployment implements Deployment {
       if (!m?.containerId || !m.running) return '';
       return (spawnSync('docker', ['exec', m.containerId, ...argv], { encoding: 'utf8', timeout: 10_000 }).stdout ?? '').split('\n')[0].trim();
     };
-    const redis = [...this.members.values()].find((m) => m.kind === 'redis' && m.target === 'redis');
+    const redis = [...this.members.values()].find((m) => m.target === 'redis');
     if (redis) out['redis-server'] = first(redis.name, ['redis-server', '--version']).replace(/^Redis server v=(\S+).*/, '$1');
     const ref = [...this.members.values()].find((m) => m.target === 'reference');
     if (ref) out['reference-server'] = `redis-ha-chaos reference server (${first(ref.name, ['node', '--version']) || 'node'})`;
