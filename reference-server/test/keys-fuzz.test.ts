@@ -32,7 +32,21 @@ function generator(seed: number): () => string[] {
   const val = (): string => pick(VALUES);
   const field = (): string => pick(['f0', 'f1', 'f2', 'f3', 'ff'.repeat(40)]);
   const int = (): string => pick(['0', '1', '-1', '5', '100', '-100', '9223372036854775807', 'x', '1.5']);
+  // A hash that grows past hash-max-listpack-entries and converts to a hashtable.
+  const bigField = (): string => `b${Math.floor(r() * 300)}`;
+  const bigSet = (): string[] => {
+    const out = ['HSET', 'hb'];
+    for (let i = 0; i < 20; i++) out.push(bigField(), val());
+    return out;
+  };
   const gens: (() => string[])[] = [
+    bigSet,
+    () => ['HDEL', 'hb', bigField(), bigField(), bigField()],
+    () => ['HGET', 'hb', bigField()],
+    () => ['HLEN', 'hb'],
+    () => ['HINCRBY', 'hb', bigField(), int()],
+    () => ['OBJECT', 'ENCODING', 'hb'],
+    () => ['HGETALL', 'hb'],
     () => ['SET', key(), val()],
     () => ['SET', key(), val(), pick(['NX', 'XX', 'GET', 'KEEPTTL'])],
     () => ['SET', key(), val(), 'EXAT', String(FUTURE + Math.floor(r() * 100))],
