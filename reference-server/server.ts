@@ -183,6 +183,7 @@ export class RedisServer implements ServerApi, ClientHost {
   /** Hot-path copies of config values, kept current by a change listener. */
   private slowlogThreshold: number;
   private queryBufferLimit: number;
+  private protoMaxBulkLen: number;
   private hzCount = 0;
   private inExec = false;
   /** The client whose command is running (replicas let their master's stream see expired keys). */
@@ -199,12 +200,14 @@ export class RedisServer implements ServerApi, ClientHost {
     this.logLevel = LEVELS[(this.config.get('loglevel') ?? 'notice') as LogLevel] ?? 2;
     this.slowlogThreshold = this.config.getNumber('slowlog-log-slower-than');
     this.queryBufferLimit = this.config.getNumber('client-query-buffer-limit');
+    this.protoMaxBulkLen = this.config.getNumber('proto-max-bulk-len');
     this.parseOutputLimits(this.config.get('client-output-buffer-limit') ?? '');
     this.config.onChange((name, value) => {
       if (name === 'client-output-buffer-limit') this.parseOutputLimits(value);
       if (name === 'loglevel') this.logLevel = LEVELS[value as LogLevel];
       if (name === 'slowlog-log-slower-than') this.slowlogThreshold = Number(value);
       if (name === 'client-query-buffer-limit') this.queryBufferLimit = Number(value);
+      if (name === 'proto-max-bulk-len') this.protoMaxBulkLen = Number(value);
       if (name === 'requirepass' && value === '') for (const c of this.clients.values()) c.authenticated = true;
     });
     const n = this.config.getNumber('databases');
@@ -430,6 +433,7 @@ export class RedisServer implements ServerApi, ClientHost {
       let argv: string[] | null;
       try {
         c.parser.limits.authRequired = !c.authenticated;
+        c.parser.limits.maxBulkLen = c.kind === 'master' ? Number.MAX_SAFE_INTEGER : this.protoMaxBulkLen;
         argv = c.parser.next();
       } catch (e) {
         if (!(e instanceof ProtocolError)) throw e;
@@ -443,7 +447,7 @@ export class RedisServer implements ServerApi, ClientHost {
       this.processCommand(c, argv);
       this.handleReadyKeys();
     }
-    if (!c.closing && c.parser.buffered > this.queryBufferLimit) {
+    if (!c.closing && c.kind !== 'master' && c.parser.buffered > this.queryBufferLimit) {
       this.log('warning', `Closing client that reached max query buffer length: id=${c.id} addr=${c.addr} (qbuf initial bytes: ...)`);
       c.close(false);
     }

@@ -241,6 +241,18 @@ describe('server: dispatch, blocking, transactions, propagation', function () {
     await a.call(['CONFIG', 'SET', 'client-query-buffer-limit', '1gb']);
   });
 
+  it('applies a changed proto-max-bulk-len to connected clients', async () => {
+    const a = await connect();
+    await a.call(['CONFIG', 'SET', 'proto-max-bulk-len', '1mb']);
+    try {
+      a.write(`*2\r\n$4\r\nECHO\r\n$${2 * 1024 * 1024}\r\n`);
+      expect((await a.read())?.raw).to.equal('-ERR Protocol error: invalid bulk length\r\n');
+      expect(await a.waitClosed()).to.equal(true);
+    } finally {
+      await (await connect()).call(['CONFIG', 'SET', 'proto-max-bulk-len', '512mb']);
+    }
+  });
+
   it('closes idle clients after timeout, not pub/sub ones', async () => {
     const a = await connect();
     const sub = await connect();
