@@ -64,8 +64,8 @@ describe('protocol fuzz: malformed input never crashes or stalls the server', fu
   });
   after(async () => ref.stop());
 
-  it('survives 400 random and mutated inputs, answering only Redis protocol errors', async () => {
-    const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 1000000);
+  const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 1000000);
+  it(`survives 400 random and mutated inputs, answering only Redis protocol errors (FUZZ_SEED=${seed})`, async () => {
     const rand = mulberry32(seed);
     const healthy = await RespClient.connect(ref.port);
     open.push(healthy);
@@ -83,7 +83,7 @@ describe('protocol fuzz: malformed input never crashes or stalls the server', fu
       const t0 = Date.now();
       const pong = await healthy.call(['PING'], 2000);
       expect(pong, `seed ${seed} case ${i}: healthy client got no PONG; input ${JSON.stringify(input)}`).to.equal('+PONG\r\n');
-      expect(Date.now() - t0, `seed ${seed} case ${i}: slow PONG`).to.be.lessThan(1000);
+      expect(Date.now() - t0, `seed ${seed} case ${i}: slow PONG`).to.be.lessThan(1500);
       for (;;) {
         const f = await c.read(c.closed ? 0 : 20);
         if (!f) break;
