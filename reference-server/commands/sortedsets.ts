@@ -740,16 +740,21 @@ function zrandmember(ctx: CommandContext, argv: string[]): void {
       reply.arrayHeader(0);
       return;
     }
-    const all = z.rangeByRank(0, z.size - 1);
     let picked: Entry[];
+    const size = z.size;
+    const at = (rank: number): Entry => {
+      const n = z.nodeAt(rank) as SkipNode;
+      return [n.member, n.score];
+    };
     if (l < 0 || l === 1) {
       const n = Math.abs(l);
       picked = [];
-      for (let i = 0; i < n; i++) picked.push(all[randomIndex(all.length)]);
-    } else if (l >= all.length) {
+      for (let i = 0; i < n; i++) picked.push(at(randomIndex(size)));
+    } else if (l >= size) {
       // Redis walks the whole set from the tail here (zuiInitIterator starts at the last element).
-      picked = all.reverse();
-    } else {
+      picked = z.rangeByRank(0, size - 1, true);
+    } else if (l * 3 > size) {
+      const all = z.rangeByRank(0, size - 1);
       for (let i = 0; i < l; i++) {
         const k = i + randomIndex(all.length - i);
         const t = all[i];
@@ -757,6 +762,11 @@ function zrandmember(ctx: CommandContext, argv: string[]): void {
         all[k] = t;
       }
       picked = all.slice(0, l);
+    } else {
+      // Few out of many: draw distinct ranks, O(count log n) instead of copying the set.
+      const ranks = new Set<number>();
+      while (ranks.size < l) ranks.add(randomIndex(size));
+      picked = [...ranks].map(at);
     }
     replyWithScores(reply, picked, withScores);
     return;

@@ -485,3 +485,32 @@ describe('SSCAN and ZSCAN on big collections', () => {
     for (let i = 0; i < items.length; i += 2) expect(Number(items[i + 1])).to.equal(Number(items[i].slice(1)) * 1.5);
   });
 });
+
+describe('ZRANDMEMBER and SRANDMEMBER counts', () => {
+  it('returns distinct members for positive counts and exactly |count| picks for negative ones', () => {
+    const h = harness();
+    const args: string[] = [];
+    for (let i = 0; i < 1000; i++) args.push(String(i), `m${i}`);
+    h.run('ZADD', 'z', ...args);
+    h.run('SADD', 's', ...args.filter((_, i) => i % 2 === 1));
+    for (const count of [1, 5, 200, 400, 999]) {
+      const zr = h.run('ZRANDMEMBER', 'z', String(count), 'WITHSCORES').reply.out;
+      expect(zr[0]).to.equal(`*${count * 2}`);
+      const members = zr.filter((_, i) => i % 2 === 1) as string[];
+      const scores = zr.filter((_, i) => i > 0 && i % 2 === 0) as number[];
+      expect(new Set(members).size).to.equal(count);
+      members.forEach((m, i) => expect(scores[i]).to.equal(Number(m.slice(1))));
+      const out = h.run('SRANDMEMBER', 's', String(count)).reply.out;
+      const sr = (Array.isArray(out[0]) ? out[0] : out.slice(1)) as string[];
+      expect(sr.length).to.equal(count);
+      expect(new Set(sr).size).to.equal(count);
+      for (const m of sr) expect(m).to.match(/^m\d+$/);
+    }
+    const neg = h.run('ZRANDMEMBER', 'z', '-3000').reply.out;
+    expect(neg[0]).to.equal('*3000');
+    expect(new Set(neg.slice(1)).size).to.be.below(1000);
+    const all = h.run('ZRANDMEMBER', 'z', '5000').reply.out;
+    expect(all[0]).to.equal('*1000');
+    expect(all[1]).to.equal('m999');
+  });
+});
