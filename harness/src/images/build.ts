@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { packageRoot } from '../topology/paths.js';
@@ -97,7 +97,7 @@ function imageSize(name: string): number | undefined {
   return r.status === 0 ? Number((r.stdout ?? '').trim()) : undefined;
 }
 
-/** Hash of the files (path, size, mtime) under the given roots; cheap enough to run before every test file. */
+/** Hash of the files (path and content) under the given roots: `tsc` rewrites dist/ with new mtimes on every build. */
 function treeHash(roots: string[], extra: string): string {
   const h = createHash('sha256');
   h.update(extra);
@@ -105,7 +105,7 @@ function treeHash(roots: string[], extra: string): string {
     const st = statSync(p);
     if (st.isDirectory()) {
       for (const e of readdirSync(p).sort()) walk(path.join(p, e));
-    } else h.update(`${p}:${st.size}:${st.mtimeMs}\n`);
+    } else h.update(`${p}:${st.size}\n`).update(readFileSync(p));
   };
   for (const r of roots) if (existsSync(r)) walk(r);
   return h.digest('hex').slice(0, 16);
