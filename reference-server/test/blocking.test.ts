@@ -506,11 +506,11 @@ describe('ZRANDMEMBER and SRANDMEMBER counts', () => {
       expect(new Set(sr).size).to.equal(count);
       for (const m of sr) expect(m).to.match(/^m\d+$/);
     }
-    const neg = h.run('ZRANDMEMBER', 'z', '-3000').reply.out;
-    expect(neg[0]).to.equal('*3000');
-    expect(new Set(neg.slice(1)).size).to.be.below(1000);
-    const all = h.run('ZRANDMEMBER', 'z', '5000').reply.out;
-    expect(all[0]).to.equal('*1000');
-    expect(all[1]).to.equal('m999');
+    const neg = h.run('ZRANDMEMBER', 'z', '-3000').reply.out[0] as string[];
+    expect(neg.length).to.equal(3000);
+    expect(new Set(neg).size).to.be.below(1000);
+    const all = h.run('ZRANDMEMBER', 'z', '5000').reply.out[0] as string[];
+    expect(all.length).to.equal(1000);
+    expect(all[0]).to.equal('m999');
   });
 });
