@@ -55,7 +55,17 @@ export class ByteWriter {
   }
   byte(b: number): void { this.ensure(1); this.buf[this.pos++] = b; }
   bytes(b: Uint8Array): void { this.ensure(b.length); this.buf.set(b, this.pos); this.pos += b.length; }
-  latin1(s: string): void { this.ensure(s.length); this.pos += this.buf.write(s, this.pos, 'latin1'); }
+  latin1(s: string): void {
+    const n = s.length;
+    this.ensure(n);
+    // Short strings (most keys and values) are cheaper copied by hand than through Buffer.write.
+    if (n < 48) {
+      const b = this.buf;
+      let p = this.pos;
+      for (let i = 0; i < n; i++) b[p++] = s.charCodeAt(i);
+      this.pos = p;
+    } else this.pos += this.buf.write(s, this.pos, 'latin1');
+  }
   u32le(n: number): void { this.ensure(4); this.buf.writeUInt32LE(n, this.pos); this.pos += 4; }
   u64le(n: number): void { this.ensure(8); this.buf.writeBigUInt64LE(BigInt(n), this.pos); this.pos += 8; }
   doubleLE(d: number): void { this.ensure(8); this.buf.writeDoubleLE(d, this.pos); this.pos += 8; }
