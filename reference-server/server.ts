@@ -300,14 +300,12 @@ export class RedisServer implements ServerApi, ClientHost {
 
   /** Logs the startup lines as redis-server does. */
   logStartup(): void {
-    const role = this.replication.role();
     this.writeLog('warning', 'oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo');
     this.writeLog('warning', `Redis version=${REDIS_VERSION}, bits=64, commit=00000000, modified=0, pid=${process.pid}, just started`);
     this.writeLog('warning', 'Configuration loaded');
     this.writeLog('notice', `Redis-compatible reference server (TypeScript) PID: ${process.pid}`);
     this.writeLog('notice', `Running mode=${this.mode}, port=${this.config.getNumber('port')}.`);
     this.writeLog('warning', 'Server initialized');
-    void role;
   }
 
   logReady(): void {

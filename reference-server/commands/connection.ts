@@ -172,14 +172,14 @@ function flagsOf(c: Client): string {
   return f === '' ? 'N' : f;
 }
 
-export function clientInfoLine(c: Client, server: RedisServer): string {
+export function clientInfoLine(c: Client): string {
   const now = Date.now();
   const qbuf = c.parser.buffered;
   return `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${c.id + 7} name=${c.name} ` +
     `age=${Math.floor((now - c.createdAt) / 1000)} idle=${Math.floor((now - c.lastInteraction) / 1000)} flags=${flagsOf(c)} ` +
     `db=${c.dbIndex} sub=${c.channels.size} psub=${c.patterns.size} ssub=0 multi=${c.inMulti ? c.multiQueue.length : -1} ` +
     `qbuf=${qbuf} qbuf-free=${qbuf > 0 ? 20474 - qbuf : 0} argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 ` +
-    `tot-mem=${22000 + qbuf} events=r cmd=${c.lastCommand} user=${c.user} redir=-1 resp=${c.resp}` + (server ? '' : '');
+    `tot-mem=${22000 + qbuf} events=r cmd=${c.lastCommand} user=${c.user} redir=-1 resp=${c.resp}`;
 }
 
 function typeMatches(c: Client, t: string): boolean {
@@ -208,7 +208,7 @@ const clientSubs: CommandSpec[] = [
     ctx.reply.ok();
   }),
   sub('info', 2, 'noscript loading stale', (ctx) => {
-    ctx.reply.verbatim(clientInfoLine(asClient(ctx.client), asServer(ctx.server)) + '\n');
+    ctx.reply.verbatim(clientInfoLine(asClient(ctx.client)) + '\n');
   }),
   sub('list', -2, 'admin noscript loading stale', (ctx, argv) => {
     const s = asServer(ctx.server);
@@ -238,7 +238,7 @@ const clientSubs: CommandSpec[] = [
         return;
       }
     }
-    ctx.reply.verbatim(list.map((c) => clientInfoLine(c, s) + '\n').join(''));
+    ctx.reply.verbatim(list.map((c) => clientInfoLine(c) + '\n').join(''));
   }),
   sub('kill', -3, 'admin noscript loading stale', (ctx, argv) => {
     const s = asServer(ctx.server);

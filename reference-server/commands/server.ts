@@ -34,12 +34,7 @@ function sectionLines(s: RedisServer, name: string): string[] | undefined {
       ];
     case 'clients': {
       let blocked = 0;
-      let pubsub = 0;
-      for (const c of s.clients.values()) {
-        if (c.blocked) blocked++;
-        if (c.kind === 'pubsub') pubsub++;
-      }
-      void pubsub;
+      for (const c of s.clients.values()) if (c.blocked) blocked++;
       return [
         `connected_clients:${[...s.clients.values()].filter((c) => c.kind !== 'replica').length}`, 'cluster_connections:0',
         `maxclients:${s.config.get('maxclients')}`, 'client_recent_max_input_buffer:0', 'client_recent_max_output_buffer:0',
@@ -121,12 +116,10 @@ function sectionLines(s: RedisServer, name: string): string[] | undefined {
     }
     case 'keyspace': {
       const out: string[] = [];
-      const now2 = Date.now();
       for (const db of s.dbs) {
         const n = db.size();
         if (n === 0) continue;
         const exp = db.expiresCount();
-        void now2;
         out.push(`db${db.index}:keys=${n},expires=${exp},avg_ttl=${Math.max(0, Math.round(db.avgTtl()))}`);
       }
       return out;
