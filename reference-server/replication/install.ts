@@ -39,7 +39,7 @@ export function install(server: RedisServer): void {
     }
   }
   server.config.onChange((name, value) => {
-    if (name === 'repl-backlog-size') repl.backlog?.resize(Number(value));
+    if (name === 'repl-backlog-size') repl.backlog?.resize(server.config.getNumber('repl-backlog-size'));
     if (name === 'replicaof' && !repl.applyingConfig) applyReplicaof(repl, value);
   });
   if (replicaof !== '') applyReplicaof(repl, replicaof);
