@@ -9,7 +9,7 @@ import { getScenario } from '../src/scenarios/index.js';
 import { keySlot, ROUTING_KEYS } from '../src/scenarios/cluster.js';
 import type { Deployment } from '../src/drivers/driver.js';
 import type { HistoryEvent } from '../src/history/events.js';
-import { attributeLosses, persistenceOff } from '../src/scenarios/chaos.js';
+import { attributeLosses, chaosLossBudget, persistenceOff } from '../src/scenarios/chaos.js';
 import { medianLatency } from '../src/scenarios/toxic.js';
 
 describe('scenarios', function () {
@@ -55,6 +55,14 @@ describe('scenarios', function () {
     expect(persistenceOff([conf('save ""\nappendonly yes\n')])).to.equal(false);
     expect(persistenceOff([conf('save 60 1\n')])).to.equal(false);
     expect(persistenceOff([{ kind: 'sentinel.conf', content: 'save ""' }])).to.equal(false);
+  });
+
+  it('random-chaos allows partition losses only up to failure detection', () => {
+    const cluster = loadTopology(join(shippedTopologiesDir(), 'cluster-3x2.yml'), { profile: 'ci' });
+    const part = { at: 0, fault: 'partition-isolate' as const, targets: ['redis1'], duration: 5000 };
+    const kill = { at: 0, fault: 'kill' as const, targets: ['m1'], duration: 5000 };
+    expect(chaosLossBudget([kill], cluster)).to.equal(200);
+    expect(chaosLossBudget([kill, part, part], cluster)).to.equal(200 + 2 * 5000);
   });
 
   it('toxic-client-link measures the median write latency inside a window', () => {

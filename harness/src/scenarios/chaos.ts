@@ -50,6 +50,15 @@ function detectionMs(t: Topology): number {
   return Math.max(0, ...t.sentinels.map((s) => s.downAfterMs));
 }
 
+/**
+ * Losses Redis documents as inherent: 200 for the unreplicated tail of kills, plus, per partition, what an
+ * isolated master can acknowledge before failure detection (workload rate x (detection + 2 s)).
+ */
+export function chaosLossBudget(schedule: ScheduledFault[], t: Topology): number {
+  const partitions = schedule.filter((f) => f.fault.startsWith('partition-')).length;
+  return 200 + partitions * Math.ceil((SCENARIO_RATE * (detectionMs(t) + 2000)) / 1000);
+}
+
 export const randomChaos: Scenario = {
   name: 'random-chaos',
   description:
@@ -103,9 +112,10 @@ export const randomChaos: Scenario = {
     await wl.finalRead();
   },
   check(events, facts, t): CheckOutput {
+    const budget = chaosLossBudget((facts['schedule'] as ScheduledFault[] | undefined) ?? [], t);
     const out = standardChecks(events, facts, t, {
-      maxLost: 200,
-      lossRationale: 'kills and partitions under asynchronous replication lose the unreplicated tail',
+      maxLost: budget,
+      lossRationale: 'kills lose the unreplicated tail of asynchronous replication, and an isolated master acknowledges writes until failure detection, as Redis documents',
       maxSplitBrainMs: Number.POSITIVE_INFINITY,
       noFailover: true,
     });
