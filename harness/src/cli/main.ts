@@ -34,6 +34,7 @@ const USAGE = {
   toxiproxy: 'usage: redis-ha-chaos toxiproxy [--host 127.0.0.1] [--port 8474]',
   report: 'usage: redis-ha-chaos report DIR',
   images: 'usage: redis-ha-chaos images build [--force] | images list',
+  gate: 'usage: redis-ha-chaos gate GATE.yml [--driver local|docker] [--seed N] [--out DIR]',
 };
 
 const HELP = [
@@ -49,6 +50,7 @@ const HELP = [
     ['toxiproxy', 'a Toxiproxy-compatible server in the foreground'],
     ['report', "write DIR/report.html and the parent's index.html; for a folder of runs, its index.html"],
     ['images', 'build or list the local images the docker driver uses offline'],
+    ['gate', 'run a gate file (topologies, scenarios, thresholds) for CI: exit 1 when a threshold is broken'],
   ] as const).flatMap(([cmd, what]) => [`  ${USAGE[cmd].replace('usage: ', '')}`, `      ${what}`]),
   '',
   'Exit codes: 0 pass, 1 a check failed, 2 bad input, 3 harness failure.',
@@ -363,6 +365,9 @@ export async function main(argv: string[], io: Io = { out: (l) => console.log(l)
         return await cmdReport(rest, io);
       case 'images':
         return await (await import('../images/cli.js')).imagesMain(rest, io);
+      case 'gate':
+        installSignalHandlers();
+        return await (await import('../gate/cli.js')).gateMain(rest, io, USAGE.gate, (dir) => renderRunReport(dir));
       case '--version':
       case 'version':
         io.out(version());
@@ -374,7 +379,7 @@ export async function main(argv: string[], io: Io = { out: (l) => console.log(l)
         io.out(HELP);
         return cmd === undefined ? EXIT.badInput : EXIT.pass;
       default:
-        throw new UsageError(`unknown command "${cmd}"; expected one of validate, up, down, scenarios, run, compare, toxiproxy, report, images (see redis-ha-chaos --help)`);
+        throw new UsageError(`unknown command "${cmd}"; expected one of validate, up, down, scenarios, run, compare, toxiproxy, report, images, gate (see redis-ha-chaos --help)`);
     }
   } catch (e) {
     await drainTeardowns((l) => io.err(l));

@@ -3,6 +3,8 @@ import { clusterHostFailure, clusterHostRecovery, clusterMinorityPartition, clus
 import { randomChaos } from './chaos.js';
 import { toxicClientLink } from './toxic.js';
 import { haproxyRouting, partitionIsolateMaster, partitionIsolateMasterUnsafe, restartEmpty, sentinelFailback, sentinelFailover } from './sentinel.js';
+import { haproxyTestKey, sentinelSeedWalkthrough } from './seed-sentinel.js';
+import { clusterSeedCreate, clusterSeedHost } from './seed-cluster.js';
 import type { Scenario } from './types.js';
 
 export type { Scenario, ScenarioContext, ScenarioFacts, CheckOutput, Requirement } from './types.js';
@@ -21,6 +23,10 @@ const ALL: Scenario[] = [
   clusterMinorityPartition,
   toxicClientLink,
   randomChaos,
+  sentinelSeedWalkthrough,
+  haproxyTestKey,
+  clusterSeedCreate,
+  clusterSeedHost,
 ];
 
 export interface ScenarioInfo {
