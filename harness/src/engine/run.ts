@@ -299,7 +299,6 @@ async function runOne(
     phase('run');
     ran = true;
     await s.run(ctx);
-    res.rolesAfter = observer.roles();
     phase('check');
   } catch (e) {
     res.verdict = 'error';
@@ -310,6 +309,7 @@ async function runOne(
     process.removeListener('SIGTERM', onSignal);
     phase('down');
     for (const w of workloads) await w.close().catch(() => undefined);
+    if (observer && ran) res.rolesAfter = observer.roles();
     // No healAll() here: undoing a kill would restart the instance only for down() to stop it again.
     await observer?.stop().catch(() => undefined);
     await dep?.down().catch((e: unknown) => log(`  ${s.name}: teardown failed: ${e instanceof Error ? e.message : String(e)}`));
