@@ -92,6 +92,11 @@ export function imageLabel(name: string, label: string): string | undefined {
   return v === '<no value>' ? '' : v;
 }
 
+function imageId(name: string): string | undefined {
+  const r = spawnSync('docker', ['image', 'inspect', '--format', '{{.Id}}', name], { encoding: 'utf8' });
+  return r.status === 0 ? (r.stdout ?? '').trim() : undefined;
+}
+
 function imageSize(name: string): number | undefined {
   const r = spawnSync('docker', ['image', 'inspect', '--format', '{{.Size}}', name], { encoding: 'utf8' });
   return r.status === 0 ? Number((r.stdout ?? '').trim()) : undefined;
@@ -143,6 +148,7 @@ async function buildOne(r: Recipe, force: boolean): Promise<BuiltImage> {
   const t0 = Date.now();
   const hash = recipeHash(r);
   if (!force && imageLabel(r.name, CONTENT_LABEL) === hash) return { role: r.role, name: r.name, status: 'cached', ms: Date.now() - t0, sizeBytes: imageSize(r.name) };
+  const previous = imageId(r.name);
   const rootfs = makeRootfs(r.programs());
   try {
     const changes = [`CMD ${r.cmd}`, `LABEL ${CONTENT_LABEL}=${hash}`, 'LABEL redis-ha-chaos.image=local', 'ENV PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin'];
@@ -159,6 +165,8 @@ async function buildOne(r: Recipe, force: boolean): Promise<BuiltImage> {
   } finally {
     rmSync(rootfs, { recursive: true, force: true });
   }
+  // The old image lost its tag: remove it unless a container still uses it (then docker refuses, which is fine).
+  if (previous && previous !== imageId(r.name)) spawnSync('docker', ['rmi', previous], { stdio: 'ignore' });
   return { role: r.role, name: r.name, status: 'built', ms: Date.now() - t0, sizeBytes: imageSize(r.name) };
 }
 

@@ -50,7 +50,7 @@ export function resolveImage(role: ImageRole, chosen: ImageChoice = {}, exists: 
   if (explicit) {
     if (!exists(explicit)) {
       const how = explicit === STANDIN_IMAGES[role] ? 'run `npx redis-ha-chaos images build`' : `load it into the Docker engine (docker load/build)`;
-      throw new Error(`image ${explicit} (images.${role}${configured ? '' : ` from REDIS_HA_CHAOS_IMAGE_${role.toUpperCase()}`}) not found: ${how}; nothing is pulled`);
+      throw new Error(`image ${explicit} (${configured ? `images.${role}` : `REDIS_HA_CHAOS_IMAGE_${role.toUpperCase()}`}) not found: ${how}; nothing is pulled`);
     }
     return { name: explicit, source: configured ? 'configured' : 'env' };
   }

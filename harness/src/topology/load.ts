@@ -388,6 +388,7 @@ function buildTopology(v: Obj, file: string, loc: Locator, problems: string[]): 
   if (haproxy) topo.haproxy = haproxy;
   if (cluster) topo.cluster = cluster;
   if (toxiproxy) topo.toxiproxy = toxiproxy;
+  if (isObj(v.images)) topo.images = Object.fromEntries(Object.entries(v.images).map(([k, x]) => [k, String(x)]));
   return topo;
 }
 

@@ -112,4 +112,6 @@ export interface Topology {
   profiles?: string[];
   /** Free text from the YAML. */
   description?: string;
+  /** Docker images per role for the docker driver (redis, haproxy, toxiproxy, reference); unset roles use its defaults. */
+  images?: Partial<Record<'redis' | 'haproxy' | 'toxiproxy' | 'reference', string>>;
 }

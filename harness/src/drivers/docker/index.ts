@@ -27,7 +27,7 @@ import { nftDropRules, nftHeal } from './partition.js';
 export { dockerDown, listProjectObjects, RUN_LABEL } from './cleanup.js';
 
 export interface DockerDriverOptions {
-  /** Image per role; overrides env REDIS_HA_CHAOS_IMAGE_<ROLE> and the defaults. */
+  /** Image per role; wins over the topology's `images`, env REDIS_HA_CHAOS_IMAGE_<ROLE> and the defaults. */
   images?: ImageChoice;
 }
 
@@ -91,7 +91,7 @@ export class DockerDriver implements Driver {
     const docker = dockerClient();
     const why = await dockerUnavailableReason(docker);
     if (why) throw new Error(`driver docker: ${why}`);
-    const d = new DockerDeployment(topology, opts, docker, this.opts.images ?? {});
+    const d = new DockerDeployment(topology, opts, docker, { ...topology.images, ...this.opts.images });
     try {
       await d.bringUp();
     } catch (e) {
