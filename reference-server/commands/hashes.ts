@@ -99,6 +99,7 @@ function cmdHmget(ctx: CommandContext, argv: string[]): void {
 function cmdHdel(ctx: CommandContext, argv: string[]): void {
   const v = ctx.db.get(argv[1]);
   if (v === undefined) {
+    ctx.noPropagate();
     ctx.reply.integer(0);
     return;
   }
@@ -116,7 +117,7 @@ function cmdHdel(ctx: CommandContext, argv: string[]): void {
   if (n > 0) {
     if (v.size === 0) ctx.db.delete(argv[1]);
     else ctx.db.signalModified(argv[1]);
-  }
+  } else ctx.noPropagate();
   ctx.reply.integer(n);
 }
 

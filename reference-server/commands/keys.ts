@@ -29,6 +29,8 @@ function dbAt(ctx: CommandContext, index: number): Db | undefined {
 function cmdDel(ctx: CommandContext, argv: string[]): void {
   let n = 0;
   for (let i = 1; i < argv.length; i++) if (ctx.db.delete(argv[i])) n++;
+  // Keys that merely expired on the way are propagated as their own DELs.
+  if (n === 0) ctx.noPropagate();
   ctx.reply.integer(n);
 }
 
@@ -206,6 +208,7 @@ function renameGeneric(ctx: CommandContext, argv: string[], nx: boolean): void {
   const [, src, dst] = argv;
   const v = ctx.db.get(src);
   if (v === undefined) {
+    ctx.noPropagate();
     ctx.reply.error('ERR no such key');
     return;
   }
@@ -482,16 +485,20 @@ function cmdRestore(ctx: CommandContext, argv: string[]): void {
     }
   }
   const key = argv[1];
+  // Errors below may follow a lazy expiry of the key, which must not drag RESTORE into the replication stream.
   if (!replace && ctx.db.get(key) !== undefined) {
+    ctx.noPropagate();
     ctx.reply.error('BUSYKEY Target key name already exists.');
     return;
   }
   const ttl0 = parseBig(argv[2]);
   if (ttl0 === null) {
+    ctx.noPropagate();
     ctx.reply.error(ERR_NOT_INTEGER);
     return;
   }
   if (ttl0 < 0n) {
+    ctx.noPropagate();
     ctx.reply.error('ERR Invalid TTL value, must be >= 0');
     return;
   }
@@ -499,6 +506,7 @@ function cmdRestore(ctx: CommandContext, argv: string[]): void {
   try {
     value = parseDumpPayload(argv[3]);
   } catch (e) {
+    ctx.noPropagate();
     ctx.reply.error(`ERR ${(e as Error).message}`);
     return;
   }

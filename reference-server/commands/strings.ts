@@ -372,7 +372,10 @@ function cmdSetrange(ctx: CommandContext, argv: string[]): void {
     ctx.noPropagate();
     return;
   }
-  if (!checkLength(ctx, offset + value.length)) return;
+  if (!checkLength(ctx, offset + value.length)) {
+    ctx.noPropagate();
+    return;
+  }
   const base = cur ?? '';
   const padded = base.length < offset ? base + '\0'.repeat(offset - base.length) : base;
   const next = padded.slice(0, offset) + value + padded.slice(offset + value.length);

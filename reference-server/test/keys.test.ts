@@ -163,6 +163,26 @@ describe('strings/keys/hashes commands: propagation rewrites', () => {
   });
 });
 
+describe('no-op writes after a lazy expiry', () => {
+  it('do not propagate their own argv (only the expiry DEL goes out)', () => {
+    const h = harness();
+    const expired = (k: string, v: string | Map<string, string>): void => {
+      h.dbs[0].set(k, v);
+      h.dbs[0].setExpire(k, Date.now() - 1);
+    };
+    expired('a', 'v');
+    expect(h.run('DEL', 'a', 'b')).to.deep.include({ out: ':0\r\n', suppressed: true });
+    expired('hh', new Map([['f', 'v']]));
+    expect(h.run('HDEL', 'hh', 'f')).to.deep.include({ out: ':0\r\n', suppressed: true });
+    expired('r', 'v');
+    expect(h.run('RENAME', 'r', 'r2')).to.deep.include({ out: '-ERR no such key\r\n', suppressed: true });
+    expired('p', 'v');
+    expect(h.run('PERSIST', 'p')).to.deep.include({ out: ':0\r\n', suppressed: true });
+    expired('x', 'v');
+    expect(h.run('RESTORE', 'x', '-1', 'payload')).to.deep.include({ suppressed: true });
+  });
+});
+
 describe('keys commands across databases', () => {
   it('SELECT, MOVE, COPY DB and SWAPDB move data between databases', () => {
     const h = harness();
