@@ -217,7 +217,9 @@ export class Replication implements ReplicationHooks {
     this.ensureBacklog();
     this.seldb = -1;
     const rec = this.addReplica(c, ip, info.port, 'send_bulk');
-    const rdb = buildRdb(this.server, { replid: this.replid, offset: this.offset, streamDb: 0 });
+    // A chained replica's stream continues in its master's current db; the RDB tells the sub-replica which one.
+    const streamDb = this.masterHost !== null ? (this.masterClient?.dbIndex ?? 0) : 0;
+    const rdb = buildRdb(this.server, { replid: this.replid, offset: this.offset, streamDb });
     if (psync) c.reply.raw(`+FULLRESYNC ${this.replid} ${this.offset}\r\n`);
     c.reply.raw(`$${rdb.length}\r\n`);
     // The payload goes out as a Buffer once the reply above is flushed; stream bytes produced meanwhile wait behind it.
@@ -425,7 +427,8 @@ export class Replication implements ReplicationHooks {
     this.backlog = new Backlog(this.cfg('repl-backlog-size'), offset);
     // Our replicas hold the old history: they must resync against the new one.
     this.disconnectReplicas();
-    this.linkUp(link, 0, rest);
+    const streamDb = Number(res.aux.get('repl-stream-db') ?? '0');
+    this.linkUp(link, Number.isInteger(streamDb) && streamDb >= 0 && streamDb < s.dbs.length ? streamDb : 0, rest);
   }
 
   /** Called by the link on +CONTINUE [replid]. */

@@ -105,17 +105,21 @@ describe('replication: reference master and replicas', function () {
   it('chains replicas: a replica proxies its master\'s stream verbatim, so offsets match down the chain', async () => {
     const [, m] = await ref(16444);
     const [, a] = await ref(16445, ['--replicaof', '127.0.0.1', '16444']);
-    const [, b] = await ref(16446, ['--replicaof', '127.0.0.1', '16445']);
     await populate(m, 'c');
-    await waitInSync(m, a);
-    await waitInSync(a, b);
     await m.select(1);
     await m.set('one', '1');
+    await waitInSync(m, a);
+    // B full-syncs from A while the stream is in db 1: the RDB's repl-stream-db must carry that.
+    const [, b] = await ref(16446, ['--replicaof', '127.0.0.1', '16445']);
+    await waitInSync(a, b);
+    await m.set('two', '2');
     await m.select(0);
     await waitInSync(m, a);
     await waitInSync(a, b);
     expect((await info(b, 'replication')).get('master_replid')).to.equal((await info(m, 'replication')).get('master_replid'));
     expect(await snapshot(b)).to.deep.equal(await snapshot(m));
+    await b.select(1);
+    expect(await b.get('two')).to.equal('2');
   });
 
   it('a master restarted from its RDB keeps the saved history, so its replica continues partially', async () => {
