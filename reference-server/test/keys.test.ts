@@ -18,7 +18,8 @@ const CONFIG: Record<string, string> = {
 };
 
 interface Harness {
-  run(...argv: string[]): { out: string; propagated: string[][] | null; suppressed: boolean };
+  /** `effective` is what the server would propagate: propagateAs, else argv if a write modified a key, unless suppressed. */
+  run(...argv: string[]): { out: string; propagated: string[][] | null; suppressed: boolean; effective: string[][] | null };
   client: ClientState;
   dbs: Db[];
   role: 'master' | 'replica';
@@ -34,6 +35,7 @@ function harness(): Harness {
   };
   const h = { role: 'master' as 'master' | 'replica' } as Harness;
   const dbs: Db[] = [];
+  let modified = 0;
   const server: ServerApi = {
     startedAt: Date.now(),
     runId: '0'.repeat(40),
@@ -59,8 +61,8 @@ function harness(): Harness {
       createDb(i, {
         now: () => Date.now(),
         isReplica: () => h.role === 'replica',
-        onExpired: () => undefined,
-        onModified: () => undefined,
+        onExpired: () => void (server.stats.expired_keys = (server.stats.expired_keys ?? 0) + 1),
+        onModified: () => void modified++,
       }),
     );
   }
@@ -75,6 +77,7 @@ function harness(): Harness {
     const reply = new ReplyBuffer();
     let propagated: string[][] | null = null;
     let suppressed = false;
+    modified = 0;
     const ctx: CommandContext = {
       client,
       reply,
@@ -86,7 +89,8 @@ function harness(): Harness {
       noPropagate: () => void (suppressed = true),
     };
     spec.execute(ctx, argv);
-    return { out: reply.out, propagated, suppressed };
+    const effective = suppressed ? null : (propagated ?? (modified > 0 && spec.flags.includes('write') ? [argv] : null));
+    return { out: reply.out, propagated, suppressed, effective };
   };
   return h;
 }
@@ -105,7 +109,7 @@ describe('strings/keys/hashes commands: propagation rewrites', () => {
     expect(g.propagated).to.deep.equal([['SET', 'k', 'w']]);
     const nx = h.run('SETNX', 'k', 'x');
     expect(nx.out).to.equal(':0\r\n');
-    expect(nx.suppressed).to.equal(true);
+    expect(nx.effective).to.equal(null);
   });
 
   it('EXPIRE family propagates PEXPIREAT with options, or DEL for a past time', () => {
@@ -120,7 +124,7 @@ describe('strings/keys/hashes commands: propagation rewrites', () => {
     expect(past.out).to.equal(':1\r\n');
     expect(past.propagated).to.deep.equal([['DEL', 'k']]);
     expect(h.run('EXISTS', 'k').out).to.equal(':0\r\n');
-    expect(h.run('EXPIRE', 'k', '10').suppressed).to.equal(true);
+    expect(h.run('EXPIRE', 'k', '10').effective).to.equal(null);
   });
 
   it('a replica applying a past EXPIRE keeps the key (hidden) instead of deleting it', () => {
@@ -147,7 +151,7 @@ describe('strings/keys/hashes commands: propagation rewrites', () => {
     const ex = h.run('GETEX', 'k', 'PX', '5000');
     expect((ex.propagated as string[][])[0][0]).to.equal('PEXPIREAT');
     expect(h.run('GETEX', 'k', 'PERSIST').propagated).to.deep.equal([['PERSIST', 'k']]);
-    expect(h.run('GETEX', 'k').suppressed).to.equal(true);
+    expect(h.run('GETEX', 'k').effective).to.equal(null);
     expect(h.run('GETSET', 'k', 'w').propagated).to.deep.equal([['SET', 'k', 'w']]);
     const dump = h.run('DUMP', 'k').out;
     const payload = dump.slice(dump.indexOf('\r\n') + 2, -2);
@@ -171,15 +175,18 @@ describe('no-op writes after a lazy expiry', () => {
       h.dbs[0].setExpire(k, Date.now() - 1);
     };
     expired('a', 'v');
-    expect(h.run('DEL', 'a', 'b')).to.deep.include({ out: ':0\r\n', suppressed: true });
+    expect(h.run('DEL', 'a', 'b')).to.deep.include({ out: ':0\r\n', effective: null });
     expired('hh', new Map([['f', 'v']]));
-    expect(h.run('HDEL', 'hh', 'f')).to.deep.include({ out: ':0\r\n', suppressed: true });
+    expect(h.run('HDEL', 'hh', 'f')).to.deep.include({ out: ':0\r\n', effective: null });
     expired('r', 'v');
-    expect(h.run('RENAME', 'r', 'r2')).to.deep.include({ out: '-ERR no such key\r\n', suppressed: true });
+    expect(h.run('RENAME', 'r', 'r2')).to.deep.include({ out: '-ERR no such key\r\n', effective: null });
     expired('p', 'v');
-    expect(h.run('PERSIST', 'p')).to.deep.include({ out: ':0\r\n', suppressed: true });
+    expect(h.run('PERSIST', 'p')).to.deep.include({ out: ':0\r\n', effective: null });
     expired('x', 'v');
-    expect(h.run('RESTORE', 'x', '-1', 'payload')).to.deep.include({ suppressed: true });
+    expect(h.run('RESTORE', 'x', '-1', 'payload')).to.deep.include({ effective: null });
+    // Without an expiry on the way, a no-op write leaves the server's own rule (nothing modified) in charge.
+    h.run('SET', 'live', 'v');
+    expect(h.run('SETNX', 'live', 'w')).to.deep.include({ suppressed: false, effective: null });
   });
 });
 
