@@ -7,6 +7,8 @@ import { container, def, NOKEYS, parseIntArg } from './define.js';
 import { asClient, asServer, REDIS_VERSION, type RedisServer } from '../server.js';
 import { globMatch } from '../glob.js';
 import { replyHelp } from './help.js';
+import { createDumpPayload } from '../replication/rdb/dump.js';
+import { limitsFromConfig } from '../replication/rdb/snapshot.js';
 
 // ---- INFO ----
 
@@ -511,7 +513,7 @@ const debug = def('debug', -2, 'admin noscript loading stale protected', NOKEYS,
     }
     case 'set-active-expire': {
       if (argv.length !== 3) break;
-      s.activeExpire = argv[2] !== '0';
+      s.activeExpire = (parseInt(argv[2], 10) || 0) !== 0;
       ctx.reply.ok();
       return;
     }
@@ -523,8 +525,10 @@ const debug = def('debug', -2, 'admin noscript loading stale protected', NOKEYS,
         return;
       }
       const idle = Math.floor((Date.now() - (ctx.db.lastAccess(argv[2]) ?? Date.now())) / 1000);
-      const enc = typeof v === 'string' ? (/^-?[1-9]\d{0,18}$|^0$/.test(v) ? 'int' : v.length <= 44 ? 'embstr' : 'raw') : typeOf(v) === 'list' ? 'quicklist' : typeOf(v) === 'set' ? 'hashtable' : typeOf(v) === 'hash' ? 'hashtable' : 'skiplist';
-      ctx.reply.simple(`Value at:0x7f0000000000 refcount:1 encoding:${enc} serializedlength:${typeof v === 'string' ? v.length : 1} lru:${Math.floor(Date.now() / 1000) & 0xffffff} lru_seconds_idle:${idle}`);
+      const serialized = serializedLength(s, v);
+      const enc = encodingOf(s, v);
+      const extra = enc === 'quicklist' ? quicklistStats(s, v as Iterable<string>) : '';
+      ctx.reply.simple(`Value at:0x7f0000000000 refcount:1 encoding:${enc} serializedlength:${serialized} lru:${Math.floor(Date.now() / 1000) & 0xffffff} lru_seconds_idle:${idle}${extra}`);
       return;
     }
     case 'digest':
@@ -550,19 +554,153 @@ const debug = def('debug', -2, 'admin noscript loading stale protected', NOKEYS,
       ctx.reply.ok();
       return;
     }
+    case 'log': {
+      if (argv.length !== 3) break;
+      s.log('warning', `DEBUG LOG: ${argv[2]}`);
+      ctx.reply.ok();
+      return;
+    }
+    case 'protocol': {
+      if (argv.length !== 3) break;
+      debugProtocol(ctx, argv[2].toLowerCase());
+      return;
+    }
     case 'help': {
       const lines = ['DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'DIGEST', 'DIGEST-VALUE <key> [<key> ...]',
-        'OBJECT <key>', 'RELOAD', 'SET-ACTIVE-EXPIRE <0|1>', 'SLEEP <seconds>', 'HELP'];
+        'LOG <message>', 'OBJECT <key>', 'PROTOCOL <type>', 'RELOAD', 'SET-ACTIVE-EXPIRE <0|1>', 'SLEEP <seconds>', 'HELP'];
       ctx.reply.arrayHeader(lines.length);
       for (const l of lines) ctx.reply.simple(l);
       return;
     }
     default:
-      ctx.reply.error(`ERR unknown subcommand '${argv[1]}'. Try DEBUG HELP.`);
-      return;
+      break;
   }
   ctx.reply.error(`ERR unknown subcommand or wrong number of arguments for '${argv[1]}'. Try DEBUG HELP.`);
 });
+
+/** The encoding Redis 7.0 would use for a value under the current *-max-* limits. */
+function encodingOf(s: RedisServer, v: Value): string {
+  const isInt = (x: string) => /^-?[1-9]\d{0,18}$|^0$/.test(x) && Number.isSafeInteger(Number(x));
+  const n = (name: string) => s.config.getNumber(name);
+  if (typeof v === 'string') return isInt(v) ? 'int' : v.length <= 44 ? 'embstr' : 'raw';
+  const t = typeOf(v);
+  if (t === 'list') return 'quicklist';
+  if (t === 'set') {
+    const set = v as Set<string>;
+    if (set.size <= n('set-max-intset-entries') && [...set].every(isInt)) return 'intset';
+    return 'hashtable';
+  }
+  if (t === 'hash') {
+    const h = v as Map<string, string>;
+    const max = n('hash-max-listpack-value');
+    if (h.size <= n('hash-max-listpack-entries') && [...h].every(([f, x]) => f.length <= max && x.length <= max)) return 'listpack';
+    return 'hashtable';
+  }
+  const z = v as { size: number; entries(): IterableIterator<[string, number]> };
+  const max = n('zset-max-listpack-value');
+  if (z.size <= n('zset-max-listpack-entries') && [...z.entries()].every(([m]) => m.length <= max)) return 'listpack';
+  return 'skiplist';
+}
+
+/** Bytes one element takes in a listpack (encoding + data + back-length), as Redis 7.0 lays it out. */
+function listpackEntrySize(e: string): number {
+  let body: number;
+  if (/^-?(0|[1-9]\d{0,18})$/.test(e) && BigInt(e) >= -(2n ** 63n) && BigInt(e) < 2n ** 63n) {
+    const n = BigInt(e);
+    body = n >= 0n && n <= 127n ? 1 : n >= -4096n && n < 4096n ? 2 : n >= -32768n && n < 32768n ? 3 : n >= -8388608n && n < 8388608n ? 4 : n >= -2147483648n && n < 2147483648n ? 5 : 9;
+  } else {
+    body = e.length + (e.length < 64 ? 1 : e.length < 4096 ? 2 : 5);
+  }
+  const back = body < 128 ? 1 : body < 16384 ? 2 : body < 2097152 ? 3 : body < 268435456 ? 4 : 5;
+  return body + back;
+}
+
+/** The quicklist fields DEBUG OBJECT adds for lists: nodes filled up to list-max-listpack-size. */
+function quicklistStats(s: RedisServer, list: Iterable<string>): string {
+  const fill = s.config.getNumber('list-max-listpack-size');
+  const maxBytes = fill < 0 ? [4096, 8192, 16384, 32768, 65536][Math.min(5, -fill) - 1] : Infinity;
+  const maxCount = fill > 0 ? fill : Infinity;
+  let nodes = 0;
+  let count = 0;
+  let bytes = 0;
+  let total = 0;
+  let elements = 0;
+  for (const e of list) {
+    const sz = listpackEntrySize(e);
+    if (nodes === 0 || count + 1 > maxCount || bytes + sz > maxBytes) {
+      total += bytes;
+      nodes++;
+      count = 0;
+      bytes = 7;
+    }
+    count++;
+    bytes += sz;
+    elements++;
+  }
+  total += bytes;
+  return ` ql_nodes:${nodes} ql_avg_node:${(nodes ? elements / nodes : 0).toFixed(2)} ql_listpack_max:${fill} ql_compressed:0 ql_uncompressed_size:${total}`;
+}
+
+/** DEBUG OBJECT's serializedlength: the value's RDB encoding size (the DUMP payload minus type byte, version and CRC). */
+function serializedLength(s: RedisServer, v: Value): number {
+  try {
+    return createDumpPayload(v, limitsFromConfig(s)).length - 11;
+  } catch {
+    return typeof v === 'string' ? rdbStringLen(v) : 1;
+  }
+}
+
+/** Bytes an uncompressed RDB string takes (length prefix + payload, or the integer encoding). */
+function rdbStringLen(v: string): number {
+  if (/^-?[1-9]\d{0,9}$|^0$/.test(v)) {
+    const n = Number(v);
+    if (n >= -128 && n <= 127) return 2;
+    if (n >= -32768 && n <= 32767) return 3;
+    if (n >= -2147483648 && n <= 2147483647) return 5;
+  }
+  const len = v.length;
+  return len + (len < 64 ? 1 : len < 16384 ? 2 : 5);
+}
+
+/** DEBUG PROTOCOL: one sample reply of each RESP type, exactly as Redis 7.0 sends them (RESP2 falls back like Redis). */
+function debugProtocol(ctx: CommandContext, type: string): void {
+  const r = ctx.reply;
+  const resp3 = r.resp === 3;
+  switch (type) {
+    case 'string': r.bulk('Hello World'); return;
+    case 'integer': r.integer(12345); return;
+    case 'double': r.double(3.141); return;
+    case 'bignum': {
+      const n = '1234567999999999999999999999999999999';
+      if (resp3) r.raw('(' + n + '\r\n');
+      else r.bulk(n);
+      return;
+    }
+    case 'null': r.bulk(null); return;
+    case 'array': r.arrayHeader(3); for (let i = 0; i < 3; i++) r.integer(i); return;
+    case 'set': r.setHeader(3); for (let i = 0; i < 3; i++) r.integer(i); return;
+    case 'map': r.mapHeader(3); for (let i = 0; i < 3; i++) { r.integer(i); r.bool(i === 1); } return;
+    case 'attrib':
+      if (resp3) r.raw('|1\r\n$14\r\nkey-popularity\r\n*2\r\n$7\r\nkey:123\r\n:90\r\n');
+      r.bulk('Some real reply following the attribute');
+      return;
+    case 'push':
+      if (!resp3) {
+        r.error('ERR RESP2 is not supported by this command');
+        return;
+      }
+      r.pushHeader(2);
+      r.bulk('server-cpu-usage');
+      r.integer(42);
+      r.bulk('Some real reply following the push reply');
+      return;
+    case 'verbatim': r.verbatim('This is a verbatim\nstring'); return;
+    case 'true': r.bool(true); return;
+    case 'false': r.bool(false); return;
+    default:
+      r.error('ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false');
+  }
+}
 
 export const commands: CommandSpec[] = [
   info, container('config', 'slow', configSubs), commandCmd, time, lastsave, dbsize, shutdown, monitor,

@@ -1,0 +1,45 @@
+import { expect } from 'chai';
+import { RespClient } from './util/resp-client.js';
+import { startRealRedis, startRefInProcess, type RunningServer } from './util/servers.js';
+
+const TYPES = ['string', 'integer', 'double', 'bignum', 'null', 'array', 'set', 'map', 'attrib', 'push', 'verbatim', 'true', 'false', 'bogus'];
+
+describe('DEBUG (enabled) matches redis-server byte for byte', function () {
+  this.timeout(30000);
+  let real: RunningServer;
+  let ref: RunningServer;
+  before(async () => {
+    [real, ref] = await Promise.all([startRealRedis(['--enable-debug-command', 'yes']), startRefInProcess(['--enable-debug-command', 'yes'])]);
+  });
+  after(async () => Promise.all([real?.stop(), ref?.stop()]));
+
+  async function transcript(port: number, commands: string[][]): Promise<string[]> {
+    const c = await RespClient.connect(port);
+    const out: string[] = [];
+    try {
+      for (const argv of commands) out.push((await c.call(argv)) ?? '<none>');
+    } finally {
+      c.close();
+    }
+    return out;
+  }
+
+  it('PROTOCOL replies in RESP3 and RESP2, and the usual subcommand errors', async () => {
+    const cmds: string[][] = [['HELLO', '3'], ...TYPES.map((t) => ['DEBUG', 'PROTOCOL', t]), ['HELLO', '2'], ...TYPES.map((t) => ['DEBUG', 'PROTOCOL', t]),
+      ['DEBUG', 'bogus'], ['DEBUG', 'object'], ['DEBUG', 'SLEEP', 'abc'], ['DEBUG', 'SET-ACTIVE-EXPIRE', '1'], ['SET', 'i', '12345'], ['SET', 's', 'hello'],
+      ['DEBUG', 'OBJECT', 'missing'], ['DEBUG', 'LOG', 'from the test']];
+    const [want, got] = await Promise.all([transcript(real.port, cmds), transcript(ref.port, cmds)]);
+    // HELLO replies carry the client id; mask it and compare everything else exactly.
+    const mask = (a: string[]) => a.map((r) => r.replace(/id\r\n:\d+\r\n/, 'id\r\n:N\r\n'));
+    expect(mask(got)).to.deep.equal(mask(want));
+  });
+
+  it('OBJECT reports the encoding and serialized length Redis reports', async () => {
+    const cmds = [['SET', 'i', '12345'], ['SET', 's', 'hello'], ['SET', 'big', 'x'.repeat(100)], ['DEBUG', 'OBJECT', 'i'], ['DEBUG', 'OBJECT', 's'], ['DEBUG', 'OBJECT', 'big'],
+      ['RPUSH', 'l', 'a', 'b', '7', '-300', '100000', 'y'.repeat(70)], ['SADD', 'is', '1', '2'], ['SADD', 'ss', 'a'], ['HSET', 'h', 'f', 'v'], ['ZADD', 'z', '1', 'm'],
+      ['DEBUG', 'OBJECT', 'l'], ['DEBUG', 'OBJECT', 'is'], ['DEBUG', 'OBJECT', 'ss'], ['DEBUG', 'OBJECT', 'h'], ['DEBUG', 'OBJECT', 'z']];
+    const norm = (r: string) => r.replace(/at:0x[0-9a-f]+/, 'at:X').replace(/lru:\d+/, 'lru:L').replace(/lru_seconds_idle:\d+/, 'idle:I');
+    const [want, got] = await Promise.all([transcript(real.port, cmds), transcript(ref.port, cmds)]);
+    expect(got.map(norm)).to.deep.equal(want.map(norm));
+  });
+});
