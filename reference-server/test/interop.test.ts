@@ -55,6 +55,9 @@ describe('interop: real redis-server replica of a reference master', function ()
     await liveWrites(m, 'live');
     await waitInSync(m, r);
     expect(await snapshot(r)).to.deep.equal(await snapshot(m));
+    // Our WAIT asks the real replica for an ACK (REPLCONF GETACK * in the stream).
+    await m.set('waited', '1');
+    expect(await m.call('WAIT', '1', '5000')).to.equal(1);
 
     const partialBefore = await syncCount(m, 'sync_partial_ok');
     const fullBefore = await syncCount(m, 'sync_full');
@@ -105,6 +108,10 @@ describe('interop: reference replica of a real redis-server master', function ()
       const s0 = (await info(m, 'replication')).get('slave0') ?? '';
       return s0.includes(`offset=${(await info(m, 'replication')).get('master_repl_offset')}`);
     });
+
+    // The real master's WAIT sends REPLCONF GETACK through the stream; our replica must answer with its offset.
+    await m.set('waited', '1');
+    expect(await m.call('WAIT', '1', '5000')).to.equal(1);
 
     const partialBefore = await syncCount(m, 'sync_partial_ok');
     const fullBefore = await syncCount(m, 'sync_full');
