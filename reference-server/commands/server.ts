@@ -7,6 +7,7 @@ import { container, def, NOKEYS, parseIntArg } from './define.js';
 import { asClient, asServer, REDIS_VERSION, type RedisServer } from '../server.js';
 import { globMatch } from '../glob.js';
 import { replyHelp } from './help.js';
+import { formatDouble17g } from '../resp/writer.js';
 import { createDumpPayload } from '../replication/rdb/dump.js';
 import { limitsFromConfig } from '../replication/rdb/snapshot.js';
 
@@ -456,46 +457,80 @@ const slowlogSubs: CommandSpec[] = [
 
 // ---- DEBUG ----
 
-function valueDigest(v: Value): Buffer {
+// DEBUG DIGEST / DIGEST-VALUE follow Redis's debug.c scheme (SHA1 mixing, XOR across unordered parts),
+// so digests can be compared with a real redis-server holding the same data.
+function sha1(...parts: (Buffer | string)[]): Buffer {
   const h = createHash('sha1');
-  const t = typeOf(v);
-  h.update(t);
-  if (typeof v === 'string') h.update(v, 'latin1');
-  else if (t === 'list') for (const e of v as Iterable<string>) h.update(e + '\0', 'latin1');
-  else if (t === 'set') {
-    const acc = Buffer.alloc(20);
-    for (const e of v as Set<string>) xorInto(acc, createHash('sha1').update(e, 'latin1').digest());
-    h.update(acc);
-  } else if (t === 'hash') {
-    const acc = Buffer.alloc(20);
-    for (const [f, x] of v as Map<string, string>) xorInto(acc, createHash('sha1').update(f + '\0' + x, 'latin1').digest());
-    h.update(acc);
-  } else {
-    for (const [m, sc] of (v as { entries(): IterableIterator<[string, number]> }).entries()) h.update(`${m}\0${sc}\0`, 'latin1');
-  }
+  for (const p of parts) h.update(typeof p === 'string' ? Buffer.from(p, 'latin1') : p);
   return h.digest();
 }
 
-function xorInto(acc: Buffer, b: Buffer): void {
-  for (let i = 0; i < 20; i++) acc[i] ^= b[i];
+function xorDigest(digest: Buffer, data: Buffer | string): void {
+  const h = sha1(data);
+  for (let i = 0; i < 20; i++) digest[i] ^= h[i];
 }
 
-/** A digest of every db (order independent), 40 zeros when empty, as DEBUG DIGEST. */
+function mixDigest(digest: Buffer, data: Buffer | string): void {
+  xorDigest(digest, data);
+  sha1(digest).copy(digest);
+}
+
+function u32be(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n >>> 0);
+  return b;
+}
+
+const TYPE_CODE: Record<string, number> = { string: 0, list: 1, set: 2, zset: 3, hash: 4 };
+
+/** Redis's xorObjectDigest: type, content, and whether the key has a TTL. */
+function objectDigest(digest: Buffer, v: Value, hasExpire: boolean): void {
+  const t = typeOf(v);
+  mixDigest(digest, u32be(TYPE_CODE[t]));
+  if (typeof v === 'string') mixDigest(digest, v);
+  else if (t === 'list') for (const e of v as Iterable<string>) mixDigest(digest, e);
+  else if (t === 'set') for (const e of v as Set<string>) xorDigest(digest, e);
+  else if (t === 'zset') {
+    for (const [m, sc] of (v as { entries(): IterableIterator<[string, number]> }).entries()) {
+      const ele = Buffer.alloc(20);
+      mixDigest(ele, m);
+      mixDigest(ele, formatDouble17g(sc));
+      xorDigest(digest, ele);
+    }
+  } else {
+    for (const [f, x] of v as Map<string, string>) {
+      const ele = Buffer.alloc(20);
+      mixDigest(ele, f);
+      mixDigest(ele, x);
+      xorDigest(digest, ele);
+    }
+  }
+  if (hasExpire) xorDigest(digest, '!!expire!!');
+}
+
+/** DEBUG DIGEST-VALUE of one value. */
+function valueDigest(v: Value, hasExpire = false): Buffer {
+  const d = Buffer.alloc(20);
+  objectDigest(d, v, hasExpire);
+  return d;
+}
+
+/** DEBUG DIGEST: every db (id mixed in), every key (order independent); 40 zeros when empty. */
 export function datasetDigest(s: RedisServer): string {
-  const acc = Buffer.alloc(20);
-  let any = false;
+  const final = Buffer.alloc(20);
   for (const db of s.dbs) {
+    if (db.size() === 0) continue;
+    mixDigest(final, u32be(db.index));
     for (const k of db.keys()) {
       const v = db.get(k);
       if (v === undefined) continue;
-      any = true;
-      const h = createHash('sha1').update(`${db.index}\0${k}\0`, 'latin1').update(valueDigest(v));
-      const exp = db.getExpire(k);
-      if (exp !== undefined) h.update(`expire${exp}`);
-      xorInto(acc, h.digest());
+      const d = Buffer.alloc(20);
+      mixDigest(d, k);
+      objectDigest(d, v, db.getExpire(k) !== undefined);
+      xorDigest(final, d);
     }
   }
-  return any ? acc.toString('hex') : '0'.repeat(40);
+  return final.toString('hex');
 }
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
@@ -538,7 +573,7 @@ const debug = def('debug', -2, 'admin noscript loading stale protected', NOKEYS,
       ctx.reply.arrayHeader(argv.length - 2);
       for (let i = 2; i < argv.length; i++) {
         const v = ctx.db.get(argv[i]);
-        ctx.reply.simple(v === undefined ? '0'.repeat(40) : valueDigest(v).toString('hex'));
+        ctx.reply.simple(v === undefined ? '0'.repeat(40) : valueDigest(v, ctx.db.getExpire(argv[i]) !== undefined).toString('hex'));
       }
       return;
     }

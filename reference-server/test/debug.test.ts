@@ -42,4 +42,13 @@ describe('DEBUG (enabled) matches redis-server byte for byte', function () {
     const [want, got] = await Promise.all([transcript(real.port, cmds), transcript(ref.port, cmds)]);
     expect(got.map(norm)).to.deep.equal(want.map(norm));
   });
+
+  it('DIGEST and DIGEST-VALUE equal redis-server digests for the same data', async () => {
+    const cmds = [['FLUSHALL'], ['DEBUG', 'DIGEST'], ['SET', 'str', 'v'], ['SET', 'num', '12345'], ['RPUSH', 'list', 'a', 'b', 'c'], ['SADD', 'set', 'x', 'y', '3'],
+      ['HSET', 'hash', 'f1', 'v1', 'f2', 'v2'], ['ZADD', 'zset', '1.5', 'a', '0.1', 'b', '-3', 'c'], ['SET', 'ttl', 'x', 'EX', '1000'],
+      ['SELECT', '3'], ['SET', 'other', 'db'], ['SELECT', '0'], ['DEBUG', 'DIGEST'],
+      ['DEBUG', 'DIGEST-VALUE', 'str', 'num', 'list', 'set', 'hash', 'zset', 'ttl', 'missing']];
+    const [want, got] = await Promise.all([transcript(real.port, cmds), transcript(ref.port, cmds)]);
+    expect(got).to.deep.equal(want);
+  });
 });
