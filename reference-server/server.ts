@@ -743,7 +743,19 @@ export class RedisServer implements ServerApi, ClientHost {
         if (!b) continue;
         const ctx = new Context(this, cl);
         const mod = this.modCount;
-        const served = b.req.retry(ctx);
+        let served: boolean;
+        const prevClient = this.currentClient;
+        this.currentClient = cl;
+        try {
+          served = b.req.retry(ctx);
+        } catch (e) {
+          // A failing retry must not take the server down: the client gets the error and is released.
+          cl.reply.error(`ERR ${(e as Error).message}`);
+          this.log('warning', `Internal error serving blocked '${b.spec.name}': ${(e as Error).stack ?? e}`);
+          served = true;
+        } finally {
+          this.currentClient = prevClient;
+        }
         if (!served) continue;
         this.unblock(cl);
         this.afterCall(cl, b.spec, b.argv, ctx, mod, 0);
@@ -873,7 +885,11 @@ export class RedisServer implements ServerApi, ClientHost {
       if (c.blocked && c.blocked.deadline > 0 && now >= c.blocked.deadline) {
         const b = c.blocked;
         this.unblock(c);
-        b.req.onTimeout(c.reply);
+        try {
+          b.req.onTimeout(c.reply);
+        } catch (e) {
+          c.reply.error(`ERR ${(e as Error).message}`);
+        }
         c.flush();
         setImmediate(() => this.resumeClient(c));
       } else if (idle > 0 && c.kind === 'normal' && !c.blocked && now - c.lastInteraction > idle) {
