@@ -191,10 +191,10 @@ function zaddGeneric(ctx: CommandContext, argv: string[], incrCmd: boolean): voi
         lastScore = score;
         if (score !== cur) {
           updated++;
-          z.add(m, score);
+          z.updateScore(m, cur, score);
         }
       } else if (!xx) {
-        z.add(m, score);
+        z.insertNew(m, score);
         added++;
         processed++;
         lastScore = score;

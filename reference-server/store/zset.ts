@@ -132,21 +132,32 @@ export class SkipZSet implements RZSet {
 
   add(member: string, score: number): boolean {
     const old = this.dict.get(member);
-    if (old === undefined && this.encoding === 'listpack' && (this.dict.size + 1 > zsetLimits.maxEntries || member.length > zsetLimits.maxValue)) {
+    if (old === undefined) {
+      this.insertNew(member, score);
+      return true;
+    }
+    this.updateScore(member, old, score);
+    return false;
+  }
+
+  /** Adds a member known to be absent (the caller already looked it up). */
+  insertNew(member: string, score: number): void {
+    if (this.encoding === 'listpack' && (this.dict.size + 1 > zsetLimits.maxEntries || member.length > zsetLimits.maxValue)) {
       this.encoding = 'skiplist';
     }
     // A listpack keeps scores as printed numbers, and "-0" reads back as 0 there.
     if (this.encoding === 'listpack' && Object.is(score, -0)) score = 0;
-    if (old !== undefined) {
-      if (old === score) return false;
-      this.slDelete(member, old);
-      this.slInsert(member, score);
-      this.dict.set(member, score);
-      return false;
-    }
     this.slInsert(member, score);
     this.dict.set(member, score);
-    return true;
+  }
+
+  /** Moves a present member from its current score `old` to `score`. */
+  updateScore(member: string, old: number, score: number): void {
+    if (this.encoding === 'listpack' && Object.is(score, -0)) score = 0;
+    if (old === score) return;
+    this.slDelete(member, old);
+    this.slInsert(member, score);
+    this.dict.set(member, score);
   }
 
   remove(member: string): boolean {
