@@ -119,9 +119,8 @@ export class Replication implements ReplicationHooks {
       const c = r.client;
       if (c.closed) continue;
       if (r.held) { r.held.push(buf); continue; }
-      // Pending replies first, then the stream bytes written once as a Buffer (no second latin1 encoding).
-      c.flush();
-      if (c.socket && !c.detached) c.socket.write(buf);
+      // Replies still queued (a corked client) keep their place in front of the stream bytes.
+      if (c.reply.out.length > 0) { c.reply.raw(s); c.flush(); } else if (c.socket && !c.detached) c.socket.write(buf);
     }
   }
 
@@ -513,7 +512,8 @@ export class Replication implements ReplicationHooks {
         for (const r of this.replicas.values()) {
           if (r.client.closed) continue;
           if (r.held) r.held.push(copy);
-          else { r.client.flush(); r.client.socket?.write(copy); }
+          else if (r.client.reply.out.length > 0) { r.client.reply.raw(copy.toString('latin1')); r.client.flush(); }
+          else r.client.socket?.write(copy);
         }
       }
     }
