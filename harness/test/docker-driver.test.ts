@@ -9,7 +9,8 @@ import { dockerClient, dockerDown, dockerUnavailableReason, listProjectObjects, 
 import { buildLocalImages } from '../src/images/build.js';
 import { resolveImage } from '../src/images/config.js';
 import { parseInfo, respCall, waitFor } from '../src/drivers/local/probe.js';
-import { loadTopology } from '../src/topology/load.js';
+import { loadTopology, loadTopologyText } from '../src/topology/load.js';
+import type { Target, Topology } from '../src/topology/model.js';
 import { packageRoot, shippedTopologiesDir } from '../src/topology/paths.js';
 
 const topo = (f: string) => loadTopology(path.join(shippedTopologiesDir(), f), { profile: 'ci' });
@@ -50,8 +51,9 @@ describe('docker driver', function () {
 
   after(() => rmSync(tmp, { recursive: true, force: true }));
 
-  async function bringUp(file: string, runId: string): Promise<DockerDeployment> {
-    const d = (await new DockerDriver().up(topo(file), { runId, runDir: path.join(tmp, runId), target: 'redis' })) as DockerDeployment;
+  async function bringUp(file: string | Topology, runId: string, target: Target | 'per-topology' = 'redis'): Promise<DockerDeployment> {
+    const t = typeof file === 'string' ? topo(file) : file;
+    const d = (await new DockerDriver().up(t, { runId, runDir: path.join(tmp, runId), ...(target !== 'per-topology' ? { target } : {}) })) as DockerDeployment;
     up.push(d);
     return d;
   }
@@ -100,6 +102,8 @@ describe('docker driver', function () {
       const addr = await respCall(s.host, s.port, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'master01'], undefined, 500);
       return Array.isArray(addr) && addr[0] === r2.host;
     }, 30_000, 100);
+    const sentinelLog = d.instances().find((i) => i.name === 'sentinel1')!.logFile;
+    await waitFor('the sentinel\'s live log to show the switch', async () => readFileSync(sentinelLog, 'utf8').includes('+switch-master master01'), 5000, 50);
     await waitFor('a write through HAProxy to land on redis2', async () => (await respCall(hp.host, hp.port, ['SET', 'k', 'v2'], PW, 500)) === 'OK', 15_000, 100);
     expect(await respCall(r2.host, r2.port, ['GET', 'k'], PW, 500)).to.equal('v2');
 
@@ -116,8 +120,12 @@ describe('docker driver', function () {
     await d.resume('redis2');
     expect(await respCall(r2.host, r2.port, ['PING'], PW, 1000)).to.equal('PONG');
 
+    const r1Log = d.instances().find((i) => i.name === 'redis1')!.logFile;
+    const readyLines = () => readFileSync(r1Log, 'utf8').split('\n').filter((l) => l.includes('Ready to accept connections')).length;
+    await waitFor('redis1\'s live log to hold both of its starts', async () => readyLines() === 2, 5000, 50);
     await d.down();
-    expect(readFileSync(d.instances().find((i) => i.name === 'sentinel1')!.logFile, 'utf8')).to.contain('+switch-master master01');
+    expect(readFileSync(sentinelLog, 'utf8')).to.contain('+switch-master master01');
+    expect(readyLines(), 'the complete log after down: one line per start').to.equal(2);
     const left = await listProjectObjects(docker, runId);
     expect(left.containers.length + left.networks.length).to.equal(0);
   });
@@ -138,6 +146,64 @@ describe('docker driver', function () {
     expect(announced.every((a) => addrs.has(a)), announced.join(' ')).to.equal(true);
     // Two instances share each host's namespace: same address, different ports.
     expect(d.endpoint('s2').host).to.equal(m1.host);
+
+    // A stopped host stops all of its containers; started again, they answer at the same address.
+    await d.stopHost('redis1');
+    expect(['m1', 's2'].map((n) => d.isRunning(n))).to.deep.equal([false, false]);
+    expect(d.isRunning('m2')).to.equal(true);
+    await d.startHost('redis1');
+    for (const n of ['m1', 's2']) expect(await respCall(d.endpoint(n).host, d.endpoint(n).port, ['PING'], undefined, 1000)).to.equal('PONG');
+  });
+
+  it('routes links through the Toxiproxy container, with the reference server on the node image', async () => {
+    const d = await bringUp('sentinel-haproxy-toxiproxy.yml', `dt-tx-${process.pid}`, 'per-topology');
+    expect(d.instances().find((i) => i.name === 'redis1')!.target).to.equal('reference');
+    expect(d.generatedFiles().find((f) => f.kind === 'haproxy.cfg')!.content).to.contain(`${d.hostAddress('redis3')}:16380`);
+    const ep = d.linkEndpoint!('client-haproxy');
+    expect(await respCall(ep.host, ep.port, ['SET', 'k', 'v'], PW, 2000)).to.equal('OK');
+    const res = await fetch(`${d.toxiproxyUrl}/proxies/client-haproxy/toxics`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'latency', stream: 'downstream', attributes: { latency: 300 } }),
+    });
+    expect(res.status).to.equal(200);
+    const t0 = performance.now();
+    expect(await respCall(ep.host, ep.port, ['GET', 'k'], PW, 3000)).to.equal('v');
+    expect(performance.now() - t0).to.be.greaterThan(290);
+  });
+
+  it('a failed bring-up says which container exited, with its log, and removes everything it created', async () => {
+    const runId = `dt-bad-${process.pid}`;
+    const bad = loadTopologyText('name: bad\nkind: standalone\nhosts: [h1]\nredis:\n  - { name: r1, host: h1, port: 6379, config: { no-such-directive: "1" } }\n', '<test>');
+    let err: Error | undefined;
+    try {
+      await bringUp(bad, runId);
+    } catch (e) {
+      err = e as Error;
+    }
+    expect(err?.message).to.match(/^r1 \(container \w+, image redis-ha-chaos\/redis:7.0-local\) exited while waiting for r1 to answer PING; its log:/);
+    expect(err?.message).to.contain('no-such-directive');
+    const left = await listProjectObjects(dockerClient(), runId);
+    expect(left.containers.length + left.networks.length).to.equal(0);
+  });
+
+  it('Ctrl-C on `up` removes the run\'s containers and network', async () => {
+    const cli = path.join(packageRoot(), 'dist', 'harness', 'src', 'cli', 'main.js');
+    const env = { ...process.env, REDIS_HA_CHAOS_STATE_DIR: mkdtempSync(path.join(tmp, 'state-')) };
+    const child = spawn(process.execPath, [cli, 'up', path.join(shippedTopologiesDir(), 'sentinel-haproxy.yml'), '--driver', 'docker', '--target', 'redis', '--profile', 'ci', '--out', path.join(tmp, 'ctrlc')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+    try {
+      await waitFor('`up` to report the deployment running', async () => out.includes('running; press Ctrl-C'), 60_000, 50);
+      const runId = /run (\S+) in /.exec(out)![1];
+      expect((await listProjectObjects(dockerClient(), runId)).containers).to.have.length(7);
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      child.kill('SIGINT');
+      expect(await exited, out).to.equal(0);
+      const left = await listProjectObjects(dockerClient(), runId);
+      expect(left.containers.length + left.networks.length, out).to.equal(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
   });
 
   it('leaves nothing behind when the harness is killed with SIGKILL in the middle of a run, once down has run', async () => {

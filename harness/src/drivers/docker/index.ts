@@ -7,7 +7,7 @@
  * partitions) apply to every container of the host. Partitions are nft rules inside the pod's namespace (nsenter
  * from the host as root), not network disconnects: a disconnect cuts the harness off too and cannot be one-way.
  */
-import { mkdirSync, writeFileSync, openSync, closeSync } from 'node:fs';
+import { createWriteStream, type WriteStream, mkdirSync, writeFileSync, openSync, closeSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
@@ -129,6 +129,7 @@ export class DockerDeployment implements Deployment {
   private readonly stoppedByHost = new Map<string, string[]>();
   private readonly drops = new Map<string, { from: Set<string>; to: Set<string> }>();
   private readonly labels: Record<string, string>;
+  private readonly logStreams = new Set<{ stream: NodeJS.ReadableStream; file: WriteStream }>();
 
   constructor(
     readonly topology: Topology,
@@ -340,6 +341,7 @@ export class DockerDeployment implements Deployment {
     if (m.containerId) {
       await this.docker.getContainer(m.containerId).start();
       m.running = true;
+      await this.followLogs(m);
       return;
     }
     const dir = path.join(this.runDir, 'instances', name);
@@ -354,6 +356,28 @@ export class DockerDeployment implements Deployment {
     const started: StartedTestContainer = await b.start();
     m.containerId = started.getId();
     m.running = true;
+    await this.followLogs(m);
+  }
+
+  /** Appends the container's output to its log file while it runs; each start follows from its own start time. */
+  private async followLogs(m: Member): Promise<void> {
+    const c = this.docker.getContainer(m.containerId!);
+    try {
+      const startedAt = (await c.inspect()).State.StartedAt;
+      const since = Date.parse(startedAt) / 1000 - 0.001;
+      const stream = (await c.logs({ follow: true, stdout: true, stderr: true, timestamps: true, since })) as unknown as NodeJS.ReadableStream;
+      const file = createWriteStream(m.logFile, { flags: 'a' });
+      // Data can still arrive after teardown ended the file: drop it rather than write after end.
+      const sink = { write: (b: Buffer) => (file.writableEnded || file.destroyed ? true : file.write(b)) } as unknown as NodeJS.WritableStream;
+      this.docker.modem.demuxStream(stream, sink, sink);
+      stream.on('end', () => file.end());
+      stream.on('error', () => file.end());
+      const entry = { stream, file };
+      this.logStreams.add(entry);
+      file.on('close', () => this.logStreams.delete(entry));
+    } catch {
+      // Live logs are a convenience: down() writes the complete log from docker in any case.
+    }
   }
 
   private container(name: string): Docker.Container {
@@ -370,7 +394,7 @@ export class DockerDeployment implements Deployment {
     return `${r.stdout ?? ''}${r.stderr ?? ''}`;
   }
 
-  /** Writes each container's log into its instance folder (docker keeps it across restarts of the container). */
+  /** Rewrites each container's log file from docker, complete (docker keeps it across restarts of the container). */
   collectLogs(): void {
     for (const m of this.members.values()) {
       if (!m.containerId) continue;
@@ -719,6 +743,17 @@ export class DockerDeployment implements Deployment {
   private async teardown(): Promise<void> {
     const errors: string[] = [];
     (this.events as unknown as { destroy?(): void } | undefined)?.destroy?.();
+    // Live appenders must be closed before the complete log replaces their files.
+    await Promise.all([...this.logStreams].map(({ stream, file }) => new Promise<void>((resolve) => {
+      (stream as unknown as { destroy?(): void }).destroy?.();
+      if (file.closed) return resolve();
+      const timer = setTimeout(resolve, 2000);
+      file.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      file.end();
+    })));
     try {
       this.collectLogs();
     } catch (e) {
