@@ -64,8 +64,11 @@ export interface BlockRequest {
   keys: string[];
   /** 0 = forever. */
   timeoutMs: number;
-  /** Called when a key was signalled ready; returns true if it served the client (wrote the reply). */
-  retry(ctx: CommandContext): boolean;
+  /**
+   * Called when a key was signalled ready; returns true if it served the client (wrote the reply).
+   * readyKey (optional, additive): the key that was signalled, so a multi-key waiter is served from it as in Redis.
+   */
+  retry(ctx: CommandContext, readyKey?: string): boolean;
   /** Reply on timeout (null array for BLPOP and friends). */
   onTimeout(reply: Reply): void;
 }

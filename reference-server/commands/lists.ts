@@ -308,9 +308,9 @@ function blockingPop(ctx: CommandContext, keys: string[], where: Where, timeoutM
   return {
     keys,
     timeoutMs,
-    retry: (c) => {
+    retry: (c, readyKey) => {
       // A key of another type (or still empty) leaves the client blocked, as in Redis 7.0.
-      for (const key of keys) {
+      for (const key of readyKey !== undefined && keys.includes(readyKey) ? [readyKey] : keys) {
         const v = c.db.get(key);
         if (v === undefined || typeOf(v) !== 'list') continue;
         return popFirstNonEmpty(c, [key], where, count, multi) === true;

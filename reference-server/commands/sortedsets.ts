@@ -505,8 +505,8 @@ function blockingZpop(ctx: CommandContext, keys: string[], where: MinMax, timeou
   return {
     keys,
     timeoutMs,
-    retry: (c) => {
-      for (const key of keys) {
+    retry: (c, readyKey) => {
+      for (const key of readyKey !== undefined && keys.includes(readyKey) ? [readyKey] : keys) {
         const v = c.db.get(key);
         if (v === undefined || typeOf(v) !== 'zset') continue;
         return zpopForKeys(c, [key], where, count, nested) === 'served';

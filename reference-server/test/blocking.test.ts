@@ -403,6 +403,23 @@ describe('list/set/zset propagation rewrites', () => {
     expect(mr.reply.out).to.deep.equal(['x']);
   });
 
+  it('serves a multi-key waiter from the key that was signalled when one is named', () => {
+    const h = harness();
+    const req = h.run('BLPOP', 'k1', 'k2', '0').block as BlockRequest;
+    h.run('RPUSH', 'k2', 'x');
+    h.run('RPUSH', 'k1', 'y');
+    const reply = new RecordingReply();
+    const ctx = { client: {} as CommandContext['client'], reply, db: h.db, server: {} as ServerApi, propagateAs: () => undefined, noPropagate: () => undefined } as CommandContext;
+    expect(req.retry(ctx, 'k2')).to.equal(true);
+    expect(reply.out).to.deep.equal(['*2', 'k2', 'x']);
+    const zreq = h.run('BZPOPMIN', 'z1', 'z2', '0').block as BlockRequest;
+    h.run('ZADD', 'z2', '1', 'a');
+    h.run('ZADD', 'z1', '1', 'b');
+    const zreply = new RecordingReply();
+    expect(zreq.retry({ ...ctx, reply: zreply } as CommandContext, 'z2')).to.equal(true);
+    expect(zreply.out).to.deep.equal(['*3', 'z2', 'a', 1]);
+  });
+
   it('rewrites SPOP as SREM (or DEL when it empties the set) and skips no-op writes', () => {
     const h = harness();
     h.run('SADD', 's', 'a', 'b', 'c', 'd', 'e');
