@@ -68,6 +68,15 @@ export interface CommandStat {
   usec: number;
   rejected: number;
   failed: number;
+  /** Latency histogram for INFO latencystats: bucket upper bound (usec, 3 significant digits) -> count. */
+  hist: Map<number, number>;
+}
+
+/** Rounds a latency up to 3 significant digits, so histograms stay small whatever the traffic. */
+function latencyBucket(us: number): number {
+  if (us <= 0.001) return 0.001;
+  const scale = 10 ** (Math.floor(Math.log10(us)) - 2);
+  return Math.ceil(us / scale) * scale;
 }
 
 /** What the server needs to create a database; the default adapts store/db.ts. */
@@ -184,6 +193,7 @@ export class RedisServer implements ServerApi, ClientHost {
   private slowlogThreshold: number;
   private queryBufferLimit: number;
   private protoMaxBulkLen: number;
+  private latencyTracking: boolean;
   private hzCount = 0;
   private inExec = false;
   /** The client whose command is running (replicas let their master's stream see expired keys). */
@@ -201,6 +211,7 @@ export class RedisServer implements ServerApi, ClientHost {
     this.slowlogThreshold = this.config.getNumber('slowlog-log-slower-than');
     this.queryBufferLimit = this.config.getNumber('client-query-buffer-limit');
     this.protoMaxBulkLen = this.config.getNumber('proto-max-bulk-len');
+    this.latencyTracking = this.config.getBool('latency-tracking');
     this.parseOutputLimits(this.config.get('client-output-buffer-limit') ?? '');
     this.config.onChange((name, value) => {
       if (name === 'client-output-buffer-limit') this.parseOutputLimits(value);
@@ -208,6 +219,7 @@ export class RedisServer implements ServerApi, ClientHost {
       if (name === 'slowlog-log-slower-than') this.slowlogThreshold = Number(value);
       if (name === 'client-query-buffer-limit') this.queryBufferLimit = Number(value);
       if (name === 'proto-max-bulk-len') this.protoMaxBulkLen = Number(value);
+      if (name === 'latency-tracking') this.latencyTracking = value === 'yes';
       if (name === 'requirepass' && value === '') for (const c of this.clients.values()) c.authenticated = true;
     });
     const n = this.config.getNumber('databases');
@@ -536,7 +548,7 @@ export class RedisServer implements ServerApi, ClientHost {
   stat(name: string): CommandStat {
     let s = this.commandStats.get(name);
     if (!s) {
-      s = { calls: 0, usec: 0, rejected: 0, failed: 0 };
+      s = { calls: 0, usec: 0, rejected: 0, failed: 0, hist: new Map() };
       this.commandStats.set(name, s);
     }
     return s;
@@ -566,10 +578,15 @@ export class RedisServer implements ServerApi, ClientHost {
       c.reply.out = c.reply.out.slice(0, outBefore);
       if (c.replyMode === 'skip') c.replyMode = 'on';
     }
-    const micros = Math.floor((performance.now() - start) * 1000);
+    const exact = (performance.now() - start) * 1000;
+    const micros = Math.floor(exact);
     const st = this.stat(spec.name);
     st.calls++;
     st.usec += micros;
+    if (this.latencyTracking) {
+      const b = latencyBucket(exact);
+      st.hist.set(b, (st.hist.get(b) ?? 0) + 1);
+    }
     if (this.stats.total_error_replies > errorsBefore) st.failed++;
     this.stats.total_commands_processed++;
     if (blockReq) {

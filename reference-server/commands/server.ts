@@ -14,7 +14,7 @@ import { limitsFromConfig } from '../replication/rdb/snapshot.js';
 // ---- INFO ----
 
 const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'errorstats', 'cluster', 'keyspace'];
-const ALL_SECTIONS = [...DEFAULT_SECTIONS.slice(0, 8), 'commandstats', 'errorstats', 'cluster', 'keyspace'];
+const ALL_SECTIONS = [...DEFAULT_SECTIONS.slice(0, 8), 'commandstats', 'errorstats', 'latencystats', 'cluster', 'keyspace'];
 
 function title(s: string): string {
   if (s === 'cpu') return 'CPU';
@@ -111,6 +111,30 @@ function sectionLines(s: RedisServer, name: string): string[] | undefined {
       }
       return out;
     }
+    case 'latencystats': {
+      const pcts = (s.config.get('latency-tracking-info-percentiles') ?? '').split(/\s+/).filter((p) => p !== '').map(Number);
+      const out: string[] = [];
+      for (const [n, st] of s.commandStats) {
+        if (st.hist.size === 0) continue;
+        const buckets = [...st.hist].sort((a, b) => a[0] - b[0]);
+        const total = buckets.reduce((acc, [, c]) => acc + c, 0);
+        const parts = pcts.map((p) => {
+          const want = Math.ceil((p / 100) * total);
+          let seen = 0;
+          let v = buckets[buckets.length - 1][0];
+          for (const [b, c] of buckets) {
+            seen += c;
+            if (seen >= want) {
+              v = b;
+              break;
+            }
+          }
+          return `p${String(p)}=${v.toFixed(3)}`;
+        });
+        out.push(`latency_percentiles_usec_${n}:${parts.join(',')}`);
+      }
+      return out;
+    }
     case 'errorstats':
       return [...s.errorStats].map(([p, n]) => `errorstat_${p}:count=${n}`);
     case 'cluster': {
@@ -151,7 +175,7 @@ export function buildInfo(s: RedisServer, args: string[]): string {
     seen.add(n);
     const lines = sectionLines(s, n);
     if (lines === undefined) continue;
-    parts.push(`# ${title(n === 'commandstats' ? 'Commandstats' : n === 'errorstats' ? 'Errorstats' : n)}\r\n` + lines.map((l) => l + '\r\n').join(''));
+    parts.push(`# ${title(n)}\r\n` + lines.map((l) => l + '\r\n').join(''));
   }
   return parts.join('\r\n');
 }

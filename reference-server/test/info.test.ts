@@ -46,4 +46,19 @@ describe('INFO matches redis-server 7.0 field names', function () {
       }
     }
   });
+
+  it('INFO everything has the same sections, and latencystats lines in Redis format', async () => {
+    const get = async (port: number) => {
+      const c = await RespClient.connect(port);
+      await c.call(['PING']);
+      await c.call(['CONFIG', 'GET', 'port']);
+      const r = (await c.call(['INFO', 'everything'])) ?? '';
+      c.close();
+      return r;
+    };
+    const [want, got] = await Promise.all([get(real.port), get(ref.port)]);
+    expect([...fieldsBySection(got).keys()]).to.deep.equal([...fieldsBySection(want).keys()]);
+    expect(got).to.match(/\r\nlatency_percentiles_usec_ping:p50=\d+\.\d{3},p99=\d+\.\d{3},p99\.9=\d+\.\d{3}\r\n/);
+    expect(got).to.match(/\r\nlatency_percentiles_usec_config\|get:p50=/);
+  });
 });
