@@ -206,7 +206,7 @@ describe('docker driver', function () {
     }
   });
 
-  it('leaves nothing behind when the harness is killed with SIGKILL in the middle of a run, once down has run', async () => {
+  it('leaves nothing behind when the harness is killed with SIGKILL in the middle of a run, once down --all has run', async () => {
     const stateDir = mkdtempSync(path.join(tmp, 'state-'));
     // A private state dir: `down` must not touch the local runs other tests on this machine have in flight.
     const env = { ...process.env, REDIS_HA_CHAOS_STATE_DIR: stateDir };
@@ -228,7 +228,12 @@ describe('docker driver', function () {
       expect(leftover.containers.length, `a SIGKILLed harness cannot clean up; output:\n${out}`).to.be.greaterThan(0);
       expect(leftover.networks).to.have.length(1);
 
-      const down = spawnSync(process.execPath, [cli, 'down'], { env, encoding: 'utf8', timeout: 60_000 });
+      // `down --all` also sweeps every rhc* namespace and bridge; other tests on this machine have theirs in flight,
+      // so it runs in private mount and network namespaces where only Docker (a unix socket) is shared.
+      const isolated = ['unshare', '-m', '-n', 'sh', '-c', '[ ! -d /run/netns ] || mount -t tmpfs tmpfs /run/netns; exec "$@"', 'sh'];
+      const canIsolate = spawnSync('unshare', ['-m', '-n', 'true']).status === 0;
+      const argv = canIsolate ? [...isolated, process.execPath, cli, 'down', '--all'] : [process.execPath, cli, 'down'];
+      const down = spawnSync(argv[0], argv.slice(1), { env, encoding: 'utf8', timeout: 60_000 });
       expect(down.status, down.stdout + down.stderr).to.equal(0);
       expect(down.stdout).to.contain(`removed network rhc-${runId}`);
       const after = await listProjectObjects(docker);
