@@ -351,6 +351,8 @@ export class DockerDeployment implements Deployment {
       .withLabels({ ...this.labels, [ROLE_LABEL]: m.kind, 'redis-ha-chaos.instance': name, 'redis-ha-chaos.host': m.host })
       .withBindMounts([{ source: dir, target: dir, mode: 'rw' }])
       .withWorkingDir(dir)
+      // Official images may switch to an unprivileged USER that cannot write the bind-mounted run folder.
+      .withUser('0')
       .withCommand(m.argv)
       .withStartupTimeout(READY_MS);
     const started: StartedTestContainer = await b.start();
@@ -410,9 +412,23 @@ export class DockerDeployment implements Deployment {
   /** Polls, but gives up at once with the log's tail when the container has exited. */
   private async awaitMember<T>(name: string, what: string, check: () => Promise<T | false | undefined>, timeoutMs = READY_MS): Promise<T> {
     const m = this.member(name);
+    const exited = () => new FatalWaitError(`${name} (container ${m.containerId?.slice(0, 12)}, image ${m.image}) exited while waiting for ${what}; its log:\n${this.logsOf(name, 20)}`);
     return waitFor(what, async () => {
-      if (!m.running) throw new FatalWaitError(`${name} (container ${m.containerId?.slice(0, 12)}, image ${m.image}) exited while waiting for ${what}; its log:\n${this.logsOf(name, 20)}`);
-      return check();
+      if (!m.running) throw exited();
+      let failure: unknown;
+      try {
+        const v = await check();
+        if (v !== false && v !== undefined) return v;
+      } catch (e) {
+        failure = e;
+      }
+      // Events can miss a container that died before its id was known: ask Docker before trying again.
+      if (m.containerId && !(await this.docker.getContainer(m.containerId).inspect()).State.Running) {
+        m.running = false;
+        throw exited();
+      }
+      if (failure) throw failure;
+      return false;
     }, timeoutMs);
   }
 
