@@ -597,8 +597,9 @@ export class RedisServer implements ServerApi, ClientHost {
   }
 
   private afterCall(c: Client, spec: CommandSpec, argv: string[], ctx: Context, mod: number, micros: number): void {
-    if (ctx.suppress) return;
-    if (ctx.replaced !== null) {
+    if (ctx.suppress) {
+      // noPropagate only stops propagation; the call still shows in SLOWLOG and MONITOR.
+    } else if (ctx.replaced !== null) {
       for (const a of ctx.replaced) this.propagate(ctx.dbAtStart, a, ctx.dbAtStart);
     } else if (this.modCount !== mod && bits(spec) & (F_WRITE | F_MAYREP)) {
       this.propagate(ctx.dbAtStart, argv, ctx.dbAtStart);
@@ -682,6 +683,9 @@ export class RedisServer implements ServerApi, ClientHost {
   /** A key was removed by expiry: counted and propagated as DEL, as Redis 7.0 does. */
   keyExpired(dbIndex: number, key: string): void {
     this.stats.expired_keys++;
+    // The Db reports an expiry as a modification first; it is propagated as its own DEL, so it must not make the
+    // running command look like a write that changed something.
+    this.modCount--;
     if (this.replication.role() === 'master') this.replication.propagate(dbIndex, ['DEL', key]);
   }
 

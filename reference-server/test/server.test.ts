@@ -149,6 +149,22 @@ describe('server: dispatch, blocking, transactions, propagation', function () {
     ]);
   });
 
+  it('a lazy expiry propagates DEL, and does not make a no-op write propagate', async () => {
+    const a = await connect();
+    // Only the lazy path may remove the key here.
+    server.activeExpire = false;
+    try {
+      await a.call(['SET', 'exp', 'v', 'PX', '30']);
+      const at = Date.now() + 30;
+      await until(() => Date.now() > at + 5);
+      propagated.length = 0;
+      expect(await a.call(['SET', 'exp', 'x', 'XX'])).to.equal('$-1\r\n');
+    } finally {
+      server.activeExpire = true;
+    }
+    expect(propagated.map(([, v]) => v.join(' '))).to.deep.equal(['DEL exp']);
+  });
+
   it('WATCH aborts EXEC when another client touched the key, including via FLUSHALL', async () => {
     const a = await connect();
     const b = await connect();
