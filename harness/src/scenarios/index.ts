@@ -4,7 +4,7 @@ import { randomChaos } from './chaos.js';
 import { toxicClientLink } from './toxic.js';
 import { haproxyRouting, partitionIsolateMaster, partitionIsolateMasterUnsafe, restartEmpty, sentinelFailback, sentinelFailover } from './sentinel.js';
 import { haproxyTestKey, sentinelSeedWalkthrough } from './seed-sentinel.js';
-import { clusterSeedCreate, clusterSeedHost } from './seed-cluster.js';
+import { clusterSeedCreate, clusterSeedHost, clusterSeedShardLoss } from './seed-cluster.js';
 import type { Scenario } from './types.js';
 
 export type { Scenario, ScenarioContext, ScenarioFacts, CheckOutput, Requirement } from './types.js';
@@ -27,6 +27,7 @@ const ALL: Scenario[] = [
   haproxyTestKey,
   clusterSeedCreate,
   clusterSeedHost,
+  clusterSeedShardLoss,
 ];
 
 export interface ScenarioInfo {

@@ -10,7 +10,7 @@ import { dataPassword, natMapFor } from '../clients/index.js';
 import { asCheck, checkClusterState, checkFailback, checkPromotion, checkSlotCoverage } from '../checkers/index.js';
 import { delay, scaled, waitFor } from '../engine/time.js';
 import { parseInfo } from '../observer/observer.js';
-import { checkShardedWrites, inSlotRanges, keySlot, ROUTING_KEYS } from './cluster.js';
+import { checkShardedWrites, clusterShardLoss, inSlotRanges, keySlot, ROUTING_KEYS } from './cluster.js';
 import { markWorkloadEnd, markWorkloadStart, SCENARIO_RATE, standardChecks } from './common.js';
 import { observationChecks, observe, probeClient } from './seed-sentinel.js';
 import type { CheckOutput, Scenario, ScenarioContext } from './types.js';
@@ -302,5 +302,82 @@ export const clusterSeedHost: Scenario = {
     out.checks.push(aa);
     if (flags.length) out.warnings = [...(out.warnings ?? []), ...flags];
     return out;
+  },
+};
+
+/** A key whose slot lies inside (or, with inside=false, outside) the given ranges. */
+function keyFor(ranges: string, inside: boolean): string {
+  for (let i = 0; ; i++) if (inSlotRanges(ranges, keySlot(`probe-${i}`)) === inside) return `probe-${i}`;
+}
+
+interface ShardLossProbe {
+  at: number;
+  lostShardKey: string;
+  otherKey: string;
+  /** The lost shard's key was refused: CLUSTERDOWN, or MOVED to one of the dead instances (nothing can serve it). */
+  lostRefused: boolean;
+}
+
+/**
+ * The engine's cluster-shard-loss, plus what a person sees with redis-cli while the shard is gone: a SET sent
+ * straight to a surviving master, for a key of the lost shard and for a key it owns itself.
+ */
+export const clusterSeedShardLoss: Scenario = {
+  name: 'cluster-seed-shard-loss',
+  description:
+    'A master and its replica both down: with cluster-require-full-coverage yes every write to any surviving master is refused with CLUSTERDOWN; with no, the other slots keep working while the lost shard\'s keys are refused (CLUSTERDOWN, or MOVED to its dead master). Both copies restart and full coverage returns.',
+  topologyKinds: ['cluster'],
+  requires: ['replicas'],
+  unsupported: (t) => clusterSeedHost.unsupported!(t),
+  async run(ctx) {
+    const probes: ShardLossProbe[] = [];
+    ctx.facts['probes'] = probes;
+    let done = false;
+    const expectState = ctx.topology.cluster?.requireFullCoverage === false ? 'ok' : 'fail';
+    const prober = (async () => {
+      while (!done) {
+        await delay(scaled(200));
+        const victims = ctx.facts['victims'] as string[] | undefined;
+        const ranges = ctx.facts['victimSlots'] as string | undefined;
+        if (!victims || !ranges || ctx.facts.healAt !== undefined) continue;
+        const survivors = ctx.topology.redis.map((r) => r.name).filter((n) => !victims.includes(n));
+        const agreed = survivors.every((n) => {
+          const s = ctx.observer.current.get(n);
+          return s?.detail['cluster_state'] === expectState && Number(s.detail['failed_nodes'] ?? 0) >= 2;
+        });
+        if (!agreed) continue;
+        const other = [...ctx.observer.current].find(([n, s]) => survivors.includes(n) && s.role === 'master' && String(s.detail['slots'] ?? '') !== '')?.[0];
+        if (!other) continue;
+        const otherKey = keyFor(String(ctx.observer.current.get(other)!.detail['slots']), true);
+        const lostKey = keyFor(ranges, true);
+        const reply = (k: string): Promise<string> => nodeCommand(ctx, other, 'SET', k, 'v').catch((e: unknown) => (e instanceof Error ? e.message : String(e)));
+        const [a, b] = [await reply(lostKey), await reply(otherKey)];
+        const dead = victims.map((v) => ctx.addressOf(v));
+        const lostRefused = /^CLUSTERDOWN\b/.test(a) || dead.some((d) => a.startsWith('MOVED ') && a.endsWith(` ${d}`));
+        if (ctx.facts.healAt === undefined) probes.push({ at: ctx.history.now(), lostShardKey: `${other} SET ${lostKey}: ${a}`, otherKey: `${other} SET ${otherKey}: ${b}`, lostRefused });
+      }
+    })();
+    try {
+      await clusterShardLoss.run(ctx);
+    } finally {
+      done = true;
+      await prober;
+    }
+  },
+  check(events, facts, t): CheckOutput {
+    const full = t.cluster?.requireFullCoverage !== false;
+    const probes = (facts['probes'] as ShardLossProbe[] | undefined) ?? [];
+    const bad = probes.find((p) => !p.lostRefused || !(full ? /: CLUSTERDOWN\b/.test(p.otherKey) : /: OK$/.test(p.otherKey)));
+    const shown = bad ?? probes[probes.length - 1];
+    const probe: CheckResult = {
+      name: `writes-with-full-coverage-${full ? 'yes' : 'no'}`,
+      verdict: probes.length > 0 && !bad ? 'pass' : 'fail',
+      detail: !shown
+        ? 'no probe ran while the survivors agreed the shard was lost'
+        : `${probes.length} probes while the shard was lost; expected ${full ? 'CLUSTERDOWN for every key' : 'the lost shard refused (CLUSTERDOWN, or MOVED to its dead master) and OK elsewhere'}; ${bad ? 'first unexpected' : 'last'}: ${shown.lostShardKey} | ${shown.otherKey}`,
+      data: { probes: probes.length },
+    };
+    const base = clusterShardLoss.check(events, facts, t);
+    return { ...base, checks: [...base.checks, probe] };
   },
 };

@@ -1,0 +1,120 @@
+/**
+ * Redis Cluster conformance (seed 000's second half on cluster-3x2, seed 004 on cluster-6), for every target and
+ * driver in CHAOS_TARGETS / CHAOS_DRIVERS. The reference server has no cluster mode yet: those runs are recorded
+ * as skipped with the reason.
+ */
+import { expect } from 'chai';
+import { checkAcknowledgedWrites, ops } from '../harness/src/checkers/index.js';
+import { inSlotRanges, keySlot } from '../harness/src/scenarios/cluster.js';
+import type { Topology } from '../harness/src/topology/model.js';
+import type { RoleObservation } from '../harness/src/history/events.js';
+import { driverUnavailable, drivers, referenceUnsupported, shipped, targets, tempRoot } from './lib/params.js';
+import { check, describeChecks, expectCheckPass, expectScenarioPass, recordSkip, runScenario, tidyRunFolders, type RunArgs } from './lib/run.js';
+
+const SUITE = 'cluster';
+
+/** A copy of the topology with cluster-require-full-coverage set as given (no file is edited). */
+function withFullCoverage(t: Topology, on: boolean): Topology {
+  return { ...t, cluster: { ...t.cluster!, requireFullCoverage: on } };
+}
+
+for (const driver of drivers()) {
+  for (const target of targets()) {
+    describe(`cluster suite [target ${target}, driver ${driver}]`, function () {
+      this.timeout(180_000);
+      const root = tempRoot(`cluster-${target}-${driver}`);
+      after(() => root.remove());
+      tidyRunFolders();
+      const seed3x2 = shipped('cluster-3x2');
+      const seed6 = shipped('cluster-6');
+      const args = (topology: Topology, scenario: string): RunArgs => ({ suite: SUITE, topology, scenario, target, driver, root: root.dir });
+      beforeEach(function () {
+        const why = driverUnavailable(driver) ?? (target === 'reference' ? referenceUnsupported(seed3x2) : undefined);
+        if (why) recordSkip(this, { suite: SUITE, scenario: this.currentTest?.title.split(':')[0] ?? '?', topology: seed3x2.name, target, driver, reason: why });
+      });
+
+      for (const topo of [seed3x2, seed6]) {
+        it(`${topo.name} create: cluster_state ok, 16384 slots, ${topo.redis.length} known nodes, size 3, anti-affinity; key1/2/3 in slots 9189/4998/935 readable from every node`, async function () {
+          const run = await runScenario(this, args(topo, 'cluster-seed-create'));
+          expectCheckPass(run.result, 'seed-cluster-info', 'seed-anti-affinity', 'seed-routing');
+          expect(check(run.result, 'seed-cluster-info').detail).to.contain(`${topo.redis.length} known nodes, size 3`);
+          expectScenarioPass(run);
+        });
+
+        it(`${topo.name} host failure and recovery: replica promoted, CLUSTER NODES shows fail, keys served by the promoted node; host returns as replicas`, async function () {
+          const run = await runScenario(this, args(topo, 'cluster-seed-host'));
+          const r = run.result;
+          expectCheckPass(r, 'seed-nodes-marked-fail', 'seed-keys-on-promoted', 'seed-keys-after-failover', 'seed-host-recovered', 'seed-keys-after-recovery');
+          expectCheckPass(r, 'promotion', 'failback', 'cluster-state-survivors', 'slot-coverage', 'acknowledged-writes', 'anti-affinity-after-failover');
+          const crowded = check(r, 'anti-affinity-after-failover').data?.['crowdedHosts'] as Record<string, string[]>;
+          const twoPerHost = topo.hosts.length < topo.redis.length;
+          if (twoPerHost) {
+            // Two instances per host: the promoted replica shares a host with another master, which must be flagged (seed 004's warning).
+            expect(Object.keys(crowded).length, describeChecks(r)).to.equal(1);
+            expect(r.warnings?.join(' '), describeChecks(r)).to.match(/holds 2 masters/);
+          } else {
+            expect(crowded, describeChecks(r)).to.deep.equal({});
+          }
+          expect(r.failoverMs, describeChecks(r)).to.be.a('number').and.to.be.at.most(topo.budgets.failoverMs);
+          expectScenarioPass(run);
+        });
+      }
+
+      for (const full of [true, false]) {
+        it(`shard loss with cluster-require-full-coverage ${full ? 'yes: every write is refused with CLUSTERDOWN' : 'no: the other shards keep serving'}`, async function () {
+          const topo = withFullCoverage(seed3x2, full);
+          const run = await runScenario(this, args(topo, 'cluster-seed-shard-loss'));
+          const r = run.result;
+          expectCheckPass(r, `writes-with-full-coverage-${full ? 'yes' : 'no'}`, `cluster-state-with-full-coverage-${full ? 'yes' : 'no'}`, 'coverage-while-shard-lost', 'slot-coverage', 'cluster-state');
+          const fault = run.events.find((e) => e.type === 'mark' && e.name === 'fault')!;
+          const heal = run.events.find((e) => e.type === 'mark' && e.name === 'heal')!.time;
+          const victims = String(fault.type === 'mark' ? fault.detail ?? '' : '').replace(/^kill /, '').split(', ');
+          const survivors = topo.redis.map((x) => x.name).filter((n) => !victims.includes(n));
+          const expectState = full ? 'fail' : 'ok';
+          // When every survivor agreed the shard was gone (cluster_state as configured, both victims failed).
+          const agreedAt = Math.max(...survivors.map((n) => run.events.find((e) => e.type === 'observation' && e.instance === n && e.time > fault.time && e.detail?.['cluster_state'] === expectState && Number(e.detail?.['failed_nodes'] ?? 0) >= 2)?.time ?? Number.POSITIVE_INFINITY));
+          expect(agreedAt, 'every survivor marked the shard failed before the heal').to.be.lessThan(heal);
+          const before = run.events.filter((e): e is RoleObservation => e.type === 'observation' && e.instance === victims[0] && e.time < fault.time && typeof e.detail?.['slots'] === 'string');
+          const victimSlots = String(before[before.length - 1]?.detail?.['slots'] ?? '');
+          expect(victimSlots, 'the killed master owned slots').to.not.equal('');
+          // Writes that ended after the survivors agreed (observations are sampled, so the state changed before) and before the heal.
+          const keyOf = new Map(ops(run.events, (o) => o.f === 'add' && o.phase === 'invoke').map((o) => [`${o.process}`, o.key]));
+          const window = ops(run.events, (o) => o.f === 'add' && o.phase !== 'invoke' && o.time > agreedAt + 100 && o.time < heal);
+          const acked = window.filter((o) => o.phase === 'ok');
+          // The Cluster client retries CLUSTERDOWN and then gives up (fail or info); the direct replies are the probe check's.
+          const refused = window.filter((o) => o.phase !== 'ok');
+          const inShard = (o: (typeof window)[number]): boolean => inSlotRanges(victimSlots, keySlot(o.key ?? keyOf.get(`${o.process}`) ?? ''));
+          if (full) {
+            expect(acked.length, `writes acknowledged while the cluster was down: ${acked.slice(0, 3).map((o) => o.key).join(', ')}`).to.equal(0);
+          } else {
+            expect(acked.length, 'writes to the surviving shards were acknowledged').to.be.greaterThan(0);
+            expect(acked.filter(inShard).length, 'no write to the lost shard was acknowledged').to.equal(0);
+            expectCheckPass(r, 'other-shards-serve');
+          }
+          console.log(`      full coverage ${full ? 'yes' : 'no'}: while the shard was lost ${acked.length} writes acknowledged, ${refused.length} not; ${check(r, `writes-with-full-coverage-${full ? 'yes' : 'no'}`).detail}`);
+          expectScenarioPass(run);
+        });
+      }
+
+      it('minority partition: the isolated master accepts writes until node-timeout, its replica is promoted, and the window\'s writes are lost and counted', async function () {
+        const run = await runScenario(this, args(seed3x2, 'cluster-minority-partition'));
+        const r = run.result;
+        expectCheckPass(r, 'promotion', 'cluster-state-survivors', 'acknowledged-writes');
+        const w = check(r, 'acknowledged-writes').data ?? {};
+        const nodeTimeout = seed3x2.cluster!.nodeTimeoutMs;
+        expect(Number(w['lostElsewhere']), describeChecks(r)).to.equal(0);
+        expect(Number(w['lostInShard']), describeChecks(r)).to.be.at.most(Number(w['maxLostInShard']));
+        // Writes lost from the isolated master were acknowledged no later than node-timeout (plus detection slack) after the partition.
+        const faultAt = run.events.find((e) => e.type === 'mark' && e.name === 'fault')!.time;
+        const lost = new Set(checkAcknowledgedWrites(run.events).lost);
+        expect(lost.size, 'the engine counted the same lost writes').to.equal(r.writes.lost);
+        const lostAcks = ops(run.events, (o) => o.f === 'add' && o.phase === 'ok' && lost.has(String(o.value)));
+        for (const o of lostAcks) expect(o.time - faultAt, describeChecks(r)).to.be.at.most(nodeTimeout + 2000);
+        const lastLost = lostAcks.length ? Math.max(...lostAcks.map((o) => o.time - faultAt)) : 0;
+        expectScenarioPass(run);
+        console.log(`      minority partition: ${w['lostInShard']} writes lost in the isolated shard, the last acknowledged ${Math.round(lastLost)} ms after the partition (node-timeout ${nodeTimeout} ms)`);
+      });
+
+    });
+  }
+}
