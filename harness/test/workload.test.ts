@@ -5,7 +5,8 @@ import { HistoryWriter } from '../src/history/writer.js';
 import type { OpEvent } from '../src/history/events.js';
 import { Workload } from '../src/workload/workload.js';
 import { checkAcknowledgedWrites, checkCounter } from '../src/checkers/index.js';
-import { classifyError } from '../src/clients/index.js';
+import { classifyError, natMapFor, parsePath, pathLabel } from '../src/clients/index.js';
+import type { Deployment } from '../src/drivers/driver.js';
 
 function opsOf(h: HistoryWriter): OpEvent[] {
   return h.events().filter((e): e is OpEvent => e.type === 'op');
@@ -126,6 +127,17 @@ describe('workload against real redis-server', function () {
     const r = checkAcknowledgedWrites(h.events());
     expect(r.counts.lost).to.be.greaterThan(0);
     expect(r.result.verdict).to.equal('fail');
+  });
+
+  it('maps announced addresses to reachable ones only when they differ (docker), and labels paths', () => {
+    const fake = (internalPort: number): Deployment =>
+      Object.create(dep, { internalAddress: { value: (n: string) => ({ host: `10.0.0.${n === 'm' ? 1 : 2}`, port: internalPort }) } }) as Deployment;
+    const nat = natMapFor(fake(6379))!;
+    expect(nat['10.0.0.1:6379']).to.deep.equal(dep.endpoint('m'));
+    expect(nat['10.0.0.2:6379']).to.deep.equal(dep.endpoint('r1'));
+    expect(natMapFor(dep)).to.equal(undefined);
+    for (const label of ['haproxy', 'sentinel', 'cluster', 'direct:redis1', 'toxiproxy:client-haproxy']) expect(pathLabel(parsePath(label))).to.equal(label);
+    expect(() => parsePath('bogus')).to.throw('unknown client path');
   });
 
   it('classifies errors: server replies and unsent commands are fail, timeouts and closed connections info', () => {
