@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,7 +55,16 @@ async function start(kind: 'ref' | 'real', port: number, extra: string[] = []): 
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir, '--logfile', join(dir, 'log'), ...extra];
   const child = kind === 'ref' ? spawn(process.execPath, [REF_BIN, ...args], { stdio: 'ignore' }) : spawn('redis-server', args, { stdio: 'ignore' });
   children.push(child);
-  await until(`${kind} on ${port}`, async () => (await send(port, 'PING\r\n')).startsWith('+PONG'), 60000);
+  try {
+    await until(`${kind} on ${port}`, async () => {
+      if (child.exitCode !== null) throw new Error(`${kind} server on ${port} exited with ${child.exitCode}`);
+      return (await send(port, 'PING\r\n')).startsWith('+PONG');
+    }, 60000);
+  } catch (e) {
+    let log = '';
+    try { log = readFileSync(join(dir, 'log'), 'utf8').split('\n').slice(-10).join('\n'); } catch { /* no log yet */ }
+    throw new Error(`${(e as Error).message} (exit ${child.exitCode}); last log lines:\n${log}`);
+  }
   return child;
 }
 
