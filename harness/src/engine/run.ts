@@ -25,7 +25,7 @@ export { listScenarios } from '../scenarios/index.js';
 
 export interface RunOptions {
   topology: Topology;
-  /** Scenario names; 'all' runs every scenario (those not for this topology kind are skipped with a reason). */
+  /** Scenario names; 'all' runs every scenario written for this topology's kind. */
   scenarios?: string[];
   /** One name, or 'all', or a comma-separated list (the CLI's --scenario). */
   scenario?: string;
@@ -89,12 +89,13 @@ async function loadDriver(name: 'local' | 'docker'): Promise<Driver> {
   return createDriver(name);
 }
 
-export function resolveScenarios(names: string[]): Scenario[] {
-  if (names.length === 0 || names.includes('all')) return allScenarios();
+/** 'all' means every scenario written for this kind of topology; named ones run (or skip with a reason) as asked. */
+export function resolveScenarios(names: string[], kind?: Topology['kind']): Scenario[] {
+  if (names.length === 0 || names.includes('all')) return allScenarios().filter((s) => !kind || s.topologyKinds.includes(kind));
   const out: Scenario[] = [];
   for (const n of names) {
     const s = getScenario(n);
-    if (!s) throw new BadInputError(`unknown scenario "${n}"; list them with: redis-ha-chaos list`);
+    if (!s) throw new BadInputError(`unknown scenario "${n}"; list them with: redis-ha-chaos scenarios`);
     if (!out.includes(s)) out.push(s);
   }
   return out;
@@ -140,7 +141,7 @@ function emptyResult(s: Scenario, opts: Normalized, startedAt: number): Scenario
 export async function runScenarios(options: RunOptions): Promise<RunResults> {
   const opts = normalize(options);
   const log = opts.log;
-  const scenarios = resolveScenarios(opts.scenarios);
+  const scenarios = resolveScenarios(opts.scenarios, opts.topology.kind);
   const outDir = resolve(opts.outDir);
   mkdirSync(outDir, { recursive: true });
   const history = new HistoryWriter(join(outDir, 'history.jsonl'));
