@@ -72,11 +72,36 @@ describe('replication: reference master and replicas', function () {
     }
   });
 
+  it('answers the old SYNC with a bare payload and rejects unknown REPLCONF options', async () => {
+    const [, m] = await ref(16429);
+    await m.set('k', 'v');
+    expect(await m.call('REPLCONF', 'bogus', '1').catch((e: Error) => e.message)).to.equal('ERR Unrecognized REPLCONF option: bogus');
+    expect(await m.call('REPLCONF', 'listening-port').catch((e: Error) => e.message)).to.equal('ERR syntax error');
+    const sock = net.connect({ host: '127.0.0.1', port: 16429 });
+    let data = Buffer.alloc(0);
+    sock.on('data', (d: Buffer) => { data = Buffer.concat([data, d]); });
+    try {
+      await new Promise<void>((r) => sock.once('connect', () => r()));
+      sock.write('SYNC\r\n');
+      await waitFor('bare payload', () => {
+        const m2 = /^\$(\d+)\r\n/.exec(data.toString('latin1', 0, 20));
+        return m2 !== null && data.length >= m2[0].length + Number(m2[1]);
+      });
+      expect(data.toString('latin1', 0, 40)).to.match(/^\$\d+\r\nREDIS0010/);
+      expect(data.includes(Buffer.from('+FULLRESYNC'))).to.equal(false);
+      expect((await info(m, 'replication')).get('connected_slaves')).to.equal('1');
+    } finally {
+      sock.destroy();
+    }
+  });
+
   it('after a promotion the other replicas and the old master continue with a partial resync (PSYNC2)', async () => {
     const [, m] = await ref(16431);
     const [, a] = await ref(16432, ['--replicaof', '127.0.0.1', '16431']);
     const [, b] = await ref(16433, ['--replicaof', '127.0.0.1', '16431']);
     await populate(m, 'p');
+    // After the first PING the next one is 10 s away: no stream byte can slip in between the role changes below.
+    await waitFor('first PING in the stream', async () => Number((await info(m, 'replication')).get('master_repl_offset')) > 0);
     await waitInSync(m, a);
     await waitInSync(m, b);
     expect(await m.call('WAIT', '2', '2000')).to.equal(2);
@@ -128,9 +153,11 @@ describe('replication: reference master and replicas', function () {
     let [node, m] = await ref(16447, [], dir);
     const [, r] = await ref(16448, ['--replicaof', '127.0.0.1', '16447']);
     await populate(m, 'h');
+    // The first PING to a new replica goes out on the next cron tick; the next one only after 10 s.
+    await waitFor('first PING in the stream', async () => Number((await info(m, 'replication')).get('master_repl_offset')) > 0);
     await waitInSync(m, r);
-    expect(await m.save()).to.equal('OK');
     const saved = await info(m, 'replication');
+    expect(await m.save()).to.equal('OK');
     await node.stop();
     m.disconnect();
     [node, m] = await ref(16447, [], dir);
