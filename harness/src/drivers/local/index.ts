@@ -463,20 +463,38 @@ export class LocalDeployment implements Deployment {
 
   private async startToxiproxy(): Promise<void> {
     const t = this.topology.toxiproxy!;
-    // The proxy runs in the harness process, so it listens where every namespace can reach it: the bridge address.
-    const host = this.network?.bridgeAddress ?? this.address(t.host);
+    const host = this.toxiproxyAddress();
+    const proxies = t.links.map((l) => {
+      const to = this.member(l.to);
+      return { name: l.name, listen: `${host}:${l.listenPort}`, upstream: `${this.address(to.host)}:${to.port}`, enabled: true };
+    });
+    if (this.network) {
+      // In its host's namespace, so partitions cut proxied links exactly as they cut direct ones; the proxies file survives a host restart.
+      const file = path.join(this.runDir, 'instances', 'toxiproxy', 'proxies.json');
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, JSON.stringify(proxies, null, 2));
+      const cli = path.join(packageRoot(), 'dist', 'harness', 'src', 'cli', 'main.js');
+      this.addMember('toxiproxy', 'toxiproxy', t.host, t.apiPort, undefined, [process.execPath, cli, 'toxiproxy', '--host', host, '--port', String(t.apiPort), '--config', file]);
+      await this.startMember('toxiproxy');
+      this.toxiproxyUrl = `http://${host}:${t.apiPort}`;
+      await this.awaitMember('toxiproxy', `toxiproxy to answer on ${this.toxiproxyUrl}`, async () => {
+        const res = await fetch(`${this.toxiproxyUrl}/proxies`).catch(() => undefined);
+        return res?.ok && Object.keys((await res.json()) as object).length === proxies.length;
+      });
+      return;
+    }
+    // Without namespaces partitions are unsupported anyway, so the proxy can live in the harness process.
     const srv = await startToxiproxyServer({ host, port: t.apiPort, log: (l) => this.log(`toxiproxy: ${l}`) });
     this.toxiproxyUrl = srv.url;
     this.toxiproxyClose = () => srv.close();
-    for (const l of t.links) {
-      const to = this.member(l.to);
-      const res = await fetch(`${srv.url}/proxies`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ name: l.name, listen: `${host}:${l.listenPort}`, upstream: `${this.address(to.host)}:${to.port}`, enabled: true }),
-      });
-      if (!res.ok) throw new Error(`toxiproxy: creating proxy ${l.name} failed: ${res.status} ${await res.text()}`);
+    for (const body of proxies) {
+      const res = await fetch(`${srv.url}/proxies`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      if (!res.ok) throw new Error(`toxiproxy: creating proxy ${body.name} failed: ${res.status} ${await res.text()}`);
     }
+  }
+
+  private toxiproxyAddress(): string {
+    return this.address(this.topology.toxiproxy!.host);
   }
 
   // ---- Deployment ---------------------------------------------------------------------------------------
@@ -490,9 +508,7 @@ export class LocalDeployment implements Deployment {
   }
 
   endpoint(name: string): Endpoint {
-    if (name === 'toxiproxy' && this.topology.toxiproxy) {
-      return { host: this.network?.bridgeAddress ?? this.address(this.topology.toxiproxy.host), port: this.topology.toxiproxy.apiPort };
-    }
+    if (name === 'toxiproxy' && this.topology.toxiproxy) return { host: this.toxiproxyAddress(), port: this.topology.toxiproxy.apiPort };
     const m = this.member(name);
     return { host: this.address(m.host), port: m.port };
   }
@@ -505,7 +521,7 @@ export class LocalDeployment implements Deployment {
     const t = this.topology.toxiproxy;
     const l = t?.links.find((x) => x.name === linkName);
     if (!t || !l) throw new Error(`unknown toxiproxy link "${linkName}"`);
-    return { host: this.network?.bridgeAddress ?? this.address(t.host), port: l.listenPort };
+    return { host: this.toxiproxyAddress(), port: l.listenPort };
   }
 
   /** Address of a topology host. */
