@@ -120,15 +120,22 @@ export function argDouble(reply: Reply, s: string, msg?: string): number | null 
   return d;
 }
 
-/** Blocking timeout in seconds (a float) -> ms, 0 = forever; null after replying the error. */
+/**
+ * Blocking timeout in seconds (a float) -> ms, 0 = forever; null after replying the error.
+ * Redis parses a long double and casts ceil(t*1000) to long long: what overflows that cast (inf, 1e400,
+ * 9223372036854775807) becomes negative there, so it is reported as "timeout is negative" here too.
+ */
 export function argTimeout(reply: Reply, s: string): number | null {
-  const d = parseDoubleStrict(s);
-  if (d === null) {
+  const r = s.length === 0 || isCSpace(s[0]) ? undefined : strtod(s);
+  if (!r || Number.isNaN(r.value)) {
     reply.error('ERR timeout is not a float or out of range');
     return null;
   }
+  let d = r.value;
+  // Below a double's range but within a long double's: still a tiny non-zero timeout.
+  if (r.range && d === 0) d = s[0] === '-' ? -Number.MIN_VALUE : Number.MIN_VALUE;
   const ms = Math.ceil(d * 1000);
-  if (ms < 0) {
+  if (!Number.isFinite(ms) || ms >= 9223372036854775807 || ms < 0) {
     reply.error('ERR timeout is negative');
     return null;
   }
