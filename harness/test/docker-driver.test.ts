@@ -62,6 +62,17 @@ describe('docker driver', function () {
     expect(() => resolveImage('redis', { redis: 'redis-ha-chaos/nope:0' })).to.throw(/^image redis-ha-chaos\/nope:0 \(images.redis\) not found: .*nothing is pulled$/);
     expect(() => resolveImage('haproxy', {}, () => false)).to.throw('image redis-ha-chaos/haproxy:2.6-local not found: run `npx redis-ha-chaos images build` or set images.haproxy in the topology');
     expect(resolveImage('redis').name).to.equal('redis-ha-chaos/redis:7.0-local');
+    // Order: the topology's choice, then the env, then the official image when present, then the stand-in.
+    const present = (names: string[]) => (n: string) => names.includes(n);
+    expect(resolveImage('redis', {}, present(['redis:7.0', 'redis-ha-chaos/redis:7.0-local']))).to.deep.equal({ name: 'redis:7.0', source: 'official' });
+    process.env.REDIS_HA_CHAOS_IMAGE_REDIS = 'mine:1';
+    try {
+      expect(resolveImage('redis', {}, present(['mine:1', 'redis:7.0']))).to.deep.equal({ name: 'mine:1', source: 'env' });
+      expect(resolveImage('redis', { redis: 'topo:1' }, present(['mine:1', 'topo:1']))).to.deep.equal({ name: 'topo:1', source: 'configured' });
+      expect(() => resolveImage('redis', {}, present([]))).to.throw('image mine:1 (REDIS_HA_CHAOS_IMAGE_REDIS) not found');
+    } finally {
+      delete process.env.REDIS_HA_CHAOS_IMAGE_REDIS;
+    }
   });
 
   it('brings up sentinel-haproxy on an internal network and fails over when the master is killed; restart keeps the address; partitions cut hosts', async () => {
