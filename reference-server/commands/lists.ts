@@ -6,6 +6,7 @@ import type { BlockRequest, CommandContext, CommandSpec, Reply } from './command
 import type { Value } from '../store/types.js';
 import { typeOf } from '../store/types.js';
 import { createList, RingList } from '../store/list.js';
+import { lookupRead } from '../store/access.js';
 
 export const ERR_WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
 export const ERR_SYNTAX = 'ERR syntax error';
@@ -142,9 +143,32 @@ export function argTimeout(reply: Reply, s: string): number | null {
   return ms;
 }
 
-/** The value at key if it has the wanted type; undefined when missing; false after a WRONGTYPE reply. */
-export function lookupTyped(ctx: CommandContext, key: string, type: 'list' | 'set' | 'zset'): Value | undefined | false {
-  const v = ctx.db.get(key);
+/** True while a read-only command runs: its lookups are Redis's lookupKeyRead, which count keyspace hits/misses. */
+let readLookups = false;
+
+/** Marks read-only specs so their key lookups count keyspace_hits/keyspace_misses as Redis's do. */
+export function withReadStats(specs: CommandSpec[]): CommandSpec[] {
+  for (const spec of specs) {
+    if (!spec.flags.includes('readonly')) continue;
+    const execute = spec.execute;
+    spec.execute = (ctx, argv) => {
+      readLookups = true;
+      try {
+        return execute(ctx, argv);
+      } finally {
+        readLookups = false;
+      }
+    };
+  }
+  return specs;
+}
+
+/**
+ * The value at key if it has the wanted type; undefined when missing; false after a WRONGTYPE reply.
+ * `read` forces a counted lookup (the source keys of SINTERSTORE and friends are read lookups in Redis).
+ */
+export function lookupTyped(ctx: CommandContext, key: string, type: 'list' | 'set' | 'zset', read = false): Value | undefined | false {
+  const v = read || readLookups ? lookupRead(ctx, key) : ctx.db.get(key);
   if (v === undefined) return undefined;
   if (typeOf(v) !== type) {
     ctx.reply.error(ERR_WRONGTYPE);
@@ -395,7 +419,7 @@ export function numkeysKeys(argv: readonly string[], numkeysIdx: number, extraFi
   return extraFirst ? [argv[1], ...keys] : keys;
 }
 
-export const commands: CommandSpec[] = [
+export const commands: CommandSpec[] = withReadStats([
   { name: 'lpush', arity: -3, flags: ['write', 'denyoom', 'fast'], ...k1, categories: W_FAST,
     execute: (ctx, argv) => push(ctx, argv, 'left', false) },
   { name: 'rpush', arity: -3, flags: ['write', 'denyoom', 'fast'], ...k1, categories: W_FAST,
@@ -656,4 +680,4 @@ export const commands: CommandSpec[] = [
       if (t === null) return;
       return blockingPop(ctx, p.keys, p.where, t, p.count, true);
     } },
-];
+]);

@@ -3,21 +3,22 @@ import type { CommandContext, CommandSpec, Reply } from './command.js';
 import type { RSet } from '../store/types.js';
 import { globMatch } from '../glob.js';
 import {
-  argCount, argLong, argPositiveLong, argRangeLong, ERR_SYNTAX, ERR_WRONGTYPE, lookupTyped, numkeysKeys,
+  argCount, argLong, argPositiveLong, argRangeLong, ERR_SYNTAX, ERR_WRONGTYPE, lookupTyped, numkeysKeys, withReadStats,
 } from './lists.js';
 import { typeOf } from '../store/types.js';
 import { markHashtable, setEncoding, setLimits } from '../store/encoding.js';
+import { lookupRead } from '../store/access.js';
 
 /** The set at key; undefined when missing; false after a WRONGTYPE reply. */
-function getSet(ctx: CommandContext, key: string): RSet | undefined | false {
-  return lookupTyped(ctx, key, 'set') as RSet | undefined | false;
+function getSet(ctx: CommandContext, key: string, read = false): RSet | undefined | false {
+  return lookupTyped(ctx, key, 'set', read) as RSet | undefined | false;
 }
 
 /** Reads several keys as sets (missing = null); false after WRONGTYPE. */
 function getSets(ctx: CommandContext, keys: readonly string[]): (RSet | null)[] | false {
   const out: (RSet | null)[] = [];
   for (const k of keys) {
-    const s = getSet(ctx, k);
+    const s = getSet(ctx, k, true);
     if (s === false) return false;
     out.push(s ?? null);
   }
@@ -134,6 +135,8 @@ function spopWithCount(ctx: CommandContext, argv: string[]): void {
     return;
   }
   if (count >= s.size) {
+    // Redis replies through SUNION's code here, whose read lookup counts a keyspace hit.
+    lookupRead(ctx, key);
     replySet(ctx.reply, s, s.size);
     ctx.db.delete(key);
     ctx.propagateAs([['DEL', key]]);
@@ -276,7 +279,7 @@ function sscan(ctx: CommandContext, argv: string[]): void {
 const k1 = { firstKey: 1, lastKey: 1, step: 1 };
 const kAll = { firstKey: 1, lastKey: -1, step: 1 };
 
-export const commands: CommandSpec[] = [
+export const commands: CommandSpec[] = withReadStats([
   { name: 'sadd', arity: -3, flags: ['write', 'denyoom', 'fast'], ...k1, categories: ['write', 'set', 'fast'],
     execute: (ctx, argv) => {
       const key = argv[1];
@@ -459,4 +462,4 @@ export const commands: CommandSpec[] = [
     execute: (ctx, argv) => sunionDiff(ctx, argv.slice(2), argv[1], 'diff') },
   { name: 'sscan', arity: -3, flags: ['readonly'], ...k1, categories: ['read', 'set', 'slow'],
     execute: (ctx, argv) => sscan(ctx, argv) },
-];
+]);

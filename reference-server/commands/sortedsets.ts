@@ -5,8 +5,9 @@ import { typeOf } from '../store/types.js';
 import { createZSet, setZsetLimits, SkipZSet, type LexRange, type ScoreRange, type SkipNode } from '../store/zset.js';
 import { formatDouble17g } from '../resp/writer.js';
 import { globMatch } from '../glob.js';
+import { lookupRead } from '../store/access.js';
 import {
-  argCount, argDouble, argLong, argPositiveLong, argRangeLong, argTimeout, ERR_SYNTAX, ERR_WRONGTYPE, lookupTyped,
+  argCount, argDouble, argLong, argPositiveLong, argRangeLong, argTimeout, ERR_SYNTAX, ERR_WRONGTYPE, lookupTyped, withReadStats,
   numkeysKeys, strtod,
 } from './lists.js';
 import { hashScanStep, parseCursor, parseScanOptions } from './sets.js';
@@ -349,7 +350,7 @@ function zrangeGeneric(ctx: CommandContext, argv: string[], argStart: number, ds
       return;
     }
   }
-  const v = ctx.db.get(key);
+  const v = lookupRead(ctx, key);
   if (v === undefined) {
     if (dst !== null) storeResult(ctx, dst, [], -1);
     else reply.arrayHeader(0);
@@ -604,7 +605,7 @@ function zsetOp(ctx: CommandContext, argv: string[], dst: string | null, numkeys
   const srcs: Source[] = [];
   let j = numkeysIdx + 1;
   for (let i = 0; i < setnum; i++, j++) {
-    const v = ctx.db.get(argv[j]);
+    const v = lookupRead(ctx, argv[j]);
     if (v === undefined) {
       srcs.push({ value: null, weight: 1 });
       continue;
@@ -831,7 +832,7 @@ function readOnlyZ(ctx: CommandContext, key: string, onMissing: () => void, then
   else then(z);
 }
 
-export const commands: CommandSpec[] = [
+export const commands: CommandSpec[] = withReadStats([
   { name: 'zadd', arity: -4, flags: ['write', 'denyoom', 'fast'], ...k1, categories: W_FAST,
     execute: (ctx, argv) => zaddGeneric(ctx, argv, false) },
   { name: 'zincrby', arity: 4, flags: ['write', 'denyoom', 'fast'], ...k1, categories: W_FAST,
@@ -984,5 +985,5 @@ export const commands: CommandSpec[] = [
     execute: (ctx, argv) => zscan(ctx, argv) },
   { name: 'zrandmember', arity: -2, flags: ['readonly'], ...k1, categories: R_SLOW,
     execute: (ctx, argv) => zrandmember(ctx, argv) },
-];
+]);
 

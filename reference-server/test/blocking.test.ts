@@ -326,6 +326,7 @@ function harness() {
   const config = new Map([['zset-max-listpack-entries', 128], ['zset-max-listpack-value', 64], ['set-max-intset-entries', 512]]);
   const server = {
     dbs: [db],
+    stats: {},
     config: { getNumber: (n: string) => config.get(n) ?? NaN },
     signalKeyReady: (_db: Db, key: string) => ready.push(key),
   } as unknown as ServerApi;

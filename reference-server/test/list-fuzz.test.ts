@@ -251,6 +251,8 @@ describe('lists, sets and sorted sets: seeded random commands match redis-server
       await ref.send(['HELLO', resp]);
       await real.send(['FLUSHALL']);
       await ref.send(['FLUSHALL']);
+      await real.send(['CONFIG', 'RESETSTAT']);
+      await ref.send(['CONFIG', 'RESETSTAT']);
       const rnd = prng(SEED + Number(resp));
       const mismatches: string[] = [];
       for (let step = 0; step < STEPS && mismatches.length < 5; step++) {
@@ -260,6 +262,12 @@ describe('lists, sets and sorted sets: seeded random commands match redis-server
           ? JSON.stringify(elements(a).sort()) === JSON.stringify(elements(b).sort()) && a.split('\r\n')[0] === b.split('\r\n')[0]
           : a === b;
         if (!same) mismatches.push(`step ${step}: ${JSON.stringify(argv)}\n  redis: ${JSON.stringify(a)}\n  ref:   ${JSON.stringify(b)}`);
+      }
+      // Read lookups count keyspace hits/misses, write lookups do not: the totals must agree too.
+      const stat = (info: string, name: string): string | undefined => new RegExp(`${name}:(\\d+)`).exec(info)?.[1];
+      const [ia, ib] = await Promise.all([real.send(['INFO', 'stats']), ref.send(['INFO', 'stats'])]);
+      for (const name of ['keyspace_hits', 'keyspace_misses']) {
+        if (stat(ia, name) !== stat(ib, name)) mismatches.push(`${name}: redis ${stat(ia, name)}, ref ${stat(ib, name)}`);
       }
       await real.send(['CONFIG', 'SET', 'zset-max-listpack-entries', '128']);
       await ref.send(['CONFIG', 'SET', 'zset-max-listpack-entries', '128']);
