@@ -25,16 +25,16 @@ for (const driver of drivers()) {
       for (const topo of [shipped('sentinel-haproxy'), shipped('cluster-3x2')] as Topology[]) {
         it(`${topo.name}: seeded mixed faults; acknowledged writes kept, one master per shard, every node back and every key readable`, async function () {
           const why = driverUnavailable(driver) ?? (target === 'reference' ? referenceUnsupported(topo) : undefined);
-          if (why) recordSkip(this, { suite: SUITE, scenario: 'random-chaos', topology: topo.name, target, driver, reason: why });
-          const run = await runScenario(this, { suite: SUITE, topology: topo, scenario: 'random-chaos', target, driver, root: root.dir });
+          if (why) recordSkip(this, { suite: SUITE, scenario: 'random-chaos-convergence', topology: topo.name, target, driver, reason: why });
+          const run = await runScenario(this, { suite: SUITE, topology: topo, scenario: 'random-chaos-convergence', target, driver, root: root.dir });
           const r = run.result;
-          expectCheckPass(r, 'schedule', 'recovery', 'acknowledged-writes');
+          expectCheckPass(r, 'schedule', 'recovery', 'acknowledged-writes', 'seed-convergence');
           const schedule = (check(r, 'schedule').data?.['schedule'] ?? []) as ScheduledFault[];
           expect(schedule.length, 'the schedule has faults').to.be.greaterThan(0);
           // The run applied exactly the scheduled faults, in order.
           const applied = run.events.filter((e): e is FaultEvent => e.type === 'fault' && e.phase === 'start').map((e) => e.name);
           expect(applied, describeChecks(r)).to.deep.equal(schedule.map((f) => f.fault));
-          // Convergence: every instance back and answering, one master per shard.
+          // Convergence: every instance back and answering, one master per shard (as the observer last saw them).
           const roles = r.rolesAfter ?? {};
           for (const inst of topo.redis) expect(roles[inst.name], `${inst.name} after healing\n${describeChecks(r)}`).to.be.oneOf(['master', 'replica']);
           const masters = Object.values(roles).filter((x) => x === 'master').length;

@@ -80,9 +80,9 @@ describe('gate', function () {
     expect(p).to.include('/tmp/g.yml:3:23: thresholds.maxFailoverSeconds: expected a number of seconds >= 0');
     expect(p.find((x) => x.includes('maxLostWrites'))).to.match(/^\/tmp\/g\.yml:4:18: .*percentage/);
     expect(p.find((x) => x.includes('no-such-topology'))).to.match(/^\/tmp\/g\.yml:6:15: runs\[0\]\.topology: no such topology/);
-    expect(p.find((x) => x.includes('valkey'))).to.match(/^\/tmp\/g\.yml:9:13: runs\[1\]\.target: expected redis or reference/);
+    expect(p.find((x) => x.includes('.target:'))).to.match(/^\/tmp\/g\.yml:9:13: runs\[1\]\.target: expected redis or reference/);
     expect(p.find((x) => x.includes('no-such-scenario'))).to.match(/^\/tmp\/g\.yml:11:9: runs\[1\]\.scenarios\[0\]: unknown scenario "no-such-scenario"/);
-    expect(p.find((x) => x.includes('checks'))).to.match(/^\/tmp\/g\.yml:13:30: runs\[1\]\.scenarios\[1\]\.thresholds\.checks: expected "all"/);
+    expect(p.find((x) => x.includes('checks'))).to.match(/^\/tmp\/g\.yml:13:31: runs\[1\]\.scenarios\[1\]\.thresholds\.checks: expected "all"/);
     expect(p.find((x) => x.includes('extra'))).to.match(/^\/tmp\/g\.yml:14:1: extra: unknown field/);
     expect(problemsOf('runs: [\n  - topology: x\n')[0]).to.match(/^\/tmp\/g\.yml:\d+:\d+: /);
     expect(problemsOf('name: only')[0]).to.equal('/tmp/g.yml:1:1: runs: expected a non-empty list of { topology, scenarios }');
@@ -96,6 +96,14 @@ describe('gate', function () {
     const code = await main(['gate', file], { out: (l) => out.push(l), err: (l) => err.push(l) });
     expect(code).to.equal(2);
     expect(err).to.deep.equal([`${file}:3:17: runs[0].scenarios[0]: unknown scenario "nope"; list them with: redis-ha-chaos scenarios`]);
+    // A topology problem is found before anything is deployed, even in the last run entry.
+    const late = path.join(dir, 'late.yml');
+    writeFileSync(late, 'runs:\n  - topology: sentinel-haproxy\n    scenarios: [sentinel-failover]\n  - topology: cluster-6\n    profile: nightly\n    scenarios: [cluster-seed-create]\n');
+    const lateErr: string[] = [];
+    const t0 = Date.now();
+    expect(await main(['gate', late, '--out', path.join(dir, 'late-out')], { out: () => undefined, err: (l) => lateErr.push(l) })).to.equal(2);
+    expect(Date.now() - t0).to.be.lessThan(5000);
+    expect(lateErr.join('\n')).to.contain('nightly');
     expect(await main(['gate'], { out: () => undefined, err: (l) => err.push(l) })).to.equal(2);
     expect(err[err.length - 1]).to.match(/^gate: missing GATE\.yml; usage: redis-ha-chaos gate/);
   });

@@ -176,8 +176,10 @@ export async function runGate(gate: Gate, opts: GateOptions): Promise<GateOutcom
     writeAtomic(path.join(outDir, 'gate.json'), JSON.stringify(outcome, null, 2) + '\n');
     writeAtomic(path.join(outDir, 'junit.xml'), gateJUnit(outcome));
   };
+  // Every topology is validated before anything is deployed: a mistake in the last one must not cost a whole run.
+  const topologies = gate.runs.map((r) => loadTopology(r.topologyFile, r.profile !== undefined ? { profile: r.profile } : {}));
   for (const [i, r] of gate.runs.entries()) {
-    const topology = loadTopology(r.topologyFile, r.profile !== undefined ? { profile: r.profile } : {});
+    const topology = topologies[i]!;
     const dir = path.join(outDir, `${String(i + 1).padStart(2, '0')}-${topology.name}${r.target ? `-${r.target}` : ''}`);
     log(`[gate] ${gate.name}: ${topology.name}${r.profile ? ` (profile ${r.profile})` : ''}, target ${r.target ?? 'per topology'}: ${r.scenarios.map((s) => s.name).join(', ')}`);
     let results: RunResults | undefined;

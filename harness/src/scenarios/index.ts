@@ -5,6 +5,7 @@ import { toxicClientLink } from './toxic.js';
 import { haproxyRouting, partitionIsolateMaster, partitionIsolateMasterUnsafe, restartEmpty, sentinelFailback, sentinelFailover } from './sentinel.js';
 import { haproxyTestKey, sentinelSeedWalkthrough } from './seed-sentinel.js';
 import { clusterSeedCreate, clusterSeedHost, clusterSeedShardLoss } from './seed-cluster.js';
+import { randomChaosConvergence } from './chaos-convergence.js';
 import type { Scenario } from './types.js';
 
 export type { Scenario, ScenarioContext, ScenarioFacts, CheckOutput, Requirement } from './types.js';
@@ -28,6 +29,7 @@ const ALL: Scenario[] = [
   clusterSeedCreate,
   clusterSeedHost,
   clusterSeedShardLoss,
+  randomChaosConvergence,
 ];
 
 export interface ScenarioInfo {
