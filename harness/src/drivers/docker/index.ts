@@ -129,6 +129,7 @@ export class DockerDeployment implements Deployment {
   private readonly stoppedByHost = new Map<string, string[]>();
   private readonly drops = new Map<string, { from: Set<string>; to: Set<string> }>();
   private readonly labels: Record<string, string>;
+  private localImages?: Set<string>;
   private readonly logStreams = new Set<{ stream: NodeJS.ReadableStream; file: WriteStream }>();
 
   constructor(
@@ -152,7 +153,7 @@ export class DockerDeployment implements Deployment {
   private image(role: ImageRole): string {
     let r = this.images.get(role);
     if (!r) {
-      r = resolveImage(role, this.imageChoice);
+      r = resolveImage(role, this.imageChoice, this.localImages ? (n) => this.localImages!.has(n) || this.localImages!.has(`${n}:latest`) : undefined);
       this.images.set(role, r);
       this.log(`image for ${role}: ${r.name} (${r.source})`);
     }
@@ -169,6 +170,11 @@ export class DockerDeployment implements Deployment {
     mkdirSync(this.runDir, { recursive: true });
     this.unregister = registerTeardown({ name: `docker deployment ${this.runId}`, run: () => this.down(), runSync: () => removeRunSync(this.runId) });
 
+    // testcontainers takes a few hundred ms to load: overlap that with the image listing and network creation.
+    const loading = builderClass();
+    loading.catch(() => undefined); // awaited below; this only keeps an early failure elsewhere from leaving it unhandled
+    // One listing instead of an inspect per candidate image.
+    this.localImages = new Set((await this.docker.listImages()).flatMap((i) => i.RepoTags ?? []));
     // Every image is resolved before anything starts, so a missing one fails fast with its one-line fix.
     for (const r of topo.redis) this.image(this.targetOf(r.target) === 'redis' ? 'redis' : 'reference');
     for (const s of topo.sentinels) this.image(s.target === 'redis' ? 'redis' : 'reference');
@@ -179,6 +185,7 @@ export class DockerDeployment implements Deployment {
     const netw = await this.docker.createNetwork({ Name: this.networkName, Internal: true, CheckDuplicate: true, Labels: { ...this.labels, [ROLE_LABEL]: 'network' } });
     this.networkId = netw.id;
     this.startEvents();
+    await loading;
 
     const hosts = topo.hosts.map((h) => h.name);
     await Promise.all(hosts.map((h) => this.startPod(h, holderImage)));
