@@ -748,9 +748,16 @@ function zrandmember(ctx: CommandContext, argv: string[]): void {
       return [n.member, n.score];
     };
     if (l < 0 || l === 1) {
+      // Written as drawn, never collected: a huge negative count must not build a huge array first.
       const n = Math.abs(l);
-      picked = [];
-      for (let i = 0; i < n; i++) picked.push(at(randomIndex(size)));
+      reply.arrayHeader(withScores && reply.resp === 2 ? n * 2 : n);
+      for (let i = 0; i < n; i++) {
+        const [m, sc] = at(randomIndex(size));
+        if (withScores && reply.resp !== 2) reply.arrayHeader(2);
+        reply.bulk(m);
+        if (withScores) reply.double(sc);
+      }
+      return;
     } else if (l >= size) {
       // Redis walks the whole set from the tail here (zuiInitIterator starts at the last element).
       picked = z.rangeByRank(0, size - 1, true);
