@@ -558,12 +558,14 @@ export const commands: CommandSpec[] = withReadStats([
   { name: 'lpos', arity: -3, flags: ['readonly'], ...k1, categories: R_SLOW,
     execute: (ctx, argv) => {
       let rank = 1;
+      let rankArg = '1';
       let count = -1;
       let maxlen = 0;
       for (let j = 3; j < argv.length; j++) {
         const opt = argv[j].toLowerCase();
         const more = argv.length - 1 - j;
         if (opt === 'rank' && more > 0) {
+          rankArg = argv[j + 1];
           const r = argLong(ctx.reply, argv[++j]);
           if (r === null) return;
           if (r === 0) {
@@ -585,7 +587,10 @@ export const commands: CommandSpec[] = withReadStats([
         }
       }
       const fromTail = rank < 0;
-      if (fromTail) rank = -rank;
+      // Redis negates LONG_MIN into itself: every match then qualifies and COUNT never stops the scan.
+      const rankIsLongMin = rankArg === '-9223372036854775808';
+      if (rankIsLongMin) rank = 1;
+      else if (fromTail) rank = -rank;
       const l = getList(ctx, argv[1]);
       if (l === false) return;
       if (l === undefined) {
@@ -602,7 +607,7 @@ export const commands: CommandSpec[] = withReadStats([
         matches++;
         if (matches < rank) continue;
         found.push(idx);
-        if (count === -1 || (count !== 0 && found.length >= count)) break;
+        if (count === -1 || (count !== 0 && !rankIsLongMin && found.length >= count)) break;
       }
       if (count !== -1) {
         ctx.reply.arrayHeader(found.length);
