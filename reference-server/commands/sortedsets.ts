@@ -730,7 +730,8 @@ function zrandmember(ctx: CommandContext, argv: string[]): void {
       return;
     } else if (argv.length === 4) {
       withScores = true;
-      if (l < -4611686018427387903 || l > 4611686018427387903) {
+      const big = BigInt(argv[2]);
+      if (big < -4611686018427387903n || big > 4611686018427387903n) {
         reply.error('ERR value is out of range');
         return;
       }
