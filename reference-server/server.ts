@@ -768,7 +768,8 @@ export class RedisServer implements ServerApi, ClientHost {
         const prevClient = this.currentClient;
         this.currentClient = cl;
         try {
-          served = b.req.retry(ctx);
+          // The key that became ready goes first, as Redis serves a multi-key waiter from the pushed key.
+          served = b.req.retry(ctx, k.slice(k.indexOf('\0') + 1));
         } catch (e) {
           // A failing retry must not take the server down: the client gets the error and is released.
           cl.reply.error(`ERR ${(e as Error).message}`);
