@@ -200,6 +200,15 @@ export class RedisServer implements ServerApi, ClientHost {
   currentClient: Client | null = null;
   private execPropagated = false;
   private execDbIndex = 0;
+  /** Command names as clients spell them (e.g. upper case) -> spec. */
+  private lookupCache = new Map<string, CommandSpec>();
+  /**
+   * End time of the previous command in the current read batch: the next command's start, so each command
+   * costs one clock read. Only valid (stampFresh) inside processClient's loop.
+   */
+  private lastStamp = 0;
+  private stampFresh = false;
+  private batchDepth = 0;
 
   constructor(opts: ServerOptions) {
     this.config = opts.config;
@@ -438,6 +447,17 @@ export class RedisServer implements ServerApi, ClientHost {
   processClient(c: Client): void {
     if (c.blocked || c.paused) return;
     this.stats.total_reads_processed++;
+    this.stampFresh = false;
+    this.batchDepth++;
+    try {
+      this.runBatch(c);
+    } finally {
+      this.batchDepth--;
+      this.stampFresh = false;
+    }
+  }
+
+  private runBatch(c: Client): void {
     for (;;) {
       if (c.closing || c.blocked || c.paused || c.detached) break;
       let argv: string[] | null;
@@ -455,7 +475,10 @@ export class RedisServer implements ServerApi, ClientHost {
       if (argv === null) break;
       if (argv.length === 0) continue;
       this.processCommand(c, argv);
-      this.handleReadyKeys();
+      if (this.readyKeys.length > 0) {
+        this.stampFresh = false;
+        this.handleReadyKeys();
+      }
     }
     if (!c.closing && c.kind !== 'master' && c.parser.buffered > this.queryBufferLimit) {
       this.log('warning', `Closing client that reached max query buffer length: id=${c.id} addr=${c.addr} (qbuf initial bytes: ...)`);
@@ -464,7 +487,12 @@ export class RedisServer implements ServerApi, ClientHost {
   }
 
   lookup(name: string): CommandSpec | undefined {
-    return this.commands.get(name) ?? this.commands.get(name.toLowerCase());
+    const spec = this.commands.get(name) ?? this.lookupCache.get(name);
+    if (spec !== undefined) return spec;
+    const found = this.commands.get(name.toLowerCase());
+    // Clients send names in upper case; remember those spellings (bounded, so junk names cannot grow it).
+    if (found !== undefined && this.lookupCache.size < 4096) this.lookupCache.set(name, found);
+    return found;
   }
 
   /** Redis's processCommand: every refusal rule, then MULTI queueing or execution. */
@@ -558,7 +586,9 @@ export class RedisServer implements ServerApi, ClientHost {
   call(c: Client, spec: CommandSpec, argv: string[]): void {
     const ctx = new Context(this, c);
     const mod = this.modCount;
-    const start = performance.now();
+    const start = this.stampFresh ? this.lastStamp : performance.now();
+    // Nested calls (EXEC's queue) take their own start time.
+    this.stampFresh = false;
     const errorsBefore = this.stats.total_error_replies;
     const silent = c.replyMode !== 'on';
     const outBefore = c.reply.out.length;
@@ -578,7 +608,8 @@ export class RedisServer implements ServerApi, ClientHost {
       c.reply.out = c.reply.out.slice(0, outBefore);
       if (c.replyMode === 'skip') c.replyMode = 'on';
     }
-    const exact = (performance.now() - start) * 1000;
+    const end = performance.now();
+    const exact = (end - start) * 1000;
     const micros = Math.floor(exact);
     const st = this.stat(spec.name);
     st.calls++;
@@ -594,6 +625,10 @@ export class RedisServer implements ServerApi, ClientHost {
       else this.block(c, spec, argv, blockReq);
     }
     this.afterCall(c, spec, argv, ctx, mod, micros);
+    if (this.currentClient === null && this.batchDepth === 1) {
+      this.lastStamp = end;
+      this.stampFresh = true;
+    }
   }
 
   private afterCall(c: Client, spec: CommandSpec, argv: string[], ctx: Context, mod: number, micros: number): void {

@@ -1,7 +1,9 @@
 /**
  * npm run bench:server — redis-benchmark against Debian's redis-server and the reference server in the same run,
  * interleaved, at -P 1 and -P 16, then RSS after loading 1,000,000 keys of 16-byte values into each.
- * Environment: BENCH_N (requests per test, default 200000), BENCH_KEYS (default 1000000), BENCH_RUNS (best of, default 2).
+ * Environment: BENCH_N (requests per test, default 200000), BENCH_KEYS (default 1000000), BENCH_RUNS (best of, default 2),
+ * BENCH_TESTS (comma-separated labels, e.g. SET,HSET; default all), BENCH_P (comma-separated pipelines, default 1,16),
+ * BENCH_KEYS=0 skips the RSS measurement, BENCH_REF_ARGS (extra node flags for the reference server).
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -16,6 +18,9 @@ const N = Number(process.env.BENCH_N ?? 200000);
 const KEYS = Number(process.env.BENCH_KEYS ?? 1000000);
 /** Each pair is measured this many times (alternating) and the best of each kept, to damp noise from other load. */
 const RUNS = Number(process.env.BENCH_RUNS ?? 2);
+const ONLY = (process.env.BENCH_TESTS ?? '').split(',').map((t) => t.trim().toUpperCase()).filter((t) => t !== '');
+const PIPELINES = (process.env.BENCH_P ?? '1,16').split(',').map(Number);
+const REF_ARGS = (process.env.BENCH_REF_ARGS ?? '').split(' ').filter((a) => a !== '');
 const REF_BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'redis-ref-server.js');
 
 interface Target {
@@ -56,7 +61,7 @@ async function start(name: string, cmd: string, args: string[], dir: string): Pr
   return { name, port, child };
 }
 
-const TESTS: { label: string; args: string[] }[] = [
+const ALL_TESTS: { label: string; args: string[] }[] = [
   { label: 'SET', args: ['-t', 'set'] },
   { label: 'GET', args: ['-t', 'get'] },
   { label: 'INCR', args: ['-t', 'incr'] },
@@ -66,6 +71,8 @@ const TESTS: { label: string; args: string[] }[] = [
   { label: 'HSET', args: ['-t', 'hset'] },
   { label: 'ZADD', args: ['-r', '100000', 'ZADD', 'bench:zset', '__rand_int__', 'member:__rand_int__'] },
 ];
+
+const TESTS = ONLY.length === 0 ? ALL_TESTS : ALL_TESTS.filter((t) => ONLY.includes(t.label));
 
 async function benchOne(t: Target, test: { args: string[] }, pipeline: number): Promise<number> {
   const { stdout } = await run('redis-benchmark', ['-p', String(t.port), '-c', '50', '-n', String(N), '-P', String(pipeline), '-q', ...test.args], { maxBuffer: 64 * 1024 * 1024 });
@@ -121,12 +128,13 @@ async function main(): Promise<void> {
   });
   try {
     targets.push(await start('redis', 'redis-server', [], dir));
-    targets.push(await start('reference', process.execPath, [REF_BIN], dir));
+    targets.push(await start('reference', process.execPath, [...REF_ARGS, REF_BIN], dir));
     const [redis, ref] = targets;
     console.log(`redis-benchmark -c 50 -n ${N}; redis-server 7.0.15 vs reference server (node ${process.version}), interleaved, best of ${RUNS}`);
     console.log(pad('test', 8) + pad('-P', 5) + pad('redis ops/s', 14) + pad('ref ops/s', 14) + 'ratio');
-    const ratios: Record<string, number[]> = { '1': [], '16': [] };
-    for (const pipeline of [1, 16]) {
+    const ratios: Record<string, number[]> = {};
+    for (const pipeline of PIPELINES) {
+      ratios[String(pipeline)] = [];
       for (const [i, test] of TESTS.entries()) {
         // Alternate which server goes first so drift (thermal, cache) does not favour one.
         const order = i % 2 === 0 ? [redis, ref] : [ref, redis];
@@ -141,7 +149,8 @@ async function main(): Promise<void> {
       }
     }
     const gmean = (a: number[]) => Math.exp(a.reduce((s, v) => s + Math.log(v), 0) / a.length);
-    console.log(`geometric mean ratio: -P 1 ${gmean(ratios['1']).toFixed(2)} (target >= 0.90), -P 16 ${gmean(ratios['16']).toFixed(2)} (target >= 0.75)`);
+    console.log(`geometric mean ratio: ${PIPELINES.map((p) => `-P ${p} ${gmean(ratios[String(p)]).toFixed(2)}`).join(', ')} (targets: -P 1 >= 0.90, -P 16 >= 0.75)`);
+    if (KEYS === 0) return;
     const rss: Record<string, number> = {};
     for (const t of [redis, ref]) {
       await load(t);

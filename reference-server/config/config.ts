@@ -44,9 +44,17 @@ export class Config implements ConfigApi {
     this.listeners.push(fn);
   }
 
+  /** Directive names as callers spell them -> their definition (the hot path reads the same few names per command). */
+  private defCache = new Map<string, DirectiveDef>();
+  /** Last raw value getNumber parsed per name, so an unchanged value is not re-parsed. */
+  private numCache = new Map<string, { raw: string; n: number }>();
+
   private def(name: string): DirectiveDef | undefined {
+    const cached = this.defCache.get(name);
+    if (cached !== undefined) return cached;
     const d = lookupDirective(name);
     if (d && !this.values.has(d.name)) this.values.set(d.name, d.default);
+    if (d) this.defCache.set(name, d);
     return d;
   }
 
@@ -57,7 +65,12 @@ export class Config implements ConfigApi {
 
   getNumber(name: string): number {
     const v = this.get(name);
-    return v === undefined ? NaN : Number(v);
+    if (v === undefined) return NaN;
+    const c = this.numCache.get(name);
+    if (c !== undefined && c.raw === v) return c.n;
+    const n = Number(v);
+    this.numCache.set(name, { raw: v, n });
+    return n;
   }
 
   getBool(name: string): boolean {

@@ -50,36 +50,7 @@ export function spec(
   categories: string[],
   execute: CommandSpec['execute'],
 ): CommandSpec {
-  const run: CommandSpec['execute'] = flags.includes('write') ? (ctx, argv) => execute(quietOnlyAfterExpiry(ctx), argv) : execute;
-  return { name, arity, flags, firstKey, lastKey, step, categories, execute: run };
-}
-
-/**
- * A write command calls noPropagate() on its no-op paths; the server only needs that when a lazy expiry during the
- * call counted as a modification (otherwise nothing propagates anyway, and suppressing would also hide the call
- * from MONITOR and SLOWLOG).
- */
-function quietOnlyAfterExpiry(ctx: CommandContext): CommandContext {
-  const stats = ctx.server.stats;
-  const before = stats.expired_keys ?? 0;
-  return {
-    get client() {
-      return ctx.client;
-    },
-    get reply() {
-      return ctx.reply;
-    },
-    get db() {
-      return ctx.db;
-    },
-    get server() {
-      return ctx.server;
-    },
-    propagateAs: (argvs) => ctx.propagateAs(argvs),
-    noPropagate: () => {
-      if ((stats.expired_keys ?? 0) !== before) ctx.noPropagate();
-    },
-  };
+  return { name, arity, flags, firstKey, lastKey, step, categories, execute };
 }
 
 /** Redis's unsigned-long cursor parse (strtoul): an error line or the cursor. */

@@ -184,9 +184,9 @@ describe('no-op writes after a lazy expiry', () => {
     expect(h.run('PERSIST', 'p')).to.deep.include({ out: ':0\r\n', effective: null });
     expired('x', 'v');
     expect(h.run('RESTORE', 'x', '-1', 'payload')).to.deep.include({ effective: null });
-    // Without an expiry on the way, a no-op write leaves the server's own rule (nothing modified) in charge.
+    // Without an expiry on the way, a no-op write propagates nothing either.
     h.run('SET', 'live', 'v');
-    expect(h.run('SETNX', 'live', 'w')).to.deep.include({ suppressed: false, effective: null });
+    expect(h.run('SETNX', 'live', 'w')).to.deep.include({ out: ':0\r\n', effective: null });
   });
 });
 
