@@ -81,8 +81,8 @@ export class KeyspaceDb implements Db {
   get(key: string): Value | undefined {
     const slot = this.live(key);
     if (slot === -1) return undefined;
-    this.table.access[slot] = this.clock();
-    return this.table.vals[slot];
+    this.table.setAccess(slot, this.clock());
+    return this.table.valAt(slot);
   }
 
   set(key: string, value: Value, keepTtl?: boolean): void {
@@ -91,8 +91,8 @@ export class KeyspaceDb implements Db {
     if (slot === -1) {
       this.table.insert(key, value, this.clock(), h);
     } else {
-      this.table.vals[slot] = value;
-      this.table.access[slot] = this.clock();
+      this.table.setVal(slot, value);
+      this.table.setAccess(slot, this.clock());
       this.forcedEnc?.delete(key);
       if (this.expires.size !== 0 && (!keepTtl || this.isExpired(key))) this.expires.delete(key);
     }
@@ -227,10 +227,8 @@ export class KeyspaceDb implements Db {
     // Access times are relative to each db's base; rebase the swapped tables.
     const shift = Math.round((this.base - other.base) / 1000);
     if (shift !== 0) {
-      const a = this.table.access;
-      for (let i = 0; i < a.length; i++) a[i] = Math.max(0, a[i] - shift);
-      const b = other.table.access;
-      for (let i = 0; i < b.length; i++) b[i] = Math.max(0, b[i] + shift);
+      this.table.shiftAccess(-shift);
+      other.table.shiftAccess(shift);
     }
     this.expireCursor = undefined;
     other.expireCursor = undefined;
@@ -239,14 +237,14 @@ export class KeyspaceDb implements Db {
   lastAccess(key: string): number | undefined {
     const slot = this.live(key);
     if (slot === -1) return undefined;
-    return this.base + this.table.access[slot] * 1000;
+    return this.base + this.table.accessAt(slot) * 1000;
   }
 
   /** Sets the access time (RESTORE IDLETIME). */
   setLastAccess(key: string, atMs: number): void {
     const slot = this.table.find(key);
     if (slot === -1) return;
-    this.table.access[slot] = Math.max(0, Math.floor((atMs - this.base) / 1000));
+    this.table.setAccess(slot, Math.max(0, Math.floor((atMs - this.base) / 1000)));
   }
 
   signalModified(key: string): void {
