@@ -3,7 +3,7 @@
  * interleaved, at -P 1 and -P 16, then RSS after loading 1,000,000 keys of 16-byte values into each.
  * Environment: BENCH_N (requests per test, default 200000), BENCH_KEYS (default 1000000), BENCH_RUNS (best of, default 2),
  * BENCH_TESTS (comma-separated labels, e.g. SET,HSET; default all), BENCH_P (comma-separated pipelines, default 1,16),
- * BENCH_KEYS=0 skips the RSS measurement, BENCH_REF_ARGS (extra node flags for the reference server).
+ * BENCH_KEYS=0 skips the RSS measurement, BENCH_REF_ARGS (node flags for the reference server; default those of its shebang).
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -20,7 +20,7 @@ const KEYS = Number(process.env.BENCH_KEYS ?? 1000000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 2);
 const ONLY = (process.env.BENCH_TESTS ?? '').split(',').map((t) => t.trim().toUpperCase()).filter((t) => t !== '');
 const PIPELINES = (process.env.BENCH_P ?? '1,16').split(',').map(Number);
-const REF_ARGS = (process.env.BENCH_REF_ARGS ?? '').split(' ').filter((a) => a !== '');
+const REF_ARGS = (process.env.BENCH_REF_ARGS ?? '--max-semi-space-size=2').split(' ').filter((a) => a !== '');
 const REF_BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'redis-ref-server.js');
 
 interface Target {

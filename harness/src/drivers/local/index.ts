@@ -204,7 +204,8 @@ export class LocalDeployment implements Deployment {
   private serverCommand(target: Target, conf: string, sentinel: boolean): string[] {
     if (target === 'reference') {
       if (!existsSync(this.refBin)) throw new Error(`reference server not built: ${this.refBin} is missing (run npm run build)`);
-      return [process.execPath, this.refBin, conf, ...(sentinel ? ['--sentinel'] : [])];
+      // The node flags the bin's shebang gives it (a small young generation keeps its RSS near redis-server's).
+      return [process.execPath, '--max-semi-space-size=2', this.refBin, conf, ...(sentinel ? ['--sentinel'] : [])];
     }
     return sentinel ? ['redis-sentinel', conf] : ['redis-server', conf];
   }
