@@ -28,21 +28,23 @@ for (const driver of drivers()) {
       const seed3x2 = shipped('cluster-3x2');
       const seed6 = shipped('cluster-6');
       const args = (topology: Topology, scenario: string): RunArgs => ({ suite: SUITE, topology, scenario, target, driver, root: root.dir });
-      beforeEach(function () {
-        const why = driverUnavailable(driver) ?? (target === 'reference' ? referenceUnsupported(seed3x2) : undefined);
-        if (why) recordSkip(this, { suite: SUITE, scenario: this.currentTest?.title.split(':')[0] ?? '?', topology: seed3x2.name, target, driver, reason: why });
-      });
+      /** Records and skips a run this target or driver cannot do, before deploying anything. */
+      const runOrSkip = async (ctx: Mocha.Context, topology: Topology, scenario: string): ReturnType<typeof runScenario> => {
+        const why = driverUnavailable(driver) ?? (target === 'reference' ? referenceUnsupported(topology) : undefined);
+        if (why) recordSkip(ctx, { suite: SUITE, scenario, topology: topology.name, target, driver, reason: why });
+        return runScenario(ctx, args(topology, scenario));
+      };
 
       for (const topo of [seed3x2, seed6]) {
         it(`${topo.name} create: cluster_state ok, 16384 slots, ${topo.redis.length} known nodes, size 3, anti-affinity; key1/2/3 in slots 9189/4998/935 readable from every node`, async function () {
-          const run = await runScenario(this, args(topo, 'cluster-seed-create'));
+          const run = await runOrSkip(this, topo, 'cluster-seed-create');
           expectCheckPass(run.result, 'seed-cluster-info', 'seed-anti-affinity', 'seed-routing');
           expect(check(run.result, 'seed-cluster-info').detail).to.contain(`${topo.redis.length} known nodes, size 3`);
           expectScenarioPass(run);
         });
 
         it(`${topo.name} host failure and recovery: replica promoted, CLUSTER NODES shows fail, keys served by the promoted node; host returns as replicas`, async function () {
-          const run = await runScenario(this, args(topo, 'cluster-seed-host'));
+          const run = await runOrSkip(this, topo, 'cluster-seed-host');
           const r = run.result;
           expectCheckPass(r, 'seed-nodes-marked-fail', 'seed-keys-on-promoted', 'seed-keys-after-failover', 'seed-host-recovered', 'seed-keys-after-recovery');
           expectCheckPass(r, 'promotion', 'failback', 'cluster-state-survivors', 'slot-coverage', 'acknowledged-writes', 'anti-affinity-after-failover');
@@ -63,7 +65,7 @@ for (const driver of drivers()) {
       for (const full of [true, false]) {
         it(`shard loss with cluster-require-full-coverage ${full ? 'yes: every write is refused with CLUSTERDOWN' : 'no: the other shards keep serving'}`, async function () {
           const topo = withFullCoverage(seed3x2, full);
-          const run = await runScenario(this, args(topo, 'cluster-seed-shard-loss'));
+          const run = await runOrSkip(this, topo, 'cluster-seed-shard-loss');
           const r = run.result;
           expectCheckPass(r, `writes-with-full-coverage-${full ? 'yes' : 'no'}`, `cluster-state-with-full-coverage-${full ? 'yes' : 'no'}`, 'coverage-while-shard-lost', 'slot-coverage', 'cluster-state');
           const fault = run.events.find((e) => e.type === 'mark' && e.name === 'fault')!;
@@ -97,7 +99,7 @@ for (const driver of drivers()) {
       }
 
       it('minority partition: the isolated master accepts writes until node-timeout, its replica is promoted, and the window\'s writes are lost and counted', async function () {
-        const run = await runScenario(this, args(seed3x2, 'cluster-minority-partition'));
+        const run = await runOrSkip(this, seed3x2, 'cluster-minority-partition');
         const r = run.result;
         expectCheckPass(r, 'promotion', 'cluster-state-survivors', 'acknowledged-writes');
         const w = check(r, 'acknowledged-writes').data ?? {};

@@ -22,7 +22,7 @@ for (const driver of drivers()) {
       const args = (topology: typeof seedTopo, scenario: string): RunArgs => ({ suite: SUITE, topology, scenario, target, driver, root: root.dir });
       beforeEach(function () {
         const why = driverUnavailable(driver);
-        if (why) recordSkip(this, { suite: SUITE, scenario: this.currentTest?.title ?? '?', topology: '-', target, driver, reason: why });
+        if (why) recordSkip(this, { suite: SUITE, scenario: (this.currentTest?.title ?? '?').split(':')[0]!, topology: 'sentinel', target, driver, reason: why });
       });
 
       it('seed walk-through: roles, NOAUTH, INFO sentinel, failover and failback in both rounds', async function () {

@@ -56,7 +56,7 @@ export function referenceUnsupported(t: Topology): string | undefined {
   if (t.kind !== 'cluster') return undefined;
   const dir = path.join(packageRoot(), 'dist', 'reference-server', 'cluster');
   const built = existsSync(dir) && readdirSync(dir).some((f) => f.endsWith('.js'));
-  return built ? undefined : 'the reference server has no cluster mode yet (reference-server/cluster is empty)';
+  return built ? undefined : 'the reference server has no cluster mode yet (no module in reference-server/cluster)';
 }
 
 /** Why this driver cannot run here, or undefined (checked once per suite, before deploying). */
