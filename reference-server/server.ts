@@ -75,7 +75,8 @@ export interface CommandStat {
 /** Rounds a latency up to 3 significant digits, so histograms stay small whatever the traffic. */
 function latencyBucket(us: number): number {
   if (us <= 0.001) return 0.001;
-  const scale = 10 ** (Math.floor(Math.log10(us)) - 2);
+  // The common decades without a logarithm (same scales as the general formula).
+  const scale = us >= 1 && us < 10 ? 0.01 : us >= 10 && us < 100 ? 0.1 : us >= 100 && us < 1000 ? 1 : 10 ** (Math.floor(Math.log10(us)) - 2);
   return Math.ceil(us / scale) * scale;
 }
 

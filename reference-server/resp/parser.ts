@@ -33,7 +33,22 @@ export class RequestParser {
   private bulkLen = -1;
   private args: string[] = [];
 
+  /** The previous command's name: a client usually repeats it, and reusing the string saves a copy and a hash. */
+  private lastName = '';
+
   constructor(readonly limits: ParserLimits) {}
+
+  private commandName(buf: Buffer, pos: number, len: number): string {
+    const last = this.lastName;
+    if (last.length === len) {
+      let i = 0;
+      while (i < len && buf[pos + i] === last.charCodeAt(i)) i++;
+      if (i === len) return last;
+    }
+    const name = latin1Slice.call(buf, pos, pos + len);
+    this.lastName = name;
+    return name;
+  }
 
   /** Bytes received but not yet consumed by a complete command (for client-query-buffer-limit). */
   get buffered(): number {
@@ -120,7 +135,8 @@ export class RequestParser {
         this.need = this.bulkLen + 2;
         return null;
       }
-      this.args.push(latin1Slice.call(buf, this.pos, this.pos + this.bulkLen));
+      if (this.args.length === 0 && this.bulkLen <= 16) this.args.push(this.commandName(buf, this.pos, this.bulkLen));
+      else this.args.push(latin1Slice.call(buf, this.pos, this.pos + this.bulkLen));
       this.pos += this.bulkLen + 2;
       this.bulkLen = -1;
       this.multibulkLen--;
