@@ -69,7 +69,8 @@ export function driverUnavailable(d: SuiteDriver): string | undefined {
 
 /** A folder for a suite's run folders; removed at the end unless a failed run's folder was kept in it. */
 export function tempRoot(label: string): { dir: string; remove(): void } {
-  const dir = mkdtempSync(path.join(tmpdir(), `chaos-suite-${label}-`));
+  // Short: HAProxy's admin socket lives below it and unix socket paths are limited to about 100 bytes.
+  const dir = mkdtempSync(path.join(tmpdir(), `rhc-${label.slice(0, 3)}-`));
   return {
     dir,
     remove: () => {

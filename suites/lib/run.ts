@@ -54,7 +54,7 @@ let counter = 0;
 let lastDir: string | undefined;
 
 export async function runScenario(ctx: Mocha.Context, a: RunArgs): Promise<SuiteRun> {
-  const dir = path.join(a.root, `${String(++counter).padStart(2, '0')}-${a.topology.name}-${a.scenario}-${a.target}-${a.driver}`);
+  const dir = path.join(a.root, String(++counter).padStart(2, '0'));
   const base = { suite: a.suite, scenario: a.scenario, topology: a.topology.name, target: a.target, driver: a.driver };
   const lines: string[] = [];
   const t0 = Date.now();
