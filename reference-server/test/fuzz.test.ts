@@ -1,18 +1,7 @@
 import { expect } from 'chai';
 import { RespClient } from './util/resp-client.js';
 import { startRefInProcess } from './util/servers.js';
-
-/** Small seeded generator so a failing case can be replayed with FUZZ_SEED. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../harness/src/random/prng.js';
 
 const VALID = [
   '*1\r\n$4\r\nPING\r\n', '*2\r\n$4\r\nECHO\r\n$5\r\nhello\r\n', '*3\r\n$3\r\nSET\r\n$3\r\nfoo\r\n$3\r\nbar\r\n', '*2\r\n$3\r\nGET\r\n$3\r\nfoo\r\n',
@@ -66,7 +55,7 @@ describe('protocol fuzz: malformed input never crashes or stalls the server', fu
 
   const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 1000000);
   it(`survives 400 random and mutated inputs, answering only Redis protocol errors (FUZZ_SEED=${seed})`, async () => {
-    const rand = mulberry32(seed);
+    const rand = seededRandom(seed);
     const healthy = await RespClient.connect(ref.port);
     open.push(healthy);
     for (let i = 0; i < 400; i++) {

@@ -6,17 +6,7 @@
 import { expect } from 'chai';
 import { RespClient } from './util/resp-client.js';
 import { startRealRedis, startRefInProcess, type RunningServer } from './util/servers.js';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../harness/src/random/prng.js';
 
 const FUTURE = 4102444800;
 const VALUES = [
@@ -26,7 +16,7 @@ const VALUES = [
 const ORDER_FREE = new Set(['keys', 'hkeys', 'hvals', 'hgetall', 'scan']);
 
 function generator(seed: number): () => string[] {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const pick = <T>(a: readonly T[]): T => a[Math.floor(r() * a.length)];
   const key = (): string => pick(['k0', 'k1', 'k2', 'k3', 'h0', 'h1', 'n0']);
   const val = (): string => pick(VALUES);

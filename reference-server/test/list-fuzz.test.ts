@@ -8,23 +8,12 @@ import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
+import { seededRandom } from '../../harness/src/random/prng.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const REF_BIN = path.resolve(here, '../bin/redis-ref-server.js');
 const SEED = Number(process.env.FUZZ_SEED ?? 20261122);
 const STEPS = Number(process.env.FUZZ_STEPS ?? 3000);
-
-/** mulberry32: small, seedable, good enough to pick commands. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Reads whole RESP frames as raw strings. */
 class RawClient {
@@ -253,7 +242,7 @@ describe('lists, sets and sorted sets: seeded random commands match redis-server
       await ref.send(['FLUSHALL']);
       await real.send(['CONFIG', 'RESETSTAT']);
       await ref.send(['CONFIG', 'RESETSTAT']);
-      const rnd = prng(SEED + Number(resp));
+      const rnd = seededRandom(SEED + Number(resp));
       const mismatches: string[] = [];
       for (let step = 0; step < STEPS && mismatches.length < 5; step++) {
         const { argv, unordered } = pick(rnd, gens)(rnd);

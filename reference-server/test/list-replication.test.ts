@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
+import { seededRandom } from '../../harness/src/random/prng.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const REF_BIN = path.resolve(here, '../bin/redis-ref-server.js');
@@ -145,17 +146,6 @@ async function snapshot(c: Client): Promise<Record<string, unknown>> {
   return out;
 }
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const canRun = existsSync('/usr/bin/redis-server') && existsSync(REF_BIN);
 
 describe('lists/sets/zsets replicate from the reference server to a redis-server replica', function () {
@@ -206,7 +196,7 @@ describe('lists/sets/zsets replicate from the reference server to a redis-server
   });
 
   it('replays random pops, moves and stores identically', async () => {
-    const rnd = prng(7);
+    const rnd = seededRandom(7);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
     const L = ['l1', 'l2'];
     const S = ['s1', 's2'];

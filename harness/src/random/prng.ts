@@ -83,3 +83,9 @@ function rotl(x: number, k: number): number {
 export function freshSeed(): number {
   return (Date.now() ^ (process.pid << 16) ^ Math.floor(performance.now() * 1000)) >>> 0;
 }
+
+/** A plain `() => number` in [0, 1) from a seed, for code (fuzzers, fixtures) that wants only floats. */
+export function seededRandom(seed: number): () => number {
+  const p = new Prng(seed);
+  return () => p.next();
+}
