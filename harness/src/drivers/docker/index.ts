@@ -7,19 +7,24 @@
  * partitions) apply to every container of the host. Partitions are nft rules inside the pod's namespace (nsenter
  * from the host as root), not network disconnects: a disconnect cuts the harness off too and cannot be one-way.
  */
-import { createWriteStream, type WriteStream, mkdirSync, writeFileSync, openSync, closeSync } from 'node:fs';
-import { spawn, spawnSync } from 'node:child_process';
-import net from 'node:net';
+import { createWriteStream, type WriteStream, mkdirSync, openSync, closeSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import type { GenericContainer as GenericContainerType, StartedTestContainer } from 'testcontainers';
 import type {
   Deployment, Driver, Endpoint, GeneratedFile, InstanceKind, PartitionSpec, RunningInstance, UpOptions,
 } from '../driver.js';
-import type { RedisInstanceSpec, SentinelSpec, Target, Topology } from '../../topology/model.js';
+import type { Target, Topology } from '../../topology/model.js';
 import { generateConfigs, redisDataDir, type ConfigLayout } from '../../config-gen/index.js';
 import { registerTeardown } from '../../cleanup/registry.js';
-import { FatalWaitError, pairs, parseInfo, respCall, waitFor } from '../local/probe.js';
+import { FatalWaitError, parseInfo, respCall, waitFor } from '../local/probe.js';
+import { configFileOf, startInOrder, writeGeneratedFiles, type BringUpSteps } from '../shared/bring-up.js';
+import { redisCliClusterCreate, waitClusterStateOk } from '../shared/cluster-create.js';
+import { HostStops } from '../shared/host-stops.js';
+import { runningInstance, toxiproxyLinkEndpoint } from '../shared/instances.js';
+import { addDrops, planPartition, type DropSets } from '../shared/partition-plan.js';
+import { haproxyBackendStatus, waitAnswering } from '../shared/readiness.js';
 import { isGoToxiproxy, resolveImage, type ImageChoice, type ImageRole, type ResolvedImage } from '../../images/config.js';
 import { dockerClient, dockerUnavailableReason, OWNER_LABEL, removeProjectObjects, removeRunSync, ROLE_LABEL, RUN_LABEL } from './cleanup.js';
 import { nftDropRules, nftHeal } from './partition.js';
@@ -126,8 +131,8 @@ export class DockerDeployment implements Deployment {
   private unregister?: () => void;
   private downPromise?: Promise<void>;
   private events?: NodeJS.ReadableStream;
-  private readonly stoppedByHost = new Map<string, string[]>();
-  private readonly drops = new Map<string, { from: Set<string>; to: Set<string> }>();
+  private readonly stopped = new HostStops();
+  private readonly drops = new Map<string, DropSets>();
   private readonly labels: Record<string, string>;
   private localImages?: Set<string>;
   private readonly logStreams = new Set<{ stream: NodeJS.ReadableStream; file: WriteStream }>();
@@ -202,10 +207,7 @@ export class DockerDeployment implements Deployment {
       },
     };
     this.files = generateConfigs(topo, layout);
-    for (const f of this.files) {
-      mkdirSync(path.dirname(f.path), { recursive: true });
-      writeFileSync(f.path, f.content);
-    }
+    writeGeneratedFiles(this.files);
     for (const r of topo.redis) {
       mkdirSync(redisDataDir(layout, r.name), { recursive: true });
       const target = this.targetOf(r.target);
@@ -224,29 +226,7 @@ export class DockerDeployment implements Deployment {
       await this.startToxiproxy();
     }
 
-    if (topo.cluster) {
-      await Promise.all(topo.redis.map((r) => this.startMember(r.name)));
-      await Promise.all(topo.redis.map((r) => this.waitRedisPing(r)));
-      await this.createCluster();
-    } else {
-      const masters = topo.redis.filter((r) => r.replicaof === undefined);
-      const replicas = topo.redis.filter((r) => r.replicaof !== undefined);
-      await Promise.all(masters.map((r) => this.startMember(r.name)));
-      await Promise.all(masters.map((r) => this.waitRedisPing(r)));
-      await Promise.all(replicas.map((r) => this.startMember(r.name)));
-      await Promise.all(replicas.map((r) => this.waitReplicaLinkUp(r)));
-      this.log(`redis ready: ${topo.redis.map((r) => r.name).join(', ')}`);
-    }
-    if (topo.sentinels.length) {
-      await Promise.all(topo.sentinels.map((s) => this.startMember(s.name)));
-      await Promise.all(topo.sentinels.map((s) => this.waitSentinelSeesAll(s)));
-      this.log(`sentinels ready: ${topo.sentinels.map((s) => s.name).join(', ')}`);
-    }
-    if (topo.haproxy) {
-      await this.startMember(topo.haproxy.name);
-      await this.waitHaproxyRoutesToMaster();
-      this.log(`haproxy ready: ${this.describe(topo.haproxy.name)}`);
-    }
+    await startInOrder(this.steps());
     this.readyMs = Date.now() - t0;
     this.log(`deployment ${this.runId} ready in ${this.readyMs} ms`);
   }
@@ -302,9 +282,21 @@ export class DockerDeployment implements Deployment {
   }
 
   private fileOf(instance: string): string {
-    const f = this.files.find((x) => x.instance === instance);
-    if (!f) throw new Error(`no generated config for ${instance}`);
-    return f.path;
+    return configFileOf(this.files, instance);
+  }
+
+  /** What the shared bring-up and readiness code needs from this driver. */
+  private steps(): BringUpSteps {
+    return {
+      topology: this.topology,
+      endpoint: (n) => this.endpoint(n),
+      awaitMember: (n, what, check) => this.awaitMember(n, what, check),
+      startMember: (n) => this.startMember(n),
+      createCluster: () => this.createCluster(),
+      waitHaproxyRoutesToMaster: () => this.waitHaproxyRoutesToMaster(),
+      describe: (n) => this.describe(n),
+      log: (l) => this.log(l),
+    };
   }
 
   private serverArgv(target: Target, conf: string, sentinel: boolean): string[] {
@@ -439,64 +431,9 @@ export class DockerDeployment implements Deployment {
     }, timeoutMs);
   }
 
-  private async waitRedisPing(r: RedisInstanceSpec): Promise<void> {
-    const ep = this.endpoint(r.name);
-    await this.awaitMember(r.name, `${r.name} to answer PING`, async () => (await respCall(ep.host, ep.port, ['PING'], r.password, 500)) === 'PONG');
-  }
-
-  private async waitReplicaLinkUp(r: RedisInstanceSpec): Promise<void> {
-    const ep = this.endpoint(r.name);
-    await this.awaitMember(r.name, `${r.name} replication link to ${r.replicaof} up`, async () => {
-      const info = parseInfo(await respCall(ep.host, ep.port, ['INFO', 'replication'], r.password, 500));
-      return info.master_link_status === 'up';
-    });
-  }
-
-  private async waitSentinelSeesAll(s: SentinelSpec): Promise<void> {
-    const ep = this.endpoint(s.name);
-    const replicas = this.topology.redis.filter((r) => r.replicaof === s.monitors).length;
-    const peers = this.topology.sentinels.filter((x) => x.masterName === s.masterName && x.name !== s.name).length;
-    await this.awaitMember(s.name, `${s.name} to see ${s.masterName} with ${replicas} replica(s) and ${peers} other sentinel(s)`, async () => {
-      const master = pairs(await respCall(ep.host, ep.port, ['SENTINEL', 'MASTER', s.masterName], undefined, 500));
-      if (master.flags !== 'master' || Number(master['num-slaves']) < replicas || Number(master['num-other-sentinels']) < peers) return false;
-      const reps = await respCall(ep.host, ep.port, ['SENTINEL', 'REPLICAS', s.masterName], undefined, 500);
-      return Array.isArray(reps) && reps.map(pairs).every((p) => p.flags === 'slave' && p['master-link-status'] === 'ok');
-    });
-  }
-
-  private haproxyAdmin(command: string): Promise<string> {
-    return new Promise<string>((resolve, reject) => {
-      const c = net.connect({ path: this.haproxySocket() });
-      let out = '';
-      const timer = setTimeout(() => c.destroy(new Error('haproxy admin socket: no answer')), 1000);
-      c.on('connect', () => c.write(`${command}\n`));
-      c.on('data', (d) => (out += d.toString()));
-      c.on('end', () => {
-        clearTimeout(timer);
-        resolve(out);
-      });
-      c.on('error', (e) => {
-        clearTimeout(timer);
-        reject(e);
-      });
-    });
-  }
-
   /** Backend status per instance name, as HAProxy's admin socket reports it ("UP", "DOWN", ...). */
   async haproxyBackendStatus(): Promise<Record<string, string>> {
-    const h = this.topology.haproxy;
-    if (!h) return {};
-    const lines = (await this.haproxyAdmin('show stat')).split('\n').filter(Boolean);
-    const header = (lines[0] ?? '').replace(/^# /, '').split(',');
-    const [iPx, iSv, iStatus] = ['pxname', 'svname', 'status'].map((k) => header.indexOf(k));
-    const raw: Record<string, string> = {};
-    for (const l of lines.slice(1)) {
-      const cols = l.split(',');
-      if (cols[iPx] === 'bk_redis') raw[cols[iSv]] = cols[iStatus];
-    }
-    const out: Record<string, string> = {};
-    for (const b of h.backends) out[b] = raw[b.charAt(0).toUpperCase() + b.slice(1)] ?? 'unknown';
-    return out;
+    return haproxyBackendStatus(this.topology, this.haproxySocket());
   }
 
   private async waitHaproxyRoutesToMaster(): Promise<void> {
@@ -518,30 +455,8 @@ export class DockerDeployment implements Deployment {
   }
 
   private async createCluster(): Promise<void> {
-    const c = this.topology.cluster!;
-    if (c.create !== 'redis-cli') throw new Error(`cluster.create: ${c.create} is not supported by the docker driver; use redis-cli`);
-    const nodes = c.nodes.map((n) => this.topology.redis.find((r) => r.name === n)!);
-    const pw = nodes[0].password;
-    const args = ['--cluster', 'create', ...nodes.map((r) => this.describe(r.name)), '--cluster-replicas', String(c.replicasPerMaster), '--cluster-yes'];
-    if (pw !== undefined) args.push('-a', pw, '--no-auth-warning');
-    const logFile = path.join(this.runDir, 'cluster-create.log');
-    const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
-      const child = spawn('redis-cli', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-      let output = '';
-      child.stdout.on('data', (d) => (output += d.toString()));
-      child.stderr.on('data', (d) => (output += d.toString()));
-      child.on('close', (code) => resolve({ code, output }));
-      child.on('error', (e) => resolve({ code: -1, output: e.message }));
-    });
-    writeFileSync(logFile, `redis-cli ${args.map((a) => (a === pw ? '***' : a)).join(' ')}\n${output}`);
-    if (code !== 0) throw new Error(`redis-cli --cluster create failed (exit ${code}); see ${logFile}:\n${output.trim().split('\n').slice(-5).join('\n')}`);
-    await Promise.all(nodes.map((r) => {
-      const ep = this.endpoint(r.name);
-      return this.awaitMember(r.name, `${r.name} cluster_state:ok with ${nodes.length} known nodes`, async () => {
-        const info = parseInfo(await respCall(ep.host, ep.port, ['CLUSTER', 'INFO'], r.password, 500));
-        return info.cluster_state === 'ok' && Number(info.cluster_known_nodes) === nodes.length;
-      });
-    }));
+    const nodes = await redisCliClusterCreate(this.topology, 'docker', this.runDir, (n) => this.describe(n));
+    await waitClusterStateOk(this.steps(), nodes);
     // Replicas must have their link up before a scenario can count on them.
     await Promise.all(nodes.map((r) => {
       const ep = this.endpoint(r.name);
@@ -573,11 +488,7 @@ export class DockerDeployment implements Deployment {
   // ---- Deployment ---------------------------------------------------------------------------------------
 
   instances(): RunningInstance[] {
-    return [...this.members.values()].map((m) => {
-      const ri: RunningInstance = { name: m.name, kind: m.kind, host: m.host, endpoint: this.endpoint(m.name), logFile: m.logFile };
-      if (m.target) ri.target = m.target;
-      return ri;
-    });
+    return [...this.members.values()].map((m) => runningInstance(m, this.endpoint(m.name), m.logFile));
   }
 
   endpoint(name: string): Endpoint {
@@ -590,10 +501,7 @@ export class DockerDeployment implements Deployment {
   }
 
   linkEndpoint(linkName: string): Endpoint {
-    const t = this.topology.toxiproxy;
-    const l = t?.links.find((x) => x.name === linkName);
-    if (!t || !l) throw new Error(`unknown toxiproxy link "${linkName}"`);
-    return { host: this.address(t.host), port: l.listenPort };
+    return toxiproxyLinkEndpoint(this.topology, linkName, (h) => this.address(h));
   }
 
   /** Address of a topology host on the run's network. */
@@ -689,13 +597,7 @@ export class DockerDeployment implements Deployment {
     const m = this.member(name);
     if (m.running) return;
     await this.startMember(name);
-    const ep = this.endpoint(name);
-    if (m.kind === 'haproxy' || m.kind === 'toxiproxy') {
-      await this.awaitMember(name, `${name} to accept connections`, () => tcpOpen(ep.host, ep.port));
-    } else {
-      const pw = m.kind === 'redis' ? this.topology.redis.find((r) => r.name === name)?.password : undefined;
-      await this.awaitMember(name, `${name} to answer PING`, async () => (await respCall(ep.host, ep.port, ['PING'], pw, 500)) === 'PONG');
-    }
+    await waitAnswering(this.steps(), name, m.kind, ['haproxy', 'toxiproxy']);
   }
 
   async restart(name: string): Promise<void> {
@@ -707,48 +609,20 @@ export class DockerDeployment implements Deployment {
   async stopHost(host: string): Promise<void> {
     this.pod(host);
     const on = [...this.members.values()].filter((m) => m.host === host && m.running);
-    this.stoppedByHost.set(host, [...new Set([...(this.stoppedByHost.get(host) ?? []), ...on.map((m) => m.name)])]);
+    this.stopped.stopping(host, on.map((m) => m.name));
     await Promise.all(on.map((m) => this.kill(m.name)));
   }
 
   async startHost(host: string): Promise<void> {
     this.pod(host);
-    const names = this.stoppedByHost.get(host) ?? [...this.members.values()].filter((m) => m.host === host).map((m) => m.name);
-    this.stoppedByHost.delete(host);
+    const names = this.stopped.take(host, () => [...this.members.values()].filter((m) => m.host === host).map((m) => m.name));
     await Promise.all(names.map((n) => this.start(n)));
   }
 
   async partition(spec: PartitionSpec): Promise<void> {
     if (this.partitionUnsupportedReason) throw new Error(`partitions unsupported: ${this.partitionUnsupportedReason}`);
-    const hosts = this.topology.hosts.map((h) => h.name);
-    const addr = (h: string) => this.address(h);
-    const rules = (h: string) => {
-      let r = this.drops.get(h);
-      if (!r) this.drops.set(h, (r = { from: new Set(), to: new Set() }));
-      return r;
-    };
-    const touched = new Set<string>();
-    const cut = (a: string, bs: string[]) => {
-      for (const b of bs) {
-        if (b === a) continue;
-        rules(a).from.add(addr(b));
-        rules(a).to.add(addr(b));
-      }
-      touched.add(a);
-    };
-    if (spec.kind === 'isolate') {
-      addr(spec.host);
-      cut(spec.host, hosts);
-    } else if (spec.kind === 'split') {
-      const [a, b] = spec.sides;
-      [...a, ...b].forEach(addr);
-      a.forEach((h) => cut(h, b));
-      b.forEach((h) => cut(h, a));
-    } else {
-      // Packets from `from` never arrive at `to`; `to`'s own packets still leave.
-      rules(spec.to).from.add(addr(spec.from));
-      touched.add(spec.to);
-    }
+    const touched = addDrops(this.drops, planPartition(spec, this.topology.hosts.map((h) => h.name), (h) => this.address(h)));
+    const rules = (h: string) => this.drops.get(h)!;
     await Promise.all([...touched].map((h) => nftDropRules(this.pod(h).pid, [...rules(h).from], [...rules(h).to])));
   }
 
@@ -791,19 +665,4 @@ export class DockerDeployment implements Deployment {
     this.unregister?.();
     if (errors.length) throw new Error(`teardown of ${this.runId}: ${errors.join('; ')}`);
   }
-}
-
-function tcpOpen(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host, port });
-    s.setTimeout(500, () => {
-      s.destroy();
-      resolve(false);
-    });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 }

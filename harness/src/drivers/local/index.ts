@@ -4,13 +4,12 @@
  */
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { createHash, randomInt } from 'node:crypto';
 import type {
   Deployment, Driver, Endpoint, GeneratedFile, InstanceKind, PartitionSpec, RunningInstance, UpOptions,
 } from '../driver.js';
-import type { RedisInstanceSpec, SentinelSpec, Target, Topology } from '../../topology/model.js';
+import type { Target, Topology } from '../../topology/model.js';
 import { generateConfigs, redisDataDir, type ConfigLayout } from '../../config-gen/index.js';
 import { SupervisedProcess } from '../../process/supervisor.js';
 import { registerTeardown } from '../../cleanup/registry.js';
@@ -18,7 +17,13 @@ import { cleanupRun, removeMarker, stateDir, writeMarker, type RunMarker } from 
 import { applyDropRules, clearDropRules, createHostNetwork, destroyHostNetwork, isRoot, netnsUnusableReason, type HostNetwork } from '../../netns/index.js';
 import { packageRoot } from '../../topology/paths.js';
 import { startToxiproxyServer } from '../../toxiproxy/server.js';
-import { FatalWaitError, pairs, parseInfo, respCall, waitFor } from './probe.js';
+import { FatalWaitError, parseInfo, respCall, waitFor } from './probe.js';
+import { configFileOf, startInOrder, writeGeneratedFiles, type BringUpSteps } from '../shared/bring-up.js';
+import { antiAffinity, redisCliClusterCreate, waitClusterStateOk } from '../shared/cluster-create.js';
+import { HostStops } from '../shared/host-stops.js';
+import { runningInstance, toxiproxyLinkEndpoint } from '../shared/instances.js';
+import { addDrops, planPartition, type DropSets } from '../shared/partition-plan.js';
+import { haproxyAdmin, haproxyBackendStatus, haproxyServerName, haproxyStat, waitAnswering } from '../shared/readiness.js';
 
 export type HostMode = 'netns' | 'loopback';
 
@@ -84,8 +89,8 @@ export class LocalDeployment implements Deployment {
   private readonly marker: RunMarker;
   private unregister?: () => void;
   private downPromise?: Promise<void>;
-  private readonly stoppedByHost = new Map<string, string[]>();
-  private readonly drops = new Map<string, { from: Set<string>; to: Set<string> }>();
+  private readonly stopped = new HostStops();
+  private readonly drops = new Map<string, DropSets>();
   private toxiproxyClose?: () => Promise<void>;
   private readonly log: (line: string) => void;
   private readonly refBin: string;
@@ -149,10 +154,7 @@ export class LocalDeployment implements Deployment {
     };
     if (topo.haproxy) mkdirSync(path.dirname(this.haproxySocket()), { recursive: true });
     this.files = generateConfigs(topo, layout);
-    for (const f of this.files) {
-      mkdirSync(path.dirname(f.path), { recursive: true });
-      writeFileSync(f.path, f.content);
-    }
+    writeGeneratedFiles(this.files);
     for (const r of topo.redis) {
       mkdirSync(redisDataDir(layout, r.name), { recursive: true });
       const target = this.opts.target ?? r.target;
@@ -168,37 +170,27 @@ export class LocalDeployment implements Deployment {
 
     if (topo.toxiproxy) await this.startToxiproxy();
 
-    if (topo.cluster) {
-      await Promise.all(topo.redis.map((r) => this.startMember(r.name)));
-      await Promise.all(topo.redis.map((r) => this.waitRedisPing(r)));
-      await this.createCluster();
-    } else {
-      const masters = topo.redis.filter((r) => r.replicaof === undefined);
-      const replicas = topo.redis.filter((r) => r.replicaof !== undefined);
-      await Promise.all(masters.map((r) => this.startMember(r.name)));
-      await Promise.all(masters.map((r) => this.waitRedisPing(r)));
-      await Promise.all(replicas.map((r) => this.startMember(r.name)));
-      await Promise.all(replicas.map((r) => this.waitReplicaLinkUp(r)));
-      this.log(`redis ready: ${topo.redis.map((r) => r.name).join(', ')}`);
-    }
-    if (topo.sentinels.length) {
-      await Promise.all(topo.sentinels.map((s) => this.startMember(s.name)));
-      await Promise.all(topo.sentinels.map((s) => this.waitSentinelSeesAll(s)));
-      this.log(`sentinels ready: ${topo.sentinels.map((s) => s.name).join(', ')}`);
-    }
-    if (topo.haproxy) {
-      await this.startMember(topo.haproxy.name);
-      await this.waitHaproxyRoutesToMaster();
-      this.log(`haproxy ready: ${this.describe(topo.haproxy.name)}`);
-    }
+    await startInOrder(this.steps());
     this.readyMs = Date.now() - t0;
     this.log(`deployment ${this.runId} ready in ${this.readyMs} ms`);
   }
 
   private fileOf(instance: string): string {
-    const f = this.files.find((x) => x.instance === instance);
-    if (!f) throw new Error(`no generated config for ${instance}`);
-    return f.path;
+    return configFileOf(this.files, instance);
+  }
+
+  /** What the shared bring-up and readiness code needs from this driver. */
+  private steps(): BringUpSteps {
+    return {
+      topology: this.topology,
+      endpoint: (n) => this.endpoint(n),
+      awaitMember: (n, what, check) => this.awaitMember(n, what, check),
+      startMember: (n) => this.startMember(n),
+      createCluster: () => this.createCluster(),
+      waitHaproxyRoutesToMaster: () => this.waitHaproxyRoutesToMaster(),
+      describe: (n) => this.describe(n),
+      log: (l) => this.log(l),
+    };
   }
 
   private serverCommand(target: Target, conf: string, sentinel: boolean): string[] {
@@ -257,31 +249,6 @@ export class LocalDeployment implements Deployment {
     }, timeoutMs);
   }
 
-  private async waitRedisPing(r: RedisInstanceSpec): Promise<void> {
-    const ep = this.endpoint(r.name);
-    await this.awaitMember(r.name, `${r.name} to answer PING`, async () => (await respCall(ep.host, ep.port, ['PING'], r.password, 500)) === 'PONG');
-  }
-
-  private async waitReplicaLinkUp(r: RedisInstanceSpec): Promise<void> {
-    const ep = this.endpoint(r.name);
-    await this.awaitMember(r.name, `${r.name} replication link to ${r.replicaof} up`, async () => {
-      const info = parseInfo(await respCall(ep.host, ep.port, ['INFO', 'replication'], r.password, 500));
-      return info.master_link_status === 'up';
-    });
-  }
-
-  private async waitSentinelSeesAll(s: SentinelSpec): Promise<void> {
-    const ep = this.endpoint(s.name);
-    const replicas = this.topology.redis.filter((r) => r.replicaof === s.monitors).length;
-    const peers = this.topology.sentinels.filter((x) => x.masterName === s.masterName && x.name !== s.name).length;
-    await this.awaitMember(s.name, `${s.name} to see ${s.masterName} with ${replicas} replica(s) and ${peers} other sentinel(s)`, async () => {
-      const master = pairs(await respCall(ep.host, ep.port, ['SENTINEL', 'MASTER', s.masterName], undefined, 500));
-      if (master.flags !== 'master' || Number(master['num-slaves']) < replicas || Number(master['num-other-sentinels']) < peers) return false;
-      const reps = await respCall(ep.host, ep.port, ['SENTINEL', 'REPLICAS', s.masterName], undefined, 500);
-      return Array.isArray(reps) && reps.map(pairs).every((p) => p.flags === 'slave' && p['master-link-status'] === 'ok');
-    });
-  }
-
   /** Unix socket paths stop at 107 bytes, and run folders nest deep: the socket lives in the short state dir. */
   private haproxySocket(): string {
     const id = createHash('sha1').update(this.runDir).digest('hex').slice(0, 12);
@@ -289,47 +256,12 @@ export class LocalDeployment implements Deployment {
   }
 
   private haproxyAdmin(command: string): Promise<string> {
-    const sock = this.haproxySocket();
-    return new Promise<string>((resolve, reject) => {
-      const c = net.connect({ path: sock });
-      let out = '';
-      const timer = setTimeout(() => c.destroy(new Error('haproxy admin socket: no answer')), 1000);
-      c.on('connect', () => c.write(`${command}\n`));
-      c.on('data', (d) => (out += d.toString()));
-      c.on('end', () => {
-        clearTimeout(timer);
-        resolve(out);
-      });
-      c.on('error', (e) => {
-        clearTimeout(timer);
-        reject(e);
-      });
-    });
-  }
-
-  private async haproxyStat(): Promise<Record<string, string>> {
-    const text = await this.haproxyAdmin('show stat');
-    const lines = text.split('\n').filter(Boolean);
-    const header = (lines[0] ?? '').replace(/^# /, '').split(',');
-    const iSv = header.indexOf('svname');
-    const iStatus = header.indexOf('status');
-    const iPx = header.indexOf('pxname');
-    const out: Record<string, string> = {};
-    for (const l of lines.slice(1)) {
-      const cols = l.split(',');
-      if (cols[iPx] === 'bk_redis' && cols[iSv] !== 'BACKEND') out[cols[iSv]] = cols[iStatus];
-    }
-    return out;
+    return haproxyAdmin(this.haproxySocket(), command);
   }
 
   /** Backend status per instance name, as HAProxy's admin socket reports it ("UP", "DOWN", "UP 1/2", ...). */
   async haproxyBackendStatus(): Promise<Record<string, string>> {
-    const h = this.topology.haproxy;
-    if (!h) return {};
-    const raw = await this.haproxyStat();
-    const out: Record<string, string> = {};
-    for (const b of h.backends) out[b] = raw[b.charAt(0).toUpperCase() + b.slice(1)] ?? 'unknown';
-    return out;
+    return haproxyBackendStatus(this.topology, this.haproxySocket());
   }
 
   private async waitHaproxyRoutesToMaster(): Promise<void> {
@@ -348,9 +280,9 @@ export class LocalDeployment implements Deployment {
       return;
     }
     // HAProxy starts every server UP; the topology says which are replicas, its checks take over from there.
-    await this.awaitMember(h.name, 'HAProxy admin socket', async () => (await this.haproxyStat()) && true);
+    await this.awaitMember(h.name, 'HAProxy admin socket', async () => (await haproxyStat(this.haproxySocket())) && true);
     for (const b of h.backends.filter((x) => x !== master)) {
-      await this.haproxyAdmin(`set server bk_redis/${b.charAt(0).toUpperCase() + b.slice(1)} health down`);
+      await this.haproxyAdmin(`set server bk_redis/${haproxyServerName(b)} health down`);
     }
     await this.awaitMember(h.name, `HAProxy to route only to ${master}`, async () => {
       const st = await this.haproxyBackendStatus();
@@ -363,32 +295,10 @@ export class LocalDeployment implements Deployment {
 
   private async createCluster(): Promise<void> {
     const c = this.topology.cluster!;
-    if (c.create !== 'redis-cli') throw new Error(`cluster.create: ${c.create} is not supported by the local driver; use redis-cli`);
-    const nodes = c.nodes.map((n) => this.topology.redis.find((r) => r.name === n)!);
-    const pw = nodes[0].password;
-    const args = ['--cluster', 'create', ...nodes.map((r) => this.describe(r.name)), '--cluster-replicas', String(c.replicasPerMaster), '--cluster-yes'];
-    if (pw !== undefined) args.push('-a', pw, '--no-auth-warning');
-    const logFile = path.join(this.runDir, 'cluster-create.log');
     const t0 = Date.now();
     const phase = (what: string) => this.log(`cluster: ${what} after ${Date.now() - t0} ms`);
-    const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
-      const child = spawn('redis-cli', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-      let output = '';
-      child.stdout.on('data', (d) => (output += d.toString()));
-      child.stderr.on('data', (d) => (output += d.toString()));
-      child.on('close', (code) => resolve({ code, output }));
-      child.on('error', (e) => resolve({ code: -1, output: e.message }));
-    });
-    writeFileSync(logFile, `redis-cli ${args.map((a) => (a === pw ? '***' : a)).join(' ')}\n${output}`);
-    phase('redis-cli --cluster create done');
-    if (code !== 0) throw new Error(`redis-cli --cluster create failed (exit ${code}); see ${logFile}:\n${output.trim().split('\n').slice(-5).join('\n')}`);
-    await Promise.all(nodes.map((r) => {
-      const ep = this.endpoint(r.name);
-      return this.awaitMember(r.name, `${r.name} cluster_state:ok with ${nodes.length} known nodes`, async () => {
-        const info = parseInfo(await respCall(ep.host, ep.port, ['CLUSTER', 'INFO'], r.password, 500));
-        return info.cluster_state === 'ok' && Number(info.cluster_known_nodes) === nodes.length;
-      });
-    }));
+    const nodes = await redisCliClusterCreate(this.topology, 'local', this.runDir, (n) => this.describe(n), () => phase('redis-cli --cluster create done'));
+    await waitClusterStateOk(this.steps(), nodes);
     phase('cluster_state:ok on every node');
     // Each node's own word on its role; the other nodes learn it by gossip at a pace set by node-timeout.
     const mastersWanted = Math.floor(nodes.length / (c.replicasPerMaster + 1));
@@ -416,8 +326,7 @@ export class LocalDeployment implements Deployment {
         replicaOf[r.name] = master;
       }
       if (masters.length !== mastersWanted) return false;
-      const hostOf = (n: string) => this.member(n).host;
-      return { masters, replicaOf, antiAffinity: Object.entries(replicaOf).every(([rep, m]) => hostOf(rep) !== hostOf(m)) };
+      return { masters, replicaOf, antiAffinity: antiAffinity(replicaOf, (n) => this.member(n).host) };
     }, READY_MS);
     phase('replicas linked');
     writeFileSync(path.join(this.runDir, 'cluster-assignment.json'), JSON.stringify(this.clusterAssignment, null, 2));
@@ -457,9 +366,8 @@ export class LocalDeployment implements Deployment {
       if (row[2].includes('master')) masters.push(name);
       else if (row[2].includes('slave') && idToName.has(row[3])) replicaOf[name] = idToName.get(row[3])!;
     }
-    const hostOf = (n: string) => this.member(n).host;
-    const antiAffinity = Object.entries(replicaOf).every(([r, m]) => hostOf(r) !== hostOf(m));
-    return { masters: masters.sort((a, b) => nodes.findIndex((x) => x.name === a) - nodes.findIndex((x) => x.name === b)), replicaOf, antiAffinity };
+    const byOrder = (a: string, b: string) => nodes.findIndex((x) => x.name === a) - nodes.findIndex((x) => x.name === b);
+    return { masters: masters.sort(byOrder), replicaOf, antiAffinity: antiAffinity(replicaOf, (n) => this.member(n).host) };
   }
 
   private async startToxiproxy(): Promise<void> {
@@ -501,11 +409,7 @@ export class LocalDeployment implements Deployment {
   // ---- Deployment ---------------------------------------------------------------------------------------
 
   instances(): RunningInstance[] {
-    return [...this.members.values()].map((m) => {
-      const ri: RunningInstance = { name: m.name, kind: m.kind, host: m.host, endpoint: this.endpoint(m.name), logFile: m.proc.spec.logFile };
-      if (m.target) ri.target = m.target;
-      return ri;
-    });
+    return [...this.members.values()].map((m) => runningInstance(m, this.endpoint(m.name), m.proc.spec.logFile));
   }
 
   endpoint(name: string): Endpoint {
@@ -519,10 +423,7 @@ export class LocalDeployment implements Deployment {
   }
 
   linkEndpoint(linkName: string): Endpoint {
-    const t = this.topology.toxiproxy;
-    const l = t?.links.find((x) => x.name === linkName);
-    if (!t || !l) throw new Error(`unknown toxiproxy link "${linkName}"`);
-    return { host: this.toxiproxyAddress(), port: l.listenPort };
+    return toxiproxyLinkEndpoint(this.topology, linkName, (h) => this.address(h));
   }
 
   /** Address of a topology host. */
@@ -605,13 +506,7 @@ export class LocalDeployment implements Deployment {
     const m = this.member(name);
     if (m.proc.running) return;
     await m.proc.start();
-    const ep = this.endpoint(name);
-    if (m.kind === 'haproxy') {
-      await this.awaitMember(name, `${name} to accept connections`, () => tcpOpen(ep.host, ep.port));
-    } else {
-      const pw = m.kind === 'redis' ? this.topology.redis.find((r) => r.name === name)?.password : undefined;
-      await this.awaitMember(name, `${name} to answer PING`, async () => (await respCall(ep.host, ep.port, ['PING'], pw, 500)) === 'PONG');
-    }
+    await waitAnswering(this.steps(), name, m.kind, ['haproxy']);
   }
 
   async restart(name: string): Promise<void> {
@@ -622,48 +517,21 @@ export class LocalDeployment implements Deployment {
   async stopHost(host: string): Promise<void> {
     this.address(host);
     const on = [...this.members.values()].filter((m) => m.host === host && m.proc.running);
-    this.stoppedByHost.set(host, [...new Set([...(this.stoppedByHost.get(host) ?? []), ...on.map((m) => m.name)])]);
+    this.stopped.stopping(host, on.map((m) => m.name));
     await Promise.all(on.map((m) => m.proc.kill()));
   }
 
   async startHost(host: string): Promise<void> {
     this.address(host);
-    const names = this.stoppedByHost.get(host) ?? [...this.members.values()].filter((m) => m.host === host).map((m) => m.name);
-    this.stoppedByHost.delete(host);
+    const names = this.stopped.take(host, () => [...this.members.values()].filter((m) => m.host === host).map((m) => m.name));
     await Promise.all(names.map((n) => this.start(n)));
   }
 
   async partition(spec: PartitionSpec): Promise<void> {
     if (this.partitionUnsupportedReason || !this.network) throw new Error(`partitions unsupported: ${this.partitionUnsupportedReason}`);
-    const hosts = this.topology.hosts.map((h) => h.name);
-    const addr = (h: string) => this.address(h);
-    const rules = (h: string) => {
-      let r = this.drops.get(h);
-      if (!r) this.drops.set(h, (r = { from: new Set(), to: new Set() }));
-      return r;
-    };
-    const touched = new Set<string>();
-    const cut = (a: string, bs: string[]) => {
-      for (const b of bs) {
-        if (b === a) continue;
-        rules(a).from.add(addr(b));
-        rules(a).to.add(addr(b));
-      }
-      touched.add(a);
-    };
-    if (spec.kind === 'isolate') {
-      addr(spec.host);
-      cut(spec.host, hosts);
-    } else if (spec.kind === 'split') {
-      const [a, b] = spec.sides;
-      [...a, ...b].forEach(addr);
-      a.forEach((h) => cut(h, b));
-      b.forEach((h) => cut(h, a));
-    } else {
-      // Packets from `from` never arrive at `to`; `to`'s own packets still leave.
-      rules(spec.to).from.add(addr(spec.from));
-      touched.add(spec.to);
-    }
+    const plan = planPartition(spec, this.topology.hosts.map((h) => h.name), (h) => this.address(h));
+    const touched = addDrops(this.drops, plan);
+    const rules = (h: string) => this.drops.get(h)!;
     await Promise.all([...touched].map((h) => applyDropRules(this.network!.netns.get(h)!, [...rules(h).from], [...rules(h).to])));
   }
 
@@ -692,19 +560,3 @@ export class LocalDeployment implements Deployment {
     if (errors.length) throw new Error(`teardown of ${this.runId}: ${errors.join('; ')}`);
   }
 }
-
-function tcpOpen(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host, port });
-    s.setTimeout(500, () => {
-      s.destroy();
-      resolve(false);
-    });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
-
