@@ -22,7 +22,7 @@ for (const driver of drivers()) {
       after(() => root.remove());
       tidyRunFolders();
 
-      for (const topo of [shipped('sentinel-haproxy'), shipped('cluster-3x2')] as Topology[]) {
+      for (const topo of [shipped('sentinel-haproxy-toxiproxy'), shipped('cluster-3x2')] as Topology[]) {
         it(`${topo.name}: seeded mixed faults; acknowledged writes kept, one master per shard, every node back and every key readable`, async function () {
           const why = driverUnavailable(driver) ?? (target === 'reference' ? referenceUnsupported(topo) : undefined);
           if (why) recordSkip(this, { suite: SUITE, scenario: 'random-chaos-convergence', topology: topo.name, target, driver, reason: why });
