@@ -14,16 +14,72 @@ export function setZsetLimits(maxEntries: number, maxValue: number): void {
   zsetLimits.maxValue = maxValue;
 }
 
-interface Level {
-  forward: SkipNode | null;
-  span: number;
+/**
+ * A node keeps its first four levels' forward pointers and spans in its own fields (most nodes have 1-2 levels),
+ * so a search step loads one object, as a C skiplist node does; higher levels go to side arrays.
+ */
+export class SkipNode {
+  backward: SkipNode | null = null;
+  f0: SkipNode | null = null;
+  f1: SkipNode | null = null;
+  f2: SkipNode | null = null;
+  f3: SkipNode | null = null;
+  s0 = 0;
+  s1 = 0;
+  s2 = 0;
+  s3 = 0;
+  upF: (SkipNode | null)[] | null = null;
+  upS: number[] | null = null;
+  constructor(readonly member: string, public score: number, level: number) {
+    if (level > 4) {
+      this.upF = [];
+      this.upS = [];
+      for (let i = 4; i < level; i++) {
+        this.upF.push(null);
+        this.upS.push(0);
+      }
+    }
+  }
 }
 
-export interface SkipNode {
-  readonly member: string;
-  score: number;
-  backward: SkipNode | null;
-  readonly levels: Level[];
+function fw(x: SkipNode, i: number): SkipNode | null {
+  switch (i) {
+    case 0: return x.f0;
+    case 1: return x.f1;
+    case 2: return x.f2;
+    case 3: return x.f3;
+    default: return (x.upF as (SkipNode | null)[])[i - 4];
+  }
+}
+
+function setFw(x: SkipNode, i: number, v: SkipNode | null): void {
+  switch (i) {
+    case 0: x.f0 = v; break;
+    case 1: x.f1 = v; break;
+    case 2: x.f2 = v; break;
+    case 3: x.f3 = v; break;
+    default: (x.upF as (SkipNode | null)[])[i - 4] = v;
+  }
+}
+
+function sp(x: SkipNode, i: number): number {
+  switch (i) {
+    case 0: return x.s0;
+    case 1: return x.s1;
+    case 2: return x.s2;
+    case 3: return x.s3;
+    default: return (x.upS as number[])[i - 4];
+  }
+}
+
+function setSp(x: SkipNode, i: number, v: number): void {
+  switch (i) {
+    case 0: x.s0 = v; break;
+    case 1: x.s1 = v; break;
+    case 2: x.s2 = v; break;
+    case 3: x.s3 = v; break;
+    default: (x.upS as number[])[i - 4] = v;
+  }
 }
 
 /** A score interval; ex flags make a bound exclusive. */
@@ -45,10 +101,12 @@ export interface LexRange {
 }
 
 function makeNode(level: number, member: string, score: number): SkipNode {
-  const levels: Level[] = new Array(level);
-  for (let i = 0; i < level; i++) levels[i] = { forward: null, span: 0 };
-  return { member, score, backward: null, levels };
+  return new SkipNode(member, score, level);
 }
+
+/** Scratch arrays for insert/delete (one operation at a time, so they can be shared). */
+const updateScratch: (SkipNode | null)[] = [];
+const rankScratch: number[] = [];
 
 function randomLevel(): number {
   let level = 1;
@@ -92,7 +150,8 @@ function lexRangeEmpty(r: LexRange): boolean {
 export class SkipZSet implements RZSet {
   readonly kind = 'zset' as const;
   private readonly dict = new Map<string, number>();
-  private readonly header: SkipNode = makeNode(MAX_LEVEL, '', -Infinity);
+  // The header's score is never compared; 0 (not -Infinity) keeps integer scores unboxed in every node.
+  private readonly header: SkipNode = makeNode(MAX_LEVEL, '', 0);
   private tail: SkipNode | null = null;
   private level = 1;
   /** Redis's encoding: 'listpack' while small, 'skiplist' once it grew past the limits (never back). */
@@ -122,7 +181,7 @@ export class SkipZSet implements RZSet {
     this.encoding = this.size <= zsetLimits.maxEntries && maxLen <= zsetLimits.maxValue ? 'listpack' : 'skiplist';
     if (this.encoding !== 'listpack') return;
     // Converting to a listpack prints scores, and -0 reads back as 0; the order is unchanged (-0 == 0).
-    for (let n = this.header.levels[0].forward; n; n = n.levels[0].forward) {
+    for (let n = this.header.f0; n; n = n.f0) {
       if (Object.is(n.score, -0)) {
         n.score = 0;
         this.dict.set(n.member, 0);
@@ -174,11 +233,11 @@ export class SkipZSet implements RZSet {
     let rank = 0;
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
-      let f = x.levels[i].forward;
+      let f = fw(x, i);
       while (f && (before(f.score, f.member, score, member) || (f.score === score && f.member === member))) {
-        rank += x.levels[i].span;
+        rank += sp(x, i);
         x = f;
-        f = x.levels[i].forward;
+        f = fw(x, i);
       }
       if (x !== this.header && x.member === member) return rank - 1;
     }
@@ -192,9 +251,9 @@ export class SkipZSet implements RZSet {
     let traversed = 0;
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
-      while (x.levels[i].forward && traversed + x.levels[i].span <= target) {
-        traversed += x.levels[i].span;
-        x = x.levels[i].forward as SkipNode;
+      while (fw(x, i) && traversed + sp(x, i) <= target) {
+        traversed += sp(x, i);
+        x = fw(x, i) as SkipNode;
       }
       if (traversed === target) return x;
     }
@@ -202,7 +261,7 @@ export class SkipZSet implements RZSet {
   }
 
   first(): SkipNode | null {
-    return this.header.levels[0].forward;
+    return this.header.f0;
   }
 
   last(): SkipNode | null {
@@ -210,7 +269,7 @@ export class SkipZSet implements RZSet {
   }
 
   next(n: SkipNode): SkipNode | null {
-    return n.levels[0].forward;
+    return n.f0;
   }
 
   prev(n: SkipNode): SkipNode | null {
@@ -218,7 +277,7 @@ export class SkipZSet implements RZSet {
   }
 
   *entries(): IterableIterator<[member: string, score: number]> {
-    for (let x = this.header.levels[0].forward; x; x = x.levels[0].forward) yield [x.member, x.score];
+    for (let x = this.header.f0; x; x = x.f0) yield [x.member, x.score];
   }
 
   /** Members with scores in ascending rank order, start..stop inclusive (normalised). */
@@ -227,7 +286,7 @@ export class SkipZSet implements RZSet {
     if (start > stop || start >= this.size) return out;
     if (stop >= this.size) stop = this.size - 1;
     if (!rev) {
-      for (let x = this.nodeAt(start), i = start; x && i <= stop; x = x.levels[0].forward, i++) out.push([x.member, x.score]);
+      for (let x = this.nodeAt(start), i = start; x && i <= stop; x = x.f0, i++) out.push([x.member, x.score]);
     } else {
       for (let x = this.nodeAt(this.size - 1 - start), i = start; x && i <= stop; x = x.backward, i++) {
         out.push([x.member, x.score]);
@@ -241,25 +300,25 @@ export class SkipZSet implements RZSet {
     if (scoreRangeEmpty(r) || !this.tail || !scoreGteMin(this.tail.score, r)) return null;
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
-      let f = x.levels[i].forward;
+      let f = fw(x, i);
       while (f && !scoreGteMin(f.score, r)) {
         x = f;
-        f = x.levels[i].forward;
+        f = fw(x, i);
       }
     }
-    const n = x.levels[0].forward;
+    const n = x.f0;
     return n && scoreLteMax(n.score, r) ? n : null;
   }
 
   lastInScoreRange(r: ScoreRange): SkipNode | null {
-    const first = this.header.levels[0].forward;
+    const first = this.header.f0;
     if (scoreRangeEmpty(r) || !first || !scoreLteMax(first.score, r)) return null;
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
-      let f = x.levels[i].forward;
+      let f = fw(x, i);
       while (f && scoreLteMax(f.score, r)) {
         x = f;
-        f = x.levels[i].forward;
+        f = fw(x, i);
       }
     }
     return x !== this.header && scoreGteMin(x.score, r) ? x : null;
@@ -267,7 +326,7 @@ export class SkipZSet implements RZSet {
 
   /** zslIsInLexRange: the tail reaches min and the head reaches max. */
   private lexRangeTouches(r: LexRange): boolean {
-    const first = this.header.levels[0].forward;
+    const first = this.header.f0;
     if (lexRangeEmpty(r) || !this.tail || !first) return false;
     return lexGteMin(this.tail.member, r) && lexLteMax(first.member, r);
   }
@@ -279,20 +338,20 @@ export class SkipZSet implements RZSet {
   firstInLexRange(r: LexRange): SkipNode | null {
     if (!this.lexRangeTouches(r)) return null;
     if (this.encoding === 'listpack') {
-      for (let n = this.header.levels[0].forward; n; n = n.levels[0].forward) {
+      for (let n = this.header.f0; n; n = n.f0) {
         if (lexGteMin(n.member, r)) return lexLteMax(n.member, r) ? n : null;
       }
       return null;
     }
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
-      let f = x.levels[i].forward;
+      let f = fw(x, i);
       while (f && !lexGteMin(f.member, r)) {
         x = f;
-        f = x.levels[i].forward;
+        f = fw(x, i);
       }
     }
-    const n = x.levels[0].forward;
+    const n = x.f0;
     return n && lexLteMax(n.member, r) ? n : null;
   }
 
@@ -306,10 +365,10 @@ export class SkipZSet implements RZSet {
     }
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
-      let f = x.levels[i].forward;
+      let f = fw(x, i);
       while (f && lexLteMax(f.member, r)) {
         x = f;
-        f = x.levels[i].forward;
+        f = fw(x, i);
       }
     }
     return x !== this.header && lexGteMin(x.member, r) ? x : null;
@@ -327,7 +386,7 @@ export class SkipZSet implements RZSet {
     if (!a) return 0;
     if (this.encoding === 'listpack') {
       let count = 0;
-      for (let n: SkipNode | null = a; n && lexLteMax(n.member, r); n = n.levels[0].forward) count++;
+      for (let n: SkipNode | null = a; n && lexLteMax(n.member, r); n = n.f0) count++;
       return count;
     }
     const b = this.lastInLexRange(r) as SkipNode;
@@ -335,7 +394,7 @@ export class SkipZSet implements RZSet {
   }
 
   popMin(): [string, number] | undefined {
-    const n = this.header.levels[0].forward;
+    const n = this.header.f0;
     if (!n) return undefined;
     this.remove(n.member);
     return [n.member, n.score];
@@ -349,16 +408,16 @@ export class SkipZSet implements RZSet {
   }
 
   private slInsert(member: string, score: number): void {
-    const update: SkipNode[] = new Array(MAX_LEVEL);
-    const rank: number[] = new Array(MAX_LEVEL);
+    const update = updateScratch;
+    const rank = rankScratch;
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
       rank[i] = i === this.level - 1 ? 0 : rank[i + 1];
-      let f = x.levels[i].forward;
+      let f = fw(x, i);
       while (f && before(f.score, f.member, score, member)) {
-        rank[i] += x.levels[i].span;
+        rank[i] += sp(x, i);
         x = f;
-        f = x.levels[i].forward;
+        f = fw(x, i);
       }
       update[i] = x;
     }
@@ -367,47 +426,58 @@ export class SkipZSet implements RZSet {
       for (let i = this.level; i < level; i++) {
         rank[i] = 0;
         update[i] = this.header;
-        update[i].levels[i].span = this.size;
+        setSp(this.header, i, this.size);
       }
       this.level = level;
     }
     const n = makeNode(level, member, score);
     for (let i = 0; i < level; i++) {
-      n.levels[i].forward = update[i].levels[i].forward;
-      update[i].levels[i].forward = n;
-      n.levels[i].span = update[i].levels[i].span - (rank[0] - rank[i]);
-      update[i].levels[i].span = rank[0] - rank[i] + 1;
+      const u = update[i] as SkipNode;
+      setFw(n, i, fw(u, i));
+      setFw(u, i, n);
+      setSp(n, i, sp(u, i) - (rank[0] - rank[i]));
+      setSp(u, i, rank[0] - rank[i] + 1);
     }
-    for (let i = level; i < this.level; i++) update[i].levels[i].span++;
+    for (let i = level; i < this.level; i++) {
+      const u = update[i] as SkipNode;
+      setSp(u, i, sp(u, i) + 1);
+    }
     n.backward = update[0] === this.header ? null : update[0];
-    if (n.levels[0].forward) n.levels[0].forward.backward = n;
+    if (n.f0) n.f0.backward = n;
     else this.tail = n;
+    // The shared scratch must not keep nodes (and through them a deleted set) alive.
+    for (let i = 0; i < this.level; i++) update[i] = null;
   }
 
   private slDelete(member: string, score: number): void {
-    const update: SkipNode[] = new Array(MAX_LEVEL);
+    const update = updateScratch;
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
-      let f = x.levels[i].forward;
+      let f = fw(x, i);
       while (f && before(f.score, f.member, score, member)) {
         x = f;
-        f = x.levels[i].forward;
+        f = fw(x, i);
       }
       update[i] = x;
     }
-    const n = x.levels[0].forward;
-    if (!n || n.score !== score || n.member !== member) return;
-    for (let i = 0; i < this.level; i++) {
-      if (update[i].levels[i].forward === n) {
-        update[i].levels[i].span += n.levels[i].span - 1;
-        update[i].levels[i].forward = n.levels[i].forward;
-      } else {
-        update[i].levels[i].span -= 1;
+    const n = x.f0;
+    const levels = this.level;
+    if (n && n.score === score && n.member === member) {
+      for (let i = 0; i < levels; i++) {
+        const u = update[i] as SkipNode;
+        if (fw(u, i) === n) {
+          setSp(u, i, sp(u, i) + sp(n, i) - 1);
+          setFw(u, i, fw(n, i));
+        } else {
+          setSp(u, i, sp(u, i) - 1);
+        }
       }
     }
-    if (n.levels[0].forward) n.levels[0].forward.backward = n.backward;
+    for (let i = 0; i < levels; i++) update[i] = null;
+    if (!n || n.score !== score || n.member !== member) return;
+    if (n.f0) n.f0.backward = n.backward;
     else this.tail = n.backward;
-    while (this.level > 1 && this.header.levels[this.level - 1].forward === null) this.level--;
+    while (this.level > 1 && fw(this.header, this.level - 1) === null) this.level--;
   }
 }
 
