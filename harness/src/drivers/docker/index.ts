@@ -13,17 +13,15 @@ import path from 'node:path';
 import type Docker from 'dockerode';
 import type { GenericContainer as GenericContainerType, StartedTestContainer } from 'testcontainers';
 import type {
-  Deployment, Driver, Endpoint, GeneratedFile, InstanceKind, PartitionSpec, RunningInstance, UpOptions,
+  Deployment, Driver, InstanceKind, UpOptions,
 } from '../driver.js';
 import type { Target, Topology } from '../../topology/model.js';
 import { generateConfigs, redisDataDir, type ConfigLayout } from '../../config-gen/index.js';
 import { registerTeardown } from '../../cleanup/registry.js';
 import { FatalWaitError, parseInfo, respCall, waitFor } from '../local/probe.js';
-import { configFileOf, startInOrder, writeGeneratedFiles, type BringUpSteps } from '../shared/bring-up.js';
+import { startInOrder, writeGeneratedFiles } from '../shared/bring-up.js';
 import { redisCliClusterCreate, waitClusterStateOk } from '../shared/cluster-create.js';
-import { HostStops } from '../shared/host-stops.js';
-import { runningInstance, toxiproxyLinkEndpoint } from '../shared/instances.js';
-import { addDrops, planPartition, type DropSets } from '../shared/partition-plan.js';
+import { DeploymentBase } from '../shared/deployment-base.js';
 import { haproxyBackendStatus, waitAnswering } from '../shared/readiness.js';
 import { isGoToxiproxy, resolveImage, type ImageChoice, type ImageRole, type ResolvedImage } from '../../images/config.js';
 import { dockerClient, dockerUnavailableReason, OWNER_LABEL, removeProjectObjects, removeRunSync, ROLE_LABEL, RUN_LABEL } from './cleanup.js';
@@ -111,41 +109,28 @@ export function createDockerDriver(): Driver {
   return new DockerDriver();
 }
 
-export class DockerDeployment implements Deployment {
-  readonly runId: string;
-  readonly runDir: string;
+export class DockerDeployment extends DeploymentBase<Member> implements Deployment {
   readonly driverName = 'docker';
   readonly partitionUnsupportedReason?: string;
-  toxiproxyUrl?: string;
-  /** Milliseconds from the start of up() to every readiness check passing. */
-  readyMs?: number;
   /** Image per role, as resolved for this run. */
   readonly images = new Map<ImageRole, ResolvedImage>();
 
-  private readonly members = new Map<string, Member>();
   private readonly pods = new Map<string, Pod>();
   private networkId?: string;
   private readonly networkName: string;
-  private files: GeneratedFile[] = [];
-  private readonly log: (line: string) => void;
   private unregister?: () => void;
-  private downPromise?: Promise<void>;
   private events?: NodeJS.ReadableStream;
-  private readonly stopped = new HostStops();
-  private readonly drops = new Map<string, DropSets>();
   private readonly labels: Record<string, string>;
   private localImages?: Set<string>;
   private readonly logStreams = new Set<{ stream: NodeJS.ReadableStream; file: WriteStream }>();
 
   constructor(
-    readonly topology: Topology,
-    private readonly opts: UpOptions,
+    topology: Topology,
+    opts: UpOptions,
     private readonly docker: Docker,
     private readonly imageChoice: ImageChoice,
   ) {
-    this.runId = opts.runId;
-    this.runDir = path.resolve(opts.runDir);
-    this.log = opts.log ?? (() => undefined);
+    super(topology, opts);
     this.networkName = `rhc-${safeName(this.runId)}`;
     this.labels = { [RUN_LABEL]: this.runId, [OWNER_LABEL]: String(process.pid) };
     const root = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -281,24 +266,6 @@ export class DockerDeployment implements Deployment {
     this.pods.set(host, { host, containerId: started.getId(), address, pid: info.State.Pid });
   }
 
-  private fileOf(instance: string): string {
-    return configFileOf(this.files, instance);
-  }
-
-  /** What the shared bring-up and readiness code needs from this driver. */
-  private steps(): BringUpSteps {
-    return {
-      topology: this.topology,
-      endpoint: (n) => this.endpoint(n),
-      awaitMember: (n, what, check) => this.awaitMember(n, what, check),
-      startMember: (n) => this.startMember(n),
-      createCluster: () => this.createCluster(),
-      waitHaproxyRoutesToMaster: () => this.waitHaproxyRoutesToMaster(),
-      describe: (n) => this.describe(n),
-      log: (l) => this.log(l),
-    };
-  }
-
   private serverArgv(target: Target, conf: string, sentinel: boolean): string[] {
     if (target === 'reference') return ['node', `${NODE_DIR}/dist/reference-server/bin/redis-ref-server.js`, conf, ...(sentinel ? ['--sentinel'] : [])];
     return sentinel ? ['redis-sentinel', conf] : ['redis-server', conf];
@@ -313,29 +280,18 @@ export class DockerDeployment implements Deployment {
     this.members.set(name, m);
   }
 
-  private member(name: string): Member {
-    const m = this.members.get(name);
-    if (!m) throw new Error(`unknown instance "${name}"; expected one of ${[...this.members.keys()].join(', ')}`);
-    return m;
-  }
-
   private pod(host: string): Pod {
     const p = this.pods.get(host);
     if (!p) throw new Error(`unknown host "${host}"; expected one of ${[...this.pods.keys()].join(', ')}`);
     return p;
   }
 
-  private address(host: string): string {
+  protected address(host: string): string {
     return this.pod(host).address;
   }
 
-  private describe(name: string): string {
-    const m = this.member(name);
-    return `${this.address(m.host)}:${m.port}`;
-  }
-
   /** Creates the container on first start (testcontainers), later starts the same container again (same address). */
-  private async startMember(name: string): Promise<void> {
+  protected async startMember(name: string): Promise<void> {
     const m = this.member(name);
     if (m.containerId) {
       await this.docker.getContainer(m.containerId).start();
@@ -409,7 +365,7 @@ export class DockerDeployment implements Deployment {
   }
 
   /** Polls, but gives up at once with the log's tail when the container has exited. */
-  private async awaitMember<T>(name: string, what: string, check: () => Promise<T | false | undefined>, timeoutMs = READY_MS): Promise<T> {
+  protected async awaitMember<T>(name: string, what: string, check: () => Promise<T | false | undefined>, timeoutMs = READY_MS): Promise<T> {
     const m = this.member(name);
     const exited = () => new FatalWaitError(`${name} (container ${m.containerId?.slice(0, 12)}, image ${m.image}) exited while waiting for ${what}; its log:\n${this.logsOf(name, 20)}`);
     return waitFor(what, async () => {
@@ -436,7 +392,7 @@ export class DockerDeployment implements Deployment {
     return haproxyBackendStatus(this.topology, this.haproxySocket());
   }
 
-  private async waitHaproxyRoutesToMaster(): Promise<void> {
+  protected async waitHaproxyRoutesToMaster(): Promise<void> {
     const h = this.topology.haproxy!;
     const master = this.topology.sentinels[0]?.monitors ?? this.topology.redis.find((r) => r.replicaof === undefined)?.name;
     const ep = this.endpoint(h.name);
@@ -454,7 +410,7 @@ export class DockerDeployment implements Deployment {
     });
   }
 
-  private async createCluster(): Promise<void> {
+  protected async createCluster(): Promise<void> {
     const nodes = await redisCliClusterCreate(this.topology, 'docker', this.runDir, (n) => this.describe(n));
     await waitClusterStateOk(this.steps(), nodes);
     // Replicas must have their link up before a scenario can count on them.
@@ -487,26 +443,8 @@ export class DockerDeployment implements Deployment {
 
   // ---- Deployment ---------------------------------------------------------------------------------------
 
-  instances(): RunningInstance[] {
-    return [...this.members.values()].map((m) => runningInstance(m, this.endpoint(m.name), m.logFile));
-  }
-
-  endpoint(name: string): Endpoint {
-    const m = this.member(name);
-    return { host: this.address(m.host), port: m.port };
-  }
-
-  internalAddress(name: string): Endpoint {
-    return this.endpoint(name);
-  }
-
-  linkEndpoint(linkName: string): Endpoint {
-    return toxiproxyLinkEndpoint(this.topology, linkName, (h) => this.address(h));
-  }
-
-  /** Address of a topology host on the run's network. */
-  hostAddress(host: string): string {
-    return this.address(host);
+  protected logFileOf(m: Member): string {
+    return m.logFile;
   }
 
   /** Runs a command inside an instance's container (its host's network namespace); resolves with the exit code and output. */
@@ -524,10 +462,6 @@ export class DockerDeployment implements Deployment {
       network: this.networkName,
       containers: [...[...this.pods.values()].map((p) => p.containerId), ...[...this.members.values()].map((m) => m.containerId).filter((x): x is string => !!x)],
     };
-  }
-
-  generatedFiles(): GeneratedFile[] {
-    return this.files.map((f) => ({ ...f }));
   }
 
   async versions(): Promise<Record<string, string>> {
@@ -600,44 +534,23 @@ export class DockerDeployment implements Deployment {
     await waitAnswering(this.steps(), name, m.kind, ['haproxy', 'toxiproxy']);
   }
 
-  async restart(name: string): Promise<void> {
-    await this.terminate(name);
-    await this.start(name);
+  protected upForStopHost(m: Member): boolean {
+    return m.running;
   }
 
-  /** Kills every container of the host; the host keeps its address (its holder), like a machine whose services died. */
-  async stopHost(host: string): Promise<void> {
-    this.pod(host);
-    const on = [...this.members.values()].filter((m) => m.host === host && m.running);
-    this.stopped.stopping(host, on.map((m) => m.name));
-    await Promise.all(on.map((m) => this.kill(m.name)));
+  protected partitionsWork(): boolean {
+    return !this.partitionUnsupportedReason;
   }
 
-  async startHost(host: string): Promise<void> {
-    this.pod(host);
-    const names = this.stopped.take(host, () => [...this.members.values()].filter((m) => m.host === host).map((m) => m.name));
-    await Promise.all(names.map((n) => this.start(n)));
+  protected async applyDrops(host: string, dropFrom: string[], dropTo: string[]): Promise<void> {
+    await nftDropRules(this.pod(host).pid, dropFrom, dropTo);
   }
 
-  async partition(spec: PartitionSpec): Promise<void> {
-    if (this.partitionUnsupportedReason) throw new Error(`partitions unsupported: ${this.partitionUnsupportedReason}`);
-    const touched = addDrops(this.drops, planPartition(spec, this.topology.hosts.map((h) => h.name), (h) => this.address(h)));
-    const rules = (h: string) => this.drops.get(h)!;
-    await Promise.all([...touched].map((h) => nftDropRules(this.pod(h).pid, [...rules(h).from], [...rules(h).to])));
+  protected async clearDrops(host: string): Promise<void> {
+    await nftHeal(this.pod(host).pid);
   }
 
-  async heal(): Promise<void> {
-    const hosts = [...this.drops.keys()];
-    this.drops.clear();
-    await Promise.all(hosts.map((h) => nftHeal(this.pod(h).pid)));
-  }
-
-  down(): Promise<void> {
-    this.downPromise ??= this.teardown();
-    return this.downPromise;
-  }
-
-  private async teardown(): Promise<void> {
+  protected async teardown(): Promise<void> {
     const errors: string[] = [];
     (this.events as unknown as { destroy?(): void } | undefined)?.destroy?.();
     // Live appenders must be closed before the complete log replaces their files.

@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { createHash, randomInt } from 'node:crypto';
 import type {
-  Deployment, Driver, Endpoint, GeneratedFile, InstanceKind, PartitionSpec, RunningInstance, UpOptions,
+  Deployment, Driver, Endpoint, InstanceKind, UpOptions,
 } from '../driver.js';
 import type { Target, Topology } from '../../topology/model.js';
 import { generateConfigs, redisDataDir, type ConfigLayout } from '../../config-gen/index.js';
@@ -18,11 +18,9 @@ import { applyDropRules, clearDropRules, createHostNetwork, destroyHostNetwork, 
 import { packageRoot } from '../../topology/paths.js';
 import { startToxiproxyServer } from '../../toxiproxy/server.js';
 import { FatalWaitError, parseInfo, respCall, waitFor } from './probe.js';
-import { configFileOf, startInOrder, writeGeneratedFiles, type BringUpSteps } from '../shared/bring-up.js';
+import { startInOrder, writeGeneratedFiles } from '../shared/bring-up.js';
 import { antiAffinity, redisCliClusterCreate, waitClusterStateOk } from '../shared/cluster-create.js';
-import { HostStops } from '../shared/host-stops.js';
-import { runningInstance, toxiproxyLinkEndpoint } from '../shared/instances.js';
-import { addDrops, planPartition, type DropSets } from '../shared/partition-plan.js';
+import { DeploymentBase } from '../shared/deployment-base.js';
 import { haproxyAdmin, haproxyBackendStatus, haproxyServerName, haproxyStat, waitAnswering } from '../shared/readiness.js';
 
 export type HostMode = 'netns' | 'loopback';
@@ -72,39 +70,26 @@ export class LocalDriver implements Driver {
   }
 }
 
-export class LocalDeployment implements Deployment {
-  readonly runId: string;
-  readonly runDir: string;
+export class LocalDeployment extends DeploymentBase<Member> implements Deployment {
   readonly driverName = 'local';
   readonly partitionUnsupportedReason?: string;
-  toxiproxyUrl?: string;
   clusterAssignment?: ClusterAssignment;
-  /** Milliseconds from the start of up() to every readiness check passing. */
-  readyMs?: number;
 
-  private readonly members = new Map<string, Member>();
   private readonly addresses = new Map<string, string>();
   private network?: HostNetwork;
-  private files: GeneratedFile[] = [];
   private readonly marker: RunMarker;
   private unregister?: () => void;
-  private downPromise?: Promise<void>;
-  private readonly stopped = new HostStops();
-  private readonly drops = new Map<string, DropSets>();
   private toxiproxyClose?: () => Promise<void>;
-  private readonly log: (line: string) => void;
   private readonly refBin: string;
 
   constructor(
-    readonly topology: Topology,
-    private readonly opts: UpOptions,
+    topology: Topology,
+    opts: UpOptions,
     readonly hostMode: HostMode,
     referenceServerBin?: string,
     netnsUnusable?: string,
   ) {
-    this.runId = opts.runId;
-    this.runDir = path.resolve(opts.runDir);
-    this.log = opts.log ?? (() => undefined);
+    super(topology, opts);
     this.refBin = referenceServerBin ?? path.join(packageRoot(), 'dist', 'reference-server', 'bin', 'redis-ref-server.js');
     if (hostMode === 'loopback') {
       this.partitionUnsupportedReason = !isRoot()
@@ -175,24 +160,6 @@ export class LocalDeployment implements Deployment {
     this.log(`deployment ${this.runId} ready in ${this.readyMs} ms`);
   }
 
-  private fileOf(instance: string): string {
-    return configFileOf(this.files, instance);
-  }
-
-  /** What the shared bring-up and readiness code needs from this driver. */
-  private steps(): BringUpSteps {
-    return {
-      topology: this.topology,
-      endpoint: (n) => this.endpoint(n),
-      awaitMember: (n, what, check) => this.awaitMember(n, what, check),
-      startMember: (n) => this.startMember(n),
-      createCluster: () => this.createCluster(),
-      waitHaproxyRoutesToMaster: () => this.waitHaproxyRoutesToMaster(),
-      describe: (n) => this.describe(n),
-      log: (l) => this.log(l),
-    };
-  }
-
   private serverCommand(target: Target, conf: string, sentinel: boolean): string[] {
     if (target === 'reference') {
       if (!existsSync(this.refBin)) throw new Error(`reference server not built: ${this.refBin} is missing (run npm run build)`);
@@ -217,29 +184,18 @@ export class LocalDeployment implements Deployment {
     this.members.set(name, m);
   }
 
-  private member(name: string): Member {
-    const m = this.members.get(name);
-    if (!m) throw new Error(`unknown instance "${name}"; expected one of ${[...this.members.keys()].join(', ')}`);
-    return m;
-  }
-
-  private async startMember(name: string): Promise<void> {
+  protected async startMember(name: string): Promise<void> {
     await this.member(name).proc.start();
   }
 
-  private address(host: string): string {
+  protected address(host: string): string {
     const a = this.addresses.get(host);
     if (!a) throw new Error(`unknown host "${host}"; expected one of ${[...this.addresses.keys()].join(', ')}`);
     return a;
   }
 
-  private describe(name: string): string {
-    const m = this.member(name);
-    return `${this.address(m.host)}:${m.port}`;
-  }
-
   /** Polls, but gives up at once with the log's tail when the process has exited. */
-  private async awaitMember<T>(name: string, what: string, check: () => Promise<T | false | undefined>, timeoutMs = READY_MS): Promise<T> {
+  protected async awaitMember<T>(name: string, what: string, check: () => Promise<T | false | undefined>, timeoutMs = READY_MS): Promise<T> {
     const m = this.member(name);
     return waitFor(what, async () => {
       if (!m.proc.running) {
@@ -264,7 +220,7 @@ export class LocalDeployment implements Deployment {
     return haproxyBackendStatus(this.topology, this.haproxySocket());
   }
 
-  private async waitHaproxyRoutesToMaster(): Promise<void> {
+  protected async waitHaproxyRoutesToMaster(): Promise<void> {
     const h = this.topology.haproxy!;
     const master = this.topology.sentinels[0]?.monitors ?? this.topology.redis.find((r) => r.replicaof === undefined)?.name;
     const ep = this.endpoint(h.name);
@@ -293,7 +249,7 @@ export class LocalDeployment implements Deployment {
     });
   }
 
-  private async createCluster(): Promise<void> {
+  protected async createCluster(): Promise<void> {
     const c = this.topology.cluster!;
     const t0 = Date.now();
     const phase = (what: string) => this.log(`cluster: ${what} after ${Date.now() - t0} ms`);
@@ -408,27 +364,13 @@ export class LocalDeployment implements Deployment {
 
   // ---- Deployment ---------------------------------------------------------------------------------------
 
-  instances(): RunningInstance[] {
-    return [...this.members.values()].map((m) => runningInstance(m, this.endpoint(m.name), m.proc.spec.logFile));
-  }
-
-  endpoint(name: string): Endpoint {
+  override endpoint(name: string): Endpoint {
     if (name === 'toxiproxy' && this.topology.toxiproxy) return { host: this.toxiproxyAddress(), port: this.topology.toxiproxy.apiPort };
-    const m = this.member(name);
-    return { host: this.address(m.host), port: m.port };
+    return super.endpoint(name);
   }
 
-  internalAddress(name: string): Endpoint {
-    return this.endpoint(name);
-  }
-
-  linkEndpoint(linkName: string): Endpoint {
-    return toxiproxyLinkEndpoint(this.topology, linkName, (h) => this.address(h));
-  }
-
-  /** Address of a topology host. */
-  hostAddress(host: string): string {
-    return this.address(host);
+  protected logFileOf(m: Member): string {
+    return m.proc.spec.logFile;
   }
 
   /** Runs a command inside a host (its namespace as root; plainly otherwise); resolves with the exit code and output. */
@@ -465,10 +407,6 @@ export class LocalDeployment implements Deployment {
 
   bridgeName(): string | undefined {
     return this.network?.bridge;
-  }
-
-  generatedFiles(): GeneratedFile[] {
-    return this.files.map((f) => ({ ...f }));
   }
 
   async versions(): Promise<Record<string, string>> {
@@ -509,45 +447,23 @@ export class LocalDeployment implements Deployment {
     await waitAnswering(this.steps(), name, m.kind, ['haproxy']);
   }
 
-  async restart(name: string): Promise<void> {
-    await this.terminate(name);
-    await this.start(name);
+  protected upForStopHost(m: Member): boolean {
+    return m.proc.running;
   }
 
-  async stopHost(host: string): Promise<void> {
-    this.address(host);
-    const on = [...this.members.values()].filter((m) => m.host === host && m.proc.running);
-    this.stopped.stopping(host, on.map((m) => m.name));
-    await Promise.all(on.map((m) => m.proc.kill()));
+  protected partitionsWork(): boolean {
+    return !this.partitionUnsupportedReason && !!this.network;
   }
 
-  async startHost(host: string): Promise<void> {
-    this.address(host);
-    const names = this.stopped.take(host, () => [...this.members.values()].filter((m) => m.host === host).map((m) => m.name));
-    await Promise.all(names.map((n) => this.start(n)));
+  protected async applyDrops(host: string, dropFrom: string[], dropTo: string[]): Promise<void> {
+    await applyDropRules(this.network!.netns.get(host)!, dropFrom, dropTo);
   }
 
-  async partition(spec: PartitionSpec): Promise<void> {
-    if (this.partitionUnsupportedReason || !this.network) throw new Error(`partitions unsupported: ${this.partitionUnsupportedReason}`);
-    const plan = planPartition(spec, this.topology.hosts.map((h) => h.name), (h) => this.address(h));
-    const touched = addDrops(this.drops, plan);
-    const rules = (h: string) => this.drops.get(h)!;
-    await Promise.all([...touched].map((h) => applyDropRules(this.network!.netns.get(h)!, [...rules(h).from], [...rules(h).to])));
+  protected async clearDrops(host: string): Promise<void> {
+    await clearDropRules(this.network!.netns.get(host)!);
   }
 
-  async heal(): Promise<void> {
-    if (!this.network) return;
-    const hosts = [...this.drops.keys()];
-    this.drops.clear();
-    await Promise.all(hosts.map((h) => clearDropRules(this.network!.netns.get(h)!)));
-  }
-
-  down(): Promise<void> {
-    this.downPromise ??= this.teardown();
-    return this.downPromise;
-  }
-
-  private async teardown(): Promise<void> {
+  protected async teardown(): Promise<void> {
     const errors: string[] = [];
     // SIGTERM first so servers and HAProxy shut down cleanly; whatever hangs is killed after the grace period.
     await Promise.all([...this.members.values()].map((m) => m.proc.terminate(2000).catch((e: Error) => void errors.push(e.message))));

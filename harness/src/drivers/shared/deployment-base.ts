@@ -1,0 +1,146 @@
+/**
+ * What both deployments do the same way once they know how to start, stop and reach one instance: the Deployment
+ * bookkeeping (instances, endpoints, host stops, partitions in force, teardown once), over members a driver adds.
+ */
+import path from 'node:path';
+import type { Endpoint, GeneratedFile, PartitionSpec, RunningInstance, UpOptions } from '../driver.js';
+import type { Topology } from '../../topology/model.js';
+import { configFileOf, type BringUpSteps } from './bring-up.js';
+import { HostStops } from './host-stops.js';
+import { runningInstance, toxiproxyLinkEndpoint, type MemberInfo } from './instances.js';
+import { addDrops, planPartition, type DropSets } from './partition-plan.js';
+
+export interface BaseMember extends MemberInfo {
+  port: number;
+}
+
+export abstract class DeploymentBase<M extends BaseMember> {
+  readonly runId: string;
+  readonly runDir: string;
+  toxiproxyUrl?: string;
+  /** Milliseconds from the start of up() to every readiness check passing. */
+  readyMs?: number;
+
+  protected readonly members = new Map<string, M>();
+  protected files: GeneratedFile[] = [];
+  protected readonly log: (line: string) => void;
+  protected downPromise?: Promise<void>;
+  private readonly stopped = new HostStops();
+  private readonly drops = new Map<string, DropSets>();
+
+  constructor(readonly topology: Topology, protected readonly opts: UpOptions) {
+    this.runId = opts.runId;
+    this.runDir = path.resolve(opts.runDir);
+    this.log = opts.log ?? (() => undefined);
+  }
+
+  /** Address of a topology host; throws a one-line error naming the known hosts. */
+  protected abstract address(host: string): string;
+  protected abstract logFileOf(m: M): string;
+  /** Whether stopHost must take this member down (what counts as running differs per driver). */
+  protected abstract upForStopHost(m: M): boolean;
+  protected abstract awaitMember<T>(name: string, what: string, check: () => Promise<T | false | undefined>): Promise<T>;
+  protected abstract startMember(name: string): Promise<void>;
+  protected abstract createCluster(): Promise<void>;
+  protected abstract waitHaproxyRoutesToMaster(): Promise<void>;
+  abstract readonly partitionUnsupportedReason?: string;
+  /** Whether partition rules can be installed now (a reason, or a bring-up that never got that far, says no). */
+  protected abstract partitionsWork(): boolean;
+  protected abstract applyDrops(host: string, dropFrom: string[], dropTo: string[]): Promise<void>;
+  protected abstract clearDrops(host: string): Promise<void>;
+  protected abstract teardown(): Promise<void>;
+  abstract kill(name: string): Promise<void>;
+  abstract terminate(name: string): Promise<void>;
+  abstract start(name: string): Promise<void>;
+
+  protected member(name: string): M {
+    const m = this.members.get(name);
+    if (!m) throw new Error(`unknown instance "${name}"; expected one of ${[...this.members.keys()].join(', ')}`);
+    return m;
+  }
+
+  protected describe(name: string): string {
+    const m = this.member(name);
+    return `${this.address(m.host)}:${m.port}`;
+  }
+
+  protected fileOf(instance: string): string {
+    return configFileOf(this.files, instance);
+  }
+
+  /** What the shared bring-up and readiness code needs from a driver. */
+  protected steps(): BringUpSteps {
+    return {
+      topology: this.topology,
+      endpoint: (n) => this.endpoint(n),
+      awaitMember: (n, what, check) => this.awaitMember(n, what, check),
+      startMember: (n) => this.startMember(n),
+      createCluster: () => this.createCluster(),
+      waitHaproxyRoutesToMaster: () => this.waitHaproxyRoutesToMaster(),
+      describe: (n) => this.describe(n),
+      log: (l) => this.log(l),
+    };
+  }
+
+  instances(): RunningInstance[] {
+    return [...this.members.values()].map((m) => runningInstance(m, this.endpoint(m.name), this.logFileOf(m)));
+  }
+
+  endpoint(name: string): Endpoint {
+    const m = this.member(name);
+    return { host: this.address(m.host), port: m.port };
+  }
+
+  internalAddress(name: string): Endpoint {
+    return this.endpoint(name);
+  }
+
+  linkEndpoint(linkName: string): Endpoint {
+    return toxiproxyLinkEndpoint(this.topology, linkName, (h) => this.address(h));
+  }
+
+  /** Address of a topology host. */
+  hostAddress(host: string): string {
+    return this.address(host);
+  }
+
+  generatedFiles(): GeneratedFile[] {
+    return this.files.map((f) => ({ ...f }));
+  }
+
+  async restart(name: string): Promise<void> {
+    await this.terminate(name);
+    await this.start(name);
+  }
+
+  /** Kills every instance of the host; the host keeps its address, like a machine whose services died. */
+  async stopHost(host: string): Promise<void> {
+    this.address(host);
+    const on = [...this.members.values()].filter((m) => m.host === host && this.upForStopHost(m));
+    this.stopped.stopping(host, on.map((m) => m.name));
+    await Promise.all(on.map((m) => this.kill(m.name)));
+  }
+
+  async startHost(host: string): Promise<void> {
+    this.address(host);
+    const names = this.stopped.take(host, () => [...this.members.values()].filter((m) => m.host === host).map((m) => m.name));
+    await Promise.all(names.map((n) => this.start(n)));
+  }
+
+  async partition(spec: PartitionSpec): Promise<void> {
+    if (!this.partitionsWork()) throw new Error(`partitions unsupported: ${this.partitionUnsupportedReason}`);
+    const touched = addDrops(this.drops, planPartition(spec, this.topology.hosts.map((h) => h.name), (h) => this.address(h)));
+    await Promise.all(touched.map((h) => this.applyDrops(h, [...this.drops.get(h)!.from], [...this.drops.get(h)!.to])));
+  }
+
+  async heal(): Promise<void> {
+    const hosts = [...this.drops.keys()];
+    this.drops.clear();
+    await Promise.all(hosts.map((h) => this.clearDrops(h)));
+  }
+
+  down(): Promise<void> {
+    this.downPromise ??= this.teardown();
+    return this.downPromise;
+  }
+}
