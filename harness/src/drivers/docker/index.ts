@@ -21,8 +21,8 @@ import { registerTeardown } from '../../cleanup/registry.js';
 import { FatalWaitError, parseInfo, respCall, waitFor } from '../local/probe.js';
 import { startInOrder, writeGeneratedFiles } from '../shared/bring-up.js';
 import { redisCliClusterCreate, waitClusterStateOk } from '../shared/cluster-create.js';
-import { DeploymentBase } from '../shared/deployment-base.js';
-import { haproxyBackendStatus, waitAnswering } from '../shared/readiness.js';
+import { DeploymentBase, type BaseMember } from '../shared/deployment-base.js';
+import { haproxyMaster, waitAnswering } from '../shared/readiness.js';
 import { isGoToxiproxy, resolveImage, type ImageChoice, type ImageRole, type ResolvedImage } from '../../images/config.js';
 import { dockerClient, dockerUnavailableReason, OWNER_LABEL, removeProjectObjects, removeRunSync, ROLE_LABEL, RUN_LABEL } from './cleanup.js';
 import { nftDropRules, nftHeal } from './partition.js';
@@ -42,12 +42,7 @@ interface Pod {
   pid: number;
 }
 
-interface Member {
-  name: string;
-  kind: InstanceKind;
-  host: string;
-  port: number;
-  target?: Target;
+interface Member extends BaseMember {
   image: string;
   argv: string[];
   logFile: string;
@@ -95,13 +90,7 @@ export class DockerDriver implements Driver {
     const why = await dockerUnavailableReason(docker);
     if (why) throw new Error(`driver docker: ${why}`);
     const d = new DockerDeployment(topology, opts, docker, { ...topology.images, ...this.opts.images });
-    try {
-      await d.bringUp();
-    } catch (e) {
-      await d.down().catch(() => undefined);
-      throw e;
-    }
-    return d;
+    return d.upOrDown();
   }
 }
 
@@ -216,7 +205,7 @@ export class DockerDeployment extends DeploymentBase<Member> implements Deployme
     this.log(`deployment ${this.runId} ready in ${this.readyMs} ms`);
   }
 
-  private haproxySocket(): string {
+  protected haproxySocket(): string {
     return path.join(this.runDir, 'instances', this.topology.haproxy!.name, 'admin.sock');
   }
 
@@ -387,14 +376,9 @@ export class DockerDeployment extends DeploymentBase<Member> implements Deployme
     }, timeoutMs);
   }
 
-  /** Backend status per instance name, as HAProxy's admin socket reports it ("UP", "DOWN", ...). */
-  async haproxyBackendStatus(): Promise<Record<string, string>> {
-    return haproxyBackendStatus(this.topology, this.haproxySocket());
-  }
-
   protected async waitHaproxyRoutesToMaster(): Promise<void> {
     const h = this.topology.haproxy!;
-    const master = this.topology.sentinels[0]?.monitors ?? this.topology.redis.find((r) => r.replicaof === undefined)?.name;
+    const master = haproxyMaster(this.topology);
     const ep = this.endpoint(h.name);
     const viaSocket = (this.files.find((f) => f.kind === 'haproxy.cfg')?.content ?? '').includes(this.haproxySocket());
     let streak = 0;

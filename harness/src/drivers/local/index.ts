@@ -20,8 +20,8 @@ import { startToxiproxyServer } from '../../toxiproxy/server.js';
 import { FatalWaitError, parseInfo, respCall, waitFor } from './probe.js';
 import { startInOrder, writeGeneratedFiles } from '../shared/bring-up.js';
 import { antiAffinity, redisCliClusterCreate, waitClusterStateOk } from '../shared/cluster-create.js';
-import { DeploymentBase } from '../shared/deployment-base.js';
-import { haproxyAdmin, haproxyBackendStatus, haproxyServerName, haproxyStat, waitAnswering } from '../shared/readiness.js';
+import { DeploymentBase, type BaseMember } from '../shared/deployment-base.js';
+import { haproxyAdmin, haproxyMaster, haproxyServerName, haproxyStat, waitAnswering } from '../shared/readiness.js';
 
 export type HostMode = 'netns' | 'loopback';
 
@@ -40,12 +40,7 @@ export interface ClusterAssignment {
   antiAffinity: boolean;
 }
 
-interface Member {
-  name: string;
-  kind: InstanceKind;
-  host: string;
-  port: number;
-  target?: Target;
+interface Member extends BaseMember {
   proc: SupervisedProcess;
 }
 
@@ -60,13 +55,7 @@ export class LocalDriver implements Driver {
     const unusable = netnsUnusableReason();
     const mode: HostMode = this.opts.hostMode ?? forced ?? (unusable === undefined ? 'netns' : 'loopback');
     const d = new LocalDeployment(topology, opts, mode, this.opts.referenceServerBin, unusable);
-    try {
-      await d.bringUp();
-    } catch (e) {
-      await d.down().catch(() => undefined);
-      throw e;
-    }
-    return d;
+    return d.upOrDown();
   }
 }
 
@@ -206,7 +195,7 @@ export class LocalDeployment extends DeploymentBase<Member> implements Deploymen
   }
 
   /** Unix socket paths stop at 107 bytes, and run folders nest deep: the socket lives in the short state dir. */
-  private haproxySocket(): string {
+  protected haproxySocket(): string {
     const id = createHash('sha1').update(this.runDir).digest('hex').slice(0, 12);
     return path.join(stateDir(), 'sock', `${id}.sock`);
   }
@@ -215,14 +204,9 @@ export class LocalDeployment extends DeploymentBase<Member> implements Deploymen
     return haproxyAdmin(this.haproxySocket(), command);
   }
 
-  /** Backend status per instance name, as HAProxy's admin socket reports it ("UP", "DOWN", "UP 1/2", ...). */
-  async haproxyBackendStatus(): Promise<Record<string, string>> {
-    return haproxyBackendStatus(this.topology, this.haproxySocket());
-  }
-
   protected async waitHaproxyRoutesToMaster(): Promise<void> {
     const h = this.topology.haproxy!;
-    const master = this.topology.sentinels[0]?.monitors ?? this.topology.redis.find((r) => r.replicaof === undefined)?.name;
+    const master = haproxyMaster(this.topology);
     const ep = this.endpoint(h.name);
     const cfg = this.files.find((f) => f.kind === 'haproxy.cfg')?.content ?? '';
     if (!cfg.includes(this.haproxySocket())) {

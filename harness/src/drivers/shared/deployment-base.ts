@@ -9,6 +9,7 @@ import { configFileOf, type BringUpSteps } from './bring-up.js';
 import { HostStops } from './host-stops.js';
 import { runningInstance, toxiproxyLinkEndpoint, type MemberInfo } from './instances.js';
 import { addDrops, planPartition, type DropSets } from './partition-plan.js';
+import { haproxyBackendStatus } from './readiness.js';
 
 export interface BaseMember extends MemberInfo {
   port: number;
@@ -48,10 +49,24 @@ export abstract class DeploymentBase<M extends BaseMember> {
   protected abstract partitionsWork(): boolean;
   protected abstract applyDrops(host: string, dropFrom: string[], dropTo: string[]): Promise<void>;
   protected abstract clearDrops(host: string): Promise<void>;
+  abstract bringUp(): Promise<void>;
   protected abstract teardown(): Promise<void>;
+  /** HAProxy's admin socket path (where it lives differs per driver). */
+  protected abstract haproxySocket(): string;
   abstract kill(name: string): Promise<void>;
   abstract terminate(name: string): Promise<void>;
   abstract start(name: string): Promise<void>;
+
+  /** Brings the deployment up, or stops whatever a failed bring-up started before passing its error on. */
+  async upOrDown(): Promise<this> {
+    try {
+      await this.bringUp();
+    } catch (e) {
+      await this.down().catch(() => undefined);
+      throw e;
+    }
+    return this;
+  }
 
   protected member(name: string): M {
     const m = this.members.get(name);
@@ -106,6 +121,13 @@ export abstract class DeploymentBase<M extends BaseMember> {
 
   generatedFiles(): GeneratedFile[] {
     return this.files.map((f) => ({ ...f }));
+  }
+
+  /** Backend status per instance name, as HAProxy's admin socket reports it ("UP", "DOWN", "UP 1/2", ...). */
+  async haproxyBackendStatus(): Promise<Record<string, string>> {
+    // Without an HAProxy there is no socket path to ask (the docker driver derives it from the HAProxy's name).
+    if (!this.topology.haproxy) return {};
+    return haproxyBackendStatus(this.topology, this.haproxySocket());
   }
 
   async restart(name: string): Promise<void> {

@@ -97,6 +97,11 @@ export async function haproxyStat(socketPath: string): Promise<Record<string, st
   return out;
 }
 
+/** The instance HAProxy must route to once ready: the monitored master, or the topology's master without Sentinel. */
+export function haproxyMaster(topology: Topology): string | undefined {
+  return topology.sentinels[0]?.monitors ?? topology.redis.find((r) => r.replicaof === undefined)?.name;
+}
+
 /** HAProxy names a backend server after its instance, capitalised (config-gen does the same). */
 export function haproxyServerName(instance: string): string {
   return instance.charAt(0).toUpperCase() + instance.slice(1);
