@@ -67,14 +67,17 @@ export function driverUnavailable(d: SuiteDriver): string | undefined {
   return undefined;
 }
 
-/** A folder for a suite's run folders; removed at the end unless a failed run's folder was kept in it. */
-export function tempRoot(label: string): { dir: string; remove(): void } {
-  // Short: HAProxy's admin socket lives below it and unix socket paths are limited to about 100 bytes.
-  const dir = mkdtempSync(path.join(tmpdir(), `rhc-${label.slice(0, 3)}-`));
+/** A folder for a suite's run folders, made on first use; removed at the end unless a failed run's folder was kept in it. */
+export function tempRoot(label: string): { readonly dir: string; remove(): void } {
+  let made: string | undefined;
   return {
-    dir,
+    get dir(): string {
+      // Short: HAProxy's admin socket lives below it and unix socket paths are limited to about 100 bytes.
+      made ??= mkdtempSync(path.join(tmpdir(), `rhc-${label.slice(0, 3)}-`));
+      return made;
+    },
     remove: () => {
-      if (existsSync(dir) && readdirSync(dir).length === 0) rmSync(dir, { recursive: true, force: true });
+      if (made && existsSync(made) && readdirSync(made).length === 0) rmSync(made, { recursive: true, force: true });
     },
   };
 }
