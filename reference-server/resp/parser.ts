@@ -97,10 +97,27 @@ export class RequestParser {
     return argv;
   }
 
+  /**
+   * Where the CR ending a count line starting at `start` is, as buf.indexOf(CR, start - 1) would say: a short
+   * all-digit line is scanned inline (the usual case), anything else falls back to indexOf.
+   */
+  private digitsEnd(buf: Buffer, start: number): number {
+    const len = buf.length;
+    if (buf[start - 1] === CR) return start - 1;
+    let i = start;
+    while (i < len && i - start < 16) {
+      const c = buf[i];
+      if (c === CR) return i;
+      if (c < 48 || c > 57) break;
+      i++;
+    }
+    return buf.indexOf(CR, start - 1);
+  }
+
   private multibulk(): string[] | null {
     const buf = this.buf;
     if (this.multibulkLen === 0) {
-      const cr = buf.indexOf(CR, this.pos);
+      const cr = this.digitsEnd(buf, this.pos + 1);
       if (cr < 0) {
         if (buf.length - this.pos > PROTO_INLINE_MAX_SIZE) throw new ProtocolError('Protocol error: too big mbulk count string');
         return null;
@@ -116,7 +133,7 @@ export class RequestParser {
     }
     while (this.multibulkLen > 0) {
       if (this.bulkLen === -1) {
-        const cr = buf.indexOf(CR, this.pos);
+        const cr = this.digitsEnd(buf, this.pos + 1);
         if (cr < 0) {
           if (buf.length - this.pos > PROTO_INLINE_MAX_SIZE) throw new ProtocolError('Protocol error: too big bulk count string');
           return null;
