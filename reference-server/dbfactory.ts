@@ -5,7 +5,7 @@ import type { RedisServer } from './server.js';
 
 export function createServerDb(index: number, server: RedisServer): Db {
   return createDb(index, {
-    now: () => Date.now(),
+    now: () => server.now(),
     isReplica: () => server.replication.role() === 'replica',
     fromMaster: () => server.currentClient !== null && server.currentClient.kind === 'master',
     onExpired: (db, key) => server.keyExpired(db.index, key),

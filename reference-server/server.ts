@@ -76,7 +76,9 @@ export interface CommandStat {
 function latencyBucket(us: number): number {
   if (us <= 0.001) return 0.001;
   // The common decades without a logarithm (same scales as the general formula).
-  const scale = us >= 1 && us < 10 ? 0.01 : us >= 10 && us < 100 ? 0.1 : us >= 100 && us < 1000 ? 1 : 10 ** (Math.floor(Math.log10(us)) - 2);
+  const scale = us < 1
+    ? us >= 0.1 ? 0.001 : 10 ** (Math.floor(Math.log10(us)) - 2)
+    : us < 10 ? 0.01 : us < 100 ? 0.1 : us < 1000 ? 1 : 10 ** (Math.floor(Math.log10(us)) - 2);
   return Math.ceil(us / scale) * scale;
 }
 
@@ -207,6 +209,9 @@ export class RedisServer implements ServerApi, ClientHost {
    * End time of the previous command in the current read batch: the next command's start, so each command
    * costs one clock read. Only valid (stampFresh) inside processClient's loop.
    */
+  /** Unix ms fixed for the running command (Redis 7.0 caches the time in call() for expiry checks). */
+  private cmdNow = 0;
+  private timeFixed = false;
   private lastStamp = 0;
   private stampFresh = false;
   private batchDepth = 0;
@@ -597,12 +602,18 @@ export class RedisServer implements ServerApi, ClientHost {
     c.lastCommand = spec.name;
     const prevClient = this.currentClient;
     this.currentClient = c;
+    const outerFixed = this.timeFixed;
+    if (!outerFixed) {
+      this.cmdNow = Date.now();
+      this.timeFixed = true;
+    }
     try {
       blockReq = spec.execute(ctx, argv);
     } catch (e) {
       c.reply.error(`ERR ${(e as Error).message}`);
       this.log('warning', `Internal error in '${spec.name}': ${(e as Error).stack ?? e}`);
     }
+    this.timeFixed = outerFixed;
     this.currentClient = prevClient;
     if (silent && !(spec.name === 'client|reply' && c.replyMode === 'on')) {
       // CLIENT REPLY OFF/SKIP: drop what this command wrote.
@@ -697,6 +708,11 @@ export class RedisServer implements ServerApi, ClientHost {
     c.inMulti = false;
     c.multiError = false;
     this.unwatchAll(c);
+  }
+
+  /** Unix ms for key expiry and access clocks: fixed while a command runs (nested ones too), else the real time. */
+  now(): number {
+    return this.timeFixed ? this.cmdNow : Date.now();
   }
 
   // ---- keyspace notifications from the Db ----
