@@ -68,7 +68,7 @@ export interface CommandStat {
   usec: number;
   rejected: number;
   failed: number;
-  /** Latency histogram for INFO latencystats: bucket upper bound (usec, 3 significant digits) -> count. */
+  /** Latency histogram for INFO latencystats: bucket upper bound (nsec; usec rounded to 3 significant digits) -> count. */
   hist: Map<number, number>;
 }
 
@@ -627,7 +627,8 @@ export class RedisServer implements ServerApi, ClientHost {
     st.calls++;
     st.usec += micros;
     if (this.latencyTracking) {
-      const b = latencyBucket(exact);
+      // Keyed in integer nanoseconds: small-integer Map keys need no boxing per command.
+      const b = Math.round(latencyBucket(exact) * 1000);
       st.hist.set(b, (st.hist.get(b) ?? 0) + 1);
     }
     if (this.stats.total_error_replies > errorsBefore) st.failed++;

@@ -129,7 +129,7 @@ function sectionLines(s: RedisServer, name: string): string[] | undefined {
               break;
             }
           }
-          return `p${String(p)}=${v.toFixed(3)}`;
+          return `p${String(p)}=${(v / 1000).toFixed(3)}`;
         });
         out.push(`latency_percentiles_usec_${n}:${parts.join(',')}`);
       }
