@@ -19,7 +19,8 @@ export function setZsetLimits(maxEntries: number, maxValue: number): void {
  * so a search step loads one object, as a C skiplist node does; higher levels go to side arrays.
  */
 export class SkipNode {
-  backward: SkipNode | null = null;
+  // Field order is memory order: what a search step reads (score, forward pointers) shares the first cache line.
+  score: number;
   f0: SkipNode | null = null;
   f1: SkipNode | null = null;
   f2: SkipNode | null = null;
@@ -28,9 +29,15 @@ export class SkipNode {
   s1 = 0;
   s2 = 0;
   s3 = 0;
+  readonly member: string;
+  backward: SkipNode | null = null;
   upF: (SkipNode | null)[] | null = null;
   upS: number[] | null = null;
-  constructor(readonly member: string, public score: number, level: number) {
+  readonly height: number;
+  constructor(member: string, score: number, level: number) {
+    this.score = score;
+    this.member = member;
+    this.height = level;
     if (level > 4) {
       this.upF = [];
       this.upS = [];
@@ -214,8 +221,10 @@ export class SkipZSet implements RZSet {
   updateScore(member: string, old: number, score: number): void {
     if (this.encoding === 'listpack' && Object.is(score, -0)) score = 0;
     if (old === score) return;
-    this.slDelete(member, old);
-    this.slInsert(member, score);
+    // The unlinked node goes back in at its new place (same height): no allocation per score change.
+    const n = this.slDelete(member, old);
+    if (n !== null) n.score = score;
+    this.slInsert(member, score, n);
     this.dict.set(member, score);
   }
 
@@ -407,7 +416,7 @@ export class SkipZSet implements RZSet {
     return [n.member, n.score];
   }
 
-  private slInsert(member: string, score: number): void {
+  private slInsert(member: string, score: number, reuse: SkipNode | null = null): void {
     const update = updateScratch;
     const rank = rankScratch;
     let x = this.header;
@@ -421,7 +430,7 @@ export class SkipZSet implements RZSet {
       }
       update[i] = x;
     }
-    const level = randomLevel();
+    const level = reuse !== null ? reuse.height : randomLevel();
     if (level > this.level) {
       for (let i = this.level; i < level; i++) {
         rank[i] = 0;
@@ -430,7 +439,7 @@ export class SkipZSet implements RZSet {
       }
       this.level = level;
     }
-    const n = makeNode(level, member, score);
+    const n = reuse ?? makeNode(level, member, score);
     for (let i = 0; i < level; i++) {
       const u = update[i] as SkipNode;
       setFw(n, i, fw(u, i));
@@ -449,7 +458,8 @@ export class SkipZSet implements RZSet {
     for (let i = 0; i < this.level; i++) update[i] = null;
   }
 
-  private slDelete(member: string, score: number): void {
+  /** Unlinks the node for (score, member); returns it, or null when absent. */
+  private slDelete(member: string, score: number): SkipNode | null {
     const update = updateScratch;
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
@@ -474,10 +484,10 @@ export class SkipZSet implements RZSet {
       }
     }
     for (let i = 0; i < levels; i++) update[i] = null;
-    if (!n || n.score !== score || n.member !== member) return;
+    if (!n || n.score !== score || n.member !== member) return null;
     if (n.f0) n.f0.backward = n.backward;
     else this.tail = n.backward;
-    while (this.level > 1 && fw(this.header, this.level - 1) === null) this.level--;
+    while (this.level > 1 && fw(this.header, this.level - 1) === null) this.level--;    return n;
   }
 }
 
