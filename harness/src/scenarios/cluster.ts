@@ -336,7 +336,8 @@ export const clusterShardLoss: Scenario = {
       () => survivors.every((n) => ctx.observer.current.get(n)?.detail['cluster_state'] === expectState && Number(ctx.observer.current.get(n)?.detail['failed_nodes'] ?? 0) >= 2),
       clusterWait(ctx.topology),
     );
-    await delay(scaled(1000));
+    // Hold the shard loss long enough for the Cluster client to serve the other shards (or be refused) on a loaded machine.
+    await delay(scaled(3000));
     ctx.facts['degradedAt'] = ctx.history.now();
     ctx.facts['survivors'] = survivors;
     await ctx.nemesis.healAll();
