@@ -36,7 +36,7 @@ export class Config implements ConfigApi {
   readonly unknown = new Map<string, string>();
 
   constructor() {
-    for (const d of allDirectives()) this.values.set(d.name, d.default);
+    for (const d of allDirectives()) this.putValue(d.name, d.default);
   }
 
   /** Listeners run after a successful CONFIG SET of any directive (the server rebinds, resizes ...). */
@@ -46,31 +46,45 @@ export class Config implements ConfigApi {
 
   /** Directive names as callers spell them -> their definition (the hot path reads the same few names per command). */
   private defCache = new Map<string, DirectiveDef>();
-  /** Last raw value getNumber parsed per name, so an unchanged value is not re-parsed. */
-  private numCache = new Map<string, { raw: string; n: number }>();
+  /** name as callers spell it -> its value and number; dropped whenever any value changes (rare: CONFIG SET, loads). */
+  private readCache = new Map<string, { v: string | undefined; n: number }>();
+
+  private putValue(name: string, value: string): void {
+    this.values.set(name, value);
+    this.readCache.clear();
+  }
+
+  private putUnknown(name: string, value: string): void {
+    this.unknown.set(name, value);
+    this.readCache.clear();
+  }
+
+  private read(name: string): { v: string | undefined; n: number } {
+    let c = this.readCache.get(name);
+    if (c === undefined) {
+      const d = this.def(name);
+      const v = d ? this.values.get(d.name) : this.unknown.get(name.toLowerCase());
+      c = { v, n: v === undefined ? NaN : Number(v) };
+      this.readCache.set(name, c);
+    }
+    return c;
+  }
 
   private def(name: string): DirectiveDef | undefined {
     const cached = this.defCache.get(name);
     if (cached !== undefined) return cached;
     const d = lookupDirective(name);
-    if (d && !this.values.has(d.name)) this.values.set(d.name, d.default);
+    if (d && !this.values.has(d.name)) this.putValue(d.name, d.default);
     if (d) this.defCache.set(name, d);
     return d;
   }
 
   get(name: string): string | undefined {
-    const d = this.def(name);
-    return d ? this.values.get(d.name) : this.unknown.get(name.toLowerCase());
+    return this.read(name).v;
   }
 
   getNumber(name: string): number {
-    const v = this.get(name);
-    if (v === undefined) return NaN;
-    const c = this.numCache.get(name);
-    if (c !== undefined && c.raw === v) return c.n;
-    const n = Number(v);
-    this.numCache.set(name, { raw: v, n });
-    return n;
+    return this.read(name).n;
   }
 
   getBool(name: string): boolean {
@@ -86,12 +100,12 @@ export class Config implements ConfigApi {
   /** Records a value the server itself changed (REPLICAOF updates replicaof), bypassing checks and listeners. */
   setInternal(name: string, value: string): void {
     const d = this.def(name);
-    if (d) this.values.set(d.name, value);
-    else this.unknown.set(name.toLowerCase(), value);
+    if (d) this.putValue(d.name, value);
+    else this.putUnknown(name.toLowerCase(), value);
   }
 
   entries(): Iterable<[string, string]> {
-    for (const d of allDirectives()) if (!this.values.has(d.name)) this.values.set(d.name, d.default);
+    for (const d of allDirectives()) if (!this.values.has(d.name)) this.putValue(d.name, d.default);
     const out: [string, string][] = [];
     for (const d of allDirectives()) if (!d.hidden) out.push([d.name, this.values.get(d.name) ?? d.default]);
     return out;
@@ -138,12 +152,12 @@ export class Config implements ConfigApi {
       staged.push([d, r.value]);
     }
     const old = staged.map(([d]) => [d.name, this.values.get(d.name) ?? d.default] as const);
-    for (const [d, v] of staged) this.values.set(d.name, v);
+    for (const [d, v] of staged) this.putValue(d.name, v);
     try {
       for (const [d, v] of staged) for (const l of this.listeners) l(d.name, v);
     } catch (e) {
       // A listener refused the change (e.g. the new port is taken): restore every staged value.
-      for (const [n, v] of old) this.values.set(n, v);
+      for (const [n, v] of old) this.putValue(n, v);
       return `ERR CONFIG SET failed (possibly related to argument '${staged[0][0].name}') - ${(e as Error).message}`;
     }
     return undefined;
@@ -166,7 +180,7 @@ export class Config implements ConfigApi {
       }
       const d = this.def(name);
       if (!d) {
-        this.unknown.set(name, argv.slice(1).join(' '));
+        this.putUnknown(name, argv.slice(1).join(' '));
         this.warnings.push(`Unknown directive '${argv[0]}' in configuration line ${baseLine + i + 1}, ignored`);
         continue;
       }
@@ -184,7 +198,7 @@ export class Config implements ConfigApi {
         if ('error' in r) throw new ConfigFileError(baseLine + i + 1, line, r.error);
         value = r.value;
       }
-      this.values.set(d.name, value);
+      this.putValue(d.name, value);
     }
   }
 
