@@ -19,7 +19,7 @@ import type { Target, Topology } from '../../topology/model.js';
 import { generateConfigs, redisDataDir, type ConfigLayout } from '../../config-gen/index.js';
 import { registerTeardown } from '../../cleanup/registry.js';
 import { FatalWaitError, parseInfo, respCall, waitFor } from '../local/probe.js';
-import { startInOrder, writeGeneratedFiles } from '../shared/bring-up.js';
+import { REFERENCE_SERVER_NODE_FLAGS, startInOrder, writeGeneratedFiles } from '../shared/bring-up.js';
 import { redisCliClusterCreate, waitClusterStateOk } from '../shared/cluster-create.js';
 import { DeploymentBase, type BaseMember } from '../shared/deployment-base.js';
 import { haproxyMaster, waitAnswering } from '../shared/readiness.js';
@@ -256,7 +256,7 @@ export class DockerDeployment extends DeploymentBase<Member> implements Deployme
   }
 
   private serverArgv(target: Target, conf: string, sentinel: boolean): string[] {
-    if (target === 'reference') return ['node', `${NODE_DIR}/dist/reference-server/bin/redis-ref-server.js`, conf, ...(sentinel ? ['--sentinel'] : [])];
+    if (target === 'reference') return ['node', ...REFERENCE_SERVER_NODE_FLAGS, `${NODE_DIR}/dist/reference-server/bin/redis-ref-server.js`, conf, ...(sentinel ? ['--sentinel'] : [])];
     return sentinel ? ['redis-sentinel', conf] : ['redis-server', conf];
   }
 

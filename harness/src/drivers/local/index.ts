@@ -18,7 +18,7 @@ import { applyDropRules, clearDropRules, createHostNetwork, destroyHostNetwork, 
 import { packageRoot } from '../../topology/paths.js';
 import { startToxiproxyServer } from '../../toxiproxy/server.js';
 import { FatalWaitError, parseInfo, respCall, waitFor } from './probe.js';
-import { startInOrder, writeGeneratedFiles } from '../shared/bring-up.js';
+import { REFERENCE_SERVER_NODE_FLAGS, startInOrder, writeGeneratedFiles } from '../shared/bring-up.js';
 import { antiAffinity, redisCliClusterCreate, waitClusterStateOk } from '../shared/cluster-create.js';
 import { DeploymentBase, type BaseMember } from '../shared/deployment-base.js';
 import { haproxyAdmin, haproxyMaster, haproxyServerName, haproxyStat, waitAnswering } from '../shared/readiness.js';
@@ -153,7 +153,7 @@ export class LocalDeployment extends DeploymentBase<Member> implements Deploymen
     if (target === 'reference') {
       if (!existsSync(this.refBin)) throw new Error(`reference server not built: ${this.refBin} is missing (run npm run build)`);
       // The node flags the bin's shebang gives it (a small young generation keeps its RSS near redis-server's).
-      return [process.execPath, '--max-semi-space-size=2', this.refBin, conf, ...(sentinel ? ['--sentinel'] : [])];
+      return [process.execPath, ...REFERENCE_SERVER_NODE_FLAGS, this.refBin, conf, ...(sentinel ? ['--sentinel'] : [])];
     }
     return sentinel ? ['redis-sentinel', conf] : ['redis-server', conf];
   }

@@ -56,3 +56,6 @@ export function configFileOf(files: GeneratedFile[], instance: string): string {
   if (!f) throw new Error(`no generated config for ${instance}`);
   return f.path;
 }
+
+/** Node flags for the reference server: a small young generation keeps its RSS near redis-server's (same as the bin's shebang). */
+export const REFERENCE_SERVER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=2'];
