@@ -15,6 +15,7 @@ import {
 } from '../store/numbers.js';
 import { addLD, formatLD, parseLD, type LongDouble } from '../store/longdouble.js';
 import { hashEncoding, noteHashWrite, setHashLimits } from '../store/encoding.js';
+import { parseScanOptions } from './sets.js';
 import { globMatch } from '../glob.js';
 
 /** Hash for reading: the map, null when missing, undefined after replying WRONGTYPE. */
@@ -250,31 +251,10 @@ function cmdHscan(ctx: CommandContext, argv: string[]): void {
     ctx.reply.error(ERR_WRONGTYPE);
     return;
   }
-  let count = 10;
-  let pattern: string | undefined;
-  for (let i = 3; i < argv.length; ) {
-    const opt = lc(argv[i]);
-    const left = argv.length - i;
-    if (opt === 'count' && left >= 2) {
-      const c = parseLL(argv[i + 1]);
-      if (c === null) {
-        ctx.reply.error(ERR_NOT_INTEGER);
-        return;
-      }
-      if (c < 1) {
-        ctx.reply.error(ERR_SYNTAX);
-        return;
-      }
-      count = Number(c);
-      i += 2;
-    } else if (opt === 'match' && left >= 2) {
-      pattern = argv[i + 1] === '*' ? undefined : argv[i + 1];
-      i += 2;
-    } else {
-      ctx.reply.error(ERR_SYNTAX);
-      return;
-    }
-  }
+  const opts = parseScanOptions(ctx.reply, argv, 3);
+  if (opts === null) return;
+  const count = opts.count;
+  const pattern = opts.pattern ?? undefined;
   const out: string[] = [];
   const emit = (f: string): void => {
     const val = v.get(f);
