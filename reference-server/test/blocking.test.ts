@@ -4,7 +4,6 @@
  */
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
@@ -14,109 +13,12 @@ import { createDb } from '../store/db.js';
 import { commands as listCommands } from '../commands/lists.js';
 import { commands as setCommands } from '../commands/sets.js';
 import { commands as zsetCommands } from '../commands/sortedsets.js';
+import { FrameClient as Client } from './util/frame-client.js';
+import { freePort } from './util/servers.js';
+import { waitFor } from './fixtures/repl-kit.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const REF_BIN = path.resolve(here, '../bin/redis-ref-server.js');
-
-// ---------------------------------------------------------------- a tiny RESP client
-
-type Frame = string | number | null | Frame[] | { error: string };
-
-function parse(buf: string, i: number): { v: Frame; end: number } | null {
-  const nl = buf.indexOf('\r\n', i);
-  if (nl < 0) return null;
-  const t = buf[i];
-  const line = buf.slice(i + 1, nl);
-  switch (t) {
-    case '+': return { v: line, end: nl + 2 };
-    case '-': return { v: { error: line }, end: nl + 2 };
-    case ':': return { v: Number(line), end: nl + 2 };
-    case ',': return { v: line, end: nl + 2 };
-    case '_': return { v: null, end: nl + 2 };
-    case '$': {
-      const n = Number(line);
-      if (n < 0) return { v: null, end: nl + 2 };
-      if (buf.length < nl + 4 + n) return null;
-      return { v: buf.slice(nl + 2, nl + 2 + n), end: nl + 4 + n };
-    }
-    case '*': case '~': case '>': {
-      const n = Number(line);
-      if (n < 0) return { v: null, end: nl + 2 };
-      const items: Frame[] = [];
-      let p = nl + 2;
-      for (let k = 0; k < n; k++) {
-        const f = parse(buf, p);
-        if (!f) return null;
-        items.push(f.v);
-        p = f.end;
-      }
-      return { v: items, end: p };
-    }
-    default: throw new Error(`unexpected RESP type ${JSON.stringify(t)}`);
-  }
-}
-
-class Client {
-  private buf = '';
-  private waiting: ((f: Frame) => void)[] = [];
-  private readonly sock: net.Socket;
-
-  private constructor(sock: net.Socket) {
-    this.sock = sock;
-    sock.setEncoding('latin1');
-    sock.on('data', (d: string) => {
-      this.buf += d;
-      for (;;) {
-        if (this.waiting.length === 0) return;
-        const f = parse(this.buf, 0);
-        if (!f) return;
-        this.buf = this.buf.slice(f.end);
-        (this.waiting.shift() as (f: Frame) => void)(f.v);
-      }
-    });
-    sock.on('error', () => undefined);
-  }
-
-  static open(port: number): Promise<Client> {
-    return new Promise((resolve, reject) => {
-      const s = net.connect(port, '127.0.0.1', () => resolve(new Client(s)));
-      s.once('error', reject);
-    });
-  }
-
-  send(...argv: string[]): Promise<Frame> {
-    let s = `*${argv.length}\r\n`;
-    for (const a of argv) s += `$${Buffer.byteLength(a, 'latin1')}\r\n${a}\r\n`;
-    const p = new Promise<Frame>((resolve) => this.waiting.push(resolve));
-    this.sock.write(s, 'latin1');
-    return p;
-  }
-
-  close(): void {
-    this.sock.destroy();
-  }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 interface Target {
   name: string;
@@ -156,7 +58,7 @@ for (const target of targets) {
     }
 
     async function untilBlocked(main: Client, n: number): Promise<void> {
-      await waitFor(`${n} blocked clients`, async () => ((await blockedClients(main)) === n ? true : undefined));
+      await waitFor(`${n} blocked clients`, async () => ((await blockedClients(main)) === n ? true : undefined), 5000, 10);
     }
 
     before(async function () {
@@ -176,7 +78,7 @@ for (const target of targets) {
             } finally {
               c.close();
             }
-          }, 15000);
+          }, 15000, 10);
           break;
         } catch (e) {
           if (p.exitCode === null) p.kill('SIGKILL');

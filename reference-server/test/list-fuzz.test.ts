@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { seededRandom } from '../../harness/src/random/prng.js';
+import { freePort } from './util/servers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const REF_BIN = path.resolve(here, '../bin/redis-ref-server.js');
@@ -90,17 +91,6 @@ function elements(raw: string): string[] {
     p = e;
   }
   return out;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
 }
 
 /** Starts a server on a free port; tries another port if the first one was taken meanwhile. */

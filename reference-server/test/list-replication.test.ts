@@ -5,104 +5,17 @@
  */
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { seededRandom } from '../../harness/src/random/prng.js';
+import { FrameClient as Client, type Frame } from './util/frame-client.js';
+import { freePort } from './util/servers.js';
+import { waitFor } from './fixtures/repl-kit.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const REF_BIN = path.resolve(here, '../bin/redis-ref-server.js');
-
-type Frame = string | number | null | Frame[] | { error: string };
-
-function parse(buf: string, i: number): { v: Frame; end: number } | null {
-  const nl = buf.indexOf('\r\n', i);
-  if (nl < 0) return null;
-  const t = buf[i];
-  const line = buf.slice(i + 1, nl);
-  if (t === '+') return { v: line, end: nl + 2 };
-  if (t === '-') return { v: { error: line }, end: nl + 2 };
-  if (t === ':') return { v: Number(line), end: nl + 2 };
-  if (t === '$') {
-    const n = Number(line);
-    if (n < 0) return { v: null, end: nl + 2 };
-    return buf.length < nl + 4 + n ? null : { v: buf.slice(nl + 2, nl + 2 + n), end: nl + 4 + n };
-  }
-  if (t === '*') {
-    const n = Number(line);
-    if (n < 0) return { v: null, end: nl + 2 };
-    const items: Frame[] = [];
-    let p = nl + 2;
-    for (let k = 0; k < n; k++) {
-      const f = parse(buf, p);
-      if (!f) return null;
-      items.push(f.v);
-      p = f.end;
-    }
-    return { v: items, end: p };
-  }
-  throw new Error(`unexpected RESP type ${t}`);
-}
-
-class Client {
-  private buf = '';
-  private waiting: ((f: Frame) => void)[] = [];
-  private constructor(private readonly sock: net.Socket) {
-    sock.setEncoding('latin1');
-    sock.on('data', (d: string) => {
-      this.buf += d;
-      while (this.waiting.length > 0) {
-        const f = parse(this.buf, 0);
-        if (!f) return;
-        this.buf = this.buf.slice(f.end);
-        (this.waiting.shift() as (f: Frame) => void)(f.v);
-      }
-    });
-    sock.on('error', () => undefined);
-  }
-
-  static open(port: number): Promise<Client> {
-    return new Promise((resolve, reject) => {
-      const s = net.connect(port, '127.0.0.1', () => resolve(new Client(s)));
-      s.once('error', reject);
-    });
-  }
-
-  send(...argv: string[]): Promise<Frame> {
-    let s = `*${argv.length}\r\n`;
-    for (const a of argv) s += `$${Buffer.byteLength(a, 'latin1')}\r\n${a}\r\n`;
-    const p = new Promise<Frame>((resolve) => this.waiting.push(resolve));
-    this.sock.write(s, 'latin1');
-    return p;
-  }
-
-  close(): void {
-    this.sock.destroy();
-  }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 async function start(command: (port: number) => [string, string[]], cwd: string): Promise<{ proc: ChildProcess; port: number }> {
   for (let attempt = 0; ; attempt++) {
@@ -111,14 +24,15 @@ async function start(command: (port: number) => [string, string[]], cwd: string)
     const proc = spawn(cmd, args, { stdio: 'ignore', cwd });
     try {
       await waitFor(`${cmd} on ${port}`, async () => {
-        if (proc.exitCode !== null) return false;
+        // An exited process ends the wait at once; the caller then retries on another port.
+        if (proc.exitCode !== null) return 'exited';
         const c = await Client.open(port);
         try {
           return (await c.send('PING')) === 'PONG' ? true : undefined;
         } finally {
           c.close();
         }
-      });
+      }, 15000, 20);
       if (proc.exitCode === null) return { proc, port };
     } catch (e) {
       if (attempt >= 2) throw e;
@@ -168,7 +82,7 @@ describe('lists/sets/zsets replicate from the reference server to a redis-server
       const r = field(await replica.send('INFO', 'replication'), 'slave_repl_offset');
       const link = field(await replica.send('INFO', 'replication'), 'master_link_status');
       return link === 'up' && m !== undefined && m === r ? true : undefined;
-    });
+    }, 15000, 20);
   }
 
   before(async function () {
@@ -245,7 +159,7 @@ describe('lists/sets/zsets replicate from the reference server to a redis-server
     const r1 = w1.send('BLPOP', 'bq', '0');
     const r2 = w2.send('BLMOVE', 'bsrc', 'bdst', 'LEFT', 'RIGHT', '0');
     const r3 = w3.send('BZMPOP', '0', '1', 'bz', 'MAX', 'COUNT', '2');
-    await waitFor('three blocked clients', async () => (field(await master.send('INFO', 'clients'), 'blocked_clients') === '3' ? true : undefined));
+    await waitFor('three blocked clients', async () => (field(await master.send('INFO', 'clients'), 'blocked_clients') === '3' ? true : undefined), 15000, 20);
     await master.send('RPUSH', 'bq', 'x', 'y');
     await master.send('RPUSH', 'bsrc', 'p', 'q');
     await master.send('ZADD', 'bz', '1', 'a', '2', 'b', '3', 'c');
