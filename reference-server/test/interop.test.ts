@@ -30,6 +30,18 @@ async function syncCount(c: Redis, field: string): Promise<number> {
 
 const fieldNames = { realReplica: [] as string[], refReplica: [] as string[], realMaster: [] as string[], refMaster: [] as string[] };
 
+/** Cuts the replica's link, writes through the gap, and expects the replica back by a partial resync only. */
+async function expectPartialResyncAfterLinkKill(m: Redis, r: Redis): Promise<void> {
+  const partialBefore = await syncCount(m, 'sync_partial_ok');
+  const fullBefore = await syncCount(m, 'sync_full');
+  await r.call('CLIENT', 'KILL', 'TYPE', 'master');
+  await liveWrites(m, 'gap');
+  await waitInSync(m, r);
+  expect(await syncCount(m, 'sync_partial_ok')).to.equal(partialBefore + 1);
+  expect(await syncCount(m, 'sync_full')).to.equal(fullBefore);
+  expect(await snapshot(r)).to.deep.equal(await snapshot(m));
+}
+
 describe('interop: real redis-server replica of a reference master', function () {
   this.timeout(60000);
   const nodes: Node[] = [];
@@ -59,14 +71,7 @@ describe('interop: real redis-server replica of a reference master', function ()
     await m.set('waited', '1');
     expect(await m.call('WAIT', '1', '5000')).to.equal(1);
 
-    const partialBefore = await syncCount(m, 'sync_partial_ok');
-    const fullBefore = await syncCount(m, 'sync_full');
-    await r.call('CLIENT', 'KILL', 'TYPE', 'master');
-    await liveWrites(m, 'gap');
-    await waitInSync(m, r);
-    expect(await syncCount(m, 'sync_partial_ok')).to.equal(partialBefore + 1);
-    expect(await syncCount(m, 'sync_full')).to.equal(fullBefore);
-    expect(await snapshot(r)).to.deep.equal(await snapshot(m));
+    await expectPartialResyncAfterLinkKill(m, r);
 
     const ri = await info(r, 'replication');
     const mi = await info(m, 'replication');
@@ -113,14 +118,7 @@ describe('interop: reference replica of a real redis-server master', function ()
     await m.set('waited', '1');
     expect(await m.call('WAIT', '1', '5000')).to.equal(1);
 
-    const partialBefore = await syncCount(m, 'sync_partial_ok');
-    const fullBefore = await syncCount(m, 'sync_full');
-    await r.call('CLIENT', 'KILL', 'TYPE', 'master');
-    await liveWrites(m, 'gap');
-    await waitInSync(m, r);
-    expect(await syncCount(m, 'sync_partial_ok')).to.equal(partialBefore + 1);
-    expect(await syncCount(m, 'sync_full')).to.equal(fullBefore);
-    expect(await snapshot(r)).to.deep.equal(await snapshot(m));
+    await expectPartialResyncAfterLinkKill(m, r);
 
     const ri = await info(r, 'replication');
     const mi = await info(m, 'replication');
