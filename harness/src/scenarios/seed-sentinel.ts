@@ -7,6 +7,7 @@ import type { HistoryEvent } from '../history/events.js';
 import type { CheckResult } from '../results/types.js';
 import type { Topology } from '../topology/model.js';
 import { dataPassword } from '../clients/index.js';
+import { connectWithin } from '../clients/tcp.js';
 import { asCheck, checkFailback, checkPromotion } from '../checkers/index.js';
 import { parseInfo } from '../observer/observer.js';
 import { delay, scaled, waitFor } from '../engine/time.js';
@@ -319,22 +320,7 @@ class RawConnection {
   }
 
   static async open(host: string, port: number, now: () => number, timeoutMs: number): Promise<RawConnection> {
-    const net = await import('node:net');
-    return new Promise((resolve, reject) => {
-      const s = net.connect({ host, port });
-      const timer = setTimeout(() => {
-        s.destroy();
-        reject(new Error(`connect to ${host}:${port} timed out`));
-      }, timeoutMs);
-      s.once('connect', () => {
-        clearTimeout(timer);
-        resolve(new RawConnection(s, now));
-      });
-      s.once('error', (e) => {
-        clearTimeout(timer);
-        reject(e);
-      });
-    });
+    return new RawConnection(await connectWithin(host, port, timeoutMs), now);
   }
 
   /** One inline-free RESP reply as text: simple/error/integer lines, or a bulk string (nil as "(nil)"). */

@@ -3,6 +3,7 @@
  * a client that records what arrives and when, and condition waits with deadlines instead of sleeps.
  */
 import net from 'node:net';
+import { connectWithin } from '../clients/tcp.js';
 
 /** Polls `cond` until true; throws naming `what` after `timeoutMs`. */
 export async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
@@ -76,24 +77,10 @@ export class RecordingClient {
     socket.on('error', (e: NodeJS.ErrnoException) => (this.error = e));
   }
 
-  static connect(port: number, host = '127.0.0.1', timeoutMs = 2000): Promise<RecordingClient> {
-    return new Promise((resolve, reject) => {
-      const s = net.connect({ port, host });
-      const c = new RecordingClient(s);
-      const timer = setTimeout(() => {
-        s.destroy();
-        reject(new Error(`connect to ${host}:${port} timed out`));
-      }, timeoutMs);
-      s.once('connect', () => {
-        clearTimeout(timer);
-        c.connectedAt = performance.now();
-        resolve(c);
-      });
-      s.once('error', (e) => {
-        clearTimeout(timer);
-        reject(e);
-      });
-    });
+  static async connect(port: number, host = '127.0.0.1', timeoutMs = 2000): Promise<RecordingClient> {
+    const c = new RecordingClient(await connectWithin(host, port, timeoutMs));
+    c.connectedAt = performance.now();
+    return c;
   }
 
   get bytes(): number {
