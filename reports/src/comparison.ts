@@ -1,12 +1,12 @@
 /** Side-by-side report of the same scenarios run against several targets (real Redis vs the reference server). */
-import { writeFile, access, mkdir } from 'node:fs/promises';
+import { writeFile, mkdir } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { ScenarioResult } from '../../harness/src/results/types.js';
 import { roleSequence } from './aggregate.js';
 import { page } from './assets.js';
 import { formatCount, formatMs } from './format.js';
 import { anchorId, html, printable, type SafeHtml } from './html.js';
-import { loadRun, type LoadedRun } from './load.js';
+import { exists, loadRun, type LoadedRun } from './load.js';
 
 /** Timing differences below this are noise between two runs, not a behaviour difference. */
 export const TIME_TOLERANCE = { absMs: 1000, ratio: 0.25 };
@@ -90,15 +90,6 @@ function scenarioNames(sides: Side[]): string[] {
   const names: string[] = [];
   for (const side of sides) for (const s of side.run.results.scenarios) if (!names.includes(s.name)) names.push(s.name);
   return names;
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function badge(v: string): SafeHtml {

@@ -1,11 +1,11 @@
 /** index.html over every run folder below a parent folder: newest first, coloured by verdict. */
-import { access, readdir, writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { RunResults } from '../../harness/src/results/types.js';
 import { page } from './assets.js';
 import { formatMs } from './format.js';
 import { html, printable } from './html.js';
-import { loadResults } from './load.js';
+import { exists, loadResults } from './load.js';
 import { renderRunReport } from './run-report.js';
 
 /** How deep below the parent folder run folders are looked for. */
@@ -16,15 +16,6 @@ interface FoundRun {
   results?: RunResults;
   problem?: string;
   hasReport: boolean;
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function findRuns(dir: string, depth: number, out: FoundRun[]): Promise<void> {

@@ -1,6 +1,6 @@
 /** Reads a run folder (results.json + history.jsonl) and folds the history into what the report shows. */
 import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { access, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { FaultEvent, HistoryEvent, MarkEvent, OpEvent, RoleObservation } from '../../harness/src/history/events.js';
@@ -339,4 +339,14 @@ export async function loadRun(runDir: string): Promise<LoadedRun> {
     if (h) h.finish(Math.max(s.startedAt + s.durationMs, h.lastTime));
   }
   return { dir: runDir, results, histories, malformedLines, historyMissing };
+}
+
+/** Whether a file exists (a run folder may lack its report or history). */
+export async function exists(file: string): Promise<boolean> {
+  try {
+    await access(file);
+    return true;
+  } catch {
+    return false;
+  }
 }
