@@ -229,27 +229,32 @@ export interface RunCommandOptions {
   log: (line: string) => void;
 }
 
-async function cmdRun(argv: string[], io: Io): Promise<number> {
-  const p = parseArgs('run', argv, {
+/** The flags run and compare share, parsed and checked once. */
+function parseScenarioFlags(cmd: 'run' | 'compare', argv: string[]) {
+  const p = parseArgs(cmd, argv, {
     scenario: { value: true },
-    target: { value: true, choices: ['redis', 'reference'] },
+    ...(cmd === 'run' ? { target: { value: true, choices: ['redis', 'reference'] } } : {}),
     driver: { value: true, choices: ['local', 'docker'] },
     seed: { value: true, integer: true },
     out: { value: true },
     profile: { value: true },
     keep: { value: false },
-  }, 1, USAGE.run);
+  }, 1, USAGE[cmd]);
   const scenario = flagString(p, 'scenario');
-  if (!scenario) throw new UsageError(`run: missing --scenario NAME|all; ${USAGE.run}`);
-  const t0 = Date.now();
+  if (!scenario) throw new UsageError(`${cmd}: missing --scenario NAME|all; ${USAGE[cmd]}`);
   const topology = loadFor(p);
-  io.out(`[phase] topology ${topology.name} (${topology.file}${topology.profile ? `, profile ${topology.profile}` : ''}) valid`);
   const seedText = flagString(p, 'seed');
   const seed = seedText !== undefined ? Number(seedText) : randomInt(0, 2 ** 31);
+  const driver = (flagString(p, 'driver') ?? 'local') as DriverName;
+  return { p, scenario, topology, seed, driver, keep: p.flags.keep === true };
+}
+
+async function cmdRun(argv: string[], io: Io): Promise<number> {
+  const t0 = Date.now();
+  const { p, scenario, topology, seed, driver, keep } = parseScenarioFlags('run', argv);
+  io.out(`[phase] topology ${topology.name} (${topology.file}${topology.profile ? `, profile ${topology.profile}` : ''}) valid`);
   const folder = createRunFolder({ out: flagString(p, 'out') });
   const target = flagString(p, 'target') as Target | undefined;
-  const driver = (flagString(p, 'driver') ?? 'local') as DriverName;
-  const keep = p.flags.keep === true;
   const command = ['redis-ha-chaos', 'run', ...(p.positionals[0] ? [p.positionals[0]] : []), '--scenario', scenario,
     ...(target ? ['--target', target] : []), '--driver', driver, '--seed', String(seed), '--out', folder.dir,
     ...(topology.profile ? ['--profile', topology.profile] : []), ...(keep ? ['--keep'] : [])].join(' ');
@@ -279,22 +284,8 @@ function exitCodeFor(results: RunResults): number {
 
 /** Same scenarios, same seed, real Redis then the reference server; one report with both side by side. */
 async function cmdCompare(argv: string[], io: Io): Promise<number> {
-  const p = parseArgs('compare', argv, {
-    scenario: { value: true },
-    driver: { value: true, choices: ['local', 'docker'] },
-    seed: { value: true, integer: true },
-    out: { value: true },
-    profile: { value: true },
-    keep: { value: false },
-  }, 1, USAGE.compare);
-  const scenario = flagString(p, 'scenario');
-  if (!scenario) throw new UsageError(`compare: missing --scenario NAME|all; ${USAGE.compare}`);
   const t0 = Date.now();
-  const topology = loadFor(p);
-  const seedText = flagString(p, 'seed');
-  const seed = seedText !== undefined ? Number(seedText) : randomInt(0, 2 ** 31);
-  const driver = (flagString(p, 'driver') ?? 'local') as DriverName;
-  const keep = p.flags.keep === true;
+  const { p, scenario, topology, seed, driver, keep } = parseScenarioFlags('compare', argv);
   const parent = createRunFolder({ out: flagString(p, 'out') });
   const runs: { label: string; dir: string; results: RunResults }[] = [];
   for (const target of ['redis', 'reference'] as const) {
