@@ -63,6 +63,17 @@ describe('redis-ha-chaos CLI', function () {
     }
   });
 
+  it('an unknown scenario is bad input: one line naming it, exit 2, before anything starts', () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'rhc-cli-'));
+    try {
+      const r = cli(['run', '--scenario', 'no-such-scenario', '--out', out]);
+      expect(r.code).to.equal(2);
+      expect(r.stderr.trim().split('\n')).to.deep.equal(['unknown scenario "no-such-scenario"; list them with: redis-ha-chaos scenarios']);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
   it('down removes what a crashed run left: its processes and (as root) its namespace, bridge and iptables rule', async () => {
     const state = path.join(tmp, 'state');
     const runDir = path.join(tmp, 'run');

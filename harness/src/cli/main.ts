@@ -21,6 +21,7 @@ import { runScenarios } from '../engine/run.js';
 import { listScenarios } from '../scenarios/index.js';
 import { renderComparisonReport, renderIndex, renderRunReport, summaryTable } from '../../../reports/src/index.js';
 import type { RunResults } from '../results/types.js';
+import { BadInputError } from '../results/exit-code.js';
 
 export const EXIT = { pass: 0, checkFailed: 1, badInput: 2, harness: 3 } as const;
 
@@ -380,6 +381,10 @@ export async function main(argv: string[], io: Io = { out: (l) => console.log(l)
     }
     if (e instanceof TopologyError) {
       for (const line of e.problems) io.err(line);
+      return EXIT.badInput;
+    }
+    if (e instanceof BadInputError) {
+      io.err(e.message);
       return EXIT.badInput;
     }
     io.err(`harness error: ${(e as Error).message}`);
