@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import type { FaultEvent } from '../harness/src/history/events.js';
 import type { ScheduledFault } from '../harness/src/nemesis/faults.js';
 import type { Topology } from '../harness/src/topology/model.js';
-import { driverUnavailable, drivers, referenceUnsupported, shipped, targets, tempRoot } from './lib/params.js';
+import { driverUnavailable, drivers, prepareDriver, referenceUnsupported, shipped, targets, tempRoot } from './lib/params.js';
 import { check, describeChecks, expectCheckPass, expectScenarioPass, recordSkip, runScenario, tidyRunFolders } from './lib/run.js';
 
 const SUITE = 'chaos';
@@ -21,6 +21,7 @@ for (const driver of drivers()) {
       const root = tempRoot(`chaos-${target}-${driver}`);
       after(() => root.remove());
       tidyRunFolders();
+      prepareDriver(driver);
 
       for (const topo of [shipped('sentinel-haproxy-toxiproxy'), shipped('cluster-3x2')] as Topology[]) {
         it(`${topo.name}: seeded mixed faults; acknowledged writes kept, one master per shard, every node back and every key readable`, async function () {

@@ -8,7 +8,7 @@ import { checkAcknowledgedWrites, ops } from '../harness/src/checkers/index.js';
 import { inSlotRanges, keySlot } from '../harness/src/scenarios/cluster.js';
 import type { Topology } from '../harness/src/topology/model.js';
 import type { RoleObservation } from '../harness/src/history/events.js';
-import { driverUnavailable, drivers, referenceUnsupported, shipped, targets, tempRoot } from './lib/params.js';
+import { driverUnavailable, drivers, prepareDriver, referenceUnsupported, shipped, targets, tempRoot } from './lib/params.js';
 import { check, describeChecks, expectCheckPass, expectScenarioPass, recordSkip, runScenario, tidyRunFolders, type RunArgs } from './lib/run.js';
 
 const SUITE = 'cluster';
@@ -25,6 +25,7 @@ for (const driver of drivers()) {
       const root = tempRoot(`cluster-${target}-${driver}`);
       after(() => root.remove());
       tidyRunFolders();
+      prepareDriver(driver);
       const seed3x2 = shipped('cluster-3x2');
       const seed6 = shipped('cluster-6');
       const args = (topology: Topology, scenario: string): RunArgs => ({ suite: SUITE, topology, scenario, target, driver, root: root.dir });

@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { checkAcknowledgedWrites, checkSingleMaster, ops } from '../harness/src/checkers/index.js';
-import { driverUnavailable, drivers, shipped, targets, tempRoot } from './lib/params.js';
+import { driverUnavailable, drivers, prepareDriver, shipped, targets, tempRoot } from './lib/params.js';
 import { check, describeChecks, expectCheckPass, expectScenarioPass, recordSkip, runScenario, tidyRunFolders, type RunArgs } from './lib/run.js';
 
 const SUITE = 'sentinel';
@@ -17,6 +17,7 @@ for (const driver of drivers()) {
       const root = tempRoot(`sentinel-${target}-${driver}`);
       after(() => root.remove());
       tidyRunFolders();
+      prepareDriver(driver);
       const seedTopo = shipped('sentinel-haproxy');
       const threeTopo = shipped('sentinel-3');
       const args = (topology: typeof seedTopo, scenario: string): RunArgs => ({ suite: SUITE, topology, scenario, target, driver, root: root.dir });

@@ -1,7 +1,7 @@
 /**
  * What the suites run against comes from the environment, never from editing a file:
  *   CHAOS_TARGETS=redis,reference   data instances on real Redis, on the reference server, or "topology" (as the YAML says)
- *   CHAOS_DRIVERS=local[,docker]    how the deployment is started
+ *   CHAOS_DRIVERS=local[,docker]    how the deployment is started; default local, and docker when an engine answers
  *   CHAOS_SEED=N                    the seed every scenario uses (printed with each result)
  *   CHAOS_KEEP=1                    keep every run folder (failed ones are always kept)
  */
@@ -29,8 +29,13 @@ export function targets(): SuiteTarget[] {
   return listFromEnv<SuiteTarget>('CHAOS_TARGETS', ['redis', 'reference', 'topology'], ['redis', 'reference']);
 }
 
+/** True when the drivers were named in CHAOS_DRIVERS: then a driver that cannot run fails its suites instead of skipping. */
+function driversNamed(): boolean {
+  return (process.env['CHAOS_DRIVERS'] ?? '').trim() !== '';
+}
+
 export function drivers(): SuiteDriver[] {
-  return listFromEnv<SuiteDriver>('CHAOS_DRIVERS', ['local', 'docker'], ['local']);
+  return listFromEnv<SuiteDriver>('CHAOS_DRIVERS', ['local', 'docker'], ['local', 'docker']);
 }
 
 export function seed(): number {
@@ -59,12 +64,42 @@ export function referenceUnsupported(t: Topology): string | undefined {
   return built ? undefined : 'the reference server has no cluster mode yet (no module in reference-server/cluster)';
 }
 
-/** Why this driver cannot run here, or undefined (checked once per suite, before deploying). */
+/** driver -> why it cannot run here ('' = it can), settled once per mocha process by prepareDriver. */
+const readiness = new Map<SuiteDriver, Promise<string>>();
+
+const readinessSettled = new Map<SuiteDriver, string>();
+
+async function probeDriver(d: SuiteDriver): Promise<string> {
+  if (d !== 'docker') return '';
+  if (!existsSync(path.join(packageRoot(), 'dist', 'harness', 'src', 'drivers', 'docker', 'index.js'))) return 'the docker driver is not built';
+  const { dockerUnavailableReason } = await import('../../harness/src/drivers/docker/cleanup.js');
+  const why = await dockerUnavailableReason();
+  if (why) return why;
+  // Offline stand-ins from the machine's own binaries; cached by content, so this is seconds once built.
+  const { buildLocalImages } = await import('../../harness/src/images/build.js');
+  await buildLocalImages();
+  return '';
+}
+
+/**
+ * Registers a before hook that readies the driver (docker: an engine answers, the offline images are built).
+ * A driver the user named in CHAOS_DRIVERS that cannot run fails the suite; one that is only there by default is skipped.
+ */
+export function prepareDriver(d: SuiteDriver): void {
+  before(async function () {
+    this.timeout(600_000);
+    if (!readiness.has(d)) readiness.set(d, probeDriver(d).catch((e: unknown) => `preparing the ${d} driver failed: ${e instanceof Error ? e.message : String(e)}`));
+    const why = await readiness.get(d)!;
+    readinessSettled.set(d, why);
+    if (why && driversNamed()) throw new Error(`CHAOS_DRIVERS names ${d}, but it cannot run here: ${why}`);
+  });
+}
+
+/** Why this driver cannot run here, or undefined (read in each test, after prepareDriver's hook settled it). */
 export function driverUnavailable(d: SuiteDriver): string | undefined {
-  if (d === 'docker') {
-    if (!existsSync(path.join(packageRoot(), 'dist', 'harness', 'src', 'drivers', 'docker', 'index.js'))) return 'the docker driver is not built';
-  }
-  return undefined;
+  const why = readinessSettled.get(d);
+  if (why === undefined) return d === 'local' ? undefined : `the ${d} driver was not prepared (prepareDriver missing in this suite)`;
+  return why === '' ? undefined : why;
 }
 
 /** A folder for a suite's run folders, made on first use; removed at the end unless a failed run's folder was kept in it. */
