@@ -9,7 +9,7 @@ import type { Client } from '../connection.js';
 import type { RedisServer } from '../server.js';
 import { encodeCommand } from '../resp/writer.js';
 import { Backlog } from './backlog.js';
-import { StreamReader } from './stream.js';
+import { PendingBytes } from './stream.js';
 import { loadRdb } from './rdb/codec.js';
 import { buildRdb } from './rdb/snapshot.js';
 
@@ -455,6 +455,9 @@ export class Replication implements ReplicationHooks {
     mc.kind = 'master';
     mc.authenticated = true;
     mc.dbIndex = dbIndex;
+    // The master's stream is trusted: no bulk size limit, no AUTH state.
+    mc.parser.limits.maxBulkLen = Number.MAX_SAFE_INTEGER;
+    mc.parser.limits.authRequired = false;
     this.masterClient = mc;
     this.linkState = 'connected';
     this.downSince = 0;
@@ -471,56 +474,68 @@ export class Replication implements ReplicationHooks {
     if (link !== this.link) return;
     const mc = this.masterClient;
     if (!mc) return;
-    this.readOffset = this.offset + link.reader.buffered + chunk.length;
+    const pending = link.pending;
+    pending.push(chunk);
+    this.readOffset = this.offset + pending.length;
     this.lastIo = Date.now();
-    link.reader.feed(chunk);
+    const parser = mc.parser;
+    parser.feed(chunk);
+    // What the parser holds once a command completed is exactly what follows that command's last byte.
+    const fed = pending.length;
+    let done = 0, broken = false;
     const s = this.server;
-    let first = -1, last = -1, broken = false;
     for (;;) {
-      let cmd;
+      let argv: string[] | null;
       try {
-        cmd = link.reader.next();
+        argv = parser.next();
       } catch (e) {
         s.log('warning', `Protocol error from MASTER: ${(e as Error).message}`);
         broken = true;
         break;
       }
-      if (!cmd) break;
-      const name = (cmd.argv[0] ?? '').toLowerCase();
-      if (name === 'replconf' && (cmd.argv[1] ?? '').toLowerCase() === 'getack') {
-        this.sendAck();
-      } else if (name !== 'ping' && cmd.argv.length > 0) {
-        s.dispatch(mc, cmd.argv);
-        if (mc.reply.out.charCodeAt(0) === 45 && Date.now() - this.lastErrorLog > 1000) {
-          // Redis logs this too: the replica now differs from its master.
-          this.lastErrorLog = Date.now();
-          s.log('warning', `== CRITICAL == This replica is sending an error to its master: '${mc.reply.out.slice(1, 200).trim()}' after processing the command '${cmd.argv[0]}'`);
+      if (argv === null) break;
+      const end = fed - parser.buffered;
+      if (argv.length > 0) {
+        const name = argv[0]!;
+        if (isWord(name, 'replconf') && argv.length > 1 && isWord(argv[1]!, 'getack')) {
+          // Like Redis, the ACK counts the bytes before GETACK, not GETACK itself.
+          this.sendAck();
+        } else if (!isWord(name, 'ping')) {
+          s.dispatch(mc, argv);
+          if (mc.reply.out.length > 0) {
+            if (mc.reply.out.charCodeAt(0) === 45 && Date.now() - this.lastErrorLog > 1000) {
+              // Redis logs this too: the replica now differs from its master.
+              this.lastErrorLog = Date.now();
+              s.log('warning', `== CRITICAL == This replica is sending an error to its master: '${mc.reply.out.slice(1, 200).trim()}' after processing the command '${name}'`);
+            }
+            mc.reply.out = '';
+          }
         }
-        mc.reply.out = '';
       }
-      // Proxy the exact bytes so our offsets stay equal to the master's (PSYNC2); copied below in one piece.
-      this.offset += cmd.end - cmd.start;
-      if (first < 0) first = cmd.start;
-      last = cmd.end;
+      this.offset += end - done;
+      done = end;
       if (mc.closed) break;
     }
-    if (first >= 0) {
-      const bytes = link.reader.buf.subarray(first, last);
-      this.backlog?.append(bytes);
-      if (this.replicas.size > 0) {
-        const copy = Buffer.from(bytes);
-        for (const r of this.replicas.values()) {
-          if (r.client.closed) continue;
-          if (r.held) r.held.push(copy);
-          else if (r.client.reply.out.length > 0) { r.client.reply.raw(copy.toString('latin1')); r.client.flush(); }
-          else r.client.socket?.write(copy);
-        }
-      }
+    if (done > 0) {
+      const parts = pending.take(done);
+      const backlog = this.backlog;
+      if (backlog) for (const b of parts) backlog.append(b);
+      if (this.replicas.size > 0) this.forward(parts);
     }
     if (broken) this.dropLink();
     else if (mc.closed && this.masterClient === mc) {
       s.log('notice', 'Connection with master lost.');
       this.dropLink();
+    }
+  }
+
+  /** Proxied stream bytes to every sub-replica, behind any reply still queued for it. */
+  private forward(parts: Buffer[]): void {
+    for (const r of this.replicas.values()) {
+      const c = r.client;
+      if (c.closed) continue;
+      if (r.held) { for (const b of parts) r.held.push(b); continue; }
+      if (c.reply.out.length > 0) { for (const b of parts) c.reply.raw(b.toString('latin1')); c.flush(); } else if (c.socket && !c.detached) for (const b of parts) c.socket.write(b);
     }
   }
 
@@ -730,7 +745,8 @@ export class MasterLink {
   private sock: net.Socket;
   private buf: Buffer = Buffer.alloc(0);
   private step = 0;
-  readonly reader = new StreamReader();
+  /** Stream bytes read but not yet part of a complete command. */
+  readonly pending = new PendingBytes();
   streaming = false;
   lastActivity = Date.now();
   localAddr = '';
@@ -903,4 +919,9 @@ export class MasterLink {
     this.repl.failoverLinkResult(true);
     return true;
   }
+}
+
+/** Case-insensitive match of a command word against its lower-case spelling (no allocation for other lengths). */
+function isWord(s: string, lower: string): boolean {
+  return s.length === lower.length && (s === lower || s.toLowerCase() === lower);
 }
