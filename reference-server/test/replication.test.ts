@@ -3,7 +3,8 @@ import { expect } from 'chai';
 import net from 'node:net';
 import type { Redis } from 'ioredis';
 import { Backlog } from '../replication/backlog.js';
-import { client, info, populate, removeDir, snapshot, startRef, tempDir, waitFor, waitInSync, type RefNode } from './fixtures/repl-kit.js';
+import { client, info, populate, removeDir, snapshot, startReal, startRef, tempDir, waitFor, waitInSync, type RefNode } from './fixtures/repl-kit.js';
+import { freePort } from './util/servers.js';
 
 describe('replication: backlog', () => {
   it('keeps the newest bytes, addressed by global offset, across wrap-around', () => {
@@ -273,5 +274,114 @@ describe('replication: reference master and replicas', function () {
       return ri.get('master_link_status') === 'up' && (await r2.dbsize()) === 0;
     });
     expect(await m3.dbsize()).to.equal(0);
+  });
+});
+
+describe('replication: a reference replica applying its master\'s stream', function () {
+  this.timeout(60000);
+  const cleanups: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  const enc = (argv: Array<string | Buffer>): Buffer => {
+    const parts: Buffer[] = [Buffer.from(`*${argv.length}\r\n`)];
+    for (const a of argv) {
+      const b = typeof a === 'string' ? Buffer.from(a, 'latin1') : a;
+      parts.push(Buffer.from(`$${b.length}\r\n`), b, Buffer.from('\r\n'));
+    }
+    return Buffer.concat(parts);
+  };
+
+  it('cut at arbitrary points, applies every command, ACKs the offset before GETACK and proxies the bytes verbatim', async () => {
+    // A fake master: handshake, an empty RDB, then a stream written in random small pieces.
+    const big = Buffer.alloc(100_000);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 7919) & 0xff;
+    const cmds: Buffer[] = [enc(['SELECT', '1']), enc(['SET', 'k1', 'one']), enc(['SELECT', '0']), enc(['MULTI']), enc(['SET', 'a', '1']),
+      enc(['INCR', 'a']), enc(['EXEC']), enc(['SET', 'big', big]), enc(['PING']), enc(['RPUSH', 'l', 'x', 'y', 'z'])];
+    for (let i = 0; i < 300; i++) cmds.push(enc(['SET', `key:${i}`, `v\r\n${i}`]));
+    const boundaries = new Set<number>([0]);
+    let total = 0;
+    for (const c of cmds) { total += c.length; boundaries.add(total); }
+    const getack = enc(['REPLCONF', 'GETACK', '*']);
+    const after = enc(['SET', 'after', 'getack']);
+    const end = total + getack.length + after.length;
+    boundaries.add(end);
+    const stream = Buffer.concat(cmds);
+    const acks: number[] = [];
+    let masterSock: net.Socket | undefined;
+    const fake = net.createServer((s) => {
+      masterSock = s;
+      let inbuf = '';
+      let streaming = false;
+      s.on('error', () => undefined);
+      s.on('data', (d) => {
+        inbuf += d.toString('latin1');
+        if (streaming) {
+          for (const m of inbuf.matchAll(/REPLCONF\r\n\$3\r\nACK\r\n\$\d+\r\n(\d+)\r\n/gi)) acks.push(Number(m[1]));
+          inbuf = inbuf.slice(Math.max(0, inbuf.lastIndexOf('*')));
+          return;
+        }
+        for (;;) {
+          const m = /^\*(\d+)\r\n((?:\$\d+\r\n[^\r]*\r\n)*)/.exec(inbuf);
+          if (!m || m[2]!.split('\r\n').length - 1 < Number(m[1]) * 2) return;
+          inbuf = inbuf.slice(m[0].length);
+          const name = m[2]!.split('\r\n')[1]!.toUpperCase();
+          if (name === 'PING') s.write('+PONG\r\n');
+          else if (name === 'REPLCONF') s.write('+OK\r\n');
+          else if (name === 'PSYNC') {
+            const rdb = Buffer.concat([Buffer.from('REDIS0010'), Buffer.from([0xff]), Buffer.alloc(8)]);
+            s.write(`+FULLRESYNC ${'ab'.repeat(20)} 0\r\n$${rdb.length}\r\n`);
+            s.write(rdb);
+            streaming = true;
+            inbuf = '';
+            return;
+          }
+        }
+      });
+    });
+    await new Promise<void>((r) => fake.listen(0, '127.0.0.1', () => r()));
+    cleanups.push(() => new Promise<void>((r) => { masterSock?.destroy(); fake.close(() => r()); }));
+    const masterPort = (fake.address() as net.AddressInfo).port;
+    const replicaPort = await freePort();
+    const replica = await startRef(replicaPort, ['--replicaof', '127.0.0.1', String(masterPort)]);
+    cleanups.push(async () => { await replica.stop(); removeDir(replica.dir); });
+    const rc = client(replicaPort);
+    cleanups.push(() => { rc.disconnect(); });
+    await waitFor('replica link up', async () => (await info(rc, 'replication')).get('master_link_status') === 'up');
+    // A real redis-server below it must receive the proxied bytes as a valid stream with the same offsets.
+    const subPort = await freePort();
+    const sub = await startReal(subPort, ['--replicaof', '127.0.0.1', String(replicaPort)]);
+    cleanups.push(async () => { await sub.stop(); removeDir(sub.dir); });
+    const sc = client(subPort);
+    cleanups.push(() => { sc.disconnect(); });
+    await waitFor('sub-replica link up', async () => (await info(sc, 'replication')).get('master_link_status') === 'up');
+
+    let seed = 12345;
+    const rnd = (n: number): number => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+    for (let p = 0; p < stream.length;) {
+      const n = 1 + rnd(p < 2000 ? 7 : 600);
+      const piece = stream.subarray(p, p + n);
+      await new Promise<void>((r) => masterSock!.write(piece, () => r()));
+      p += n;
+    }
+    // GETACK and a write in one piece: the ACK it asks for counts the bytes before it, not itself (nor what follows).
+    const seen = acks.length;
+    masterSock!.write(Buffer.concat([getack, after]));
+    await waitFor('whole stream applied', async () => Number((await info(rc, 'replication')).get('slave_repl_offset')) === end);
+    await waitFor('ACK asked by GETACK', () => acks.slice(seen).includes(total));
+    expect(acks).to.not.include(total + getack.length);
+    for (const a of acks) expect(boundaries.has(a), `ACK ${a} is not at a command boundary`).to.equal(true);
+    expect(Number((await info(rc, 'replication')).get('master_repl_offset'))).to.equal(end);
+    expect(await rc.get('after')).to.equal('getack');
+    expect(await rc.get('a')).to.equal('2');
+    expect((await rc.getBuffer('big'))!.equals(big)).to.equal(true);
+    expect(await rc.lrange('l', 0, -1)).to.deep.equal(['x', 'y', 'z']);
+    expect(await rc.get('key:299')).to.equal('v\r\n299');
+    await rc.select(1);
+    expect(await rc.get('k1')).to.equal('one');
+    await rc.select(0);
+    await waitInSync(rc, sc);
+    expect(await snapshot(sc, 2)).to.deep.equal(await snapshot(rc, 2));
   });
 });
