@@ -42,7 +42,10 @@ const MULTI_IMMEDIATE = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'r
 /** Flag bits precomputed per spec, so the hot path tests bits instead of scanning flag arrays. */
 const F_WRITE = 1, F_MAYREP = 2, F_PROTECTED = 4, F_NOAUTH = 8, F_NOMULTI = 16, F_SKIPSLOW = 32, F_SKIPMON = 64, F_ADMIN = 128;
 const flagCache = new WeakMap<CommandSpec, number>();
+let lastBitsSpec: CommandSpec | null = null;
+let lastBits = 0;
 function bits(spec: CommandSpec): number {
+  if (spec === lastBitsSpec) return lastBits;
   let b = flagCache.get(spec);
   if (b === undefined) {
     const f = spec.flags;
@@ -51,6 +54,8 @@ function bits(spec: CommandSpec): number {
       (f.includes('skip_monitor') ? F_SKIPMON : 0) | (f.includes('admin') ? F_ADMIN : 0);
     flagCache.set(spec, b);
   }
+  lastBitsSpec = spec;
+  lastBits = b;
   return b;
 }
 
@@ -68,8 +73,35 @@ export interface CommandStat {
   usec: number;
   rejected: number;
   failed: number;
-  /** Latency histogram for INFO latencystats: bucket upper bound (nsec; usec rounded to 3 significant digits) -> count. */
+  /**
+   * Latency histogram for INFO latencystats: bucket upper bound (nsec; usec rounded to 3 significant digits) -> count.
+   * The latest run of equal buckets is held in runBucket/runCount until histogram() folds it in.
+   */
   hist: Map<number, number>;
+  runBucket: number;
+  runCount: number;
+}
+
+/** A command's complete latency histogram (folds the pending run of equal buckets into hist). */
+export function histogram(st: CommandStat): Map<number, number> {
+  if (st.runCount > 0) {
+    st.hist.set(st.runBucket, (st.hist.get(st.runBucket) ?? 0) + st.runCount);
+    st.runCount = 0;
+  }
+  return st.hist;
+}
+
+/** commandStats: counts clears so the dispatcher's cached stat entry is dropped on CONFIG RESETSTAT. */
+class StatMap extends Map<string, CommandStat> {
+  epoch = 0;
+  override clear(): void {
+    this.epoch++;
+    super.clear();
+  }
+  override delete(k: string): boolean {
+    this.epoch++;
+    return super.delete(k);
+  }
 }
 
 /** Rounds a latency up to 3 significant digits, so histograms stay small whatever the traffic. */
@@ -158,7 +190,7 @@ export class RedisServer implements ServerApi, ClientHost {
   readonly commands: Map<string, CommandSpec>;
   readonly mode: 'standalone' | 'cluster' | 'sentinel';
   readonly clients = new Map<number, Client>();
-  readonly commandStats = new Map<string, CommandStat>();
+  readonly commandStats: Map<string, CommandStat> = new StatMap();
   readonly errorStats = new Map<string, number>();
   readonly slowlog: SlowlogEntry[] = [];
   slowlogNextId = 0;
@@ -205,6 +237,16 @@ export class RedisServer implements ServerApi, ClientHost {
   private execDbIndex = 0;
   /** Command names as clients spell them (e.g. upper case) -> spec. */
   private lookupCache = new Map<string, CommandSpec>();
+  /** The last name looked up and its spec: clients repeat commands, and the parser reuses the name string. */
+  private lastLookupName = '';
+  private lastLookupSpec: CommandSpec | undefined = undefined;
+  /** The last spec's stat entry (valid while commandStats' epoch is unchanged). */
+  private lastStatSpec: CommandSpec | null = null;
+  private lastStat: CommandStat | null = null;
+  private lastStatEpoch = -1;
+  /** Wall clock (ms) and performance.now() read together at a batch's start: later commands derive the time. */
+  private batchWall = 0;
+  private batchPerf = 0;
   /**
    * End time of the previous command in the current read batch: the next command's start, so each command
    * costs one clock read. Only valid (stampFresh) inside processClient's loop.
@@ -454,7 +496,12 @@ export class RedisServer implements ServerApi, ClientHost {
     if (c.blocked || c.paused) return;
     this.stats.total_reads_processed++;
     this.stampFresh = false;
-    this.batchDepth++;
+    if (this.batchDepth++ === 0) {
+      this.batchWall = Date.now();
+      this.batchPerf = performance.now();
+      this.lastStamp = this.batchPerf;
+      this.stampFresh = true;
+    }
     try {
       this.runBatch(c);
     } finally {
@@ -493,8 +540,13 @@ export class RedisServer implements ServerApi, ClientHost {
   }
 
   lookup(name: string): CommandSpec | undefined {
+    if (name === this.lastLookupName) return this.lastLookupSpec;
     const spec = this.commands.get(name) ?? this.lookupCache.get(name);
-    if (spec !== undefined) return spec;
+    if (spec !== undefined) {
+      this.lastLookupName = name;
+      this.lastLookupSpec = spec;
+      return spec;
+    }
     const found = this.commands.get(name.toLowerCase());
     // Clients send names in upper case; remember those spellings (bounded, so junk names cannot grow it).
     if (found !== undefined && this.lookupCache.size < 4096) this.lookupCache.set(name, found);
@@ -575,17 +627,27 @@ export class RedisServer implements ServerApi, ClientHost {
 
   private reject(c: Client, msg: string, spec?: CommandSpec): void {
     if (c.inMulti) c.multiError = true;
-    if (spec) this.stat(spec.name).rejected++;
+    if (spec) this.statFor(spec).rejected++;
     c.reply.error(msg);
   }
 
   stat(name: string): CommandStat {
     let s = this.commandStats.get(name);
     if (!s) {
-      s = { calls: 0, usec: 0, rejected: 0, failed: 0, hist: new Map() };
+      s = { calls: 0, usec: 0, rejected: 0, failed: 0, hist: new Map(), runBucket: 0, runCount: 0 };
       this.commandStats.set(name, s);
     }
     return s;
+  }
+
+  private statFor(spec: CommandSpec): CommandStat {
+    const epoch = (this.commandStats as StatMap).epoch;
+    if (spec === this.lastStatSpec && epoch === this.lastStatEpoch) return this.lastStat as CommandStat;
+    const st = this.stat(spec.name);
+    this.lastStatSpec = spec;
+    this.lastStat = st;
+    this.lastStatEpoch = epoch;
+    return st;
   }
 
   /** Runs one command with its context, then slowlog, monitor and propagation bookkeeping. */
@@ -604,7 +666,8 @@ export class RedisServer implements ServerApi, ClientHost {
     this.currentClient = c;
     const outerFixed = this.timeFixed;
     if (!outerFixed) {
-      this.cmdNow = Date.now();
+      // Inside a read batch the wall clock is derived from the batch's reading (one gettimeofday per batch).
+      this.cmdNow = this.batchDepth === 1 && prevClient === null ? this.batchWall + Math.floor(start - this.batchPerf) : Date.now();
       this.timeFixed = true;
     }
     try {
@@ -623,13 +686,18 @@ export class RedisServer implements ServerApi, ClientHost {
     const end = performance.now();
     const exact = (end - start) * 1000;
     const micros = Math.floor(exact);
-    const st = this.stat(spec.name);
+    const st = this.statFor(spec);
     st.calls++;
     st.usec += micros;
     if (this.latencyTracking) {
-      // Keyed in integer nanoseconds: small-integer Map keys need no boxing per command.
+      // Keyed in integer nanoseconds; a run of equal buckets is counted without touching the Map.
       const b = Math.round(latencyBucket(exact) * 1000);
-      st.hist.set(b, (st.hist.get(b) ?? 0) + 1);
+      if (b === st.runBucket) st.runCount++;
+      else {
+        if (st.runCount > 0) st.hist.set(st.runBucket, (st.hist.get(st.runBucket) ?? 0) + st.runCount);
+        st.runBucket = b;
+        st.runCount = 1;
+      }
     }
     if (this.stats.total_error_replies > errorsBefore) st.failed++;
     this.stats.total_commands_processed++;

@@ -21,6 +21,38 @@ const CR = 13;
 // Node's undocumented-but-stable fast path for one-byte strings (what toString('latin1') calls).
 const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Buffer, s: number, e: number): string }).latin1Slice;
 const LF = 10;
+const fcc = String.fromCharCode;
+
+/** A short argument as a string: building it in JS avoids a native call per argument. */
+function shortString(b: Buffer, s: number, len: number): string {
+  switch (len) {
+    case 0: return '';
+    case 1: return fcc(b[s]);
+    case 2: return fcc(b[s], b[s + 1]);
+    case 3: return fcc(b[s], b[s + 1], b[s + 2]);
+    case 4: return fcc(b[s], b[s + 1], b[s + 2], b[s + 3]);
+    case 5: return fcc(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4]);
+    case 6: return fcc(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5]);
+    case 7: return fcc(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6]);
+    case 8: return fcc(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7]);
+    default: return latin1Slice.call(b, s, s + len);
+  }
+}
+
+/** Reads a count line's digits from `i` up to CR: its value, or -1 if it is not plain (leading zero, sign, too long). */
+function plainCount(b: Buffer, i: number, end: number): number {
+  let c = b[i];
+  if (c < 49 || c > 57) return c === 48 && i + 1 < end && b[i + 1] === CR ? -2 : -1;
+  let v = c - 48;
+  const stop = Math.min(end, i + 9);
+  for (i++; i < stop; i++) {
+    c = b[i];
+    if (c === CR) return v;
+    if (c < 48 || c > 57) return -1;
+    v = v * 10 + (c - 48);
+  }
+  return -1;
+}
 
 export class RequestParser {
   private buf: Buffer = Buffer.alloc(0);
@@ -114,9 +146,43 @@ export class RequestParser {
     return buf.indexOf(CR, start - 1);
   }
 
+  /**
+   * A whole, well-formed multibulk at `pos` parsed in one pass with locals only; null (nothing consumed) when it is
+   * incomplete or anything is unusual, and the general parser then handles it byte for byte as Redis does.
+   */
+  private fast(buf: Buffer, pos: number): string[] | null {
+    const end = buf.length;
+    const n = plainCount(buf, pos + 1, end);
+    if (n <= 0 || n > 64) return null;
+    let i = pos + 1;
+    while (buf[i] !== CR) i++;
+    i += 2;
+    const argv: string[] = new Array<string>(n);
+    const maxBulk = this.limits.maxBulkLen;
+    for (let k = 0; k < n; k++) {
+      if (i >= end || buf[i] !== 36 /* '$' */) return null;
+      let len = plainCount(buf, i + 1, end);
+      if (len === -2) len = 0;
+      else if (len < 0) return null;
+      if (len > maxBulk) return null;
+      i += 2;
+      while (buf[i] !== CR) i++;
+      i += 2;
+      if (end - i < len + 2) return null;
+      argv[k] = k === 0 && len <= 16 ? this.commandName(buf, i, len) : len <= 8 ? shortString(buf, i, len) : latin1Slice.call(buf, i, i + len);
+      i += len + 2;
+    }
+    this.pos = i;
+    return argv;
+  }
+
   private multibulk(): string[] | null {
     const buf = this.buf;
     if (this.multibulkLen === 0) {
+      if (!this.limits.authRequired) {
+        const argv = this.fast(buf, this.pos);
+        if (argv !== null) return argv;
+      }
       const cr = this.digitsEnd(buf, this.pos + 1);
       if (cr < 0) {
         if (buf.length - this.pos > PROTO_INLINE_MAX_SIZE) throw new ProtocolError('Protocol error: too big mbulk count string');
@@ -153,7 +219,7 @@ export class RequestParser {
         return null;
       }
       if (this.args.length === 0 && this.bulkLen <= 16) this.args.push(this.commandName(buf, this.pos, this.bulkLen));
-      else this.args.push(latin1Slice.call(buf, this.pos, this.pos + this.bulkLen));
+      else this.args.push(this.bulkLen <= 8 ? shortString(buf, this.pos, this.bulkLen) : latin1Slice.call(buf, this.pos, this.pos + this.bulkLen));
       this.pos += this.bulkLen + 2;
       this.bulkLen = -1;
       this.multibulkLen--;
