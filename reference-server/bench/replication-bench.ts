@@ -2,6 +2,8 @@
  * Replication benchmark (not part of npm test): SET throughput at -P 16 on a master with one replica attached,
  * and the time a real redis-server replica takes to full-sync 1,000,000 keys; reference vs real, same run.
  * Run: npx tsc -p . && node dist/reference-server/bench/replication-bench.js
+ * BENCH_KEYS (keys for the full sync, default 1000000), BENCH_REF_ARGS (node flags for the reference server; default
+ * those of its shebang, as the drivers run it).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
@@ -12,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 
 const REF_BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'redis-ref-server.js');
 const KEYS = Number(process.env.BENCH_KEYS ?? 1_000_000);
+const REF_ARGS = (process.env.BENCH_REF_ARGS ?? '--max-semi-space-size=2').split(' ').filter((a) => a !== '');
 const children: ChildProcess[] = [];
 const dirs: string[] = [];
 
@@ -53,7 +56,7 @@ async function start(kind: 'ref' | 'real', port: number, extra: string[] = []): 
   const dir = mkdtempSync(join(tmpdir(), `replbench-${kind}-`));
   dirs.push(dir);
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir, '--logfile', join(dir, 'log'), ...extra];
-  const child = kind === 'ref' ? spawn(process.execPath, [REF_BIN, ...args], { stdio: 'ignore' }) : spawn('redis-server', args, { stdio: 'ignore' });
+  const child = kind === 'ref' ? spawn(process.execPath, [...REF_ARGS, REF_BIN, ...args], { stdio: 'ignore' }) : spawn('redis-server', args, { stdio: 'ignore' });
   children.push(child);
   try {
     await until(`${kind} on ${port}`, async () => {
@@ -107,6 +110,25 @@ function fill(port: number): void {
   if (!/errors: 0/.test(r.stdout)) throw new Error(`fill failed: ${r.stdout} ${r.stderr}`);
 }
 
+/** Waits until the replica applied everything the master generated; returns how long that took (its lag). */
+async function catchUpMs(masterPort: number, replicaPort: number): Promise<number> {
+  const t0 = Date.now();
+  await until('replica in sync', async () => {
+    const m = await infoField(masterPort, 'master_repl_offset');
+    return m !== undefined && (await infoField(replicaPort, 'master_link_status')) === 'up' && (await infoField(replicaPort, 'slave_repl_offset')) === m;
+  }, 120000);
+  return Date.now() - t0;
+}
+
+/** SET throughput with the replica attached, checked attached before and caught up after (else the number means nothing). */
+async function setThroughputWithReplica(masterPort: number, replicaPort: number, results: Record<string, number>, name: string): Promise<void> {
+  await until('replica up', async () => (await infoField(replicaPort, 'master_link_status')) === 'up', 30000);
+  await until('master sees the replica online', async () => /state=online/.test((await infoField(masterPort, 'slave0')) ?? ''), 30000);
+  results[`${name}_ops`] = setThroughput(masterPort);
+  results[`${name}_catchup_ms`] = await catchUpMs(masterPort, replicaPort);
+  if ((await infoField(masterPort, 'connected_slaves')) !== '1') throw new Error(`${name}: the replica is no longer attached`);
+}
+
 async function fullSyncMs(masterPort: number, replicaPort: number): Promise<number> {
   const t0 = Date.now();
   const replica = await start('real', replicaPort, ['--replicaof', '127.0.0.1', String(masterPort)]);
@@ -126,14 +148,12 @@ async function main(): Promise<void> {
     results[`${kind}_set_P16_no_replica_ops`] = setThroughput(mPort);
     await send(mPort, 'FLUSHALL\r\n');
     const replica = await start(kind, rPort, ['--replicaof', '127.0.0.1', String(mPort)]);
-    await until('replica up', async () => (await infoField(rPort, 'master_link_status')) === 'up', 30000);
-    results[`${kind}_set_P16_with_replica_ops`] = setThroughput(mPort);
+    await setThroughputWithReplica(mPort, rPort, results, `${kind}_set_P16_with_replica`);
     await stop(replica);
     await send(mPort, 'FLUSHALL\r\n');
     // The same master with a real replica: isolates the master side's cost from the replica's CPU use.
     const realReplica = await start('real', rPort + 3, ['--replicaof', '127.0.0.1', String(mPort)]);
-    await until('real replica up', async () => (await infoField(rPort + 3, 'master_link_status')) === 'up', 30000);
-    results[`${kind}_set_P16_with_real_replica_ops`] = setThroughput(mPort);
+    await setThroughputWithReplica(mPort, rPort + 3, results, `${kind}_set_P16_with_real_replica`);
     await stop(realReplica);
     await send(mPort, 'FLUSHALL\r\n');
     fill(mPort);

@@ -11,9 +11,12 @@ import { encodeCommand } from '../resp/writer.js';
 import { Backlog } from './backlog.js';
 import { PendingBytes } from './stream.js';
 import { loadRdb } from './rdb/codec.js';
-import { buildRdb } from './rdb/snapshot.js';
+import { buildRdb, captureSnapshot } from './rdb/snapshot.js';
+import type { RdbEncoder } from './rdb/codec.js';
 
 const ZERO_ID = '0000000000000000000000000000000000000000';
+/** Bytes of RDB encoded per event-loop turn during a streamed full sync (a few ms of work). */
+const SNAPSHOT_PIECE = 256 * 1024;
 
 export function newReplId(): string {
   return randomBytes(20).toString('hex');
@@ -28,6 +31,8 @@ export interface ReplicaRecord {
   ackTime: number;
   /** Stream bytes produced while the RDB payload is still to be written (full sync in progress). */
   held?: Buffer[];
+  /** The streamed payload was sent; the replica's first ACK starts its stream. */
+  waitAck?: boolean;
 }
 
 interface PendingReplconf { port: number; ip: string; capaEof: boolean; capaPsync2: boolean }
@@ -218,23 +223,65 @@ export class Replication implements ReplicationHooks {
     const rec = this.addReplica(c, ip, info.port, 'send_bulk');
     // A chained replica's stream continues in its master's current db; the RDB tells the sub-replica which one.
     const streamDb = this.masterHost !== null ? (this.masterClient?.dbIndex ?? 0) : 0;
-    const rdb = buildRdb(this.server, { replid: this.replid, offset: this.offset, streamDb });
+    const snapshotInfo = { replid: this.replid, offset: this.offset, streamDb };
+    // Stream bytes produced until the replica can take them wait behind the payload.
+    rec.held = [];
+    if (info.capaEof && this.server.config.getBool('repl-diskless-sync')) {
+      // Diskless, as Redis 7.0 by default: the payload is encoded while it is sent, ended by a random 40-byte mark.
+      const enc = captureSnapshot(this.server, snapshotInfo);
+      const mark = randomBytes(20).toString('hex');
+      if (psync) c.reply.raw(`+FULLRESYNC ${this.replid} ${this.offset}\r\n`);
+      c.reply.raw(`$EOF:${mark}\r\n`);
+      this.server.log('notice', `Starting BGSAVE for SYNC with target: replicas sockets`);
+      setImmediate(() => this.sendSnapshot(rec, enc, mark));
+      return;
+    }
+    const rdb = buildRdb(this.server, snapshotInfo);
     if (psync) c.reply.raw(`+FULLRESYNC ${this.replid} ${this.offset}\r\n`);
     c.reply.raw(`$${rdb.length}\r\n`);
-    // The payload goes out as a Buffer once the reply above is flushed; stream bytes produced meanwhile wait behind it.
-    rec.held = [];
+    // The payload goes out as a Buffer once the reply above is flushed.
     setImmediate(() => {
       this.flushStream();
       if (c.closed) return;
       c.flush();
-      if (c.socket && !c.detached) {
-        c.socket.write(rdb);
-        for (const b of rec.held ?? []) c.socket.write(b);
-      }
-      rec.held = undefined;
-      rec.state = 'online';
-      this.server.log('notice', `Synchronization with replica ${rec.ip}:${rec.port} succeeded`);
+      if (c.socket && !c.detached) c.socket.write(rdb);
+      this.putOnline(rec);
     });
+  }
+
+  /**
+   * Writes the snapshot to the replica a piece at a time, yielding to clients between pieces and waiting for the
+   * socket to drain when the replica reads slower than we encode.
+   */
+  private sendSnapshot(rec: ReplicaRecord, enc: RdbEncoder, mark: string): void {
+    const c = rec.client;
+    const sock = c.socket;
+    if (c.closed || !sock || c.detached) return;
+    c.flush();
+    const piece = enc.next(SNAPSHOT_PIECE);
+    if (piece !== null) {
+      if (sock.write(piece)) setImmediate(() => this.sendSnapshot(rec, enc, mark));
+      else sock.once('drain', () => this.sendSnapshot(rec, enc, mark));
+      return;
+    }
+    sock.write(mark, 'latin1');
+    // As Redis: the stream starts once the replica ACKs, or it could read stream bytes with the mark and miss it.
+    rec.waitAck = true;
+    this.server.log('notice', `Streamed RDB transfer with replica ${rec.ip}:${rec.port} succeeded (socket). Waiting for REPLCONF ACK from replica to enable streaming`);
+  }
+
+  /** The replica has the whole payload: stream bytes held meanwhile go out, then it gets the stream directly. */
+  private putOnline(rec: ReplicaRecord): void {
+    this.flushStream();
+    const c = rec.client;
+    const held = rec.held ?? [];
+    rec.held = undefined;
+    rec.waitAck = false;
+    rec.state = 'online';
+    if (c.closed) return;
+    c.flush();
+    if (c.socket && !c.detached) for (const b of held) c.socket.write(b);
+    this.server.log('notice', `Synchronization with replica ${rec.ip}:${rec.port} succeeded`);
   }
 
   private addReplica(c: Client, ip: string, port: number, state: ReplicaRecord['state']): ReplicaRecord {
@@ -249,6 +296,7 @@ export class Replication implements ReplicationHooks {
     if (!r) return;
     if (offset > r.ackOffset) r.ackOffset = offset;
     r.ackTime = Date.now();
+    if (r.waitAck) this.putOnline(r);
     if (this.waiters.length > 0) this.checkWaiters();
   }
 

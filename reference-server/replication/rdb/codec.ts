@@ -3,7 +3,7 @@ import type { Value } from '../../store/types.js';
 import { createList } from '../../store/list.js';
 import { createZSet } from '../../store/zset.js';
 import { formatDouble17g } from '../../resp/writer.js';
-import { crc64, crc64Bytes } from './crc64.js';
+import { crc64, crc64Bytes, crc64Update, type Crc64State } from './crc64.js';
 import { lzfCompress, lzfDecompress } from './lzf.js';
 import {
   ListpackBuilder, canonicalInt, decodeIntset, decodeListpack, decodeZiplist, decodeZipmap, encodeIntset,
@@ -366,35 +366,97 @@ export function loadRdb(buf: Buffer, onKey: (k: LoadedKey) => void): RdbLoadResu
   return { version, aux, keys, bytes: r.pos };
 }
 
-/** A key to save. */
-export interface SavedKey { key: string; value: Value; expireMs: number | undefined }
+/**
+ * One database to save, captured at one point in time: keys and values in parallel arrays. A string value is kept as
+ * is (JS strings never change); any other value is captured as a Buffer holding what writeValue writes for it (type
+ * byte, key, value), since collections change in place.
+ */
+export interface SavedDb {
+  index: number;
+  expires: number;
+  keys: string[];
+  values: Array<Value | Buffer>;
+  /** Absolute expiry per key (unix ms), absent when the db has no TTLs. */
+  expireAt?: Array<number | undefined>;
+}
 
 export interface RdbSource {
-  /** Databases to save, in order, each with its size, expires count and keys. */
-  dbs: Array<{ index: number; size: number; expires: number; keys: Iterable<SavedKey> }>;
+  /** Databases to save, in order. */
+  dbs: SavedDb[];
   aux: Array<[string, string | number]>;
+}
+
+/** The type byte, key and value of one key as an RDB file holds them (captured before the value can change). */
+export function encodeKeyValue(key: string, v: Value, lim: EncodingLimits = DEFAULT_LIMITS): Buffer {
+  const w = new ByteWriter(64);
+  writeValue(w, v, lim, key);
+  return w.result();
+}
+
+/** Produces an RDB file piece by piece (header, aux fields, databases, EOF, CRC64), so it can be sent as it is made. */
+export class RdbEncoder {
+  private db = -1;
+  private i = 0;
+  private crc: Crc64State = { lo: 0, hi: 0 };
+  private finished = false;
+
+  constructor(private readonly src: RdbSource, private readonly lim: EncodingLimits = DEFAULT_LIMITS) {}
+
+  /** The next piece, of about `budget` bytes or more (the last one may be shorter); null once the CRC was returned. */
+  next(budget: number): Buffer | null {
+    if (this.finished) return null;
+    const w = new ByteWriter(Number.isFinite(budget) ? Math.max(budget, 1024) + 1024 : 1 << 16);
+    if (this.db < 0) {
+      w.latin1('REDIS' + String(RDB_VERSION).padStart(4, '0'));
+      for (const [k, v] of this.src.aux) {
+        w.byte(OP.AUX);
+        w.string(k, false);
+        w.string(String(v), false);
+      }
+      this.db = 0;
+      this.i = 0;
+    }
+    const dbs = this.src.dbs;
+    const lim = this.lim;
+    while (this.db < dbs.length && w.pos < budget) {
+      const d = dbs[this.db]!;
+      const n = d.keys.length;
+      if (this.i === 0 && n > 0) {
+        w.byte(OP.SELECTDB); w.length(d.index);
+        w.byte(OP.RESIZEDB); w.length(n); w.length(d.expires);
+      }
+      const { keys, values, expireAt } = d;
+      let i = this.i;
+      for (; i < n && w.pos < budget; i++) {
+        if (expireAt !== undefined) {
+          const at = expireAt[i];
+          if (at !== undefined) { w.byte(OP.EXPIRETIME_MS); w.u64le(at); }
+        }
+        const v = values[i]!;
+        if (typeof v === 'string') {
+          w.byte(T.STRING);
+          w.string(keys[i]!, lim.compression);
+          w.string(v, lim.compression);
+        } else if (Buffer.isBuffer(v)) w.bytes(v);
+        else writeValue(w, v, lim, keys[i]);
+      }
+      this.i = i;
+      if (i >= n) { this.db++; this.i = 0; }
+    }
+    if (this.db >= dbs.length) {
+      w.byte(OP.EOF);
+      this.crc = crc64Update(this.crc, w.buf, 0, w.pos);
+      const tail = crc64Bytes(this.crc);
+      w.bytes(tail);
+      this.finished = true;
+      return w.result();
+    }
+    this.crc = crc64Update(this.crc, w.buf, 0, w.pos);
+    return w.result();
+  }
 }
 
 /** Serialises a whole RDB file (header, aux fields, databases, EOF, CRC64). */
 export function writeRdb(src: RdbSource, lim: EncodingLimits = DEFAULT_LIMITS): Buffer {
-  const w = new ByteWriter();
-  w.latin1('REDIS' + String(RDB_VERSION).padStart(4, '0'));
-  for (const [k, v] of src.aux) {
-    w.byte(OP.AUX);
-    w.string(k, false);
-    w.string(String(v), false);
-  }
-  for (const d of src.dbs) {
-    if (d.size === 0) continue;
-    w.byte(OP.SELECTDB); w.length(d.index);
-    w.byte(OP.RESIZEDB); w.length(d.size); w.length(d.expires);
-    for (const k of d.keys) {
-      if (k.expireMs !== undefined) { w.byte(OP.EXPIRETIME_MS); w.u64le(k.expireMs); }
-      writeValue(w, k.value, lim, k.key);
-    }
-  }
-  w.byte(OP.EOF);
-  const body = w.result();
-  const crc = crc64Bytes(crc64(body));
-  return Buffer.concat([body, crc]);
+  return new RdbEncoder(src, lim).next(Infinity)!;
 }

@@ -1,7 +1,8 @@
 /** Whole-server snapshots: the server's databases to an RDB buffer, and an RDB buffer into the databases. */
 import type { ServerApi } from '../../commands/command.js';
 import { REDIS_VERSION } from '../../config/config.js';
-import { DEFAULT_LIMITS, loadRdb, writeRdb, type EncodingLimits, type SavedKey } from './codec.js';
+import type { Value } from '../../store/types.js';
+import { DEFAULT_LIMITS, RdbEncoder, encodeKeyValue, loadRdb, type EncodingLimits, type SavedDb } from './codec.js';
 
 export function limitsFromConfig(server: ServerApi): EncodingLimits {
   const c = server.config;
@@ -17,26 +18,44 @@ export function limitsFromConfig(server: ServerApi): EncodingLimits {
   };
 }
 
-/** Serialises every database; repl adds the aux fields a replica needs (repl-id, repl-offset). */
-export function buildRdb(server: ServerApi, repl?: { replid: string; offset: number; streamDb: number }): Buffer {
+/** The aux fields an RDB starts with; repl adds what a replica needs (repl-id, repl-offset). */
+function auxFields(repl?: { replid: string; offset: number; streamDb: number }): Array<[string, string | number]> {
   const aux: Array<[string, string | number]> = [
     ['redis-ver', REDIS_VERSION], ['redis-bits', 64], ['ctime', Math.floor(Date.now() / 1000)],
     ['used-mem', process.memoryUsage().rss],
   ];
   if (repl) aux.push(['repl-stream-db', repl.streamDb], ['repl-id', repl.replid], ['repl-offset', repl.offset]);
   aux.push(['aof-base', 0]);
-  const dbs = server.dbs.map((db) => {
-    const keys = [...db.keys()];
-    const gen = function* (): Iterable<SavedKey> {
-      for (const key of keys) {
-        const value = db.get(key);
-        if (value === undefined) continue;
-        yield { key, value, expireMs: db.getExpire(key) };
-      }
-    };
-    return { index: db.index, size: keys.length, expires: db.expiresCount(), keys: gen() };
-  });
-  return writeRdb({ dbs, aux }, limitsFromConfig(server));
+  return aux;
+}
+
+/**
+ * The whole dataset as of now, ready to be encoded later (a full sync encodes it while the server keeps serving):
+ * strings by reference, collections already encoded, since only they change in place.
+ */
+export function captureSnapshot(server: ServerApi, repl?: { replid: string; offset: number; streamDb: number }): RdbEncoder {
+  const lim = limitsFromConfig(server);
+  const dbs: SavedDb[] = [];
+  for (const db of server.dbs) {
+    if (db.size() === 0) continue;
+    const keys: string[] = [];
+    const values: Array<Value | Buffer> = [];
+    const expireAt: Array<number | undefined> | undefined = db.expiresCount() > 0 ? [] : undefined;
+    for (const key of db.keys()) {
+      const v = db.get(key);
+      if (v === undefined) continue;
+      keys.push(key);
+      values.push(typeof v === 'string' ? v : encodeKeyValue(key, v, lim));
+      if (expireAt !== undefined) expireAt.push(db.getExpire(key));
+    }
+    if (keys.length > 0) dbs.push({ index: db.index, expires: db.expiresCount(), keys, values, expireAt });
+  }
+  return new RdbEncoder({ dbs, aux: auxFields(repl) }, lim);
+}
+
+/** Serialises every database now (SAVE, and a full sync to a replica that cannot take a streamed payload). */
+export function buildRdb(server: ServerApi, repl?: { replid: string; offset: number; streamDb: number }): Buffer {
+  return captureSnapshot(server, repl).next(Infinity)!;
 }
 
 export interface LoadStats { loaded: number; expired: number; aux: Map<string, string> }
