@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import { crc64, crc64Bytes } from '../replication/rdb/crc64.js';
 import { lzfCompress, lzfDecompress } from '../replication/rdb/lzf.js';
 import { decodeListpack, decodeZiplist, ListpackBuilder } from '../replication/rdb/compact.js';
-import { loadRdb, type LoadedKey } from '../replication/rdb/codec.js';
+import { RdbEncoder, encodeKeyValue, loadRdb, writeRdb, type LoadedKey, type RdbSource } from '../replication/rdb/codec.js';
 import { createDumpPayload, parseDumpPayload } from '../replication/rdb/dump.js';
 import { createList } from '../store/list.js';
 import { createZSet } from '../store/zset.js';
@@ -86,6 +86,41 @@ describe('rdb: codec units', () => {
       ['zz', [['m1', 1], ['m2', 2.5]]],
     ]);
     expect(decodeZiplist(ziplist([12, 0, 'x']))).to.deep.equal(['12', '0', 'x']);
+  });
+
+  it('encodes a file piece by piece exactly as in one go, collections captured before they change', () => {
+    const hash = new Map([['f', 'v'], ['n', '1']]);
+    const list = createList(['a', 'b', 'c']);
+    const keys: string[] = [], values: Array<Value | Buffer> = [], expireAt: Array<number | undefined> = [];
+    for (let i = 0; i < 3000; i++) {
+      keys.push(`k${i}`);
+      values.push(i % 3 === 0 ? String(i) : `value-${'x'.repeat(i % 40)}-${i}`);
+      expireAt.push(i % 7 === 0 ? 4102444800000 + i : undefined);
+    }
+    keys.push('hash', 'list');
+    values.push(encodeKeyValue('hash', hash), encodeKeyValue('list', list));
+    expireAt.push(undefined, undefined);
+    const src = (): RdbSource => ({ aux: [['redis-ver', '7.0.15'], ['ctime', 1]], dbs: [
+      { index: 0, expires: 429, keys, values, expireAt },
+      { index: 3, expires: 0, keys: ['z'], values: [createZSet()] },
+    ] });
+    const whole = writeRdb(src());
+    const enc = new RdbEncoder(src());
+    const pieces: Buffer[] = [];
+    for (let p = enc.next(500); p !== null; p = enc.next(500)) pieces.push(p);
+    expect(pieces.length).to.be.greaterThan(50);
+    expect(Buffer.concat(pieces).equals(whole)).to.equal(true);
+    // Changed after capture: the file still holds the captured state.
+    hash.set('late', 'x');
+    list.pushTail('d');
+    const got = new Map<string, LoadedKey>();
+    loadRdb(whole, (k) => { got.set(`${k.db}:${k.key}`, k); });
+    expect(got.size).to.equal(3003);
+    expect([...(got.get('0:hash')!.value as Map<string, string>)]).to.deep.equal([['f', 'v'], ['n', '1']]);
+    expect([...(got.get('0:list')!.value as Iterable<string>)]).to.deep.equal(['a', 'b', 'c']);
+    expect(got.get('0:k7')!.expireMs).to.equal(4102444800007);
+    expect(got.get('0:k1')!.value).to.equal('value-x-1');
+    expect(got.has('3:z')).to.equal(true);
   });
 
   it('refuses bad payloads with Redis errors', () => {

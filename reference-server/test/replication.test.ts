@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import { Backlog } from '../replication/backlog.js';
 import { client, info, populate, removeDir, snapshot, startReal, startRef, tempDir, waitFor, waitInSync, type RefNode } from './fixtures/repl-kit.js';
 import { freePort } from './util/servers.js';
+import { loadRdb } from '../replication/rdb/codec.js';
 
 describe('replication: backlog', () => {
   it('keeps the newest bytes, addressed by global offset, across wrap-around', () => {
@@ -383,5 +384,91 @@ describe('replication: a reference replica applying its master\'s stream', funct
     await rc.select(0);
     await waitInSync(rc, sc);
     expect(await snapshot(sc, 2)).to.deep.equal(await snapshot(rc, 2));
+  });
+});
+
+describe('replication: streamed (diskless) full sync', function () {
+  this.timeout(60000);
+  const cleanups: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  async function master(): Promise<[RefNode, Redis]> {
+    const port = await freePort();
+    const node = await startRef(port);
+    cleanups.push(async () => { await node.stop(); removeDir(node.dir); });
+    const c = client(port);
+    cleanups.push(() => { c.disconnect(); });
+    return [node, c];
+  }
+
+  it('sends $EOF:<mark>, a valid RDB and the mark, and holds the stream until the replica ACKs', async () => {
+    const [node, m] = await master();
+    for (let i = 0; i < 2000; i++) node.server.dbs[0]!.set(`k${i}`, `v${i}`);
+    await m.hset('h', 'f', 'v');
+    const sock = net.connect({ host: '127.0.0.1', port: node.port });
+    cleanups.push(() => { sock.destroy(); });
+    let data = Buffer.alloc(0);
+    sock.on('data', (d) => { data = Buffer.concat([data, d]); });
+    await new Promise<void>((r) => sock.once('connect', () => r()));
+    sock.write('*5\r\n$8\r\nREPLCONF\r\n$4\r\ncapa\r\n$3\r\neof\r\n$4\r\ncapa\r\n$6\r\npsync2\r\n*3\r\n$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n');
+    const head = await waitFor('FULLRESYNC and EOF header', () => /^\+OK\r\n\+FULLRESYNC [0-9a-f]{40} (\d+)\r\n\$EOF:([0-9a-f]{40})\r\n/.exec(data.toString('latin1')) ?? undefined);
+    const mark = Buffer.from(head[2]!, 'latin1');
+    const start = head[0].length;
+    await waitFor('the mark after the payload', () => data.indexOf(mark, start) > 0);
+    const keys = new Map<string, unknown>();
+    const res = loadRdb(data.subarray(start, data.indexOf(mark, start)), (k) => { keys.set(k.key, k.value); });
+    expect(res.aux.get('repl-offset')).to.equal(head[1]);
+    expect(keys.size).to.equal(2001);
+    expect(keys.get('k1999')).to.equal('v1999');
+    // A write now waits until the replica ACKs; INFO shows it still receiving.
+    await m.set('after', 'sync');
+    const before = await info(m, 'replication');
+    expect(before.get('slave0')).to.match(/state=send_bulk/);
+    expect(data.subarray(data.length - mark.length).equals(mark)).to.equal(true);
+    sock.write(`*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$${head[1]!.length}\r\n${head[1]}\r\n`);
+    await waitFor('held stream after the ACK', () => data.subarray(data.indexOf(mark, start) + mark.length).toString('latin1').includes('$5\r\nafter\r\n$4\r\nsync\r\n'));
+    expect((await info(m, 'replication')).get('slave0')).to.match(/state=online/);
+  });
+
+  it('is a point-in-time snapshot: writes served during the transfer apply once on the replica', async () => {
+    const [node, m] = await master();
+    const db = node.server.dbs[0]!;
+    for (let i = 0; i < 300_000; i++) db.set(`key:${i}`, `value-${i}`);
+    // Counters and lists spread over the keyspace: replaying a write the snapshot already holds would show.
+    for (let i = 0; i < 50; i++) { db.set(`counter:${i}`, '0'); await m.rpush(`list:${i}`, 'start'); await m.hset(`hash:${i}`, 'n', '0'); }
+    const replicaPort = await freePort();
+    const replica = await startReal(replicaPort, ['--replicaof', '127.0.0.1', String(node.port)]);
+    cleanups.push(async () => { await replica.stop(); removeDir(replica.dir); });
+    const r = client(replicaPort);
+    cleanups.push(() => { r.disconnect(); });
+    let duringTransfer = 0;
+    for (let round = 0; ; round++) {
+      const p = m.pipeline();
+      for (let i = 0; i < 50; i++) {
+        p.incr(`counter:${i}`);
+        p.rpush(`list:${i}`, String(round));
+        p.hincrby(`hash:${i}`, 'n', 1);
+      }
+      p.set(`key:${round}`, `changed-${round}`);
+      p.del(`key:${100_000 + round}`);
+      p.set(`new:${round}`, 'x');
+      await p.exec();
+      const state = /state=(\w+)/.exec((await info(m, 'replication')).get('slave0') ?? '')?.[1];
+      if (state === 'send_bulk') duringTransfer++;
+      if (state === 'online' && (await info(r, 'replication')).get('master_link_status') === 'up') break;
+      if (round > 5000) throw new Error('the replica never came online');
+    }
+    expect(duringTransfer, 'rounds of writes served while the payload was being sent').to.be.greaterThan(2);
+    await waitInSync(m, r, 30000);
+    expect(await r.dbsize()).to.equal(await m.dbsize());
+    for (let i = 0; i < 50; i++) {
+      expect(await r.get(`counter:${i}`)).to.equal(await m.get(`counter:${i}`));
+      expect(await r.lrange(`list:${i}`, 0, -1)).to.deep.equal(await m.lrange(`list:${i}`, 0, -1));
+      expect(await r.hgetall(`hash:${i}`)).to.deep.equal(await m.hgetall(`hash:${i}`));
+    }
+    expect(await r.get('key:0')).to.equal('changed-0');
+    expect(await r.exists('key:100000')).to.equal(0);
   });
 });
