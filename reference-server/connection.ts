@@ -123,12 +123,15 @@ export class Client implements ClientState {
   /** Writes everything pending; called once per read, and after a blocked/paused client is served. */
   flush(): void {
     if (this.corked) return;
-    const out = this.reply.out;
-    if (out.length > 0) {
-      this.reply.out = '';
+    const reply = this.reply;
+    if (reply.len > 0) {
+      const n = reply.len;
+      const data = reply.take();
       if (this.socket && !this.closed && !this.detached) {
-        this.host.net.out += out.length;
-        this.socket.write(out, 'latin1');
+        this.host.net.out += n;
+        this.socket.write(data);
+        // Anything still queued may be this buffer: the reply buffer is reused only once the kernel has it all.
+        reply.released(this.socket.writableLength > 0);
         const limit = this.host.outputLimit(this);
         // A consumer that cannot keep up is dropped, as Redis does past the hard limit.
         if (limit > 0 && this.socket.writableLength > limit) this.destroy();

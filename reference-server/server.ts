@@ -659,7 +659,7 @@ export class RedisServer implements ServerApi, ClientHost {
     this.stampFresh = false;
     const errorsBefore = this.stats.total_error_replies;
     const silent = c.replyMode !== 'on';
-    const outBefore = c.reply.out.length;
+    const outBefore = c.reply.len;
     let blockReq: void | BlockRequest = undefined;
     c.lastCommand = spec.name;
     const prevClient = this.currentClient;
@@ -680,7 +680,7 @@ export class RedisServer implements ServerApi, ClientHost {
     this.currentClient = prevClient;
     if (silent && !(spec.name === 'client|reply' && c.replyMode === 'on')) {
       // CLIENT REPLY OFF/SKIP: drop what this command wrote.
-      c.reply.out = c.reply.out.slice(0, outBefore);
+      c.reply.truncate(outBefore);
       if (c.replyMode === 'skip') c.replyMode = 'on';
     }
     const end = performance.now();
@@ -869,6 +869,12 @@ export class RedisServer implements ServerApi, ClientHost {
     if (!this.blockingKeys.has(k) || this.readyKeySet.has(k)) return;
     this.readyKeySet.add(k);
     this.readyKeys.push(k);
+  }
+
+  signalBlockedKeysIn(db: Db): void {
+    const prefix = db.index + '\0';
+    // A waiter on a key that is absent stays blocked; one that expired is deleted (and DEL propagated) by the retry, as in Redis.
+    for (const k of this.blockingKeys.keys()) if (k.startsWith(prefix)) this.signalKeyReady(db, k.slice(prefix.length));
   }
 
   /** Serves clients blocked on keys signalled ready, FIFO per key, in the same tick as the write. */

@@ -65,21 +65,27 @@ export class RequestParser {
   private bulkLen = -1;
   private args: string[] = [];
 
-  /** The previous command's name: a client usually repeats it, and reusing the string saves a copy and a hash. */
-  private lastName = '';
+  /**
+   * The previous command's short arguments by position: clients repeat names and keys, and reusing the string
+   * saves a copy, the garbage and the hash a Map lookup would compute again.
+   */
+  private lastArgs: string[] = ['', '', '', ''];
 
   constructor(readonly limits: ParserLimits) {}
 
-  private commandName(buf: Buffer, pos: number, len: number): string {
-    const last = this.lastName;
-    if (last.length === len) {
-      let i = 0;
-      while (i < len && buf[pos + i] === last.charCodeAt(i)) i++;
-      if (i === len) return last;
+  private arg(k: number, buf: Buffer, pos: number, len: number): string {
+    if (k < 4 && len <= 32) {
+      const last = this.lastArgs[k];
+      if (last.length === len) {
+        let i = 0;
+        while (i < len && buf[pos + i] === last.charCodeAt(i)) i++;
+        if (i === len) return last;
+      }
+      const s = len <= 8 ? shortString(buf, pos, len) : latin1Slice.call(buf, pos, pos + len);
+      this.lastArgs[k] = s;
+      return s;
     }
-    const name = latin1Slice.call(buf, pos, pos + len);
-    this.lastName = name;
-    return name;
+    return len <= 8 ? shortString(buf, pos, len) : latin1Slice.call(buf, pos, pos + len);
   }
 
   /** Bytes received but not yet consumed by a complete command (for client-query-buffer-limit). */
@@ -169,7 +175,7 @@ export class RequestParser {
       while (buf[i] !== CR) i++;
       i += 2;
       if (end - i < len + 2) return null;
-      argv[k] = k === 0 && len <= 16 ? this.commandName(buf, i, len) : len <= 8 ? shortString(buf, i, len) : latin1Slice.call(buf, i, i + len);
+      argv[k] = this.arg(k, buf, i, len);
       i += len + 2;
     }
     this.pos = i;
@@ -218,8 +224,7 @@ export class RequestParser {
         this.need = this.bulkLen + 2;
         return null;
       }
-      if (this.args.length === 0 && this.bulkLen <= 16) this.args.push(this.commandName(buf, this.pos, this.bulkLen));
-      else this.args.push(this.bulkLen <= 8 ? shortString(buf, this.pos, this.bulkLen) : latin1Slice.call(buf, this.pos, this.pos + this.bulkLen));
+      this.args.push(this.arg(this.args.length, buf, this.pos, this.bulkLen));
       this.pos += this.bulkLen + 2;
       this.bulkLen = -1;
       this.multibulkLen--;
