@@ -92,6 +92,8 @@ export interface ServerApi {
   readonly config: ConfigApi;
   /** Wakes clients blocked on this key (called by LPUSH, ZADD, ... after they add data). */
   signalKeyReady(db: Db, key: string): void;
+  /** Signals every key some client waits on in this db (after SWAPDB changed what the db holds). */
+  signalBlockedKeysIn?(db: Db): void;
   publish(channel: string, message: string): number;
   /** Replication state; replication/ installs the real one, the default is a master without replicas. */
   replication: ReplicationHooks;

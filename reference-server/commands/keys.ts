@@ -315,6 +315,8 @@ function cmdSwapdb(ctx: CommandContext, argv: string[]): void {
       return;
     }
     da.swapWith(db);
+    ctx.server.signalBlockedKeysIn?.(da);
+    ctx.server.signalBlockedKeysIn?.(db);
   }
   ctx.propagateAs([argv]);
   ctx.reply.ok();

@@ -116,6 +116,29 @@ for (const target of targets) {
       expect(await blockedClients(main)).to.equal(0);
     });
 
+    it('SWAPDB serves a waiter from the list the other db held; a waiter on a key neither db has stays blocked', async () => {
+      const main = await client();
+      const waiter = await client();
+      const other = await client();
+      expect(await main.send('SELECT', '1')).to.equal('OK');
+      expect(await main.send('RPUSH', 'sw', 'hello')).to.equal(1);
+      expect(await waiter.send('SELECT', '9')).to.equal('OK');
+      expect(await other.send('SELECT', '9')).to.equal('OK');
+      const served = waiter.send('BRPOP', 'sw', '0');
+      const stays = other.send('BRPOP', 'sw-absent', '0');
+      await untilBlocked(main, 2);
+      expect(await main.send('SWAPDB', '1', '9')).to.equal('OK');
+      expect(await served).to.deep.equal(['sw', 'hello']);
+      expect(await blockedClients(main)).to.equal(1);
+      expect(await main.send('RPUSH', 'sw-absent', 'x')).to.equal(1);
+      // main is in db 1, which after the swap is what db 9 was: the push lands where the waiter is not.
+      expect(await blockedClients(main)).to.equal(1);
+      expect(await main.send('SELECT', '9')).to.equal('OK');
+      expect(await main.send('RPUSH', 'sw-absent', 'y')).to.equal(1);
+      expect(await stays).to.deep.equal(['sw-absent', 'y']);
+      expect(await main.send('FLUSHALL')).to.equal('OK');
+    });
+
     it('times out with a null reply and leaves nothing behind', async () => {
       const main = await client();
       const waiter = await client();
