@@ -156,7 +156,8 @@ function lexRangeEmpty(r: LexRange): boolean {
 
 export class SkipZSet implements RZSet {
   readonly kind = 'zset' as const;
-  private readonly dict = new Map<string, number>();
+  /** member -> its skiplist node (the score lives in the node, as Redis's dict points at it). */
+  private readonly dict = new Map<string, SkipNode>();
   // The header's score is never compared; 0 (not -Infinity) keeps integer scores unboxed in every node.
   private readonly header: SkipNode = makeNode(MAX_LEVEL, '', 0);
   private tail: SkipNode | null = null;
@@ -169,7 +170,8 @@ export class SkipZSet implements RZSet {
   }
 
   score(member: string): number | undefined {
-    return this.dict.get(member);
+    const n = this.dict.get(member);
+    return n === undefined ? undefined : n.score;
   }
 
   has(member: string): boolean {
@@ -189,10 +191,7 @@ export class SkipZSet implements RZSet {
     if (this.encoding !== 'listpack') return;
     // Converting to a listpack prints scores, and -0 reads back as 0; the order is unchanged (-0 == 0).
     for (let n = this.header.f0; n; n = n.f0) {
-      if (Object.is(n.score, -0)) {
-        n.score = 0;
-        this.dict.set(n.member, 0);
-      }
+      if (Object.is(n.score, -0)) n.score = 0;
     }
   }
 
@@ -202,7 +201,7 @@ export class SkipZSet implements RZSet {
       this.insertNew(member, score);
       return true;
     }
-    this.updateScore(member, old, score);
+    this.updateScore(member, old.score, score);
     return false;
   }
 
@@ -213,32 +212,40 @@ export class SkipZSet implements RZSet {
     }
     // A listpack keeps scores as printed numbers, and "-0" reads back as 0 there.
     if (this.encoding === 'listpack' && Object.is(score, -0)) score = 0;
-    this.slInsert(member, score);
-    this.dict.set(member, score);
+    this.dict.set(member, this.slInsert(member, score));
   }
 
   /** Moves a present member from its current score `old` to `score`. */
   updateScore(member: string, old: number, score: number): void {
     if (this.encoding === 'listpack' && Object.is(score, -0)) score = 0;
     if (old === score) return;
+    const node = this.dict.get(member);
+    if (node === undefined) return;
+    // Still between its neighbours: the score changes in place, as Redis's zslUpdateScore does.
+    const b = node.backward, f = node.f0;
+    if ((b === null || before(b.score, b.member, score, member)) && (f === null || before(score, member, f.score, f.member))) {
+      node.score = score;
+      return;
+    }
     // The unlinked node goes back in at its new place (same height): no allocation per score change.
     const n = this.slDelete(member, old);
     if (n !== null) n.score = score;
-    this.slInsert(member, score, n);
-    this.dict.set(member, score);
+    const placed = this.slInsert(member, score, n);
+    if (placed !== node) this.dict.set(member, placed);
   }
 
   remove(member: string): boolean {
     const old = this.dict.get(member);
     if (old === undefined) return false;
-    this.slDelete(member, old);
+    this.slDelete(member, old.score);
     this.dict.delete(member);
     return true;
   }
 
   rank(member: string): number | undefined {
-    const score = this.dict.get(member);
-    if (score === undefined) return undefined;
+    const node = this.dict.get(member);
+    if (node === undefined) return undefined;
+    const score = node.score;
     let rank = 0;
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
@@ -416,7 +423,7 @@ export class SkipZSet implements RZSet {
     return [n.member, n.score];
   }
 
-  private slInsert(member: string, score: number, reuse: SkipNode | null = null): void {
+  private slInsert(member: string, score: number, reuse: SkipNode | null = null): SkipNode {
     const update = updateScratch;
     const rank = rankScratch;
     let x = this.header;
@@ -456,6 +463,7 @@ export class SkipZSet implements RZSet {
     else this.tail = n;
     // The shared scratch must not keep nodes (and through them a deleted set) alive.
     for (let i = 0; i < this.level; i++) update[i] = null;
+    return n;
   }
 
   /** Unlinks the node for (score, member); returns it, or null when absent. */
