@@ -359,7 +359,7 @@ describe('replication: a reference replica applying its master\'s stream', funct
     await waitFor('sub-replica link up', async () => (await info(sc, 'replication')).get('master_link_status') === 'up');
 
     let seed = 12345;
-    const rnd = (n: number): number => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+    const rnd = (n: number): number => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return (seed >>> 8) % n; };
     for (let p = 0; p < stream.length;) {
       const n = 1 + rnd(p < 2000 ? 7 : 600);
       const piece = stream.subarray(p, p + n);

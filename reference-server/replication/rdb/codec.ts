@@ -4,7 +4,7 @@ import { createList } from '../../store/list.js';
 import { createZSet } from '../../store/zset.js';
 import { formatDouble17g } from '../../resp/writer.js';
 import { crc64, crc64Bytes, crc64Update, type Crc64State } from './crc64.js';
-import { lzfCompress, lzfDecompress } from './lzf.js';
+import { lzfCompressInto, lzfDecompress } from './lzf.js';
 import {
   ListpackBuilder, canonicalInt, decodeIntset, decodeListpack, decodeZiplist, decodeZipmap, encodeIntset,
 } from './compact.js';
@@ -39,6 +39,13 @@ export const DEFAULT_LIMITS: EncodingLimits = {
   compression: true, hashMaxListpackEntries: 128, hashMaxListpackValue: 64, zsetMaxListpackEntries: 128,
   zsetMaxListpackValue: 64, setMaxIntsetEntries: 512, listMaxListpackSize: -2,
 };
+
+// Reused input and output buffers for LZF (a string's bytes, its compressed form), so compressing allocates nothing.
+const scratchBufs: Buffer[] = [Buffer.allocUnsafe(4096), Buffer.allocUnsafe(4096)];
+function scratch(which: 0 | 1, len: number): Buffer {
+  if (scratchBufs[which]!.length < len + 4) scratchBufs[which] = Buffer.allocUnsafe(Math.max(len + 4, scratchBufs[which]!.length * 2));
+  return scratchBufs[which]!;
+}
 
 /** Growable output buffer. */
 export class ByteWriter {
@@ -84,20 +91,26 @@ export class ByteWriter {
       if (v !== undefined && v >= -2147483648n && v <= 2147483647n) { this.intEncoded(Number(v)); return; }
     }
     if (compression && len > 20) {
-      const raw = Buffer.from(s, 'latin1');
-      const c = lzfCompress(raw, len - 4);
-      if (c) { this.byte(0xc3); this.length(c.length); this.length(len); this.bytes(c); return; }
+      const raw = scratch(0, len);
+      raw.write(s, 0, len, 'latin1');
+      if (this.compressed(raw, len)) return;
     }
     this.length(len);
     this.latin1(s);
   }
   rawString(b: Buffer, compression: boolean): void {
-    if (compression && b.length > 20) {
-      const c = lzfCompress(b, b.length - 4);
-      if (c) { this.byte(0xc3); this.length(c.length); this.length(b.length); this.bytes(c); return; }
-    }
+    if (compression && b.length > 20 && this.compressed(b, b.length)) return;
     this.length(b.length);
     this.bytes(b);
+  }
+  /** rdbSaveLzfStringObject: written (and true) only when LZF saves at least 4 bytes. */
+  private compressed(src: Uint8Array, len: number): boolean {
+    const out = scratch(1, len);
+    const n = lzfCompressInto(src, len, out, len - 4);
+    if (n === 0) return false;
+    this.byte(0xc3); this.length(n); this.length(len);
+    this.bytes(out.subarray(0, n));
+    return true;
   }
   intEncoded(v: number): void {
     this.ensure(5);
