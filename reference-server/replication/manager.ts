@@ -9,7 +9,7 @@ import type { Client } from '../connection.js';
 import type { RedisServer } from '../server.js';
 import { encodeCommand } from '../resp/writer.js';
 import { Backlog } from './backlog.js';
-import { PendingBytes } from './stream.js';
+import { PendingBytes, StreamOut } from './stream.js';
 import { loadRdb } from './rdb/codec.js';
 import { buildRdb, captureSnapshot } from './rdb/snapshot.js';
 import type { RdbEncoder } from './rdb/codec.js';
@@ -99,35 +99,39 @@ export class Replication implements ReplicationHooks {
     if (this.masterHost !== null) return;
     if (this.backlog === null && this.replicas.size === 0) return;
     if (this.seldb !== dbIndex) {
-      this.feed(encodeCommand(['SELECT', String(dbIndex)]));
+      this.offset += this.out.command(['SELECT', String(dbIndex)]);
       this.seldb = dbIndex;
     }
-    this.feed(encodeCommand(argv));
+    this.offset += this.out.command(argv);
+    this.written();
   }
 
   /** Appends stream bytes (a latin1 string) to the backlog and every online replica; batched until the next tick. */
   feed(s: string): void {
     this.offset += s.length;
-    this.pendingStream += s;
-    if (this.pendingStream.length > 1 << 20) this.flushStream();
+    this.out.raw(s);
+    this.written();
+  }
+
+  private written(): void {
+    if (this.out.length > 1 << 20) this.flushStream();
     else this.scheduleFlush();
   }
 
-  private pendingStream = '';
+  /** The stream generated since the last flush. */
+  private readonly out = new StreamOut();
 
   /** Moves batched stream bytes into the backlog and the replicas' output (before anyone reads the backlog). */
   flushStream(): void {
-    const s = this.pendingStream;
-    if (s.length === 0) return;
-    this.pendingStream = '';
-    const buf = Buffer.from(s, 'latin1');
+    if (this.out.length === 0) return;
+    const buf = this.out.take();
     this.backlog?.append(buf);
     for (const r of this.replicas.values()) {
       const c = r.client;
       if (c.closed) continue;
       if (r.held) { r.held.push(buf); continue; }
       // Replies still queued (a corked client) keep their place in front of the stream bytes.
-      if (c.reply.out.length > 0) { c.reply.raw(s); c.flush(); } else if (c.socket && !c.detached) c.socket.write(buf);
+      if (c.reply.out.length > 0) { c.reply.raw(buf.toString('latin1')); c.flush(); } else if (c.socket && !c.detached) c.socket.write(buf);
     }
   }
 

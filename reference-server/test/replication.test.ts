@@ -3,6 +3,8 @@ import { expect } from 'chai';
 import net from 'node:net';
 import type { Redis } from 'ioredis';
 import { Backlog } from '../replication/backlog.js';
+import { PendingBytes, StreamOut } from '../replication/stream.js';
+import { encodeCommand } from '../resp/writer.js';
 import { client, info, populate, removeDir, snapshot, startReal, startRef, tempDir, waitFor, waitInSync, type RefNode } from './fixtures/repl-kit.js';
 import { freePort } from './util/servers.js';
 import { loadRdb } from '../replication/rdb/codec.js';
@@ -25,6 +27,38 @@ describe('replication: backlog', () => {
     expect(b.from(b.firstByteOffset).toString()).to.equal('456789ABC'.padStart(10, '3'));
     b.resize(4);
     expect(b.from(b.firstByteOffset).toString()).to.equal('9ABC');
+  });
+});
+
+describe('replication: stream buffers', () => {
+  it('encodes commands as RESP byte for byte, and pieces taken are never overwritten', () => {
+    const out = new StreamOut();
+    const lens = [0, 1, 9, 10, 99, 100, 999, 1000, 9999, 10000, 70000];
+    const argvs = lens.map((n, i) => ['SET', `k${i}`, String.fromCharCode(...Array.from({ length: Math.min(n, 5) }, (_, j) => (j * 97 + 13) & 0xff)).padEnd(n, 'x')]);
+    argvs.push(['PING'], Array.from({ length: 12 }, (_, i) => `a${i}`));
+    const taken: Array<[Buffer, string]> = [];
+    for (const argv of argvs) {
+      const expected = encodeCommand(argv);
+      expect(out.command(argv)).to.equal(expected.length);
+      out.raw('\r\n');
+      const piece = out.take();
+      taken.push([piece, expected + '\r\n']);
+    }
+    // Growing and writing on must leave every earlier piece as it was.
+    for (let i = 0; i < 50; i++) out.command(['SET', 'filler', 'y'.repeat(5000)]);
+    for (const [piece, text] of taken) expect(piece.toString('latin1')).to.equal(text);
+  });
+
+  it('hands out exactly the bytes of whole commands as views, across chunks', () => {
+    const p = new PendingBytes();
+    p.push(Buffer.from('abc'));
+    p.push(Buffer.from('defgh'));
+    p.push(Buffer.from('i'));
+    expect(Buffer.concat(p.take(4)).toString()).to.equal('abcd');
+    expect(p.length).to.equal(5);
+    expect(Buffer.concat(p.take(5)).toString()).to.equal('efghi');
+    expect(p.length).to.equal(0);
+    expect(() => p.take(1)).to.throw();
   });
 });
 
