@@ -789,6 +789,8 @@ export class RedisServer implements ServerApi, ClientHost {
   /** A key changed (Db.signalModified / set / delete): invalidates WATCH and counts the change. */
   keyModified(dbIndex: number, key: string): void {
     this.modCount++;
+    // A waiter's key is absent, so any write to it creates it (RENAME, MOVE, COPY, RESTORE, *STORE): Redis's dbAdd signal.
+    if (this.blockingKeys.size !== 0) this.signalKeyReady(this.dbs[dbIndex]!, key);
     if (this.watchedKeys.size === 0) return;
     const set = this.watchedKeys.get(dbIndex + '\0' + key);
     if (set) for (const cl of set) cl.dirtyCas = true;

@@ -139,6 +139,35 @@ for (const target of targets) {
       expect(await main.send('FLUSHALL')).to.equal('OK');
     });
 
+    it('a key created under a waiter by RENAME, MOVE, COPY or ZUNIONSTORE serves it, as Redis\'s dbAdd signals', async () => {
+      const main = await client();
+      const waiters = await Promise.all([client(), client(), client(), client()]);
+      const replies = [
+        waiters[0]!.send('BLPOP', 'rn-dst', '0'),
+        waiters[1]!.send('BRPOP', 'mv-dst', '0'),
+        waiters[2]!.send('BLMPOP', '0', '1', 'cp-dst', 'LEFT'),
+        waiters[3]!.send('BZPOPMIN', 'zu-dst', '0'),
+      ];
+      await untilBlocked(main, 4);
+      expect(await main.send('RPUSH', 'rn-src', 'a', 'b')).to.equal(2);
+      expect(await main.send('RENAME', 'rn-src', 'rn-dst')).to.equal('OK');
+      expect(await replies[0]).to.deep.equal(['rn-dst', 'a']);
+      expect(await main.send('SELECT', '3')).to.equal('OK');
+      expect(await main.send('RPUSH', 'mv-dst', 'x', 'y')).to.equal(2);
+      expect(await main.send('MOVE', 'mv-dst', '0')).to.equal(1);
+      expect(await main.send('SELECT', '0')).to.equal('OK');
+      expect(await replies[1]).to.deep.equal(['mv-dst', 'y']);
+      expect(await main.send('RPUSH', 'cp-src', 'c')).to.equal(1);
+      expect(await main.send('COPY', 'cp-src', 'cp-dst')).to.equal(1);
+      expect(await replies[2]).to.deep.equal(['cp-dst', ['c']]);
+      expect(await main.send('ZADD', 'zu-src', '2', 'm2', '1', 'm1')).to.equal(2);
+      expect(await main.send('ZUNIONSTORE', 'zu-dst', '1', 'zu-src')).to.equal(2);
+      const popped = (await replies[3]) as string[];
+      expect(popped.slice(0, 2)).to.deep.equal(['zu-dst', 'm1']);
+      expect(await blockedClients(main)).to.equal(0);
+      expect(await main.send('FLUSHALL')).to.equal('OK');
+    });
+
     it('times out with a null reply and leaves nothing behind', async () => {
       const main = await client();
       const waiter = await client();
