@@ -1,6 +1,7 @@
 /**
  * Replication benchmark (not part of npm test): SET throughput at -P 16 on a master with one replica attached,
- * and the time a real redis-server replica takes to full-sync 1,000,000 keys; reference vs real, same run.
+ * and the time a real redis-server replica takes to full-sync 1,000,000 keys; reference vs real, same run, their runs
+ * interleaved (medians of BENCH_RUNS, default 3) so that load from elsewhere on the machine hits both alike.
  * Run: npx tsc -p . && node dist/reference-server/bench/replication-bench.js
  * BENCH_KEYS (keys for the full sync, default 1000000), BENCH_REF_ARGS (node flags for the reference server; default
  * those of its shebang, as the drivers run it).
@@ -83,10 +84,11 @@ async function infoField(port: number, field: string): Promise<string | undefine
   return new RegExp(`\\r\\n${field}:([^\\r]*)`).exec(text)?.[1];
 }
 
-/** Median of three redis-benchmark runs (the machine is shared; single runs vary a lot). */
-function setThroughput(port: number): number {
-  const runs = [setOnce(port), setOnce(port), setOnce(port)].sort((a, b) => a - b);
-  return runs[1]!;
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
 }
 
 function setOnce(port: number): number {
@@ -120,13 +122,34 @@ async function catchUpMs(masterPort: number, replicaPort: number): Promise<numbe
   return Date.now() - t0;
 }
 
-/** SET throughput with the replica attached, checked attached before and caught up after (else the number means nothing). */
-async function setThroughputWithReplica(masterPort: number, replicaPort: number, results: Record<string, number>, name: string): Promise<void> {
+/** Checks the replica is attached and online (else a throughput "with a replica" means nothing). */
+async function attached(masterPort: number, replicaPort: number): Promise<void> {
   await until('replica up', async () => (await infoField(replicaPort, 'master_link_status')) === 'up', 30000);
   await until('master sees the replica online', async () => /state=online/.test((await infoField(masterPort, 'slave0')) ?? ''), 30000);
-  results[`${name}_ops`] = setThroughput(masterPort);
-  results[`${name}_catchup_ms`] = await catchUpMs(masterPort, replicaPort);
-  if ((await infoField(masterPort, 'connected_slaves')) !== '1') throw new Error(`${name}: the replica is no longer attached`);
+}
+
+/**
+ * SET throughput of both masters, runs interleaved (real, ref, real, ref, ...) so load from the rest of the machine
+ * hits both alike; the median per server. With replicas, each run is followed by a wait until the replica caught up
+ * (its lag is reported) and a check that it is still attached.
+ */
+async function interleavedSet(name: string, masters: Record<Kind, number>, replicas: Partial<Record<Kind, number>>, results: Record<string, number>): Promise<void> {
+  const runs: Record<Kind, number[]> = { real: [], ref: [] };
+  const lag: Record<Kind, number> = { real: 0, ref: 0 };
+  for (const kind of KINDS) if (replicas[kind] !== undefined) await attached(masters[kind], replicas[kind]!);
+  for (let r = 0; r < RUNS; r++) {
+    for (const kind of KINDS) {
+      runs[kind].push(setOnce(masters[kind]));
+      const rp = replicas[kind];
+      if (rp === undefined) continue;
+      lag[kind] = Math.max(lag[kind], await catchUpMs(masters[kind], rp));
+      if ((await infoField(masters[kind], 'connected_slaves')) !== '1') throw new Error(`${kind} ${name}: the replica is no longer attached`);
+    }
+  }
+  for (const kind of KINDS) {
+    results[`${kind}_set_P16_${name}_ops`] = median(runs[kind]);
+    if (replicas[kind] !== undefined) results[`${kind}_set_P16_${name}_max_catchup_ms`] = lag[kind];
+  }
 }
 
 async function fullSyncMs(masterPort: number, replicaPort: number): Promise<number> {
@@ -138,28 +161,32 @@ async function fullSyncMs(masterPort: number, replicaPort: number): Promise<numb
   return ms;
 }
 
+type Kind = 'real' | 'ref';
+const KINDS: readonly Kind[] = ['real', 'ref'];
+
 async function main(): Promise<void> {
   const results: Record<string, number> = {};
-  for (const kind of ['real', 'ref'] as const) {
-    const mPort = kind === 'ref' ? 16480 : 16490;
-    const rPort = mPort + 1;
-    const master = await start(kind, mPort, kind === 'real' ? ['--repl-diskless-sync-delay', '0'] : []);
-    // Baseline without any replica: separates the server's own speed from the cost of replication.
-    results[`${kind}_set_P16_no_replica_ops`] = setThroughput(mPort);
-    await send(mPort, 'FLUSHALL\r\n');
-    const replica = await start(kind, rPort, ['--replicaof', '127.0.0.1', String(mPort)]);
-    await setThroughputWithReplica(mPort, rPort, results, `${kind}_set_P16_with_replica`);
-    await stop(replica);
-    await send(mPort, 'FLUSHALL\r\n');
-    // The same master with a real replica: isolates the master side's cost from the replica's CPU use.
-    const realReplica = await start('real', rPort + 3, ['--replicaof', '127.0.0.1', String(mPort)]);
-    await setThroughputWithReplica(mPort, rPort + 3, results, `${kind}_set_P16_with_real_replica`);
-    await stop(realReplica);
-    await send(mPort, 'FLUSHALL\r\n');
-    fill(mPort);
-    results[`${kind}_master_fullsync_${KEYS}_keys_ms`] = await fullSyncMs(mPort, rPort + 2);
-    await stop(master);
-  }
+  const masters: Record<Kind, number> = { real: 16490, ref: 16480 };
+  await start('real', masters.real, ['--repl-diskless-sync-delay', '0']);
+  await start('ref', masters.ref);
+  const flushBoth = async (): Promise<void> => { for (const k of KINDS) await send(masters[k], 'FLUSHALL\r\n'); };
+  // Baseline without any replica: separates the server's own speed from the cost of replication.
+  await interleavedSet('no_replica', masters, {}, results);
+  await flushBoth();
+  // Each master with a replica of its own kind (the pair a topology runs).
+  let replicas = { real: await start('real', masters.real + 1, ['--replicaof', '127.0.0.1', String(masters.real)]), ref: await start('ref', masters.ref + 1, ['--replicaof', '127.0.0.1', String(masters.ref)]) };
+  await interleavedSet('with_replica', masters, { real: masters.real + 1, ref: masters.ref + 1 }, results);
+  for (const k of KINDS) await stop(replicas[k]);
+  await flushBoth();
+  // Both masters with a real replica: isolates the master side's cost from the replica's CPU use.
+  replicas = { real: await start('real', masters.real + 3, ['--replicaof', '127.0.0.1', String(masters.real)]), ref: await start('real', masters.ref + 3, ['--replicaof', '127.0.0.1', String(masters.ref)]) };
+  await interleavedSet('with_real_replica', masters, { real: masters.real + 3, ref: masters.ref + 3 }, results);
+  for (const k of KINDS) await stop(replicas[k]);
+  await flushBoth();
+  for (const k of KINDS) fill(masters[k]);
+  const syncs: Record<Kind, number[]> = { real: [], ref: [] };
+  for (let r = 0; r < RUNS; r++) for (const k of KINDS) syncs[k].push(await fullSyncMs(masters[k], masters[k] + 2));
+  for (const k of KINDS) results[`${k}_master_fullsync_${KEYS}_keys_ms`] = median(syncs[k]);
   const ratio = (a: number, b: number): string => (a / b).toFixed(2);
   console.log(JSON.stringify(results, null, 2));
   console.log(`SET -P 16 with a replica: reference/real = ${ratio(results.ref_set_P16_with_replica_ops!, results.real_set_P16_with_replica_ops!)} (target >= 0.67)`);
