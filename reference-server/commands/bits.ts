@@ -42,14 +42,6 @@ function parseBitOffset(ctx: CommandContext, arg: string, hashBits: number): num
   return Number(off);
 }
 
-/** Bytes of a latin1 string, zero-padded to at least minLen. */
-function toBytes(s: string, minLen = 0): Buffer {
-  if (s.length >= minLen) return Buffer.from(s, 'latin1');
-  const b = Buffer.alloc(minLen);
-  b.write(s, 0, 'latin1');
-  return b;
-}
-
 // ---- SETBIT / GETBIT ----
 
 function cmdSetbit(ctx: CommandContext, argv: string[]): void {
@@ -128,9 +120,28 @@ function parseUnit(arg: string): boolean | undefined {
   return undefined;
 }
 
+/** Below this many bytes a table lookup per char beats copying into a word array. */
+const SWAR_MIN = 64;
+
 function popcountBytes(s: string, from: number, to: number): number {
+  const len = to - from + 1;
   let n = 0;
-  for (let i = from; i <= to; i++) n += POPCOUNT[s.charCodeAt(i)];
+  if (len < SWAR_MIN) {
+    for (let i = from; i <= to; i++) n += POPCOUNT[s.charCodeAt(i)];
+    return n;
+  }
+  // An unpooled buffer starts at offset 0 of its own ArrayBuffer, so it can be read as 32-bit words.
+  const buf = Buffer.allocUnsafeSlow(len);
+  buf.write(s.slice(from, to + 1), 0, len, 'latin1');
+  const words = len >>> 2;
+  const w = new Uint32Array(buf.buffer, 0, words);
+  for (let i = 0; i < words; i++) {
+    let v = w[i];
+    v = v - ((v >>> 1) & 0x55555555);
+    v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+    n += (Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
+  }
+  for (let i = words * 4; i < len; i++) n += POPCOUNT[buf[i]];
   return n;
 }
 
@@ -465,7 +476,8 @@ function bitfield(ctx: CommandContext, argv: string[], readonlyCmd: boolean): vo
   }
 
   const key = argv[1];
-  let buf: Uint8Array;
+  let cur: string;
+  let need = 0;
   let grown = false;
   let existed = true;
   if (!writes) {
@@ -474,32 +486,44 @@ function bitfield(ctx: CommandContext, argv: string[], readonlyCmd: boolean): vo
       ctx.reply.error(ERR_WRONGTYPE);
       return;
     }
-    buf = v === undefined ? new Uint8Array(0) : toBytes(v);
+    cur = v ?? '';
   } else {
     if (readonlyCmd) {
       ctx.reply.error('ERR BITFIELD_RO only supports the GET subcommand');
       return;
     }
-    const cur = writeString(ctx, key);
-    if (cur === undefined) return;
-    const need = Math.floor(highest / 8) + 1;
+    const v = writeString(ctx, key);
+    if (v === undefined) return;
+    need = Math.floor(highest / 8) + 1;
     if (need > MAX_JS_STRING) {
       ctx.reply.error(ERR_TOO_BIG);
       return;
     }
-    existed = cur !== null;
-    grown = cur === null || cur.length < need;
-    buf = toBytes(cur ?? '', need);
+    existed = v !== null;
+    cur = v ?? '';
+    grown = cur.length < need || !existed;
   }
+
+  // Only the bytes the fields touch are copied out and back, so a big bitmap is not copied whole.
+  let lo = Infinity;
+  let hi = -1;
+  for (const op of ops) {
+    lo = Math.min(lo, Math.floor(op.offset / 8));
+    hi = Math.max(hi, Math.floor((op.offset + op.bits - 1) / 8));
+  }
+  const buf = Buffer.alloc(hi >= lo ? hi - lo + 1 : 0);
+  if (lo < cur.length) buf.write(cur.slice(lo, Math.min(hi + 1, cur.length)), 0, 'latin1');
+  const base = lo * 8;
 
   ctx.reply.arrayHeader(ops.length);
   let changes = 0;
   for (const op of ops) {
+    const at = op.offset - base;
     if (op.kind === 'get') {
-      ctx.reply.integer(readField(buf, op.offset, op.bits, op.signed));
+      ctx.reply.integer(readField(buf, at, op.bits, op.signed));
       continue;
     }
-    const old = readField(buf, op.offset, op.bits, op.signed);
+    const old = readField(buf, at, op.bits, op.signed);
     let next: bigint;
     let ret: bigint;
     let over: boolean;
@@ -519,15 +543,19 @@ function bitfield(ctx: CommandContext, argv: string[], readonlyCmd: boolean): vo
       continue;
     }
     ctx.reply.integer(ret);
-    writeField(buf, op.offset, op.bits, next);
+    writeField(buf, at, op.bits, next);
     if (grown || BigInt.asUintN(op.bits, old) !== BigInt.asUintN(op.bits, next)) changes++;
   }
   if (!writes) return;
   // The key is created or padded even when every write failed, but only a change is propagated.
   if (changes > 0 || grown) {
-    const s = Buffer.from(buf.buffer, buf.byteOffset, buf.length).toString('latin1');
-    if (!existed) ctx.db.add(key, s);
-    else ctx.db.set(key, s, true);
+    const newLen = Math.max(cur.length, need);
+    // A GET may reach past the last written byte; that part of the window is not stored.
+    const keep = Math.max(0, Math.min(buf.length, newLen - lo));
+    const head = lo <= cur.length ? cur.slice(0, lo) : cur + '\0'.repeat(Math.min(lo, newLen) - cur.length);
+    const next = head + buf.toString('latin1', 0, keep) + (hi + 1 < cur.length ? cur.slice(hi + 1) : '');
+    if (!existed) ctx.db.add(key, next);
+    else ctx.db.set(key, next, true);
   }
   markRaw(ctx, key);
   if (changes === 0) ctx.noPropagate();
