@@ -809,7 +809,7 @@ export class MasterLink {
   lastActivity = Date.now();
   localAddr = '';
   private expectReplies: Array<(line: string) => void> = [];
-  private payload: { mode: 'len'; left: number; parts: Buffer[] } | { mode: 'eof'; mark: Buffer; data: Buffer } | null = null;
+  private payload: { mode: 'len'; left: number; parts: Buffer[] } | { mode: 'eof'; mark: Buffer; parts: Buffer[]; size: number } | null = null;
   private fullsync: { replid: string; offset: number } | null = null;
   private waitingPayloadHeader = false;
   private closed = false;
@@ -926,7 +926,7 @@ export class MasterLink {
         if (!line.startsWith('$')) { this.fail(`Bad protocol from MASTER, the first byte is not '$': ${line}`); return; }
         this.waitingPayloadHeader = false;
         if (line.startsWith('$EOF:')) {
-          this.payload = { mode: 'eof', mark: Buffer.from(line.slice(5), 'latin1'), data: Buffer.alloc(0) };
+          this.payload = { mode: 'eof', mark: Buffer.from(line.slice(5), 'latin1'), parts: [], size: 0 };
         } else {
           const n = parseInt(line.slice(1), 10);
           this.repl.syncTotal = n;
@@ -956,14 +956,27 @@ export class MasterLink {
       rdb = Buffer.concat(p.parts);
       rest = this.buf;
     } else {
-      const searchFrom = Math.max(0, p.data.length - p.mark.length);
-      p.data = p.data.length === 0 ? this.buf : Buffer.concat([p.data, this.buf]);
-      this.repl.syncRead = p.data.length;
+      const chunk = this.buf;
       this.buf = Buffer.alloc(0);
-      const at = p.data.indexOf(p.mark, searchFrom);
-      if (at < 0) return false;
-      rdb = p.data.subarray(0, at);
-      rest = p.data.subarray(at + p.mark.length);
+      const before = p.size;
+      p.parts.push(chunk);
+      p.size += chunk.length;
+      this.repl.syncRead = p.size;
+      // Chunks are kept apart until the mark shows up (joined once); the mark may straddle two chunks.
+      const keep = Math.min(p.mark.length - 1, before);
+      let end = -1;
+      if (keep > 0) {
+        const at = Buffer.concat([lastBytes(p.parts.slice(0, -1), keep), chunk.subarray(0, p.mark.length - 1)]).indexOf(p.mark);
+        if (at >= 0) end = before - keep + at;
+      }
+      if (end < 0) {
+        const at = chunk.indexOf(p.mark);
+        if (at >= 0) end = before + at;
+      }
+      if (end < 0) return false;
+      const all = Buffer.concat(p.parts);
+      rdb = all.subarray(0, end);
+      rest = all.subarray(end + p.mark.length);
     }
     this.payload = null;
     this.buf = Buffer.alloc(0);
@@ -977,6 +990,17 @@ export class MasterLink {
     this.repl.failoverLinkResult(true);
     return true;
   }
+}
+
+/** The last n bytes of a list of chunks. */
+function lastBytes(parts: Buffer[], n: number): Buffer {
+  const out: Buffer[] = [];
+  for (let i = parts.length - 1; i >= 0 && n > 0; i--) {
+    const p = parts[i]!;
+    out.unshift(p.length <= n ? p : p.subarray(p.length - n));
+    n -= Math.min(n, p.length);
+  }
+  return Buffer.concat(out);
 }
 
 /** Case-insensitive match of a command word against its lower-case spelling (no allocation for other lengths). */

@@ -328,7 +328,7 @@ describe('replication: a reference replica applying its master\'s stream', funct
     return Buffer.concat(parts);
   };
 
-  it('cut at arbitrary points, applies every command, ACKs the offset before GETACK and proxies the bytes verbatim', async () => {
+  for (const payload of ['length', 'EOF mark'] as const) it(`cut at arbitrary points after a payload with a ${payload}, applies every command, ACKs the offset before GETACK and proxies the bytes verbatim`, async () => {
     // A fake master: handshake, an empty RDB, then a stream written in random small pieces.
     const big = Buffer.alloc(100_000);
     for (let i = 0; i < big.length; i++) big[i] = (i * 7919) & 0xff;
@@ -345,6 +345,7 @@ describe('replication: a reference replica applying its master\'s stream', funct
     const stream = Buffer.concat(cmds);
     const acks: number[] = [];
     let masterSock: net.Socket | undefined;
+    let finishPayload: { readFirst: number; send: () => void } | undefined;
     const fake = net.createServer((s) => {
       masterSock = s;
       let inbuf = '';
@@ -366,8 +367,15 @@ describe('replication: a reference replica applying its master\'s stream', funct
           else if (name === 'REPLCONF') s.write('+OK\r\n');
           else if (name === 'PSYNC') {
             const rdb = Buffer.concat([Buffer.from('REDIS0010'), Buffer.from([0xff]), Buffer.alloc(8)]);
-            s.write(`+FULLRESYNC ${'ab'.repeat(20)} 0\r\n$${rdb.length}\r\n`);
-            s.write(rdb);
+            if (payload === 'length') {
+              s.write(`+FULLRESYNC ${'ab'.repeat(20)} 0\r\n$${rdb.length}\r\n`);
+              s.write(rdb);
+            } else {
+              // Half the mark now, half once the replica read the first half: the mark straddles two reads.
+              const mark = 'cd'.repeat(20);
+              s.write(Buffer.concat([Buffer.from(`+FULLRESYNC ${'ab'.repeat(20)} 0\r\n$EOF:${mark}\r\n`), rdb, Buffer.from(mark.slice(0, 20))]));
+              finishPayload = { readFirst: rdb.length + 20, send: () => s.write(mark.slice(20)) };
+            }
             streaming = true;
             inbuf = '';
             return;
@@ -383,6 +391,11 @@ describe('replication: a reference replica applying its master\'s stream', funct
     cleanups.push(async () => { await replica.stop(); removeDir(replica.dir); });
     const rc = client(replicaPort);
     cleanups.push(() => { rc.disconnect(); });
+    if (payload === 'EOF mark') {
+      const half = await waitFor('first half of the payload sent', () => finishPayload);
+      await waitFor('first half read', async () => Number((await info(rc, 'replication')).get('master_sync_read_bytes')) === half.readFirst);
+      half.send();
+    }
     await waitFor('replica link up', async () => (await info(rc, 'replication')).get('master_link_status') === 'up');
     // A real redis-server below it must receive the proxied bytes as a valid stream with the same offsets.
     const subPort = await freePort();
