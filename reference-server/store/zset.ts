@@ -15,29 +15,37 @@ export function setZsetLimits(maxEntries: number, maxValue: number): void {
 }
 
 /**
- * A node keeps its first four levels' forward pointers and spans in its own fields (most nodes have 1-2 levels),
- * so a search step loads one object, as a C skiplist node does; higher levels go to side arrays.
+ * A skiplist node. Most nodes (3 in 4) have one level, and they are this class alone: score, level-0 link and
+ * span, member, backward link; taller nodes are TallNodes, which keep levels 1-3 in their own fields (a search
+ * step loads one object, as a C skiplist node does) and higher levels in side arrays. Small nodes keep the
+ * list dense in memory, which is what a search over a big set waits on.
  */
 export class SkipNode {
-  // Field order is memory order: what a search step reads (score, forward pointers) shares the first cache line.
+  // Field order is memory order: what a search step reads (score, forward pointer) comes first.
   score: number;
   f0: SkipNode | null = null;
-  f1: SkipNode | null = null;
-  f2: SkipNode | null = null;
-  f3: SkipNode | null = null;
   s0 = 0;
-  s1 = 0;
-  s2 = 0;
-  s3 = 0;
   readonly member: string;
   backward: SkipNode | null = null;
-  upF: (SkipNode | null)[] | null = null;
-  upS: number[] | null = null;
   readonly height: number;
   constructor(member: string, score: number, level: number) {
     this.score = score;
     this.member = member;
     this.height = level;
+  }
+}
+
+class TallNode extends SkipNode {
+  f1: SkipNode | null = null;
+  f2: SkipNode | null = null;
+  f3: SkipNode | null = null;
+  s1 = 0;
+  s2 = 0;
+  s3 = 0;
+  upF: (SkipNode | null)[] | null = null;
+  upS: number[] | null = null;
+  constructor(member: string, score: number, level: number) {
+    super(member, score, level);
     if (level > 4) {
       this.upF = [];
       this.upS = [];
@@ -49,43 +57,45 @@ export class SkipNode {
   }
 }
 
+// Levels above 0 are only ever asked of nodes at least that tall (a search reaches a node at level i only
+// through its level-i link), so they are TallNodes.
 function fw(x: SkipNode, i: number): SkipNode | null {
   switch (i) {
     case 0: return x.f0;
-    case 1: return x.f1;
-    case 2: return x.f2;
-    case 3: return x.f3;
-    default: return (x.upF as (SkipNode | null)[])[i - 4];
+    case 1: return (x as TallNode).f1;
+    case 2: return (x as TallNode).f2;
+    case 3: return (x as TallNode).f3;
+    default: return ((x as TallNode).upF as (SkipNode | null)[])[i - 4];
   }
 }
 
 function setFw(x: SkipNode, i: number, v: SkipNode | null): void {
   switch (i) {
     case 0: x.f0 = v; break;
-    case 1: x.f1 = v; break;
-    case 2: x.f2 = v; break;
-    case 3: x.f3 = v; break;
-    default: (x.upF as (SkipNode | null)[])[i - 4] = v;
+    case 1: (x as TallNode).f1 = v; break;
+    case 2: (x as TallNode).f2 = v; break;
+    case 3: (x as TallNode).f3 = v; break;
+    default: ((x as TallNode).upF as (SkipNode | null)[])[i - 4] = v;
   }
 }
 
 function sp(x: SkipNode, i: number): number {
   switch (i) {
     case 0: return x.s0;
-    case 1: return x.s1;
-    case 2: return x.s2;
-    case 3: return x.s3;
-    default: return (x.upS as number[])[i - 4];
+    case 1: return (x as TallNode).s1;
+    case 2: return (x as TallNode).s2;
+    case 3: return (x as TallNode).s3;
+    default: return ((x as TallNode).upS as number[])[i - 4];
   }
 }
 
 function setSp(x: SkipNode, i: number, v: number): void {
   switch (i) {
     case 0: x.s0 = v; break;
-    case 1: x.s1 = v; break;
-    case 2: x.s2 = v; break;
-    case 3: x.s3 = v; break;
-    default: (x.upS as number[])[i - 4] = v;
+    case 1: (x as TallNode).s1 = v; break;
+    case 2: (x as TallNode).s2 = v; break;
+    case 3: (x as TallNode).s3 = v; break;
+    default: ((x as TallNode).upS as number[])[i - 4] = v;
   }
 }
 
@@ -108,7 +118,7 @@ export interface LexRange {
 }
 
 function makeNode(level: number, member: string, score: number): SkipNode {
-  return new SkipNode(member, score, level);
+  return level === 1 ? new SkipNode(member, score, 1) : new TallNode(member, score, level);
 }
 
 /** Scratch arrays for insert/delete (one operation at a time, so they can be shared). */
@@ -158,6 +168,8 @@ export class SkipZSet implements RZSet {
   readonly kind = 'zset' as const;
   /** member -> its skiplist node (the score lives in the node, as Redis's dict points at it). */
   private readonly dict = new Map<string, SkipNode>();
+  /** The node score() found last: ZADD looks a member up and then updates it, and this saves the second lookup. */
+  private lastNode: SkipNode | null = null;
   // The header's score is never compared; 0 (not -Infinity) keeps integer scores unboxed in every node.
   private readonly header: SkipNode = makeNode(MAX_LEVEL, '', 0);
   private tail: SkipNode | null = null;
@@ -171,7 +183,9 @@ export class SkipZSet implements RZSet {
 
   score(member: string): number | undefined {
     const n = this.dict.get(member);
-    return n === undefined ? undefined : n.score;
+    if (n === undefined) return undefined;
+    this.lastNode = n;
+    return n.score;
   }
 
   has(member: string): boolean {
@@ -219,7 +233,8 @@ export class SkipZSet implements RZSet {
   updateScore(member: string, old: number, score: number): void {
     if (this.encoding === 'listpack' && Object.is(score, -0)) score = 0;
     if (old === score) return;
-    const node = this.dict.get(member);
+    const last = this.lastNode;
+    const node = last !== null && last.member === member ? last : this.dict.get(member);
     if (node === undefined) return;
     // Still between its neighbours: the score changes in place, as Redis's zslUpdateScore does.
     const b = node.backward, f = node.f0;
@@ -239,6 +254,7 @@ export class SkipZSet implements RZSet {
     if (old === undefined) return false;
     this.slDelete(member, old.score);
     this.dict.delete(member);
+    if (this.lastNode === old) this.lastNode = null;
     return true;
   }
 
