@@ -1,8 +1,12 @@
-/** Bit commands: what reaches a replica (and rdb_changes_since_last_save) is what redis-server sends, command for command. */
+/**
+ * Bit commands against redis-server: what reaches a replica (and rdb_changes_since_last_save) is the same, command for
+ * command, and seeded random bit command lines (valid and not) get the same bytes back, with the same keyspace hit counts.
+ */
 import { expect } from 'chai';
 import net from 'node:net';
 import { RespClient, frameEnd } from './util/resp-client.js';
 import { startRealRedis, startRefInProcess, type RunningServer } from './util/servers.js';
+import { seededRandom } from '../../harness/src/random/prng.js';
 
 /** A fake replica: PSYNC ? -1, then everything after the RDB payload is the command stream. */
 class StreamTap {
@@ -161,5 +165,107 @@ describe('bit commands: propagation vs redis-server', function () {
     // Sanity: no-op writes really were left out (the script has 11 of them).
     expect(want.stream.length).to.be.lessThan(SCRIPT.length - 10);
     expect(got.dirty).to.equal(want.dirty);
+  });
+});
+
+/** One random bit-command line over a few keys; about a third of the arguments are malformed on purpose. */
+function randomBitCommand(rand: () => number): string[] {
+  const int = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1));
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
+  const keys = ['a', 'b', 'c', 'l'];
+  const key = pick(keys);
+  const num = (): string =>
+    String(
+      pick([
+        () => int(-20, 20),
+        () => int(-300, 300),
+        () => int(-3000, 3000),
+        () => pick(['9223372036854775807', '-9223372036854775808', 'x', '', '1.5', '#3', '#-1', '01', '4294967296']),
+      ])(),
+    );
+  const fieldType = (): string => pick(['i', 'u', 'I', 'x']) + String(pick([int(0, 65), 8, 16, 63, 64, '']));
+  const opt = (argv: string[], n: number, unit: readonly string[]): string[] => {
+    if (n >= 1) argv.push(num());
+    if (n >= 2) argv.push(num());
+    if (n >= 3) argv.push(pick(unit));
+    if (n >= 4) argv.push('x');
+    return argv;
+  };
+  switch (int(0, 9)) {
+    case 0:
+      return ['SETBIT', key, String(pick([int(0, 300), int(0, 40)])), String(pick([0, 1, 1, 0, 2, -1]))];
+    case 1:
+      return ['GETBIT', key, num()];
+    case 2:
+      return opt(['BITCOUNT', key], int(0, 4), ['BIT', 'BYTE', 'bit', 'x']);
+    case 3:
+      return opt(['BITPOS', key, String(pick([0, 1, 0, 1, 2]))], int(0, 4), ['BIT', 'BYTE', 'x']);
+    case 4: {
+      const argv = ['BITOP', pick(['AND', 'OR', 'XOR', 'NOT', 'nand']), pick(keys)];
+      for (let n = int(1, 4); n > 0; n--) argv.push(pick(keys));
+      return argv;
+    }
+    case 5:
+    case 6:
+    case 7: {
+      const argv = [pick(['BITFIELD', 'BITFIELD', 'BITFIELD_RO']), key];
+      for (let n = int(0, 4); n > 0; n--) {
+        const op = pick(['GET', 'SET', 'INCRBY', 'OVERFLOW', 'get', 'bad']);
+        const at = (): string => pick([String(int(0, 200)), '#' + int(0, 9)]);
+        if (op === 'OVERFLOW') argv.push(op, pick(['WRAP', 'SAT', 'FAIL', 'fail', 'x']));
+        else if (op.toUpperCase() === 'GET') argv.push(op, fieldType(), rand() < 0.8 ? at() : num());
+        else argv.push(op, fieldType(), at(), num());
+      }
+      return argv;
+    }
+    case 8:
+      return pick([
+        ['SET', key, String(int(0, 1000))],
+        ['SET', key, 'x'.repeat(int(0, 80))],
+        ['APPEND', key, '\xff\x00'],
+        ['DEL', key],
+        ['STRLEN', key],
+        ['OBJECT', 'ENCODING', key],
+      ]);
+    default:
+      return ['GET', key];
+  }
+}
+
+describe('bit commands: seeded random lines vs redis-server', function () {
+  this.timeout(60000);
+  let real: RunningServer | undefined;
+  let ref: RunningServer | undefined;
+  const clients: RespClient[] = [];
+
+  before(async () => {
+    [real, ref] = await Promise.all([startRealRedis(), startRefInProcess()]);
+  });
+  after(async () => {
+    for (const c of clients) c.close();
+    await Promise.all([real?.stop(), ref?.stop()]);
+  });
+
+  const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 1000000);
+  it(`answers 3000 random bit command lines byte for byte as redis-server does (FUZZ_SEED=${seed})`, async () => {
+    if (!real || !ref) throw new Error('servers did not start');
+    const want = await RespClient.connect(real.port);
+    const got = await RespClient.connect(ref.port);
+    clients.push(want, got);
+    for (const c of [want, got]) {
+      await c.call(['CONFIG', 'RESETSTAT']);
+      await c.call(['RPUSH', 'l', 'x']);
+    }
+    const rand = seededRandom(seed);
+    for (let i = 0; i < 3000; i++) {
+      const argv = randomBitCommand(rand);
+      const [w, g] = await Promise.all([want.call(argv), got.call(argv)]);
+      expect(g, `seed ${seed} line ${i}: ${JSON.stringify(argv)}`).to.equal(w);
+    }
+    const hits = async (c: RespClient): Promise<string> => {
+      const info = String(await c.call(['INFO', 'stats']));
+      return `${/keyspace_hits:\d+/.exec(info)?.[0]} ${/keyspace_misses:\d+/.exec(info)?.[0]}`;
+    };
+    expect(await hits(got)).to.equal(await hits(want));
   });
 });
