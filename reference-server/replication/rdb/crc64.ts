@@ -33,25 +33,41 @@ for (let k = 1; k < 8; k++) {
   SLICE_LO.push(lo); SLICE_HI.push(hi);
 }
 
+// Int32 copies of the tables: V8 keeps int32 values unboxed, while uint32 values above 2^31 become doubles.
+const S_LO = SLICE_LO.map((t) => new Int32Array(t.buffer.slice(0)));
+const S_HI = SLICE_HI.map((t) => new Int32Array(t.buffer.slice(0)));
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 export function crc64Update(state: Crc64State, buf: Uint8Array, start = 0, end = buf.length): Crc64State {
-  let lo = state.lo, hi = state.hi;
+  let lo = state.lo | 0, hi = state.hi | 0;
   let i = start;
-  const [l0, l1, l2, l3, l4, l5, l6, l7] = SLICE_LO as [Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array];
-  const [h0, h1, h2, h3, h4, h5, h6, h7] = SLICE_HI as [Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array];
-  for (; i + 8 <= end; i += 8) {
-    const a = (lo ^ (buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24))) >>> 0;
-    const b = (hi ^ (buf[i + 4]! | (buf[i + 5]! << 8) | (buf[i + 6]! << 16) | (buf[i + 7]! << 24))) >>> 0;
-    const a0 = a & 0xff, a1 = (a >>> 8) & 0xff, a2 = (a >>> 16) & 0xff, a3 = a >>> 24;
-    const b0 = b & 0xff, b1 = (b >>> 8) & 0xff, b2 = (b >>> 16) & 0xff, b3 = b >>> 24;
-    lo = (l7[a0]! ^ l6[a1]! ^ l5[a2]! ^ l4[a3]! ^ l3[b0]! ^ l2[b1]! ^ l1[b2]! ^ l0[b3]!) >>> 0;
-    hi = (h7[a0]! ^ h6[a1]! ^ h5[a2]! ^ h4[a3]! ^ h3[b0]! ^ h2[b1]! ^ h1[b2]! ^ h0[b3]!) >>> 0;
+  const [l0, l1, l2, l3, l4, l5, l6, l7] = S_LO as [Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array];
+  const [h0, h1, h2, h3, h4, h5, h6, h7] = S_HI as [Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array];
+  const t0 = l0, u0 = h0;
+  // Bytes one at a time up to a 4-byte boundary, so the bulk can be read as aligned 32-bit words.
+  while (i < end && ((buf.byteOffset + i) & 3) !== 0) {
+    const idx = (lo ^ buf[i]!) & 0xff;
+    lo = t0[idx]! ^ ((lo >>> 8) | (hi << 24));
+    hi = u0[idx]! ^ (hi >>> 8);
+    i++;
+  }
+  if (LITTLE_ENDIAN && end - i >= 8) {
+    const words = new Int32Array(buf.buffer, buf.byteOffset + i, (end - i) >> 2);
+    const nw = words.length & ~1;
+    for (let w = 0; w < nw; w += 2) {
+      const a = lo ^ words[w]!;
+      const b = hi ^ words[w + 1]!;
+      lo = l7[a & 0xff]! ^ l6[(a >>> 8) & 0xff]! ^ l5[(a >>> 16) & 0xff]! ^ l4[a >>> 24]! ^ l3[b & 0xff]! ^ l2[(b >>> 8) & 0xff]! ^ l1[(b >>> 16) & 0xff]! ^ l0[b >>> 24]!;
+      hi = h7[a & 0xff]! ^ h6[(a >>> 8) & 0xff]! ^ h5[(a >>> 16) & 0xff]! ^ h4[a >>> 24]! ^ h3[b & 0xff]! ^ h2[(b >>> 8) & 0xff]! ^ h1[(b >>> 16) & 0xff]! ^ h0[b >>> 24]!;
+    }
+    i += nw * 4;
   }
   for (; i < end; i++) {
     const idx = (lo ^ buf[i]!) & 0xff;
-    lo = (TABLE_LO[idx]! ^ ((lo >>> 8) | (hi << 24))) >>> 0;
-    hi = (TABLE_HI[idx]! ^ (hi >>> 8)) >>> 0;
+    lo = t0[idx]! ^ ((lo >>> 8) | (hi << 24));
+    hi = u0[idx]! ^ (hi >>> 8);
   }
-  return { lo, hi };
+  return { lo: lo >>> 0, hi: hi >>> 0 };
 }
 
 export function crc64(buf: Uint8Array, start = 0, end = buf.length): Crc64State {
