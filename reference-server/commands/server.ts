@@ -7,6 +7,7 @@ import { container, def, NOKEYS, parseIntArg } from './define.js';
 import { asClient, asServer, histogram, REDIS_VERSION, type RedisServer } from '../server.js';
 import { globMatch } from '../glob.js';
 import { replyHelp } from './help.js';
+import { parseMemory } from '../config/directives.js';
 import { formatDouble17g } from '../resp/writer.js';
 import { createDumpPayload } from '../replication/rdb/dump.js';
 import { limitsFromConfig } from '../replication/rdb/snapshot.js';
@@ -569,6 +570,14 @@ const debug = def('debug', -2, 'admin noscript loading stale protected', NOKEYS,
       // Blocks the whole server like Redis's DEBUG SLEEP (used to simulate a stuck server).
       if (secs > 0) Atomics.wait(sleepCell, 0, 0, secs * 1000);
       ctx.reply.ok();
+      return;
+    }
+    case 'quicklist-packed-threshold': {
+      if (argv.length !== 3) break;
+      // Lists here have no plain/packed nodes, so the threshold is validated as Redis does and has nothing to change.
+      const sz = parseMemory(argv[2]);
+      if (sz === null || sz < 0 || sz > 2 ** 32 - 2 ** 20) ctx.reply.error('ERR argument must be a memory value bigger than 1 and smaller than 4gb');
+      else ctx.reply.ok();
       return;
     }
     case 'set-active-expire': {
