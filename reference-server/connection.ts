@@ -113,6 +113,11 @@ export class Client implements ClientState {
     this.corked = true;
     this.host.processClient(this);
     this.corked = false;
+    // A big pending reply (a bulk load through --pipe) is written now: a burst is worth a write, and the buffer stays small.
+    if (this.reply.len >= 16384) {
+      this.flush();
+      return;
+    }
     toFlush.push(this);
     if (!flushScheduled) {
       flushScheduled = true;
