@@ -14,6 +14,8 @@
  * and replication/ emits SELECT when the db changes.
  */
 import net from 'node:net';
+// Imported, not the global: the global is an accessor, looked up again on every call.
+import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import type {

@@ -27,11 +27,14 @@ export function parseLL(s: string): bigint | number | null {
   }
   const first = s.charCodeAt(i);
   if (first < 49 || first > 57) return null;
+  // The value is accumulated while validating (exact below 16 digits), saving a string-to-number conversion.
+  let acc = first - 48;
   for (let j = i + 1; j < len; j++) {
     const c = s.charCodeAt(j);
     if (c < 48 || c > 57) return null;
+    acc = acc * 10 + (c - 48);
   }
-  if (len - i <= FAST_DIGITS) return Number(s);
+  if (len - i <= FAST_DIGITS) return neg ? -acc : acc;
   const v = BigInt(s);
   if (v > LLONG_MAX || v < LLONG_MIN) return null;
   return v;
