@@ -869,6 +869,8 @@ export class RedisServer implements ServerApi, ClientHost {
   }
 
   signalKeyReady(db: Db, key: string): void {
+    // Nobody blocked: no "db\0key" string to build and hash for every push.
+    if (this.blockingKeys.size === 0) return;
     const k = db.index + '\0' + key;
     if (!this.blockingKeys.has(k) || this.readyKeySet.has(k)) return;
     this.readyKeySet.add(k);

@@ -108,7 +108,22 @@ function isCSpace(c: string | undefined): boolean {
 
 /** getDoubleFromObject: strict strtod, no leading space, no NaN, no overflow. */
 export function parseDoubleStrict(s: string): number | null {
-  if (s.length === 0 || isCSpace(s[0])) return null;
+  const n = s.length;
+  if (n !== 0 && n <= 15) {
+    // Plain (optionally negative) digits are exact in a double: no regex, no conversion (ZADD scores, timeouts).
+    const neg = s.charCodeAt(0) === 45;
+    let i = neg ? 1 : 0;
+    if (i < n) {
+      let acc = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c < 48 || c > 57) break;
+        acc = acc * 10 + (c - 48);
+      }
+      if (i === n) return neg ? -acc : acc;
+    }
+  }
+  if (n === 0 || isCSpace(s[0])) return null;
   const r = strtod(s);
   if (!r || Number.isNaN(r.value)) return null;
   if (r.range && (!Number.isFinite(r.value) || r.value === 0)) return null;
