@@ -131,7 +131,7 @@ export class Replication implements ReplicationHooks {
       if (c.closed) continue;
       if (r.held) { r.held.push(buf); continue; }
       // Replies still queued (a corked client) keep their place in front of the stream bytes.
-      if (c.reply.out.length > 0) { c.reply.raw(buf.toString('latin1')); c.flush(); } else if (c.socket && !c.detached) c.socket.write(buf);
+      if (c.reply.len > 0) { c.reply.raw(buf.toString('latin1')); c.flush(); } else if (c.socket && !c.detached) c.socket.write(buf);
     }
   }
 
@@ -555,15 +555,17 @@ export class Replication implements ReplicationHooks {
           // Like Redis, the ACK counts the bytes before GETACK, not GETACK itself.
           this.sendAck();
         } else if (!isWord(name, 'ping')) {
+          const errors = s.stats.total_error_replies;
           s.dispatch(mc, argv);
-          if (mc.reply.out.length > 0) {
-            if (mc.reply.out.charCodeAt(0) === 45 && Date.now() - this.lastErrorLog > 1000) {
-              // Redis logs this too: the replica now differs from its master.
-              this.lastErrorLog = Date.now();
-              s.log('warning', `== CRITICAL == This replica is sending an error to its master: '${mc.reply.out.slice(1, 200).trim()}' after processing the command '${name}'`);
-            }
-            mc.reply.out = '';
+          if (s.stats.total_error_replies !== errors && Date.now() - this.lastErrorLog > 1000) {
+            // Redis logs this too: the replica now differs from its master.
+            this.lastErrorLog = Date.now();
+            const out = mc.reply.out;
+            const at = out.startsWith('-') ? 0 : out.indexOf('\r\n-') + 2;
+            s.log('warning', `== CRITICAL == This replica is sending an error to its master: '${out.slice(at + 1, at + 200).split('\r\n')[0]}' after processing the command '${name}'`);
           }
+          // Replies to the master are never sent.
+          mc.reply.len = 0;
         }
       }
       this.offset += end - done;
@@ -589,7 +591,7 @@ export class Replication implements ReplicationHooks {
       const c = r.client;
       if (c.closed) continue;
       if (r.held) { for (const b of parts) r.held.push(b); continue; }
-      if (c.reply.out.length > 0) { for (const b of parts) c.reply.raw(b.toString('latin1')); c.flush(); } else if (c.socket && !c.detached) for (const b of parts) c.socket.write(b);
+      if (c.reply.len > 0) { for (const b of parts) c.reply.raw(b.toString('latin1')); c.flush(); } else if (c.socket && !c.detached) for (const b of parts) c.socket.write(b);
     }
   }
 

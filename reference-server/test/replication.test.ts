@@ -7,6 +7,8 @@ import { PendingBytes, StreamOut } from '../replication/stream.js';
 import { encodeCommand } from '../resp/writer.js';
 import { client, info, populate, removeDir, snapshot, startReal, startRef, tempDir, waitFor, waitInSync, type RefNode } from './fixtures/repl-kit.js';
 import { freePort } from './util/servers.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadRdb } from '../replication/rdb/codec.js';
 
 describe('replication: backlog', () => {
@@ -332,7 +334,7 @@ describe('replication: a reference replica applying its master\'s stream', funct
     // A fake master: handshake, an empty RDB, then a stream written in random small pieces.
     const big = Buffer.alloc(100_000);
     for (let i = 0; i < big.length; i++) big[i] = (i * 7919) & 0xff;
-    const cmds: Buffer[] = [enc(['SELECT', '1']), enc(['SET', 'k1', 'one']), enc(['SELECT', '0']), enc(['MULTI']), enc(['SET', 'a', '1']),
+    const cmds: Buffer[] = [enc(['SELECT', '1']), enc(['SET', 'k1', 'one']), enc(['INCR', 'k1']), enc(['SELECT', '0']), enc(['MULTI']), enc(['SET', 'a', '1']),
       enc(['INCR', 'a']), enc(['EXEC']), enc(['SET', 'big', big]), enc(['PING']), enc(['RPUSH', 'l', 'x', 'y', 'z'])];
     for (let i = 0; i < 300; i++) cmds.push(enc(['SET', `key:${i}`, `v\r\n${i}`]));
     const boundaries = new Set<number>([0]);
@@ -428,6 +430,8 @@ describe('replication: a reference replica applying its master\'s stream', funct
     expect(await rc.get('key:299')).to.equal('v\r\n299');
     await rc.select(1);
     expect(await rc.get('k1')).to.equal('one');
+    // A command that fails on the replica is logged (the replica now differs from its master), and skipped.
+    expect(readFileSync(join(replica.dir, `ref-${replicaPort}.log`), 'utf8')).to.include("== CRITICAL == This replica is sending an error to its master: 'ERR value is not an integer or out of range' after processing the command 'INCR'");
     await rc.select(0);
     await waitInSync(rc, sc);
     expect(await snapshot(sc, 2)).to.deep.equal(await snapshot(rc, 2));
