@@ -125,7 +125,7 @@ export class Client implements ClientState {
     }
   }
 
-  /** Writes everything pending; called once per read, and after a blocked/paused client is served. */
+  /** Writes everything pending: after the poll phase for clients that read (at once for a big reply), and after a blocked/paused client is served. */
   flush(): void {
     if (this.corked) return;
     const reply = this.reply;
