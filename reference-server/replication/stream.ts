@@ -65,7 +65,8 @@ export class StreamOut {
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     const held = this.pos - this.start;
-    const next = Buffer.allocUnsafe(Math.max(PIECE, (held + n) * 2));
+    // Room for what is held, this write and a piece more (a huge argument gets its own buffer, not twice its size).
+    const next = Buffer.allocUnsafe(held + n + PIECE);
     this.buf.copy(next, 0, this.start, this.pos);
     this.buf = next;
     this.start = 0;
