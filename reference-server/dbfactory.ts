@@ -11,5 +11,6 @@ export function createServerDb(index: number, server: RedisServer): Db {
     onExpired: (db, key) => server.keyExpired(db.index, key),
     onModified: (db, key) => server.keyModified(db.index, key),
     onFlushed: (db) => server.dbFlushed(db.index),
+    onSwapping: (db, other) => server.dbSwapping(db.index, other.index),
   });
 }

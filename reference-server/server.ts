@@ -9,9 +9,11 @@
  *     was modified during the call (Db hooks -> keyModified), else nothing;
  *   - nothing at all if the command called ctx.noPropagate().
  * A served blocked command follows the same rules for its retry() call. Keys removed by lazy or active expiry
- * are propagated as DEL before the command's own argvs (keyExpired). Inside EXEC, "MULTI" is propagated before
- * the first propagated command and "EXEC" after the last. SELECT is never sent by the server: dbIndex is passed
- * and replication/ emits SELECT when the db changes.
+ * are propagated as DEL before the command's own argvs (keyExpired). As in Redis 7.0 (propagatePendingCommands),
+ * what one execution unit (a client's top-level command, EXEC with its queue, a served blocked command) propagates
+ * is collected and sent at its end, wrapped in MULTI/EXEC when it is more than one command (never for SCAN and
+ * RANDOMKEY); MULTI takes the first command's db and EXEC the last's. SELECT is never sent by the server: dbIndex
+ * is passed and replication/ emits SELECT when the db changes.
  */
 import net from 'node:net';
 // Imported, not the global: the global is an accessor, looked up again on every call.
@@ -25,6 +27,7 @@ import { Client, type ClientHost } from './connection.js';
 import { ProtocolError } from './resp/parser.js';
 import { REDIS_VERSION, type Config } from './config/config.js';
 import { globMatch } from './glob.js';
+import { KeyspaceDb } from './store/db.js';
 import { parseMemory } from './config/directives.js';
 import { reprString } from './resp/splitargs.js';
 import { ReplyBuffer } from './resp/writer.js';
@@ -223,6 +226,8 @@ export class RedisServer implements ServerApi, ClientHost {
   private readyKeys: string[] = [];
   private readyKeySet = new Set<string>();
   private watchedKeys = new Map<string, Set<Client>>();
+  /** Per client, the watched "db\0key"s that were already expired when WATCHed (Redis's watchedKey.expired). */
+  private staleWatches = new Map<Client, Set<string>>();
   private modCount = 0;
   private cronTimer: NodeJS.Timeout | null = null;
   private logLevel: number;
@@ -235,8 +240,11 @@ export class RedisServer implements ServerApi, ClientHost {
   private inExec = false;
   /** The client whose command is running (replicas let their master's stream see expired keys). */
   currentClient: Client | null = null;
-  private execPropagated = false;
-  private execDbIndex = 0;
+  /** Open execution units; while > 0, propagation is collected (first command kept apart: most units have one). */
+  private unitDepth = 0;
+  private pendDb = 0;
+  private pendArgv: string[] | null = null;
+  private pendMore: { db: number; argv: string[] }[] | null = null;
   /** Command names as clients spell them (e.g. upper case) -> spec. */
   private lookupCache = new Map<string, CommandSpec>();
   /** The last name looked up and its spec: clients repeat commands, and the parser reuses the name string. */
@@ -595,11 +603,17 @@ export class RedisServer implements ServerApi, ClientHost {
       this.reject(c, 'ERR Command not allowed inside a transaction', spec);
       return;
     }
-    const isWrite = (fb & F_WRITE) !== 0;
+    // EXEC counts as a write when its queue holds one: refused as a whole, as Redis's processCommand does.
+    const execOfWrites = c.inMulti && spec.name === 'exec' && c.multiQueue.some((q) => (bits(q.spec) & F_WRITE) !== 0);
+    const isWrite = (fb & F_WRITE) !== 0 || execOfWrites;
     if (isWrite && c.kind !== 'master') {
       const refusal = this.replication.writeRefusal(c);
       if (refusal !== undefined) {
-        this.reject(c, refusal, spec);
+        if (execOfWrites) {
+          this.statFor(spec).rejected++;
+          this.discard(c);
+          c.reply.error(`EXECABORT Transaction discarded because of: ${refusal}`);
+        } else this.reject(c, refusal, spec);
         return;
       }
     }
@@ -665,6 +679,8 @@ export class RedisServer implements ServerApi, ClientHost {
     let blockReq: void | BlockRequest = undefined;
     c.lastCommand = spec.name;
     const prevClient = this.currentClient;
+    const top = prevClient === null;
+    if (top) this.unitDepth++;
     this.currentClient = c;
     const outerFixed = this.timeFixed;
     if (!outerFixed) {
@@ -708,6 +724,7 @@ export class RedisServer implements ServerApi, ClientHost {
       else this.block(c, spec, argv, blockReq);
     }
     this.afterCall(c, spec, argv, ctx, mod, micros);
+    if (top) this.endUnit(spec.name);
     if (this.currentClient === null && this.batchDepth === 1) {
       this.lastStamp = end;
       this.stampFresh = true;
@@ -727,12 +744,35 @@ export class RedisServer implements ServerApi, ClientHost {
   }
 
   private propagate(dbIndex: number, argv: string[], _dbAtStart: number): void {
-    if (this.inExec && !this.execPropagated) {
-      this.execPropagated = true;
-      this.replication.propagate(this.execDbIndex, ['MULTI']);
-    }
     this.stats.dirty++;
-    this.replication.propagate(dbIndex, argv);
+    this.queuePropagation(dbIndex, argv);
+  }
+
+  private queuePropagation(db: number, argv: string[]): void {
+    if (this.unitDepth === 0) this.replication.propagate(db, argv);
+    else if (this.pendArgv === null) {
+      this.pendDb = db;
+      this.pendArgv = argv;
+    } else (this.pendMore ??= []).push({ db, argv });
+  }
+
+  /** Closes an execution unit; the outermost one sends what was collected (Redis 7.0's propagatePendingCommands). */
+  private endUnit(command: string): void {
+    if (--this.unitDepth > 0 || this.pendArgv === null) return;
+    const first = this.pendArgv;
+    const more = this.pendMore;
+    this.pendArgv = null;
+    this.pendMore = null;
+    if (more === null) {
+      this.replication.propagate(this.pendDb, first);
+      return;
+    }
+    // SCAN and RANDOMKEY touch arbitrary keys: the DELs of what they found expired go out unwrapped, as Redis does.
+    const wrap = command !== 'scan' && command !== 'randomkey';
+    if (wrap) this.replication.propagate(this.pendDb, ['MULTI']);
+    this.replication.propagate(this.pendDb, first);
+    for (const op of more) this.replication.propagate(op.db, op.argv);
+    if (wrap) this.replication.propagate(more[more.length - 1]!.db, ['EXEC']);
   }
 
   /** EXEC: runs the queue as one unit (one propagated MULTI/EXEC block). */
@@ -746,7 +786,7 @@ export class RedisServer implements ServerApi, ClientHost {
       c.reply.error('EXECABORT Transaction discarded because of previous errors.');
       return;
     }
-    if (c.dirtyCas) {
+    if (c.dirtyCas || (c.watched.size > 0 && this.watchedKeyExpired(c))) {
       this.unwatchAll(c);
       c.reply.nullArray();
       return;
@@ -754,23 +794,11 @@ export class RedisServer implements ServerApi, ClientHost {
     this.unwatchAll(c);
     c.reply.arrayHeader(queue.length);
     this.inExec = true;
-    this.execPropagated = false;
-    this.execDbIndex = c.dbIndex;
     try {
-      for (const q of queue) {
-        if (bits(q.spec) & F_WRITE && c.kind !== 'master') {
-          const refusal = this.replication.writeRefusal(c);
-          if (refusal !== undefined) {
-            c.reply.error(refusal);
-            continue;
-          }
-        }
-        this.call(c, q.spec, q.argv);
-      }
+      // No refusals here: Redis checks the queue's writes once, at EXEC (a REPLICAOF inside it does not stop later writes).
+      for (const q of queue) this.call(c, q.spec, q.argv);
     } finally {
-      if (this.execPropagated) this.replication.propagate(c.dbIndex, ['EXEC']);
       this.inExec = false;
-      this.execPropagated = false;
     }
   }
 
@@ -794,15 +822,93 @@ export class RedisServer implements ServerApi, ClientHost {
     // A waiter's key is absent, so any write to it creates it (RENAME, MOVE, COPY, RESTORE, *STORE): Redis's dbAdd signal.
     if (this.blockingKeys.size !== 0) this.signalKeyReady(this.dbs[dbIndex]!, key);
     if (this.watchedKeys.size === 0) return;
-    const set = this.watchedKeys.get(dbIndex + '\0' + key);
-    if (set) for (const cl of set) cl.dirtyCas = true;
+    const k = dbIndex + '\0' + key;
+    const set = this.watchedKeys.get(k);
+    if (!set) return;
+    for (const cl of set) {
+      const stale = this.staleWatches.get(cl);
+      if (stale !== undefined && stale.has(k)) {
+        // Watched already expired: its deletion is no logical change. Redis 7.0 (touchWatchedKey) stops at
+        // such a watcher when the key is written instead, leaving it and later watchers clean; so do we.
+        if (!this.storedIn(dbIndex, key)) {
+          stale.delete(k);
+          continue;
+        }
+        break;
+      }
+      cl.dirtyCas = true;
+    }
   }
 
-  /** A whole db was flushed (FLUSHDB/FLUSHALL/SWAPDB): every WATCH on it is invalidated. */
+  /** FLUSHDB/FLUSHALL: watchers of keys the db held are invalidated (touchAllWatchedKeysInDb). */
   dbFlushed(dbIndex: number): void {
     this.modCount++;
-    const prefix = dbIndex + '\0';
-    for (const [k, set] of this.watchedKeys) if (k.startsWith(prefix)) for (const cl of set) cl.dirtyCas = true;
+    this.touchAllWatched(dbIndex, null);
+  }
+
+  /** SWAPDB, before the contents move: each side's watchers see the other's keys. */
+  dbSwapping(a: number, b: number): void {
+    this.modCount++;
+    this.touchAllWatched(a, b);
+    this.touchAllWatched(b, a);
+  }
+
+  private storedIn(dbIndex: number, key: string): boolean {
+    const db = this.dbs[dbIndex];
+    return db instanceof KeyspaceDb ? db.stores(key) : db !== undefined && db.has(key);
+  }
+
+  private staleIn(dbIndex: number, key: string): boolean {
+    const db = this.dbs[dbIndex];
+    return db instanceof KeyspaceDb && db.isStale(key);
+  }
+
+  private touchAllWatched(emptied: number, replacedWith: number | null): void {
+    if (this.watchedKeys.size === 0) return;
+    const prefix = emptied + '\0';
+    for (const [k, set] of this.watchedKeys) {
+      if (!k.startsWith(prefix)) continue;
+      const key = k.slice(prefix.length);
+      const inEmptied = this.storedIn(emptied, key);
+      const inReplacement = replacedWith !== null && this.storedIn(replacedWith, key);
+      if (!inEmptied && !inReplacement) continue;
+      for (const cl of set) {
+        const stale = this.staleWatches.get(cl);
+        if (stale !== undefined && stale.has(k)) {
+          // Expired when watched: gone now, or replaced by another expired key, is no logical change.
+          if (!inReplacement) {
+            stale.delete(k);
+            continue;
+          }
+          if (this.staleIn(replacedWith!, key)) continue;
+        } else if (!inEmptied && this.staleIn(replacedWith!, key)) {
+          // An absent key replaced by an expired one: still absent, but now watched as expired.
+          this.staleWatchesOf(cl).add(k);
+          continue;
+        }
+        cl.dirtyCas = true;
+      }
+    }
+  }
+
+  private staleWatchesOf(c: Client): Set<string> {
+    let s = this.staleWatches.get(c);
+    if (!s) {
+      s = new Set();
+      this.staleWatches.set(c, s);
+    }
+    return s;
+  }
+
+  /** EXEC fails when a key that was live at WATCH has expired since (isWatchedKeyExpired). */
+  private watchedKeyExpired(c: Client): boolean {
+    const stale = this.staleWatches.get(c);
+    for (const k of c.watched) {
+      if (stale !== undefined && stale.has(k)) continue;
+      const i = k.indexOf('\0');
+      if (this.staleIn(Number(k.slice(0, i)), k.slice(i + 1))) return true;
+    }
+    return false;
   }
 
   /** A key was removed by expiry: counted and propagated as DEL, as Redis 7.0 does. */
@@ -811,13 +917,14 @@ export class RedisServer implements ServerApi, ClientHost {
     // The Db reports an expiry as a modification first; it is propagated as its own DEL, so it must not make the
     // running command look like a write that changed something.
     this.modCount--;
-    if (this.replication.role() === 'master') this.replication.propagate(dbIndex, ['DEL', key]);
+    if (this.replication.role() === 'master') this.queuePropagation(dbIndex, ['DEL', key]);
   }
 
   watch(c: Client, key: string): void {
     const k = c.dbIndex + '\0' + key;
     if (c.watched.has(k)) return;
     c.watched.add(k);
+    if (this.staleIn(c.dbIndex, key)) this.staleWatchesOf(c).add(k);
     let set = this.watchedKeys.get(k);
     if (!set) {
       set = new Set();
@@ -835,6 +942,7 @@ export class RedisServer implements ServerApi, ClientHost {
       }
     }
     c.watched.clear();
+    this.staleWatches.delete(c);
     c.dirtyCas = false;
   }
 
@@ -900,6 +1008,8 @@ export class RedisServer implements ServerApi, ClientHost {
         let served: boolean;
         const prevClient = this.currentClient;
         this.currentClient = cl;
+        // Each served (or retried) waiter is its own execution unit for propagation.
+        this.unitDepth++;
         try {
           // The key that became ready goes first, as Redis serves a multi-key waiter from the pushed key.
           served = b.req.retry(ctx, k.slice(k.indexOf('\0') + 1));
@@ -911,9 +1021,13 @@ export class RedisServer implements ServerApi, ClientHost {
         } finally {
           this.currentClient = prevClient;
         }
-        if (!served) continue;
+        if (!served) {
+          this.endUnit(b.spec.name);
+          continue;
+        }
         this.unblock(cl);
         this.afterCall(cl, b.spec, b.argv, ctx, mod, 0);
+        this.endUnit(b.spec.name);
         resumed.push(cl);
       }
     }

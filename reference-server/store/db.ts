@@ -18,6 +18,8 @@ export interface DbHooks {
   onModified(db: Db, key: string): void;
   /** Called before the whole db is emptied; when absent, onModified runs for every key instead. */
   onFlushed?(db: Db): void;
+  /** Called before SWAPDB exchanges this db's contents with other's; when absent, both are signalled as flushed. */
+  onSwapping?(db: Db, other: Db): void;
 }
 
 const SAMPLE = 20;
@@ -194,6 +196,16 @@ export class KeyspaceDb implements Db {
     return undefined;
   }
 
+  /** Physically stored, expired or not (Redis's dictFind); never deletes. */
+  stores(key: string): boolean {
+    return this.table.find(key) !== -1;
+  }
+
+  /** Stored but past its expiry (Redis's keyIsExpired); never deletes. */
+  isStale(key: string): boolean {
+    return this.table.find(key) !== -1 && this.isExpired(key);
+  }
+
   flush(): void {
     this.signalAll();
     this.table = new KeyTable();
@@ -219,8 +231,11 @@ export class KeyspaceDb implements Db {
 
   /** SWAPDB: exchanges the whole contents of two databases (indexes stay). */
   swapWith(other: KeyspaceDb): void {
-    this.signalAll();
-    other.signalAll();
+    if (this.hooks.onSwapping) this.hooks.onSwapping(this, other);
+    else {
+      this.signalAll();
+      other.signalAll();
+    }
     [this.table, other.table] = [other.table, this.table];
     [this.expires, other.expires] = [other.expires, this.expires];
     [this.forcedEnc, other.forcedEnc] = [other.forcedEnc, this.forcedEnc];

@@ -132,7 +132,7 @@ describe('server: dispatch, blocking, transactions, propagation', function () {
     expect(await a.call(['EXEC'])).to.equal('*1\r\n*-1\r\n');
   });
 
-  it('propagates writes that changed something, wraps EXEC in MULTI/EXEC, and skips reads and no-ops', async () => {
+  it('propagates writes that changed something, wraps an EXEC of several writes in MULTI/EXEC, and skips reads and no-ops', async () => {
     const a = await connect();
     await a.call(['SET', 'p', '1']);
     await a.call(['GET', 'p']);
@@ -142,11 +142,49 @@ describe('server: dispatch, blocking, transactions, propagation', function () {
     await a.call(['MULTI']);
     await a.call(['SET', 'r', '3']);
     await a.call(['GET', 'r']);
+    await a.call(['SELECT', '4']);
+    await a.call(['SET', 's', '4']);
+    await a.call(['EXEC']);
+    // One write is atomic by itself: Redis 7.0 sends it without MULTI/EXEC; an EXEC of reads sends nothing.
+    await a.call(['MULTI']);
+    await a.call(['SET', 't', '5']);
+    await a.call(['EXEC']);
+    await a.call(['MULTI']);
+    await a.call(['GET', 't']);
     await a.call(['EXEC']);
     await a.call(['PUBLISH', 'ch', 'm']);
     expect(propagated).to.deep.equal([
-      [0, ['SET', 'p', '1']], [3, ['SET', 'q', '2']], [3, ['MULTI']], [3, ['SET', 'r', '3']], [3, ['EXEC']], [3, ['PUBLISH', 'ch', 'm']],
+      [0, ['SET', 'p', '1']], [3, ['SET', 'q', '2']],
+      [3, ['MULTI']], [3, ['SET', 'r', '3']], [4, ['SET', 's', '4']], [4, ['EXEC']],
+      [4, ['SET', 't', '5']], [4, ['PUBLISH', 'ch', 'm']],
     ]);
+  });
+
+  it('WATCH follows Redis 7.0 on expired keys: deleting a key already expired at WATCH is no change; one that expires after WATCH fails EXEC; FLUSHALL only touches keys that existed', async () => {
+    const a = await connect();
+    const b = await connect();
+    server.activeExpire = false;
+    try {
+      await a.call(['SET', 'st', 'v', 'PX', '1']);
+      const t0 = Date.now();
+      // Nothing reads st meanwhile, so it is still stored, expired, when WATCHed.
+      await until(() => Date.now() > t0 + 5);
+      await a.call(['WATCH', 'st', 'absent']);
+      expect(await b.call(['EXISTS', 'st'])).to.equal(':0\r\n');
+      expect(await b.call(['FLUSHALL'])).to.equal('+OK\r\n');
+      await a.call(['MULTI']);
+      await a.call(['PING']);
+      expect(await a.call(['EXEC'])).to.equal('*1\r\n+PONG\r\n');
+      await a.call(['SET', 'live', 'v', 'PX', '40']);
+      await a.call(['WATCH', 'live']);
+      const at = Date.now() + 40;
+      await until(() => Date.now() > at + 5);
+      await a.call(['MULTI']);
+      await a.call(['PING']);
+      expect(await a.call(['EXEC'])).to.equal('*-1\r\n');
+    } finally {
+      server.activeExpire = true;
+    }
   });
 
   it('a lazy expiry propagates DEL, and does not make a no-op write propagate', async () => {
