@@ -1,11 +1,16 @@
 /** Interoperability with Debian's redis-server 7.0: each side as master of the other, full sync, live stream, partial resync. */
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { freePort } from './util/servers.js';
 import {
   client, info, populate, removeDir, snapshot, startReal, startRef, tempDir, waitFor, waitInSync, type Node,
 } from './fixtures/repl-kit.js';
 
 const PASS = 'TestPass';
+const execFileAsync = promisify(execFile);
 
 /** Writes that exercise the stream: deletes, counters, expiries, list/zset/set ops, MULTI, another db. */
 async function liveWrites(m: Redis, tag: string): Promise<void> {
@@ -133,5 +138,30 @@ describe('interop: reference replica of a real redis-server master', function ()
     expect(fieldNames.refReplica).to.have.length.greaterThan(10);
     expect(fieldNames.refReplica).to.deep.equal(fieldNames.realReplica);
     expect(fieldNames.refMaster).to.deep.equal(fieldNames.realMaster);
+  });
+});
+
+describe('interop: redis-cli --rdb from a reference server', function () {
+  this.timeout(60000);
+  const cleanups: Array<() => Promise<void> | void> = [];
+  after(async () => { for (const c of cleanups.splice(0).reverse()) await c(); });
+
+  it('takes the streamed payload (EOF mark), and redis-check-rdb accepts the file', async () => {
+    const port = await freePort();
+    const master = await startRef(port);
+    cleanups.push(async () => { await master.stop(); removeDir(master.dir); });
+    const m = client(port);
+    cleanups.push(() => { m.disconnect(); });
+    await populate(m, 'cli');
+    let keys = 0;
+    for (const v of (await info(m, 'keyspace')).values()) keys += Number(/keys=(\d+)/.exec(v)?.[1] ?? 0);
+    const file = join(master.dir, 'cli.rdb');
+    // Asynchronously: the server runs in this process and must keep serving while redis-cli reads.
+    const cli = await execFileAsync('redis-cli', ['-p', String(port), '--rdb', file], { timeout: 30000 });
+    expect(cli.stdout + cli.stderr).to.match(/until EOF marker[\s\S]*Transfer finished with success/);
+    const check = await execFileAsync('redis-check-rdb', [file], { timeout: 30000 });
+    expect(keys).to.be.greaterThan(10);
+    expect(check.stdout).to.include(`[info] ${keys} keys read`);
+    expect(check.stdout).to.include('RDB looks OK');
   });
 });
