@@ -252,6 +252,7 @@ export class Replication implements ReplicationHooks {
       c.flush();
       if (c.socket && !c.detached) c.socket.write(rdb);
       this.putOnline(rec);
+      this.startStream(rec);
     });
   }
 
@@ -271,23 +272,29 @@ export class Replication implements ReplicationHooks {
       return;
     }
     sock.write(mark, 'latin1');
-    // As Redis: the stream starts once the replica ACKs, or it could read stream bytes with the mark and miss it.
-    rec.waitAck = true;
     this.server.log('notice', `Streamed RDB transfer with replica ${rec.ip}:${rec.port} succeeded (socket). Waiting for REPLCONF ACK from replica to enable streaming`);
+    // As Redis: online now, but the stream starts once the replica ACKs, or it could read stream bytes with the mark.
+    this.putOnline(rec);
+    rec.waitAck = true;
   }
 
-  /** The replica has the whole payload: stream bytes held meanwhile go out, then it gets the stream directly. */
+  /** The replica has the whole payload (replicaPutOnline). */
   private putOnline(rec: ReplicaRecord): void {
+    rec.state = 'online';
+    rec.ackTime = Date.now();
+    this.server.log('notice', `Synchronization with replica ${rec.ip}:${rec.port} succeeded`);
+  }
+
+  /** Stream bytes held during the full sync go out, then the replica gets the stream directly. */
+  private startStream(rec: ReplicaRecord): void {
     this.flushStream();
     const c = rec.client;
     const held = rec.held ?? [];
     rec.held = undefined;
     rec.waitAck = false;
-    rec.state = 'online';
     if (c.closed) return;
     c.flush();
     if (c.socket && !c.detached) for (const b of held) c.socket.write(b);
-    this.server.log('notice', `Synchronization with replica ${rec.ip}:${rec.port} succeeded`);
   }
 
   private addReplica(c: Client, ip: string, port: number, state: ReplicaRecord['state']): ReplicaRecord {
@@ -302,7 +309,7 @@ export class Replication implements ReplicationHooks {
     if (!r) return;
     if (offset > r.ackOffset) r.ackOffset = offset;
     r.ackTime = Date.now();
-    if (r.waitAck) this.putOnline(r);
+    if (r.waitAck) this.startStream(r);
     if (this.waiters.length > 0) this.checkWaiters();
   }
 
