@@ -157,7 +157,11 @@ export class Client implements ClientState {
     this.closed = true;
     this.closing = true;
     if (this.socket && !this.detached) {
-      if (graceful) this.socket.end();
+      if (graceful) {
+        // Like Redis's close() after the last reply: once it is written the socket is gone, so a peer still sending gets a reset.
+        const sock = this.socket;
+        sock.end(() => sock.destroy());
+      }
       else this.socket.destroy();
     }
     this.host.clientClosed(this);

@@ -39,6 +39,8 @@ const LEVELS: Record<LogLevel, number> = { debug: 0, verbose: 1, notice: 2, warn
 const LEVEL_CHAR: Record<LogLevel, string> = { debug: '.', verbose: '-', notice: '*', warning: '#' };
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
+/** Their replies are pub/sub pushes, which CLIENT REPLY OFF does not silence. */
+const SUBSCRIPTION_COMMANDS = new Set(['subscribe', 'unsubscribe', 'psubscribe', 'punsubscribe', 'ssubscribe', 'sunsubscribe']);
 /** Commands allowed in a RESP2 subscribed context. */
 const PUBSUB_ALLOWED = new Set(['ping', 'subscribe', 'ssubscribe', 'unsubscribe', 'sunsubscribe', 'psubscribe', 'punsubscribe', 'quit', 'reset']);
 /** Commands executed immediately inside MULTI instead of being queued. */
@@ -697,8 +699,8 @@ export class RedisServer implements ServerApi, ClientHost {
     this.timeFixed = outerFixed;
     this.currentClient = prevClient;
     if (silent && !(spec.name === 'client|reply' && c.replyMode === 'on')) {
-      // CLIENT REPLY OFF/SKIP: drop what this command wrote.
-      c.reply.truncate(outBefore);
+      // CLIENT REPLY OFF/SKIP: drop what this command wrote, except (un)subscribe confirmations (Redis's CLIENT_PUSHING).
+      if (!SUBSCRIPTION_COMMANDS.has(spec.name)) c.reply.truncate(outBefore);
       if (c.replyMode === 'skip') c.replyMode = 'on';
     }
     const end = performance.now();

@@ -283,7 +283,14 @@ const clientSubs: CommandSpec[] = [
         type = t;
       } else if (opt === 'addr') addr = val;
       else if (opt === 'laddr') laddr = val;
-      else if (opt === 'user') user = val;
+      else if (opt === 'user') {
+        // Only the default user exists (no ACL): any other name is unknown, as ACLGetUserByName finds it.
+        if (val !== 'default') {
+          ctx.reply.error(`ERR No such user '${val}'`);
+          return;
+        }
+        user = val;
+      }
       else if (opt === 'maxage') {
         const n = parseIntArg(val);
         if (n === null) {

@@ -1,6 +1,6 @@
 /** Keyspace commands (db.c, expire.c, object.c of Redis 7.0): arity, flags, replies, errors and propagation. */
 import type { CommandContext, CommandSpec, Db, Value } from './command.js';
-import { lookupRead, parseCursor, spec, lc } from '../store/access.js';
+import { lookupNoTouch, lookupRead, parseCursor, spec, lc } from '../store/access.js';
 import { LLONG_MAX, LLONG_MIN, ERR_NOT_INTEGER, ERR_SYNTAX, parseBig, parseInt32, parseLL } from '../store/numbers.js';
 import { encodingOf } from '../store/encoding.js';
 import { cloneValue } from '../store/copy.js';
@@ -36,12 +36,12 @@ function cmdDel(ctx: CommandContext, argv: string[]): void {
 
 function cmdExists(ctx: CommandContext, argv: string[]): void {
   let n = 0;
-  for (let i = 1; i < argv.length; i++) if (lookupRead(ctx, argv[i]) !== undefined) n++;
+  for (let i = 1; i < argv.length; i++) if (lookupNoTouch(ctx, argv[i]) !== undefined) n++;
   ctx.reply.integer(n);
 }
 
 function cmdType(ctx: CommandContext, argv: string[]): void {
-  const v = lookupRead(ctx, argv[1]);
+  const v = lookupNoTouch(ctx, argv[1]);
   ctx.reply.simple(v === undefined ? 'none' : typeOf(v));
 }
 
@@ -126,7 +126,7 @@ function expireGeneric(ctx: CommandContext, argv: string[], cmd: string, relativ
 
 function ttlGeneric(ctx: CommandContext, argv: string[], ms: boolean, abs: boolean): void {
   const key = argv[1];
-  if (lookupRead(ctx, key) === undefined) {
+  if (lookupNoTouch(ctx, key) === undefined) {
     ctx.reply.integer(-2);
     return;
   }

@@ -2,11 +2,23 @@
 import type { CommandContext, CommandSpec, CommandFlag } from '../commands/command.js';
 import type { Db, Value } from './types.js';
 import { ERR_WRONGTYPE } from './numbers.js';
+import { KeyspaceDb } from './db.js';
 
 /** lookupKeyRead: counts keyspace hits/misses. */
 export function lookupRead(ctx: CommandContext, key: string, db: Db = ctx.db): Value | undefined {
   const v = db.get(key);
   // Named properties, not stats[name]: a keyed access by a varying name is a slow (megamorphic) lookup.
+  const stats = ctx.server.stats;
+  if (v === undefined) stats.keyspace_misses = (stats.keyspace_misses ?? 0) + 1;
+  else stats.keyspace_hits = (stats.keyspace_hits ?? 0) + 1;
+  return v;
+}
+
+/** lookupKeyReadWithFlags(LOOKUP_NOTOUCH): counts hits/misses but keeps the key's idle time. */
+export function lookupNoTouch(ctx: CommandContext, key: string): Value | undefined {
+  const db = ctx.db;
+  if (!(db instanceof KeyspaceDb)) return lookupRead(ctx, key);
+  const v = db.peek(key);
   const stats = ctx.server.stats;
   if (v === undefined) stats.keyspace_misses = (stats.keyspace_misses ?? 0) + 1;
   else stats.keyspace_hits = (stats.keyspace_hits ?? 0) + 1;

@@ -80,6 +80,12 @@ export class KeyspaceDb implements Db {
     return this.table.find(key);
   }
 
+  /** Like get, but leaves the access time alone (Redis's LOOKUP_NOTOUCH: TYPE, TTL, EXISTS, OBJECT). */
+  peek(key: string): Value | undefined {
+    const slot = this.live(key);
+    return slot === -1 ? undefined : this.table.valAt(slot);
+  }
+
   get(key: string): Value | undefined {
     const slot = this.live(key);
     if (slot === -1) return undefined;

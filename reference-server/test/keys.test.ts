@@ -112,6 +112,19 @@ describe('strings/keys/hashes commands: propagation rewrites', () => {
     expect(nx.effective).to.equal(null);
   });
 
+  it('TYPE, TTL, PTTL and EXISTS leave the idle time alone; GET resets it (LOOKUP_NOTOUCH)', () => {
+    const h = harness();
+    h.run('SET', 'idle', 'v');
+    const db = h.dbs[0] as Db & { setLastAccess(key: string, atMs: number): void };
+    db.setLastAccess('idle', Date.now() - 100_000);
+    const idle = (): number => Number(/^:(\d+)/.exec(h.run('OBJECT', 'IDLETIME', 'idle').out)![1]);
+    expect(idle()).to.be.at.least(99);
+    for (const cmd of [['TYPE', 'idle'], ['TTL', 'idle'], ['PTTL', 'idle'], ['EXISTS', 'idle']]) h.run(...cmd);
+    expect(idle(), 'after TYPE/TTL/PTTL/EXISTS').to.be.at.least(99);
+    h.run('GET', 'idle');
+    expect(idle(), 'after GET').to.be.below(2);
+  });
+
   it('EXPIRE family propagates PEXPIREAT with options, or DEL for a past time', () => {
     const h = harness();
     h.run('SET', 'k', 'v');
