@@ -24,14 +24,21 @@ function rev32(v: number): number {
 
 const SEED = (Math.random() * 0x7fffffff) | 0;
 
+/** The last key hashed: a command looks its key up more than once, and clients repeat keys (same string object). */
+let lastKey = '';
+let lastHash = 0;
+
 /** FNV-1a over the latin1 code units, seeded per process. */
 export function hashKey(s: string): number {
+  if (s === lastKey) return lastHash;
+  lastKey = s;
   let h = 0x811c9dc5 ^ SEED;
   for (let i = 0; i < s.length; i++) {
     h ^= s.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  return h | 0;
+  lastHash = h | 0;
+  return lastHash;
 }
 
 export class KeyTable {
