@@ -173,6 +173,14 @@ export class KeyspaceDb implements Db {
     return n === 0 ? 0 : Math.floor(sum / n);
   }
 
+  /** Every stored key with its value and expiry, expired ones included, never touched nor deleted (rdbSaveDb). */
+  *stored(): IterableIterator<[string, Value, number | undefined]> {
+    for (const key of this.table.iterKeys()) {
+      const v = this.table.valAt(this.table.find(key));
+      if (v !== undefined) yield [key, v, this.expires.get(key)];
+    }
+  }
+
   *keys(): IterableIterator<string> {
     for (const key of this.table.iterKeys()) {
       if (this.expires.size !== 0 && this.expireIfNeeded(key)) continue;

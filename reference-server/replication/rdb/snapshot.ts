@@ -1,7 +1,8 @@
 /** Whole-server snapshots: the server's databases to an RDB buffer, and an RDB buffer into the databases. */
 import type { ServerApi } from '../../commands/command.js';
 import { REDIS_VERSION } from '../../config/config.js';
-import type { Value } from '../../store/types.js';
+import type { Db, Value } from '../../store/types.js';
+import { KeyspaceDb } from '../../store/db.js';
 import { DEFAULT_LIMITS, RdbEncoder, encodeKeyValue, loadRdb, type EncodingLimits, type SavedDb } from './codec.js';
 
 export function limitsFromConfig(server: ServerApi): EncodingLimits {
@@ -29,6 +30,14 @@ function auxFields(repl?: { replid: string; offset: number; streamDb: number }):
   return aux;
 }
 
+/** Live keys of a Db that is not the keyspace table (tests' stubs). */
+function* liveEntries(db: Db): IterableIterator<[string, Value, number | undefined]> {
+  for (const key of db.keys()) {
+    const v = db.get(key);
+    if (v !== undefined) yield [key, v, db.getExpire(key)];
+  }
+}
+
 /**
  * The whole dataset as of now, ready to be encoded later (a full sync encodes it while the server keeps serving):
  * strings by reference, collections already encoded, since only they change in place.
@@ -41,12 +50,13 @@ export function captureSnapshot(server: ServerApi, repl?: { replid: string; offs
     const keys: string[] = [];
     const values: Array<Value | Buffer> = [];
     const expireAt: Array<number | undefined> | undefined = db.expiresCount() > 0 ? [] : undefined;
-    for (const key of db.keys()) {
-      const v = db.get(key);
-      if (v === undefined) continue;
+    // As Redis's rdbSaveDb: expired keys are saved too (a loading master drops them, a replica waits for DEL),
+    // and saving neither deletes them (no DEL propagated at sync time) nor touches access times.
+    const entries: Iterable<[string, Value, number | undefined]> = db instanceof KeyspaceDb ? db.stored() : liveEntries(db);
+    for (const [key, v, at] of entries) {
       keys.push(key);
       values.push(typeof v === 'string' ? v : encodeKeyValue(key, v, lim));
-      if (expireAt !== undefined) expireAt.push(db.getExpire(key));
+      if (expireAt !== undefined) expireAt.push(at);
     }
     if (keys.length > 0) dbs.push({ index: db.index, expires: db.expiresCount(), keys, values, expireAt });
   }
