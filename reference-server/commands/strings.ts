@@ -152,6 +152,11 @@ function setGeneric(
 }
 
 function cmdSet(ctx: CommandContext, argv: string[]): void {
+  // Plain SET key value: no options to parse (and no parse result to allocate).
+  if (argv.length === 3) {
+    setGeneric(ctx, 'set', 0, argv[1], argv[2], undefined, false, argv);
+    return;
+  }
   const parsed = parseExtended(ctx, argv, 3, true);
   if (!parsed) return;
   setGeneric(ctx, 'set', parsed.flags, argv[1], argv[2], parsed.expire, false, argv);
