@@ -6,14 +6,22 @@ import type { Redis } from 'ioredis';
 import {
   client, info, populate, removeDir, snapshot, startReal, startRef, tempDir, waitFor, waitInSync, type Node, type RefNode,
 } from './fixtures/repl-kit.js';
+import { freePort } from './util/servers.js';
 
-const MASTER = 16450, REPLICA = 16451, SENTINELS = [16455, 16456, 16457];
+// Ports picked free at start (fixed ones collided with other runs on the same machine).
+let MASTER = 0, REPLICA = 0;
+let SENTINELS: number[] = [];
 
 describe('sentinel: real redis-sentinels with reference servers', function () {
   this.timeout(180000);
   const nodes: Node[] = [];
   const clients: Redis[] = [];
   const dirs: string[] = [];
+  before(async () => {
+    const ports = new Set<number>();
+    while (ports.size < 5) ports.add(await freePort());
+    [MASTER, REPLICA, ...SENTINELS] = [...ports] as [number, number, ...number[]];
+  });
   after(async () => {
     for (const c of clients) c.disconnect();
     for (const n of nodes.reverse()) await n.stop();
