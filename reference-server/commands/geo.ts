@@ -1,0 +1,666 @@
+/** GEO commands (Redis 7.0 geo.c semantics): points are 52-bit interleaved geohashes stored as sorted-set scores. */
+import type { CommandContext, CommandSpec, Reply } from './command.js';
+import type { RZSet } from '../store/types.js';
+import { typeOf } from '../store/types.js';
+import { createZSet, setZsetLimits, SkipZSet } from '../store/zset.js';
+import { lookupRead } from '../store/access.js';
+import { argDouble, argLong, ERR_SYNTAX, ERR_WRONGTYPE } from './lists.js';
+import { commands as zsetCommands } from './sortedsets.js';
+
+const LAT_MIN = -85.05112878;
+const LAT_MAX = 85.05112878;
+const LON_MIN = -180;
+const LON_MAX = 180;
+const STEP_MAX = 26;
+const D_R = Math.PI / 180.0;
+const EARTH_RADIUS = 6372797.560856;
+const MERCATOR_MAX = 20037726.37;
+const ALPHABET = '0123456789bcdefghjkmnpqrstuvwxyz';
+const M64 = (1n << 64n) - 1n;
+const EVEN = 0x5555555555555555n;
+const ODD = 0xaaaaaaaaaaaaaaaan;
+
+const degRad = (a: number): number => a * D_R;
+const radDeg = (a: number): number => a / D_R;
+
+interface Hash { bits: bigint; step: number }
+interface Range { min: number; max: number }
+interface Area { lon: Range; lat: Range }
+
+/** Spreads the 32 bits of x to the even bit positions of a 64-bit value. */
+function spread(x: number): bigint {
+  let r = 0n;
+  for (let i = 0; i < 32 && x > 0; i++) {
+    if (x % 2 === 1) r |= 1n << BigInt(2 * i);
+    x = Math.floor(x / 2);
+  }
+  return r;
+}
+
+/** Collects the even bits of v into a 32-bit number. */
+function squash(v: bigint): number {
+  let r = 0;
+  let bit = 1;
+  for (let i = 0; i < 32; i++) {
+    if ((v >> BigInt(2 * i)) & 1n) r += bit;
+    bit *= 2;
+  }
+  return r;
+}
+
+/** double -> uint32 as C truncates a value that is in range. */
+const toU32 = (d: number): number => Math.trunc(d) >>> 0;
+
+function encode(lonR: Range, latR: Range, lon: number, lat: number, step: number): Hash | null {
+  if (lon > LON_MAX || lon < LON_MIN || lat > LAT_MAX || lat < LAT_MIN) return null;
+  if (lat < latR.min || lat > latR.max || lon < lonR.min || lon > lonR.max) return null;
+  let latOff = (lat - latR.min) / (latR.max - latR.min);
+  let lonOff = (lon - lonR.min) / (lonR.max - lonR.min);
+  latOff *= 2 ** step;
+  lonOff *= 2 ** step;
+  return { bits: spread(toU32(latOff)) | (spread(toU32(lonOff)) << 1n), step };
+}
+
+const WGS_LON: Range = { min: LON_MIN, max: LON_MAX };
+const WGS_LAT: Range = { min: LAT_MIN, max: LAT_MAX };
+
+function decodeArea(h: Hash): Area {
+  const ilat = squash(h.bits);
+  const ilon = squash(h.bits >> 1n);
+  const div = 2 ** h.step;
+  const latScale = WGS_LAT.max - WGS_LAT.min;
+  const lonScale = WGS_LON.max - WGS_LON.min;
+  return {
+    lat: { min: WGS_LAT.min + (ilat * 1.0 / div) * latScale, max: WGS_LAT.min + ((ilat + 1) * 1.0 / div) * latScale },
+    lon: { min: WGS_LON.min + (ilon * 1.0 / div) * lonScale, max: WGS_LON.min + ((ilon + 1) * 1.0 / div) * lonScale },
+  };
+}
+
+const areaCache = new Map<number, [number, number]>();
+
+/** (uint64_t)score as x86-64 gcc converts it (out-of-range values give 2^63). */
+function scoreBits(score: number): bigint {
+  if (!Number.isFinite(score)) return score > 0 ? 0n : 1n << 63n;
+  const t = Math.trunc(score);
+  if (t >= 2 ** 64) return 1n << 63n;
+  if (t >= 2 ** 63) return BigInt(t);
+  if (t < -(2 ** 63)) return 1n << 63n;
+  return BigInt(t) & M64;
+}
+
+/** Score -> [lon, lat], the centre of its step-26 box clamped to the valid range. */
+function decodeScore(score: number): [number, number] {
+  const hit = areaCache.get(score);
+  if (hit !== undefined) return hit;
+  const a = decodeArea({ bits: scoreBits(score), step: STEP_MAX });
+  let lon = (a.lon.min + a.lon.max) / 2;
+  if (lon > LON_MAX) lon = LON_MAX;
+  if (lon < LON_MIN) lon = LON_MIN;
+  let lat = (a.lat.min + a.lat.max) / 2;
+  if (lat > LAT_MAX) lat = LAT_MAX;
+  if (lat < LAT_MIN) lat = LAT_MIN;
+  const xy: [number, number] = [lon, lat];
+  if (areaCache.size > 100000) areaCache.clear();
+  areaCache.set(score, xy);
+  return xy;
+}
+
+const align52 = (h: Hash): bigint => (h.bits << BigInt(52 - h.step * 2)) & M64;
+
+function latDistance(lat1: number, lat2: number): number {
+  return EARTH_RADIUS * Math.abs(degRad(lat2) - degRad(lat1));
+}
+
+function distance(lon1: number, lat1: number, lon2: number, lat2: number): number {
+  const lon1r = degRad(lon1);
+  const lon2r = degRad(lon2);
+  const v = Math.sin((lon2r - lon1r) / 2);
+  if (v === 0.0) return latDistance(lat1, lat2);
+  const lat1r = degRad(lat1);
+  const lat2r = degRad(lat2);
+  const u = Math.sin((lat2r - lat1r) / 2);
+  const a = u * u + Math.cos(lat1r) * Math.cos(lat2r) * v * v;
+  return 2.0 * EARTH_RADIUS * Math.asin(Math.sqrt(a));
+}
+
+interface Shape {
+  circle: boolean;
+  lon: number;
+  lat: number;
+  conversion: number;
+  radius: number;
+  width: number;
+  height: number;
+}
+
+function estimateSteps(rangeMeters: number, lat: number): number {
+  if (rangeMeters === 0) return 26;
+  let step = 1;
+  while (rangeMeters < MERCATOR_MAX) {
+    rangeMeters *= 2;
+    step++;
+  }
+  step -= 2;
+  if (lat > 66 || lat < -66) {
+    step--;
+    if (lat > 80 || lat < -80) step--;
+  }
+  if (step < 1) step = 1;
+  if (step > 26) step = 26;
+  return step;
+}
+
+function moveX(h: Hash, d: number): Hash {
+  if (d === 0) return h;
+  let x = h.bits & ODD;
+  const y = h.bits & EVEN;
+  const zz = EVEN >> BigInt(64 - h.step * 2);
+  if (d > 0) x = (x + (zz + 1n)) & M64;
+  else x = ((x | zz) - (zz + 1n)) & M64;
+  x &= ODD >> BigInt(64 - h.step * 2);
+  return { bits: x | y, step: h.step };
+}
+
+function moveY(h: Hash, d: number): Hash {
+  if (d === 0) return h;
+  const x = h.bits & ODD;
+  let y = h.bits & EVEN;
+  const zz = ODD >> BigInt(64 - h.step * 2);
+  if (d > 0) y = (y + (zz + 1n)) & M64;
+  else y = ((y | zz) - (zz + 1n)) & M64;
+  y &= EVEN >> BigInt(64 - h.step * 2);
+  return { bits: x | y, step: h.step };
+}
+
+/** The centre box and its 8 neighbours, in Redis's order, with useless ones zeroed (null). */
+function searchBoxes(s: Shape): (Hash | null)[] {
+  const height = s.conversion * (s.circle ? s.radius : s.height / 2);
+  const width = s.conversion * (s.circle ? s.radius : s.width / 2);
+  const latDelta = radDeg(height / EARTH_RADIUS);
+  const lonDeltaTop = radDeg(width / EARTH_RADIUS / Math.cos(degRad(s.lat + latDelta)));
+  const lonDeltaBottom = radDeg(width / EARTH_RADIUS / Math.cos(degRad(s.lat - latDelta)));
+  const south = s.lat < 0;
+  const minLon = south ? s.lon - lonDeltaBottom : s.lon - lonDeltaTop;
+  const maxLon = south ? s.lon + lonDeltaBottom : s.lon + lonDeltaTop;
+  const minLat = s.lat - latDelta;
+  const maxLat = s.lat + latDelta;
+  let radiusMeters = s.circle ? s.radius : Math.sqrt((s.width / 2) * (s.width / 2) + (s.height / 2) * (s.height / 2));
+  radiusMeters *= s.conversion;
+  let steps = estimateSteps(radiusMeters, s.lat);
+  const compute = (st: number): { hash: Hash; n: Hash[]; area: Area } => {
+    const hash = encode(WGS_LON, WGS_LAT, s.lon, s.lat, st) ?? { bits: 0n, step: st };
+    const n = [
+      moveY(hash, 1), moveY(hash, -1), moveX(hash, 1), moveX(hash, -1),
+      moveY(moveX(hash, 1), 1), moveY(moveX(hash, -1), 1), moveY(moveX(hash, 1), -1), moveY(moveX(hash, -1), -1),
+    ];
+    return { hash, n, area: decodeArea(hash) };
+  };
+  let c = compute(steps);
+  const [north, southB, east, west] = c.n.map((h) => decodeArea(h));
+  const decrease = north.lat.max < maxLat || southB.lat.min > minLat || east.lon.max < maxLon || west.lon.min > minLon;
+  if (steps > 1 && decrease) {
+    steps--;
+    c = compute(steps);
+  }
+  // Order: north, south, east, west, north_east, north_west, south_east, south_west.
+  const boxes: (Hash | null)[] = [c.hash, ...c.n];
+  if (steps >= 2) {
+    const zero = (idx: number[]): void => { for (const i of idx) boxes[i] = null; };
+    if (c.area.lat.min < minLat) zero([2, 8, 7]);
+    if (c.area.lat.max > maxLat) zero([1, 5, 6]);
+    if (c.area.lon.min < minLon) zero([4, 8, 6]);
+    if (c.area.lon.max > maxLon) zero([3, 7, 5]);
+  }
+  return boxes;
+}
+
+interface Point { member: string; score: number; lon: number; lat: number; dist: number }
+
+function withinShape(s: Shape, score: number): Point | null {
+  const [lon, lat] = decodeScore(score);
+  let dist: number;
+  if (s.circle) {
+    dist = distance(s.lon, s.lat, lon, lat);
+    if (dist > s.radius * s.conversion) return null;
+  } else {
+    const w = s.width * s.conversion;
+    const h = s.height * s.conversion;
+    if (latDistance(lat, s.lat) > h / 2) return null;
+    if (distance(lon, lat, s.lon, lat) > w / 2) return null;
+    dist = distance(s.lon, s.lat, lon, lat);
+  }
+  return { member: '', score, lon, lat, dist };
+}
+
+/** Members with min <= score < max, in (score, member) order. */
+function* scoreRange(z: RZSet, min: number, max: number): Generator<[string, number]> {
+  if (z instanceof SkipZSet) {
+    let n = z.firstInScoreRange({ min, max, minex: false, maxex: true });
+    while (n && n.score < max) {
+      yield [n.member, n.score];
+      n = z.next(n);
+    }
+    return;
+  }
+  for (const e of z.entries()) {
+    if (e[1] >= max) return;
+    if (e[1] >= min) yield e;
+  }
+}
+
+function searchPoints(z: RZSet, s: Shape, limit: number): Point[] {
+  const boxes = searchBoxes(s);
+  const out: Point[] = [];
+  let last = 0;
+  for (let i = 0; i < boxes.length; i++) {
+    const b = boxes[i];
+    if (b === null) continue;
+    const lb = boxes[last];
+    if (last && lb && lb.bits === b.bits && lb.step === b.step) continue;
+    if (out.length && limit && out.length >= limit) break;
+    const min = Number(align52(b));
+    const max = Number(align52({ bits: (b.bits + 1n) & M64, step: b.step }));
+    for (const [m, score] of scoreRange(z, min, max)) {
+      const p = withinShape(s, score);
+      if (p) {
+        p.member = m;
+        out.push(p);
+      }
+      if (out.length && limit && out.length >= limit) break;
+    }
+    last = i;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- formatting
+
+/** fixedpoint_d2string(d, 4): llrint(d * 10^4) (round half to even), printed with 4 decimals. */
+function fixed4(d: number): string {
+  if (d === 0) return '0.0000';
+  const x = d * 10000;
+  let r = Math.round(x);
+  if (r - x === 0.5 && r % 2 !== 0) r -= 1;
+  const neg = r < 0;
+  const v = Math.abs(r);
+  const s = `${Math.floor(v / 10000)}.${String(v % 10000).padStart(4, '0')}`;
+  return neg ? '-' + s : s;
+}
+
+/** ld2string(LD_STR_HUMAN): %.17Lf without trailing zeros (or dot), "-0" as "0". */
+function human(d: number): string {
+  let s = d.toFixed(17);
+  if (s.includes('.')) s = s.replace(/0+$/, '').replace(/\.$/, '');
+  return s === '-0' ? '0' : s;
+}
+
+function replyHuman(reply: Reply, d: number): void {
+  if (reply.resp === 2) reply.bulk(human(d));
+  else reply.raw(`,${human(d)}\r\n`);
+}
+
+/** C's %f (6 decimals; inf as "inf"). */
+function cfmt(d: number): string {
+  if (d === Infinity) return 'inf';
+  if (d === -Infinity) return '-inf';
+  return d.toFixed(6);
+}
+
+// ---------------------------------------------------------------- argument parsing
+
+/** extractLongLatOrReply: [lon, lat] or null after replying. */
+function lonLatArg(reply: Reply, a: string, b: string): [number, number] | null {
+  const lon = argDouble(reply, a);
+  if (lon === null) return null;
+  const lat = argDouble(reply, b);
+  if (lat === null) return null;
+  if (lon < LON_MIN || lon > LON_MAX || lat < LAT_MIN || lat > LAT_MAX) {
+    reply.error(`ERR invalid longitude,latitude pair ${cfmt(lon)},${cfmt(lat)}`);
+    return null;
+  }
+  return [lon, lat];
+}
+
+function unitArg(reply: Reply, u: string): number {
+  switch (u.toLowerCase()) {
+    case 'm': return 1;
+    case 'km': return 1000;
+    case 'ft': return 0.3048;
+    case 'mi': return 1609.34;
+    default:
+      reply.error('ERR unsupported unit provided. please use M, KM, FT, MI');
+      return -1;
+  }
+}
+
+/** The zset at key via a counted read lookup: undefined when missing, false after WRONGTYPE. */
+function readZ(ctx: CommandContext, key: string): RZSet | undefined | false {
+  const v = lookupRead(ctx, key);
+  if (v === undefined) return undefined;
+  if (typeOf(v) !== 'zset') {
+    ctx.reply.error(ERR_WRONGTYPE);
+    return false;
+  }
+  return v as RZSet;
+}
+
+// ---------------------------------------------------------------- commands
+
+const zaddSpec = zsetCommands.find((c) => c.name === 'zadd');
+
+function geoadd(ctx: CommandContext, argv: string[]): void {
+  let xx = false, nx = false, idx = 2;
+  for (; idx < argv.length; idx++) {
+    const o = argv[idx].toLowerCase();
+    if (o === 'nx') nx = true;
+    else if (o === 'xx') xx = true;
+    else if (o !== 'ch') break;
+  }
+  if ((argv.length - idx) % 3 !== 0 || (xx && nx)) {
+    ctx.reply.error(ERR_SYNTAX);
+    return;
+  }
+  const zargv = ['zadd', ...argv.slice(1, idx)];
+  for (let i = idx; i < argv.length; i += 3) {
+    const xy = lonLatArg(ctx.reply, argv[i], argv[i + 1]);
+    if (xy === null) return;
+    const h = encode(WGS_LON, WGS_LAT, xy[0], xy[1], STEP_MAX) as Hash;
+    zargv.push(align52(h).toString(), argv[i + 2]);
+  }
+  if (zaddSpec === undefined) throw new Error('zadd is not registered');
+  // Redis rewrites GEOADD into ZADD and runs it: replicas and the AOF see the ZADD.
+  ctx.propagateAs([zargv]);
+  zaddSpec.execute(ctx, zargv);
+}
+
+const Flag = { Coords: 1, Member: 2, NoStore: 4, Search: 8, SearchStore: 16 } as const;
+
+function georadiusGeneric(ctx: CommandContext, argv: string[], srcIdx: number, flags: number): void {
+  const reply = ctx.reply;
+  let storeKey: string | null = null;
+  let storeDist = false;
+  const z = readZ(ctx, argv[srcIdx]);
+  if (z === false) return;
+  const shape: Shape = { circle: true, lon: 0, lat: 0, conversion: 0, radius: 0, width: 0, height: 0 };
+  let base: number;
+  const distanceArgs = (i: number): boolean => {
+    const r = argDouble(reply, argv[i], 'need numeric radius');
+    if (r === null) return false;
+    if (r < 0) {
+      reply.error('ERR radius cannot be negative');
+      return false;
+    }
+    const conv = unitArg(reply, argv[i + 1]);
+    if (conv < 0) return false;
+    shape.radius = r;
+    shape.conversion = conv;
+    return true;
+  };
+  if (flags & Flag.Coords) {
+    base = 6;
+    const xy = lonLatArg(reply, argv[2], argv[3]);
+    if (xy === null) return;
+    [shape.lon, shape.lat] = xy;
+    if (!distanceArgs(4)) return;
+  } else if (flags & Flag.Member) {
+    base = 5;
+    if (z !== undefined) {
+      const sc = z.score(argv[2]);
+      if (sc === undefined) {
+        reply.error('ERR could not decode requested zset member');
+        return;
+      }
+      [shape.lon, shape.lat] = decodeScore(sc);
+      if (!distanceArgs(3)) return;
+    }
+  } else {
+    base = 2;
+    if (flags & Flag.SearchStore) {
+      base = 3;
+      storeKey = argv[1];
+    }
+  }
+  let withdist = false, withhash = false, withcoord = false, any = false;
+  let fromMember = false, fromLoc = false, byRadius = false, byBox = false;
+  let sort: 'none' | 'asc' | 'desc' = 'none';
+  let count = 0;
+  const search = (flags & Flag.Search) !== 0;
+  const remaining = argv.length - base;
+  for (let i = 0; i < remaining; i++) {
+    const arg = argv[base + i].toLowerCase();
+    const at = base + i;
+    if (arg === 'withdist') withdist = true;
+    else if (arg === 'withhash') withhash = true;
+    else if (arg === 'withcoord') withcoord = true;
+    else if (arg === 'any') any = true;
+    else if (arg === 'asc') sort = 'asc';
+    else if (arg === 'desc') sort = 'desc';
+    else if (arg === 'count' && i + 1 < remaining) {
+      const n = argLong(reply, argv[at + 1]);
+      if (n === null) return;
+      if (n <= 0) {
+        reply.error('ERR COUNT must be > 0');
+        return;
+      }
+      count = n;
+      i++;
+    } else if ((arg === 'store' || arg === 'storedist') && i + 1 < remaining && !(flags & Flag.NoStore) && !search) {
+      storeKey = argv[at + 1];
+      storeDist = arg === 'storedist';
+      i++;
+    } else if (arg === 'storedist' && search && flags & Flag.SearchStore) {
+      storeDist = true;
+    } else if (arg === 'frommember' && i + 1 < remaining && search && !fromLoc) {
+      if (z !== undefined) {
+        const sc = z.score(argv[at + 1]);
+        if (sc === undefined) {
+          reply.error('ERR could not decode requested zset member');
+          return;
+        }
+        [shape.lon, shape.lat] = decodeScore(sc);
+      }
+      fromMember = true;
+      i++;
+    } else if (arg === 'fromlonlat' && i + 2 < remaining && search && !fromMember) {
+      const xy = lonLatArg(reply, argv[at + 1], argv[at + 2]);
+      if (xy === null) return;
+      [shape.lon, shape.lat] = xy;
+      fromLoc = true;
+      i += 2;
+    } else if (arg === 'byradius' && i + 2 < remaining && search && !byBox) {
+      if (!distanceArgs(at + 1)) return;
+      shape.circle = true;
+      byRadius = true;
+      i += 2;
+    } else if (arg === 'bybox' && i + 3 < remaining && search && !byRadius) {
+      const w = argDouble(reply, argv[at + 1], 'need numeric width');
+      if (w === null) return;
+      const h = argDouble(reply, argv[at + 2], 'need numeric height');
+      if (h === null) return;
+      if (h < 0 || w < 0) {
+        reply.error('ERR height or width cannot be negative');
+        return;
+      }
+      const conv = unitArg(reply, argv[at + 3]);
+      if (conv < 0) return;
+      shape.width = w;
+      shape.height = h;
+      shape.conversion = conv;
+      shape.circle = false;
+      byBox = true;
+      i += 3;
+    } else {
+      reply.error(ERR_SYNTAX);
+      return;
+    }
+  }
+  if (storeKey !== null && (withdist || withhash || withcoord)) {
+    const what = flags & Flag.SearchStore ? 'GEOSEARCHSTORE' : 'STORE option in GEORADIUS';
+    reply.error(`ERR ${what} is not compatible with WITHDIST, WITHHASH and WITHCOORD options`);
+    return;
+  }
+  if (search && !(fromMember || fromLoc)) {
+    reply.error(`ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for ${argv[0]}`);
+    return;
+  }
+  if (search && !(byRadius || byBox)) {
+    reply.error(`ERR exactly one of BYRADIUS and BYBOX can be specified for ${argv[0]}`);
+    return;
+  }
+  if (any && !count) {
+    reply.error('ERR the ANY argument requires COUNT argument');
+    return;
+  }
+  if (z === undefined) {
+    if (storeKey !== null) {
+      ctx.db.delete(storeKey);
+      reply.integer(0);
+    } else {
+      reply.arrayHeader(0);
+    }
+    return;
+  }
+  if (count !== 0 && sort === 'none' && !any) sort = 'asc';
+  const points = searchPoints(z, shape, any ? count : 0);
+  if (points.length === 0 && storeKey === null) {
+    reply.arrayHeader(0);
+    return;
+  }
+  if (sort === 'asc') points.sort((a, b) => (a.dist > b.dist ? 1 : a.dist === b.dist ? 0 : -1));
+  else if (sort === 'desc') points.sort((a, b) => (a.dist > b.dist ? -1 : a.dist === b.dist ? 0 : 1));
+  const n = count === 0 || points.length < count ? points.length : count;
+  if (storeKey === null) {
+    const opts = (withdist ? 1 : 0) + (withcoord ? 1 : 0) + (withhash ? 1 : 0);
+    reply.arrayHeader(n);
+    for (let i = 0; i < n; i++) {
+      const p = points[i];
+      if (opts) reply.arrayHeader(opts + 1);
+      reply.bulk(p.member);
+      if (withdist) reply.bulk(fixed4(p.dist / shape.conversion));
+      if (withhash) reply.integer(BigInt.asIntN(64, scoreBits(p.score)));
+      if (withcoord) {
+        reply.arrayHeader(2);
+        replyHuman(reply, p.lon);
+        replyHuman(reply, p.lat);
+      }
+    }
+    return;
+  }
+  if (n === 0) {
+    ctx.db.delete(storeKey);
+    reply.integer(0);
+    return;
+  }
+  const cfg = ctx.server.config;
+  const maxEntries = cfg.getNumber('zset-max-listpack-entries');
+  const maxValue = cfg.getNumber('zset-max-listpack-value');
+  setZsetLimits(Number.isFinite(maxEntries) ? maxEntries : 128, Number.isFinite(maxValue) ? maxValue : 64);
+  const out = createZSet();
+  if (n > maxEntries) out.forceSkiplist();
+  for (let i = 0; i < n; i++) {
+    const p = points[i];
+    out.add(p.member, storeDist ? p.dist / shape.conversion : p.score);
+  }
+  ctx.db.set(storeKey, out);
+  ctx.server.signalKeyReady(ctx.db, storeKey);
+  reply.integer(n);
+}
+
+function geohash(ctx: CommandContext, argv: string[]): void {
+  const z = readZ(ctx, argv[1]);
+  if (z === false) return;
+  const reply = ctx.reply;
+  reply.arrayHeader(argv.length - 2);
+  for (let j = 2; j < argv.length; j++) {
+    const sc = z === undefined ? undefined : z.score(argv[j]);
+    if (sc === undefined) {
+      reply.bulk(null);
+      continue;
+    }
+    const [lon, lat] = decodeScore(sc);
+    const h = encode({ min: -180, max: 180 }, { min: -90, max: 90 }, lon, lat, 26);
+    const bits = h === null ? 0n : h.bits;
+    let s = '';
+    for (let i = 0; i < 11; i++) {
+      const idx = i === 10 ? 0 : Number((bits >> BigInt(52 - (i + 1) * 5)) & 0x1fn);
+      s += ALPHABET[idx];
+    }
+    reply.bulk(s);
+  }
+}
+
+function geopos(ctx: CommandContext, argv: string[]): void {
+  const z = readZ(ctx, argv[1]);
+  if (z === false) return;
+  const reply = ctx.reply;
+  reply.arrayHeader(argv.length - 2);
+  for (let j = 2; j < argv.length; j++) {
+    const sc = z === undefined ? undefined : z.score(argv[j]);
+    if (sc === undefined) {
+      reply.nullArray();
+      continue;
+    }
+    const [lon, lat] = decodeScore(sc);
+    reply.arrayHeader(2);
+    replyHuman(reply, lon);
+    replyHuman(reply, lat);
+  }
+}
+
+function geodist(ctx: CommandContext, argv: string[]): void {
+  let toMeter = 1;
+  if (argv.length === 5) {
+    toMeter = unitArg(ctx.reply, argv[4]);
+    if (toMeter < 0) return;
+  } else if (argv.length > 5) {
+    ctx.reply.error(ERR_SYNTAX);
+    return;
+  }
+  const z = readZ(ctx, argv[1]);
+  if (z === false) return;
+  const s1 = z === undefined ? undefined : z.score(argv[2]);
+  const s2 = z === undefined ? undefined : z.score(argv[3]);
+  if (s1 === undefined || s2 === undefined) {
+    ctx.reply.bulk(null);
+    return;
+  }
+  const a = decodeScore(s1);
+  const b = decodeScore(s2);
+  ctx.reply.bulk(fixed4(distance(a[0], a[1], b[0], b[1]) / toMeter));
+}
+
+/** georadiusGetKeys: the source key, plus the last STORE/STOREDIST target. */
+function radiusKeys(argv: string[]): string[] {
+  let stored = -1;
+  for (let i = 5; i < argv.length; i++) {
+    const a = argv[i].toLowerCase();
+    if ((a === 'store' || a === 'storedist') && i + 1 < argv.length) {
+      stored = i + 1;
+      i++;
+    }
+  }
+  return stored === -1 ? [argv[1]] : [argv[1], argv[stored]];
+}
+
+const W = ['write', 'geo', 'slow'];
+const R = ['read', 'geo', 'slow'];
+const k1 = { firstKey: 1, lastKey: 1, step: 1 };
+
+export const commands: CommandSpec[] = [
+  { name: 'geoadd', arity: -5, flags: ['write', 'denyoom'], ...k1, categories: W, execute: geoadd },
+  { name: 'geohash', arity: -2, flags: ['readonly'], ...k1, categories: R, execute: geohash },
+  { name: 'geopos', arity: -2, flags: ['readonly'], ...k1, categories: R, execute: geopos },
+  { name: 'geodist', arity: -4, flags: ['readonly'], ...k1, categories: R, execute: geodist },
+  { name: 'georadius', arity: -6, flags: ['write', 'denyoom', 'movablekeys'], ...k1, categories: W, getKeys: radiusKeys,
+    execute: (ctx, argv) => georadiusGeneric(ctx, argv, 1, Flag.Coords) },
+  { name: 'georadiusbymember', arity: -5, flags: ['write', 'denyoom', 'movablekeys'], ...k1, categories: W, getKeys: radiusKeys,
+    execute: (ctx, argv) => georadiusGeneric(ctx, argv, 1, Flag.Member) },
+  { name: 'georadius_ro', arity: -6, flags: ['readonly'], ...k1, categories: R,
+    execute: (ctx, argv) => georadiusGeneric(ctx, argv, 1, Flag.Coords | Flag.NoStore) },
+  { name: 'georadiusbymember_ro', arity: -5, flags: ['readonly'], ...k1, categories: R,
+    execute: (ctx, argv) => georadiusGeneric(ctx, argv, 1, Flag.Member | Flag.NoStore) },
+  { name: 'geosearch', arity: -7, flags: ['readonly'], ...k1, categories: R,
+    execute: (ctx, argv) => georadiusGeneric(ctx, argv, 1, Flag.Search) },
+  { name: 'geosearchstore', arity: -8, flags: ['write', 'denyoom'], firstKey: 1, lastKey: 2, step: 1, categories: W,
+    execute: (ctx, argv) => georadiusGeneric(ctx, argv, 2, Flag.Search | Flag.SearchStore) },
+];
