@@ -16,10 +16,11 @@ import { commands as scripting } from './scripting.js';
 import { commands as memory } from './memory.js';
 import { commands as sort } from './sort.js';
 import { commands as bits } from './bits.js';
+import { commands as hyperloglog } from './hyperloglog.js';
 import { commands as geo } from './geo.js';
 
 /** Every family, in priority order: a name defined twice keeps its first definition. */
-export const families: CommandSpec[][] = [connection, server, pubsub, transactions, strings, keys, hashes, lists, sets, sortedsets, replication, persistence, scripting, memory, sort, bits, geo];
+export const families: CommandSpec[][] = [connection, server, pubsub, transactions, strings, keys, hashes, lists, sets, sortedsets, replication, persistence, scripting, memory, sort, bits, geo, hyperloglog];
 
 /** Builds the lookup map; extra families (replication, cluster, sentinel) are passed by whoever starts the server. */
 export function buildCommandTable(extra: CommandSpec[][] = []): Map<string, CommandSpec> {
