@@ -629,17 +629,20 @@ function geodist(ctx: CommandContext, argv: string[]): void {
   ctx.reply.bulk(fixed4(distance(a[0], a[1], b[0], b[1]) / toMeter));
 }
 
-/** georadiusGetKeys: the source key, plus the last STORE/STOREDIST target. */
-function radiusKeys(argv: string[]): string[] {
-  let stored = -1;
-  for (let i = 5; i < argv.length; i++) {
-    const a = argv[i].toLowerCase();
-    if ((a === 'store' || a === 'storedist') && i + 1 < argv.length) {
-      stored = i + 1;
-      i++;
+/** COMMAND GETKEYS as Redis 7.0's key specs give it: the source, then the key after the first STORE and STOREDIST. */
+function radiusKeys(startFrom: number): (argv: string[]) => string[] {
+  return (argv) => {
+    const keys = [argv[1]];
+    for (const kw of ['store', 'storedist']) {
+      for (let i = startFrom; i < argv.length - 1; i++) {
+        if (argv[i].toLowerCase() === kw) {
+          keys.push(argv[i + 1]);
+          break;
+        }
+      }
     }
-  }
-  return stored === -1 ? [argv[1]] : [argv[1], argv[stored]];
+    return keys;
+  };
 }
 
 const W = ['write', 'geo', 'slow'];
@@ -651,9 +654,9 @@ export const commands: CommandSpec[] = [
   { name: 'geohash', arity: -2, flags: ['readonly'], ...k1, categories: R, execute: geohash },
   { name: 'geopos', arity: -2, flags: ['readonly'], ...k1, categories: R, execute: geopos },
   { name: 'geodist', arity: -4, flags: ['readonly'], ...k1, categories: R, execute: geodist },
-  { name: 'georadius', arity: -6, flags: ['write', 'denyoom', 'movablekeys'], ...k1, categories: W, getKeys: radiusKeys,
+  { name: 'georadius', arity: -6, flags: ['write', 'denyoom', 'movablekeys'], ...k1, categories: W, getKeys: radiusKeys(6),
     execute: (ctx, argv) => georadiusGeneric(ctx, argv, 1, Flag.Coords) },
-  { name: 'georadiusbymember', arity: -5, flags: ['write', 'denyoom', 'movablekeys'], ...k1, categories: W, getKeys: radiusKeys,
+  { name: 'georadiusbymember', arity: -5, flags: ['write', 'denyoom', 'movablekeys'], ...k1, categories: W, getKeys: radiusKeys(5),
     execute: (ctx, argv) => georadiusGeneric(ctx, argv, 1, Flag.Member) },
   { name: 'georadius_ro', arity: -6, flags: ['readonly'], ...k1, categories: R,
     execute: (ctx, argv) => georadiusGeneric(ctx, argv, 1, Flag.Coords | Flag.NoStore) },
