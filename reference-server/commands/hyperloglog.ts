@@ -125,8 +125,8 @@ class Hll {
   ) {}
 
   static fromString(s: string): Hll {
-    const b = new Uint8Array(s.length + 8);
-    b.set(Buffer.from(s, 'latin1'));
+    const b = Buffer.alloc(s.length + 8);
+    b.write(s, 0, 'latin1');
     return new Hll(b, s.length);
   }
 
@@ -351,7 +351,15 @@ function addHashed(h: Hll, maxBytes: number): number {
 /** Register histogram; returns false for a sparse value not covering exactly every register. */
 function histogram(h: Hll, histo: Float64Array): boolean {
   if (h.encoding() === ENC_DENSE) {
-    for (let r = 0; r < REGS; r++) histo[denseGet(h.b, r)]++;
+    // 3 bytes hold 4 registers exactly, so read them as one 24-bit word.
+    const b = h.b;
+    for (let i = HDR; i < DENSE_SIZE; i += 3) {
+      const w = b[i] | (b[i + 1] << 8) | (b[i + 2] << 16);
+      histo[w & 63]++;
+      histo[(w >> 6) & 63]++;
+      histo[(w >> 12) & 63]++;
+      histo[(w >> 18) & 63]++;
+    }
     return true;
   }
   let idx = 0;
@@ -432,9 +440,17 @@ function countOf(h: Hll): bigint | null {
 /** hllMerge into max[]: false for a corrupted sparse value. */
 function mergeInto(max: Uint8Array, h: Hll): boolean {
   if (h.encoding() === ENC_DENSE) {
-    for (let r = 0; r < REGS; r++) {
-      const v = denseGet(h.b, r);
+    const b = h.b;
+    for (let i = HDR, r = 0; i < DENSE_SIZE; i += 3, r += 4) {
+      const w = b[i] | (b[i + 1] << 8) | (b[i + 2] << 16);
+      let v = w & 63;
       if (v > max[r]) max[r] = v;
+      v = (w >> 6) & 63;
+      if (v > max[r + 1]) max[r + 1] = v;
+      v = (w >> 12) & 63;
+      if (v > max[r + 2]) max[r + 2] = v;
+      v = (w >> 18) & 63;
+      if (v > max[r + 3]) max[r + 3] = v;
     }
     return true;
   }
@@ -465,8 +481,8 @@ function mergeInto(max: Uint8Array, h: Hll): boolean {
 
 // ---- commands ----
 
-/** isHLLObjectOrReply: the parsed value, or undefined after replying the error. */
-function asHll(ctx: CommandContext, v: unknown): Hll | undefined {
+/** isHLLObjectOrReply: the value, or undefined after replying the error. */
+function hllString(ctx: CommandContext, v: unknown): string | undefined {
   if (typeof v !== 'string') {
     ctx.reply.error(ERR_WRONGTYPE);
     return undefined;
@@ -480,7 +496,12 @@ function asHll(ctx: CommandContext, v: unknown): Hll | undefined {
     ctx.reply.error(ERR_NOT_HLL);
     return undefined;
   }
-  return Hll.fromString(v);
+  return v;
+}
+
+function asHll(ctx: CommandContext, v: unknown): Hll | undefined {
+  const s = hllString(ctx, v);
+  return s === undefined ? undefined : Hll.fromString(s);
 }
 
 /** dbUnshareStringValue: a value changed in place is raw-encoded in Redis, whatever its length. */
@@ -498,23 +519,43 @@ function sparseMax(ctx: CommandContext): number {
   return ctx.server.config.getNumber('hll-sparse-max-bytes');
 }
 
+/** A dense register read straight from the stored string (no copy while nothing changes). */
+function denseGetStr(s: string, r: number): number {
+  const bit = r * 6;
+  const byte = bit >> 3;
+  const fb = bit & 7;
+  const b0 = s.charCodeAt(HDR + byte);
+  const b1 = byte + 1 < DENSE_BYTES ? s.charCodeAt(HDR + byte + 1) : 0;
+  return ((b0 >> fb) | (b1 << (8 - fb))) & 63;
+}
+
 function cmdPfadd(ctx: CommandContext, argv: string[]): void {
   const key = argv[1];
   const cur = ctx.db.get(key);
-  let h: Hll;
+  let h: Hll | null = null;
+  let s = '';
   let updated = 0;
   if (cur === undefined) {
     h = Hll.empty();
     updated++;
   } else {
-    const parsed = asHll(ctx, cur);
-    if (parsed === undefined) return;
-    h = parsed;
+    const valid = hllString(ctx, cur);
+    if (valid === undefined) return;
+    s = valid;
     markRaw(ctx, key);
   }
   const maxBytes = sparseMax(ctx);
   for (let j = 2; j < argv.length; j++) {
     hashString(argv[j]);
+    if (h === null && s.charCodeAt(4) === ENC_DENSE) {
+      const count = patLen();
+      if (count <= denseGetStr(s, patIndex)) continue;
+      h = Hll.fromString(s);
+      denseSetRaw(h.b, patIndex, count);
+      updated++;
+      continue;
+    }
+    h ??= Hll.fromString(s);
     const r = addHashed(h, maxBytes);
     if (r === 1) updated++;
     else if (r === -1) {
@@ -525,7 +566,7 @@ function cmdPfadd(ctx: CommandContext, argv: string[]): void {
       return;
     }
   }
-  if (updated > 0) {
+  if (updated > 0 && h !== null) {
     h.invalidate();
     store(ctx, key, h, cur !== undefined);
   }
@@ -562,16 +603,17 @@ function cmdPfcount(ctx: CommandContext, argv: string[]): void {
     ctx.reply.integer(0);
     return;
   }
-  const h = asHll(ctx, v);
-  if (h === undefined) return;
+  const s = hllString(ctx, v);
+  if (s === undefined) return;
   markRaw(ctx, key);
-  const b = h.b;
-  if ((b[15] & 0x80) === 0) {
+  if ((s.charCodeAt(15) & 0x80) === 0) {
     let card = 0n;
-    for (let i = 7; i >= 0; i--) card = (card << 8n) | BigInt(b[8 + i]);
+    for (let i = 7; i >= 0; i--) card = (card << 8n) | BigInt(s.charCodeAt(8 + i));
     replyCard(ctx, card);
     return;
   }
+  const h = Hll.fromString(s);
+  const b = h.b;
   const card = countOf(h);
   if (card === null) {
     ctx.reply.error(ERR_INVALID);
