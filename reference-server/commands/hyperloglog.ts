@@ -437,12 +437,11 @@ function countOf(h: Hll): bigint | null {
   return estimate(histo);
 }
 
-/** hllMerge into max[]: false for a corrupted sparse value. */
-function mergeInto(max: Uint8Array, h: Hll): boolean {
-  if (h.encoding() === ENC_DENSE) {
-    const b = h.b;
+/** hllMerge of a validated value into max[], read straight from the string: false for a corrupted sparse value. */
+function mergeInto(max: Uint8Array, s: string): boolean {
+  if (s.charCodeAt(4) === ENC_DENSE) {
     for (let i = HDR, r = 0; i < DENSE_SIZE; i += 3, r += 4) {
-      const w = b[i] | (b[i + 1] << 8) | (b[i + 2] << 16);
+      const w = s.charCodeAt(i) | (s.charCodeAt(i + 1) << 8) | (s.charCodeAt(i + 2) << 16);
       let v = w & 63;
       if (v > max[r]) max[r] = v;
       v = (w >> 6) & 63;
@@ -456,14 +455,14 @@ function mergeInto(max: Uint8Array, h: Hll): boolean {
   }
   let i = 0;
   let p = HDR;
-  const end = h.len;
+  const end = s.length;
   while (p < end) {
-    const op = h.b[p];
+    const op = s.charCodeAt(p);
     if (isZero(op)) {
       i += (op & 0x3f) + 1;
       p++;
     } else if (isXzero(op)) {
-      i += (((op & 0x3f) << 8) | h.at(p + 1)) + 1;
+      i += (((op & 0x3f) << 8) | (p + 1 < end ? s.charCodeAt(p + 1) : 0)) + 1;
       p += 2;
     } else {
       let run = valLen(op);
@@ -585,7 +584,7 @@ function cmdPfcount(ctx: CommandContext, argv: string[]): void {
     for (let j = 1; j < argv.length; j++) {
       const v = lookupRead(ctx, argv[j]);
       if (v === undefined) continue;
-      const h = asHll(ctx, v);
+      const h = hllString(ctx, v);
       if (h === undefined) return;
       if (!mergeInto(max, h)) {
         ctx.reply.error(ERR_INVALID);
@@ -633,9 +632,9 @@ function cmdPfmerge(ctx: CommandContext, argv: string[]): void {
   for (let j = 1; j < argv.length; j++) {
     const v = lookupRead(ctx, argv[j]);
     if (v === undefined) continue;
-    const h = asHll(ctx, v);
+    const h = hllString(ctx, v);
     if (h === undefined) return;
-    if (h.encoding() === ENC_DENSE) useDense = true;
+    if (h.charCodeAt(4) === ENC_DENSE) useDense = true;
     if (!mergeInto(max, h)) {
       ctx.reply.error(ERR_INVALID);
       return;
