@@ -193,10 +193,8 @@ function encode(lonR: Range, latR: Range, lon: number, lat: number, step: number
 const WGS_LON: Range = { min: LON_MIN, max: LON_MAX };
 const WGS_LAT: Range = { min: LAT_MIN, max: LAT_MAX };
 
-function decodeArea(h: Hash): Area {
-  const ilat = squash(h.bits);
-  const ilon = squash(h.bits >> 1n);
-  const div = 2 ** h.step;
+function areaOf(ilat: number, ilon: number, step: number): Area {
+  const div = 2 ** step;
   const latScale = WGS_LAT.max - WGS_LAT.min;
   const lonScale = WGS_LON.max - WGS_LON.min;
   return {
@@ -205,7 +203,9 @@ function decodeArea(h: Hash): Area {
   };
 }
 
-const areaCache = new Map<number, [number, number]>();
+function decodeArea(h: Hash): Area {
+  return areaOf(squash(h.bits), squash(h.bits >> 1n), h.step);
+}
 
 /** (uint64_t)score as x86-64 gcc converts it (out-of-range values give 2^63). */
 function scoreBits(score: number): bigint {
@@ -217,21 +217,37 @@ function scoreBits(score: number): bigint {
   return BigInt(t) & M64;
 }
 
+/** The even bits of a 32-bit value, packed into 16 bits. */
+function even16(x: number): number {
+  x &= 0x55555555;
+  x = (x | (x >>> 1)) & 0x33333333;
+  x = (x | (x >>> 2)) & 0x0f0f0f0f;
+  x = (x | (x >>> 4)) & 0x00ff00ff;
+  return (x | (x >>> 8)) & 0x0000ffff;
+}
+
+const TWO26 = 2 ** 26;
+
 /** Score -> [lon, lat], the centre of its step-26 box clamped to the valid range. */
 function decodeScore(score: number): [number, number] {
-  const hit = areaCache.get(score);
-  if (hit !== undefined) return hit;
-  const a = decodeArea({ bits: scoreBits(score), step: STEP_MAX });
+  let a: Area;
+  if (score >= 0 && score < 2 ** 52 && Number.isInteger(score)) {
+    // Every real geo score: split at bit 26 (even, so each half keeps its lat/lon bit parity).
+    const hi = Math.floor(score / TWO26);
+    const lo = score - hi * TWO26;
+    const ilat = even16(lo) + even16(hi) * 8192;
+    const ilon = even16(lo >>> 1) + even16(hi >>> 1) * 8192;
+    a = areaOf(ilat, ilon, STEP_MAX);
+  } else {
+    a = decodeArea({ bits: scoreBits(score), step: STEP_MAX });
+  }
   let lon = (a.lon.min + a.lon.max) / 2;
   if (lon > LON_MAX) lon = LON_MAX;
   if (lon < LON_MIN) lon = LON_MIN;
   let lat = (a.lat.min + a.lat.max) / 2;
   if (lat > LAT_MAX) lat = LAT_MAX;
   if (lat < LAT_MIN) lat = LAT_MIN;
-  const xy: [number, number] = [lon, lat];
-  if (areaCache.size > 100000) areaCache.clear();
-  areaCache.set(score, xy);
-  return xy;
+  return [lon, lat];
 }
 
 const align52 = (h: Hash): bigint => (h.bits << BigInt(52 - h.step * 2)) & M64;
