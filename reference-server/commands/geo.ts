@@ -77,26 +77,32 @@ function reduce(x: number): { q: number; r: DD } {
   return { q: ((k % 4) + 4) % 4, r };
 }
 
+/** 1/n! as double-doubles, n = 0..31, for the series below. */
+const INV_FACT: DD[] = (() => {
+  const out: DD[] = [[1, 0]];
+  for (let n = 1; n < 32; n++) out.push(ddDivD(out[n - 1], n));
+  return out;
+})();
+
+/** sin of a double-double |r| <= pi/4: the odd Taylor terms to r^29 (relative error below 2^-110), by Horner. */
 function sinSeries(r: DD): DD {
   const r2 = ddMul(r, r);
-  let term = r, sum = r;
-  for (let n = 1; n < 40; n++) {
-    term = ddDivD(ddMul(term, r2), -((2 * n) * (2 * n + 1)));
-    sum = ddAdd(sum, term);
-    if (Math.abs(term[0]) < 1e-36 * Math.abs(sum[0])) break;
+  let p = INV_FACT[29]; // +r^29/29!
+  for (let n = 27; n >= 1; n -= 2) {
+    const c = INV_FACT[n];
+    p = ddAdd(ddMul(p, r2), (n - 1) % 4 === 0 ? c : ddNeg(c));
   }
-  return sum;
+  return ddMul(p, r);
 }
 
 function cosSeries(r: DD): DD {
   const r2 = ddMul(r, r);
-  let term: DD = [1, 0], sum: DD = [1, 0];
-  for (let n = 1; n < 40; n++) {
-    term = ddDivD(ddMul(term, r2), -((2 * n - 1) * (2 * n)));
-    sum = ddAdd(sum, term);
-    if (Math.abs(term[0]) < 1e-36) break;
+  let p = ddNeg(INV_FACT[30]); // -r^30/30!
+  for (let n = 28; n >= 0; n -= 2) {
+    const c = INV_FACT[n];
+    p = ddAdd(ddMul(p, r2), n % 4 === 0 ? c : ddNeg(c));
   }
-  return sum;
+  return p;
 }
 
 function sinDD(x: number): DD {
@@ -118,10 +124,27 @@ function crSin(x: number): number {
   return d[0] + d[1];
 }
 
+// Two slots: distance() alternates the centre's latitude with each point's.
+let cosArg = NaN, cosVal = NaN, cosArg2 = NaN, cosVal2 = NaN;
+
 function crCos(x: number): number {
   if (Math.abs(x) > 1e5) return Math.cos(x);
+  if (x === cosArg) return cosVal;
+  if (x === cosArg2) {
+    // Least recently used goes to slot 2.
+    cosArg2 = cosArg;
+    cosArg = x;
+    const v = cosVal2;
+    cosVal2 = cosVal;
+    cosVal = v;
+    return v;
+  }
   const d = cosDD(x);
-  return d[0] + d[1];
+  cosArg2 = cosArg;
+  cosVal2 = cosVal;
+  cosArg = x;
+  cosVal = d[0] + d[1];
+  return cosVal;
 }
 
 /** asin of a double-double in [0, ~0.5]: one Newton step on sin from the double estimate. */
@@ -362,16 +385,31 @@ function searchBoxes(s: Shape): (Hash | null)[] {
 
 interface Point { member: string; score: number; lon: number; lat: number; dist: number }
 
+/** The same formula with V8's own sin/cos/asin: within a few ulps of distance(), to reject far points cheaply. */
+function roughDistance(lon1: number, lat1: number, lon2: number, lat2: number): number {
+  const v = Math.sin((degRad(lon2) - degRad(lon1)) / 2);
+  if (v === 0.0) return latDistance(lat1, lat2);
+  const u = Math.sin((degRad(lat2) - degRad(lat1)) / 2);
+  const a = u * u + Math.cos(degRad(lat1)) * Math.cos(degRad(lat2)) * v * v;
+  return 2.0 * EARTH_RADIUS * Math.asin(Math.sqrt(a));
+}
+
+/** True when the rough distance is so far beyond limit that the exact one is too. */
+const clearlyBeyond = (rough: number, limit: number): boolean => rough > limit * (1 + 1e-9) + 1e-9;
+
 function withinShape(s: Shape, score: number): Point | null {
   const [lon, lat] = decodeScore(score);
   let dist: number;
   if (s.circle) {
+    const limit = s.radius * s.conversion;
+    if (clearlyBeyond(roughDistance(s.lon, s.lat, lon, lat), limit)) return null;
     dist = distance(s.lon, s.lat, lon, lat);
-    if (dist > s.radius * s.conversion) return null;
+    if (dist > limit) return null;
   } else {
     const w = s.width * s.conversion;
     const h = s.height * s.conversion;
     if (latDistance(lat, s.lat) > h / 2) return null;
+    if (clearlyBeyond(roughDistance(lon, lat, s.lon, lat), w / 2)) return null;
     if (distance(lon, lat, s.lon, lat) > w / 2) return null;
     dist = distance(s.lon, s.lat, lon, lat);
   }
