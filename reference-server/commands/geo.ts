@@ -416,19 +416,19 @@ function withinShape(s: Shape, score: number): Point | null {
   return { member: '', score, lon, lat, dist };
 }
 
-/** Members with min <= score < max, in (score, member) order. */
-function* scoreRange(z: RZSet, min: number, max: number): Generator<[string, number]> {
+/** Visits members with min <= score < max in (score, member) order until visit returns false. */
+function scoreRange(z: RZSet, min: number, max: number, visit: (member: string, score: number) => boolean): void {
   if (z instanceof SkipZSet) {
     let n = z.firstInScoreRange({ min, max, minex: false, maxex: true });
     while (n && n.score < max) {
-      yield [n.member, n.score];
+      if (!visit(n.member, n.score)) return;
       n = z.next(n);
     }
     return;
   }
-  for (const e of z.entries()) {
-    if (e[1] >= max) return;
-    if (e[1] >= min) yield e;
+  for (const [m, score] of z.entries()) {
+    if (score >= max) return;
+    if (score >= min && !visit(m, score)) return;
   }
 }
 
@@ -444,14 +444,14 @@ function searchPoints(z: RZSet, s: Shape, limit: number): Point[] {
     if (out.length && limit && out.length >= limit) break;
     const min = Number(align52(b));
     const max = Number(align52({ bits: (b.bits + 1n) & M64, step: b.step }));
-    for (const [m, score] of scoreRange(z, min, max)) {
+    scoreRange(z, min, max, (m, score) => {
       const p = withinShape(s, score);
       if (p) {
         p.member = m;
         out.push(p);
       }
-      if (out.length && limit && out.length >= limit) break;
-    }
+      return !(out.length && limit && out.length >= limit);
+    });
     last = i;
   }
   return out;
