@@ -487,6 +487,8 @@ function replyHuman(reply: Reply, d: number): void {
 function cfmt(d: number): string {
   if (d === Infinity) return 'inf';
   if (d === -Infinity) return '-inf';
+  // toFixed switches to exponent form at 1e21; such doubles are integers, printed in full by C.
+  if (Math.abs(d) >= 1e21) return `${BigInt(d).toString()}.000000`;
   return d.toFixed(6);
 }
 
