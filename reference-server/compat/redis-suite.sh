@@ -17,11 +17,11 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 ref="$root/dist/reference-server/bin/redis-ref-server.js"
 [ -f "$ref" ] || { echo "redis-suite: $ref not built; run npm run build" >&2; exit 2; }
 
-# The units that cover what the reference server implements; streams, scripting, ACL, GEO, HyperLogLog and AOF have none.
+# The units that cover what the reference server implements; streams, scripting, ACL and AOF have none.
 units=("$@")
 [ ${#units[@]} -gt 0 ] || units=(unit/type/string unit/type/incr unit/type/list unit/type/hash unit/type/set unit/type/zset
   unit/keyspace unit/expire unit/dump unit/multi unit/protocol unit/info-command unit/introspection unit/scan unit/quit
-  unit/other unit/sort unit/bitops unit/bitfield)
+  unit/other unit/sort unit/bitops unit/bitfield unit/geo unit/hyperloglog)
 
 work=$(mktemp -d /tmp/redis-suite-XXXXXX)
 # Units run in subshells: each server's pid is kept in a file, so Ctrl-C stops whichever is running.
@@ -61,7 +61,7 @@ run_unit() { # kind unit -> "ok err"
   # Each failure is listed twice (as it happens, and in the summary after "***"): count the first.
   local clean="$log.txt"
   sed 's/\x1b\[[0-9;]*m//g' "$log" >"$clean"
-  if [ "$kind" = ref ]; then grep -E '^\[(err|exception)\]:' "$clean" | sort -u | head -20 >"$work/failed-$(echo "$unit" | tr / _)" || true; fi
+  if [ "$kind" = ref ]; then grep -E '^\[(err|exception)\]:' "$clean" | sort -u | head -40 >"$work/failed-$(echo "$unit" | tr / _)" || true; fi
   echo "$(grep -cE '^\[ok\]:' "$clean" || true) $(grep -cE '^\[(err|exception)\]:' "$clean" || true)"
 }
 
