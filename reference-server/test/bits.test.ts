@@ -3,71 +3,12 @@
  * command, and seeded random bit command lines (valid and not) get the same bytes back, with the same keyspace hit counts.
  */
 import { expect } from 'chai';
-import net from 'node:net';
-import { RespClient, frameEnd } from './util/resp-client.js';
+import { RespClient } from './util/resp-client.js';
+import { ReplicaTap } from './util/replica-tap.js';
+import { waitFor } from './fixtures/repl-kit.js';
 import { startRealRedis, startRefInProcess, type RunningServer } from './util/servers.js';
 import { seededRandom } from '../../harness/src/random/prng.js';
 
-/** A fake replica: PSYNC ? -1, then everything after the RDB payload is the command stream. */
-class StreamTap {
-  private data = '';
-  private payloadEnd = -1;
-  private constructor(private readonly sock: net.Socket) {
-    sock.setEncoding('latin1');
-    sock.on('data', (d: string) => {
-      this.data += d;
-    });
-    sock.on('error', () => undefined);
-  }
-
-  static async open(port: number): Promise<StreamTap> {
-    const sock = await new Promise<net.Socket>((resolve, reject) => {
-      const s = net.connect({ host: '127.0.0.1', port }, () => resolve(s));
-      s.once('error', reject);
-    });
-    const tap = new StreamTap(sock);
-    sock.write('*3\r\n$8\r\nREPLCONF\r\n$14\r\nlistening-port\r\n$4\r\n9999\r\n');
-    // redis-server refuses PSYNC while an earlier reply is still pending, so wait for REPLCONF's.
-    await waitFor('REPLCONF +OK', () => tap.data.startsWith('+OK\r\n'));
-    sock.write('*3\r\n$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n');
-    // redis-server sends bare newlines as keep-alives while it prepares the RDB.
-    await waitFor('FULLRESYNC and the whole RDB payload', () => {
-      const m = /\+FULLRESYNC [0-9a-f]{40} \d+\r\n\n*\$(\d+)\r\n/.exec(tap.data);
-      if (!m) return false;
-      const end = m.index + m[0].length + Number(m[1]);
-      if (tap.data.length < end) return false;
-      tap.payloadEnd = end;
-      return true;
-    });
-    return tap;
-  }
-
-  /** Commands streamed so far, as raw frames, without the master's keep-alive PINGs. */
-  frames(): string[] {
-    const out: string[] = [];
-    let p = this.payloadEnd;
-    for (;;) {
-      const e = frameEnd(this.data, p);
-      if (e < 0) break;
-      const f = this.data.slice(p, e);
-      if (f !== '*1\r\n$4\r\nPING\r\n') out.push(f);
-      p = e;
-    }
-    return out;
-  }
-
-  close(): void {
-    this.sock.destroy();
-  }
-}
-
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 10000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** Commands whose propagation (or its absence) is the point: no-op writes, grown keys, failed overflows, errors. */
 const SCRIPT: string[][] = [
@@ -127,14 +68,14 @@ async function dirty(c: RespClient): Promise<number> {
 }
 
 async function observe(port: number): Promise<Observed> {
-  const tap = await StreamTap.open(port);
+  const tap = await ReplicaTap.open(port);
   const c = await RespClient.connect(port);
   try {
     const before = await dirty(c);
     const replies: string[] = [];
     for (const argv of SCRIPT) replies.push(String(await c.call(argv)));
     const marker = '*3\r\n$3\r\nSET\r\n$3\r\nend\r\n$6\r\nmarker\r\n';
-    await waitFor('the end marker in the stream', () => tap.frames().some((f) => f.toUpperCase() === marker.toUpperCase()));
+    await waitFor('the end marker in the stream', () => tap.frames().some((f) => f.toUpperCase() === marker.toUpperCase()) || undefined, 10_000, 10);
     await c.call(['SELECT', '0']);
     return { replies, stream: tap.frames(), dirty: (await dirty(c)) - before };
   } finally {

@@ -4,57 +4,11 @@
  * reaches a replica (PFCOUNT's cache update, no-op PFADDs, TODENSE) is the same command for command.
  */
 import { expect } from 'chai';
-import net from 'node:net';
-import { RespClient, frameEnd } from './util/resp-client.js';
+import { RespClient } from './util/resp-client.js';
+import { ReplicaTap } from './util/replica-tap.js';
+import { waitFor } from './fixtures/repl-kit.js';
 import { startRealRedis, startRefInProcess, type RunningServer } from './util/servers.js';
 import { seededRandom } from '../../harness/src/random/prng.js';
-
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 10000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/** A fake replica (PSYNC ? -1): the frames after the RDB payload are the replication stream. */
-async function openTap(port: number): Promise<{ frames(): string[]; close(): void }> {
-  const sock = await new Promise<net.Socket>((resolve, reject) => {
-    const s = net.connect({ host: '127.0.0.1', port }, () => resolve(s));
-    s.once('error', reject);
-  });
-  let data = '';
-  let start = -1;
-  sock.setEncoding('latin1');
-  sock.on('data', (d: string) => {
-    data += d;
-  });
-  sock.on('error', () => undefined);
-  sock.write('*3\r\n$8\r\nREPLCONF\r\n$14\r\nlistening-port\r\n$4\r\n9999\r\n');
-  await waitFor('REPLCONF +OK', () => data.startsWith('+OK\r\n'));
-  sock.write('*3\r\n$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n');
-  await waitFor('the RDB payload', () => {
-    const m = /\+FULLRESYNC [0-9a-f]{40} \d+\r\n\n*\$(\d+)\r\n/.exec(data);
-    if (!m) return false;
-    start = m.index + m[0].length + Number(m[1]);
-    return data.length >= start;
-  });
-  return {
-    frames(): string[] {
-      const out: string[] = [];
-      let p = start;
-      for (;;) {
-        const e = frameEnd(data, p);
-        if (e < 0) break;
-        const f = data.slice(p, e);
-        if (f !== '*1\r\n$4\r\nPING\r\n') out.push(f.toUpperCase());
-        p = e;
-      }
-      return out;
-    },
-    close: () => sock.destroy(),
-  };
-}
 
 const PROPAGATION: string[][] = [
   ['PFADD', 'h'],
@@ -79,14 +33,16 @@ const PROPAGATION: string[][] = [
 ];
 
 async function observeStream(port: number): Promise<{ replies: string[]; stream: string[] }> {
-  const tap = await openTap(port);
+  const tap = await ReplicaTap.open(port);
+  // Compared with command names as the test writes them: the stream's case differs between the two servers.
+  const frames = (): string[] => tap.frames().map((f) => f.toUpperCase());
   const c = await RespClient.connect(port);
   try {
     const replies: string[] = [];
     for (const argv of PROPAGATION) replies.push(String(await c.call(argv)));
     const marker = '*3\r\n$3\r\nSET\r\n$3\r\nEND\r\n$6\r\nMARKER\r\n';
-    await waitFor('the end marker', () => tap.frames().includes(marker));
-    return { replies, stream: tap.frames() };
+    await waitFor('the end marker', () => frames().includes(marker) || undefined, 10_000, 10);
+    return { replies, stream: frames() };
   } finally {
     c.close();
     tap.close();
