@@ -611,11 +611,8 @@ export class RedisServer implements ServerApi, ClientHost {
     if (isWrite && c.kind !== 'master') {
       const refusal = this.replication.writeRefusal(c);
       if (refusal !== undefined) {
-        if (execOfWrites) {
-          this.statFor(spec).rejected++;
-          this.discard(c);
-          c.reply.error(`EXECABORT Transaction discarded because of: ${refusal}`);
-        } else this.reject(c, refusal, spec);
+        if (execOfWrites) this.abortExec(c, spec, refusal);
+        else this.reject(c, refusal, spec);
         return;
       }
     }
@@ -623,9 +620,12 @@ export class RedisServer implements ServerApi, ClientHost {
       this.reject(c, `ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`, spec);
       return;
     }
-    const stale = c.kind === 'master' ? undefined : this.replication.staleRefusal(c, spec);
+    // EXEC is checked as its queue: one command that may not run on a stale replica refuses the whole transaction.
+    const staleSpec = c.inMulti && spec.name === 'exec' ? c.multiQueue.find((q) => !q.spec.flags.includes('stale'))?.spec : spec;
+    const stale = c.kind === 'master' || staleSpec === undefined ? undefined : this.replication.staleRefusal(c, staleSpec);
     if (stale !== undefined) {
-      this.reject(c, stale, spec);
+      if (staleSpec !== spec) this.abortExec(c, spec, stale);
+      else this.reject(c, stale, spec);
       return;
     }
     if (c.inMulti && !MULTI_IMMEDIATE.has(spec.name)) {
@@ -641,6 +641,13 @@ export class RedisServer implements ServerApi, ClientHost {
       this.pauseUntil = 0;
     }
     this.call(c, spec, argv);
+  }
+
+  /** Redis's execCommandAbort: the transaction is discarded and EXEC answers with the reason. */
+  private abortExec(c: Client, spec: CommandSpec, reason: string): void {
+    this.statFor(spec).rejected++;
+    this.discard(c);
+    c.reply.error(`EXECABORT Transaction discarded because of: ${reason}`);
   }
 
   private reject(c: Client, msg: string, spec?: CommandSpec): void {
