@@ -71,6 +71,8 @@ export class Client implements ClientState {
   replyMode: 'on' | 'off' | 'skip' = 'on';
   /** Output written while the client is corked (processing a read or inside a served block). */
   private corked = false;
+  /** While a read is processed, the bytes it left in the query buffer (CLIENT LIST's qbuf counts them until the batch ends). */
+  readLen = 0;
   /** Set by replication when it takes the socket over (PSYNC); the client stops reading then. */
   detached = false;
 
@@ -111,7 +113,9 @@ export class Client implements ClientState {
     this.host.net.in += chunk.length;
     this.parser.feed(chunk);
     this.corked = true;
+    this.readLen = this.parser.buffered;
     this.host.processClient(this);
+    this.readLen = 0;
     this.corked = false;
     // A big pending reply (a bulk load through --pipe) is written now: a burst is worth a write, and the buffer stays small.
     if (this.reply.len >= 16384) {

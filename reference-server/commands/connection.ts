@@ -174,7 +174,8 @@ function flagsOf(c: Client): string {
 
 export function clientInfoLine(c: Client): string {
   const now = Date.now();
-  const qbuf = c.parser.buffered;
+  // Redis trims the query buffer after the whole batch: the command being run is still in it.
+  const qbuf = c.readLen > 0 ? c.readLen : c.parser.buffered;
   return `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${c.id + 7} name=${c.name} ` +
     `age=${Math.floor((now - c.createdAt) / 1000)} idle=${Math.floor((now - c.lastInteraction) / 1000)} flags=${flagsOf(c)} ` +
     `db=${c.dbIndex} sub=${c.channels.size} psub=${c.patterns.size} ssub=0 multi=${c.inMulti ? c.multiQueue.length : -1} ` +
