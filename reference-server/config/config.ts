@@ -107,7 +107,7 @@ export class Config implements ConfigApi {
   entries(): Iterable<[string, string]> {
     for (const d of allDirectives()) if (!this.values.has(d.name)) this.putValue(d.name, d.default);
     const out: [string, string][] = [];
-    for (const d of allDirectives()) if (!d.hidden) out.push([d.name, this.values.get(d.name) ?? d.default]);
+    for (const d of allDirectives()) if (!d.hidden && !d.exactOnly) out.push([d.name, this.values.get(d.name) ?? d.default]);
     return out;
   }
 
@@ -115,7 +115,7 @@ export class Config implements ConfigApi {
   entriesWithAliases(): [string, string][] {
     const out = [...this.entries()];
     for (const d of allDirectives()) {
-      if (d.hidden) continue;
+      if (d.hidden || d.exactOnly) continue;
       for (const a of d.aliases ?? []) out.push([a, this.values.get(d.name) ?? d.default]);
     }
     return out;

@@ -22,6 +22,10 @@ export interface DirectiveDef {
   accumulate?: boolean;
   /** Hidden from CONFIG GET (directives Redis accepts in files only, like include). */
   hidden?: boolean;
+  /** Redis's HIDDEN_CONFIG: settable, and CONFIG GET finds it by its exact name only, never by a pattern. */
+  exactOnly?: boolean;
+  /** Redis's PERCENT_CONFIG: a memory directive that also takes "N%" (N <= 100). */
+  percent?: boolean;
   /** Extra check after the type check; returns Redis's error text or undefined. */
   validate?(value: string): string | undefined;
 }
@@ -79,7 +83,13 @@ export function checkValue(def: DirectiveDef, value: string): { value: string } 
     }
     case 'memory': {
       const n = parseMemory(value);
-      if (n === null) return { error: 'argument must be a memory value' };
+      const pct = def.percent && n === null ? /^(0|[1-9][0-9]*)%$/.exec(value) : null;
+      if (pct) {
+        if (Number(pct[1]) > 100) return { error: 'percentage argument must be less or equal to 100' };
+        value = `${Number(pct[1])}%`;
+        break;
+      }
+      if (n === null) return { error: def.percent ? 'argument must be a memory or percent value' : 'argument must be a memory value' };
       if ((def.min !== undefined && n < def.min) || (def.max !== undefined && n > def.max)) {
         return { error: `argument must be between ${def.min ?? 0} and ${def.max ?? Number.MAX_SAFE_INTEGER} inclusive` };
       }
@@ -254,7 +264,13 @@ int('active-defrag-max-scan-fields', 1000, 1, LONG_MAX);
 int('lfu-log-factor', 10, 0, INT_MAX);
 int('lfu-decay-time', 1, 0, INT_MAX);
 int('maxmemory-eviction-tenacity', 10, 0, 100);
-mem('maxmemory-clients', 0);
+mem('maxmemory-clients', 0, { percent: true });
+// Redis's hidden configs (debugging and test knobs): accepted and reported by exact name, no effect here.
+int('key-load-delay', 0, -2147483648, 2147483647, { exactOnly: true });
+int('rdb-key-save-delay', 0, -2147483648, 2147483647, { exactOnly: true });
+int('watchdog-period', 0, 0, 2147483647, { exactOnly: true });
+bool('use-exit-on-panic', false, { exactOnly: true });
+int('loading-process-events-interval-bytes', 2097152, 1024, 2147483647, { exactOnly: true });
 bool('replica-lazy-flush', false, { aliases: ['slave-lazy-flush'] });
 bool('cluster-enabled', false, { immutable: true });
 str('cluster-config-file', 'nodes.conf', { immutable: true });
