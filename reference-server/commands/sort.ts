@@ -7,8 +7,7 @@ import type { CommandContext, CommandSpec, Value } from './command.js';
 import { def } from './define.js';
 import { setEncoding } from '../store/encoding.js';
 import { createList } from '../store/list.js';
-
-const ERR_NOT_INTEGER = 'ERR value is not an integer or out of range';
+import { ERR_NOT_INTEGER, parseLL } from '../store/numbers.js';
 
 /** strtod's accepted syntax (leading white space, decimal or hex floats, inf/infinity); the whole string must parse. */
 const STRTOD = /^[ \t\n\v\f\r]*([+-]?)(?:(inf(?:inity)?)|(nan)|0[xX]([0-9a-fA-F]*\.?[0-9a-fA-F]*)(?:[pP]([+-]?\d+))?|((?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?))$/i;
@@ -209,12 +208,10 @@ function sortGeneric(ctx: CommandContext, argv: string[], readonly: boolean): vo
   ctx.reply.integer(outputLen);
 }
 
-/** string2l: a signed 64-bit integer in canonical form, within JS's safe range for our purposes. */
+/** string2l for LIMIT's arguments: canonical int64, as a number (offsets and counts are clamped to sizes anyway). */
 function parseLong(s: string): number | null {
-  if (!/^-?(0|[1-9][0-9]*)$/.test(s) || s === '-0' || s.length > 20) return null;
-  const b = BigInt(s);
-  if (b > 9223372036854775807n || b < -9223372036854775808n) return null;
-  return Number(b);
+  const v = parseLL(s);
+  return v === null ? null : Number(v);
 }
 
 /** COMMAND GETKEYS: the sorted key, and the destination of the last STORE. */
