@@ -73,6 +73,9 @@ export async function runScenario(ctx: Mocha.Context, a: RunArgs): Promise<Suite
   const entry: TallyEntry = { ...base, verdict: result.verdict, durationMs: Date.now() - t0 };
   if (result.skipReason) entry.reason = result.skipReason;
   if (result.error) entry.reason = result.error;
+  // A failed run names its failed checks in the summary table: CI logs are often read from their tail only.
+  const failed = result.checks.filter((c) => c.verdict === 'fail');
+  if (result.verdict === 'fail' && failed.length) entry.reason = failed.map((c) => `${c.name}: ${c.detail}`).join('; ');
   tally.push(entry);
   if (result.verdict === 'skip' && result.checks.length === 0) {
     rmSync(dir, { recursive: true, force: true });

@@ -158,8 +158,9 @@ async function hostFailure(ctx: ScenarioContext, recover: boolean): Promise<void
   ctx.facts['coverageAt'] = ctx.history.now();
   if (recover) {
     await delay(scaled(1000));
-    await ctx.nemesis.healAll();
+    // Marked before the restart: the returning node can be seen rejoined before the restart call returns.
     ctx.facts.healAt = ctx.history.mark('heal', `start-host ${host}`).time;
+    await ctx.nemesis.healAll();
     // The returning master must rejoin as a replica of its promoted former replica.
     await waitFor(`${master} to rejoin as a replica of ${replica} with link up`, () => {
       const s = ctx.observer.current.get(master);

@@ -251,8 +251,9 @@ export const clusterSeedHost: Scenario = {
     ctx.history.mark('anti-affinity', JSON.stringify(crowded));
 
     await delay(scaled(500));
-    await ctx.nemesis.healAll();
+    // Marked before the restart: the returning node can be seen rejoined before the restart call returns.
     ctx.facts.healAt = ctx.history.mark('heal', `start-host ${host}`).time;
+    await ctx.nemesis.healAll();
     await waitFor(`${victim} to rejoin as a replica of ${replica}`, () => {
       const s = ctx.observer.current.get(victim);
       return s?.role === 'replica' && s.master === addresses[replica] && s.linkUp === true;

@@ -206,8 +206,9 @@ async function stopAndFollow(ctx: ScenarioContext, victim: string, pass: string 
 }
 
 async function startAndRejoin(ctx: ScenarioContext, old: string, master: string, pass: string | undefined, round: number): Promise<void> {
-  await ctx.dep.start(old);
+  // Marked before the start: the returning node can be seen rejoined before the start call returns.
   const at = ctx.history.mark('heal', `start ${old}`).time;
+  await ctx.dep.start(old);
   ctx.facts[`healAt${round}`] = at;
   if (round === 1) ctx.facts.healAt = at;
   const want = ctx.addressOf(master);

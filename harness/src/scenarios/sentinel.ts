@@ -60,9 +60,9 @@ async function killAndFailover(ctx: ScenarioContext, wl: Workload, victim: strin
 
 async function restartAndRejoin(ctx: ScenarioContext, old: string, master: string, round: number): Promise<void> {
   ctx.log(`round ${round}: start ${old} again`);
+  // Marked before the start: the returning node can be seen rejoined before the start call returns.
+  const healAt = ctx.history.mark('heal', `start ${old}`).time;
   await ctx.dep.start(old);
-  const healAt = ctx.history.now();
-  ctx.history.mark('heal', `start ${old}`);
   ctx.facts[`healAt${round}`] = healAt;
   if (round === 1) ctx.facts.healAt = healAt;
   await waitReplicaOf(ctx, old, master, promotionWait(ctx.topology) + 10_000);
