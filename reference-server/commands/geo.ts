@@ -2,7 +2,7 @@
 import type { CommandContext, CommandSpec, Reply } from './command.js';
 import type { RZSet } from '../store/types.js';
 import { typeOf } from '../store/types.js';
-import { createZSet, setZsetLimits, SkipZSet } from '../store/zset.js';
+import { createZSet, setZsetLimits, SortedSet } from '../store/zset.js';
 import { lookupRead } from '../store/access.js';
 import { argDouble, argLong, ERR_SYNTAX, ERR_WRONGTYPE } from './lists.js';
 import { commands as zsetCommands } from './sortedsets.js';
@@ -418,7 +418,7 @@ function withinShape(s: Shape, score: number): Point | null {
 
 /** Visits members with min <= score < max in (score, member) order until visit returns false. */
 function scoreRange(z: RZSet, min: number, max: number, visit: (member: string, score: number) => boolean): void {
-  if (z instanceof SkipZSet) {
+  if (z instanceof SortedSet) {
     let n = z.firstInScoreRange({ min, max, minex: false, maxex: true });
     while (n && n.score < max) {
       if (!visit(n.member, n.score)) return;

@@ -1,8 +1,8 @@
-/** Sorted-set commands (Redis 7.0 t_zset.c semantics) over store/zset.ts's SkipZSet. */
+/** Sorted-set commands (Redis 7.0 t_zset.c semantics) over store/zset.ts's SortedSet. */
 import type { BlockRequest, CommandContext, CommandSpec, Reply } from './command.js';
 import type { RSet, RZSet, Value } from '../store/types.js';
 import { typeOf } from '../store/types.js';
-import { createZSet, setZsetLimits, SkipZSet, type LexRange, type ScoreRange, type SkipNode } from '../store/zset.js';
+import { createZSet, setZsetLimits, SortedSet, type LexRange, type ScoreRange, type ZCursor } from '../store/zset.js';
 import { formatDouble17g } from '../resp/writer.js';
 import { globMatch } from '../glob.js';
 import { lookupRead } from '../store/access.js';
@@ -21,8 +21,8 @@ function refreshLimits(ctx: CommandContext): void {
   setZsetLimits(Number.isFinite(e) ? e : 128, Number.isFinite(v) ? v : 64);
 }
 
-function adopt(ctx: CommandContext, key: string, v: Value): SkipZSet {
-  if (v instanceof SkipZSet) return v;
+function adopt(ctx: CommandContext, key: string, v: Value): SortedSet {
+  if (v instanceof SortedSet) return v;
   // A sorted set built elsewhere is copied once into our structure.
   const z = createZSet();
   for (const [m, s] of (v as RZSet).entries()) z.add(m, s);
@@ -32,13 +32,13 @@ function adopt(ctx: CommandContext, key: string, v: Value): SkipZSet {
 }
 
 /** The zset at key; undefined when missing; false after a WRONGTYPE reply. */
-function getZ(ctx: CommandContext, key: string): SkipZSet | undefined | false {
+function getZ(ctx: CommandContext, key: string): SortedSet | undefined | false {
   const v = lookupTyped(ctx, key, 'zset');
   if (v === undefined || v === false) return v;
   return adopt(ctx, key, v);
 }
 
-function afterRemoval(ctx: CommandContext, key: string, z: SkipZSet): void {
+function afterRemoval(ctx: CommandContext, key: string, z: SortedSet): void {
   if (z.size === 0) ctx.db.delete(key);
   else ctx.db.signalModified(key);
 }
@@ -225,7 +225,7 @@ function zaddGeneric(ctx: CommandContext, argv: string[], incrCmd: boolean): voi
 type RangeType = 'auto' | 'rank' | 'score' | 'lex';
 type Direction = 'auto' | 'forward' | 'reverse';
 
-function collectRank(z: SkipZSet, start: number, end: number, rev: boolean): Entry[] {
+function collectRank(z: SortedSet, start: number, end: number, rev: boolean): Entry[] {
   const len = z.size;
   if (start < 0) start = len + start;
   if (end < 0) end = len + end;
@@ -236,7 +236,7 @@ function collectRank(z: SkipZSet, start: number, end: number, rev: boolean): Ent
 }
 
 function walk(
-  z: SkipZSet, first: SkipNode | null, rev: boolean, offset: number, limit: number, inRange: (n: SkipNode) => boolean,
+  z: SortedSet, first: ZCursor | null, rev: boolean, offset: number, limit: number, inRange: (n: ZCursor) => boolean,
 ): Entry[] {
   const out: Entry[] = [];
   let n = first;
@@ -255,13 +255,13 @@ function walk(
   return out;
 }
 
-function collectScore(z: SkipZSet, r: ScoreRange, offset: number, limit: number, rev: boolean): Entry[] {
+function collectScore(z: SortedSet, r: ScoreRange, offset: number, limit: number, rev: boolean): Entry[] {
   if (offset > 0 && offset >= z.size) return [];
   const first = rev ? z.lastInScoreRange(r) : z.firstInScoreRange(r);
   return walk(z, first, rev, offset, limit, (n) => (rev ? n.score > r.min || (!r.minex && n.score === r.min) : n.score < r.max || (!r.maxex && n.score === r.max)));
 }
 
-function collectLex(z: SkipZSet, r: LexRange, offset: number, limit: number, rev: boolean): Entry[] {
+function collectLex(z: SortedSet, r: LexRange, offset: number, limit: number, rev: boolean): Entry[] {
   const first = rev ? z.lastInLexRange(r) : z.firstInLexRange(r);
   return walk(z, first, rev, offset, limit, (n) => {
     if (rev) return r.min === null || (r.minex ? n.member > r.min : n.member >= r.min);
@@ -426,7 +426,7 @@ function zpopGeneric(
   ctx: CommandContext, keys: readonly string[], where: MinMax, emitKey: boolean, count: number, nested: boolean, nilWhenEmpty: boolean,
 ): 'served' | 'none' | 'error' {
   let key: string | undefined;
-  let z: SkipZSet | undefined;
+  let z: SortedSet | undefined;
   for (const k of keys) {
     const got = getZ(ctx, k);
     if (got === false) return 'error';
@@ -560,7 +560,7 @@ function aggregate(target: number, val: number, agg: Aggregate): number {
 }
 
 interface Source {
-  value: SkipZSet | RSet | null;
+  value: SortedSet | RSet | null;
   weight: number;
 }
 
@@ -745,7 +745,7 @@ function zrandmember(ctx: CommandContext, argv: string[]): void {
     let picked: Entry[];
     const size = z.size;
     const at = (rank: number): Entry => {
-      const n = z.nodeAt(rank) as SkipNode;
+      const n = z.nodeAt(rank) as ZCursor;
       return [n.member, n.score];
     };
     if (l < 0 || l === 1) {
@@ -786,7 +786,7 @@ function zrandmember(ctx: CommandContext, argv: string[]): void {
     reply.bulk(null);
     return;
   }
-  reply.bulk((z.nodeAt(randomIndex(z.size)) as SkipNode).member);
+  reply.bulk((z.nodeAt(randomIndex(z.size)) as ZCursor).member);
 }
 
 /** How Redis prints a stored score as a string: integers plainly (listpack d2string), else %.17g. */
@@ -833,7 +833,7 @@ const R_FAST = ['read', 'sortedset', 'fast'];
 const W_SLOW = ['write', 'sortedset', 'slow'];
 const R_SLOW = ['read', 'sortedset', 'slow'];
 
-function readOnlyZ(ctx: CommandContext, key: string, onMissing: () => void, then: (z: SkipZSet) => void): void {
+function readOnlyZ(ctx: CommandContext, key: string, onMissing: () => void, then: (z: SortedSet) => void): void {
   const z = getZ(ctx, key);
   if (z === false) return;
   if (z === undefined) onMissing();

@@ -6,7 +6,7 @@ function cmp(a: [string, number], b: [string, number]): number {
   return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
 }
 
-describe('store/zset SkipZSet', () => {
+describe('store/zset SortedSet', () => {
   it('keeps (score, member) order, ranks and ranges equal to a sorted model', () => {
     let seed = 99;
     const rnd = (n: number): number => {
@@ -37,6 +37,61 @@ describe('store/zset SkipZSet', () => {
         expect(z.rangeByRank(0, 4, true)).to.deep.equal(sorted.slice().reverse().slice(0, 5));
       }
     }
+  });
+
+  it('stays equal to a sorted model through block splits and merges: ranks, nodeAt, cursors both ways, score ranges', () => {
+    let seed = 7;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const z = createZSet();
+    const model = new Map<string, number>();
+    const verify = (): void => {
+      const sorted = [...model.entries()].sort(cmp);
+      expect([...z.entries()]).to.deep.equal(sorted);
+      expect(z.size).to.equal(sorted.length);
+      for (let i = 0; i < sorted.length; i += 7) {
+        expect(z.rank(sorted[i]![0])).to.equal(i);
+        expect(z.nodeAt(i)?.member).to.equal(sorted[i]![0]);
+      }
+      const forward: string[] = [];
+      for (let c = z.first(); c; c = z.next(c)) forward.push(c.member);
+      const backward: string[] = [];
+      for (let c = z.last(); c; c = z.prev(c)) backward.push(c.member);
+      expect(forward).to.deep.equal(sorted.map((e) => e[0]));
+      expect(backward).to.deep.equal(sorted.map((e) => e[0]).reverse());
+      const r = { min: 100, max: 400, minex: false, maxex: true };
+      const inRange = sorted.filter(([, sc]) => sc >= 100 && sc < 400);
+      expect(z.countInScoreRange(r)).to.equal(inRange.length);
+      expect(z.firstInScoreRange(r)?.member).to.equal(inRange[0]?.[0]);
+      expect(z.lastInScoreRange(r)?.member).to.equal(inRange[inRange.length - 1]?.[0]);
+      const mid = Math.floor(sorted.length / 2);
+      expect(z.rangeByRank(mid, mid + 300)).to.deep.equal(sorted.slice(mid, mid + 301));
+      expect(z.rangeByRank(mid, mid + 300, true)).to.deep.equal(sorted.slice().reverse().slice(mid, mid + 301));
+    };
+    // Growth with score changes (in place and moving), then shrinking until blocks merge and vanish.
+    for (let step = 0; step < 20000; step++) {
+      const m = `k${rnd(3000)}`;
+      const s = rnd(1000) - 100;
+      expect(z.add(m, s)).to.equal(!model.has(m));
+      model.set(m, s);
+      if (step % 5000 === 4999) verify();
+    }
+    for (const m of [...model.keys()]) {
+      if (rnd(10) === 0) continue;
+      expect(z.remove(m)).to.equal(true);
+      model.delete(m);
+      if (model.size % 700 === 0) verify();
+    }
+    verify();
+    while (model.size > 0) {
+      const [m, s] = z.popMin()!;
+      expect(model.get(m)).to.equal(s);
+      model.delete(m);
+    }
+    expect(z.first()).to.equal(null);
+    expect(z.nodeAt(0)).to.equal(null);
   });
 
   it('compares members bytewise and answers lex ranges', () => {
