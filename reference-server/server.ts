@@ -253,6 +253,7 @@ export class RedisServer implements ServerApi, ClientHost {
   private lastLookupName = '';
   private lastLookupSpec: CommandSpec | undefined = undefined;
   /** The last spec's stat entry (valid while commandStats' epoch is unchanged). */
+  private readonly contextPool: Context[] = [];
   private lastStatSpec: CommandSpec | null = null;
   private lastStat: CommandStat | null = null;
   private lastStatEpoch = -1;
@@ -677,7 +678,8 @@ export class RedisServer implements ServerApi, ClientHost {
 
   /** Runs one command with its context, then slowlog, monitor and propagation bookkeeping. */
   call(c: Client, spec: CommandSpec, argv: string[]): void {
-    const ctx = new Context(this, c);
+    // Contexts are reused (a stack, as EXEC and scripts nest calls): one less allocation per command.
+    const ctx = this.contextPool.pop()?.reset(c) ?? new Context(this, c);
     const mod = this.modCount;
     const start = this.stampFresh ? this.lastStamp : performance.now();
     // Nested calls (EXEC's queue) take their own start time.
@@ -733,6 +735,7 @@ export class RedisServer implements ServerApi, ClientHost {
       else this.block(c, spec, argv, blockReq);
     }
     this.afterCall(c, spec, argv, ctx, mod, micros);
+    this.contextPool.push(ctx);
     if (top) this.endUnit(spec.name);
     if (this.currentClient === null && this.batchDepth === 1) {
       this.lastStamp = end;
@@ -1210,9 +1213,17 @@ export class RedisServer implements ServerApi, ClientHost {
 class Context implements CommandContext {
   replaced: string[][] | null = null;
   suppress = false;
-  readonly dbAtStart: number;
-  constructor(readonly server: RedisServer, readonly client: Client) {
+  dbAtStart: number;
+  constructor(readonly server: RedisServer, public client: Client) {
     this.dbAtStart = client.dbIndex;
+  }
+  /** Makes a pooled context fresh for another call. */
+  reset(client: Client): this {
+    this.client = client;
+    this.dbAtStart = client.dbIndex;
+    this.replaced = null;
+    this.suppress = false;
+    return this;
   }
   get reply(): ReplyBuffer {
     return this.client.reply;
