@@ -1,7 +1,7 @@
 /**
  * npm run bench:server — redis-benchmark against Debian's redis-server and the reference server in the same run,
  * interleaved, at -P 1 and -P 16, then RSS after loading 1,000,000 keys of 16-byte values into each.
- * Environment: BENCH_N (requests per test, default 200000), BENCH_KEYS (default 1000000), BENCH_RUNS (best of, default 2),
+ * Environment: BENCH_N (requests per test, default 200000), BENCH_KEYS (default 1000000), BENCH_RUNS (best of, default 3),
  * BENCH_TESTS (comma-separated labels, e.g. SET,HSET; default all), BENCH_P (comma-separated pipelines, default 1,16),
  * BENCH_KEYS=0 skips the RSS measurement, BENCH_REF_ARGS (node flags for the reference server; default those of its shebang).
  */
@@ -17,7 +17,7 @@ const run = promisify(execFile);
 const N = Number(process.env.BENCH_N ?? 200000);
 const KEYS = Number(process.env.BENCH_KEYS ?? 1000000);
 /** Each pair is measured this many times (alternating) and the best of each kept, to damp noise from other load. */
-const RUNS = Number(process.env.BENCH_RUNS ?? 2);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const ONLY = (process.env.BENCH_TESTS ?? '').split(',').map((t) => t.trim().toUpperCase()).filter((t) => t !== '');
 const PIPELINES = (process.env.BENCH_P ?? '1,16').split(',').map(Number);
 const REF_ARGS = (process.env.BENCH_REF_ARGS ?? '--max-semi-space-size=2').split(' ').filter((a) => a !== '');
@@ -131,21 +131,24 @@ async function main(): Promise<void> {
     targets.push(await start('reference', process.execPath, [...REF_ARGS, REF_BIN], dir));
     const [redis, ref] = targets;
     console.log(`redis-benchmark -c 50 -n ${N}; redis-server 7.0.15 vs reference server (node ${process.version}), interleaved, best of ${RUNS}`);
-    console.log(pad('test', 8) + pad('-P', 5) + pad('redis ops/s', 14) + pad('ref ops/s', 14) + 'ratio');
+    console.log(pad('test', 8) + pad('-P', 5) + pad('redis ops/s', 14) + pad('ref ops/s', 14) + pad('ratio', 7) + 'per round');
     const ratios: Record<string, number[]> = {};
     for (const pipeline of PIPELINES) {
       ratios[String(pipeline)] = [];
       for (const [i, test] of TESTS.entries()) {
         // Alternate which server goes first so drift (thermal, cache) does not favour one.
         const order = i % 2 === 0 ? [redis, ref] : [ref, redis];
-        const res = new Map<string, number>();
+        const res = new Map<string, number[]>([['redis', []], ['reference', []]]);
         for (let run = 0; run < RUNS; run++) {
-          for (const t of run % 2 === 0 ? order : [...order].reverse()) res.set(t.name, Math.max(res.get(t.name) ?? 0, await benchOne(t, test, pipeline)));
+          for (const t of run % 2 === 0 ? order : [...order].reverse()) res.get(t.name)!.push(await benchOne(t, test, pipeline));
         }
-        const r = res.get('redis') ?? NaN;
-        const x = res.get('reference') ?? NaN;
+        const r = Math.max(...res.get('redis')!);
+        const x = Math.max(...res.get('reference')!);
         ratios[String(pipeline)].push(x / r);
-        console.log(pad(test.label, 8) + pad(String(pipeline), 5) + pad(r.toFixed(0), 14) + pad(x.toFixed(0), 14) + (x / r).toFixed(2));
+        // Each round's own ratio shows how much of a difference is the machine's noise.
+        const rounds = res.get('reference')!.map((v, k) => v / res.get('redis')![k]!);
+        const spread = `${Math.min(...rounds).toFixed(2)}-${Math.max(...rounds).toFixed(2)}`;
+        console.log(pad(test.label, 8) + pad(String(pipeline), 5) + pad(r.toFixed(0), 14) + pad(x.toFixed(0), 14) + pad((x / r).toFixed(2), 7) + spread);
       }
     }
     const gmean = (a: number[]) => Math.exp(a.reduce((s, v) => s + Math.log(v), 0) / a.length);
