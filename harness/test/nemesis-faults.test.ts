@@ -111,7 +111,7 @@ describe('nemesis: faults applied to a real deployment and Toxiproxy', function 
       { at: 0, fault: 'kill', targets: ['m'], duration: 200 },
       { at: 300, fault: 'pause', targets: ['m'], duration: 200 },
     ]);
-    expect(res).to.deep.equal({ applied: 2, errors: [] });
+    expect(res).to.deep.equal({ applied: 2, errors: [], skipped: [] });
     expect(dep.isRunning('m')).to.equal(true);
     const fs = faults(h);
     expect(fs.map((f) => `${f.name}:${f.phase}`)).to.deep.equal(['kill:start', 'kill:end', 'pause:start', 'pause:end']);
@@ -122,14 +122,17 @@ describe('nemesis: faults applied to a real deployment and Toxiproxy', function 
     expect(await c.ping()).to.equal('PONG');
   });
 
-  it('resolves a symbolic target when the fault fires, and records an unresolvable one as an error', async () => {
+  it('resolves a symbolic target when the fault fires, and records one that matches nothing then as skipped (not an error)', async () => {
     const h = new HistoryWriter();
     const ex = new NemesisExecutor(dep, h);
     const bad = await ex.run([{ at: 0, fault: 'pause', targets: ['@master'], duration: 10 }]);
-    expect(bad.errors[0]).to.contain('no instance matches @master');
+    expect(bad.errors).to.deep.equal([]);
+    expect(bad.applied).to.equal(0);
+    expect(bad.skipped).to.deep.equal(['#1 pause @master: no instance matches @master right now']);
+    expect(h.events().some((e) => e.type === 'mark' && e.name === 'fault-skipped')).to.equal(true);
     ex.resolve = (sym) => (sym === '@master' ? ['m'] : []);
     const ok = await ex.run([{ at: 0, fault: 'pause', targets: ['@master'], duration: 50 }]);
-    expect(ok).to.deep.equal({ applied: 1, errors: [] });
+    expect(ok).to.deep.equal({ applied: 1, errors: [], skipped: [] });
     expect(faults(h).map((f) => `${f.name}:${f.phase}:${f.targets.join(',')}`)).to.deep.equal(['pause:start:m', 'pause:end:m']);
   });
 

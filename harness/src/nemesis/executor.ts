@@ -7,7 +7,12 @@ import { applyFault, type ScheduledFault } from './faults.js';
 export interface ExecutorResult {
   applied: number;
   errors: string[];
+  /** "#n fault target: why" for faults whose symbolic target matched nothing when due (e.g. no master mid-failover): the system's state, not a harness error. */
+  skipped: string[];
 }
+
+/** A symbolic target that matches no instance at the moment its fault fires. */
+export class NoTargetError extends Error {}
 
 /** Turns a symbolic target (e.g. '@master') into instance names at the moment a fault fires. */
 export type TargetResolver = (symbol: string) => string[];
@@ -26,7 +31,7 @@ export class NemesisExecutor {
     const targets = f.targets.flatMap((t) => {
       if (!t.startsWith('@')) return [t];
       const r = this.resolve?.(t) ?? [];
-      if (r.length === 0) throw new Error(`no instance matches ${t} right now`);
+      if (r.length === 0) throw new NoTargetError(`no instance matches ${t} right now`);
       return r;
     });
     return { ...f, targets };
@@ -46,8 +51,8 @@ export class NemesisExecutor {
   /** Runs the whole schedule (offsets from now, scaled); a fault that cannot be applied is recorded and skipped. */
   async run(schedule: ScheduledFault[], signal?: AbortSignal): Promise<ExecutorResult> {
     const start = performance.now();
-    const res: ExecutorResult = { applied: 0, errors: [] };
-    for (const f of schedule) {
+    const res: ExecutorResult = { applied: 0, errors: [], skipped: [] };
+    for (const [i, f] of schedule.entries()) {
       const wait = start + scaled(f.at) - performance.now();
       if (wait > 0) await delay(wait, signal);
       if (signal?.aborted) break;
@@ -60,8 +65,14 @@ export class NemesisExecutor {
         }
       } catch (e) {
         const msg = `${f.fault} ${f.targets.join(',')}: ${e instanceof Error ? e.message : String(e)}`;
-        res.errors.push(msg);
-        this.history.mark('fault-error', msg);
+        if (e instanceof NoTargetError) {
+          // Numbered (1-based, in schedule order) so a reader and the suites can tell which fault it was.
+          res.skipped.push(`#${i + 1} ${msg}`);
+          this.history.mark('fault-skipped', msg);
+        } else {
+          res.errors.push(msg);
+          this.history.mark('fault-error', msg);
+        }
       }
     }
     return res;

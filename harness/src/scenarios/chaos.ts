@@ -91,7 +91,11 @@ export const randomChaos: Scenario = {
       if (symbol !== MASTER_TARGET) return [];
       if (t.kind !== 'cluster') {
         const m = currentMaster(ctx);
-        return m ? [m] : [];
+        if (m) return [m];
+        // Split brain (an old master back before the sentinels demote it): any of the writable masters is "the master".
+        const several = [...ctx.observer.current].filter(([n, s]) => s.role === 'master' && s.writable && ctx.dep.isRunning(n)).map(([n]) => n).sort();
+        if (several.length > 1) ctx.log(`random-chaos: @master is ambiguous (${several.join(', ')} both writable masters); picking one by the seed`);
+        return several.length ? [pick.pick(several)] : [];
       }
       const masters = [...ctx.observer.current].filter(([, s]) => s.role === 'master').map(([n]) => n).sort();
       return masters.length ? [pick.pick(masters)] : [];
@@ -101,6 +105,7 @@ export const randomChaos: Scenario = {
     markWorkloadStart(ctx, wl.via);
     const res = await ctx.nemesis.run(schedule);
     ctx.facts['faultErrors'] = res.errors;
+    ctx.facts['faultsSkipped'] = res.skipped;
     await ctx.nemesis.healAll();
     for (const r of t.redis) if (!ctx.dep.isRunning(r.name)) await ctx.dep.start(r.name);
     ctx.facts.healAt = ctx.history.mark('heal', 'all faults undone').time;
@@ -132,11 +137,13 @@ export const randomChaos: Scenario = {
     }
     const schedule = (facts['schedule'] as ScheduledFault[] | undefined) ?? [];
     const errors = (facts['faultErrors'] as string[] | undefined) ?? [];
+    const skipped = (facts['faultsSkipped'] as string[] | undefined) ?? [];
+    const skippedNote = skipped.length ? `; ${skipped.length} found no target when due and were skipped: ${skipped.join('; ')}` : '';
     out.checks.push({
       name: 'schedule',
       verdict: schedule.length === 0 ? 'skip' : errors.length ? 'error' : 'pass',
-      detail: schedule.length === 0 ? 'no fault applies to this topology' : errors.length ? `${errors.length} faults could not be applied: ${errors.join('; ')}` : `${schedule.length} faults applied and undone`,
-      data: { schedule },
+      detail: schedule.length === 0 ? 'no fault applies to this topology' : errors.length ? `${errors.length} faults could not be applied: ${errors.join('; ')}${skippedNote}` : `${schedule.length - skipped.length} of ${schedule.length} faults applied and undone${skippedNote}`,
+      data: { schedule, skipped },
     });
     const recovered = facts.healAt !== undefined && events.some((e) => e.type === 'op' && e.phase === 'ok' && e.f === 'add' && e.time > facts.healAt!);
     out.checks.push({ name: 'recovery', verdict: recovered ? 'pass' : 'fail', detail: recovered ? 'writes were acknowledged again after every fault was undone' : 'no write was acknowledged after healing' });
