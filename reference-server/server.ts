@@ -430,9 +430,26 @@ export class RedisServer implements ServerApi, ClientHost {
       }
     }
     this.shuttingDown = true;
+    // close() flushes the replication stream (replication.shutdown) and ends replica sockets gracefully; the exit waits for them.
+    const replicaSockets = [...this.clients.values()].filter((c) => c.kind === 'replica' && c.socket !== null).map((c) => c.socket as net.Socket);
     this.close();
     this.writeLog('warning', 'Redis is now ready to exit, bye bye...');
-    this.onExit(0);
+    const pending = replicaSockets.filter((s) => !s.destroyed);
+    if (pending.length === 0) {
+      this.onExit(0);
+      return undefined;
+    }
+    // Exit once every replica socket has written its queue (process.exit would drop it), or after 2 s.
+    let left = pending.length;
+    let exited = false;
+    const exit = (): void => {
+      if (exited) return;
+      exited = true;
+      clearTimeout(cap);
+      this.onExit(0);
+    };
+    const cap = setTimeout(exit, 2000);
+    for (const sock of pending) sock.once('close', () => { if (--left === 0) exit(); });
     return undefined;
   }
 
@@ -449,7 +466,8 @@ export class RedisServer implements ServerApi, ClientHost {
     this.listeners = [];
     for (const c of [...this.clients.values()]) {
       c.flush();
-      c.destroy();
+      // A replica's socket ends gracefully so the stream already queued for it is still delivered.
+      c.destroy(c.kind === 'replica');
     }
   }
 

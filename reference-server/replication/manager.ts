@@ -734,6 +734,8 @@ export class Replication implements ReplicationHooks {
   }
 
   shutdown(): void {
+    // The last writes' stream goes to the replicas before their sockets close: acknowledged writes must reach them.
+    this.flushStream();
     this.dropLink();
     this.masterHost = null;
     this.linkState = 'none';
