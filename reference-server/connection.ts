@@ -2,7 +2,7 @@
  * One client connection: owns the socket, the request parser and the reply buffer. Replies are
  * accumulated while a whole socket read is processed and written with one socket.write after the poll phase.
  */
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
 import type { BlockRequest, ClientState, CommandSpec } from './commands/command.js';
 import { RequestParser } from './resp/parser.js';
 import { ReplyBuffer } from './resp/writer.js';
@@ -38,6 +38,39 @@ function flushAll(): void {
   const list = toFlush;
   toFlush = [];
   for (let i = 0; i < list.length; i++) list[i].flush();
+}
+
+/**
+ * The one buffer every accepted client's reads land in. A read is parsed, and what it leaves unparsed copied out,
+ * before the callback returns, so the next read (of any client) can reuse it: no 64 KiB allocation per read.
+ */
+const sharedReadBuffer = Buffer.allocUnsafe(64 * 1024);
+
+/** Socket internals that adoptAccepted moves from the socket net.Server made to the one that replaces it. */
+interface AcceptedSocketInternals {
+  _handle: unknown;
+  _server: unknown;
+  server: unknown;
+}
+
+/**
+ * Rebuilds a socket accepted with pauseOnConnect so that its reads go to `onRead` through the shared buffer
+ * (net's onread option, which only a socket built by the caller can have) instead of a 'data' event per read.
+ */
+export function adoptAccepted(accepted: Socket, onRead: (n: number, buf: Buffer) => void): Socket {
+  const old = accepted as unknown as AcceptedSocketInternals;
+  const handle = old._handle;
+  const server = old._server;
+  // The server counts this connection until the new socket closes; the old one lets go of the handle and is dropped.
+  old._handle = null;
+  old._server = null;
+  old.server = null;
+  accepted.destroy();
+  const sock = new Socket({ handle, readable: true, writable: true, onread: { buffer: sharedReadBuffer, callback: onRead } } as unknown as ConstructorParameters<typeof Socket>[0]);
+  const fresh = sock as unknown as AcceptedSocketInternals;
+  fresh._server = server;
+  fresh.server = server;
+  return sock;
 }
 
 export class Client implements ClientState {
@@ -84,12 +117,14 @@ export class Client implements ClientState {
     private readonly host: ClientHost,
     maxBulkLen: number,
     requirePass: boolean,
+    sharedReads = false,
   ) {
     this.authenticated = !requirePass;
     this.parser = new RequestParser({ maxBulkLen, authRequired: requirePass });
     if (socket) {
       socket.setNoDelay(true);
-      socket.on('data', (chunk: Buffer) => this.onData(chunk));
+      // An adopted socket's reads arrive through onSharedRead instead.
+      if (!sharedReads) socket.on('data', (chunk: Buffer) => this.onData(chunk));
       socket.on('error', () => this.destroy());
       socket.on('close', () => this.destroy());
     }
@@ -105,6 +140,12 @@ export class Client implements ClientState {
   /** Number of subscriptions, as (P)SUBSCRIBE replies count them. */
   get subscriptionCount(): number {
     return this.channels.size + this.patterns.size;
+  }
+
+  /** A read into the shared buffer: processed like any read, then whatever the parser keeps is copied out of it. */
+  onSharedRead(n: number, buf: Buffer): void {
+    this.onData(buf.subarray(0, n));
+    this.parser.release();
   }
 
   private onData(chunk: Buffer): void {

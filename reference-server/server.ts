@@ -23,7 +23,7 @@ import { appendFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import type {
   BlockRequest, ClientState, CommandContext, CommandSpec, Db, PersistenceHooks, ReplicationHooks, ServerApi,
 } from './commands/command.js';
-import { Client, type ClientHost } from './connection.js';
+import { adoptAccepted, Client, type ClientHost } from './connection.js';
 import { ProtocolError } from './resp/parser.js';
 import { REDIS_VERSION, type Config } from './config/config.js';
 import { globMatch } from './glob.js';
@@ -370,7 +370,8 @@ export class RedisServer implements ServerApi, ClientHost {
 
   private listenOne(host: string, port: number, ipv6Only: boolean): Promise<net.Server> {
     return new Promise((resolve, reject) => {
-      const srv = net.createServer((sock) => this.accept(sock));
+      // Paused on connect: accept() rebuilds the socket to read into the shared buffer before any read happens.
+      const srv = net.createServer({ pauseOnConnect: true }, (sock) => this.accept(sock));
       srv.once('error', reject);
       srv.listen({ host, port, ipv6Only, backlog: this.config.getNumber('tcp-backlog') }, () => {
         srv.removeListener('error', reject);
@@ -473,7 +474,15 @@ export class RedisServer implements ServerApi, ClientHost {
 
   // ---- clients ----
 
-  private accept(sock: net.Socket): void {
+  private accept(accepted: net.Socket): void {
+    let client: Client | null = null;
+    // A rejected connection's reads (until it closes) are dropped.
+    const sock = adoptAccepted(accepted, (n, buf) => { if (client !== null) client.onSharedRead(n, buf); });
+    client = this.admit(sock);
+  }
+
+  /** Applies maxclients and protected mode to a new connection; the client, or null when it was refused. */
+  private admit(sock: net.Socket): Client | null {
     this.stats.total_connections_received++;
     const remote = sock.remoteAddress ?? '';
     const addr = formatAddr(remote, sock.remotePort ?? 0);
@@ -482,23 +491,23 @@ export class RedisServer implements ServerApi, ClientHost {
     if (this.clients.size >= maxclients) {
       this.stats.rejected_connections++;
       sock.end('-ERR max number of clients reached\r\n');
-      return;
+      return null;
     }
     const requirePass = (this.config.get('requirepass') ?? '') !== '';
     if (this.config.get('protected-mode') === 'yes' && !requirePass && !isLoopback(remote)) {
       this.stats.rejected_connections++;
       sock.end('-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command \'CONFIG SET protected-mode no\' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to \'no\', and then restarting the server. 3) If you started the server manually just for testing, restart it with the \'--protected-mode no\' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n');
-      return;
+      return null;
     }
     const keepalive = this.config.getNumber('tcp-keepalive');
     // Like Redis's tcp-keepalive: dead peers (partitions, crashed hosts) are eventually detected.
     if (keepalive > 0) sock.setKeepAlive(true, keepalive * 1000);
-    this.addClient(sock, addr, laddr, requirePass);
+    return this.addClient(sock, addr, laddr, requirePass, true);
   }
 
   /** Registers a client for a socket (replication uses it for the link to its master). */
-  addClient(sock: net.Socket | null, addr: string, laddr: string, requirePass = false): Client {
-    const c = new Client(this.nextClientId++, sock, addr, laddr, this, this.config.getNumber('proto-max-bulk-len'), requirePass);
+  addClient(sock: net.Socket | null, addr: string, laddr: string, requirePass = false, sharedReads = false): Client {
+    const c = new Client(this.nextClientId++, sock, addr, laddr, this, this.config.getNumber('proto-max-bulk-len'), requirePass, sharedReads);
     c.reply.onError = (msg) => this.countError(msg);
     this.clients.set(c.id, c);
     return c;

@@ -54,12 +54,17 @@ function plainCount(b: Buffer, i: number, end: number): number {
   return -1;
 }
 
+const EMPTY = Buffer.alloc(0);
+
 export class RequestParser {
-  private buf: Buffer = Buffer.alloc(0);
+  private buf: Buffer = EMPTY;
   private pos = 0;
   /** Chunks received while a large bulk is incomplete, concatenated once it is whole. */
   private pending: Buffer[] = [];
   private pendingLen = 0;
+  /** Whether buf / the last pending chunk is the caller's chunk itself rather than a copy (see release). */
+  private bufBorrowed = false;
+  private pendingBorrowed = false;
   private need = 0;
   private multibulkLen = 0;
   private bulkLen = -1;
@@ -88,6 +93,24 @@ export class RequestParser {
     return len <= 8 ? shortString(buf, pos, len) : latin1Slice.call(buf, pos, pos + len);
   }
 
+  /**
+   * Copies out what is still unparsed, for a caller whose chunks live in a buffer that the next read overwrites.
+   * A complete pipeline leaves nothing, so the usual cost is one comparison.
+   */
+  release(): void {
+    if (this.bufBorrowed) {
+      this.bufBorrowed = false;
+      const left = this.buf.length - this.pos;
+      this.buf = left > 0 ? Buffer.from(this.buf.subarray(this.pos)) : EMPTY;
+      this.pos = 0;
+    }
+    if (this.pendingBorrowed) {
+      this.pendingBorrowed = false;
+      const last = this.pending.length - 1;
+      this.pending[last] = Buffer.from(this.pending[last]);
+    }
+  }
+
   /** Bytes received but not yet consumed by a complete command (for client-query-buffer-limit). */
   get buffered(): number {
     return this.buf.length - this.pos + this.pendingLen;
@@ -96,14 +119,18 @@ export class RequestParser {
   feed(chunk: Buffer): void {
     if (this.need > 0 && this.buf.length - this.pos + this.pendingLen + chunk.length < this.need) {
       this.pending.push(chunk);
+      this.pendingBorrowed = true;
       this.pendingLen += chunk.length;
       return;
     }
     if (this.pos >= this.buf.length && this.pendingLen === 0) {
       this.buf = chunk;
+      this.bufBorrowed = true;
     } else {
       const parts = [this.buf.subarray(this.pos), ...this.pending, chunk];
       this.buf = Buffer.concat(parts);
+      this.bufBorrowed = false;
+      this.pendingBorrowed = false;
       this.pending = [];
       this.pendingLen = 0;
     }

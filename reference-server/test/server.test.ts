@@ -381,7 +381,7 @@ describe('server: protected mode', function () {
   it('denies non-loopback clients without a password, with Redis DENIED text', async () => {
     const ref = await startRefInProcess(['--bind', '127.0.0.1']);
     try {
-      // Reach the accept path directly with a socket pair whose remote is not loopback.
+      // Reach the admission check directly with a socket whose remote is not loopback.
       const fake = new net.Socket();
       let written = '';
       Object.defineProperty(fake, 'remoteAddress', { value: '10.1.2.3' });
@@ -389,7 +389,7 @@ describe('server: protected mode', function () {
         written += d;
         return fake;
       }) as typeof fake.end;
-      (ref.server as unknown as { accept(s: net.Socket): void }).accept(fake);
+      (ref.server as unknown as { admit(s: net.Socket): unknown }).admit(fake);
       expect(written).to.match(/^-DENIED Redis is running in protected mode because protected mode is enabled/);
       expect(ref.server.clients.size).to.equal(0);
     } finally {

@@ -6,13 +6,17 @@ function cmp(a: [string, number], b: [string, number]): number {
   return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
 }
 
+/** A repeatable draw in [0, n): the same seed replays the same operations when a test fails. */
+function seededRandom(seed: number): (n: number) => number {
+  return (n) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+}
+
 describe('store/zset SortedSet', () => {
   it('keeps (score, member) order, ranks and ranges equal to a sorted model', () => {
-    let seed = 99;
-    const rnd = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed % n;
-    };
+    const rnd = seededRandom(99);
     const z = createZSet();
     const model = new Map<string, number>();
     for (let step = 0; step < 5000; step++) {
@@ -40,11 +44,7 @@ describe('store/zset SortedSet', () => {
   });
 
   it('stays equal to a sorted model through block splits and merges: ranks, nodeAt, cursors both ways, score ranges', () => {
-    let seed = 7;
-    const rnd = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed % n;
-    };
+    const rnd = seededRandom(7);
     const z = createZSet();
     const model = new Map<string, number>();
     const verify = (): void => {
