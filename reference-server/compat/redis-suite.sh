@@ -2,6 +2,7 @@
 # Runs units of Redis's own test suite (external-server mode) against Debian's redis-server and the reference
 # server, a fresh server per unit, and prints passed/failed tests side by side.
 #   npm run compat:redis-suite -- /path/to/redis-7.0.15-source [unit ...]
+#   REDIS_SUITE_LOGS=dir keeps each unit's full output there (ref-unit_multi.log.txt, real-...) for reading failures.
 # The source tree is not part of this project (nothing is downloaded): unpack Redis 7.0.15's tarball anywhere.
 set -euo pipefail
 
@@ -74,3 +75,6 @@ done
 echo
 echo "Failures on the reference server:"
 cat "$work"/failed-* 2>/dev/null | sed 's/^/  /' || true
+if [ -n "${REDIS_SUITE_LOGS:-}" ]; then
+  mkdir -p "$REDIS_SUITE_LOGS" && cp "$work"/*.log.txt "$REDIS_SUITE_LOGS"/ && echo "Full outputs: $REDIS_SUITE_LOGS"
+fi
