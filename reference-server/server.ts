@@ -24,6 +24,9 @@ import type {
   BlockRequest, ClientState, CommandContext, CommandSpec, Db, PersistenceHooks, ReplicationHooks, ServerApi,
 } from './commands/command.js';
 import { adoptAccepted, Client, type ClientHost } from './connection.js';
+import { MemoryLimit, OOM_ERROR, type EvictionHost, type EvictionPolicy } from './maxmemory.js';
+import { valueSize } from './commands/memory.js';
+import type { Value } from './store/types.js';
 import { ProtocolError } from './resp/parser.js';
 import { REDIS_VERSION, type Config } from './config/config.js';
 import { globMatch } from './glob.js';
@@ -47,7 +50,7 @@ const PUBSUB_ALLOWED = new Set(['ping', 'subscribe', 'ssubscribe', 'unsubscribe'
 const MULTI_IMMEDIATE = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
 
 /** Flag bits precomputed per spec, so the hot path tests bits instead of scanning flag arrays. */
-const F_WRITE = 1, F_MAYREP = 2, F_PROTECTED = 4, F_NOAUTH = 8, F_NOMULTI = 16, F_SKIPSLOW = 32, F_SKIPMON = 64, F_ADMIN = 128;
+const F_WRITE = 1, F_MAYREP = 2, F_PROTECTED = 4, F_NOAUTH = 8, F_NOMULTI = 16, F_SKIPSLOW = 32, F_SKIPMON = 64, F_ADMIN = 128, F_DENYOOM = 256;
 const flagCache = new WeakMap<CommandSpec, number>();
 let lastBitsSpec: CommandSpec | null = null;
 let lastBits = 0;
@@ -58,7 +61,7 @@ function bits(spec: CommandSpec): number {
     const f = spec.flags;
     b = (f.includes('write') ? F_WRITE : 0) | (f.includes('may_replicate') ? F_MAYREP : 0) | (f.includes('protected') ? F_PROTECTED : 0) |
       (f.includes('no_auth') ? F_NOAUTH : 0) | (f.includes('no_multi') ? F_NOMULTI : 0) | (f.includes('skip_slowlog') ? F_SKIPSLOW : 0) |
-      (f.includes('skip_monitor') ? F_SKIPMON : 0) | (f.includes('admin') ? F_ADMIN : 0);
+      (f.includes('skip_monitor') ? F_SKIPMON : 0) | (f.includes('admin') ? F_ADMIN : 0) | (f.includes('denyoom') ? F_DENYOOM : 0);
     flagCache.set(spec, b);
   }
   lastBitsSpec = spec;
@@ -181,10 +184,12 @@ export function defaultPersistenceHooks(server: RedisServer): PersistenceHooks {
   };
 }
 
-export class RedisServer implements ServerApi, ClientHost {
+export class RedisServer implements ServerApi, ClientHost, EvictionHost {
   readonly startedAt = Date.now();
   readonly runId = randomBytes(20).toString('hex');
   readonly dbs: Db[] = [];
+  /** maxmemory and eviction (checked before each command while a limit is set). */
+  readonly memory: MemoryLimit = new MemoryLimit(this);
   readonly config: Config;
   replication: ReplicationHooks;
   persistence: PersistenceHooks;
@@ -283,7 +288,9 @@ export class RedisServer implements ServerApi, ClientHost {
     this.protoMaxBulkLen = this.config.getNumber('proto-max-bulk-len');
     this.latencyTracking = this.config.getBool('latency-tracking');
     this.parseOutputLimits(this.config.get('client-output-buffer-limit') ?? '');
+    this.applyMemoryConfig();
     this.config.onChange((name, value) => {
+      if (name === 'maxmemory' || name === 'maxmemory-policy' || name === 'maxmemory-samples') this.applyMemoryConfig();
       if (name === 'client-output-buffer-limit') this.parseOutputLimits(value);
       if (name === 'loglevel') this.logLevel = LEVELS[value as LogLevel];
       if (name === 'slowlog-log-slower-than') this.slowlogThreshold = Number(value);
@@ -294,6 +301,28 @@ export class RedisServer implements ServerApi, ClientHost {
     });
     const n = this.config.getNumber('databases');
     for (let i = 0; i < n; i++) this.dbs.push(opts.createDb(i, this));
+  }
+
+  private applyMemoryConfig(): void {
+    const policy = (this.config.get('maxmemory-policy') ?? 'noeviction') as EvictionPolicy;
+    this.memory.configure(this.config.getNumber('maxmemory'), policy, this.config.getNumber('maxmemory-samples'));
+  }
+
+  ignoresMaxmemory(): boolean {
+    return this.replication.role() === 'replica' && this.config.getBool('replica-ignore-maxmemory');
+  }
+
+  /** A key evicted for maxmemory: counted, and propagated as its own DEL as Redis 7.0 does. */
+  evictKey(db: Db, key: string): void {
+    if (!db.delete(key)) return;
+    // The deletion was reported as a modification; it must not make the command about to run look like a write.
+    this.modCount--;
+    this.stats.evicted_keys++;
+    if (this.replication.role() === 'master') this.queuePropagation(db.index, ['DEL', key]);
+  }
+
+  sizeOf(key: string, value: Value): number {
+    return key.length + 56 + valueSize(value, this.config.getNumber('maxmemory-samples'));
   }
 
   private parseOutputLimits(v: string): void {
@@ -456,6 +485,7 @@ export class RedisServer implements ServerApi, ClientHost {
 
   /** Stops listening, drops every client and the cron (tests call this directly). */
   close(): void {
+    this.memory.close();
     if (this.cronTimer) clearInterval(this.cronTimer);
     this.cronTimer = null;
     try {
@@ -632,6 +662,21 @@ export class RedisServer implements ServerApi, ClientHost {
     if (c.inMulti && fb & F_NOMULTI) {
       this.reject(c, 'ERR Command not allowed inside a transaction', spec);
       return;
+    }
+    if (this.memory.limit > 0 && c.kind !== 'master' && !this.memory.ensure()) {
+      // Over maxmemory with nothing to evict: what may grow memory is refused, and inside MULTI anything but
+      // EXEC, DISCARD, QUIT and RESET (queuing grows memory too); an EXEC whose queue holds such a command aborts.
+      const isExec = spec.name === 'exec';
+      const queuing = c.inMulti && !isExec && spec.name !== 'discard' && spec.name !== 'quit' && spec.name !== 'reset';
+      const execOfDenyoom = c.inMulti && isExec && c.multiQueue.some((q) => (bits(q.spec) & F_DENYOOM) !== 0);
+      if (execOfDenyoom) {
+        this.abortExec(c, spec, OOM_ERROR);
+        return;
+      }
+      if ((fb & F_DENYOOM) !== 0 || queuing) {
+        this.reject(c, OOM_ERROR, spec);
+        return;
+      }
     }
     // EXEC counts as a write when its queue holds one: refused as a whole, as Redis's processCommand does.
     const execOfWrites = c.inMulti && spec.name === 'exec' && c.multiQueue.some((q) => (bits(q.spec) & F_WRITE) !== 0);
@@ -1181,6 +1226,7 @@ export class RedisServer implements ServerApi, ClientHost {
   private cron(): void {
     const now = Date.now();
     this.hzCount++;
+    this.memory.sample();
     for (const db of this.activeExpire ? this.dbs : []) {
       try {
         db.activeExpireCycle(200);

@@ -52,7 +52,7 @@ function hashtable(count: number): number {
 }
 
 /** Redis 7.0's objectComputeSize, estimated from the value and the encoding it would have. */
-function valueSize(v: Value, samples: number): number {
+export function valueSize(v: Value, samples: number): number {
   const enc = encodingOf(v);
   if (typeof v === 'string') {
     if (enc === 'int') return ROBJ;
