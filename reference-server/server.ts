@@ -24,6 +24,7 @@ import type {
   BlockRequest, ClientState, CommandContext, CommandSpec, Db, PersistenceHooks, ReplicationHooks, ServerApi,
 } from './commands/command.js';
 import { adoptAccepted, Client, type ClientHost } from './connection.js';
+import { LatencyMonitor } from './latency-monitor.js';
 import { MemoryLimit, OOM_ERROR, type EvictionHost, type EvictionPolicy } from './maxmemory.js';
 import { valueSize } from './commands/memory.js';
 import type { Value } from './store/types.js';
@@ -50,7 +51,7 @@ const PUBSUB_ALLOWED = new Set(['ping', 'subscribe', 'ssubscribe', 'unsubscribe'
 const MULTI_IMMEDIATE = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
 
 /** Flag bits precomputed per spec, so the hot path tests bits instead of scanning flag arrays. */
-const F_WRITE = 1, F_MAYREP = 2, F_PROTECTED = 4, F_NOAUTH = 8, F_NOMULTI = 16, F_SKIPSLOW = 32, F_SKIPMON = 64, F_ADMIN = 128, F_DENYOOM = 256;
+const F_WRITE = 1, F_MAYREP = 2, F_PROTECTED = 4, F_NOAUTH = 8, F_NOMULTI = 16, F_SKIPSLOW = 32, F_SKIPMON = 64, F_ADMIN = 128, F_DENYOOM = 256, F_FAST = 512;
 const flagCache = new WeakMap<CommandSpec, number>();
 let lastBitsSpec: CommandSpec | null = null;
 let lastBits = 0;
@@ -61,7 +62,8 @@ function bits(spec: CommandSpec): number {
     const f = spec.flags;
     b = (f.includes('write') ? F_WRITE : 0) | (f.includes('may_replicate') ? F_MAYREP : 0) | (f.includes('protected') ? F_PROTECTED : 0) |
       (f.includes('no_auth') ? F_NOAUTH : 0) | (f.includes('no_multi') ? F_NOMULTI : 0) | (f.includes('skip_slowlog') ? F_SKIPSLOW : 0) |
-      (f.includes('skip_monitor') ? F_SKIPMON : 0) | (f.includes('admin') ? F_ADMIN : 0) | (f.includes('denyoom') ? F_DENYOOM : 0);
+      (f.includes('skip_monitor') ? F_SKIPMON : 0) | (f.includes('admin') ? F_ADMIN : 0) | (f.includes('denyoom') ? F_DENYOOM : 0) |
+      (f.includes('fast') ? F_FAST : 0);
     flagCache.set(spec, b);
   }
   lastBitsSpec = spec;
@@ -190,6 +192,8 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost {
   readonly dbs: Db[] = [];
   /** maxmemory and eviction (checked before each command while a limit is set). */
   readonly memory: MemoryLimit = new MemoryLimit(this);
+  /** LATENCY's event samples (latency-monitor-threshold). */
+  readonly latency = new LatencyMonitor();
   readonly config: Config;
   replication: ReplicationHooks;
   persistence: PersistenceHooks;
@@ -243,6 +247,7 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost {
   private queryBufferLimit: number;
   private protoMaxBulkLen: number;
   private latencyTracking: boolean;
+  private latencyThresholdUs: number;
   private hzCount = 0;
   private inExec = false;
   /** The client whose command is running (replicas let their master's stream see expired keys). */
@@ -287,6 +292,7 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost {
     this.queryBufferLimit = this.config.getNumber('client-query-buffer-limit');
     this.protoMaxBulkLen = this.config.getNumber('proto-max-bulk-len');
     this.latencyTracking = this.config.getBool('latency-tracking');
+    this.latencyThresholdUs = this.config.getNumber('latency-monitor-threshold') * 1000;
     this.parseOutputLimits(this.config.get('client-output-buffer-limit') ?? '');
     this.applyMemoryConfig();
     this.config.onChange((name, value) => {
@@ -297,6 +303,7 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost {
       if (name === 'client-query-buffer-limit') this.queryBufferLimit = Number(value);
       if (name === 'proto-max-bulk-len') this.protoMaxBulkLen = Number(value);
       if (name === 'latency-tracking') this.latencyTracking = value === 'yes';
+      if (name === 'latency-monitor-threshold') this.latencyThresholdUs = Number(value) * 1000;
       if (name === 'requirepass' && value === '') for (const c of this.clients.values()) c.authenticated = true;
     });
     const n = this.config.getNumber('databases');
@@ -800,6 +807,10 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost {
         st.runCount = 1;
       }
     }
+    // Redis's call(): a command at or over latency-monitor-threshold is a "command" or "fast-command" latency event.
+    if (this.latencyThresholdUs > 0 && micros >= this.latencyThresholdUs && !blockReq) {
+      this.latency.add((bits(spec) & F_FAST) !== 0 ? 'fast-command' : 'command', Math.floor(micros / 1000));
+    }
     if (this.stats.total_error_replies > errorsBefore) st.failed++;
     this.stats.total_commands_processed++;
     if (blockReq) {
@@ -1227,6 +1238,7 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost {
     const now = Date.now();
     this.hzCount++;
     this.memory.sample();
+    const expireStart = performance.now();
     for (const db of this.activeExpire ? this.dbs : []) {
       try {
         db.activeExpireCycle(200);
@@ -1234,6 +1246,8 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost {
         this.log('warning', `Active expiry failed: ${(e as Error).message}`);
       }
     }
+    const expireMs = Math.floor(performance.now() - expireStart);
+    if (this.latencyThresholdUs > 0 && expireMs * 1000 >= this.latencyThresholdUs) this.latency.add('expire-cycle', expireMs);
     const idle = this.config.getNumber('timeout') * 1000;
     for (const c of this.clients.values()) {
       if (c.blocked && c.blocked.deadline > 0 && now >= c.blocked.deadline) {

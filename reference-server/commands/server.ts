@@ -37,12 +37,17 @@ function sectionLines(s: RedisServer, name: string): string[] | undefined {
         `executable:${process.argv[1] ?? ''}`, `config_file:${s.config.configFile}`, 'io_threads_active:0',
       ];
     case 'clients': {
+      // As in Redis 7.0, a client held by CLIENT PAUSE is blocked (BLOCKED_POSTPONE), without a timeout.
       let blocked = 0;
-      for (const c of s.clients.values()) if (c.blocked) blocked++;
+      let timed = 0;
+      for (const c of s.clients.values()) {
+        if (c.blocked || c.paused) blocked++;
+        if (c.blocked && c.blocked.deadline > 0) timed++;
+      }
       return [
         `connected_clients:${[...s.clients.values()].filter((c) => c.kind !== 'replica').length}`, 'cluster_connections:0',
         `maxclients:${s.config.get('maxclients')}`, 'client_recent_max_input_buffer:0', 'client_recent_max_output_buffer:0',
-        `blocked_clients:${blocked}`, 'tracking_clients:0', `clients_in_timeout_table:${blocked}`,
+        `blocked_clients:${blocked}`, 'tracking_clients:0', `clients_in_timeout_table:${timed}`,
       ];
     }
     case 'memory': {

@@ -18,9 +18,10 @@ import { commands as sort } from './sort.js';
 import { commands as bits } from './bits.js';
 import { commands as hyperloglog } from './hyperloglog.js';
 import { commands as geo } from './geo.js';
+import { commands as latency } from './latency.js';
 
 /** Every family, in priority order: a name defined twice keeps its first definition. */
-export const families: CommandSpec[][] = [connection, server, pubsub, transactions, strings, keys, hashes, lists, sets, sortedsets, replication, persistence, scripting, memory, sort, bits, geo, hyperloglog];
+export const families: CommandSpec[][] = [connection, server, pubsub, transactions, strings, keys, hashes, lists, sets, sortedsets, replication, persistence, scripting, memory, sort, bits, geo, hyperloglog, latency];
 
 /** Builds the lookup map; extra families (replication, cluster, sentinel) are passed by whoever starts the server. */
 export function buildCommandTable(extra: CommandSpec[][] = []): Map<string, CommandSpec> {

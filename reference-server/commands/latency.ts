@@ -1,0 +1,126 @@
+/** LATENCY DOCTOR GRAPH HELP HISTOGRAM HISTORY LATEST RESET, as Redis 7.0's latency.c answers them. */
+import type { CommandContext, CommandSpec } from './command.js';
+import { container, def, NOKEYS } from './define.js';
+import { replyHelp } from './help.js';
+import { asServer, histogram, type CommandStat } from '../server.js';
+
+/** Redis clamps histogram samples to 1 s (LATENCY_HISTOGRAM_MAX_VALUE, in ns). */
+const MAX_NS = 1_000_000_000;
+
+/**
+ * fillCommandCDF: Redis walks its HDR histogram (2 significant digits) at the power-of-two levels from 1024 ns,
+ * reporting each level's highest equivalent value in µs with the cumulative count, when that count grew.
+ */
+function replyCdf(ctx: CommandContext, st: CommandStat): void {
+  const buckets = [...histogram(st)].sort((a, b) => a[0] - b[0]);
+  const total = buckets.reduce((n, [, c]) => n + c, 0);
+  const rows: [number, number][] = [];
+  let seen = 0;
+  let i = 0;
+  for (let level = 1024; seen < total; level *= 2) {
+    // An HDR bucket at 2^k spans 2^(k-7) values when 2 significant digits are kept.
+    const highest = level + level / 128 - 1;
+    const before = seen;
+    while (i < buckets.length && Math.min(buckets[i]![0], MAX_NS) <= highest) seen += buckets[i++]![1];
+    if (seen > before) rows.push([Math.floor(highest / 1000), seen]);
+  }
+  ctx.reply.mapHeader(2);
+  ctx.reply.bulk('calls');
+  ctx.reply.integer(total);
+  ctx.reply.bulk('histogram_usec');
+  ctx.reply.mapHeader(rows.length);
+  for (const [us, count] of rows) {
+    ctx.reply.integer(us);
+    ctx.reply.integer(count);
+  }
+}
+
+/** The stats to report: all commands with samples, or those named (a container name brings its subcommands). */
+function histogramTargets(ctx: CommandContext, names: string[]): [string, CommandStat][] {
+  const s = asServer(ctx.server);
+  const withData = (name: string): [string, CommandStat] | null => {
+    const st = s.commandStats.get(name);
+    return st !== undefined && histogram(st).size > 0 ? [name, st] : null;
+  };
+  const out: [string, CommandStat][] = [];
+  if (names.length === 0) {
+    for (const name of s.commandStats.keys()) {
+      const row = withData(name);
+      if (row) out.push(row);
+    }
+    return out;
+  }
+  for (const arg of names) {
+    const lower = arg.toLowerCase();
+    const bar = lower.indexOf('|');
+    const parent = s.commands.get(bar < 0 ? lower : lower.slice(0, bar));
+    // Unknown names are skipped, as lookupCommandBySds finding nothing.
+    if (parent === undefined) continue;
+    const spec = bar < 0 ? parent : parent.subcommands?.find((c) => c.name === lower);
+    if (spec === undefined) continue;
+    const own = withData(spec.name);
+    if (own) out.push(own);
+    if (bar < 0) {
+      for (const sub of spec.subcommands ?? []) {
+        const row = withData(sub.name);
+        if (row) out.push(row);
+      }
+    }
+  }
+  return out;
+}
+
+const FLAGS = 'admin noscript loading stale';
+const ACL = 'admin slow dangerous';
+
+const subs: CommandSpec[] = [
+  def('latency|doctor', 2, FLAGS, NOKEYS, ACL, (ctx) => {
+    const s = asServer(ctx.server);
+    ctx.reply.verbatim(s.latency.doctor({
+      threshold: s.config.getNumber('latency-monitor-threshold'),
+      slowlogSlowerThan: s.config.getNumber('slowlog-log-slower-than'),
+      hz: s.config.getNumber('hz'),
+    }));
+  }),
+  def('latency|graph', 3, FLAGS, NOKEYS, ACL, (ctx, argv) => {
+    const graph = asServer(ctx.server).latency.graph(argv[2]!);
+    if (graph === undefined) ctx.reply.error(`ERR No samples available for event '${argv[2]}'`);
+    else ctx.reply.verbatim(graph);
+  }),
+  def('latency|help', 2, 'loading stale', NOKEYS, 'slow', (ctx) => replyHelp(ctx.reply, 'LATENCY')),
+  def('latency|histogram', -2, FLAGS, NOKEYS, ACL, (ctx, argv) => {
+    const rows = histogramTargets(ctx, argv.slice(2));
+    ctx.reply.mapHeader(rows.length);
+    for (const [name, st] of rows) {
+      ctx.reply.bulk(name);
+      replyCdf(ctx, st);
+    }
+  }),
+  def('latency|history', 3, FLAGS, NOKEYS, ACL, (ctx, argv) => {
+    const rows = asServer(ctx.server).latency.history(argv[2]!) ?? [];
+    ctx.reply.arrayHeader(rows.length);
+    for (const [time, ms] of rows) {
+      ctx.reply.arrayHeader(2);
+      ctx.reply.integer(time);
+      ctx.reply.integer(ms);
+    }
+  }),
+  def('latency|latest', 2, FLAGS, NOKEYS, ACL, (ctx) => {
+    const rows = asServer(ctx.server).latency.latest();
+    ctx.reply.arrayHeader(rows.length);
+    for (const [event, time, ms, max] of rows) {
+      ctx.reply.arrayHeader(4);
+      ctx.reply.bulk(event);
+      ctx.reply.integer(time);
+      ctx.reply.integer(ms);
+      ctx.reply.integer(max);
+    }
+  }),
+  def('latency|reset', -2, FLAGS, NOKEYS, ACL, (ctx, argv) => {
+    const monitor = asServer(ctx.server).latency;
+    if (argv.length === 2) ctx.reply.integer(monitor.reset());
+    else ctx.reply.integer(argv.slice(2).reduce((n, e) => n + monitor.reset(e), 0));
+  }),
+];
+
+export const commands: CommandSpec[] = [container('latency', 'slow', subs)];
