@@ -670,7 +670,7 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost {
       this.reject(c, 'ERR Command not allowed inside a transaction', spec);
       return;
     }
-    if (this.memory.limit > 0 && c.kind !== 'master' && !this.memory.ensure()) {
+    if (this.memory.limit > 0 && c.kind !== 'master' && !this.clientsPaused() && !this.memory.ensure()) {
       // Over maxmemory with nothing to evict: what may grow memory is refused, and inside MULTI anything but
       // EXEC, DISCARD, QUIT and RESET (queuing grows memory too); an EXEC whose queue holds such a command aborts.
       const isExec = spec.name === 'exec';
@@ -1273,6 +1273,11 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost {
       this.log('warning', `Cron hook failed: ${(e as Error).message}`);
     }
     this.handleReadyKeys();
+  }
+
+  /** A CLIENT PAUSE (WRITE or ALL) is in force: no key is expired or evicted until it ends. */
+  clientsPaused(): boolean {
+    return this.pauseUntil > 0 && Date.now() < this.pauseUntil;
   }
 
   /** Ends CLIENT PAUSE: runs every postponed command in client order. */

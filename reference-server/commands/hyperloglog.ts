@@ -783,7 +783,7 @@ function cmdPfdebug(ctx: CommandContext, argv: string[]): void {
 
 export const commands: CommandSpec[] = [
   spec('pfadd', -2, ['write', 'denyoom', 'fast'], 1, 1, 1, ['write', 'hyperloglog', 'fast'], cmdPfadd),
-  spec('pfcount', -2, ['readonly'], 1, -1, 1, ['read', 'hyperloglog', 'slow'], cmdPfcount),
+  spec('pfcount', -2, ['readonly', 'may_replicate'], 1, -1, 1, ['read', 'hyperloglog', 'slow'], cmdPfcount),
   spec('pfmerge', -2, ['write', 'denyoom'], 1, -1, 1, ['write', 'hyperloglog', 'slow'], cmdPfmerge),
   spec('pfselftest', 1, ['admin'], 0, 0, 0, ['hyperloglog', 'admin', 'slow', 'dangerous'], (ctx) => cmdPfselftest(ctx)),
   spec('pfdebug', 3, ['write', 'denyoom', 'admin'], 2, 2, 1, ['write', 'hyperloglog', 'admin', 'slow', 'dangerous'], cmdPfdebug),

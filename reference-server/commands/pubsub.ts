@@ -45,7 +45,7 @@ const psubscribe = def('psubscribe', -2, 'pubsub noscript loading stale', NOKEYS
 const unsubscribe = def('unsubscribe', -1, 'pubsub noscript loading stale', NOKEYS, 'pubsub slow', unsubscribeAll(false));
 const punsubscribe = def('punsubscribe', -1, 'pubsub noscript loading stale', NOKEYS, 'pubsub slow', unsubscribeAll(true));
 
-const publish = def('publish', 3, 'pubsub loading stale fast sentinel', NOKEYS, 'pubsub fast', (ctx, argv) => {
+const publish = def('publish', 3, 'pubsub loading stale fast may_replicate sentinel', NOKEYS, 'pubsub fast', (ctx, argv) => {
   ctx.reply.integer(ctx.server.publish(argv[1], argv[2]));
   // Redis propagates PUBLISH to replicas so their subscribers see it too.
   ctx.propagateAs([argv]);

@@ -253,6 +253,32 @@ describe('server: dispatch, blocking, transactions, propagation', function () {
     expect((await b.read())?.raw).to.equal('+OK\r\n');
   });
 
+  it('CLIENT PAUSE WRITE holds may-replicate commands too, counts held clients as blocked, and expires no key until it ends', async () => {
+    const a = await connect();
+    const b = await connect();
+    const c = await connect();
+    const stat = async (field: string): Promise<number> => Number(new RegExp(`${field}:(\\d+)`).exec((await a.call(['INFO', 'everything'])) ?? '')?.[1]);
+    await a.call(['PFADD', 'pause-hll', 'x']);
+    await a.call(['SET', 'pause-exp', 'v', 'PX', '20']);
+    const expiredBefore = await stat('expired_keys');
+    await a.call(['CLIENT', 'PAUSE', '5000', 'WRITE']);
+    b.send(['PFCOUNT', 'pause-hll']);
+    c.send(['PUBLISH', 'pause-ch', 'm']);
+    const deadline = Date.now() + 5000;
+    while ((await stat('blocked_clients')) !== 2 && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+    expect(await stat('blocked_clients')).to.equal(2);
+    expect(await stat('clients_in_timeout_table')).to.equal(0);
+    // The key expires logically (reads miss it) but stays stored: the dataset is static during the pause.
+    while ((await a.call(['GET', 'pause-exp'])) !== '$-1\r\n' && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+    expect(await a.call(['GET', 'pause-exp'])).to.equal('$-1\r\n');
+    expect(await stat('expired_keys')).to.equal(expiredBefore);
+    await a.call(['CLIENT', 'UNPAUSE']);
+    expect((await b.read())?.raw).to.equal(':1\r\n');
+    expect((await c.read())?.raw).to.equal(':0\r\n');
+    await a.call(['GET', 'pause-exp']);
+    expect(await stat('expired_keys')).to.equal(expiredBefore + 1);
+  });
+
   it('MONITOR shows commands in Redis format', async () => {
     const m = await connect();
     const a = await connect();
