@@ -25,6 +25,7 @@ import type {
 } from './commands/command.js';
 import { adoptAccepted, Client, type ClientHost } from './connection.js';
 import { LatencyMonitor } from './latency-monitor.js';
+import { LatencyHistogram } from './latency-histogram.js';
 import { MemoryLimit, OOM_ERROR, type EvictionHost, type EvictionPolicy } from './maxmemory.js';
 import { valueSize } from './commands/memory.js';
 import type { Value } from './store/types.js';
@@ -85,22 +86,8 @@ export interface CommandStat {
   usec: number;
   rejected: number;
   failed: number;
-  /**
-   * Latency histogram for INFO latencystats: bucket upper bound (nsec; usec rounded to 3 significant digits) -> count.
-   * The latest run of equal buckets is held in runBucket/runCount until histogram() folds it in.
-   */
-  hist: Map<number, number>;
-  runBucket: number;
-  runCount: number;
-}
-
-/** A command's complete latency histogram (folds the pending run of equal buckets into hist). */
-export function histogram(st: CommandStat): Map<number, number> {
-  if (st.runCount > 0) {
-    st.hist.set(st.runBucket, (st.hist.get(st.runBucket) ?? 0) + st.runCount);
-    st.runCount = 0;
-  }
-  return st.hist;
+  /** Latency histogram for INFO latencystats and LATENCY HISTOGRAM, created at the first sample. */
+  hist: LatencyHistogram | null;
 }
 
 /** commandStats: counts clears so the dispatcher's cached stat entry is dropped on CONFIG RESETSTAT. */
@@ -114,16 +101,6 @@ class StatMap extends Map<string, CommandStat> {
     this.epoch++;
     return super.delete(k);
   }
-}
-
-/** Rounds a latency up to 3 significant digits, so histograms stay small whatever the traffic. */
-function latencyBucket(us: number): number {
-  if (us <= 0.001) return 0.001;
-  // The common decades without a logarithm (same scales as the general formula).
-  const scale = us < 1
-    ? us >= 0.1 ? 0.001 : 10 ** (Math.floor(Math.log10(us)) - 2)
-    : us < 10 ? 0.01 : us < 100 ? 0.1 : us < 1000 ? 1 : 10 ** (Math.floor(Math.log10(us)) - 2);
-  return Math.ceil(us / scale) * scale;
 }
 
 /** What the server needs to create a database; the default adapts store/db.ts. */
@@ -739,7 +716,7 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost {
   stat(name: string): CommandStat {
     let s = this.commandStats.get(name);
     if (!s) {
-      s = { calls: 0, usec: 0, rejected: 0, failed: 0, hist: new Map(), runBucket: 0, runCount: 0 };
+      s = { calls: 0, usec: 0, rejected: 0, failed: 0, hist: null };
       this.commandStats.set(name, s);
     }
     return s;
@@ -792,21 +769,11 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost {
       if (c.replyMode === 'skip') c.replyMode = 'on';
     }
     const end = performance.now();
-    const exact = (end - start) * 1000;
-    const micros = Math.floor(exact);
+    const micros = Math.floor((end - start) * 1000);
     const st = this.statFor(spec);
     st.calls++;
     st.usec += micros;
-    if (this.latencyTracking) {
-      // Keyed in integer nanoseconds; a run of equal buckets is counted without touching the Map.
-      const b = Math.round(latencyBucket(exact) * 1000);
-      if (b === st.runBucket) st.runCount++;
-      else {
-        if (st.runCount > 0) st.hist.set(st.runBucket, (st.hist.get(st.runBucket) ?? 0) + st.runCount);
-        st.runBucket = b;
-        st.runCount = 1;
-      }
-    }
+    if (this.latencyTracking) (st.hist ??= new LatencyHistogram()).record(micros);
     // Redis's call(): a command at or over latency-monitor-threshold is a "command" or "fast-command" latency event.
     if (this.latencyThresholdUs > 0 && micros >= this.latencyThresholdUs && !blockReq) {
       this.latency.add((bits(spec) & F_FAST) !== 0 ? 'fast-command' : 'command', Math.floor(micros / 1000));

@@ -2,31 +2,15 @@
 import type { CommandContext, CommandSpec } from './command.js';
 import { container, def, NOKEYS } from './define.js';
 import { replyHelp } from './help.js';
-import { asServer, histogram, type CommandStat } from '../server.js';
+import { asServer } from '../server.js';
+import type { LatencyHistogram } from '../latency-histogram.js';
 
-/** Redis clamps histogram samples to 1 s (LATENCY_HISTOGRAM_MAX_VALUE, in ns). */
-const MAX_NS = 1_000_000_000;
-
-/**
- * fillCommandCDF: Redis walks its HDR histogram (2 significant digits) at the power-of-two levels from 1024 ns,
- * reporting each level's highest equivalent value in µs with the cumulative count, when that count grew.
- */
-function replyCdf(ctx: CommandContext, st: CommandStat): void {
-  const buckets = [...histogram(st)].sort((a, b) => a[0] - b[0]);
-  const total = buckets.reduce((n, [, c]) => n + c, 0);
-  const rows: [number, number][] = [];
-  let seen = 0;
-  let i = 0;
-  for (let level = 1024; seen < total; level *= 2) {
-    // An HDR bucket at 2^k spans 2^(k-7) values when 2 significant digits are kept.
-    const highest = level + level / 128 - 1;
-    const before = seen;
-    while (i < buckets.length && Math.min(buckets[i]![0], MAX_NS) <= highest) seen += buckets[i++]![1];
-    if (seen > before) rows.push([Math.floor(highest / 1000), seen]);
-  }
+/** fillCommandCDF: calls, then the cumulative counts at the histogram's power-of-two levels. */
+function replyCdf(ctx: CommandContext, hist: LatencyHistogram): void {
+  const rows = hist.cdf();
   ctx.reply.mapHeader(2);
   ctx.reply.bulk('calls');
-  ctx.reply.integer(total);
+  ctx.reply.integer(hist.total);
   ctx.reply.bulk('histogram_usec');
   ctx.reply.mapHeader(rows.length);
   for (const [us, count] of rows) {
@@ -36,13 +20,13 @@ function replyCdf(ctx: CommandContext, st: CommandStat): void {
 }
 
 /** The stats to report: all commands with samples, or those named (a container name brings its subcommands). */
-function histogramTargets(ctx: CommandContext, names: string[]): [string, CommandStat][] {
+function histogramTargets(ctx: CommandContext, names: string[]): [string, LatencyHistogram][] {
   const s = asServer(ctx.server);
-  const withData = (name: string): [string, CommandStat] | null => {
-    const st = s.commandStats.get(name);
-    return st !== undefined && histogram(st).size > 0 ? [name, st] : null;
+  const withData = (name: string): [string, LatencyHistogram] | null => {
+    const hist = s.commandStats.get(name)?.hist;
+    return hist !== undefined && hist !== null && hist.total > 0 ? [name, hist] : null;
   };
-  const out: [string, CommandStat][] = [];
+  const out: [string, LatencyHistogram][] = [];
   if (names.length === 0) {
     for (const name of s.commandStats.keys()) {
       const row = withData(name);
@@ -91,9 +75,9 @@ const subs: CommandSpec[] = [
   def('latency|histogram', -2, FLAGS, NOKEYS, ACL, (ctx, argv) => {
     const rows = histogramTargets(ctx, argv.slice(2));
     ctx.reply.mapHeader(rows.length);
-    for (const [name, st] of rows) {
+    for (const [name, hist] of rows) {
       ctx.reply.bulk(name);
-      replyCdf(ctx, st);
+      replyCdf(ctx, hist);
     }
   }),
   def('latency|history', 3, FLAGS, NOKEYS, ACL, (ctx, argv) => {

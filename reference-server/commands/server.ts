@@ -4,7 +4,7 @@ import os from 'node:os';
 import type { CommandContext, CommandSpec, Reply, Value } from './command.js';
 import { typeOf } from '../store/types.js';
 import { container, def, NOKEYS, parseIntArg } from './define.js';
-import { asClient, asServer, histogram, REDIS_VERSION, type RedisServer } from '../server.js';
+import { asClient, asServer, REDIS_VERSION, type RedisServer } from '../server.js';
 import { globMatch } from '../glob.js';
 import { replyHelp } from './help.js';
 import { parseMemory } from '../config/directives.js';
@@ -121,23 +121,9 @@ function sectionLines(s: RedisServer, name: string): string[] | undefined {
       const pcts = (s.config.get('latency-tracking-info-percentiles') ?? '').split(/\s+/).filter((p) => p !== '').map(Number);
       const out: string[] = [];
       for (const [n, st] of s.commandStats) {
-        const hist = histogram(st);
-        if (hist.size === 0) continue;
-        const buckets = [...hist].sort((a, b) => a[0] - b[0]);
-        const total = buckets.reduce((acc, [, c]) => acc + c, 0);
-        const parts = pcts.map((p) => {
-          const want = Math.ceil((p / 100) * total);
-          let seen = 0;
-          let v = buckets[buckets.length - 1][0];
-          for (const [b, c] of buckets) {
-            seen += c;
-            if (seen >= want) {
-              v = b;
-              break;
-            }
-          }
-          return `p${String(p)}=${(v / 1000).toFixed(3)}`;
-        });
+        const hist = st.hist;
+        if (hist === null || hist.total === 0) continue;
+        const parts = pcts.map((p) => `p${String(p)}=${(hist.valueAtPercentile(p) / 1000).toFixed(3)}`);
         out.push(`latency_percentiles_usec_${n}:${parts.join(',')}`);
       }
       return out;

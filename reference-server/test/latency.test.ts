@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { LatencyMonitor } from '../latency-monitor.js';
+import { highestEquivalent, LatencyHistogram } from '../latency-histogram.js';
 import { RespClient } from './util/resp-client.js';
 import { startRealRedis, startRefInProcess, type RunningServer } from './util/servers.js';
 
@@ -58,6 +59,30 @@ describe('latency monitor: event samples', () => {
     const report = m.doctor({ ...settings, threshold: 100, slowlogSlowerThan: -1 });
     expect(report).to.contain('1. command: 1 latency spikes (average 250ms, mean deviation 0ms, period 1.00 sec). Worst all time event 250ms.\n');
     expect(report).to.contain("'CONFIG SET slowlog-log-slower-than 100000'");
+  });
+});
+
+describe('latency histogram (HDR, 2 significant digits)', () => {
+  it('reports percentiles and the CDF at the values Redis\'s HDR histogram gives', () => {
+    const h = new LatencyHistogram();
+    for (const us of [0, 0, 1, 2, 100]) h.record(us);
+    expect(h.total).to.equal(5);
+    // 1000 ns shares its slot with 1000..1003, 100000 with 99840..100351 (a 512-wide slot at that magnitude).
+    expect(h.valueAtPercentile(50)).to.equal(1003);
+    expect(h.valueAtPercentile(99)).to.equal(100351);
+    expect(h.valueAtPercentile(0)).to.equal(1);
+    expect(h.cdf()).to.deep.equal([[1, 3], [2, 4], [132, 5]]);
+  });
+
+  it('keeps every value within 1% of its slot and clamps to 1 ns .. 1 s', () => {
+    for (let v = 1; v < 2_000_000; v = Math.ceil(v * 1.37)) {
+      const hi = highestEquivalent(v);
+      expect(hi).to.be.at.least(v);
+      expect((hi - v) / v).to.be.below(0.01);
+    }
+    const h = new LatencyHistogram();
+    h.record(5_000_000);
+    expect(h.valueAtPercentile(100)).to.equal(highestEquivalent(1_000_000_000));
   });
 });
 
