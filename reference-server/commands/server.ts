@@ -365,7 +365,8 @@ const commandSubs: CommandSpec[] = [
   }),
   def('command|list', -2, 'loading stale', NOKEYS, 'slow connection', (ctx, argv) => {
     const s = asServer(ctx.server);
-    let specs = allSpecs(s);
+    // Like commandListWithoutFilter, each command is followed by its subcommands ("client|list").
+    let specs = allSpecs(s).flatMap((x) => [x, ...(x.subcommands ?? [])]);
     if (argv.length > 2) {
       if (argv.length !== 5 || argv[2].toLowerCase() !== 'filterby') {
         ctx.reply.error('ERR syntax error');
