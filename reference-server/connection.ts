@@ -6,6 +6,7 @@ import { Socket } from 'node:net';
 import type { BlockRequest, ClientState, CommandSpec } from './commands/command.js';
 import { RequestParser } from './resp/parser.js';
 import { ReplyBuffer } from './resp/writer.js';
+import type { ClientTracking } from './tracking.js';
 
 export interface BlockedState {
   req: BlockRequest;
@@ -108,6 +109,8 @@ export class Client implements ClientState {
   readLen = 0;
   /** Set by replication when it takes the socket over (PSYNC); the client stops reading then. */
   detached = false;
+  /** CLIENT TRACKING mode, null when off. */
+  tracking: ClientTracking | null = null;
 
   constructor(
     readonly id: number,
@@ -163,6 +166,12 @@ export class Client implements ClientState {
       this.flush();
       return;
     }
+    this.scheduleFlush();
+  }
+
+  /** Output produced outside this client's own read (invalidations, broadcasts): written with this turn's flushes. */
+  scheduleFlush(): void {
+    if (this.corked || this.closed) return;
     toFlush.push(this);
     if (!flushScheduled) {
       flushScheduled = true;

@@ -26,6 +26,8 @@ import type {
 import { adoptAccepted, Client, type ClientHost } from './connection.js';
 import { LatencyMonitor } from './latency-monitor.js';
 import { LatencyHistogram } from './latency-histogram.js';
+import { Tracking, type TrackingHost } from './tracking.js';
+import { commandKeys } from './commands/server.js';
 import { MemoryLimit, OOM_ERROR, type EvictionHost, type EvictionPolicy } from './maxmemory.js';
 import { valueSize } from './commands/memory.js';
 import type { Value } from './store/types.js';
@@ -52,7 +54,7 @@ const PUBSUB_ALLOWED = new Set(['ping', 'subscribe', 'ssubscribe', 'unsubscribe'
 const MULTI_IMMEDIATE = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
 
 /** Flag bits precomputed per spec, so the hot path tests bits instead of scanning flag arrays. */
-const F_WRITE = 1, F_MAYREP = 2, F_PROTECTED = 4, F_NOAUTH = 8, F_NOMULTI = 16, F_SKIPSLOW = 32, F_SKIPMON = 64, F_ADMIN = 128, F_DENYOOM = 256, F_FAST = 512;
+const F_WRITE = 1, F_MAYREP = 2, F_PROTECTED = 4, F_NOAUTH = 8, F_NOMULTI = 16, F_SKIPSLOW = 32, F_SKIPMON = 64, F_ADMIN = 128, F_DENYOOM = 256, F_FAST = 512, F_READONLY = 1024;
 const flagCache = new WeakMap<CommandSpec, number>();
 let lastBitsSpec: CommandSpec | null = null;
 let lastBits = 0;
@@ -64,7 +66,7 @@ function bits(spec: CommandSpec): number {
     b = (f.includes('write') ? F_WRITE : 0) | (f.includes('may_replicate') ? F_MAYREP : 0) | (f.includes('protected') ? F_PROTECTED : 0) |
       (f.includes('no_auth') ? F_NOAUTH : 0) | (f.includes('no_multi') ? F_NOMULTI : 0) | (f.includes('skip_slowlog') ? F_SKIPSLOW : 0) |
       (f.includes('skip_monitor') ? F_SKIPMON : 0) | (f.includes('admin') ? F_ADMIN : 0) | (f.includes('denyoom') ? F_DENYOOM : 0) |
-      (f.includes('fast') ? F_FAST : 0);
+      (f.includes('fast') ? F_FAST : 0) | (f.includes('readonly') ? F_READONLY : 0);
     flagCache.set(spec, b);
   }
   lastBitsSpec = spec;
@@ -163,12 +165,14 @@ export function defaultPersistenceHooks(server: RedisServer): PersistenceHooks {
   };
 }
 
-export class RedisServer implements ServerApi, ClientHost, EvictionHost {
+export class RedisServer implements ServerApi, ClientHost, EvictionHost, TrackingHost {
   readonly startedAt = Date.now();
   readonly runId = randomBytes(20).toString('hex');
   readonly dbs: Db[] = [];
   /** maxmemory and eviction (checked before each command while a limit is set). */
   readonly memory: MemoryLimit = new MemoryLimit(this);
+  /** CLIENT TRACKING's key table and broadcast prefixes. */
+  readonly tracking: Tracking = new Tracking(this);
   /** LATENCY's event samples (latency-monitor-threshold). */
   readonly latency = new LatencyMonitor();
   readonly config: Config;
@@ -272,7 +276,9 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost {
     this.latencyThresholdUs = this.config.getNumber('latency-monitor-threshold') * 1000;
     this.parseOutputLimits(this.config.get('client-output-buffer-limit') ?? '');
     this.applyMemoryConfig();
+    this.tracking.maxKeys = this.config.getNumber('tracking-table-max-keys');
     this.config.onChange((name, value) => {
+      if (name === 'tracking-table-max-keys') this.tracking.maxKeys = Number(value);
       if (name === 'maxmemory' || name === 'maxmemory-policy' || name === 'maxmemory-samples') this.applyMemoryConfig();
       if (name === 'client-output-buffer-limit') this.parseOutputLimits(value);
       if (name === 'loglevel') this.logLevel = LEVELS[value as LogLevel];
@@ -527,8 +533,17 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost {
     return c;
   }
 
+  clientById(id: number): Client | undefined {
+    return this.clients.get(id);
+  }
+
+  allClients(): Iterable<Client> {
+    return this.clients.values();
+  }
+
   clientClosed(c: Client): void {
     if (!this.clients.delete(c.id)) return;
+    if (c.tracking !== null) this.tracking.disable(c);
     this.unblock(c);
     this.unwatchAll(c);
     for (const ch of c.channels) this.removeSub(this.channels, ch, c);
@@ -786,7 +801,10 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost {
     }
     this.afterCall(c, spec, argv, ctx, mod, micros);
     this.contextPool.push(ctx);
+    // Client-side caching: what a tracking client read is remembered (redirected invalidations follow its reply).
+    if (c.tracking !== null && (bits(spec) & F_READONLY) !== 0) this.tracking.remember(c, commandKeys(spec, argv));
     if (top) this.endUnit(spec.name);
+    if (top && this.tracking.inUse) this.tracking.afterCommand(c, spec.name === 'client' || spec.name.startsWith('client|'));
     if (this.currentClient === null && this.batchDepth === 1) {
       this.lastStamp = end;
       this.stampFresh = true;
@@ -880,6 +898,7 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost {
 
   /** A key changed (Db.signalModified / set / delete): invalidates WATCH and counts the change. */
   keyModified(dbIndex: number, key: string): void {
+    if (this.tracking.inUse) this.tracking.invalidate(key, this.currentClient);
     this.modCount++;
     // A waiter's key is absent, so any write to it creates it (RENAME, MOVE, COPY, RESTORE, *STORE): Redis's dbAdd signal.
     if (this.blockingKeys.size !== 0) this.signalKeyReady(this.dbs[dbIndex]!, key);
@@ -904,6 +923,7 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost {
 
   /** FLUSHDB/FLUSHALL: watchers of keys the db held are invalidated (touchAllWatchedKeysInDb). */
   dbFlushed(dbIndex: number): void {
+    if (this.tracking.inUse) this.tracking.flushed();
     this.modCount++;
     this.touchAllWatched(dbIndex, null);
   }
@@ -1204,7 +1224,7 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost {
   private cron(): void {
     const now = Date.now();
     this.hzCount++;
-    this.memory.sample();
+    if (this.tracking.inUse) this.tracking.limit();
     const expireStart = performance.now();
     for (const db of this.activeExpire ? this.dbs : []) {
       try {

@@ -56,6 +56,7 @@ const reset = def('reset', 1, 'noscript loading stale fast no_auth allow_busy', 
   c.dbIndex = 0;
   c.name = '';
   c.noEvict = false;
+  s.tracking.disable(c);
   c.replyMode = 'on';
   c.user = 'default';
   c.authenticated = (s.config.get('requirepass') ?? '') === '';
@@ -166,6 +167,9 @@ function flagsOf(c: Client): string {
   if (c.kind === 'pubsub') f += 'P';
   if (c.inMulti) f += 'x';
   if (c.blocked) f += 'b';
+  if (c.tracking !== null) f += 't';
+  if (c.tracking?.brokenRedirect) f += 'R';
+  if (c.tracking?.bcast) f += 'B';
   if (c.monitor) f += 'O';
   if (c.closing) f += 'c';
   if (c.noEvict) f += 'e';
@@ -180,7 +184,7 @@ export function clientInfoLine(c: Client): string {
     `age=${Math.floor((now - c.createdAt) / 1000)} idle=${Math.floor((now - c.lastInteraction) / 1000)} flags=${flagsOf(c)} ` +
     `db=${c.dbIndex} sub=${c.channels.size} psub=${c.patterns.size} ssub=0 multi=${c.inMulti ? c.multiQueue.length : -1} ` +
     `qbuf=${qbuf} qbuf-free=${qbuf > 0 ? 20474 - qbuf : 0} argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 ` +
-    `tot-mem=${22000 + qbuf} events=r cmd=${c.lastCommand} user=${c.user} redir=-1 resp=${c.resp}`;
+    `tot-mem=${22000 + qbuf} events=r cmd=${c.lastCommand} user=${c.user} redir=${c.tracking?.redirect ?? -1} resp=${c.resp}`;
 }
 
 function typeMatches(c: Client, t: string): boolean {
@@ -196,9 +200,97 @@ function sub(name: string, arity: number, flags: string, fn: CommandSpec['execut
   return def(`client|${name}`, arity, flags, NOKEYS, flags.includes('admin') ? 'admin slow dangerous connection' : 'slow connection', fn);
 }
 
+/** CLIENT TRACKING (ON|OFF) [REDIRECT id] [BCAST] [PREFIX p ...] [OPTIN] [OPTOUT] [NOLOOP], checked as networking.c does. */
+function clientTracking(ctx: CommandContext, argv: string[]): void {
+  const s = asServer(ctx.server);
+  const c = asClient(ctx.client);
+  const o = { redirect: 0, bcast: false, optin: false, optout: false, noloop: false, prefixes: [] as string[] };
+  for (let j = 3; j < argv.length; j++) {
+    const opt = argv[j].toLowerCase();
+    const more = j < argv.length - 1;
+    if (opt === 'redirect' && more) {
+      j++;
+      if (o.redirect !== 0) {
+        ctx.reply.error('ERR A client can only redirect to a single other client');
+        return;
+      }
+      const id = parseIntArg(argv[j]);
+      if (id === null) {
+        ctx.reply.error('ERR value is not an integer or out of range');
+        return;
+      }
+      if (s.clientById(id) === undefined) {
+        ctx.reply.error('ERR The client ID you want redirect to does not exist');
+        return;
+      }
+      o.redirect = id;
+    } else if (opt === 'bcast') o.bcast = true;
+    else if (opt === 'optin') o.optin = true;
+    else if (opt === 'optout') o.optout = true;
+    else if (opt === 'noloop') o.noloop = true;
+    else if (opt === 'prefix' && more) o.prefixes.push(argv[++j]);
+    else {
+      ctx.reply.error('ERR syntax error');
+      return;
+    }
+  }
+  const mode = argv[2].toLowerCase();
+  if (mode === 'on') {
+    const refusal = s.tracking.refusal(c, o);
+    if (refusal !== null) {
+      ctx.reply.error(refusal);
+      return;
+    }
+    s.tracking.enable(c, o);
+  } else if (mode === 'off') s.tracking.disable(c);
+  else {
+    ctx.reply.error('ERR syntax error');
+    return;
+  }
+  ctx.reply.ok();
+}
+
 const clientSubs: CommandSpec[] = [
   sub('id', 2, 'noscript loading stale', (ctx) => ctx.reply.integer(ctx.client.id)),
-  sub('getredir', 2, 'noscript loading stale', (ctx) => ctx.reply.integer(-1)),
+  sub('getredir', 2, 'noscript loading stale', (ctx) => ctx.reply.integer(asClient(ctx.client).tracking?.redirect ?? -1)),
+  sub('tracking', -3, 'noscript loading stale', clientTracking),
+  sub('caching', 3, 'noscript loading stale', (ctx, argv) => {
+    const t = asClient(ctx.client).tracking;
+    if (t === null) {
+      ctx.reply.error('ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled');
+      return;
+    }
+    const opt = argv[2].toLowerCase();
+    if (opt !== 'yes' && opt !== 'no') {
+      ctx.reply.error('ERR syntax error');
+      return;
+    }
+    if (opt === 'yes' ? !t.optin : !t.optout) {
+      ctx.reply.error(`ERR CLIENT CACHING ${opt.toUpperCase()} is only valid when tracking is enabled in ${opt === 'yes' ? 'OPTIN' : 'OPTOUT'} mode.`);
+      return;
+    }
+    t.caching = true;
+    ctx.reply.ok();
+  }),
+  sub('trackinginfo', 2, 'noscript loading stale', (ctx) => {
+    const t = asClient(ctx.client).tracking;
+    const flags = [t === null ? 'off' : 'on'];
+    if (t !== null) {
+      if (t.bcast) flags.push('bcast');
+      if (t.optin) flags.push('optin', ...(t.caching ? ['caching-yes'] : []));
+      if (t.optout) flags.push('optout', ...(t.caching ? ['caching-no'] : []));
+      if (t.noloop) flags.push('noloop');
+      if (t.brokenRedirect) flags.push('broken_redirect');
+    }
+    ctx.reply.mapHeader(3);
+    ctx.reply.bulk('flags');
+    ctx.reply.setHeader(flags.length);
+    for (const f of flags) ctx.reply.bulk(f);
+    ctx.reply.bulk('redirect');
+    ctx.reply.integer(t === null ? -1 : t.redirect);
+    ctx.reply.bulk('prefixes');
+    ctx.reply.bulkArray(t?.prefixes ?? []);
+  }),
   sub('getname', 2, 'noscript loading stale', (ctx) => ctx.reply.bulk(ctx.client.name === '' ? null : ctx.client.name)),
   sub('setname', 3, 'noscript loading stale', (ctx, argv) => {
     if (!validName(argv[2])) {

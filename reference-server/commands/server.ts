@@ -11,6 +11,7 @@ import { parseMemory } from '../config/directives.js';
 import { formatDouble17g } from '../resp/writer.js';
 import { createDumpPayload } from '../replication/rdb/dump.js';
 import { limitsFromConfig } from '../replication/rdb/snapshot.js';
+import { usedMemory } from '../maxmemory.js';
 
 // ---- INFO ----
 
@@ -47,13 +48,13 @@ function sectionLines(s: RedisServer, name: string): string[] | undefined {
       return [
         `connected_clients:${[...s.clients.values()].filter((c) => c.kind !== 'replica').length}`, 'cluster_connections:0',
         `maxclients:${s.config.get('maxclients')}`, 'client_recent_max_input_buffer:0', 'client_recent_max_output_buffer:0',
-        `blocked_clients:${blocked}`, 'tracking_clients:0', `clients_in_timeout_table:${timed}`,
+        `blocked_clients:${blocked}`, `tracking_clients:${s.tracking.clients}`, `clients_in_timeout_table:${timed}`,
       ];
     }
     case 'memory': {
       const m = process.memoryUsage();
       const human = (n: number) => (n >= 1024 ** 3 ? `${(n / 1024 ** 3).toFixed(2)}G` : n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(2)}M` : n >= 1024 ? `${(n / 1024).toFixed(2)}K` : `${n}B`);
-      const used = m.heapUsed + m.external + m.arrayBuffers;
+      const used = usedMemory();
       const peak = Math.max(used, s.memoryPeak);
       s.memoryPeak = peak;
       const maxmem = Number(s.config.get('maxmemory'));
@@ -90,8 +91,8 @@ function sectionLines(s: RedisServer, name: string): string[] | undefined {
         `keyspace_hits:${st.keyspace_hits}`, `keyspace_misses:${st.keyspace_misses}`, `pubsub_channels:${s.channels.size}`,
         `pubsub_patterns:${s.patterns.size}`, 'pubsubshard_channels:0', 'latest_fork_usec:0', 'total_forks:0', 'migrate_cached_sockets:0',
         'slave_expires_tracked_keys:0', 'active_defrag_hits:0', 'active_defrag_misses:0', 'active_defrag_key_hits:0',
-        'active_defrag_key_misses:0', 'total_active_defrag_time:0', 'current_active_defrag_time:0', 'tracking_total_keys:0',
-        'tracking_total_items:0', 'tracking_total_prefixes:0', `unexpected_error_replies:${st.unexpected_error_replies}`,
+        'active_defrag_key_misses:0', 'total_active_defrag_time:0', 'current_active_defrag_time:0', `tracking_total_keys:${s.tracking.totalKeys}`,
+        `tracking_total_items:${s.tracking.totalItems}`, `tracking_total_prefixes:${s.tracking.totalPrefixes}`, `unexpected_error_replies:${st.unexpected_error_replies}`,
         `total_error_replies:${st.total_error_replies}`, 'dump_payload_sanitizations:0', `total_reads_processed:${st.total_reads_processed}`,
         `total_writes_processed:${st.total_reads_processed}`, 'io_threaded_reads_processed:0', 'io_threaded_writes_processed:0',
         'reply_buffer_shrinks:0', 'reply_buffer_expands:0',
