@@ -36,6 +36,7 @@ import { REDIS_VERSION, type Config } from './config/config.js';
 import { globMatch } from './glob.js';
 import { KeyspaceDb } from './store/db.js';
 import { parseMemory } from './config/directives.js';
+import { keyspaceEventsToFlags, NOTIFY_EVICTED, NOTIFY_EXPIRED, NOTIFY_KEYEVENT, NOTIFY_KEYSPACE, NOTIFY_NEW } from './config/keyspace-events.js';
 import { reprString } from './resp/splitargs.js';
 import { ReplyBuffer } from './resp/writer.js';
 
@@ -291,6 +292,10 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost, Trackin
     });
     const n = this.config.getNumber('databases');
     for (let i = 0; i < n; i++) this.dbs.push(opts.createDb(i, this));
+    this.applyKeyspaceEvents(this.config.get('notify-keyspace-events') ?? '');
+    this.config.onChange((name, value) => {
+      if (name === 'notify-keyspace-events') this.applyKeyspaceEvents(value);
+    });
   }
 
   private applyMemoryConfig(): void {
@@ -308,6 +313,7 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost, Trackin
     // The deletion was reported as a modification; it must not make the command about to run look like a write.
     this.modCount--;
     this.stats.evicted_keys++;
+    this.notifyKeyspaceEvent(NOTIFY_EVICTED, 'evicted', key, db.index);
     if (this.replication.role() === 'master') this.queuePropagation(db.index, ['DEL', key]);
   }
 
@@ -996,6 +1002,7 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost, Trackin
   /** A key was removed by expiry: counted and propagated as DEL, as Redis 7.0 does. */
   keyExpired(dbIndex: number, key: string): void {
     this.stats.expired_keys++;
+    this.notifyKeyspaceEvent(NOTIFY_EXPIRED, 'expired', key, dbIndex);
     // The Db reports an expiry as a modification first; it is propagated as its own DEL, so it must not make the
     // running command look like a write that changed something.
     this.modCount--;
@@ -1157,6 +1164,24 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost, Trackin
     if (!set) return;
     set.delete(c);
     if (set.size === 0) map.delete(name);
+  }
+
+  /** notify-keyspace-events as flag bits; 0 (the default) makes every notify call one failed integer test. */
+  keyspaceEventFlags = 0;
+
+  notifyKeyspaceEvent(type: number, event: string, key: string, dbIndex: number): void {
+    const flags = this.keyspaceEventFlags;
+    if ((flags & type) === 0) return;
+    if (flags & NOTIFY_KEYSPACE) this.publish(`__keyspace@${dbIndex}__:${key}`, event);
+    if (flags & NOTIFY_KEYEVENT) this.publish(`__keyevent@${dbIndex}__:${event}`, key);
+  }
+
+  private applyKeyspaceEvents(value: string): void {
+    const flags = keyspaceEventsToFlags(value);
+    this.keyspaceEventFlags = flags < 0 ? 0 : flags;
+    // "new" fires where a key is created, deep in the store; it only gets a hook while the class is on.
+    const onNew = (this.keyspaceEventFlags & NOTIFY_NEW) !== 0 ? (db: Db, key: string) => this.notifyKeyspaceEvent(NOTIFY_NEW, 'new', key, db.index) : null;
+    for (const db of this.dbs) if (db instanceof KeyspaceDb) db.onNewKey = onNew;
   }
 
   publish(channel: string, message: string): number {

@@ -3,7 +3,8 @@
  * SETBIT GETBIT BITCOUNT BITPOS BITOP BITFIELD BITFIELD_RO. Bit 0 is the most significant bit of byte 0.
  */
 import type { CommandContext, CommandSpec } from './command.js';
-import { lookupRead, readString, spec, writeString } from '../store/access.js';
+import { lookupRead, readString, spec, writeString, notify } from '../store/access.js';
+import { NOTIFY_GENERIC, NOTIFY_STRING } from '../config/keyspace-events.js';
 import { ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONGTYPE, LLONG_MAX, parseBig, parseLL } from '../store/numbers.js';
 import { KeyspaceDb } from '../store/db.js';
 
@@ -72,6 +73,7 @@ function cmdSetbit(ctx: CommandContext, argv: string[]): void {
       : base.slice(0, byte) + String.fromCharCode(nb) + base.slice(byte + 1);
     if (cur === null) ctx.db.add(key, next);
     else ctx.db.set(key, next, true);
+    notify(ctx, NOTIFY_STRING, 'setbit', key);
   }
   // Redis unshares the value even when no bit changes, so it becomes raw either way.
   markRaw(ctx, key);
@@ -321,7 +323,7 @@ function cmdBitop(ctx: CommandContext, argv: string[]): void {
   }
   const dest = argv[2];
   if (maxlen === 0) {
-    ctx.db.delete(dest);
+    if (ctx.db.delete(dest)) notify(ctx, NOTIFY_GENERIC, 'del', dest);
     ctx.reply.integer(0);
     return;
   }
@@ -347,6 +349,7 @@ function cmdBitop(ctx: CommandContext, argv: string[]): void {
   }
   ctx.db.set(dest, res.toString('latin1'));
   markRaw(ctx, dest);
+  notify(ctx, NOTIFY_STRING, 'set', dest);
   ctx.reply.integer(maxlen);
 }
 
@@ -565,6 +568,7 @@ function bitfield(ctx: CommandContext, argv: string[], readonlyCmd: boolean): vo
     else ctx.db.set(key, next, true);
   }
   markRaw(ctx, key);
+  if (changes > 0) notify(ctx, NOTIFY_STRING, 'setbit', key);
   if (changes === 0) ctx.noPropagate();
   else if (changes > 1) ctx.server.stats.dirty = (ctx.server.stats.dirty ?? 0) + changes - 1;
 }

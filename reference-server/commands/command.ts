@@ -95,6 +95,10 @@ export interface ServerApi {
   /** Signals every key some client waits on in this db (after SWAPDB changed what the db holds). */
   signalBlockedKeysIn?(db: Db): void;
   publish(channel: string, message: string): number;
+  /** notify-keyspace-events as flag bits (config/keyspace-events.ts); 0 when off. Test `& type` before notifying. */
+  readonly keyspaceEventFlags?: number;
+  /** Publishes a keyspace event (__keyspace@db__:key / __keyevent@db__:event) if its class is enabled. */
+  notifyKeyspaceEvent?(type: number, event: string, key: string, dbIndex: number): void;
   /** Replication state; replication/ installs the real one, the default is a master without replicas. */
   replication: ReplicationHooks;
   /** RDB persistence; replication/rdb installs the real one. */

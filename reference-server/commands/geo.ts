@@ -3,7 +3,8 @@ import type { CommandContext, CommandSpec, Reply } from './command.js';
 import type { RZSet } from '../store/types.js';
 import { typeOf } from '../store/types.js';
 import { createZSet, setZsetLimits, SortedSet } from '../store/zset.js';
-import { lookupRead } from '../store/access.js';
+import { lookupRead, notify } from '../store/access.js';
+import { NOTIFY_GENERIC, NOTIFY_ZSET } from '../config/keyspace-events.js';
 import { argDouble, argLong, ERR_SYNTAX, ERR_WRONGTYPE } from './lists.js';
 import { commands as zsetCommands } from './sortedsets.js';
 
@@ -699,7 +700,7 @@ function georadiusGeneric(ctx: CommandContext, argv: string[], srcIdx: number, f
   }
   if (z === undefined) {
     if (storeKey !== null) {
-      ctx.db.delete(storeKey);
+      if (ctx.db.delete(storeKey)) notify(ctx, NOTIFY_GENERIC, 'del', storeKey);
       reply.integer(0);
     } else {
       reply.arrayHeader(0);
@@ -733,7 +734,7 @@ function georadiusGeneric(ctx: CommandContext, argv: string[], srcIdx: number, f
     return;
   }
   if (n === 0) {
-    ctx.db.delete(storeKey);
+    if (ctx.db.delete(storeKey)) notify(ctx, NOTIFY_GENERIC, 'del', storeKey);
     reply.integer(0);
     return;
   }
@@ -749,6 +750,7 @@ function georadiusGeneric(ctx: CommandContext, argv: string[], srcIdx: number, f
   }
   ctx.db.set(storeKey, out);
   ctx.server.signalKeyReady(ctx.db, storeKey);
+  notify(ctx, NOTIFY_ZSET, flags & Flag.Search ? 'geosearchstore' : 'georadiusstore', storeKey);
   reply.integer(n);
 }
 

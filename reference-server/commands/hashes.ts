@@ -1,7 +1,8 @@
 /** Hash commands (t_hash.c of Redis 7.0). Small hashes keep insertion order, as Redis's listpack does. */
 import type { CommandContext, CommandSpec } from './command.js';
 import type { RHash } from '../store/types.js';
-import { lookupRead, parseCursor, spec, lc } from '../store/access.js';
+import { lookupRead, parseCursor, spec, lc, notify } from '../store/access.js';
+import { NOTIFY_GENERIC, NOTIFY_HASH } from '../config/keyspace-events.js';
 import {
   ERR_NOT_FLOAT,
   ERR_NOT_INTEGER,
@@ -64,6 +65,7 @@ function cmdHset(ctx: CommandContext, argv: string[], legacy: boolean): void {
     noteHashWrite(h, argv[i], argv[i + 1]);
   }
   ctx.db.signalModified(argv[1]);
+  notify(ctx, NOTIFY_HASH, 'hset', argv[1]);
   if (legacy) ctx.reply.ok();
   else ctx.reply.integer(created);
 }
@@ -80,6 +82,7 @@ function cmdHsetnx(ctx: CommandContext, argv: string[]): void {
   h.set(argv[2], argv[3]);
   noteHashWrite(h, argv[2], argv[3]);
   ctx.db.signalModified(argv[1]);
+  notify(ctx, NOTIFY_HASH, 'hset', argv[1]);
   ctx.reply.integer(1);
 }
 
@@ -116,8 +119,11 @@ function cmdHdel(ctx: CommandContext, argv: string[]): void {
     }
   }
   if (n > 0) {
-    if (v.size === 0) ctx.db.delete(argv[1]);
-    else ctx.db.signalModified(argv[1]);
+    notify(ctx, NOTIFY_HASH, 'hdel', argv[1]);
+    if (v.size === 0) {
+      ctx.db.delete(argv[1]);
+      notify(ctx, NOTIFY_GENERIC, 'del', argv[1]);
+    } else ctx.db.signalModified(argv[1]);
   } else ctx.noPropagate();
   ctx.reply.integer(n);
 }
@@ -189,6 +195,7 @@ function cmdHincrby(ctx: CommandContext, argv: string[]): void {
   h.set(argv[2], s);
   noteHashWrite(h, argv[2], s);
   ctx.db.signalModified(argv[1]);
+  notify(ctx, NOTIFY_HASH, 'hincrby', argv[1]);
   ctx.reply.integer(next);
 }
 
@@ -224,6 +231,7 @@ function cmdHincrbyfloat(ctx: CommandContext, argv: string[]): void {
   h.set(argv[2], s);
   noteHashWrite(h, argv[2], s);
   ctx.db.signalModified(argv[1]);
+  notify(ctx, NOTIFY_HASH, 'hincrbyfloat', argv[1]);
   ctx.reply.bulk(s);
   ctx.propagateAs([['HSET', argv[1], argv[2], s]]);
 }

@@ -4,7 +4,8 @@
  * bit 63 meaning "stale"), then sparse opcodes or 16384 dense 6-bit registers, byte for byte as Redis stores it.
  */
 import type { CommandContext, CommandSpec } from './command.js';
-import { lookupRead, spec } from '../store/access.js';
+import { lookupRead, spec, notify } from '../store/access.js';
+import { NOTIFY_STRING } from '../config/keyspace-events.js';
 import { ERR_WRONGTYPE } from '../store/numbers.js';
 import { KeyspaceDb } from '../store/db.js';
 
@@ -568,6 +569,7 @@ function cmdPfadd(ctx: CommandContext, argv: string[]): void {
   if (updated > 0 && h !== null) {
     h.invalidate();
     store(ctx, key, h, cur !== undefined);
+    notify(ctx, NOTIFY_STRING, 'pfadd', key);
   }
   ctx.reply.integer(updated > 0 ? 1 : 0);
 }
@@ -657,6 +659,8 @@ function cmdPfmerge(ctx: CommandContext, argv: string[]): void {
   }
   h.invalidate();
   store(ctx, key, h, cur !== undefined);
+  // Redis reports PFMERGE as a pfadd (a mass add of elements).
+  notify(ctx, NOTIFY_STRING, 'pfadd', key);
   ctx.reply.ok();
 }
 

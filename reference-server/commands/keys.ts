@@ -1,6 +1,7 @@
 /** Keyspace commands (db.c, expire.c, object.c of Redis 7.0): arity, flags, replies, errors and propagation. */
 import type { CommandContext, CommandSpec, Db, Value } from './command.js';
-import { lookupNoTouch, lookupRead, parseCursor, spec, lc } from '../store/access.js';
+import { lookupNoTouch, lookupRead, parseCursor, spec, lc, notify } from '../store/access.js';
+import { NOTIFY_GENERIC } from '../config/keyspace-events.js';
 import { LLONG_MAX, LLONG_MIN, ERR_NOT_INTEGER, ERR_SYNTAX, parseBig, parseInt32, parseLL } from '../store/numbers.js';
 import { encodingOf } from '../store/encoding.js';
 import { cloneValue } from '../store/copy.js';
@@ -28,7 +29,12 @@ function dbAt(ctx: CommandContext, index: number): Db | undefined {
 
 function cmdDel(ctx: CommandContext, argv: string[]): void {
   let n = 0;
-  for (let i = 1; i < argv.length; i++) if (ctx.db.delete(argv[i])) n++;
+  for (let i = 1; i < argv.length; i++) {
+    if (ctx.db.delete(argv[i])) {
+      n++;
+      notify(ctx, NOTIFY_GENERIC, 'del', argv[i]);
+    }
+  }
   // Keys that merely expired on the way are propagated as their own DELs.
   if (n === 0) ctx.noPropagate();
   ctx.reply.integer(n);
@@ -115,11 +121,13 @@ function expireGeneric(ctx: CommandContext, argv: string[], cmd: string, relativ
   if (when <= BigInt(now) && ctx.server.replication.role() === 'master') {
     ctx.db.delete(key);
     ctx.propagateAs([[ctx.server.config.getBool('lazyfree-lazy-expire') ? 'UNLINK' : 'DEL', key]]);
+    notify(ctx, NOTIFY_GENERIC, 'del', key);
     ctx.reply.integer(1);
     return;
   }
   const at = Number(when);
   ctx.db.setExpire(key, at);
+  notify(ctx, NOTIFY_GENERIC, 'expire', key);
   ctx.reply.integer(1);
   ctx.propagateAs([['PEXPIREAT', key, String(when), ...argv.slice(3)]]);
 }
@@ -143,6 +151,7 @@ function ttlGeneric(ctx: CommandContext, argv: string[], ms: boolean, abs: boole
 function cmdPersist(ctx: CommandContext, argv: string[]): void {
   const ok = ctx.db.get(argv[1]) !== undefined && ctx.db.persist(argv[1]);
   if (!ok) ctx.noPropagate();
+  else notify(ctx, NOTIFY_GENERIC, 'persist', argv[1]);
   ctx.reply.integer(ok ? 1 : 0);
 }
 
@@ -232,6 +241,8 @@ function renameGeneric(ctx: CommandContext, argv: string[], nx: boolean): void {
   ctx.db.add(dst, v);
   if (expire !== undefined) ctx.db.setExpire(dst, expire);
   if (enc !== undefined && ctx.db instanceof KeyspaceDb) ctx.db.setStringEncoding(dst, enc);
+  notify(ctx, NOTIFY_GENERIC, 'rename_from', src);
+  notify(ctx, NOTIFY_GENERIC, 'rename_to', dst);
   if (nx) ctx.reply.integer(1);
   else ctx.reply.ok();
 }
@@ -355,6 +366,8 @@ function cmdMove(ctx: CommandContext, argv: string[]): void {
   if (expire !== undefined) dst.setExpire(key, expire);
   if (enc !== undefined && dst instanceof KeyspaceDb) dst.setStringEncoding(key, enc);
   src.delete(key);
+  notify(ctx, NOTIFY_GENERIC, 'move_from', key, src.index);
+  notify(ctx, NOTIFY_GENERIC, 'move_to', key, dst.index);
   ctx.reply.integer(1);
 }
 
@@ -411,6 +424,7 @@ function cmdCopy(ctx: CommandContext, argv: string[]): void {
   if (expire !== undefined) dst.setExpire(newkey, expire);
   const enc = src instanceof KeyspaceDb ? src.stringEncoding(key) : undefined;
   if (enc !== undefined && dst instanceof KeyspaceDb) dst.setStringEncoding(newkey, enc);
+  notify(ctx, NOTIFY_GENERIC, 'copy_to', newkey, dst.index);
   ctx.reply.integer(1);
 }
 
@@ -517,8 +531,10 @@ function cmdRestore(ctx: CommandContext, argv: string[]): void {
   const now = Date.now();
   if (ttl !== 0n && !absttl) ttl += BigInt(now);
   if (ttl !== 0n && ttl <= BigInt(now) && ctx.server.replication.role() === 'master') {
-    if (deleted) ctx.propagateAs([['DEL', key]]);
-    else ctx.noPropagate();
+    if (deleted) {
+      ctx.propagateAs([['DEL', key]]);
+      notify(ctx, NOTIFY_GENERIC, 'del', key);
+    } else ctx.noPropagate();
     ctx.reply.ok();
     return;
   }
@@ -533,6 +549,7 @@ function cmdRestore(ctx: CommandContext, argv: string[]): void {
     }
   }
   if (idle >= 0 && ctx.db instanceof KeyspaceDb) ctx.db.setLastAccess(key, now - idle * 1000);
+  notify(ctx, NOTIFY_GENERIC, 'restore', key);
   ctx.reply.ok();
 }
 

@@ -6,7 +6,8 @@ import type { BlockRequest, CommandContext, CommandSpec, Reply } from './command
 import type { Value } from '../store/types.js';
 import { typeOf } from '../store/types.js';
 import { createList, RingList } from '../store/list.js';
-import { lookupRead } from '../store/access.js';
+import { lookupRead, notify } from '../store/access.js';
+import { NOTIFY_GENERIC, NOTIFY_LIST } from '../config/keyspace-events.js';
 
 export const ERR_WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
 export const ERR_SYNTAX = 'ERR syntax error';
@@ -208,9 +209,12 @@ function getList(ctx: CommandContext, key: string): RingList | undefined | false
 }
 
 /** Deletes the key when its list became empty, otherwise signals the in-place change. */
-function afterRemoval(ctx: CommandContext, key: string, l: RingList): void {
-  if (l.length === 0) ctx.db.delete(key);
-  else ctx.db.signalModified(key);
+function afterRemoval(ctx: CommandContext, key: string, l: RingList, event: string): void {
+  notify(ctx, NOTIFY_LIST, event, key);
+  if (l.length === 0) {
+    ctx.db.delete(key);
+    notify(ctx, NOTIFY_GENERIC, 'del', key);
+  } else ctx.db.signalModified(key);
 }
 
 function normRange(start: number, end: number, len: number): [number, number] | null {
@@ -246,6 +250,7 @@ function push(ctx: CommandContext, argv: string[], where: Where, onlyExisting: b
     for (let i = 2; i < argv.length; i++) where === 'left' ? l.pushHead(argv[i]) : l.pushTail(argv[i]);
     ctx.db.signalModified(key);
   }
+  notify(ctx, NOTIFY_LIST, where === 'left' ? 'lpush' : 'rpush', key);
   ctx.reply.integer(l.length);
   ctx.server.signalKeyReady(ctx.db, key);
 }
@@ -286,7 +291,7 @@ function pop(ctx: CommandContext, argv: string[], where: Where): void {
   } else {
     ctx.reply.bulkArray(popRange(l, where, count));
   }
-  afterRemoval(ctx, argv[1], l);
+  afterRemoval(ctx, argv[1], l, where === 'left' ? 'lpop' : 'rpop');
 }
 
 /** LMPOP/BLMPOP/BLPOP core: pops from the first non-empty list among keys; false when none. */
@@ -312,7 +317,7 @@ function popFirstNonEmpty(
       ctx.reply.bulk(v);
       ctx.propagateAs([[popCmd, key]]);
     }
-    afterRemoval(ctx, key, l);
+    afterRemoval(ctx, key, l, where === 'left' ? 'lpop' : 'rpop');
     return true;
   }
   return false;
@@ -382,9 +387,10 @@ function moveOne(ctx: CommandContext, src: string, dst: string, from: Where, to:
     ctx.db.signalModified(dst);
   }
   to === 'left' ? dl.pushHead(v) : dl.pushTail(v);
+  notify(ctx, NOTIFY_LIST, to === 'left' ? 'lpush' : 'rpush', dst);
   ctx.reply.bulk(v);
   // Redis notifies the pop side after the push; with src === dst the list stays non-empty.
-  afterRemoval(ctx, src, sl);
+  afterRemoval(ctx, src, sl, from === 'left' ? 'lpop' : 'rpop');
   ctx.server.signalKeyReady(ctx.db, dst);
   return 'ok';
 }
@@ -491,6 +497,7 @@ export const commands: CommandSpec[] = withReadStats([
         return;
       }
       ctx.db.signalModified(argv[1]);
+      notify(ctx, NOTIFY_LIST, 'lset', argv[1]);
       ctx.reply.ok();
     } },
   { name: 'linsert', arity: 5, flags: ['write', 'denyoom'], ...k1, categories: W_SLOW,
@@ -523,6 +530,7 @@ export const commands: CommandSpec[] = withReadStats([
       }
       l.insertAt(w === 'before' ? pos : pos + 1, argv[4]);
       ctx.db.signalModified(argv[1]);
+      notify(ctx, NOTIFY_LIST, 'linsert', argv[1]);
       ctx.reply.integer(l.length);
     } },
   { name: 'lrem', arity: 4, flags: ['write'], ...k1, categories: W_SLOW,
@@ -546,7 +554,7 @@ export const commands: CommandSpec[] = withReadStats([
       }
       if (positions.length > 0) {
         l.removePositions(positions);
-        afterRemoval(ctx, argv[1], l);
+        afterRemoval(ctx, argv[1], l, 'lrem');
       } else {
         ctx.noPropagate();
       }
@@ -567,7 +575,7 @@ export const commands: CommandSpec[] = withReadStats([
       const r = normRange(start, end, l.length);
       if (r) l.trim(r[0], r[1]);
       else l.replaceAll([]);
-      afterRemoval(ctx, argv[1], l);
+      afterRemoval(ctx, argv[1], l, 'ltrim');
       ctx.reply.ok();
     } },
   { name: 'lpos', arity: -3, flags: ['readonly'], ...k1, categories: R_SLOW,

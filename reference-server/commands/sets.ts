@@ -7,7 +7,8 @@ import {
 } from './lists.js';
 import { typeOf } from '../store/types.js';
 import { markHashtable, setEncoding, setLimits } from '../store/encoding.js';
-import { lookupRead } from '../store/access.js';
+import { lookupRead, notify } from '../store/access.js';
+import { NOTIFY_GENERIC, NOTIFY_SET } from '../config/keyspace-events.js';
 
 /** The set at key; undefined when missing; false after a WRONGTYPE reply. */
 function getSet(ctx: CommandContext, key: string, read = false): RSet | undefined | false {
@@ -89,13 +90,14 @@ function unionOrDiff(sets: (RSet | null)[], op: 'union' | 'diff'): Set<string> {
 }
 
 /** Stores a computed set at dst (deleting dst when empty) and replies its size. */
-function store(ctx: CommandContext, dst: string, result: Set<string>): void {
+function store(ctx: CommandContext, dst: string, result: Set<string>, event: string): void {
   if (result.size > 0) {
     noteSetWrite(ctx, result);
     ctx.db.set(dst, result);
+    notify(ctx, NOTIFY_SET, event, dst);
   } else if (!ctx.db.delete(dst)) {
     ctx.noPropagate();
-  }
+  } else notify(ctx, NOTIFY_GENERIC, 'del', dst);
   ctx.reply.integer(result.size);
 }
 
@@ -103,12 +105,12 @@ function sinterGeneric(ctx: CommandContext, keys: readonly string[], dst: string
   const sets = getSets(ctx, keys);
   if (sets === false) return;
   if (sets.some((s) => s === null)) {
-    if (dst !== null) store(ctx, dst, new Set());
+    if (dst !== null) store(ctx, dst, new Set(), 'sinterstore');
     else ctx.reply.setHeader(0);
     return;
   }
   const members = intersect(sets as RSet[]);
-  if (dst !== null) store(ctx, dst, new Set(members));
+  if (dst !== null) store(ctx, dst, new Set(members), 'sinterstore');
   else replySet(ctx.reply, members, members.length);
 }
 
@@ -116,7 +118,7 @@ function sunionDiff(ctx: CommandContext, keys: readonly string[], dst: string | 
   const sets = getSets(ctx, keys);
   if (sets === false) return;
   const result = unionOrDiff(sets, op);
-  if (dst !== null) store(ctx, dst, result);
+  if (dst !== null) store(ctx, dst, result, op === 'union' ? 'sunionstore' : 'sdiffstore');
   else replySet(ctx.reply, result, result.size);
 }
 
@@ -134,11 +136,13 @@ function spopWithCount(ctx: CommandContext, argv: string[]): void {
     ctx.noPropagate();
     return;
   }
+  notify(ctx, NOTIFY_SET, 'spop', key);
   if (count >= s.size) {
     // Redis replies through SUNION's code here, whose read lookup counts a keyspace hit.
     lookupRead(ctx, key);
     replySet(ctx.reply, s, s.size);
     ctx.db.delete(key);
+    notify(ctx, NOTIFY_GENERIC, 'del', key);
     ctx.propagateAs([['DEL', key]]);
     return;
   }
@@ -304,6 +308,7 @@ export const commands: CommandSpec[] = withReadStats([
           ctx.db.signalModified(key);
         } else ctx.noPropagate();
       }
+      if (added > 0) notify(ctx, NOTIFY_SET, 'sadd', key);
       ctx.reply.integer(added);
     } },
   { name: 'srem', arity: -3, flags: ['write', 'fast'], ...k1, categories: ['write', 'set', 'fast'],
@@ -313,8 +318,11 @@ export const commands: CommandSpec[] = withReadStats([
       let removed = 0;
       if (s) {
         for (let i = 2; i < argv.length; i++) if (s.delete(argv[i])) removed++;
-        if (s.size === 0) ctx.db.delete(argv[1]);
-        else if (removed > 0) ctx.db.signalModified(argv[1]);
+        if (removed > 0) notify(ctx, NOTIFY_SET, 'srem', argv[1]);
+        if (s.size === 0) {
+          ctx.db.delete(argv[1]);
+          notify(ctx, NOTIFY_GENERIC, 'del', argv[1]);
+        } else if (removed > 0) ctx.db.signalModified(argv[1]);
       }
       if (removed === 0) ctx.noPropagate();
       ctx.reply.integer(removed);
@@ -364,8 +372,11 @@ export const commands: CommandSpec[] = withReadStats([
       s.delete(m);
       ctx.propagateAs([['SREM', key, m]]);
       ctx.reply.bulk(m);
-      if (s.size === 0) ctx.db.delete(key);
-      else ctx.db.signalModified(key);
+      notify(ctx, NOTIFY_SET, 'spop', key);
+      if (s.size === 0) {
+        ctx.db.delete(key);
+        notify(ctx, NOTIFY_GENERIC, 'del', key);
+      } else ctx.db.signalModified(key);
     } },
   { name: 'srandmember', arity: -2, flags: ['readonly'], ...k1, categories: ['read', 'set', 'slow'],
     execute: (ctx, argv) => {
@@ -403,17 +414,22 @@ export const commands: CommandSpec[] = withReadStats([
         ctx.noPropagate();
         return;
       }
-      if (s.size === 0) ctx.db.delete(srcKey);
-      else ctx.db.signalModified(srcKey);
+      notify(ctx, NOTIFY_SET, 'srem', srcKey);
+      if (s.size === 0) {
+        ctx.db.delete(srcKey);
+        notify(ctx, NOTIFY_GENERIC, 'del', srcKey);
+      } else ctx.db.signalModified(srcKey);
       if (dst === undefined) {
         const created = new Set([m]);
         noteSetWrite(ctx, created);
         ctx.db.add(dstKey, created);
+        notify(ctx, NOTIFY_SET, 'sadd', dstKey);
       }
       else if (!(dst as RSet).has(m)) {
         (dst as RSet).add(m);
         noteSetWrite(ctx, dst as RSet);
         ctx.db.signalModified(dstKey);
+        notify(ctx, NOTIFY_SET, 'sadd', dstKey);
       }
       ctx.reply.integer(1);
     } },

@@ -5,6 +5,8 @@
  */
 import type { CommandContext, CommandSpec, Value } from './command.js';
 import { def } from './define.js';
+import { notify } from '../store/access.js';
+import { NOTIFY_GENERIC, NOTIFY_LIST } from '../config/keyspace-events.js';
 import { setEncoding } from '../store/encoding.js';
 import { createList } from '../store/list.js';
 import { ERR_NOT_INTEGER, parseLL } from '../store/numbers.js';
@@ -203,8 +205,11 @@ function sortGeneric(ctx: CommandContext, argv: string[], readonly: boolean): vo
     if (gets.length === 0) out.push(elem);
     for (const g of gets) out.push(byPattern(ctx, g, elem) ?? '');
   }
-  if (outputLen > 0) ctx.db.set(storekey, createList(out));
-  else if (!ctx.db.delete(storekey)) ctx.noPropagate();
+  if (outputLen > 0) {
+    ctx.db.set(storekey, createList(out));
+    notify(ctx, NOTIFY_LIST, 'sortstore', storekey);
+  } else if (!ctx.db.delete(storekey)) ctx.noPropagate();
+  else notify(ctx, NOTIFY_GENERIC, 'del', storekey);
   ctx.reply.integer(outputLen);
 }
 

@@ -5,7 +5,8 @@ import { typeOf } from '../store/types.js';
 import { createZSet, setZsetLimits, SortedSet, type LexRange, type ScoreRange, type ZCursor } from '../store/zset.js';
 import { formatDouble17g } from '../resp/writer.js';
 import { globMatch } from '../glob.js';
-import { lookupRead } from '../store/access.js';
+import { lookupRead, notify } from '../store/access.js';
+import { NOTIFY_GENERIC, NOTIFY_ZSET } from '../config/keyspace-events.js';
 import {
   argCount, argDouble, argLong, argPositiveLong, argRangeLong, argTimeout, ERR_SYNTAX, ERR_WRONGTYPE, lookupTyped, withReadStats,
   numkeysKeys, strtod,
@@ -38,9 +39,12 @@ function getZ(ctx: CommandContext, key: string): SortedSet | undefined | false {
   return adopt(ctx, key, v);
 }
 
-function afterRemoval(ctx: CommandContext, key: string, z: SortedSet): void {
-  if (z.size === 0) ctx.db.delete(key);
-  else ctx.db.signalModified(key);
+function afterRemoval(ctx: CommandContext, key: string, z: SortedSet, event: string): void {
+  notify(ctx, NOTIFY_ZSET, event, key);
+  if (z.size === 0) {
+    ctx.db.delete(key);
+    notify(ctx, NOTIFY_GENERIC, 'del', key);
+  } else ctx.db.signalModified(key);
 }
 
 /** One score bound as zslParseRange reads it (strtod: leading spaces and "" allowed, NaN not). */
@@ -205,6 +209,7 @@ function zaddGeneric(ctx: CommandContext, argv: string[], incrCmd: boolean): voi
   if (added || updated) {
     ctx.db.signalModified(key);
     ctx.server.signalKeyReady(ctx.db, key);
+    notify(ctx, NOTIFY_ZSET, incrCmd || incr ? 'zincr' : 'zadd', key);
   } else if (!created) {
     ctx.noPropagate();
   }
@@ -273,6 +278,7 @@ function collectLex(z: SortedSet, r: LexRange, offset: number, limit: number, re
 function storeResult(ctx: CommandContext, dst: string, entries: readonly Entry[], sizeHint: number): void {
   if (entries.length === 0) {
     if (!ctx.db.delete(dst)) ctx.noPropagate();
+    else notify(ctx, NOTIFY_GENERIC, 'del', dst);
     ctx.reply.integer(0);
     return;
   }
@@ -282,6 +288,7 @@ function storeResult(ctx: CommandContext, dst: string, entries: readonly Entry[]
   for (const [m, s] of entries) z.add(m, s);
   ctx.db.set(dst, z);
   ctx.server.signalKeyReady(ctx.db, dst);
+  notify(ctx, NOTIFY_ZSET, 'zrangestore', dst);
   ctx.reply.integer(z.size);
 }
 
@@ -409,7 +416,7 @@ function zremrange(ctx: CommandContext, argv: string[], type: 'rank' | 'score' |
   else if (type === 'score') victims = collectScore(z, sr as ScoreRange, 0, -1, false);
   else victims = collectLex(z, lr as LexRange, 0, -1, false);
   for (const [m] of victims) z.remove(m);
-  if (victims.length > 0) afterRemoval(ctx, key, z);
+  if (victims.length > 0) afterRemoval(ctx, key, z, type === 'rank' ? 'zremrangebyrank' : type === 'score' ? 'zremrangebyscore' : 'zremrangebylex');
   else ctx.noPropagate();
   ctx.reply.integer(victims.length);
 }
@@ -463,7 +470,7 @@ function zpopGeneric(
     reply.bulk(m);
     reply.double(s);
   }
-  afterRemoval(ctx, key, z);
+  afterRemoval(ctx, key, z, where === 'min' ? 'zpopmin' : 'zpopmax');
   return 'served';
 }
 
@@ -697,6 +704,7 @@ function zsetOp(ctx: CommandContext, argv: string[], dst: string | null, numkeys
   if (dst !== null) {
     if (entries.length === 0) {
       if (!ctx.db.delete(dst)) ctx.noPropagate();
+      else notify(ctx, NOTIFY_GENERIC, 'del', dst);
       reply.integer(0);
       return;
     }
@@ -707,6 +715,7 @@ function zsetOp(ctx: CommandContext, argv: string[], dst: string | null, numkeys
     z.settleEncoding();
     ctx.db.set(dst, z);
     ctx.server.signalKeyReady(ctx.db, dst);
+    notify(ctx, NOTIFY_ZSET, op === 'union' ? 'zunionstore' : op === 'inter' ? 'zinterstore' : 'zdiffstore', dst);
     reply.integer(z.size);
     return;
   }
@@ -855,7 +864,7 @@ export const commands: CommandSpec[] = withReadStats([
           if (z.remove(argv[j])) deleted++;
           if (z.size === 0) break;
         }
-        if (deleted) afterRemoval(ctx, argv[1], z);
+        if (deleted) afterRemoval(ctx, argv[1], z, 'zrem');
       }
       if (!deleted) ctx.noPropagate();
       ctx.reply.integer(deleted);

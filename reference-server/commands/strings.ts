@@ -1,6 +1,7 @@
 /** String commands with Redis 7.0's arity, flags, replies, errors and propagation rewrites (t_string.c). */
 import type { CommandContext, CommandSpec } from './command.js';
-import { lookupRead, readString, spec, writeString, lc } from '../store/access.js';
+import { lookupRead, readString, spec, writeString, lc, notify } from '../store/access.js';
+import { NOTIFY_GENERIC, NOTIFY_STRING } from '../config/keyspace-events.js';
 import {
   ERR_NOT_FLOAT,
   ERR_NOT_INTEGER,
@@ -138,8 +139,10 @@ function setGeneric(
     return;
   }
   ctx.db.set(key, value, (flags & F_KEEPTTL) !== 0);
+  notify(ctx, NOTIFY_STRING, 'set', key);
   if (ms !== undefined) {
     ctx.db.setExpire(key, ms);
+    notify(ctx, NOTIFY_GENERIC, 'expire', key);
     ctx.propagateAs([['SET', key, value, 'PXAT', String(ms)]]);
   } else if (flags & F_GET) {
     // Replicas do not need the old value: propagate without GET.
@@ -188,11 +191,14 @@ function cmdGetex(ctx: CommandContext, argv: string[]): void {
   if (ms !== undefined && (parsed.flags & (F_EXAT | F_PXAT)) && ms <= now && ctx.server.replication.role() === 'master') {
     ctx.db.delete(key);
     ctx.propagateAs([[ctx.server.config.getBool('lazyfree-lazy-expire') ? 'UNLINK' : 'DEL', key]]);
+    notify(ctx, NOTIFY_GENERIC, 'del', key);
   } else if (ms !== undefined) {
     ctx.db.setExpire(key, ms);
     ctx.propagateAs([['PEXPIREAT', key, String(ms)]]);
+    notify(ctx, NOTIFY_GENERIC, 'expire', key);
   } else if ((parsed.flags & F_PERSIST) && ctx.db.persist(key)) {
     ctx.propagateAs([['PERSIST', key]]);
+    notify(ctx, NOTIFY_GENERIC, 'persist', key);
   } else {
     ctx.noPropagate();
   }
@@ -204,6 +210,7 @@ function cmdGetdel(ctx: CommandContext, argv: string[]): void {
   ctx.reply.bulk(v);
   if (v !== null && ctx.db.delete(argv[1])) {
     ctx.propagateAs([[ctx.server.config.getBool('lazyfree-lazy-user-del') ? 'UNLINK' : 'DEL', argv[1]]]);
+    notify(ctx, NOTIFY_GENERIC, 'del', argv[1]);
   } else ctx.noPropagate();
 }
 
@@ -212,6 +219,7 @@ function cmdGetset(ctx: CommandContext, argv: string[]): void {
   if (v === undefined) return;
   ctx.reply.bulk(v);
   ctx.db.set(argv[1], argv[2]);
+  notify(ctx, NOTIFY_STRING, 'set', argv[1]);
   ctx.propagateAs([['SET', argv[1], argv[2]]]);
 }
 
@@ -238,7 +246,10 @@ function cmdMset(ctx: CommandContext, argv: string[], nx: boolean): void {
       }
     }
   }
-  for (let i = 1; i < argv.length; i += 2) ctx.db.set(argv[i], argv[i + 1]);
+  for (let i = 1; i < argv.length; i += 2) {
+    ctx.db.set(argv[i], argv[i + 1]);
+    notify(ctx, NOTIFY_STRING, 'set', argv[i]);
+  }
   if (nx) ctx.reply.integer(1);
   else ctx.reply.ok();
 }
@@ -248,6 +259,7 @@ function cmdAppend(ctx: CommandContext, argv: string[]): void {
   if (cur === undefined) return;
   if (cur === null) {
     ctx.db.set(argv[1], argv[2]);
+    notify(ctx, NOTIFY_STRING, 'append', argv[1]);
     ctx.reply.integer(argv[2].length);
     return;
   }
@@ -255,6 +267,7 @@ function cmdAppend(ctx: CommandContext, argv: string[]): void {
   const next = cur + argv[2];
   ctx.db.set(argv[1], next, true);
   forceEncoding(ctx, argv[1], 'raw');
+  notify(ctx, NOTIFY_STRING, 'append', argv[1]);
   ctx.reply.integer(next.length);
 }
 
@@ -281,6 +294,7 @@ function incrDecr(ctx: CommandContext, key: string, incr: bigint | number): void
     return;
   }
   ctx.db.set(key, String(next), true);
+  notify(ctx, NOTIFY_STRING, 'incrby', key);
   ctx.reply.integer(next);
 }
 
@@ -319,6 +333,7 @@ function cmdIncrByFloat(ctx: CommandContext, argv: string[]): void {
   const out = formatLD(sum);
   ctx.db.set(key, out, true);
   forceEncoding(ctx, key, out.length <= 44 ? 'embstr' : 'raw');
+  notify(ctx, NOTIFY_STRING, 'incrbyfloat', key);
   ctx.reply.bulk(out);
   ctx.propagateAs([['SET', key, out, 'KEEPTTL']]);
 }
@@ -387,6 +402,7 @@ function cmdSetrange(ctx: CommandContext, argv: string[]): void {
   if (cur === null) ctx.db.add(key, next);
   else ctx.db.set(key, next, true);
   forceEncoding(ctx, key, 'raw');
+  notify(ctx, NOTIFY_STRING, 'setrange', key);
   ctx.reply.integer(next.length);
 }
 

@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs';
+import { keyspaceEventsToFlags, keyspaceEventsToString } from './keyspace-events.js';
 /**
  * The directive registry. The server's own directives are defined here; replication, persistence,
  * cluster and sentinel modules add theirs with registerDirective() at import time, before a config is loaded.
@@ -28,6 +29,8 @@ export interface DirectiveDef {
   percent?: boolean;
   /** Extra check after the type check; returns Redis's error text or undefined. */
   validate?(value: string): string | undefined;
+  /** Rewrites a valid value into the form CONFIG GET shows (after validate). */
+  normalize?(value: string): string;
 }
 
 const registry = new Map<string, DirectiveDef>();
@@ -111,6 +114,7 @@ export function checkValue(def: DirectiveDef, value: string): { value: string } 
     const err = def.validate(value);
     if (err !== undefined) return { error: err };
   }
+  if (def.normalize) value = def.normalize(value);
   return { value };
 }
 
@@ -201,7 +205,10 @@ int('zset-max-listpack-value', 64, 0, LONG_MAX, { aliases: ['zset-max-ziplist-va
 int('hll-sparse-max-bytes', 3000, 0, LONG_MAX);
 int('stream-node-max-bytes', 4096, 0, LONG_MAX);
 int('stream-node-max-entries', 100, 0, LONG_MAX);
-str('notify-keyspace-events', '');
+str('notify-keyspace-events', '', {
+  validate: (v) => (keyspaceEventsToFlags(v) === -1 ? "Invalid event class character. Use 'Ag$lshzxeKEtmdn'." : undefined),
+  normalize: (v) => keyspaceEventsToString(keyspaceEventsToFlags(v)),
+});
 int('busy-reply-threshold', 5000, 0, LONG_MAX, { aliases: ['lua-time-limit'] });
 bool('dynamic-hz', true);
 int('oom-score-adj-values', 0, 0, 0, { type: 'multi', default: '0 200 800' });

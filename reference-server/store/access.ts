@@ -3,14 +3,17 @@ import type { CommandContext, CommandSpec, CommandFlag } from '../commands/comma
 import type { Db, Value } from './types.js';
 import { ERR_WRONGTYPE } from './numbers.js';
 import { KeyspaceDb } from './db.js';
+import { NOTIFY_KEY_MISS } from '../config/keyspace-events.js';
 
 /** lookupKeyRead: counts keyspace hits/misses. */
 export function lookupRead(ctx: CommandContext, key: string, db: Db = ctx.db): Value | undefined {
   const v = db.get(key);
   // Named properties, not stats[name]: a keyed access by a varying name is a slow (megamorphic) lookup.
   const stats = ctx.server.stats;
-  if (v === undefined) stats.keyspace_misses = (stats.keyspace_misses ?? 0) + 1;
-  else stats.keyspace_hits = (stats.keyspace_hits ?? 0) + 1;
+  if (v === undefined) {
+    stats.keyspace_misses = (stats.keyspace_misses ?? 0) + 1;
+    notify(ctx, NOTIFY_KEY_MISS, 'keymiss', key, db.index);
+  } else stats.keyspace_hits = (stats.keyspace_hits ?? 0) + 1;
   return v;
 }
 
@@ -76,4 +79,10 @@ export function parseCursor(s: string): number | string {
 /** Lower-cases an option word (commands compare options case-insensitively). */
 export function lc(s: string): string {
   return s.toLowerCase();
+}
+
+/** Redis's notifyKeyspaceEvent from a command: one integer test while the class (or everything) is off. */
+export function notify(ctx: CommandContext, type: number, event: string, key: string, dbIndex?: number): void {
+  const s = ctx.server;
+  if (((s.keyspaceEventFlags ?? 0) & type) !== 0) s.notifyKeyspaceEvent?.(type, event, key, dbIndex ?? ctx.db.index);
 }

@@ -35,6 +35,8 @@ export class KeyspaceDb implements Db {
   /** Strings whose Redis encoding depends on history (APPEND/SETRANGE make raw, INCRBYFLOAT embstr). */
   private forcedEnc: Map<string, 'raw' | 'embstr'> | undefined;
   private readonly base: number;
+  /** The "new" keyspace event (dbAdd's); set by the server only while that class is enabled. */
+  onNewKey: ((db: Db, key: string) => void) | null = null;
 
   constructor(index: number, hooks: DbHooks) {
     this.index = index;
@@ -98,6 +100,7 @@ export class KeyspaceDb implements Db {
     const slot = this.table.find(key, h);
     if (slot === -1) {
       this.table.insert(key, value, this.clock(), h);
+      if (this.onNewKey !== null) this.onNewKey(this, key);
     } else {
       this.table.setVal(slot, value);
       this.table.setAccess(slot, this.clock());
@@ -114,6 +117,7 @@ export class KeyspaceDb implements Db {
       return;
     }
     this.table.insert(key, value, this.clock());
+    if (this.onNewKey !== null) this.onNewKey(this, key);
     this.hooks.onModified(this, key);
   }
 
