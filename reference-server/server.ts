@@ -295,6 +295,8 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost, Trackin
     this.applyKeyspaceEvents(this.config.get('notify-keyspace-events') ?? '');
     this.config.onChange((name, value) => {
       if (name === 'notify-keyspace-events') this.applyKeyspaceEvents(value);
+      // CONFIG SET maxmemory evicts at once, as updateMaxmemory's performEvictions does (the "evicted" events follow it).
+      if (name === 'maxmemory' && this.memory.limit > 0 && !this.clientsPaused()) this.memory.ensure();
     });
   }
 

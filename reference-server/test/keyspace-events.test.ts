@@ -225,6 +225,30 @@ describe('keyspace notifications (differential against redis-server)', function 
     expect(got[3]).to.deep.equal(got[1]);
   });
 
+  it('publishes "evicted" when CONFIG SET maxmemory makes the server evict', async () => {
+    const got: string[][][] = [];
+    for (const port of [servers.real.port, servers.ref.port]) {
+      const main = await RespClient.connect(port);
+      const sub = await Subscriber.open(port);
+      try {
+        await main.call(['FLUSHALL']);
+        await main.call(['CONFIG', 'SET', 'notify-keyspace-events', 'KEe']);
+        await main.call(['CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lru']);
+        await main.call(['SET', 'foo', 'bar']);
+        await main.call(['CONFIG', 'SET', 'maxmemory', '1']);
+        got.push(await sub.collectUntil((ch) => ch === '__keyevent@0__:evicted', 5000));
+      } finally {
+        await main.call(['CONFIG', 'SET', 'maxmemory', '0']);
+        await main.call(['CONFIG', 'SET', 'maxmemory-policy', 'noeviction']);
+        await main.call(['CONFIG', 'SET', 'notify-keyspace-events', '']);
+        sub.close();
+        main.close();
+      }
+    }
+    expect(got[0]).to.deep.equal([['__keyspace@0__:foo', 'evicted'], ['__keyevent@0__:evicted', 'foo']]);
+    expect(got[1]).to.deep.equal(got[0]);
+  });
+
   it('CONFIG GET / SET of notify-keyspace-events matches redis-server (normalised classes, errors)', async () => {
     const cases = [
       ['CONFIG', 'GET', 'notify-keyspace-events'],
