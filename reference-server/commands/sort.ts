@@ -5,7 +5,7 @@
  */
 import type { CommandContext, CommandSpec, Value } from './command.js';
 import { def } from './define.js';
-import { notify } from '../store/access.js';
+import { lookupRead, notify } from '../store/access.js';
 import { NOTIFY_GENERIC, NOTIFY_LIST } from '../config/keyspace-events.js';
 import { setEncoding } from '../store/encoding.js';
 import { createList } from '../store/list.js';
@@ -50,7 +50,7 @@ function byPattern(ctx: CommandContext, pattern: string, elem: string): string |
   const arrow = pattern.indexOf('->', star + 1);
   const field = arrow >= 0 && arrow + 2 < pattern.length ? pattern.slice(arrow + 2) : null;
   const key = pattern.slice(0, star) + elem + pattern.slice(star + 1, field !== null ? arrow : pattern.length);
-  const v: Value | undefined = ctx.db.get(key);
+  const v: Value | undefined = lookupRead(ctx, key);
   if (v === undefined) return null;
   if (field !== null) return v instanceof Map ? (v.get(field) ?? null) : null;
   return typeof v === 'string' ? v : null;
@@ -110,7 +110,7 @@ function sortGeneric(ctx: CommandContext, argv: string[], readonly: boolean): vo
     }
   }
 
-  const v = ctx.db.get(argv[1]);
+  const v = lookupRead(ctx, argv[1]);
   if (v !== undefined && (typeof v === 'string' || v instanceof Map)) {
     ctx.reply.error('WRONGTYPE Operation against a key holding the wrong kind of value');
     return;
