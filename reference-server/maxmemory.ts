@@ -43,9 +43,6 @@ export function usedMemory(): number {
 /** A limit is checked against a reading at most this old (ms): ~1 µs per reading, and a pipeline shares one. */
 const SAMPLE_MS = 0.05;
 
-/** Random draws per db when looking for a key with a TTL (the volatile policies). */
-const VOLATILE_TRIES = 64;
-
 export class MemoryLimit {
   /** maxmemory in bytes, 0 = no limit (the per-command test is this one comparison). */
   limit = 0;
@@ -136,8 +133,8 @@ export class MemoryLimit {
     let best: { db: Db; key: string; score: number } | null = null;
     for (const db of dbs) {
       if (db.size() === 0 || (volatile && db.expiresCount() === 0)) continue;
-      for (let s = 0; s < this.samples; s++) {
-        const key = volatile ? this.randomVolatile(db) : db.randomKey();
+      const keys = volatile ? db.sampleVolatile(this.samples) : Array.from({ length: this.samples }, () => db.randomKey());
+      for (const key of keys) {
         if (key === undefined) break;
         // Higher score = better victim: older access, or (volatile-ttl) sooner expiry.
         const score = this.policy === 'volatile-ttl' ? -(db.getExpire(key) ?? Infinity) : -(db.lastAccess(key) ?? 0);
@@ -148,12 +145,6 @@ export class MemoryLimit {
   }
 
   private randomVolatile(db: Db): string | undefined {
-    if (db.expiresCount() === 0) return undefined;
-    for (let i = 0; i < VOLATILE_TRIES; i++) {
-      const key = db.randomKey();
-      if (key === undefined) return undefined;
-      if (db.getExpire(key) !== undefined) return key;
-    }
-    return undefined;
+    return db.sampleVolatile(1)[0];
   }
 }

@@ -32,6 +32,8 @@ export class KeyspaceDb implements Db {
   private table = new KeyTable();
   private expires = new Map<string, number>();
   private expireCursor: IterableIterator<[string, number]> | undefined;
+  /** Where sampleVolatile continues (eviction walks the keys with a TTL in turn). */
+  private volatileCursor: IterableIterator<string> | undefined;
   /** Strings whose Redis encoding depends on history (APPEND/SETRANGE make raw, INCRBYFLOAT embstr). */
   private forcedEnc: Map<string, 'raw' | 'embstr'> | undefined;
   private readonly base: number;
@@ -265,6 +267,8 @@ export class KeyspaceDb implements Db {
     }
     this.expireCursor = undefined;
     other.expireCursor = undefined;
+    this.volatileCursor = undefined;
+    other.volatileCursor = undefined;
   }
 
   lastAccess(key: string): number | undefined {
@@ -288,6 +292,23 @@ export class KeyspaceDb implements Db {
    * Walks keys with a TTL round-robin in batches of 20, like Redis's sampling loop: keeps going while more than
    * 10% of a batch was expired, up to `budget` removals or one full pass.
    */
+  sampleVolatile(n: number): string[] {
+    const out: string[] = [];
+    const want = Math.min(n, this.expires.size);
+    let restarts = 0;
+    while (out.length < want) {
+      if (this.volatileCursor === undefined) this.volatileCursor = this.expires.keys();
+      const next = this.volatileCursor.next();
+      if (next.done) {
+        this.volatileCursor = undefined;
+        if (++restarts > 1) break;
+        continue;
+      }
+      out.push(next.value);
+    }
+    return out;
+  }
+
   activeExpireCycle(budget: number): number {
     if (this.expires.size === 0 || this.hooks.isReplica()) return 0;
     const now = this.hooks.now();

@@ -62,6 +62,11 @@ export interface Db {
   /** Redis-style reverse-binary cursor scan; returns next cursor (0 = done). */
   scan(cursor: number, count: number, visit: (key: string) => void): number;
   randomKey(): string | undefined;
+  /**
+   * Up to n keys that have a TTL, continuing where the previous call stopped, so every such key is reached in turn
+   * (the volatile eviction policies: random draws over all keys can miss a few TTL keys among many).
+   */
+  sampleVolatile(n: number): string[];
   flush(): void;
   /** Last access time (ms) for OBJECT IDLETIME; touched by get/set. */
   lastAccess(key: string): number | undefined;
