@@ -84,6 +84,7 @@ export class MemoryLimit {
   /** Reads used memory again (before a command, CONFIG SET maxmemory). */
   sample(): void {
     if (this.limit === 0) return;
+    this.sampledAt = performance.now();
     this.estimate = Math.max(0, this.measure() - this.evictedSinceGc);
   }
 
@@ -123,7 +124,7 @@ export class MemoryLimit {
     if (this.policy.endsWith('-random')) {
       for (let i = 0; i < dbs.length; i++) {
         const db = dbs[(this.nextDb = (this.nextDb + 1) % dbs.length)]!;
-        const key = volatile ? this.randomVolatile(db) : db.size() > 0 ? db.randomKey() : undefined;
+        const key = volatile ? db.sampleVolatile(1)[0] : db.size() > 0 ? db.randomKey() : undefined;
         if (key !== undefined) return { db, key };
       }
       return null;
@@ -142,9 +143,5 @@ export class MemoryLimit {
       }
     }
     return best === null ? null : { db: best.db, key: best.key };
-  }
-
-  private randomVolatile(db: Db): string | undefined {
-    return db.sampleVolatile(1)[0];
   }
 }
