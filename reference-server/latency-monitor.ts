@@ -29,6 +29,15 @@ export interface DoctorSettings {
   hz: number;
 }
 
+/** The advice latency.c's report gives for each event class this server records (besides the slow log settings). */
+const EVENT_ADVICE: Record<string, string[]> = {
+  command: ['slowlog-inspect', 'large-objects'],
+  'fast-command': ['scheduler'],
+  'expire-cycle': ['hz', 'large-objects'],
+  'eviction-del': ['large-objects'],
+  'eviction-cycle': ['mass-eviction'],
+};
+
 export class LatencyMonitor {
   /** Insertion-ordered like the dict iteration a fresh Redis shows for a few events. */
   private readonly events = new Map<string, TimeSeries>();
@@ -127,48 +136,23 @@ export class LatencyMonitor {
     const now = this.nowSeconds();
     let report = '';
     let n = 0;
-    let advices = 0;
     const advise = new Set<string>();
     for (const [event, ts] of this.events) {
       n++;
       if (n === 1) report += 'Dave, I have observed latency spikes in this Redis instance. You don\'t mind talking about it, do you Dave?\n\n';
       const st = stats(ts.samples.filter((s) => s.time !== 0), now);
       report += `${n}. ${event}: ${st.samples} latency spikes (average ${st.avg}ms, mean deviation ${st.mad}ms, period ${(st.period / st.samples).toFixed(2)} sec). Worst all time event ${ts.max}ms.`;
+      for (const a of EVENT_ADVICE[event] ?? []) advise.add(a);
       if (event === 'command') {
-        if (settings.slowlogSlowerThan < 0) {
-          advise.add('slowlog-enable');
-          advices++;
-        } else if (Math.trunc(settings.slowlogSlowerThan / 1000) > settings.threshold) {
-          advise.add('slowlog-tune');
-          advices++;
-        }
-        advise.add('slowlog-inspect');
-        advise.add('large-objects');
-        advices += 2;
-      }
-      if (event === 'fast-command') {
-        advise.add('scheduler');
-        advices++;
-      }
-      if (event === 'expire-cycle') {
-        advise.add('hz');
-        advise.add('large-objects');
-        advices += 2;
-      }
-      if (event === 'eviction-del') {
-        advise.add('large-objects');
-        advices++;
-      }
-      if (event === 'eviction-cycle') {
-        advise.add('mass-eviction');
-        advices++;
+        if (settings.slowlogSlowerThan < 0) advise.add('slowlog-enable');
+        else if (Math.trunc(settings.slowlogSlowerThan / 1000) > settings.threshold) advise.add('slowlog-tune');
       }
       report += '\n';
     }
-    if (n === 0 && advices === 0) {
+    if (n === 0) {
       return report + 'Dave, no latency spike was observed during the lifetime of this Redis instance, not in the slightest bit. I honestly think you ought to sit down calmly, take a stress pill, and think things over.\n';
     }
-    if (advices === 0) {
+    if (advise.size === 0) {
       return report + '\nWhile there are latency events logged, I\'m not able to suggest any easy fix. Please use the Redis community to get some help, providing this report in your help request.\n';
     }
     report += '\nI have a few advices for you:\n\n';

@@ -281,6 +281,9 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost, Trackin
     this.config.onChange((name, value) => {
       if (name === 'tracking-table-max-keys') this.tracking.maxKeys = Number(value);
       if (name === 'maxmemory' || name === 'maxmemory-policy' || name === 'maxmemory-samples') this.applyMemoryConfig();
+      // CONFIG SET maxmemory evicts at once, as updateMaxmemory's performEvictions does (the "evicted" events follow it).
+      if (name === 'maxmemory' && this.memory.limit > 0 && !this.clientsPaused()) this.memory.ensure();
+      if (name === 'notify-keyspace-events') this.applyKeyspaceEvents(value);
       if (name === 'client-output-buffer-limit') this.parseOutputLimits(value);
       if (name === 'loglevel') this.logLevel = LEVELS[value as LogLevel];
       if (name === 'slowlog-log-slower-than') this.slowlogThreshold = Number(value);
@@ -293,11 +296,6 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost, Trackin
     const n = this.config.getNumber('databases');
     for (let i = 0; i < n; i++) this.dbs.push(opts.createDb(i, this));
     this.applyKeyspaceEvents(this.config.get('notify-keyspace-events') ?? '');
-    this.config.onChange((name, value) => {
-      if (name === 'notify-keyspace-events') this.applyKeyspaceEvents(value);
-      // CONFIG SET maxmemory evicts at once, as updateMaxmemory's performEvictions does (the "evicted" events follow it).
-      if (name === 'maxmemory' && this.memory.limit > 0 && !this.clientsPaused()) this.memory.ensure();
-    });
   }
 
   private applyMemoryConfig(): void {

@@ -1,8 +1,8 @@
 /** Hash commands (t_hash.c of Redis 7.0). Small hashes keep insertion order, as Redis's listpack does. */
 import type { CommandContext, CommandSpec } from './command.js';
 import type { RHash } from '../store/types.js';
-import { lookupRead, parseCursor, spec, lc, notify } from '../store/access.js';
-import { NOTIFY_GENERIC, NOTIFY_HASH } from '../config/keyspace-events.js';
+import { afterRemoval, lookupRead, parseCursor, spec, lc, notify } from '../store/access.js';
+import { NOTIFY_HASH } from '../config/keyspace-events.js';
 import {
   ERR_NOT_FLOAT,
   ERR_NOT_INTEGER,
@@ -118,13 +118,8 @@ function cmdHdel(ctx: CommandContext, argv: string[]): void {
       if (v.size === 0) break;
     }
   }
-  if (n > 0) {
-    notify(ctx, NOTIFY_HASH, 'hdel', argv[1]);
-    if (v.size === 0) {
-      ctx.db.delete(argv[1]);
-      notify(ctx, NOTIFY_GENERIC, 'del', argv[1]);
-    } else ctx.db.signalModified(argv[1]);
-  } else ctx.noPropagate();
+  if (n > 0) afterRemoval(ctx, NOTIFY_HASH, 'hdel', argv[1], v.size === 0);
+  else ctx.noPropagate();
   ctx.reply.integer(n);
 }
 

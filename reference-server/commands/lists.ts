@@ -6,8 +6,8 @@ import type { BlockRequest, CommandContext, CommandSpec, Reply } from './command
 import type { Value } from '../store/types.js';
 import { typeOf } from '../store/types.js';
 import { createList, RingList } from '../store/list.js';
-import { lookupRead, notify } from '../store/access.js';
-import { NOTIFY_GENERIC, NOTIFY_LIST } from '../config/keyspace-events.js';
+import { afterRemoval, lookupRead, notify } from '../store/access.js';
+import { NOTIFY_LIST } from '../config/keyspace-events.js';
 
 export const ERR_WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
 export const ERR_SYNTAX = 'ERR syntax error';
@@ -208,15 +208,6 @@ function getList(ctx: CommandContext, key: string): RingList | undefined | false
   return asRing(ctx, key, v);
 }
 
-/** Deletes the key when its list became empty, otherwise signals the in-place change. */
-function afterRemoval(ctx: CommandContext, key: string, l: RingList, event: string): void {
-  notify(ctx, NOTIFY_LIST, event, key);
-  if (l.length === 0) {
-    ctx.db.delete(key);
-    notify(ctx, NOTIFY_GENERIC, 'del', key);
-  } else ctx.db.signalModified(key);
-}
-
 function normRange(start: number, end: number, len: number): [number, number] | null {
   if (start < 0) start = len + start;
   if (end < 0) end = len + end;
@@ -291,7 +282,7 @@ function pop(ctx: CommandContext, argv: string[], where: Where): void {
   } else {
     ctx.reply.bulkArray(popRange(l, where, count));
   }
-  afterRemoval(ctx, argv[1], l, where === 'left' ? 'lpop' : 'rpop');
+  afterRemoval(ctx, NOTIFY_LIST, where === 'left' ? 'lpop' : 'rpop', argv[1], l.length === 0);
 }
 
 /** LMPOP/BLMPOP/BLPOP core: pops from the first non-empty list among keys; false when none. */
@@ -317,7 +308,7 @@ function popFirstNonEmpty(
       ctx.reply.bulk(v);
       ctx.propagateAs([[popCmd, key]]);
     }
-    afterRemoval(ctx, key, l, where === 'left' ? 'lpop' : 'rpop');
+    afterRemoval(ctx, NOTIFY_LIST, where === 'left' ? 'lpop' : 'rpop', key, l.length === 0);
     return true;
   }
   return false;
@@ -390,7 +381,7 @@ function moveOne(ctx: CommandContext, src: string, dst: string, from: Where, to:
   notify(ctx, NOTIFY_LIST, to === 'left' ? 'lpush' : 'rpush', dst);
   ctx.reply.bulk(v);
   // Redis notifies the pop side after the push; with src === dst the list stays non-empty.
-  afterRemoval(ctx, src, sl, from === 'left' ? 'lpop' : 'rpop');
+  afterRemoval(ctx, NOTIFY_LIST, from === 'left' ? 'lpop' : 'rpop', src, sl.length === 0);
   ctx.server.signalKeyReady(ctx.db, dst);
   return 'ok';
 }
@@ -554,7 +545,7 @@ export const commands: CommandSpec[] = withReadStats([
       }
       if (positions.length > 0) {
         l.removePositions(positions);
-        afterRemoval(ctx, argv[1], l, 'lrem');
+        afterRemoval(ctx, NOTIFY_LIST, 'lrem', argv[1], l.length === 0);
       } else {
         ctx.noPropagate();
       }
@@ -575,7 +566,7 @@ export const commands: CommandSpec[] = withReadStats([
       const r = normRange(start, end, l.length);
       if (r) l.trim(r[0], r[1]);
       else l.replaceAll([]);
-      afterRemoval(ctx, argv[1], l, 'ltrim');
+      afterRemoval(ctx, NOTIFY_LIST, 'ltrim', argv[1], l.length === 0);
       ctx.reply.ok();
     } },
   { name: 'lpos', arity: -3, flags: ['readonly'], ...k1, categories: R_SLOW,

@@ -7,7 +7,7 @@ import {
 } from './lists.js';
 import { typeOf } from '../store/types.js';
 import { markHashtable, setEncoding, setLimits } from '../store/encoding.js';
-import { lookupRead, notify } from '../store/access.js';
+import { afterRemoval, lookupRead, notify } from '../store/access.js';
 import { NOTIFY_GENERIC, NOTIFY_SET } from '../config/keyspace-events.js';
 
 /** The set at key; undefined when missing; false after a WRONGTYPE reply. */
@@ -318,11 +318,8 @@ export const commands: CommandSpec[] = withReadStats([
       let removed = 0;
       if (s) {
         for (let i = 2; i < argv.length; i++) if (s.delete(argv[i])) removed++;
-        if (removed > 0) notify(ctx, NOTIFY_SET, 'srem', argv[1]);
-        if (s.size === 0) {
-          ctx.db.delete(argv[1]);
-          notify(ctx, NOTIFY_GENERIC, 'del', argv[1]);
-        } else if (removed > 0) ctx.db.signalModified(argv[1]);
+        // A stored set is never empty, so one that is empty now lost members here.
+        if (removed > 0) afterRemoval(ctx, NOTIFY_SET, 'srem', argv[1], s.size === 0);
       }
       if (removed === 0) ctx.noPropagate();
       ctx.reply.integer(removed);
@@ -372,11 +369,7 @@ export const commands: CommandSpec[] = withReadStats([
       s.delete(m);
       ctx.propagateAs([['SREM', key, m]]);
       ctx.reply.bulk(m);
-      notify(ctx, NOTIFY_SET, 'spop', key);
-      if (s.size === 0) {
-        ctx.db.delete(key);
-        notify(ctx, NOTIFY_GENERIC, 'del', key);
-      } else ctx.db.signalModified(key);
+      afterRemoval(ctx, NOTIFY_SET, 'spop', key, s.size === 0);
     } },
   { name: 'srandmember', arity: -2, flags: ['readonly'], ...k1, categories: ['read', 'set', 'slow'],
     execute: (ctx, argv) => {
@@ -414,11 +407,7 @@ export const commands: CommandSpec[] = withReadStats([
         ctx.noPropagate();
         return;
       }
-      notify(ctx, NOTIFY_SET, 'srem', srcKey);
-      if (s.size === 0) {
-        ctx.db.delete(srcKey);
-        notify(ctx, NOTIFY_GENERIC, 'del', srcKey);
-      } else ctx.db.signalModified(srcKey);
+      afterRemoval(ctx, NOTIFY_SET, 'srem', srcKey, s.size === 0);
       if (dst === undefined) {
         const created = new Set([m]);
         noteSetWrite(ctx, created);

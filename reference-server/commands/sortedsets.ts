@@ -5,7 +5,7 @@ import { typeOf } from '../store/types.js';
 import { createZSet, setZsetLimits, SortedSet, type LexRange, type ScoreRange, type ZCursor } from '../store/zset.js';
 import { formatDouble17g } from '../resp/writer.js';
 import { globMatch } from '../glob.js';
-import { lookupRead, notify } from '../store/access.js';
+import { afterRemoval, lookupRead, notify } from '../store/access.js';
 import { NOTIFY_GENERIC, NOTIFY_ZSET } from '../config/keyspace-events.js';
 import {
   argCount, argDouble, argLong, argPositiveLong, argRangeLong, argTimeout, ERR_SYNTAX, ERR_WRONGTYPE, lookupTyped, withReadStats,
@@ -37,14 +37,6 @@ function getZ(ctx: CommandContext, key: string): SortedSet | undefined | false {
   const v = lookupTyped(ctx, key, 'zset');
   if (v === undefined || v === false) return v;
   return adopt(ctx, key, v);
-}
-
-function afterRemoval(ctx: CommandContext, key: string, z: SortedSet, event: string): void {
-  notify(ctx, NOTIFY_ZSET, event, key);
-  if (z.size === 0) {
-    ctx.db.delete(key);
-    notify(ctx, NOTIFY_GENERIC, 'del', key);
-  } else ctx.db.signalModified(key);
 }
 
 /** One score bound as zslParseRange reads it (strtod: leading spaces and "" allowed, NaN not). */
@@ -416,7 +408,7 @@ function zremrange(ctx: CommandContext, argv: string[], type: 'rank' | 'score' |
   else if (type === 'score') victims = collectScore(z, sr as ScoreRange, 0, -1, false);
   else victims = collectLex(z, lr as LexRange, 0, -1, false);
   for (const [m] of victims) z.remove(m);
-  if (victims.length > 0) afterRemoval(ctx, key, z, type === 'rank' ? 'zremrangebyrank' : type === 'score' ? 'zremrangebyscore' : 'zremrangebylex');
+  if (victims.length > 0) afterRemoval(ctx, NOTIFY_ZSET, type === 'rank' ? 'zremrangebyrank' : type === 'score' ? 'zremrangebyscore' : 'zremrangebylex', key, z.size === 0);
   else ctx.noPropagate();
   ctx.reply.integer(victims.length);
 }
@@ -470,7 +462,7 @@ function zpopGeneric(
     reply.bulk(m);
     reply.double(s);
   }
-  afterRemoval(ctx, key, z, where === 'min' ? 'zpopmin' : 'zpopmax');
+  afterRemoval(ctx, NOTIFY_ZSET, where === 'min' ? 'zpopmin' : 'zpopmax', key, z.size === 0);
   return 'served';
 }
 
@@ -864,7 +856,7 @@ export const commands: CommandSpec[] = withReadStats([
           if (z.remove(argv[j])) deleted++;
           if (z.size === 0) break;
         }
-        if (deleted) afterRemoval(ctx, argv[1], z, 'zrem');
+        if (deleted) afterRemoval(ctx, NOTIFY_ZSET, 'zrem', argv[1], z.size === 0);
       }
       if (!deleted) ctx.noPropagate();
       ctx.reply.integer(deleted);

@@ -3,7 +3,7 @@ import type { CommandContext, CommandSpec, CommandFlag } from '../commands/comma
 import type { Db, Value } from './types.js';
 import { ERR_WRONGTYPE } from './numbers.js';
 import { KeyspaceDb } from './db.js';
-import { NOTIFY_KEY_MISS } from '../config/keyspace-events.js';
+import { NOTIFY_GENERIC, NOTIFY_KEY_MISS } from '../config/keyspace-events.js';
 
 /** lookupKeyRead: counts keyspace hits/misses. */
 export function lookupRead(ctx: CommandContext, key: string, db: Db = ctx.db): Value | undefined {
@@ -82,6 +82,18 @@ export function lc(s: string): string {
 }
 
 /** Redis's notifyKeyspaceEvent from a command: one integer test while the class (or everything) is off. */
+/**
+ * After elements were removed from a collection in place: the command's event, then, when it became empty, the key
+ * is deleted with a "del" event (Redis's dbDelete + notify); otherwise the change is signalled (WATCH, tracking).
+ */
+export function afterRemoval(ctx: CommandContext, type: number, event: string, key: string, empty: boolean): void {
+  notify(ctx, type, event, key);
+  if (empty) {
+    ctx.db.delete(key);
+    notify(ctx, NOTIFY_GENERIC, 'del', key);
+  } else ctx.db.signalModified(key);
+}
+
 export function notify(ctx: CommandContext, type: number, event: string, key: string, dbIndex?: number): void {
   const s = ctx.server;
   if (((s.keyspaceEventFlags ?? 0) & type) !== 0) s.notifyKeyspaceEvent?.(type, event, key, dbIndex ?? ctx.db.index);

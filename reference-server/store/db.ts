@@ -288,10 +288,6 @@ export class KeyspaceDb implements Db {
     this.hooks.onModified(this, key);
   }
 
-  /**
-   * Walks keys with a TTL round-robin in batches of 20, like Redis's sampling loop: keeps going while more than
-   * 10% of a batch was expired, up to `budget` removals or one full pass.
-   */
   sampleVolatile(n: number): string[] {
     const out: string[] = [];
     const want = Math.min(n, this.expires.size);
@@ -309,6 +305,10 @@ export class KeyspaceDb implements Db {
     return out;
   }
 
+  /**
+   * Walks keys with a TTL round-robin in batches of 20, like Redis's sampling loop: keeps going while more than
+   * 10% of a batch was expired, up to `budget` removals or one full pass.
+   */
   activeExpireCycle(budget: number): number {
     if (this.expires.size === 0 || this.hooks.isReplica()) return 0;
     const now = this.hooks.now();

@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { RespClient } from './util/resp-client.js';
 import { ReplicaTap } from './util/replica-tap.js';
 import { waitFor } from './fixtures/repl-kit.js';
-import { startRealRedis, startRefInProcess, type RunningServer } from './util/servers.js';
+import { useBothServers } from './util/servers.js';
 import { seededRandom } from '../../harness/src/random/prng.js';
 
 
@@ -86,19 +86,10 @@ async function observe(port: number): Promise<Observed> {
 
 describe('bit commands: propagation vs redis-server', function () {
   this.timeout(30000);
-  let real: RunningServer | undefined;
-  let ref: RunningServer | undefined;
-
-  before(async () => {
-    [real, ref] = await Promise.all([startRealRedis(), startRefInProcess()]);
-  });
-  after(async () => {
-    await Promise.all([real?.stop(), ref?.stop()]);
-  });
+  const servers = useBothServers();
 
   it('sends replicas the same commands and counts the same dirty changes', async () => {
-    if (!real || !ref) throw new Error('servers did not start');
-    const [want, got] = await Promise.all([observe(real.port), observe(ref.port)]);
+    const [want, got] = await Promise.all([observe(servers.real.port), observe(servers.ref.port)]);
     expect(got.replies).to.deep.equal(want.replies);
     // Command names are compared case-insensitively: the stream keeps the client's spelling in both servers.
     const norm = (s: string[]): string[] => s.map((f) => f.toUpperCase());
@@ -175,23 +166,16 @@ function randomBitCommand(rand: () => number): string[] {
 
 describe('bit commands: seeded random lines vs redis-server', function () {
   this.timeout(60000);
-  let real: RunningServer | undefined;
-  let ref: RunningServer | undefined;
+  const servers = useBothServers();
   const clients: RespClient[] = [];
-
-  before(async () => {
-    [real, ref] = await Promise.all([startRealRedis(), startRefInProcess()]);
-  });
-  after(async () => {
+  after(() => {
     for (const c of clients) c.close();
-    await Promise.all([real?.stop(), ref?.stop()]);
   });
 
   const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 1000000);
   it(`answers 3000 random bit command lines byte for byte as redis-server does (FUZZ_SEED=${seed})`, async () => {
-    if (!real || !ref) throw new Error('servers did not start');
-    const want = await RespClient.connect(real.port);
-    const got = await RespClient.connect(ref.port);
+    const want = await RespClient.connect(servers.real.port);
+    const got = await RespClient.connect(servers.ref.port);
     clients.push(want, got);
     for (const c of [want, got]) {
       await c.call(['CONFIG', 'RESETSTAT']);

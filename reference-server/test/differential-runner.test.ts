@@ -24,7 +24,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { splitArgs } from '../resp/splitargs.js';
 import { RespClient } from './util/resp-client.js';
-import { startRealRedis, startRefInProcess, type RunningServer } from './util/servers.js';
+import { useBothServers } from './util/servers.js';
 
 const SRC_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'reference-server', 'test', 'differential');
 
@@ -204,21 +204,13 @@ const scripts = readdirSync(SRC_DIR).filter((f) => f.endsWith('.txt')).sort();
 
 describe('differential: reference server vs redis-server', function () {
   this.timeout(60000);
-  let real: RunningServer;
-  let ref: RunningServer;
-
-  before(async () => {
-    [real, ref] = await Promise.all([startRealRedis(), startRefInProcess()]);
-  });
-  after(async () => {
-    await Promise.all([real?.stop(), ref?.stop()]);
-  });
+  const servers = useBothServers();
 
   for (const file of scripts) {
     const script = parseScript(file, readFileSync(join(SRC_DIR, file), 'latin1'));
     for (const resp of script.resp) {
       it(`${file} (RESP${resp})`, async () => {
-        const [want, got] = await Promise.all([runScript(script, real.port, resp), runScript(script, ref.port, resp)]);
+        const [want, got] = await Promise.all([runScript(script, servers.real.port, resp), runScript(script, servers.ref.port, resp)]);
         const diffs: string[] = [];
         for (let i = 0; i < want.length; i++) {
           const w = want[i];

@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import { FrameClient, type Frame } from './util/frame-client.js';
-import { startRealRedis, startRefInProcess, type RunningServer } from './util/servers.js';
+import { startRefInProcess, useBothServers, type RunningServer } from './util/servers.js';
 import type { RedisServer } from '../server.js';
 import { seededRandom } from '../../harness/src/random/prng.js';
 
@@ -83,22 +83,17 @@ describe('geo: propagation', function () {
 
 describe('geo: random points, side by side with redis-server', function () {
   this.timeout(60000);
-  let real: RunningServer | undefined;
-  let ref: RunningServer | undefined;
+  const servers = useBothServers();
   let a: FrameClient | undefined;
   let b: FrameClient | undefined;
 
   before(async () => {
-    real = await startRealRedis();
-    ref = await startRefInProcess();
-    a = await FrameClient.open(real.port);
-    b = await FrameClient.open(ref.port);
+    a = await FrameClient.open(servers.real.port);
+    b = await FrameClient.open(servers.ref.port);
   });
-  after(async () => {
+  after(() => {
     a?.close();
     b?.close();
-    await real?.stop();
-    await ref?.stop();
   });
 
   async function both(...argv: string[]): Promise<Frame> {

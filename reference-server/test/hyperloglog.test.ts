@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { RespClient } from './util/resp-client.js';
 import { ReplicaTap } from './util/replica-tap.js';
 import { waitFor } from './fixtures/repl-kit.js';
-import { startRealRedis, startRefInProcess, type RunningServer } from './util/servers.js';
+import { useBothServers } from './util/servers.js';
 import { seededRandom } from '../../harness/src/random/prng.js';
 
 const PROPAGATION: string[][] = [
@@ -98,20 +98,11 @@ function randomLine(rand: () => number): string[] {
 
 describe('hyperloglog vs redis-server', function () {
   this.timeout(60000);
-  let real: RunningServer | undefined;
-  let ref: RunningServer | undefined;
-
-  before(async () => {
-    [real, ref] = await Promise.all([startRealRedis(), startRefInProcess()]);
-  });
-  after(async () => {
-    await Promise.all([real?.stop(), ref?.stop()]);
-  });
+  const servers = useBothServers();
 
   it('propagates the same commands to a replica', async () => {
-    if (!real || !ref) throw new Error('servers did not start');
-    const want = await observeStream(real.port);
-    const got = await observeStream(ref.port);
+    const want = await observeStream(servers.real.port);
+    const got = await observeStream(servers.ref.port);
     expect(got.replies).to.deep.equal(want.replies);
     expect(got.stream).to.deep.equal(want.stream);
     // Sanity: the no-op lines (second PFADD h, cached PFCOUNT, ...) were really left out.
@@ -120,8 +111,7 @@ describe('hyperloglog vs redis-server', function () {
 
   // Here, not in the differential script: it takes seconds on a loaded machine, past that runner's 3 s per reply.
   it('PFSELFTEST passes on both servers', async () => {
-    if (!real || !ref) throw new Error('servers did not start');
-    for (const port of [real.port, ref.port]) {
+    for (const port of [servers.real.port, servers.ref.port]) {
       const c = await RespClient.connect(port);
       try {
         expect(await c.call(['PFSELFTEST'], 30000)).to.equal('+OK\r\n');
@@ -133,9 +123,8 @@ describe('hyperloglog vs redis-server', function () {
 
   for (const seed of [1, 2, 3]) {
     it(`seeded random lines give the same bytes (seed ${seed})`, async () => {
-      if (!real || !ref) throw new Error('servers did not start');
-      const a = await RespClient.connect(real.port);
-      const b = await RespClient.connect(ref.port);
+      const a = await RespClient.connect(servers.real.port);
+      const b = await RespClient.connect(servers.ref.port);
       try {
         for (const c of [a, b]) {
           await c.call(['FLUSHALL']);

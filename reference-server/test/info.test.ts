@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { RespClient } from './util/resp-client.js';
-import { startRealRedis, startRefInProcess, type RunningServer } from './util/servers.js';
+import { useBothServers } from './util/servers.js';
 
 /** Field names per section of an INFO reply, skipping per-command and per-error sections whose lines depend on traffic. */
 function fieldsBySection(raw: string): Map<string, string[]> {
@@ -20,12 +20,7 @@ function fieldsBySection(raw: string): Map<string, string[]> {
 
 describe('INFO matches redis-server 7.0 field names', function () {
   this.timeout(30000);
-  let real: RunningServer;
-  let ref: RunningServer;
-  before(async () => {
-    [real, ref] = await Promise.all([startRealRedis(), startRefInProcess()]);
-  });
-  after(async () => Promise.all([real?.stop(), ref?.stop()]));
+  const servers = useBothServers();
 
   it('default INFO has the same sections and fields in the same order', async () => {
     const get = async (port: number) => {
@@ -35,7 +30,7 @@ describe('INFO matches redis-server 7.0 field names', function () {
       c.close();
       return fieldsBySection(r ?? '');
     };
-    const [want, got] = await Promise.all([get(real.port), get(ref.port)]);
+    const [want, got] = await Promise.all([get(servers.real.port), get(servers.ref.port)]);
     expect([...got.keys()]).to.deep.equal([...want.keys()]);
     for (const [section, fields] of want) {
       if (section === 'Server') {
@@ -56,7 +51,7 @@ describe('INFO matches redis-server 7.0 field names', function () {
       c.close();
       return r;
     };
-    const [want, got] = await Promise.all([get(real.port), get(ref.port)]);
+    const [want, got] = await Promise.all([get(servers.real.port), get(servers.ref.port)]);
     expect([...fieldsBySection(got).keys()]).to.deep.equal([...fieldsBySection(want).keys()]);
     expect(got).to.match(/\r\nlatency_percentiles_usec_ping:p50=\d+\.\d{3},p99=\d+\.\d{3},p99\.9=\d+\.\d{3}\r\n/);
     expect(got).to.match(/\r\nlatency_percentiles_usec_config\|get:p50=/);

@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { RespClient } from './util/resp-client.js';
-import { startRealRedis, startRefInProcess, type RunningServer } from './util/servers.js';
+import { useBothServers } from './util/servers.js';
 import { seededRandom } from '../../harness/src/random/prng.js';
 
 const FUTURE = 4102444800;
@@ -96,27 +96,18 @@ function orderFree(raw: string): string {
 
 describe('keys fuzz: random string/key/hash commands vs redis-server', function () {
   this.timeout(60_000);
-  let real: RunningServer;
-  let ref: RunningServer;
+  const servers = useBothServers();
   const clients: RespClient[] = [];
-
-  before(async () => {
-    real = await startRealRedis();
-    ref = await startRefInProcess();
-  });
-
-  after(async () => {
+  after(() => {
     for (const c of clients) c.close();
-    await real?.stop();
-    await ref?.stop();
   });
 
   // FUZZ_SEEDS=4,5,6... explores more streams (300 seeds pass); the default keeps the suite fast.
   const seeds = (process.env.FUZZ_SEEDS ?? '1,2,3').split(',').map(Number);
   for (const [seed, resp] of seeds.flatMap((s) => [[s, 2], [s, 3]] as const)) {
     it(`seed ${seed}, RESP${resp}: 1500 commands give identical replies`, async () => {
-      const a = await RespClient.connect(real.port);
-      const b = await RespClient.connect(ref.port);
+      const a = await RespClient.connect(servers.real.port);
+      const b = await RespClient.connect(servers.ref.port);
       clients.push(a, b);
       if (resp === 3) {
         // HELLO's reply carries server identity, so only its type is compared.

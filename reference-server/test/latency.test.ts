@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { LatencyMonitor } from '../latency-monitor.js';
 import { highestEquivalent, LatencyHistogram } from '../latency-histogram.js';
 import { RespClient } from './util/resp-client.js';
-import { startRealRedis, startRefInProcess, type RunningServer } from './util/servers.js';
+import { useBothServers } from './util/servers.js';
 
 describe('latency monitor: event samples', () => {
   it('keeps one sample per second (the highest), the all-time max, and 160 seconds at most', () => {
@@ -88,16 +88,7 @@ describe('latency histogram (HDR, 2 significant digits)', () => {
 
 describe('LATENCY against redis-server', function () {
   this.timeout(20000);
-  let real: RunningServer;
-  let ref: RunningServer;
-  before(async () => {
-    real = await startRealRedis(['--enable-debug-command', 'yes']);
-    ref = await startRefInProcess(['--enable-debug-command', 'yes']);
-  });
-  after(async () => {
-    await real?.stop();
-    await ref?.stop();
-  });
+  const servers = useBothServers(['--enable-debug-command', 'yes']);
 
   /** Replies with every integer masked: times and measured latencies differ between any two runs. */
   async function transcript(port: number, script: string[][]): Promise<string[]> {
@@ -119,9 +110,9 @@ describe('LATENCY against redis-server', function () {
       ['DEBUG', 'SLEEP', '0.1'], ['LATENCY', 'LATEST'], ['LATENCY', 'HISTORY', 'command'], ['LATENCY', 'RESET', 'command', 'x'],
       ['LATENCY', 'LATEST'], ['LATENCY', 'RESET'],
     ];
-    const fromReal = await transcript(real.port, script);
+    const fromReal = await transcript(servers.real.port, script);
     expect(fromReal[11]).to.match(/^\*1\r\n\*4\r\n\$7\r\ncommand\r\n/);
-    expect(await transcript(ref.port, script)).to.deep.equal(fromReal);
+    expect(await transcript(servers.ref.port, script)).to.deep.equal(fromReal);
   });
 
   it('HISTOGRAM reports calls and cumulative power-of-two buckets for the commands asked, subcommands included', async () => {
@@ -141,8 +132,8 @@ describe('LATENCY against redis-server', function () {
         c.close();
       }
     };
-    const r = await histo(real.port);
-    const f = await histo(ref.port);
+    const r = await histo(servers.real.port);
+    const f = await histo(servers.ref.port);
     expect(f.calls).to.deep.equal({ set: 2, 'client|id': 1 });
     expect(f.calls).to.deep.equal(r.calls);
     // Bucket bounds are HDR levels 2^k ns (k >= 10) at their highest equivalent value: 1, 2, 4, 8, 16, 33, 66 ... µs.

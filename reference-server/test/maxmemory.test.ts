@@ -3,7 +3,7 @@ import { MemoryLimit, type EvictionHost, type EvictionPolicy } from '../maxmemor
 import type { Db, Value } from '../store/types.js';
 import { KeyspaceDb } from '../store/db.js';
 import { RespClient } from './util/resp-client.js';
-import { startRealRedis, startRefInProcess, type RunningServer } from './util/servers.js';
+import { useBothServers } from './util/servers.js';
 
 /** Dbs with a fixed clock and a host that records evictions; each key is "worth" 1000 bytes. */
 function fixture(now: number): { dbs: KeyspaceDb[]; host: EvictionHost; evicted: string[] } {
@@ -117,16 +117,7 @@ describe('maxmemory: eviction policies', () => {
 
 describe('maxmemory: OOM replies as redis-server gives them', function () {
   this.timeout(20000);
-  let real: RunningServer;
-  let ref: RunningServer;
-  before(async () => {
-    real = await startRealRedis();
-    ref = await startRefInProcess();
-  });
-  after(async () => {
-    await real?.stop();
-    await ref?.stop();
-  });
+  const servers = useBothServers();
 
   it('maxmemory 1 (noeviction): denyoom commands, MULTI queuing and EXEC answered byte for byte; reads, DEL and DISCARD pass', async () => {
     const script: string[][] = [
@@ -157,8 +148,8 @@ describe('maxmemory: OOM replies as redis-server gives them', function () {
         other.close();
       }
     };
-    const fromReal = await transcript(real.port);
-    const fromRef = await transcript(ref.port);
+    const fromReal = await transcript(servers.real.port);
+    const fromRef = await transcript(servers.ref.port);
     expect(fromReal.filter((r) => r.startsWith('-OOM')).length).to.be.greaterThan(3);
     expect(fromRef).to.deep.equal(fromReal);
   });

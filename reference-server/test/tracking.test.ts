@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { RespClient } from './util/resp-client.js';
-import { startRealRedis, startRefInProcess, type RunningServer } from './util/servers.js';
+import { useBothServers } from './util/servers.js';
 
 /**
  * CLIENT TRACKING with REDIRECT (client ids differ between servers, so the differential script cannot name them):
@@ -8,16 +8,7 @@ import { startRealRedis, startRefInProcess, type RunningServer } from './util/se
  */
 describe('client tracking: redirection, broken redirection, table limit', function () {
   this.timeout(20000);
-  let real: RunningServer;
-  let ref: RunningServer;
-  before(async () => {
-    real = await startRealRedis();
-    ref = await startRefInProcess();
-  });
-  after(async () => {
-    await real?.stop();
-    await ref?.stop();
-  });
+  const servers = useBothServers();
 
   async function scenario(port: number): Promise<string[]> {
     const out: string[] = [];
@@ -73,8 +64,8 @@ describe('client tracking: redirection, broken redirection, table limit', functi
   }
 
   it('gives the frames redis-server gives', async () => {
-    const fromReal = await scenario(real.port);
+    const fromReal = await scenario(servers.real.port);
     expect(fromReal[3]).to.contain('__redis__:invalidate');
-    expect(await scenario(ref.port)).to.deep.equal(fromReal);
+    expect(await scenario(servers.ref.port)).to.deep.equal(fromReal);
   });
 });

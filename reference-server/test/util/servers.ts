@@ -104,3 +104,24 @@ export function waitExit(child: ChildProcess, timeoutMs = 10000): Promise<number
     });
   });
 }
+
+/** Debian's redis-server and the reference server, the same extra flags for both, for the enclosing describe. */
+export interface ServerPair {
+  real: RunningServer;
+  ref: RunningServer & { server: RedisServer };
+}
+
+/**
+ * Registers before/after hooks in the calling describe that start both servers (in parallel) and stop them; the
+ * returned pair is filled in once the before hook ran.
+ */
+export function useBothServers(extraArgs: string[] = []): ServerPair {
+  const pair = {} as ServerPair;
+  before(async () => {
+    [pair.real, pair.ref] = await Promise.all([startRealRedis(extraArgs), startRefInProcess(extraArgs)]);
+  });
+  after(async () => {
+    await Promise.all([pair.real?.stop(), pair.ref?.stop()]);
+  });
+  return pair;
+}
