@@ -279,19 +279,26 @@ export class SentinelState {
     return master.slaves.get(addrAndPort(addr, this.announceHostnames));
   }
 
-  /**
-   * Drops every Sentinel of `master` with this runid or this address except `keep` (hello processing);
-   * returns how many were removed.
-   */
-  removeMatchingSentinel(master: Instance, runid: string | null, ip: string, port: number): number {
+  /** removeMatchingSentinelFromMaster: drops the master's Sentinels with this run id; returns how many. */
+  removeSentinelsWithRunid(master: Instance, runid: string): number {
     let removed = 0;
     for (const [k, s] of master.sentinels) {
-      if ((runid !== null && s.runid === runid) || (s.addr.ip === ip && s.addr.port === port)) {
+      if (s.runid === runid) {
         master.sentinels.delete(k);
         removed++;
       }
     }
     return removed;
+  }
+
+  /** getSentinelRedisInstanceByAddrAndRunID over one master's Sentinels (runid null = any). */
+  findSentinel(master: Instance, ip: string | null, port: number, runid: string | null): Instance | undefined {
+    for (const s of master.sentinels.values()) {
+      if (runid !== null && s.runid !== runid) continue;
+      if (ip !== null && !(s.addr.port === port && s.addr.ip === ip)) continue;
+      return s;
+    }
+    return undefined;
   }
 
   /** sentinelResetMaster: forgets replicas (and Sentinels unless keepSentinels), failover and down state. */

@@ -1,0 +1,136 @@
+/**
+ * Sentinel mode's entry point: redis-sentinel's command line (`sentinel.conf [--option value ...]`), the file's
+ * ordinary directives to the core config and its `sentinel ...` ones to the monitor state, then a server with
+ * Sentinel's command table and the Sentinel timer.
+ */
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Config, ConfigFileError, parseCommandLine } from '../config/config.js';
+import { buildCommandTable } from '../commands/table.js';
+import { buildInfo } from '../commands/server.js';
+import { createServerDb } from '../dbfactory.js';
+import { RedisServer } from '../server.js';
+import { applySentinelDirectives, extractSentinelDirectives, type SentinelDirective } from './config.js';
+import { SentinelState } from './state.js';
+import { SentinelRuntime } from './runtime.js';
+import { attachRuntime, buildSentinelTable, setCoreInfo } from './commands.js';
+
+export const SENTINEL_PORT = 26379;
+
+export interface StartedSentinel {
+  server: RedisServer;
+  runtime: SentinelRuntime;
+  port: number;
+}
+
+/** A startup failure redis-sentinel reports with a log line and exit 1. */
+export class SentinelStartError extends Error {}
+
+/** Loads sentinel.conf and command-line options: core directives into a Config, Sentinel ones into a SentinelState. */
+export function sentinelConfigFromArgs(args: string[]): { config: Config; state: SentinelState } {
+  const { configFile, options, fromStdin } = parseCommandLine(args);
+  const config = new Config();
+  // initSentinelConfig: Sentinel's own defaults, before the file is read.
+  config.set('port', String(SENTINEL_PORT));
+  config.set('protected-mode', 'no');
+  const directives: SentinelDirective[] = [];
+  const load = (text: string) => {
+    const { rest, directives: found } = extractSentinelDirectives(text);
+    directives.push(...found);
+    config.loadString(rest);
+  };
+  if (configFile !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(configFile, 'latin1');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new ConfigFileError(0, '', `Fatal error, can't open config file '${configFile}': ${code === 'ENOENT' ? 'No such file or directory' : (e as Error).message}`);
+    }
+    config.configFile = resolve(configFile);
+    load(text);
+  }
+  if (fromStdin) load(readFileSync(0, 'latin1'));
+  if (options.length > 0) load(options);
+  const dir = config.get('dir') ?? '';
+  config.set('dir', resolve(dir === '' ? process.cwd() : dir));
+  const state = new SentinelState();
+  applySentinelDirectives(state, directives);
+  return { config, state };
+}
+
+/** sentinelCheckConfigFile: Sentinel saves its state, so it needs a writable config file. */
+function checkConfigFile(config: Config): string | undefined {
+  if (config.configFile === '') return 'Sentinel needs config file on disk to save state. Exiting...';
+  try {
+    accessSync(config.configFile, constants.W_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'No such file or directory' : code === 'EACCES' ? 'Permission denied' : (e as Error).message;
+    return `Sentinel config file ${config.configFile} is not writable: ${why}. Exiting...`;
+  }
+  return undefined;
+}
+
+export async function startSentinel(args: string[], opts: { logStartup?: boolean } = {}): Promise<StartedSentinel> {
+  const { config, state } = sentinelConfigFromArgs(args);
+  setCoreInfo((s, sections) => (sections.length === 0 ? '' : buildInfo(s as RedisServer, sections)));
+  const server = new RedisServer({ config, createDb: createServerDb, commands: buildSentinelTable(buildCommandTable()), mode: 'sentinel' });
+  const bad = checkConfigFile(config);
+  if (bad !== undefined) {
+    server.log('warning', bad);
+    throw new SentinelStartError(bad);
+  }
+  if (opts.logStartup !== false) server.logStartup();
+  for (const w of config.warnings) server.log('warning', w);
+  const runtime = new SentinelRuntime(state, {
+    publish: (channel, message) => server.publish(channel, message),
+    log: (level, msg) => server.log(level, msg),
+    port: () => server.tcpPort,
+    requirepass: () => config.get('requirepass') ?? '',
+    exit: (code) => server.onExit(code),
+    rewriteCoreConfig: () => {
+      const err = config.rewrite();
+      if (err !== undefined) throw new Error(err);
+    },
+  }, config.configFile);
+  attachRuntime(server, runtime);
+  await server.listen();
+  server.writePidfile();
+  if (opts.logStartup !== false) server.logReady();
+  runtime.start();
+  const close = server.close.bind(server);
+  server.close = () => {
+    runtime.stop();
+    close();
+  };
+  return { server, runtime, port: server.tcpPort };
+}
+
+/** redis-sentinel's main: exits 1 on config errors and unusable config files, as Redis does. */
+export async function main(args: string[]): Promise<void> {
+  let started: StartedSentinel;
+  try {
+    started = await startSentinel(args);
+  } catch (e) {
+    if (e instanceof ConfigFileError) {
+      process.stderr.write(e.message + '\n');
+      process.exit(1);
+    }
+    if (e instanceof SentinelStartError || (e as Error).message.startsWith('Failed listening')) process.exit(1);
+    throw e;
+  }
+  const { server } = started;
+  try {
+    process.chdir(server.config.get('dir') ?? '.');
+  } catch (e) {
+    server.log('warning', `Can't chdir to '${server.config.get('dir')}': ${(e as Error).message}`);
+    process.exit(1);
+  }
+  server.onExit = (code) => process.exit(code);
+  const onSignal = (sig: string) => () => {
+    server.shutdown({ signal: sig, nosave: true });
+  };
+  process.on('SIGTERM', onSignal('SIGTERM'));
+  process.on('SIGINT', onSignal('SIGINT'));
+}
