@@ -5,21 +5,22 @@
  */
 import { expect } from 'chai';
 import { checkAcknowledgedWrites, checkSingleMaster, ops } from '../harness/src/checkers/index.js';
-import { driverUnavailable, drivers, prepareDriver, shipped, targets, tempRoot } from './lib/params.js';
+import { driverUnavailable, drivers, prepareDriver, sentinelTargets, shipped, targets, tempRoot, withSentinelTarget } from './lib/params.js';
 import { check, describeChecks, expectCheckPass, expectScenarioPass, recordSkip, runScenario, tidyRunFolders, type RunArgs } from './lib/run.js';
 
 const SUITE = 'sentinel';
 
 for (const driver of drivers()) {
-  for (const target of targets()) {
-    describe(`sentinel + HAProxy suite [target ${target}, driver ${driver}]`, function () {
+  for (const target of targets()) for (const sentinelTarget of sentinelTargets()) {
+    const sentinels = sentinelTarget === 'topology' ? '' : `, sentinels ${sentinelTarget}`;
+    describe(`sentinel + HAProxy suite [target ${target}${sentinels}, driver ${driver}]`, function () {
       this.timeout(180_000);
-      const root = tempRoot(`sentinel-${target}-${driver}`);
+      const root = tempRoot(`sentinel-${target}-${sentinelTarget}-${driver}`);
       after(() => root.remove());
       tidyRunFolders();
       prepareDriver(driver);
-      const seedTopo = shipped('sentinel-haproxy');
-      const threeTopo = shipped('sentinel-3');
+      const seedTopo = withSentinelTarget(shipped('sentinel-haproxy'), sentinelTarget);
+      const threeTopo = withSentinelTarget(shipped('sentinel-3'), sentinelTarget);
       const args = (topology: typeof seedTopo, scenario: string): RunArgs => ({ suite: SUITE, topology, scenario, target, driver, root: root.dir });
       beforeEach(function () {
         const why = driverUnavailable(driver);

@@ -1,6 +1,7 @@
 /**
  * What the suites run against comes from the environment, never from editing a file:
  *   CHAOS_TARGETS=redis,reference   data instances on real Redis, on the reference server, or "topology" (as the YAML says)
+ *   CHAOS_SENTINEL_TARGETS=topology Sentinels as the YAML says (default), or all redis-sentinel / all reference Sentinels
  *   CHAOS_DRIVERS=local[,docker]    how the deployment is started; default local, and docker when an engine answers
  *   CHAOS_SEED=N                    the seed every scenario uses (printed with each result)
  *   CHAOS_KEEP=1                    keep every run folder (failed ones are always kept)
@@ -27,6 +28,16 @@ function listFromEnv<T extends string>(name: string, allowed: readonly T[], fall
 
 export function targets(): SuiteTarget[] {
   return listFromEnv<SuiteTarget>('CHAOS_TARGETS', ['redis', 'reference', 'topology'], ['redis', 'reference']);
+}
+
+export function sentinelTargets(): SuiteTarget[] {
+  return listFromEnv<SuiteTarget>('CHAOS_SENTINEL_TARGETS', ['redis', 'reference', 'topology'], ['topology']);
+}
+
+/** The topology with every Sentinel on `target` ('topology' keeps what the YAML says). */
+export function withSentinelTarget(t: Topology, target: SuiteTarget): Topology {
+  if (target === 'topology') return t;
+  return { ...t, sentinels: t.sentinels.map((s) => ({ ...s, target })) };
 }
 
 /** True when the drivers were named in CHAOS_DRIVERS: then a driver that cannot run fails its suites instead of skipping. */
