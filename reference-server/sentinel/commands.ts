@@ -394,7 +394,30 @@ const SUBS: [string, number, Handler][] = [
     m.flags |= SRI_FORCE_FAILOVER;
     ctx.reply.ok();
   }],
-  ['pending-scripts', 2, (ctx) => ctx.reply.arrayHeader(0)],
+  ['pending-scripts', 2, (ctx) => {
+    const runtime = rt(ctx);
+    const now = runtime.now();
+    const r = ctx.reply;
+    r.arrayHeader(runtime.scripts.jobs.length);
+    for (const job of runtime.scripts.jobs) {
+      r.mapHeader(5);
+      r.bulk('argv');
+      r.bulkArray(job.argv);
+      r.bulk('flags');
+      r.bulk(job.running ? 'running' : 'scheduled');
+      r.bulk('pid');
+      r.bulk(String(job.pid));
+      if (job.running) {
+        r.bulk('run-time');
+        r.bulk(String(now - job.startTime));
+      } else {
+        r.bulk('run-delay');
+        r.bulk(String(Math.max(0, job.startTime ? job.startTime - now : 0)));
+      }
+      r.bulk('retry-num');
+      r.bulk(String(job.retryNum));
+    }
+  }],
   ['monitor', 6, (ctx, argv) => {
     const runtime = rt(ctx);
     const quorum = parseLL(argv[5]);
@@ -547,8 +570,8 @@ const info = def('info', -1, 'loading stale sentinel', NOKEYS, 'slow dangerous',
       `sentinel_masters:${st.masters.size}\r\n` +
       `sentinel_tilt:${st.tilt ? 1 : 0}\r\n` +
       `sentinel_tilt_since_seconds:${st.tilt ? Math.floor((runtime.now() - st.tiltStartTime) / 1000) : -1}\r\n` +
-      'sentinel_running_scripts:0\r\n' +
-      'sentinel_scripts_queue_length:0\r\n' +
+      `sentinel_running_scripts:${runtime.scripts.running}\r\n` +
+      `sentinel_scripts_queue_length:${runtime.scripts.jobs.length}\r\n` +
       `sentinel_simulate_failure_flags:${st.simfailureFlags}\r\n`;
     let i = 0;
     for (const m of st.masters.values()) {

@@ -12,6 +12,7 @@ import {
   SentinelState, announceAddr, countLeaderVotes, describeInstance, selectSlave, type Addr, type InstanceLinkView,
 } from './state.js';
 import { atoi } from './config.js';
+import { ScriptQueue } from './scripts.js';
 
 export const HELLO_CHANNEL = '__sentinel__:hello';
 const MAX_PENDING_COMMANDS = 100;
@@ -84,9 +85,17 @@ export class SentinelRuntime {
   private stopped = false;
   /** Listeners for every event (tests and the observer read them without subscribing). */
   readonly eventListeners: ((type: string, msg: string) => void)[] = [];
+  readonly scripts: ScriptQueue;
 
   constructor(state: SentinelState, readonly host: SentinelHost, readonly configFile: string) {
     this.state = state;
+    this.scripts = new ScriptQueue({
+      now: () => this.now(),
+      maxRuntime: () => this.state.timing.scriptMaxRuntime,
+      retryDelay: () => this.state.timing.scriptRetryDelay,
+      event: (level, type, msg) => this.event(level, type, null, msg),
+      log: (msg) => this.host.log('warning', msg),
+    });
     state.linkFactory = () => new InstanceLink(this.now());
     // Instances created while loading the config got detached links: give them real ones.
     for (const m of state.masters.values()) {
@@ -116,6 +125,7 @@ export class SentinelRuntime {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     for (const m of this.state.masters.values()) this.releaseMaster(m);
+    this.scripts.stop();
   }
 
   private schedule(): void {
@@ -152,6 +162,17 @@ export class SentinelRuntime {
     this.host.log(level, `${type} ${msg}`);
     if (level !== 'debug') this.host.publish(type, msg);
     for (const l of this.eventListeners) l(type, msg);
+    if (level === 'warning' && ri !== null) {
+      const master = ri.is(SRI_MASTER) ? ri : ri.master;
+      if (master && master.notificationScript !== null) this.scripts.schedule([master.notificationScript, type, msg]);
+    }
+  }
+
+  /** sentinelCallClientReconfScript: <master> leader|observer start <from-ip> <from-port> <to-ip> <to-port>. */
+  private callClientReconfScript(master: Instance, role: 'leader' | 'observer', from: Addr, to: Addr): void {
+    if (master.clientReconfigScript === null) return;
+    const ah = this.state.announceHostnames;
+    this.scripts.schedule([master.clientReconfigScript, master.name, role, 'start', announceAddr(from, ah), String(from.port), announceAddr(to, ah), String(to.port)]);
   }
 
   // ---- timer ----
@@ -166,6 +187,8 @@ export class SentinelRuntime {
       if (m.failoverState === FailoverState.UpdateConfig) switchToPromoted = m;
     }
     if (switchToPromoted) this.switchToPromotedSlave(switchToPromoted);
+    this.scripts.runPending();
+    this.scripts.killTimedOut();
   }
 
   private checkTiltCondition(): void {
@@ -410,7 +433,8 @@ export class SentinelRuntime {
         this.event('warning', '+config-update-from', si, '%@');
         this.event('warning', '+switch-master', master,
           `${master.name} ${announceAddr(master.addr, this.state.announceHostnames)} ${master.addr.port} ${token[5]} ${masterPort}`);
-        this.resetMasterAndChangeAddress(master, token[5], masterPort);
+        const oldAddr = { ...master.addr };
+        if (this.resetMasterAndChangeAddress(master, token[5], masterPort)) this.callClientReconfScript(master, 'observer', oldAddr, master.addr);
       }
     }
     if (si) si.lastHelloTime = this.now();
@@ -506,6 +530,7 @@ export class SentinelRuntime {
         this.event('warning', '+promoted-slave', ri, '%@');
         if (this.state.simfailureFlags & SIMFAILURE_CRASH_AFTER_PROMOTION) this.simFailureCrash();
         this.event('warning', '+failover-state-reconf-slaves', master, '%@');
+        this.callClientReconfScript(master, 'leader', master.addr, ri.addr);
         this.forceHelloUpdate(master);
       } else {
         const wait = this.state.timing.publishPeriod * 4;
