@@ -4,7 +4,7 @@
  */
 import type { CommandContext, CommandSpec, Reply, ServerApi } from '../commands/command.js';
 import { def, NOKEYS } from '../commands/define.js';
-import { globMatch } from '../glob.js';
+import { globMatch } from '../server/glob.js';
 import { isIP } from 'node:net';
 import { accessSync, constants } from 'node:fs';
 import {

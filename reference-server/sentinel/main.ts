@@ -7,13 +7,12 @@ import { accessSync, constants, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Config, ConfigFileError, parseCommandLine } from '../config/config.js';
 import { buildCommandTable } from '../commands/table.js';
-import { buildInfo } from '../commands/server.js';
-import { createServerDb } from '../dbfactory.js';
-import { RedisServer } from '../server.js';
+import { createServerDb } from '../server/dbfactory.js';
+import { RedisServer } from '../server/server.js';
 import { applySentinelDirectives, extractSentinelDirectives, type SentinelDirective } from './config.js';
 import { SentinelState } from './state.js';
-import { SentinelRuntime } from './runtime.js';
-import { attachRuntime, buildSentinelTable, setCoreInfo } from './commands.js';
+import type { SentinelRuntime } from './runtime.js';
+import { installSentinel } from './mode.js';
 
 export const SENTINEL_PORT = 26379;
 
@@ -74,8 +73,7 @@ function checkConfigFile(config: Config): string | undefined {
 
 export async function startSentinel(args: string[], opts: { logStartup?: boolean } = {}): Promise<StartedSentinel> {
   const { config, state } = sentinelConfigFromArgs(args);
-  setCoreInfo((s, sections) => (sections.length === 0 ? '' : buildInfo(s as RedisServer, sections)));
-  const server = new RedisServer({ config, createDb: createServerDb, commands: buildSentinelTable(buildCommandTable()), mode: 'sentinel' });
+  const server = new RedisServer({ config, createDb: createServerDb, commands: buildCommandTable(), mode: 'sentinel' });
   const bad = checkConfigFile(config);
   if (bad !== undefined) {
     server.log('warning', bad);
@@ -83,27 +81,11 @@ export async function startSentinel(args: string[], opts: { logStartup?: boolean
   }
   if (opts.logStartup !== false) server.logStartup();
   for (const w of config.warnings) server.log('warning', w);
-  const runtime = new SentinelRuntime(state, {
-    publish: (channel, message) => server.publish(channel, message),
-    log: (level, msg) => server.log(level, msg),
-    port: () => server.tcpPort,
-    requirepass: () => config.get('requirepass') ?? '',
-    exit: (code) => server.onExit(code),
-    rewriteCoreConfig: () => {
-      const err = config.rewrite();
-      if (err !== undefined) throw new Error(err);
-    },
-  }, config.configFile);
-  attachRuntime(server, runtime);
+  const runtime = installSentinel(server, state);
   await server.listen();
   server.writePidfile();
   if (opts.logStartup !== false) server.logReady();
   runtime.start();
-  const close = server.close.bind(server);
-  server.close = () => {
-    runtime.stop();
-    close();
-  };
   return { server, runtime, port: server.tcpPort };
 }
 
@@ -127,7 +109,7 @@ export async function main(args: string[]): Promise<void> {
     server.log('warning', `Can't chdir to '${server.config.get('dir')}': ${(e as Error).message}`);
     process.exit(1);
   }
-  server.onExit = (code) => process.exit(code);
+  server.onExit = (code: number) => process.exit(code);
   const onSignal = (sig: string) => () => {
     server.shutdown({ signal: sig, nosave: true });
   };

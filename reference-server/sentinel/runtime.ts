@@ -81,7 +81,6 @@ function asLink(ri: Instance): InstanceLink {
 
 export class SentinelRuntime {
   readonly state: SentinelState;
-  private timer: NodeJS.Timeout | null = null;
   private stopped = false;
   /** Listeners for every event (tests and the observer read them without subscribing). */
   readonly eventListeners: ((type: string, msg: string) => void)[] = [];
@@ -108,7 +107,7 @@ export class SentinelRuntime {
     return this.state.clock();
   }
 
-  /** sentinelIsRunning: a myid (generated and saved if missing), +monitor per master, then the timer. */
+  /** sentinelIsRunning: a myid (generated and saved if missing), +monitor per master; then tick() runs from the server cron. */
   start(): void {
     if (this.state.myid === '') {
       this.state.myid = randomBytes(20).toString('hex');
@@ -117,30 +116,12 @@ export class SentinelRuntime {
     this.host.log('warning', `Sentinel ID is ${this.state.myid}`);
     for (const m of this.state.masters.values()) this.event('warning', '+monitor', m, `%@ quorum ${m.quorum}`);
     this.state.previousTime = this.now();
-    this.schedule();
   }
 
   stop(): void {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
     for (const m of this.state.masters.values()) this.releaseMaster(m);
     this.scripts.stop();
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    // server.hz = CONFIG_DEFAULT_HZ + rand() % CONFIG_DEFAULT_HZ: desynchronises Sentinels started together.
-    const hz = 10 + Math.floor(Math.random() * 10);
-    this.timer = setTimeout(() => {
-      try {
-        this.tick();
-      } catch (e) {
-        this.host.log('warning', `Sentinel timer error: ${(e as Error).stack ?? String(e)}`);
-      }
-      this.schedule();
-    }, Math.round(1000 / hz));
-    this.timer.unref?.();
   }
 
   flushConfig(): boolean {
@@ -177,7 +158,9 @@ export class SentinelRuntime {
 
   // ---- timer ----
 
+  /** sentinelTimer: called from the server cron (every 100 ms, within Redis's 10-19 Hz for Sentinel). */
   tick(): void {
+    if (this.stopped) return;
     this.checkTiltCondition();
     let switchToPromoted: Instance | null = null;
     for (const m of [...this.state.masters.values()]) {

@@ -55,11 +55,14 @@ async function killMasterAndCheckFailover(t: Topology): Promise<number> {
     expect(eventsOf(s, '+switch-master').map((e) => e.msg), `${s.kind} sentinel on ${s.port}`).to.deep.equal([expected]);
     expect(await s.client.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'mymaster')).to.deep.equal(['127.0.0.1', String(replicaPort)]);
   }
-  // Exactly one Sentinel was elected and promoted the replica.
-  const leaders = t.sentinels.map((s, i) => [i, eventsOf(s, '+elected-leader').length] as const).filter(([, n]) => n > 0);
-  expect(leaders.map(([, n]) => n), 'elections won').to.deep.equal([1]);
-  const leader = leaders[0]![0];
-  expect(t.sentinels.map((s) => eventsOf(s, '+promoted-slave').length)).to.deep.equal(t.sentinels.map((_, i) => (i === leader ? 1 : 0)));
+  // Exactly one Sentinel promoted the replica. (An attempt may abort before that, -failover-abort-no-good-slave when
+  // the replica's INFO is older than 5 s as the master goes down, and be retried: Redis does the same.)
+  const logs = () => t.sentinels.map((s) => `--- ${s.kind} ${s.port}\n${s.log().split('\n').filter((l) => !l.includes('configuration saved')).slice(-40).join('\n')}`).join('\n');
+  const promoters = t.sentinels.map((s, i) => [i, eventsOf(s, '+promoted-slave').length] as const).filter(([, n]) => n > 0);
+  expect(promoters.map(([, n]) => n), `promotions\n${logs()}`).to.deep.equal([1]);
+  const leader = promoters[0]![0];
+  expect(eventsOf(t.sentinels[leader]!, '+elected-leader').length).to.be.at.least(1);
+  for (const [i, s] of t.sentinels.entries()) if (i !== leader) expect(eventsOf(s, '+failover-end'), `${s.kind} follower`).to.deep.equal([]);
   expect(eventsOf(t.sentinels[leader]!, '+promoted-slave')[0]!.msg).to.equal(`slave 127.0.0.1:${replicaPort} 127.0.0.1 ${replicaPort} @ mymaster 127.0.0.1 ${masterPort}`);
   // The others followed through the leader's hello (its newer config epoch).
   const leaderId = await t.sentinels[leader]!.myid();

@@ -1,0 +1,33 @@
+/**
+ * Sentinel as a server mode (server/modes.ts): it replaces the command table with Sentinel's, runs its timer from the
+ * server cron, and stops its links and scripts when the server shuts down. The core knows nothing of it.
+ */
+import type { RedisServer } from '../server/server.js';
+import { buildInfo } from '../commands/server.js';
+import type { SentinelState } from './state.js';
+import { SentinelRuntime } from './runtime.js';
+import { attachRuntime, buildSentinelTable, setCoreInfo } from './commands.js';
+
+export function installSentinel(server: RedisServer, state: SentinelState): SentinelRuntime {
+  const runtime = new SentinelRuntime(state, {
+    publish: (channel, message) => server.publish(channel, message),
+    log: (level, msg) => server.log(level, msg),
+    port: () => server.tcpPort,
+    requirepass: () => server.config.get('requirepass') ?? '',
+    exit: (code) => server.onExit(code),
+    rewriteCoreConfig: () => {
+      const err = server.config.rewrite();
+      if (err !== undefined) throw new Error(err);
+    },
+  }, server.config.configFile);
+  attachRuntime(server, runtime);
+  // Sentinel's INFO renders server, clients, stats and cpu with the core's code, then its own section.
+  setCoreInfo((s, sections) => (sections.length === 0 ? '' : buildInfo(s as RedisServer, sections)));
+  server.replaceCommands([...buildSentinelTable(server.commands).values()].filter((spec, i, all) => all.indexOf(spec) === i));
+  server.install({
+    name: 'sentinel',
+    cron: () => runtime.tick(),
+    shutdown: () => runtime.stop(),
+  });
+  return runtime;
+}
