@@ -76,11 +76,15 @@ describe('topology loading', () => {
     expect(schema.definitions.redisPatch.required).to.deep.equal(['name']);
   });
 
-  it('embeds the sentinel-haproxy file as the default: reference servers with real sentinels', () => {
-    expect(EMBEDDED_DEFAULT_YAML).to.equal(readFileSync(path.join(dir, 'sentinel-haproxy.yml'), 'utf8'));
+  it('embeds the sentinel-haproxy-reference file as the default: reference Redis and reference Sentinel behind HAProxy', () => {
+    expect(EMBEDDED_DEFAULT_YAML).to.equal(readFileSync(path.join(dir, 'sentinel-haproxy-reference.yml'), 'utf8'));
     const t = embeddedTopology();
     expect(t.redis.every((r) => r.target === 'reference')).to.equal(true);
-    expect(t.sentinels.every((s) => s.target === 'redis')).to.equal(true);
+    expect(t.sentinels.every((s) => s.target === 'reference')).to.equal(true);
+    expect(t.haproxy).to.not.equal(undefined);
+    // The same deployment as the seed's file, only the Sentinel target differs.
+    const seed = loadTopology(path.join(dir, 'sentinel-haproxy.yml'));
+    expect(t.sentinels.map((s) => ({ ...s, target: 'redis' }))).to.deep.equal(seed.sentinels);
   });
 
   describe('refuses a bad topology with file:line:column: field: expectation', () => {

@@ -1,15 +1,16 @@
-/** The default topology compiled into the package: `run` without a topology uses it (same text as topologies/sentinel-haproxy.yml). */
-export const EMBEDDED_DEFAULT_NAME = '<embedded:sentinel-haproxy>';
+/** The default topology compiled into the package: `run` without a topology uses it (same text as topologies/sentinel-haproxy-reference.yml). */
+export const EMBEDDED_DEFAULT_NAME = '<embedded:sentinel-haproxy-reference>';
 
 export const EMBEDDED_DEFAULT_YAML = "# yaml-language-server: $schema=./schema.json\n" +
-  "# Seed 000: redis1 master, redis2 replica, redis3 runs the Sentinel and HAProxy (which binds 6379 there).\n" +
-  "name: sentinel-haproxy\n" +
-  "description: One master, one replica, one Sentinel and HAProxy routing to the master (the seed's first half).\n" +
+  "# Seed 000 as the mission describes the default: the reference server for Redis and for Sentinel, behind real HAProxy.\n" +
+  "# redis1 master, redis2 replica, redis3 runs the Sentinel and HAProxy (which binds 6379 there). `npm start` runs it.\n" +
+  "name: sentinel-haproxy-reference\n" +
+  "description: One master, one replica, one Sentinel (all reference servers) and HAProxy routing to the master.\n" +
   "kind: sentinel\n" +
   "hosts: [redis1, redis2, redis3]\n" +
   "targets:\n" +
   "  redis: reference\n" +
-  "  sentinel: redis\n" +
+  "  sentinel: reference\n" +
   "auth:\n" +
   "  password: TestPass\n" +
   "redis:\n" +

@@ -419,7 +419,7 @@ export function validateTopologyFile(file: string): Topology {
   return base;
 }
 
-/** The built-in default (sentinel + HAProxy, reference servers with real sentinels), used when `run` gets no topology. */
+/** The built-in default (sentinel + HAProxy, reference Redis and reference Sentinel), used when `run` gets no topology. */
 export function embeddedTopology(opts: LoadOptions = {}): Topology {
   return loadTopologyText(EMBEDDED_DEFAULT_YAML, EMBEDDED_DEFAULT_NAME, opts);
 }
