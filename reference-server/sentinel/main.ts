@@ -53,6 +53,12 @@ export function sentinelConfigFromArgs(args: string[]): { config: Config; state:
   if (options.length > 0) load(options);
   const dir = config.get('dir') ?? '';
   config.set('dir', resolve(dir === '' ? process.cwd() : dir));
+  // Redis chdirs when it reads `dir`, so relative script paths in sentinel lines are checked from there.
+  try {
+    process.chdir(config.get('dir') ?? '.');
+  } catch {
+    // main() reports an unusable dir the way redis-server does.
+  }
   const state = new SentinelState();
   applySentinelDirectives(state, directives);
   return { config, state };
