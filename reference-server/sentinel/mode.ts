@@ -1,6 +1,7 @@
 /**
- * Sentinel as a server mode (server/modes.ts): it replaces the command table with Sentinel's, runs its timer from the
- * server cron, and stops its links and scripts when the server shuts down. The core knows nothing of it.
+ * Sentinel as a server mode (server/modes.ts): it replaces the command table with Sentinel's and stops its timer, links
+ * and scripts when the server shuts down. Its timer is its own (Redis runs it at a random 10-19 Hz, each tick a period
+ * after the last one ended), not the core's fixed 100 ms cron. The core knows nothing of it.
  */
 import type { RedisServer } from '../server/server.js';
 import { buildInfo } from '../commands/server.js';
@@ -26,7 +27,6 @@ export function installSentinel(server: RedisServer, state: SentinelState): Sent
   server.replaceCommands([...buildSentinelTable(server.commands).values()].filter((spec, i, all) => all.indexOf(spec) === i));
   server.install({
     name: 'sentinel',
-    cron: () => runtime.tick(),
     shutdown: () => runtime.stop(),
   });
   return runtime;

@@ -82,6 +82,7 @@ function asLink(ri: Instance): InstanceLink {
 export class SentinelRuntime {
   readonly state: SentinelState;
   private stopped = false;
+  private timer: NodeJS.Timeout | null = null;
   /** Listeners for every event (tests and the observer read them without subscribing). */
   readonly eventListeners: ((type: string, msg: string) => void)[] = [];
   readonly scripts: ScriptQueue;
@@ -107,7 +108,7 @@ export class SentinelRuntime {
     return this.state.clock();
   }
 
-  /** sentinelIsRunning: a myid (generated and saved if missing), +monitor per master; then tick() runs from the server cron. */
+  /** sentinelIsRunning: a myid (generated and saved if missing), +monitor per master, then the timer. */
   start(): void {
     if (this.state.myid === '') {
       this.state.myid = randomBytes(20).toString('hex');
@@ -116,10 +117,32 @@ export class SentinelRuntime {
     this.host.log('warning', `Sentinel ID is ${this.state.myid}`);
     for (const m of this.state.masters.values()) this.event('warning', '+monitor', m, `%@ quorum ${m.quorum}`);
     this.state.previousTime = this.now();
+    this.schedule();
+  }
+
+  /**
+   * Like serverCron at Sentinel's hz (10 + rand() % 10): the next tick comes one period after this one ended, so the
+   * replies to what a tick sent (INFO to replicas once the master is down) have a period to arrive before the next
+   * tick acts on them (select-slave wants INFO younger than 5 ping periods).
+   */
+  private schedule(): void {
+    if (this.stopped) return;
+    const hz = 10 + Math.floor(Math.random() * 10);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      try {
+        this.tick();
+      } catch (e) {
+        this.host.log('warning', `Sentinel timer failed: ${(e as Error).stack ?? String(e)}`);
+      }
+      this.schedule();
+    }, Math.round(1000 / hz));
   }
 
   stop(): void {
     this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
     for (const m of this.state.masters.values()) this.releaseMaster(m);
     this.scripts.stop();
   }
@@ -158,7 +181,7 @@ export class SentinelRuntime {
 
   // ---- timer ----
 
-  /** sentinelTimer: called from the server cron (every 100 ms, within Redis's 10-19 Hz for Sentinel). */
+  /** sentinelTimer. */
   tick(): void {
     if (this.stopped) return;
     this.checkTiltCondition();
