@@ -17,9 +17,10 @@ interface Topology {
 }
 
 /**
- * Starts a master, a replica and one Sentinel per kind. The Sentinel at `leader` has quorum 1 and down-after 1000,
- * the others quorum 2 and down-after 5000: it alone sees the master down first and reaches ODOWN by itself, so it
- * asks for votes first and is the one elected (the others vote for the first who asks in an epoch).
+ * Starts a master, a replica and one Sentinel per kind. The Sentinel at `leader` has quorum 1, down-after 1000 and
+ * failover-timeout 3000, the others quorum 2, down-after 10000: it alone sees the master down first and reaches ODOWN
+ * by itself, so it asks for votes first and is the one elected (the others vote for the first who asks in an epoch).
+ * If its first attempt aborts (a replica INFO older than 5 s), it retries after 2 x 3000 ms, still before the others.
  */
 async function startTopology(kinds: SentinelKind[], leader: number, cleanup: (() => Promise<void>)[]): Promise<Topology> {
   const masterPort = await freePort();
@@ -32,11 +33,12 @@ async function startTopology(kinds: SentinelKind[], leader: number, cleanup: (()
   for (let i = 0; i < kinds.length; i++) {
     const port = await freePort();
     const quorum = i === leader ? 1 : 2;
-    const downAfter = i === leader ? 1000 : 5000;
+    const downAfter = i === leader ? 1000 : 10000;
+    const failoverTimeout = i === leader ? 3000 : 10000;
     const s = await startSentinel(kinds[i], port, [
       `sentinel monitor mymaster 127.0.0.1 ${masterPort} ${quorum}`,
       `sentinel down-after-milliseconds mymaster ${downAfter}`,
-      'sentinel failover-timeout mymaster 10000',
+      `sentinel failover-timeout mymaster ${failoverTimeout}`,
     ]);
     cleanup.push(async () => { await s.stop(); removeDir(s.dir); });
     sentinels.push(s);
