@@ -1,0 +1,48 @@
+/**
+ * The shipped adapters (clients/ at the package root) by name, and how a user's own adapter is named on the
+ * command line: a shipped name, or a command line (`./my-adapter --flag`, split on whitespace).
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { packageRoot } from '../topology/paths.js';
+import type { AdapterSpec } from './process.js';
+
+const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+
+/** Shipped adapters the suites and `--client all` run. */
+export const SHIPPED_CLIENTS = ['ioredis', 'node-redis', 'redis-py'] as const;
+
+/** Deliberately broken adapters (test fixtures): the client scenarios must fail them. */
+export const BROKEN_CLIENTS = ['broken-cached-master', 'broken-no-timeout'] as const;
+
+function shippedCommand(name: string): string[] | undefined {
+  switch (name) {
+    case 'ioredis':
+      return [process.execPath, 'clients/ioredis/adapter.mjs'];
+    case 'node-redis':
+      return [process.execPath, 'clients/node-redis/adapter.mjs'];
+    case 'redis-py':
+      return [PYTHON, 'clients/redis-py/adapter.py'];
+    case 'broken-cached-master':
+      return [process.execPath, 'clients/fixtures/broken.mjs', 'cached-master'];
+    case 'broken-no-timeout':
+      return [process.execPath, 'clients/fixtures/broken.mjs', 'no-timeout'];
+    default:
+      return undefined;
+  }
+}
+
+/** A shipped name or a command line; relative paths in a command resolve from the current folder. */
+export function resolveAdapter(arg: string): AdapterSpec {
+  const shipped = shippedCommand(arg);
+  if (shipped) return { name: arg, command: shipped.map((p, i) => (i > 0 && p.startsWith('clients/') ? path.join(packageRoot(), p) : p)) };
+  const command = arg.trim().split(/\s+/).filter(Boolean);
+  if (command.length === 0) throw new Error('empty client adapter command');
+  const exe = command.find((w) => w.includes('/') || w.includes('.')) ?? command[0]!;
+  return { name: path.basename(exe), command };
+}
+
+/** Shipped names and fixtures, for messages. */
+export function knownAdapters(): string[] {
+  return [...SHIPPED_CLIENTS, ...BROKEN_CLIENTS];
+}
