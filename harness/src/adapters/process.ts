@@ -202,12 +202,18 @@ export class AdapterProcess {
 
   /** Sends a request; the promise settles when the adapter answers (or rejects with the adapter's failure). */
   request(r: Omit<Request, 'id'>): Promise<Reply> {
-    if (this.failure) return Promise.reject(this.failure);
+    return this.send(r).reply;
+  }
+
+  /** As request(), also giving the id the request went out with. */
+  send(r: Omit<Request, 'id'>): { id: number; reply: Promise<Reply> } {
     const request: Request = { id: this.nextId++, ...r };
-    return new Promise<Reply>((resolve, reject) => {
+    if (this.failure) return { id: request.id, reply: Promise.reject(this.failure) };
+    const reply = new Promise<Reply>((resolve, reject) => {
       this.pending.set(request.id, { request, sentAt: performance.now(), resolve, reject });
       this.child.stdin.write(JSON.stringify(request) + '\n');
     });
+    return { id: request.id, reply };
   }
 
   /** Requests (not pings) sent and not answered yet, oldest first. */

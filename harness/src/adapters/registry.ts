@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { packageRoot } from '../topology/paths.js';
 import type { AdapterSpec } from './process.js';
+import { BadInputError } from '../results/exit-code.js';
 
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 
@@ -37,7 +38,7 @@ export function resolveAdapter(arg: string): AdapterSpec {
   const shipped = shippedCommand(arg);
   if (shipped) return { name: arg, command: shipped.map((p, i) => (i > 0 && p.startsWith('clients/') ? path.join(packageRoot(), p) : p)) };
   const command = arg.trim().split(/\s+/).filter(Boolean);
-  if (command.length === 0) throw new Error('empty client adapter command');
+  if (command.length === 0) throw new BadInputError('--client: empty adapter command; give a shipped name (' + knownAdapters().join(', ') + ') or a command line');
   const exe = command.find((w) => w.includes('/') || w.includes('.')) ?? command[0]!;
   return { name: path.basename(exe), command };
 }

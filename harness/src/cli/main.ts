@@ -30,7 +30,7 @@ const USAGE = {
   up: 'usage: redis-ha-chaos up [TOPOLOGY] [--target redis|reference] [--profile NAME] [--driver local|docker] [--out DIR]',
   down: 'usage: redis-ha-chaos down [--all]',
   scenarios: 'usage: redis-ha-chaos scenarios',
-  run: 'usage: redis-ha-chaos run [TOPOLOGY] --scenario NAME|all [--target redis|reference] [--driver local|docker] [--seed N] [--out DIR] [--profile NAME] [--keep]',
+  run: 'usage: redis-ha-chaos run [TOPOLOGY] --scenario NAME|all [--target redis|reference] [--driver local|docker] [--seed N] [--out DIR] [--profile NAME] [--keep] [--client NAME|COMMAND]',
   compare: 'usage: redis-ha-chaos compare [TOPOLOGY] --scenario NAME|all [--driver local|docker] [--seed N] [--out DIR] [--profile NAME] [--keep]',
   toxiproxy: 'usage: redis-ha-chaos toxiproxy [--host 127.0.0.1] [--port 8474]',
   report: 'usage: redis-ha-chaos report DIR',
@@ -225,6 +225,8 @@ export interface RunCommandOptions {
   runDir: string;
   keep: boolean;
   profile?: string;
+  /** Client adapter for the client-* scenarios (shipped name or command line). */
+  client?: string;
   /** The command line that reproduces the run. */
   command: string;
   log: (line: string) => void;
@@ -240,6 +242,7 @@ function parseScenarioFlags(cmd: 'run' | 'compare', argv: string[]) {
     out: { value: true },
     profile: { value: true },
     keep: { value: false },
+    client: { value: true },
   }, 1, USAGE[cmd]);
   const scenario = flagString(p, 'scenario');
   if (!scenario) throw new UsageError(`${cmd}: missing --scenario NAME|all; ${USAGE[cmd]}`);
@@ -247,22 +250,24 @@ function parseScenarioFlags(cmd: 'run' | 'compare', argv: string[]) {
   const seedText = flagString(p, 'seed');
   const seed = seedText !== undefined ? Number(seedText) : randomInt(0, 2 ** 31);
   const driver = (flagString(p, 'driver') ?? 'local') as DriverName;
-  return { p, scenario, topology, seed, driver, keep: p.flags.keep === true };
+  const client = flagString(p, 'client');
+  return { p, scenario, topology, seed, driver, keep: p.flags.keep === true, ...(client !== undefined ? { client } : {}) };
 }
 
 async function cmdRun(argv: string[], io: Io): Promise<number> {
   const t0 = Date.now();
-  const { p, scenario, topology, seed, driver, keep } = parseScenarioFlags('run', argv);
+  const { p, scenario, topology, seed, driver, keep, client } = parseScenarioFlags('run', argv);
   io.out(`[phase] topology ${topology.name} (${topology.file}${topology.profile ? `, profile ${topology.profile}` : ''}) valid`);
   const folder = createRunFolder({ out: flagString(p, 'out') });
   const target = flagString(p, 'target') as Target | undefined;
   const command = ['redis-ha-chaos', 'run', ...(p.positionals[0] ? [p.positionals[0]] : []), '--scenario', scenario,
     ...(target ? ['--target', target] : []), '--driver', driver, '--seed', String(seed), '--out', folder.dir,
-    ...(topology.profile ? ['--profile', topology.profile] : []), ...(keep ? ['--keep'] : [])].join(' ');
+    ...(topology.profile ? ['--profile', topology.profile] : []), ...(keep ? ['--keep'] : []), ...(client ? ['--client', JSON.stringify(client)] : [])].join(' ');
   io.out(`[phase] run ${folder.runId}: seed ${seed}, driver ${driver}, target ${target ?? 'per topology'}, folder ${folder.dir}`);
   const opts: RunCommandOptions = { topology, scenario, driver, seed, runId: folder.runId, runDir: folder.dir, keep, command, log: io.out };
   if (target) opts.target = target;
   if (topology.profile) opts.profile = topology.profile;
+  if (client) opts.client = client;
   const results = await runScenarios(opts);
   return finishRun(results, folder.dir, t0, io);
 }

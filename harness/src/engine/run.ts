@@ -14,6 +14,7 @@ import { Observer } from '../observer/observer.js';
 import { NemesisExecutor } from '../nemesis/executor.js';
 import { Prng } from '../random/prng.js';
 import { Workload, type WorkloadOptions } from '../workload/workload.js';
+import { ClientWorkload, resolveAdapter, type AdapterSpec } from '../adapters/index.js';
 import { combineVerdicts, asCheck } from '../checkers/index.js';
 import { toJUnit } from '../results/junit.js';
 import { BadInputError, exitCodeFor } from '../results/exit-code.js';
@@ -47,6 +48,8 @@ export interface RunOptions {
   profile?: string;
   /** Injected driver (tests); default createDriver(driverName). */
   driverInstance?: Driver;
+  /** Client adapter for the client-* scenarios: a shipped name or a command line (default ioredis). */
+  client?: string;
 }
 
 interface Normalized {
@@ -61,6 +64,7 @@ interface Normalized {
   log: (line: string) => void;
   commandLine: string;
   driverInstance?: Driver;
+  client: AdapterSpec;
 }
 
 function normalize(o: RunOptions): Normalized {
@@ -76,6 +80,7 @@ function normalize(o: RunOptions): Normalized {
     keep: o.keep ?? false,
     log: o.log ?? (() => undefined),
     commandLine: o.commandLine ?? o.command ?? '',
+    client: resolveAdapter(o.client ?? 'ioredis'),
   };
   if (o.target) n.target = o.target;
   if (o.runId) n.runId = o.runId;
@@ -90,8 +95,9 @@ async function loadDriver(name: 'local' | 'docker'): Promise<Driver> {
 }
 
 /** 'all' means every scenario written for this kind of topology; named ones run (or skip with a reason) as asked. */
-export function resolveScenarios(names: string[], kind?: Topology['kind']): Scenario[] {
-  if (names.length === 0 || names.includes('all')) return allScenarios().filter((s) => !kind || s.topologyKinds.includes(kind));
+export function resolveScenarios(names: string[], kind?: Topology['kind'], withClients = false): Scenario[] {
+  // The client-* scenarios judge a client adapter; 'all' includes them only when --client names one.
+  if (names.length === 0 || names.includes('all')) return allScenarios().filter((s) => (!kind || s.topologyKinds.includes(kind)) && (withClients || !s.name.startsWith('client-')));
   const out: Scenario[] = [];
   for (const n of names) {
     const s = getScenario(n);
@@ -141,7 +147,7 @@ function emptyResult(s: Scenario, opts: Normalized, startedAt: number): Scenario
 export async function runScenarios(options: RunOptions): Promise<RunResults> {
   const opts = normalize(options);
   const log = opts.log;
-  const scenarios = resolveScenarios(opts.scenarios, opts.topology.kind);
+  const scenarios = resolveScenarios(opts.scenarios, opts.topology.kind, options.client !== undefined);
   const outDir = resolve(opts.outDir);
   mkdirSync(outDir, { recursive: true });
   const history = new HistoryWriter(join(outDir, 'history.jsonl'));
@@ -233,7 +239,7 @@ async function runOne(
   let dep: Deployment | undefined;
   let observer: Observer | undefined;
   let nemesis: NemesisExecutor | undefined;
-  const workloads: Workload[] = [];
+  const workloads: (Workload | ClientWorkload)[] = [];
   const facts: ScenarioFacts = {};
   let ran = false;
   const phase = (name: string): void => {
@@ -289,6 +295,12 @@ async function runOne(
         await wl.start();
         return wl;
       },
+      clientAdapter: opts.client,
+      startClient: async (o = {}) => {
+        const c = await ClientWorkload.start(d, h, { ...o, spec: opts.client, log: (l) => log(`  ${s.name}: ${l}`) });
+        workloads.push(c);
+        return c;
+      },
       addressOf: (name) => {
         const a = d.internalAddress(name);
         return `${a.host}:${a.port}`;
@@ -335,6 +347,7 @@ async function runOne(
     if (out.unavailabilityIntervals) res.unavailabilityIntervals = out.unavailabilityIntervals;
     if (out.splitBrainIntervals) res.splitBrainIntervals = out.splitBrainIntervals;
     if (out.warnings?.length) res.warnings = out.warnings;
+    if (out.client) res.client = out.client;
   } catch (e) {
     res.verdict = 'error';
     res.error = `checker failed: ${e instanceof Error ? e.message : String(e)}`;

@@ -18,6 +18,10 @@ export interface OpEvent {
   key?: string;
   value?: unknown;
   error?: string;
+  /** Client adapters: the server ("host:port") the adapter says the command went to. */
+  addr?: string;
+  /** Client adapters: the client never settled this command; recorded as 'info' when the workload stopped. */
+  unsettled?: boolean;
   time: number;
 }
 

@@ -56,6 +56,8 @@ export interface ScenarioResult {
   rolesBefore?: Record<string, string>;
   rolesAfter?: Record<string, string>;
   warnings?: string[];
+  /** Client adapter runs: the adapter, its library, and what the application saw (checkers/client.ts). */
+  client?: ClientResult;
   /** The validated topology the scenario ran on; the report draws its topology picture from it. */
   topologyModel?: Topology;
 }
@@ -78,4 +80,20 @@ export interface RunResults {
   scenarios: ScenarioResult[];
   /** Relative path of the history file in the run folder. */
   history: string;
+}
+
+/** What a client adapter saw in one scenario (one entry per failover round). */
+export interface ClientResult {
+  /** Adapter name ("redis-py") and the library it reported ("redis-py 4.3.4 (sentinel)"). */
+  name: string;
+  library?: string;
+  rounds: {
+    clientFailoverMs: number | null;
+    serverSwitchMs: number | null;
+    oldMasterMs: number | null;
+    stuckMs: number;
+    unsettled: number;
+    publishedAfter?: number;
+    deliveredAfter?: number;
+  }[];
 }

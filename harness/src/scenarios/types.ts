@@ -8,9 +8,11 @@ import type { HistoryWriter } from '../history/writer.js';
 import type { NemesisExecutor } from '../nemesis/executor.js';
 import type { Observer } from '../observer/observer.js';
 import type { Prng } from '../random/prng.js';
-import type { CheckResult, Interval, WriteCounts } from '../results/types.js';
+import type { CheckResult, ClientResult, Interval, WriteCounts } from '../results/types.js';
 import type { Topology, TopologyKind } from '../topology/model.js';
 import type { Workload, WorkloadOptions } from '../workload/workload.js';
+import type { AdapterSpec } from '../adapters/process.js';
+import type { ClientWorkload, ClientWorkloadOptions } from '../adapters/workload.js';
 
 export type Requirement = 'partition' | 'haproxy' | 'sentinel' | 'toxiproxy' | 'replicas';
 
@@ -25,6 +27,10 @@ export interface ScenarioContext {
   log: (line: string) => void;
   /** Creates, connects and starts a workload (stopped and closed by the engine if the scenario does not). */
   startWorkload(opts: WorkloadOptions): Promise<Workload>;
+  /** The client adapter under test (--client; the shipped ioredis adapter by default). */
+  clientAdapter: AdapterSpec;
+  /** Starts the adapter and its workload (closed by the engine if the scenario does not). */
+  startClient(opts?: Omit<ClientWorkloadOptions, 'spec'>): Promise<ClientWorkload>;
   /** Facts the steps note for the checks (fault times, instance names, ...). */
   facts: ScenarioFacts;
   /** Internal "host:port" of an instance, as replicas and sentinels report it. */
@@ -62,6 +68,8 @@ export interface CheckOutput {
   lostAll?: string[];
   unexpectedSample?: string[];
   warnings?: string[];
+  /** Client scenarios: what the adapter saw. */
+  client?: ClientResult;
 }
 
 export interface Scenario {
