@@ -8,6 +8,7 @@ import { formatCount, formatMs, formatOffset, verdictLabel, verdictRank } from '
 import { anchorId, html, printable, printableText, shownValue, type SafeHtml } from './html.js';
 import { loadRun, ScenarioHistory, type LoadedRun } from './load.js';
 import { topologySvg } from './topology-svg.js';
+import { buildClientMatrix, clientMatrixTable } from './client-matrix.js';
 
 interface ScenarioView {
   s: ScenarioResult;
@@ -394,6 +395,7 @@ ${run.malformedLines ? html`<div class="warn">${run.malformedLines} history line
 </header>
 <h3>Scenarios</h3>
 ${scenarioTable(views)}
+${clientMatrixTable(buildClientMatrix([r]))}
 <nav class="toc">Jump to: ${views.map((v) => html`<a href="#${v.anchor}">${printable(v.s.name)}</a>`)}</nav>
 ${views.map((v) => scenarioSection(v, run))}`;
   return page(`${r.verdict.toUpperCase()} · ${r.topology} · ${r.runId}`, body, data);

@@ -184,6 +184,8 @@ function clientChecks(events: Parameters<Scenario['check']>[0], facts: ScenarioF
     // A paused master resumes as master until Sentinel converts it: one bounded window, reported.
     maxSplitBrainMs: Number.POSITIVE_INFINITY,
     maxSplitBrainWindowMs: 15_000,
+    // A cluster's unavailability is that of the failed shard's keys.
+    ...(typeof facts['victimSlots1'] === 'string' ? { keyFilter: (k: string) => inSlotRanges(facts['victimSlots1'] as string, keySlot(k)) } : {}),
   });
   const via = facts.via ?? 'client';
   const rounds: ClientMeasures[] = [];
