@@ -52,6 +52,23 @@ describe('client checker', () => {
     expect(settles.detail).to.match(/^1 command\(s\) via client:lib never settled/);
   });
 
+  it('a graceful failover: writes the old master took before the switch, or lost after it, are no recovery', () => {
+    const ev = [
+      ...base(),
+      op(1100, 2, 'invoke'),
+      op(1110, 2, 'ok', { addr: '10.0.0.1:6379' }),
+      op(4200, 3, 'invoke'),
+      op(4210, 3, 'ok', { addr: '10.0.0.1:6379' }),
+      op(4300, 4, 'invoke'),
+      op(4310, 4, 'ok', { addr: '10.0.0.2:6379' }),
+    ].sort((a, b) => a.time - b.time);
+    const o = { via, faultAt: 1000, oldMaster: 'redis1', oldMasterAddrs: ['10.0.0.1:6379'], failoverBudgetMs: 10_000, maxStuckMs: 5000 };
+    expect(measureClient(ev, o).clientFailoverMs).to.equal(3210);
+    const m = measureClient(ev, { ...o, lost: new Set(['v3']) });
+    expect(m.clientFailoverMs).to.equal(3310);
+    expect(m.oldMasterMs).to.equal(200);
+  });
+
   it('pub/sub: only messages published after the client failed over count, and at least one must arrive', () => {
     const pub = (t: number, p: number, msg: string): HistoryEvent[] => [
       { type: 'op', scenario: 's', time: t, process: p, f: 'publish', via, phase: 'invoke', key: 'chan', value: msg },

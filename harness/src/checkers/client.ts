@@ -11,7 +11,7 @@ import { ops } from './timeline.js';
 
 export interface ClientMeasures {
   via: string;
-  /** Fault -> first acknowledged write invoked after it (null: none). */
+  /** Fault -> first acknowledged write invoked after the server-side switch (after the fault when no switch was seen), not lost (null: none). */
   clientFailoverMs: number | null;
   /** Fault -> the server side's switch (+switch-master, or the replica seen as master). */
   serverSwitchMs: number | null;
@@ -38,6 +38,8 @@ export interface ClientCheckOptions {
   /** A command may take this long to settle (a client with a timeout settles well within it). */
   maxStuckMs: number;
   pubsub?: boolean;
+  /** Acknowledged writes the final read did not find: an old master acknowledging them is no recovery. */
+  lost?: ReadonlySet<string>;
   /** Suffix for check names when a scenario has several rounds ("-2"). */
   round?: string;
 }
@@ -69,7 +71,8 @@ export function measureClient(events: HistoryEvent[], o: ClientCheckOptions): Cl
     stuckMs = Math.max(stuckMs, e.time - inv.time);
     if (e.unsettled) unsettled++;
     if (switchAt !== undefined && e.addr !== undefined && oldAddrs.has(e.addr) && inv.time >= switchAt) lastToOld = Math.max(lastToOld ?? 0, inv.time);
-    if (e.phase === 'ok' && WRITE_FS.has(e.f) && inv.time >= o.faultAt && (!o.keyFilter || (e.key !== undefined && o.keyFilter(e.key)))) {
+    // Writes the old master took before the switch (a graceful failover) or lost after it are no sign of recovery.
+    if (e.phase === 'ok' && WRITE_FS.has(e.f) && inv.time >= Math.max(o.faultAt, switchAt ?? o.faultAt) && !o.lost?.has(String(e.value)) && (!o.keyFilter || (e.key !== undefined && o.keyFilter(e.key)))) {
       if (firstOk === null || e.time < firstOk) firstOk = e.time;
     }
   }

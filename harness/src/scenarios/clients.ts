@@ -212,6 +212,7 @@ function clientChecks(events: Parameters<Scenario['check']>[0], facts: ScenarioF
       ...(slots ? { keyFilter: (k: string) => inSlotRanges(slots, keySlot(k)) } : {}),
       failoverBudgetMs: t.budgets.failoverMs,
       maxStuckMs: MAX_STUCK_MS,
+      lost: new Set(out.lostAll ?? []),
       ...(plan.pubsub && round === 1 ? { pubsub: true } : {}),
       round: suffix,
     });
