@@ -133,33 +133,29 @@ async function runClientScenario(ctx: ScenarioContext, plan: Plan): Promise<void
   if (t.kind === 'cluster') await waitClusterOk(ctx);
   else await waitReplicationSettled(ctx, initialMaster(t));
   const c = await ctx.startClient({ ...(plan.pubsub ? { pubsub: true } : {}) });
-  ctx.facts['client'] = ctx.clientAdapter.name;
-  ctx.facts['library'] = c.client;
+  ctx.note('client', { name: ctx.clientAdapter.name, library: c.client });
   markWorkloadStart(ctx, c.via);
   ctx.log(`client ${c.client} (mode ${c.mode}) started`);
   const wrote = await untilClient(ctx, c, `a write acknowledged through ${c.via} before the fault`, () => c.lastOkAt >= 0, 20_000);
-  if (!wrote) ctx.facts['noWriteBeforeFault'] = true;
+  if (!wrote) ctx.note('clientNoWriteBeforeFault', true);
   let previous: { victim: string; replica?: string } | undefined;
   for (let round = 1; wrote && round <= plan.rounds; round++) {
     await delay(scaled(1000));
     const pick = pickVictim(ctx, previous);
     const slots = t.kind === 'cluster' ? String(ctx.observer.current.get(pick.victim)?.detail['slots'] ?? '') : '';
-    ctx.facts[`victim${round}`] = pick.victim;
-    ctx.facts[`victimAddrs${round}`] = addressesOf(ctx, pick.victim);
-    if (slots) ctx.facts[`victimSlots${round}`] = slots;
     ctx.log(`round ${round}: ${plan.fault} ${pick.victim}${pick.replica ? ` (replica ${pick.replica})` : ''}`);
     const fault = await applyFault(ctx, plan.fault, pick.victim, pick.replica);
-    ctx.facts[`faultAt${round}`] = fault.at;
+    ctx.noteItem('clientRounds', { round, victim: pick.victim, faultAt: fault.at, victimAddrs: addressesOf(ctx, pick.victim), ...(slots ? { victimSlots: slots } : {}) });
     if (round === 1) {
-      ctx.facts.faultAt = fault.at;
-      ctx.facts.oldMaster = pick.victim;
+      ctx.note('faultAt', fault.at);
+      ctx.note('oldMaster', pick.victim);
     }
     const promoted = await waitServerSwitch(ctx, pick.victim, pick.replica);
     ctx.log(`round ${round}: ${promoted} promoted; waiting for the client`);
     const filter = slots ? (k: string) => inSlotRanges(slots, keySlot(k)) : undefined;
     const recovered = await untilClient(ctx, c, `a write through ${c.via} invoked after the fault acknowledged`, () => c.lastOkInvokedWhere(filter) >= fault.at, clientWait(t));
     if (fault.undo) {
-      ctx.facts.healAt = ctx.history.mark('heal', `resume ${pick.victim}`).time;
+      ctx.note('healAt', ctx.history.mark('heal', `resume ${pick.victim}`).time);
       await fault.undo();
     }
     if (!recovered) break;
@@ -177,6 +173,8 @@ async function runClientScenario(ctx: ScenarioContext, plan: Plan): Promise<void
 }
 
 function clientChecks(events: Parameters<Scenario['check']>[0], facts: ScenarioFacts, t: Topology, plan: Plan): CheckOutput {
+  const noted = facts.clientRounds ?? [];
+  const firstSlots = noted[0]?.victimSlots;
   const out = standardChecks(events, facts, t, {
     noFailover: true,
     maxLost: 100,
@@ -185,30 +183,29 @@ function clientChecks(events: Parameters<Scenario['check']>[0], facts: ScenarioF
     maxSplitBrainMs: Number.POSITIVE_INFINITY,
     maxSplitBrainWindowMs: 15_000,
     // A cluster's unavailability is that of the failed shard's keys.
-    ...(typeof facts['victimSlots1'] === 'string' ? { keyFilter: (k: string) => inSlotRanges(facts['victimSlots1'] as string, keySlot(k)) } : {}),
+    ...(firstSlots ? { keyFilter: (k: string) => inSlotRanges(firstSlots, keySlot(k)) } : {}),
   });
   const via = facts.via ?? 'client';
   const rounds: ClientMeasures[] = [];
   const extra: CheckResult[] = [];
-  if (facts['noWriteBeforeFault']) {
+  if (facts.clientNoWriteBeforeFault) {
     extra.push({ name: 'client-failover', verdict: 'fail', detail: `${via} never acknowledged a write before the fault, so the scenario could not start` });
   }
-  for (let round = 1; round <= plan.rounds && !facts['noWriteBeforeFault']; round++) {
-    const faultAt = facts[`faultAt${round}`] as number | undefined;
-    const victim = facts[`victim${round}`] as string | undefined;
+  for (let round = 1; round <= plan.rounds && !facts.clientNoWriteBeforeFault; round++) {
+    const noteOf = noted.find((n) => n.round === round);
     const suffix = round === 1 ? '' : `-${round}`;
-    if (faultAt === undefined || !victim) {
+    if (!noteOf) {
       extra.push({ name: `client-failover${suffix}`, verdict: 'fail', detail: `round ${round} never started: the client had not recovered from round ${round - 1}` });
       continue;
     }
-    const slots = facts[`victimSlots${round}`] as string | undefined;
+    const { faultAt, victim, victimSlots: slots } = noteOf;
     const promo = asCheck(checkPromotion(events, { oldMaster: victim, faultAt, withinMs: t.budgets.failoverMs }));
     extra.push({ ...promo, name: `promotion${suffix}` });
     const r = checkClient(events, {
       via,
       faultAt,
       oldMaster: victim,
-      oldMasterAddrs: (facts[`victimAddrs${round}`] as string[] | undefined) ?? [],
+      oldMasterAddrs: noteOf.victimAddrs,
       ...(slots ? { keyFilter: (k: string) => inSlotRanges(slots, keySlot(k)) } : {}),
       failoverBudgetMs: t.budgets.failoverMs,
       maxStuckMs: MAX_STUCK_MS,
@@ -220,10 +217,9 @@ function clientChecks(events: Parameters<Scenario['check']>[0], facts: ScenarioF
     rounds.push(r.measures);
   }
   out.checks.push(...extra);
-  const lib = facts['library'] as string | undefined;
   out.client = {
-    name: String(facts['client'] ?? via.replace(/^client:/, '')),
-    ...(lib ? { library: lib } : {}),
+    name: facts.client?.name ?? via.replace(/^client:/, ''),
+    ...(facts.client ? { library: facts.client.library } : {}),
     rounds: rounds.map(({ via: _v, ...m }) => m),
   };
   return out;
