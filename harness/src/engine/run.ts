@@ -17,6 +17,7 @@ import { Workload, type WorkloadOptions } from '../workload/workload.js';
 import { combineVerdicts, asCheck } from '../checkers/index.js';
 import { toJUnit } from '../results/junit.js';
 import { BadInputError, exitCodeFor } from '../results/exit-code.js';
+import { isExpectationNotMet, type ExpectationNotMet } from '../results/expectation.js';
 import { allScenarios, getScenario } from '../scenarios/index.js';
 import type { Scenario, ScenarioContext, ScenarioFacts } from '../scenarios/types.js';
 
@@ -236,6 +237,8 @@ async function runOne(
   const workloads: Workload[] = [];
   const facts: ScenarioFacts = {};
   let ran = false;
+  /** The system never did what the steps waited for: judged as a failed check, not a harness error. */
+  let unmet: ExpectationNotMet | undefined;
   const phase = (name: string): void => {
     log(`  ${s.name}: ${name}`);
     history.mark(`phase-${name}`);
@@ -302,9 +305,15 @@ async function runOne(
     await s.run(ctx);
     phase('check');
   } catch (e) {
-    res.verdict = 'error';
-    res.error = e instanceof Error ? e.message : String(e);
-    history.mark('scenario-error', res.error);
+    if (isExpectationNotMet(e) && ran) {
+      unmet = e;
+      history.mark('expectation-not-met', `${e.check}: ${e.message}`);
+      log(`  ${s.name}: ${e.check} failed: ${e.message}`);
+    } else {
+      res.verdict = 'error';
+      res.error = e instanceof Error ? e.message : String(e);
+      history.mark('scenario-error', res.error);
+    }
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
@@ -336,8 +345,19 @@ async function runOne(
     if (out.splitBrainIntervals) res.splitBrainIntervals = out.splitBrainIntervals;
     if (out.warnings?.length) res.warnings = out.warnings;
   } catch (e) {
-    res.verdict = 'error';
-    res.error = `checker failed: ${e instanceof Error ? e.message : String(e)}`;
+    const why = `checker failed: ${e instanceof Error ? e.message : String(e)}`;
+    // A scenario that already failed on an unmet expectation is judged by that; the checkers' trouble is noted.
+    if (unmet) res.warnings = [...(res.warnings ?? []), why];
+    else {
+      res.verdict = 'error';
+      res.error = why;
+    }
+  }
+  if (unmet) {
+    const failed = { name: unmet.check, verdict: 'fail' as const, detail: unmet.message, data: { expectation: true } };
+    const i = res.checks.findIndex((c) => c.name === unmet!.check);
+    if (i >= 0) res.checks[i] = failed;
+    else res.checks.unshift(failed);
   }
   if (res.verdict !== 'error') res.verdict = combineVerdicts(res.checks);
   res.durationMs = Math.round(history.now() - startedAt);

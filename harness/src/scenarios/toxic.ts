@@ -2,9 +2,9 @@
 import type { HistoryEvent, OpEvent } from '../history/events.js';
 import type { CheckResult } from '../results/types.js';
 import type { Topology } from '../topology/model.js';
-import { delay, scaled, waitFor } from '../engine/time.js';
+import { delay, scaled } from '../engine/time.js';
 import type { ScheduledFault } from '../nemesis/faults.js';
-import { initialMaster, markWorkloadEnd, markWorkloadStart, SCENARIO_RATE, standardChecks, waitReplicationSettled } from './common.js';
+import { expectWithin, initialMaster, markWorkloadEnd, markWorkloadStart, SCENARIO_RATE, standardChecks, waitReplicationSettled } from './common.js';
 import type { CheckOutput, Scenario } from './types.js';
 
 const LATENCY_MS = 400;
@@ -62,7 +62,7 @@ export const toxicClientLink: Scenario = {
     }
     ctx.facts['windows'] = windows;
     ctx.facts.healAt = ctx.history.mark('heal', 'toxics removed').time;
-    await waitFor('writes acknowledged after the toxics were removed', () => wl.lastOkInvokedAt >= (ctx.facts.healAt ?? 0), 20_000);
+    await expectWithin({ check: 'recovery', failure: `no write via ${wl.via} was acknowledged`, since: 'removing the toxics', hint: 'check that the link and the proxy behind it accept connections again' }, () => wl.lastOkInvokedAt >= (ctx.facts.healAt ?? 0), 20_000);
     await delay(scaled(1000));
     await wl.stop();
     markWorkloadEnd(ctx);
