@@ -48,6 +48,8 @@ export interface RunOptions {
   profile?: string;
   /** Injected driver (tests); default createDriver(driverName). */
   driverInstance?: Driver;
+  /** Scenarios given as objects instead of names (tests of the engine's verdicts). */
+  scenarioObjects?: Scenario[];
 }
 
 interface Normalized {
@@ -62,6 +64,7 @@ interface Normalized {
   log: (line: string) => void;
   commandLine: string;
   driverInstance?: Driver;
+  scenarioObjects?: Scenario[];
 }
 
 function normalize(o: RunOptions): Normalized {
@@ -81,6 +84,7 @@ function normalize(o: RunOptions): Normalized {
   if (o.target) n.target = o.target;
   if (o.runId) n.runId = o.runId;
   if (o.driverInstance) n.driverInstance = o.driverInstance;
+  if (o.scenarioObjects) n.scenarioObjects = o.scenarioObjects;
   return n;
 }
 
@@ -142,7 +146,7 @@ function emptyResult(s: Scenario, opts: Normalized, startedAt: number): Scenario
 export async function runScenarios(options: RunOptions): Promise<RunResults> {
   const opts = normalize(options);
   const log = opts.log;
-  const scenarios = resolveScenarios(opts.scenarios, opts.topology.kind);
+  const scenarios = opts.scenarioObjects ?? resolveScenarios(opts.scenarios, opts.topology.kind);
   const outDir = resolve(opts.outDir);
   mkdirSync(outDir, { recursive: true });
   const history = new HistoryWriter(join(outDir, 'history.jsonl'));

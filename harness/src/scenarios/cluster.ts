@@ -66,11 +66,15 @@ export function checkShardedWrites(events: HistoryEvent[], out: CheckOutput, ran
   if (outside > 0) problems.push(`${outside} acknowledged writes lost outside the failed shard`);
   if (inShard > maxInShard) problems.push(`${inShard} lost in the failed shard (allowed ${maxInShard})`);
   if (w.unexpected > 0) problems.push(`${w.unexpected} values never written`);
+  // The base rule holds per shard too: a write that got a definite error must not be in the final read.
+  const failedPresent = Number(base?.data?.['failedButPresent'] ?? 0);
+  if (failedPresent > 0) problems.push(`${failedPresent} writes that got a definite error are present`);
+  if (w.acknowledged === 0) problems.push('no write was acknowledged, so no write could be verified');
   return {
     name: 'acknowledged-writes',
     verdict: problems.length ? 'fail' : 'pass',
     detail: problems.length ? `${problems.join('; ')}: ${summary}` : `${summary}${inShard > 0 ? `; up to ${maxInShard} accepted in the failed shard (${rationale})` : ''}`,
-    data: { ...w, lostInShard: inShard, lostElsewhere: outside, maxLostInShard: maxInShard },
+    data: { ...w, lostInShard: inShard, lostElsewhere: outside, maxLostInShard: maxInShard, failedButPresent: failedPresent, verified: w.acknowledged > 0 },
   };
 }
 
