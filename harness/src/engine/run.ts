@@ -10,6 +10,7 @@ import { createDriver } from '../drivers/index.js';
 import type { Target, Topology } from '../topology/model.js';
 import type { RunResults, ScenarioResult, Verdict } from '../results/types.js';
 import { HistoryWriter } from '../history/writer.js';
+import { applyFact, factsOf } from '../history/events.js';
 import { Observer } from '../observer/observer.js';
 import { NemesisExecutor } from '../nemesis/executor.js';
 import { Prng } from '../random/prng.js';
@@ -290,6 +291,8 @@ async function runOne(
       seed: opts.seed,
       log: (l) => log(`  ${s.name}: ${l}`),
       facts,
+      note: (name, value) => applyFact(facts, h.fact(name, value)),
+      noteItem: (name, value) => applyFact(facts, h.factItem(name, value)),
       startWorkload: async (w: WorkloadOptions) => {
         const wl = new Workload(d, h, w);
         workloads.push(wl);
@@ -337,7 +340,7 @@ async function runOne(
   const events = history.events(s.name);
   res.rolesBefore = rolesBefore(events);
   try {
-    const out = s.check(events, facts, opts.topology);
+    const out = s.check(events, factsOf(events), opts.topology);
     res.checks = out.checks.map(asCheck);
     if (out.writes) res.writes = out.writes;
     if (out.lostSample) res.lostSample = out.lostSample;

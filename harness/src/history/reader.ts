@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { HistoryEvent } from './events.js';
 
-const TYPES = new Set(['op', 'fault', 'observation', 'mark']);
+const TYPES = new Set(['op', 'fault', 'observation', 'mark', 'fact', 'fact-item']);
 
 export function parseHistory(text: string, source = 'history.jsonl'): HistoryEvent[] {
   const lines = text.split('\n');
@@ -17,7 +17,7 @@ export function parseHistory(text: string, source = 'history.jsonl'): HistoryEve
       throw new Error(`${source}:${i + 1}: not a JSON line`);
     }
     if (typeof v !== 'object' || v === null || !TYPES.has(String((v as { type?: unknown }).type))) {
-      throw new Error(`${source}:${i + 1}: not a history event (type must be op, fault, observation or mark)`);
+      throw new Error(`${source}:${i + 1}: not a history event (type must be op, fault, observation, mark, fact or fact-item)`);
     }
     out.push(v as HistoryEvent);
   });

@@ -6,18 +6,9 @@ import type { Deployment, PartitionSpec } from '../drivers/driver.js';
 import type { HistoryWriter } from '../history/writer.js';
 import { ExpectationNotMet } from '../results/expectation.js';
 
-export type ToxicType = 'latency' | 'bandwidth' | 'timeout' | 'reset_peer' | 'slicer' | 'limit_data' | 'down';
+import type { FaultKind, ScheduledFault, ToxicType } from '../history/events.js';
 
-export type FaultKind =
-  | 'kill'
-  | 'terminate'
-  | 'pause'
-  | 'restart'
-  | 'stop-host'
-  | 'partition-isolate'
-  | 'partition-split'
-  | 'partition-one-way'
-  | `toxic-${ToxicType}`;
+export type { FaultKind, ScheduledFault, ToxicType };
 
 export const ALL_FAULT_KINDS: FaultKind[] = [
   'kill',
@@ -36,22 +27,6 @@ export const ALL_FAULT_KINDS: FaultKind[] = [
   'toxic-limit_data',
   'toxic-down',
 ];
-
-export interface ScheduledFault {
-  /** Offset from the schedule's start, ms. */
-  at: number;
-  fault: FaultKind;
-  /**
-   * Instance names (kill/terminate/pause/restart), host names (stop-host, partitions: for split the
-   * first `splitAt` hosts form one side; for one-way [from, to]) or Toxiproxy link names (toxics).
-   */
-  targets: string[];
-  /** How long the fault lasts before it is undone (0 for restart). */
-  duration: number;
-  splitAt?: number;
-  /** Toxic attributes (e.g. latency, jitter, rate, timeout, bytes). */
-  attributes?: Record<string, number>;
-}
 
 export function isToxic(kind: FaultKind): kind is `toxic-${ToxicType}` {
   return kind.startsWith('toxic-');

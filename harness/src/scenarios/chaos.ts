@@ -77,7 +77,7 @@ export const randomChaos: Scenario = {
     // documented hazard is restart-empty's subject, so here a stopped instance stays down past detection.
     const noPersistence = persistenceOff(ctx.dep.generatedFiles());
     const minFault = noPersistence ? detectionMs(t) + 3000 : 2000;
-    ctx.facts['persistenceOff'] = noPersistence;
+    ctx.note('persistenceOff', noPersistence);
     const schedule: ScheduledFault[] = generateSchedule(ctx.seed, t, {
       durationMs: noPersistence ? 30_000 : 20_000,
       faults: noPersistence ? CHAOS_FAULTS.filter((f) => f !== 'restart') : CHAOS_FAULTS,
@@ -87,7 +87,7 @@ export const randomChaos: Scenario = {
       minFaultMs: minFault,
       maxFaultMs: minFault + 3000,
     });
-    ctx.facts['schedule'] = schedule;
+    ctx.note('schedule', schedule);
     const pick = ctx.rng.fork('targets');
     ctx.nemesis.resolve = (symbol) => {
       if (symbol !== MASTER_TARGET) return [];
@@ -106,11 +106,11 @@ export const randomChaos: Scenario = {
     const wl = await ctx.startWorkload({ kind: 'set', path: writePath(t), processes: 16, rate: SCENARIO_RATE, ...(t.kind === 'cluster' ? { setKeys: 32 } : {}) });
     markWorkloadStart(ctx, wl.via);
     const res = await ctx.nemesis.run(schedule);
-    ctx.facts['faultErrors'] = res.errors;
-    ctx.facts['faultsSkipped'] = res.skipped;
+    ctx.note('faultErrors', res.errors);
+    ctx.note('faultsSkipped', res.skipped);
     await ctx.nemesis.healAll();
     for (const r of t.redis) if (!ctx.dep.isRunning(r.name)) await ctx.dep.start(r.name);
-    ctx.facts.healAt = ctx.history.mark('heal', 'all faults undone').time;
+    ctx.note('healAt', ctx.history.mark('heal', 'all faults undone').time);
     if (t.kind !== 'cluster') await expectWithin({ check: 'recovery', failure: 'the deployment did not settle on one writable master', since: 'undoing every fault', hint: promotionHint(t) }, () => currentMaster(ctx), 60_000);
     await expectWithin({ check: 'recovery', failure: `no write via ${wl.via} was acknowledged`, since: 'undoing every fault', hint: promotionHint(t) }, () => wl.lastOkInvokedAt >= (ctx.facts.healAt ?? 0), 60_000);
     await delay(scaled(1000));

@@ -113,7 +113,7 @@ function replicaOf(ctx: ScenarioContext, master: string): string | undefined {
 async function startClusterWorkload(ctx: ScenarioContext): Promise<Workload> {
   const a: Record<string, string> = {};
   for (const r of ctx.topology.redis) a[r.name] = ctx.addressOf(r.name);
-  ctx.facts['addresses'] = a;
+  ctx.note('addresses', a);
   const wl = await ctx.startWorkload({ kind: 'set', path: { kind: 'cluster' }, processes: 16, rate: SCENARIO_RATE, setKeys: 32 });
   markWorkloadStart(ctx, wl.via);
   return wl;
@@ -134,14 +134,14 @@ function victimHost(ctx: ScenarioContext): { host: string; master: string; repli
 
 /** Notes the victim shard's slots and its replica before the fault. */
 function noteVictim(ctx: ScenarioContext, master: string, replica: string): void {
-  ctx.facts.oldMaster = master;
-  ctx.facts['replica'] = replica;
-  ctx.facts['victimSlots'] = String(ctx.observer.current.get(master)?.detail['slots'] ?? '');
+  ctx.note('oldMaster', master);
+  ctx.note('replica', replica);
+  ctx.note('victimSlots', String(ctx.observer.current.get(master)?.detail['slots'] ?? ''));
 }
 
 async function waitShardPromoted(ctx: ScenarioContext, replica: string, since: string): Promise<void> {
   await expectWithin({ check: 'promotion', failure: `${replica} was not promoted to master`, since, hint: promotionHint(ctx.topology) }, () => ctx.observer.current.get(replica)?.role === 'master', clusterWait(ctx.topology));
-  ctx.facts['promotedAt'] = ctx.history.now();
+  ctx.note('promotedAt', ctx.history.now());
   ctx.log(`${replica} promoted`);
 }
 
@@ -152,20 +152,22 @@ async function hostFailure(ctx: ScenarioContext, recover: boolean): Promise<void
   const { host, master, replica, onHost } = victimHost(ctx);
   const survivors = ctx.topology.redis.map((r) => r.name).filter((n) => !onHost.includes(n));
   noteVictim(ctx, master, replica);
-  ctx.facts['host'] = host;
-  ctx.facts['survivors'] = survivors;
+  ctx.note('host', host);
+  ctx.note('survivors', survivors);
   ctx.log(`stop host ${host} (${onHost.join(', ')}; master ${master}, its replica ${replica})`);
-  ctx.facts.faultAt = ctx.history.now();
+  // The fault counts from when the host was told to stop.
+  const faultAt = ctx.history.now();
   await ctx.nemesis.apply({ at: 0, fault: 'stop-host', targets: [host], duration: 0 });
+  ctx.note('faultAt', faultAt);
   ctx.history.mark('fault', `stop-host ${host}`);
   await waitShardPromoted(ctx, replica, `stopping host ${host}`);
   await waitClusterOk(ctx, survivors, clusterWait(ctx.topology), `stopping host ${host}`, 'cluster-state-survivors');
   await expectWithin({ check: 'failover-time', failure: 'no write through the Cluster client was acknowledged', since: `${replica}'s promotion`, hint: 'check that the client reaches the promoted node' }, () => wl.lastOkInvokedAt >= Number(ctx.facts['promotedAt']), clusterWait(ctx.topology));
-  ctx.facts['coverageAt'] = ctx.history.now();
+  ctx.note('coverageAt', ctx.history.now());
   if (recover) {
     await delay(scaled(1000));
     // Marked before the restart: the returning node can be seen rejoined before the restart call returns.
-    ctx.facts.healAt = ctx.history.mark('heal', `start-host ${host}`).time;
+    ctx.note('healAt', ctx.history.mark('heal', `start-host ${host}`).time);
     await ctx.nemesis.healAll();
     // The returning master must rejoin as a replica of its promoted former replica.
     await expectWithin({ check: 'failback', failure: `${master} did not rejoin as a replica of ${replica} with its link up`, since: `starting host ${host} again`, hint: 'check that the returning node reaches the others\' bus ports and keeps its nodes.conf' }, () => {
@@ -270,9 +272,9 @@ export const clusterRouting: Scenario = {
         }
       }
     }
-    ctx.facts['routing'] = routing;
-    ctx.facts['addresses'] = addresses;
-    ctx.facts['slotOwner'] = slotOwner;
+    ctx.note('routing', routing);
+    ctx.note('nodeByAddress', addresses);
+    ctx.note('slotOwner', slotOwner);
     const wl = await ctx.startWorkload({ kind: 'keys', path: { kind: 'cluster' }, processes: 8, rate: SCENARIO_RATE });
     markWorkloadStart(ctx, wl.via);
     await delay(scaled(2000));
@@ -285,7 +287,7 @@ export const clusterRouting: Scenario = {
     const out = standardChecks(events, facts, t, { noFailover: true, noFault: true });
     out.checks.push(checkSlotCoverage(events, { expectFull: true }), checkClusterState(events, { expect: 'ok' }));
     const routing = (facts['routing'] as { key: string; node: string; reply: string }[] | undefined) ?? [];
-    const addresses = (facts['addresses'] as Record<string, string> | undefined) ?? {};
+    const addresses = facts.nodeByAddress ?? {};
     const owner = (facts['slotOwner'] as Record<string, string> | undefined) ?? {};
     const problems: string[] = [];
     const slotsSeen: string[] = [];
@@ -333,9 +335,9 @@ export const clusterShardLoss: Scenario = {
     if (!replica) throw new ExpectationNotMet('replication', `no replica follows ${master}, so there is no shard of two to lose`);
     const victims = [master, replica];
     noteVictim(ctx, master, replica);
-    ctx.facts['victims'] = victims;
+    ctx.note('victims', victims);
     await ctx.nemesis.apply({ at: 0, fault: 'kill', targets: victims, duration: 0 });
-    ctx.facts.faultAt = ctx.history.now();
+    ctx.note('faultAt', ctx.history.now());
     ctx.history.mark('fault', `kill ${victims.join(', ')}`);
     const survivors = ctx.topology.redis.map((r) => r.name).filter((n) => !victims.includes(n));
     const expectState = ctx.topology.cluster?.requireFullCoverage === false ? 'ok' : 'fail';
@@ -346,10 +348,10 @@ export const clusterShardLoss: Scenario = {
     );
     // Hold the shard loss long enough for the Cluster client to serve the other shards (or be refused) on a loaded machine.
     await delay(scaled(3000));
-    ctx.facts['degradedAt'] = ctx.history.now();
-    ctx.facts['survivors'] = survivors;
+    ctx.note('degradedAt', ctx.history.now());
+    ctx.note('survivors', survivors);
     await ctx.nemesis.healAll();
-    ctx.facts.healAt = ctx.history.mark('heal', `start ${victims.join(', ')}`).time;
+    ctx.note('healAt', ctx.history.mark('heal', `start ${victims.join(', ')}`).time);
     await waitClusterOk(ctx, undefined, clusterWait(ctx.topology), `starting ${victims.join(' and ')} again`);
     await delay(scaled(1000));
     await wl.stop();
@@ -389,17 +391,17 @@ export const clusterMinorityPartition: Scenario = {
     const { host, master, replica, onHost } = victimHost(ctx);
     const majority = ctx.topology.redis.map((r) => r.name).filter((n) => !onHost.includes(n));
     noteVictim(ctx, master, replica);
-    ctx.facts['survivors'] = majority;
+    ctx.note('survivors', majority);
     await ctx.nemesis.apply({ at: 0, fault: 'partition-isolate', targets: [host], duration: 0 });
-    ctx.facts.faultAt = ctx.history.now();
+    ctx.note('faultAt', ctx.history.now());
     ctx.history.mark('fault', `isolate ${host}`);
     await waitShardPromoted(ctx, replica, `isolating host ${host}`);
     await waitClusterOk(ctx, majority, clusterWait(ctx.topology), `isolating host ${host}`, 'cluster-state-survivors');
     await expectWithin({ check: 'failover-time', failure: 'no write through the Cluster client was acknowledged', since: `${replica}'s promotion`, hint: 'check that the client reaches the promoted node' }, () => wl.lastOkInvokedAt >= Number(ctx.facts['promotedAt']), clusterWait(ctx.topology));
-    ctx.facts['coverageAt'] = ctx.history.now();
+    ctx.note('coverageAt', ctx.history.now());
     await delay(scaled(1000));
     await ctx.nemesis.healAll();
-    ctx.facts.healAt = ctx.history.mark('heal').time;
+    ctx.note('healAt', ctx.history.mark('heal').time);
     await waitClusterOk(ctx, undefined, clusterWait(ctx.topology), `healing the partition of ${host}`);
     await delay(scaled(1000));
     await wl.stop();

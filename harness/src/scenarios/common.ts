@@ -246,12 +246,12 @@ export function standardChecks(events: HistoryEvent[], facts: ScenarioFacts, t: 
 
 /** Marks the workload window in the facts and history. */
 export function markWorkloadStart(ctx: ScenarioContext, via: string): void {
-  ctx.facts.workloadStart = ctx.history.mark('workload-start', via).time;
-  ctx.facts.via = via;
+  ctx.note('workloadStart', ctx.history.mark('workload-start', via).time);
+  ctx.note('via', via);
 }
 
 export function markWorkloadEnd(ctx: ScenarioContext): void {
-  ctx.facts.workloadEnd = ctx.history.mark('workload-end').time;
+  ctx.note('workloadEnd', ctx.history.mark('workload-end').time);
 }
 
 /** Default rate for scenario workloads: enough to see every transition, small enough for a compact history. */

@@ -199,7 +199,7 @@ export const clusterSeedHost: Scenario = {
     await waitClusterOk(ctx, all, 60_000);
     const addresses: Record<string, string> = {};
     for (const r of t.redis) addresses[r.name] = ctx.addressOf(r.name);
-    ctx.facts['addresses'] = addresses;
+    ctx.note('addresses', addresses);
     await writeSeedKeys(ctx);
     const victim = t.cluster!.nodes[0]!;
     const host = t.redis.find((r) => r.name === victim)!.host;
@@ -214,20 +214,21 @@ export const clusterSeedHost: Scenario = {
       const s = ctx.observer.current.get(n);
       if (n !== victim && s?.role === 'replica' && s.master) followed[n] = Object.keys(addresses).find((k) => addresses[k] === s.master) ?? s.master;
     }
-    ctx.facts.oldMaster = victim;
-    ctx.facts['replica'] = replica;
-    ctx.facts['victimSlots'] = String(ctx.observer.current.get(victim)?.detail['slots'] ?? '');
-    ctx.facts['survivors'] = survivors;
+    ctx.note('oldMaster', victim);
+    ctx.note('replica', replica);
+    ctx.note('victimSlots', String(ctx.observer.current.get(victim)?.detail['slots'] ?? ''));
+    ctx.note('survivors', survivors);
     const wl = await ctx.startWorkload({ kind: 'set', path: { kind: 'cluster' }, processes: 8, rate: SCENARIO_RATE, setKeys: 32 });
     markWorkloadStart(ctx, wl.via);
     await delay(scaled(1000));
     ctx.log(`stop host ${host} (${onHost.join(', ')})`);
-    ctx.facts.faultAt = ctx.history.now();
+    const faultAt = ctx.history.now();
     await ctx.nemesis.apply({ at: 0, fault: 'stop-host', targets: [host], duration: 0 });
     ctx.history.mark('fault', `stop-host ${host}`);
+    ctx.note('faultAt', faultAt);
     await expectWithin({ check: 'promotion', failure: `${replica} was not promoted to master`, since: `stopping host ${host}`, hint: promotionHint(t) }, () => ctx.observer.current.get(replica)?.role === 'master', clusterWait(t));
     await waitClusterOk(ctx, survivors, clusterWait(t), `stopping host ${host}`, 'cluster-state-survivors');
-    ctx.facts['coverageAt'] = ctx.history.now();
+    ctx.note('coverageAt', ctx.history.now());
 
     const nodesText = await waitFor(`${survivors[0]}'s CLUSTER NODES to mark ${onHost.join(', ')} as fail`, async () => {
       const text = await nodeCommand(ctx, survivors[0]!, 'CLUSTER', 'NODES');
@@ -250,12 +251,12 @@ export const clusterSeedHost: Scenario = {
     observe(ctx, 'keys-after-failover', reads.length === 0, reads.length ? reads.join('; ') : `key1/key2/key3 read back from each of ${survivors.length} surviving nodes`);
 
     const crowded = hostsWithSeveralMasters(t, ctx.observer.current);
-    ctx.facts['crowdedHosts'] = crowded;
+    ctx.note('crowdedHosts', crowded);
     ctx.history.mark('anti-affinity', JSON.stringify(crowded));
 
     await delay(scaled(500));
     // Marked before the restart: the returning node can be seen rejoined before the restart call returns.
-    ctx.facts.healAt = ctx.history.mark('heal', `start-host ${host}`).time;
+    ctx.note('healAt', ctx.history.mark('heal', `start-host ${host}`).time);
     await ctx.nemesis.healAll();
     await expectWithin({ check: 'seed-host-recovered', failure: `${victim} did not rejoin as a replica of ${replica} with its link up`, since: `starting host ${host} again`, hint: 'check that the returning node reaches the others\' bus ports and keeps its nodes.conf' }, () => {
       const s = ctx.observer.current.get(victim);
@@ -314,13 +315,6 @@ function keyFor(ranges: string, inside: boolean): string {
   for (let i = 0; ; i++) if (inSlotRanges(ranges, keySlot(`probe-${i}`)) === inside) return `probe-${i}`;
 }
 
-interface ShardLossProbe {
-  at: number;
-  lostShardKey: string;
-  otherKey: string;
-  /** The lost shard's key was refused: CLUSTERDOWN, or MOVED to one of the dead instances (nothing can serve it). */
-  lostRefused: boolean;
-}
 
 /**
  * The engine's cluster-shard-loss, plus what a person sees with redis-cli while the shard is gone: a SET sent
@@ -334,8 +328,6 @@ export const clusterSeedShardLoss: Scenario = {
   requires: ['replicas'],
   unsupported: (t) => clusterSeedHost.unsupported!(t),
   async run(ctx) {
-    const probes: ShardLossProbe[] = [];
-    ctx.facts['probes'] = probes;
     let done = false;
     const expectState = ctx.topology.cluster?.requireFullCoverage === false ? 'ok' : 'fail';
     const prober = (async () => {
@@ -358,7 +350,7 @@ export const clusterSeedShardLoss: Scenario = {
         const [a, b] = [await reply(lostKey), await reply(otherKey)];
         const dead = victims.map((v) => ctx.addressOf(v));
         const lostRefused = /^CLUSTERDOWN\b/.test(a) || dead.some((d) => a.startsWith('MOVED ') && a.endsWith(` ${d}`));
-        if (ctx.facts.healAt === undefined) probes.push({ at: ctx.history.now(), lostShardKey: `${other} SET ${lostKey}: ${a}`, otherKey: `${other} SET ${otherKey}: ${b}`, lostRefused });
+        if (ctx.facts.healAt === undefined) ctx.noteItem('shardLossProbes', { at: ctx.history.now(), lostShardKey: `${other} SET ${lostKey}: ${a}`, otherKey: `${other} SET ${otherKey}: ${b}`, lostRefused });
       }
     })();
     try {
@@ -370,7 +362,7 @@ export const clusterSeedShardLoss: Scenario = {
   },
   check(events, facts, t): CheckOutput {
     const full = t.cluster?.requireFullCoverage !== false;
-    const probes = (facts['probes'] as ShardLossProbe[] | undefined) ?? [];
+    const probes = facts.shardLossProbes ?? [];
     const bad = probes.find((p) => !p.lostRefused || !(full ? /: CLUSTERDOWN\b/.test(p.otherKey) : /: OK$/.test(p.otherKey)));
     const shown = bad ?? probes[probes.length - 1];
     const probe: CheckResult = {

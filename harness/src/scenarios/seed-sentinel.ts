@@ -3,7 +3,7 @@
  * observation (INFO replication, INFO sentinel, INFO keyspace, NOAUTH, a dropped connection) becomes a check.
  */
 import { Redis } from 'ioredis';
-import type { HistoryEvent } from '../history/events.js';
+import type { HistoryEvent, Round } from '../history/events.js';
 import type { CheckResult } from '../results/types.js';
 import { ExpectationNotMet } from '../results/expectation.js';
 import type { Topology } from '../topology/model.js';
@@ -16,20 +16,11 @@ import { expectWithin, initialMaster, promotionHint, markWorkloadEnd, markWorklo
 import { checkNoWritesToReplica } from './sentinel.js';
 import type { CheckOutput, Scenario, ScenarioContext, ScenarioFacts } from './types.js';
 
-/** One step of the walk-through: what the seed shows, and what this run saw. */
-export interface SeedObservation {
-  step: string;
-  ok: boolean;
-  detail: string;
-  at: number;
-}
 
 const SEED_RATE = 200;
 
 export function observe(ctx: ScenarioContext, step: string, ok: boolean, detail: string): void {
-  const list = (ctx.facts['observations'] as SeedObservation[] | undefined) ?? [];
-  list.push({ step, ok, detail, at: ctx.history.now() });
-  ctx.facts['observations'] = list;
+  ctx.noteItem('seedSteps', { step, ok, detail, at: ctx.history.now() });
   ctx.history.mark(`seed-${step}`, `${ok ? 'ok' : 'unexpected'}: ${detail}`);
   ctx.log(`${step}: ${ok ? 'as the seed shows' : 'NOT as the seed shows'}: ${detail}`);
 }
@@ -161,15 +152,15 @@ async function observeSentinels(ctx: ScenarioContext, master: string, replicas: 
 }
 
 /** Stops `victim` as the seed does (service stop: SIGTERM) and follows the switch through INFO sentinel. */
-async function stopAndFollow(ctx: ScenarioContext, victim: string, pass: string | undefined, round: number, preferred?: string): Promise<string> {
+async function stopAndFollow(ctx: ScenarioContext, victim: string, pass: string | undefined, round: Round, preferred?: string): Promise<string> {
   // Failover time counts from the signal: Redis may take a while to exit on SIGTERM (it hands writes to a replica first).
   const at = ctx.history.mark('fault', `stop ${victim}`).time;
   await ctx.dep.terminate(victim);
-  ctx.facts[`faultAt${round}`] = at;
-  ctx.facts[`victim${round}`] = victim;
+  ctx.note(`faultAt${round}` as const, at);
+  ctx.note(`victim${round}` as const, victim);
   if (round === 1) {
-    ctx.facts.faultAt = at;
-    ctx.facts.oldMaster = victim;
+    ctx.note('faultAt', at);
+    ctx.note('oldMaster', victim);
   }
   const candidates = ctx.topology.redis.filter((r) => r.name !== victim).map((r) => r.name);
   const byAddr = new Map(candidates.map((n) => [ctx.addressOf(n), n]));
@@ -194,7 +185,7 @@ async function stopAndFollow(ctx: ScenarioContext, victim: string, pass: string 
     observe(ctx, `failover-${round}`, false, e instanceof Error ? e.message : String(e));
     throw e;
   }
-  ctx.facts[`promoted${round}`] = promoted;
+  ctx.note(`promoted${round}` as const, promoted);
   const took = ctx.history.now() - at;
   const role = await waitFor(`${promoted} to report role:master`, async () => ((await infoOf(ctx, promoted!, 'replication', pass))['role'] === 'master' ? 'master' : undefined), 10_000).catch(() => 'not master');
   const expectFirst = preferred !== undefined && candidates.length === 1;
@@ -203,12 +194,12 @@ async function stopAndFollow(ctx: ScenarioContext, victim: string, pass: string 
   return promoted;
 }
 
-async function startAndRejoin(ctx: ScenarioContext, old: string, master: string, pass: string | undefined, round: number): Promise<void> {
+async function startAndRejoin(ctx: ScenarioContext, old: string, master: string, pass: string | undefined, round: Round): Promise<void> {
   // Marked before the start: the returning node can be seen rejoined before the start call returns.
   const at = ctx.history.mark('heal', `start ${old}`).time;
   await ctx.dep.start(old);
-  ctx.facts[`healAt${round}`] = at;
-  if (round === 1) ctx.facts.healAt = at;
+  ctx.note(`healAt${round}` as const, at);
+  if (round === 1) ctx.note('healAt', at);
   const want = ctx.addressOf(master);
   let last: Record<string, string> = {};
   const ok = await waitFor(
@@ -225,7 +216,7 @@ async function startAndRejoin(ctx: ScenarioContext, old: string, master: string,
 }
 
 export function observationChecks(facts: ScenarioFacts, expected: string[]): CheckResult[] {
-  const obs = (facts['observations'] as SeedObservation[] | undefined) ?? [];
+  const obs = facts.seedSteps ?? [];
   return expected.map((step) => {
     const o = obs.filter((x) => x.step === step);
     if (o.length === 0) return { name: `seed-${step}`, verdict: 'fail' as const, detail: 'the run never reached this step' };
@@ -234,7 +225,7 @@ export function observationChecks(facts: ScenarioFacts, expected: string[]): Che
   });
 }
 
-function roundChecks(events: HistoryEvent[], facts: ScenarioFacts, t: Topology, round: number): CheckResult[] {
+function roundChecks(events: HistoryEvent[], facts: ScenarioFacts, t: Topology, round: Round): CheckResult[] {
   const victim = facts[`victim${round}`] as string | undefined;
   const promoted = facts[`promoted${round}`] as string | undefined;
   const faultAt = facts[`faultAt${round}`] as number | undefined;
@@ -251,7 +242,7 @@ function roundChecks(events: HistoryEvent[], facts: ScenarioFacts, t: Topology, 
 function noteAddresses(ctx: ScenarioContext): void {
   const a: Record<string, string> = {};
   for (const r of ctx.topology.redis) a[r.name] = ctx.addressOf(r.name);
-  ctx.facts['addresses'] = a;
+  ctx.note('addresses', a);
 }
 
 const WALK_STEPS = ['roles', 'noauth', 'sentinel-sees-master', 'failover-1', 'failback-1', 'failover-2', 'failback-2'];
@@ -416,8 +407,8 @@ export const haproxyTestKey: Scenario = {
     // Failover time counts from the signal, not from the process's exit.
     const faultAt = ctx.history.mark('fault', `stop ${master}`).time;
     await ctx.dep.terminate(master);
-    ctx.facts.faultAt = faultAt;
-    ctx.facts.oldMaster = master;
+    ctx.note('faultAt', faultAt);
+    ctx.note('oldMaster', master);
     // The seed's next command on the open connection fails: the proxy closed it with the master.
     const dropped = await waitFor('the client connection through HAProxy to be closed', async () => {
       await cli.command(['INFO', 'keyspace'], scaled(1000)).catch(() => undefined);
@@ -441,7 +432,7 @@ export const haproxyTestKey: Scenario = {
       }
     }, promotionWait(t), 200).catch(() => undefined);
     const took = back ? back.at - faultAt : undefined;
-    ctx.facts['testKeyBackMs'] = took;
+    if (took !== undefined) ctx.note('testKeyBackMs', took);
     observe(
       ctx,
       'testkey-after-failover',

@@ -1,5 +1,5 @@
 /** Sentinel + HAProxy scenarios (the seed's first half, and Jepsen's Redis analyses). */
-import type { HistoryEvent } from '../history/events.js';
+import type { HistoryEvent, Round } from '../history/events.js';
 import type { CheckResult } from '../results/types.js';
 import type { Topology } from '../topology/model.js';
 import { asCheck, checkFailback, checkPromotion, checkSingleMaster, ops } from '../checkers/index.js';
@@ -48,37 +48,37 @@ async function waitWriteAfter(ctx: ScenarioContext, wl: Workload, t: number, tim
 }
 
 /** Kills `victim`, waits for another master and for writes to flow again; returns the new master. */
-async function killAndFailover(ctx: ScenarioContext, wl: Workload, victim: string, round: number): Promise<string> {
+async function killAndFailover(ctx: ScenarioContext, wl: Workload, victim: string, round: Round): Promise<string> {
   ctx.log(`round ${round}: kill -9 ${victim}`);
   // The fault counts from the signal, not from when the process was seen gone.
   const faultAt = ctx.history.now();
   await ctx.nemesis.apply({ at: 0, fault: 'kill', targets: [victim], duration: 0 });
   ctx.history.mark('fault', `kill ${victim}`);
-  ctx.facts[`faultAt${round}`] = faultAt;
-  ctx.facts[`victim${round}`] = victim;
+  ctx.note(`faultAt${round}` as const, faultAt);
+  ctx.note(`victim${round}` as const, victim);
   if (round === 1) {
-    ctx.facts.faultAt = faultAt;
-    ctx.facts.oldMaster = victim;
+    ctx.note('faultAt', faultAt);
+    ctx.note('oldMaster', victim);
   }
   const promoted = await waitPromotion(ctx, victim, promotionWait(ctx.topology), `killing ${victim}`);
-  ctx.facts[`promoted${round}`] = promoted;
+  ctx.note(`promoted${round}` as const, promoted);
   ctx.log(`round ${round}: ${promoted} promoted`);
   await waitWriteAfter(ctx, wl, faultAt, promotionWait(ctx.topology), `killing ${victim}`);
   return promoted;
 }
 
-async function restartAndRejoin(ctx: ScenarioContext, old: string, master: string, round: number): Promise<void> {
+async function restartAndRejoin(ctx: ScenarioContext, old: string, master: string, round: Round): Promise<void> {
   ctx.log(`round ${round}: start ${old} again`);
   // Marked before the start: the returning node can be seen rejoined before the start call returns.
   const healAt = ctx.history.mark('heal', `start ${old}`).time;
   await ctx.dep.start(old);
-  ctx.facts[`healAt${round}`] = healAt;
-  if (round === 1) ctx.facts.healAt = healAt;
+  ctx.note(`healAt${round}` as const, healAt);
+  if (round === 1) ctx.note('healAt', healAt);
   await waitReplicaOf(ctx, old, master, promotionWait(ctx.topology) + 10_000);
   ctx.log(`round ${round}: ${old} rejoined as replica of ${master}`);
 }
 
-function promotionCheck(events: HistoryEvent[], facts: ScenarioFacts, t: Topology, round: number): CheckResult {
+function promotionCheck(events: HistoryEvent[], facts: ScenarioFacts, t: Topology, round: Round): CheckResult {
   const victim = facts[`victim${round}`] as string | undefined;
   const at = facts[`faultAt${round}`] as number | undefined;
   if (!victim || at === undefined) return { name: `promotion-${round}`, verdict: 'fail', detail: `round ${round} never reached its fault` };
@@ -86,7 +86,7 @@ function promotionCheck(events: HistoryEvent[], facts: ScenarioFacts, t: Topolog
   return { ...c, name: round === 1 ? 'promotion' : `promotion-${round}` };
 }
 
-function failbackCheck(events: HistoryEvent[], facts: ScenarioFacts, t: Topology, round: number): CheckResult {
+function failbackCheck(events: HistoryEvent[], facts: ScenarioFacts, t: Topology, round: Round): CheckResult {
   const victim = facts[`victim${round}`] as string | undefined;
   const promoted = facts[`promoted${round}`] as string | undefined;
   const healAt = facts[`healAt${round}`] as number | undefined;
@@ -99,7 +99,7 @@ function failbackCheck(events: HistoryEvent[], facts: ScenarioFacts, t: Topology
 function noteAddresses(ctx: ScenarioContext): void {
   const a: Record<string, string> = {};
   for (const r of ctx.topology.redis) a[r.name] = ctx.addressOf(r.name);
-  ctx.facts['addresses'] = a;
+  ctx.note('addresses', a);
 }
 
 async function settleAndStart(ctx: ScenarioContext): Promise<{ wl: Workload; master: string }> {
@@ -231,10 +231,10 @@ export const restartEmpty: Scenario = {
     await delay(scaled(1500));
     await wl.stop();
     await ctx.nemesis.apply({ at: 0, fault: 'kill', targets: [master], duration: 0 });
-    ctx.facts.faultAt = ctx.history.now();
-    ctx.facts.oldMaster = master;
+    ctx.note('faultAt', ctx.history.now());
+    ctx.note('oldMaster', master);
     await ctx.dep.start(master);
-    ctx.facts.healAt = ctx.history.mark('heal', `start ${master}`).time;
+    ctx.note('healAt', ctx.history.mark('heal', `start ${master}`).time);
     const replicas = ctx.topology.redis.filter((r) => r.name !== master).map((r) => r.name);
     // Replicas resync from the restarted (empty) master.
     for (const r of replicas) await waitReplicaOf(ctx, r, master, 30_000, 'replicas-resynced');
@@ -355,8 +355,8 @@ function partitionScenario(withMinReplicas: boolean): Scenario {
       await delay(scaled(1000));
       const host = ctx.topology.redis.find((r) => r.name === master)!.host;
       await ctx.nemesis.apply({ at: 0, fault: 'partition-isolate', targets: [host], duration: 0 });
-      ctx.facts.faultAt = ctx.history.now();
-      ctx.facts.oldMaster = master;
+      ctx.note('faultAt', ctx.history.now());
+      ctx.note('oldMaster', master);
       ctx.history.mark('fault', `isolate ${host}`);
       // With a split brain two masters are writable, so wait for "some other master" rather than a single one.
       const promoted = await expectWithin(
@@ -364,11 +364,11 @@ function partitionScenario(withMinReplicas: boolean): Scenario {
         () => [...ctx.observer.current].find(([n, s]) => n !== master && s.role === 'master')?.[0],
         promotionWait(ctx.topology),
       );
-      ctx.facts['promoted1'] = promoted;
+      ctx.note('promoted1', promoted);
       await expectWithin({ check: 'failover-time', failure: `no write via ${main.via} was acknowledged`, since: `isolating ${host}`, hint: writePathHint(ctx.topology, main.via) }, () => main.lastOkInvokedAt >= (ctx.facts.faultAt ?? 0), promotionWait(ctx.topology));
       await delay(scaled((lag + 2) * 1000));
       await ctx.nemesis.healAll();
-      ctx.facts.healAt = ctx.history.mark('heal').time;
+      ctx.note('healAt', ctx.history.mark('heal').time);
       await waitReplicaOf(ctx, master, promoted, promotionWait(ctx.topology) + 10_000);
       await main.stop();
       await side.stop();

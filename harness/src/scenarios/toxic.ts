@@ -54,14 +54,14 @@ export const toxicClientLink: Scenario = {
     for (const f of toxics) {
       const undo = await ctx.nemesis.apply(f);
       const start = ctx.history.now();
-      if (!ctx.facts.faultAt) ctx.facts.faultAt = start;
+      if (!ctx.facts.faultAt) ctx.note('faultAt', start);
       await delay(scaled(2000));
       await undo();
       windows[f.fault] = [start, ctx.history.now()];
       await delay(scaled(1000));
     }
-    ctx.facts['windows'] = windows;
-    ctx.facts.healAt = ctx.history.mark('heal', 'toxics removed').time;
+    ctx.note('windows', windows);
+    ctx.note('healAt', ctx.history.mark('heal', 'toxics removed').time);
     await expectWithin({ check: 'recovery', failure: `no write via ${wl.via} was acknowledged`, since: 'removing the toxics', hint: 'check that the link and the proxy behind it accept connections again' }, () => wl.lastOkInvokedAt >= (ctx.facts.healAt ?? 0), 20_000);
     await delay(scaled(1000));
     await wl.stop();
