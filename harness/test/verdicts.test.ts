@@ -13,6 +13,7 @@ import {
   checkAcknowledgedWrites,
   checkClusterState,
   checkFaultApplied,
+  checkNoWritesToReplica,
   checkSingleMaster,
   checkWorkloadEvidence,
 } from '../src/checkers/index.js';
@@ -156,6 +157,44 @@ describe('verdicts: hand-made histories', () => {
       ];
       // a: kill(m1) was over 1.5 s before it was acknowledged; kill(m2) began after. b: no fault began after it.
       expect(attributeLosses(h, ['a', 'b'])).to.deep.equal(['kill(m2)@6000: 1', 'after the last fault: 1']);
+    });
+  });
+
+  describe('HAProxy routing', () => {
+    const roles: HistoryEvent[] = [
+      obs(0, 'redis1', 'master', true), obs(0, 'redis2', 'replica', false),
+      obs(1000, 'redis1', 'down', false, { error: 'connect ECONNREFUSED' }),
+      obs(4000, 'redis2', 'master', true),
+      obs(8000, 'redis1', 'master', true), // the old master returns, still a master
+      obs(10_000, 'redis1', 'replica', false), // Sentinel demotes it
+    ];
+    const writesUntil = (end: number): HistoryEvent[] => {
+      const h: HistoryEvent[] = [];
+      for (let t = 100; t <= end; t += 500) h.push(...ok(t, t % 7, `w${t}`));
+      return h;
+    };
+    const readonlyAt = (t: number): HistoryEvent[] => failed(t, 9, `r${t}`, "READONLY You can't write against a read only replica.");
+    const opts = { via: 'haproxy', detectMs: 2500, backends: ['redis1', 'redis2'] };
+
+    it('READONLY right after the old master\'s demotion, within the detection window, is tolerated', () => {
+      const c = checkNoWritesToReplica([...roles, ...writesUntil(20_000), ...readonlyAt(10_400), ...readonlyAt(12_000)], opts);
+      expect(c.verdict, c.detail).to.equal('pass');
+    });
+
+    it('READONLY long after the demotion means the proxy keeps sending writes to a replica: fail', () => {
+      const c = checkNoWritesToReplica([...roles, ...writesUntil(20_000), ...readonlyAt(10_400), ...readonlyAt(16_000)], opts);
+      expect(c.verdict).to.equal('fail');
+      expect(c.detail).to.contain('1 writes via haproxy reached a replica (READONLY) outside the 2500 ms');
+    });
+
+    it('READONLY before any role change (a proxy that routes to the replica from the start) fails', () => {
+      expect(checkNoWritesToReplica([...roles, ...writesUntil(20_000), ...readonlyAt(500)], opts).verdict).to.equal('fail');
+    });
+
+    it('a workload that stops right after the demotion cannot show misrouting: fail', () => {
+      const c = checkNoWritesToReplica([...roles, ...writesUntil(11_000)], opts);
+      expect(c.verdict).to.equal('fail');
+      expect(c.detail).to.contain('could not show');
     });
   });
 

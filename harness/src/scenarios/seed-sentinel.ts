@@ -9,11 +9,10 @@ import { ExpectationNotMet } from '../results/expectation.js';
 import type { Topology } from '../topology/model.js';
 import { dataPassword } from '../clients/index.js';
 import { connectWithin } from '../clients/tcp.js';
-import { asCheck, checkFailback, checkPromotion } from '../checkers/index.js';
+import { asCheck, checkFailback, checkNoWritesToReplica, checkPromotion, haproxyDetectMs } from '../checkers/index.js';
 import { parseInfo } from '../observer/observer.js';
 import { delay, scaled, waitFor } from '../engine/time.js';
 import { expectWithin, initialMaster, promotionHint, markWorkloadEnd, markWorkloadStart, standardChecks, waitReplicationSettled, writePath } from './common.js';
-import { checkNoWritesToReplica } from './sentinel.js';
 import type { CheckOutput, Scenario, ScenarioContext, ScenarioFacts } from './types.js';
 
 
@@ -450,8 +449,7 @@ export const haproxyTestKey: Scenario = {
     const out = standardChecks(events, facts, t, { maxLost: 0 });
     const promotion = checkPromotion(events, { oldMaster: String(facts.oldMaster), faultAt: facts.faultAt ?? 0, withinMs: t.budgets.failoverMs });
     const hc = t.haproxy?.check ?? { interMs: 1000, fall: 3, rise: 2 };
-    const settle = (promotion.promotedAt ?? facts.faultAt ?? 0) + hc.interMs * (hc.fall + hc.rise) + 500;
-    out.checks.push(asCheck(promotion), checkNoWritesToReplica(events, settle, facts.via ?? 'haproxy'));
+    out.checks.push(asCheck(promotion), checkNoWritesToReplica(events, { via: facts.via ?? 'haproxy', detectMs: haproxyDetectMs(hc), ...(t.haproxy ? { backends: t.haproxy.backends } : {}) }));
     out.checks.push(...observationChecks(facts, ['testkey-set-get', 'connection-dropped', 'testkey-after-failover']));
     return out;
   },
