@@ -14,6 +14,7 @@ import {
   checkClusterState,
   checkFaultApplied,
   checkNoWritesToReplica,
+  checkToxicEffect,
   checkSingleMaster,
   checkWorkloadEvidence,
 } from '../src/checkers/index.js';
@@ -195,6 +196,36 @@ describe('verdicts: hand-made histories', () => {
       const c = checkNoWritesToReplica([...roles, ...writesUntil(11_000)], opts);
       expect(c.verdict).to.equal('fail');
       expect(c.detail).to.contain('could not show');
+    });
+  });
+
+  describe('toxic-client-link: each toxic by its own effect', () => {
+    const win: [number, number] = [1000, 3000];
+    const slow = (t0: number, lat: number, p: number): OpEvent[] => [op(t0, p, 'invoke', `l${t0}`), op(t0 + lat, p, 'ok', `l${t0}`)];
+    it('latency: the median write under the toxic is slower than the toxic\'s delay, else fail', () => {
+      const h = [...slow(1300, 420, 0), ...slow(1800, 410, 1), ...slow(2300, 430, 2)];
+      expect(checkToxicEffect(h, 'latency', win, { latencyMs: 400 }).verdict).to.equal('pass');
+      const fast = [...slow(1300, 5, 0), ...slow(1800, 4, 1), ...slow(2300, 6, 2)];
+      expect(checkToxicEffect(fast, 'latency', win, { latencyMs: 400 }).verdict).to.equal('fail');
+    });
+    it('timeout: a write acknowledged while the link should be stalled means the toxic did nothing', () => {
+      const stalled = [op(1500, 0, 'invoke', 'a'), op(3500, 0, 'ok', 'a'), op(2000, 1, 'invoke', 'b'), op(2600, 1, 'info', 'b', { error: 'Command timed out' })];
+      expect(checkToxicEffect(stalled, 'timeout', win).verdict).to.equal('pass');
+      expect(checkToxicEffect([...stalled, ...slow(2000, 3, 2)], 'timeout', win).verdict).to.equal('fail');
+    });
+    it('reset_peer: writes must end with connection errors and none be acknowledged', () => {
+      const reset = [op(1500, 0, 'invoke', 'a'), op(1501, 0, 'info', 'a', { error: 'read ECONNRESET' })];
+      expect(checkToxicEffect(reset, 'reset_peer', win).verdict).to.equal('pass');
+      expect(checkToxicEffect([...slow(1500, 2, 0), ...slow(2000, 2, 1)], 'reset_peer', win).detail).to.contain('the resets did not happen');
+    });
+    it('limit_data: at least one connection cut by the limit', () => {
+      const cut = [...slow(1500, 2, 0), op(2000, 1, 'invoke', 'b'), op(2001, 1, 'info', 'b', { error: 'Connection is closed.' })];
+      expect(checkToxicEffect(cut, 'limit_data', win).verdict).to.equal('pass');
+      expect(checkToxicEffect([...slow(1500, 2, 0)], 'limit_data', win).verdict).to.equal('fail');
+    });
+    it('a toxic never applied, or with no write under it, fails', () => {
+      expect(checkToxicEffect([], 'timeout', undefined).detail).to.contain('never applied');
+      expect(checkToxicEffect([...slow(100, 2, 0)], 'timeout', win).detail).to.contain('no write was attempted');
     });
   });
 

@@ -312,7 +312,8 @@ async function runOne(
     await s.run(ctx);
     phase('check');
   } catch (e) {
-    if (isExpectationNotMet(e) && ran) {
+    // Also during bring-up: a proxy whose check marks every backend down is the configuration failing.
+    if (isExpectationNotMet(e)) {
       unmet = e;
       history.mark('expectation-not-met', `${e.check}: ${e.message}`);
       log(`  ${s.name}: ${e.check} failed: ${e.message}`);
@@ -332,6 +333,10 @@ async function runOne(
     await dep?.down().catch((e: unknown) => log(`  ${s.name}: teardown failed: ${e instanceof Error ? e.message : String(e)}`));
     history.mark('scenario-end');
     history.flush();
+  }
+  if (unmet && !ran) {
+    res.checks = [{ name: unmet.check, verdict: 'fail', detail: unmet.message, data: { expectation: true } }];
+    res.verdict = 'fail';
   }
   if (res.skipReason || !ran) {
     res.durationMs = Math.round(history.now() - startedAt);
