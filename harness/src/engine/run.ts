@@ -19,6 +19,7 @@ import { ClientWorkload, resolveAdapter, type AdapterSpec } from '../adapters/in
 import { combineVerdicts, asCheck } from '../checkers/index.js';
 import { toJUnit } from '../results/junit.js';
 import { BadInputError, exitCodeFor } from '../results/exit-code.js';
+import { isExpectationNotMet, type ExpectationNotMet } from '../results/expectation.js';
 import { allScenarios, getScenario } from '../scenarios/index.js';
 import type { Scenario, ScenarioContext, ScenarioFacts } from '../scenarios/types.js';
 
@@ -51,6 +52,8 @@ export interface RunOptions {
   driverInstance?: Driver;
   /** Client adapter for the client-* scenarios: a shipped name or a command line (default ioredis). */
   client?: string;
+  /** Scenarios given as objects instead of names (tests of the engine's verdicts). */
+  scenarioObjects?: Scenario[];
 }
 
 interface Normalized {
@@ -66,6 +69,7 @@ interface Normalized {
   commandLine: string;
   driverInstance?: Driver;
   client: AdapterSpec;
+  scenarioObjects?: Scenario[];
 }
 
 function normalize(o: RunOptions): Normalized {
@@ -86,6 +90,7 @@ function normalize(o: RunOptions): Normalized {
   if (o.target) n.target = o.target;
   if (o.runId) n.runId = o.runId;
   if (o.driverInstance) n.driverInstance = o.driverInstance;
+  if (o.scenarioObjects) n.scenarioObjects = o.scenarioObjects;
   return n;
 }
 
@@ -148,7 +153,7 @@ function emptyResult(s: Scenario, opts: Normalized, startedAt: number): Scenario
 export async function runScenarios(options: RunOptions): Promise<RunResults> {
   const opts = normalize(options);
   const log = opts.log;
-  const scenarios = resolveScenarios(opts.scenarios, opts.topology.kind, options.client !== undefined);
+  const scenarios = opts.scenarioObjects ?? resolveScenarios(opts.scenarios, opts.topology.kind, options.client !== undefined);
   const outDir = resolve(opts.outDir);
   mkdirSync(outDir, { recursive: true });
   const history = new HistoryWriter(join(outDir, 'history.jsonl'));
@@ -243,6 +248,8 @@ async function runOne(
   const workloads: (Workload | ClientWorkload)[] = [];
   const facts: ScenarioFacts = {};
   let ran = false;
+  /** The system never did what the steps waited for: judged as a failed check, not a harness error. */
+  let unmet: ExpectationNotMet | undefined;
   const phase = (name: string): void => {
     log(`  ${s.name}: ${name}`);
     history.mark(`phase-${name}`);
@@ -317,9 +324,16 @@ async function runOne(
     await s.run(ctx);
     phase('check');
   } catch (e) {
-    res.verdict = 'error';
-    res.error = e instanceof Error ? e.message : String(e);
-    history.mark('scenario-error', res.error);
+    // Also during bring-up: a proxy whose check marks every backend down is the configuration failing.
+    if (isExpectationNotMet(e)) {
+      unmet = e;
+      history.mark('expectation-not-met', `${e.check}: ${e.message}`);
+      log(`  ${s.name}: ${e.check} failed: ${e.message}`);
+    } else {
+      res.verdict = 'error';
+      res.error = e instanceof Error ? e.message : String(e);
+      history.mark('scenario-error', res.error);
+    }
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
@@ -331,6 +345,10 @@ async function runOne(
     await dep?.down().catch((e: unknown) => log(`  ${s.name}: teardown failed: ${e instanceof Error ? e.message : String(e)}`));
     history.mark('scenario-end');
     history.flush();
+  }
+  if (unmet && !ran) {
+    res.checks = [{ name: unmet.check, verdict: 'fail', detail: unmet.message, data: { expectation: true } }];
+    res.verdict = 'fail';
   }
   if (res.skipReason || !ran) {
     res.durationMs = Math.round(history.now() - startedAt);
@@ -352,8 +370,19 @@ async function runOne(
     if (out.warnings?.length) res.warnings = out.warnings;
     if (out.client) res.client = out.client;
   } catch (e) {
-    res.verdict = 'error';
-    res.error = `checker failed: ${e instanceof Error ? e.message : String(e)}`;
+    const why = `checker failed: ${e instanceof Error ? e.message : String(e)}`;
+    // A scenario that already failed on an unmet expectation is judged by that; the checkers' trouble is noted.
+    if (unmet) res.warnings = [...(res.warnings ?? []), why];
+    else {
+      res.verdict = 'error';
+      res.error = why;
+    }
+  }
+  if (unmet) {
+    const failed = { name: unmet.check, verdict: 'fail' as const, detail: unmet.message, data: { expectation: true } };
+    const i = res.checks.findIndex((c) => c.name === unmet!.check);
+    if (i >= 0) res.checks[i] = failed;
+    else res.checks.unshift(failed);
   }
   if (res.verdict !== 'error') res.verdict = combineVerdicts(res.checks);
   res.durationMs = Math.round(history.now() - startedAt);

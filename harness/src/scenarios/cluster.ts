@@ -2,12 +2,13 @@
 import { Redis } from 'ioredis';
 import type { HistoryEvent } from '../history/events.js';
 import type { CheckResult } from '../results/types.js';
+import { ExpectationNotMet } from '../results/expectation.js';
 import type { Topology } from '../topology/model.js';
 import { dataPassword } from '../clients/index.js';
 import { asCheck, checkClusterState, checkFailback, checkPromotion, checkSlotCoverage, ops } from '../checkers/index.js';
-import { delay, scaled, waitFor } from '../engine/time.js';
+import { delay, scaled } from '../engine/time.js';
 import type { Workload } from '../workload/workload.js';
-import { markWorkloadEnd, markWorkloadStart, SCENARIO_RATE, standardChecks } from './common.js';
+import { expectWithin, markWorkloadEnd, markWorkloadStart, promotionHint, SCENARIO_RATE, standardChecks } from './common.js';
 import type { CheckOutput, Scenario, ScenarioContext, ScenarioFacts } from './types.js';
 
 /** CRC16-XMODEM slot of a key, honouring {hash tags}, as CLUSTER KEYSLOT computes it. */
@@ -65,11 +66,15 @@ export function checkShardedWrites(events: HistoryEvent[], out: CheckOutput, ran
   if (outside > 0) problems.push(`${outside} acknowledged writes lost outside the failed shard`);
   if (inShard > maxInShard) problems.push(`${inShard} lost in the failed shard (allowed ${maxInShard})`);
   if (w.unexpected > 0) problems.push(`${w.unexpected} values never written`);
+  // The base rule holds per shard too: a write that got a definite error must not be in the final read.
+  const failedPresent = Number(base?.data?.['failedButPresent'] ?? 0);
+  if (failedPresent > 0) problems.push(`${failedPresent} writes that got a definite error are present`);
+  if (w.acknowledged === 0) problems.push('no write was acknowledged, so no write could be verified');
   return {
     name: 'acknowledged-writes',
     verdict: problems.length ? 'fail' : 'pass',
     detail: problems.length ? `${problems.join('; ')}: ${summary}` : `${summary}${inShard > 0 ? `; up to ${maxInShard} accepted in the failed shard (${rationale})` : ''}`,
-    data: { ...w, lostInShard: inShard, lostElsewhere: outside, maxLostInShard: maxInShard },
+    data: { ...w, lostInShard: inShard, lostElsewhere: outside, maxLostInShard: maxInShard, failedButPresent: failedPresent, verified: w.acknowledged > 0 },
   };
 }
 
@@ -81,10 +86,11 @@ function clusterWait(t: Topology): number {
 }
 
 /** Waits for cluster_state:ok and full slot coverage on the given (default: all) nodes. */
-async function waitClusterOk(ctx: ScenarioContext, nodes?: string[], timeoutMs = 60_000): Promise<void> {
+async function waitClusterOk(ctx: ScenarioContext, nodes?: string[], timeoutMs = 60_000, since?: string, check = 'cluster-state'): Promise<void> {
   const names = nodes ?? ctx.topology.redis.map((r) => r.name);
-  await waitFor(
-    `cluster_state:ok on ${names.join(', ')}`,
+  const hint = `check cluster-node-timeout (${ctx.topology.cluster?.nodeTimeoutMs ?? 15_000} ms here), cluster-require-full-coverage and that every node reaches the others' bus ports`;
+  await expectWithin(
+    { check, failure: `the cluster did not report cluster_state:ok with all 16384 slots on ${names.join(', ')}`, ...(since ? { since } : {}), hint },
     () =>
       names.every((n) => {
         const s = ctx.observer.current.get(n);
@@ -119,7 +125,7 @@ function victimHost(ctx: ScenarioContext): { host: string; master: string; repli
   const options = masters(ctx)
     .map((m) => ({ master: m, replica: replicaOf(ctx, m) }))
     .filter((x): x is { master: string; replica: string } => x.replica !== undefined && hostOf(x.replica) !== hostOf(x.master));
-  if (options.length === 0) throw new Error('no master has a replica on another host, so losing a host loses a shard (see cluster-shard-loss)');
+  if (options.length === 0) throw new ExpectationNotMet('replication', 'no master has a replica on another host, so losing a host loses a shard (see cluster-shard-loss): check how replicas are spread over hosts');
   const { master, replica } = ctx.rng.pick(options);
   const host = hostOf(master);
   const onHost = ctx.topology.redis.filter((r) => r.host === host).map((r) => r.name);
@@ -133,8 +139,8 @@ function noteVictim(ctx: ScenarioContext, master: string, replica: string): void
   ctx.note('victimSlots', String(ctx.observer.current.get(master)?.detail['slots'] ?? ''));
 }
 
-async function waitShardPromoted(ctx: ScenarioContext, replica: string): Promise<void> {
-  await waitFor(`${replica} promoted to master`, () => ctx.observer.current.get(replica)?.role === 'master', clusterWait(ctx.topology));
+async function waitShardPromoted(ctx: ScenarioContext, replica: string, since: string): Promise<void> {
+  await expectWithin({ check: 'promotion', failure: `${replica} was not promoted to master`, since, hint: promotionHint(ctx.topology) }, () => ctx.observer.current.get(replica)?.role === 'master', clusterWait(ctx.topology));
   ctx.note('promotedAt', ctx.history.now());
   ctx.log(`${replica} promoted`);
 }
@@ -149,12 +155,14 @@ async function hostFailure(ctx: ScenarioContext, recover: boolean): Promise<void
   ctx.note('host', host);
   ctx.note('survivors', survivors);
   ctx.log(`stop host ${host} (${onHost.join(', ')}; master ${master}, its replica ${replica})`);
+  // The fault counts from when the host was told to stop.
+  const faultAt = ctx.history.now();
   await ctx.nemesis.apply({ at: 0, fault: 'stop-host', targets: [host], duration: 0 });
-  ctx.note('faultAt', ctx.history.now());
+  ctx.note('faultAt', faultAt);
   ctx.history.mark('fault', `stop-host ${host}`);
-  await waitShardPromoted(ctx, replica);
-  await waitClusterOk(ctx, survivors, clusterWait(ctx.topology));
-  await waitFor('a write acknowledged after the promotion', () => wl.lastOkInvokedAt >= Number(ctx.facts['promotedAt']), clusterWait(ctx.topology));
+  await waitShardPromoted(ctx, replica, `stopping host ${host}`);
+  await waitClusterOk(ctx, survivors, clusterWait(ctx.topology), `stopping host ${host}`, 'cluster-state-survivors');
+  await expectWithin({ check: 'failover-time', failure: 'no write through the Cluster client was acknowledged', since: `${replica}'s promotion`, hint: 'check that the client reaches the promoted node' }, () => wl.lastOkInvokedAt >= Number(ctx.facts['promotedAt']), clusterWait(ctx.topology));
   ctx.note('coverageAt', ctx.history.now());
   if (recover) {
     await delay(scaled(1000));
@@ -162,11 +170,11 @@ async function hostFailure(ctx: ScenarioContext, recover: boolean): Promise<void
     ctx.note('healAt', ctx.history.mark('heal', `start-host ${host}`).time);
     await ctx.nemesis.healAll();
     // The returning master must rejoin as a replica of its promoted former replica.
-    await waitFor(`${master} to rejoin as a replica of ${replica} with link up`, () => {
+    await expectWithin({ check: 'failback', failure: `${master} did not rejoin as a replica of ${replica} with its link up`, since: `starting host ${host} again`, hint: 'check that the returning node reaches the others\' bus ports and keeps its nodes.conf' }, () => {
       const s = ctx.observer.current.get(master);
       return s?.role === 'replica' && s.master === ctx.addressOf(replica) && s.linkUp === true;
     }, clusterWait(ctx.topology));
-    await waitClusterOk(ctx, undefined, clusterWait(ctx.topology));
+    await waitClusterOk(ctx, undefined, clusterWait(ctx.topology), `starting host ${host} again`);
   }
   await delay(scaled(1000));
   await wl.stop();
@@ -275,7 +283,8 @@ export const clusterRouting: Scenario = {
     await wl.finalRead();
   },
   check(events, facts, t): CheckOutput {
-    const out = standardChecks(events, facts, t, { noFailover: true });
+    // Routing injects no fault; the Cluster client's writes must still be acknowledged and read back.
+    const out = standardChecks(events, facts, t, { noFailover: true, noFault: true });
     out.checks.push(checkSlotCoverage(events, { expectFull: true }), checkClusterState(events, { expect: 'ok' }));
     const routing = (facts['routing'] as { key: string; node: string; reply: string }[] | undefined) ?? [];
     const addresses = facts.nodeByAddress ?? {};
@@ -323,7 +332,7 @@ export const clusterShardLoss: Scenario = {
     await delay(scaled(1000));
     const master = ctx.rng.pick(masters(ctx));
     const replica = replicaOf(ctx, master);
-    if (!replica) throw new Error(`no replica follows ${master}`);
+    if (!replica) throw new ExpectationNotMet('replication', `no replica follows ${master}, so there is no shard of two to lose`);
     const victims = [master, replica];
     noteVictim(ctx, master, replica);
     ctx.note('victims', victims);
@@ -332,8 +341,8 @@ export const clusterShardLoss: Scenario = {
     ctx.history.mark('fault', `kill ${victims.join(', ')}`);
     const survivors = ctx.topology.redis.map((r) => r.name).filter((n) => !victims.includes(n));
     const expectState = ctx.topology.cluster?.requireFullCoverage === false ? 'ok' : 'fail';
-    await waitFor(
-      `survivors to mark the shard failed (cluster_state:${expectState})`,
+    await expectWithin(
+      { check: `cluster-state-with-full-coverage-${expectState === 'fail' ? 'yes' : 'no'}`, failure: `the survivors did not mark the shard failed (cluster_state:${expectState}, 2 failed nodes)`, since: `killing ${victims.join(' and ')}`, hint: promotionHint(ctx.topology) },
       () => survivors.every((n) => ctx.observer.current.get(n)?.detail['cluster_state'] === expectState && Number(ctx.observer.current.get(n)?.detail['failed_nodes'] ?? 0) >= 2),
       clusterWait(ctx.topology),
     );
@@ -343,7 +352,7 @@ export const clusterShardLoss: Scenario = {
     ctx.note('survivors', survivors);
     await ctx.nemesis.healAll();
     ctx.note('healAt', ctx.history.mark('heal', `start ${victims.join(', ')}`).time);
-    await waitClusterOk(ctx, undefined, clusterWait(ctx.topology));
+    await waitClusterOk(ctx, undefined, clusterWait(ctx.topology), `starting ${victims.join(' and ')} again`);
     await delay(scaled(1000));
     await wl.stop();
     markWorkloadEnd(ctx);
@@ -386,14 +395,14 @@ export const clusterMinorityPartition: Scenario = {
     await ctx.nemesis.apply({ at: 0, fault: 'partition-isolate', targets: [host], duration: 0 });
     ctx.note('faultAt', ctx.history.now());
     ctx.history.mark('fault', `isolate ${host}`);
-    await waitShardPromoted(ctx, replica);
-    await waitClusterOk(ctx, majority, clusterWait(ctx.topology));
-    await waitFor('a write acknowledged after the promotion', () => wl.lastOkInvokedAt >= Number(ctx.facts['promotedAt']), clusterWait(ctx.topology));
+    await waitShardPromoted(ctx, replica, `isolating host ${host}`);
+    await waitClusterOk(ctx, majority, clusterWait(ctx.topology), `isolating host ${host}`, 'cluster-state-survivors');
+    await expectWithin({ check: 'failover-time', failure: 'no write through the Cluster client was acknowledged', since: `${replica}'s promotion`, hint: 'check that the client reaches the promoted node' }, () => wl.lastOkInvokedAt >= Number(ctx.facts['promotedAt']), clusterWait(ctx.topology));
     ctx.note('coverageAt', ctx.history.now());
     await delay(scaled(1000));
     await ctx.nemesis.healAll();
     ctx.note('healAt', ctx.history.mark('heal').time);
-    await waitClusterOk(ctx, undefined, clusterWait(ctx.topology));
+    await waitClusterOk(ctx, undefined, clusterWait(ctx.topology), `healing the partition of ${host}`);
     await delay(scaled(1000));
     await wl.stop();
     markWorkloadEnd(ctx);
