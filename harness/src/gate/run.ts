@@ -71,6 +71,28 @@ function isEvidence(c: ScenarioResult['checks'][number]): boolean {
 
 const fmtS = (ms: number | null | undefined): string => (ms === null ? 'never' : ms === undefined ? 'n/a' : `${(ms / 1000).toFixed(1)} s`);
 
+/** Client scenarios: client-side failover per round, the longest unsettled wait, and no command left unsettled. */
+function judgeClient(s: ScenarioResult, t: GateThresholds, out: GateScenarioOutcome): void {
+  const c = s.client;
+  if (!c) {
+    if (t.maxClientFailoverSeconds !== undefined || t.maxStuckSeconds !== undefined) out.thresholds.push({ name: 'client', ok: true, detail: 'not a client scenario: no client thresholds apply' });
+    return;
+  }
+  if (t.maxClientFailoverSeconds !== undefined) {
+    const max = t.maxClientFailoverSeconds * 1000;
+    const worst = c.rounds.length === 0 ? null : c.rounds.some((r) => r.clientFailoverMs === null) ? null : Math.max(...c.rounds.map((r) => r.clientFailoverMs ?? 0));
+    const ok = worst !== null && worst <= max;
+    out.thresholds.push({ name: 'max-client-failover', ok, detail: `${c.name}: client-side failover ${fmtS(worst)} ${ok ? '<=' : '>'} ${t.maxClientFailoverSeconds} s` });
+  }
+  if (t.maxStuckSeconds !== undefined) {
+    const stuck = c.rounds.length ? Math.max(...c.rounds.map((r) => r.stuckMs)) : 0;
+    const ok = stuck <= t.maxStuckSeconds * 1000;
+    out.thresholds.push({ name: 'max-stuck', ok, detail: `${c.name}: the longest command waited ${fmtS(stuck)} ${ok ? '<=' : '>'} ${t.maxStuckSeconds} s` });
+  }
+  const unsettled = c.rounds.reduce((n, r) => n + r.unsettled, 0);
+  out.thresholds.push({ name: 'no-unsettled', ok: unsettled === 0, detail: unsettled === 0 ? `${c.name}: every command settled` : `${c.name}: ${unsettled} command(s) never settled` });
+}
+
 /** Judges one scenario result against thresholds; pure. */
 export function judgeScenario(s: ScenarioResult, t: GateThresholds): GateScenarioOutcome {
   const out: GateScenarioOutcome = { scenario: s.name, verdict: s.verdict, thresholds: [], ok: true };
@@ -104,6 +126,7 @@ export function judgeScenario(s: ScenarioResult, t: GateThresholds): GateScenari
       out.thresholds.push({ name: 'max-unavailability', ok, detail: `longest unavailability ${fmtS(s.unavailabilityMs)} ${ok ? '<=' : '>'} ${t.maxUnavailabilitySeconds} s` });
     }
   }
+  judgeClient(s, t, out);
   const writesCheck = s.checks.find((c) => c.name === 'acknowledged-writes');
   if (t.maxLostWrites && writesCheck && (writesCheck.verdict !== 'pass' || writesCheck.data?.['verified'] === false)) {
     // Lost writes counted by a check that failed or never read back prove nothing either way.
@@ -205,6 +228,7 @@ export async function runGate(gate: Gate, opts: GateOptions): Promise<GateOutcom
       results = await runScenarios({
         topology,
         scenarios: r.scenarios.map((s) => s.name),
+        ...(r.client !== undefined ? { client: r.client } : {}),
         ...(r.target ? { target: r.target } : {}),
         driverName: driver,
         seed,
