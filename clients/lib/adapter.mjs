@@ -26,13 +26,17 @@ export function runAdapter({ connect, classify }) {
       process.exit(0);
     }
   };
+  let connecting;
   lines.on('line', async (line) => {
     const msg = JSON.parse(line);
-    if (!session) {
-      session = await connect(msg, emitMessage, log);
+    if (!connecting) {
+      connecting = connect(msg, emitMessage, log);
+      session = await connecting;
       print({ type: 'ready', client: session.client });
       return;
     }
+    // Requests that arrive while the client is still connecting wait for it.
+    if (!session) await connecting;
     const { id, op } = msg;
     if (op === 'ping') return print({ id, type: 'ok', value: 'PONG' });
     if (op === 'quit') {

@@ -104,7 +104,7 @@ describe('client adapter process: broken adapters are one-line errors and leave 
       err = e;
     }
     expect(err).to.be.instanceOf(AdapterError);
-    expect((err as Error).message).to.match(/exited \(code 7\); last line it printed: ".*ready.*"|exited \(code 7\); last line on stderr: "TypeError/);
+    expect((err as Error).message).to.match(/exited \(code 7\); last line it printed: ".*ready.*"; on stderr: "TypeError: cannot read properties of undefined"$/);
     expect(a.failure).to.equal(err);
     await a.close();
   });

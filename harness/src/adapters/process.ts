@@ -58,7 +58,8 @@ export class AdapterProcess {
   private pending = new Map<number, Pending>();
   private nextId = 1;
   private lastStdout = '';
-  private lastStderr = '';
+  /** The last stderr lines: a crash's cause is rarely its last line (Node ends with its version, Python with the frame). */
+  private stderrTail: string[] = [];
   private exited = false;
   private readonly exitedPromise: Promise<void>;
   private pingTimer?: NodeJS.Timeout;
@@ -91,7 +92,9 @@ export class AdapterProcess {
     this.child.stdin.on('error', () => undefined);
     createInterface({ input: this.child.stdout }).on('line', (l) => this.onLine(l));
     createInterface({ input: this.child.stderr }).on('line', (l) => {
-      if (l.trim()) this.lastStderr = l;
+      if (!l.trim()) return;
+      this.stderrTail.push(l);
+      if (this.stderrTail.length > 40) this.stderrTail.shift();
     });
     this.unregister = registerTeardown({ name: `adapter ${spec.name}`, run: () => this.close(0), runSync: () => this.killGroup() });
   }
@@ -132,9 +135,10 @@ export class AdapterProcess {
   }
 
   private lastWords(): string {
-    if (this.lastStdout) return `; last line it printed: ${quote(this.lastStdout)}`;
-    if (this.lastStderr) return `; last line on stderr: ${quote(this.lastStderr)}`;
-    return '; it printed nothing';
+    const printed = this.lastStdout ? `; last line it printed: ${quote(this.lastStdout)}` : '';
+    const cause = [...this.stderrTail].reverse().find((l) => /error|exception|traceback|fatal|panic/i.test(l) && !/^\s+at /.test(l)) ?? this.stderrTail[this.stderrTail.length - 1];
+    if (cause) return `${printed}; on stderr: ${quote(cause.trim())}`;
+    return printed || '; it printed nothing';
   }
 
   private onLine(line: string): void {
