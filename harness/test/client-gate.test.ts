@@ -40,3 +40,13 @@ describe('gate: client thresholds', () => {
     expect(hung.thresholds.filter((x) => !x.ok).map((x) => x.name)).to.deep.equal(['max-stuck', 'no-unsettled']);
   });
 });
+
+describe('client scenarios in the catalogue', () => {
+  it("'all' includes the client-* scenarios only when a client adapter is named; by name they always resolve", async () => {
+    const { resolveScenarios } = await import('../src/engine/run.js');
+    const names = (xs: { name: string }[]) => xs.map((s) => s.name);
+    expect(names(resolveScenarios(['all'], 'sentinel')).filter((n) => n.startsWith('client-'))).to.deep.equal([]);
+    expect(names(resolveScenarios(['all'], 'cluster', true)).filter((n) => n.startsWith('client-'))).to.deep.equal(['client-kill', 'client-pause', 'client-manual-failover', 'client-double-failover', 'client-pubsub']);
+    expect(names(resolveScenarios(['client-pause']))).to.deep.equal(['client-pause']);
+  });
+});
