@@ -18,7 +18,7 @@ import {
   checkSingleMaster,
   checkWorkloadEvidence,
 } from '../src/checkers/index.js';
-import { checkShardedWrites } from '../src/scenarios/cluster.js';
+import { checkMinorityStopped, checkShardedWrites, writesToShardDuring } from '../src/scenarios/cluster.js';
 import { attributeLosses } from '../src/scenarios/chaos.js';
 import { checkReplicasWiped } from '../src/scenarios/sentinel.js';
 import { standardChecks } from '../src/scenarios/common.js';
@@ -226,6 +226,24 @@ describe('verdicts: hand-made histories', () => {
     it('a toxic never applied, or with no write under it, fails', () => {
       expect(checkToxicEffect([], 'timeout', undefined).detail).to.contain('never applied');
       expect(checkToxicEffect([...slow(100, 2, 0)], 'timeout', win).detail).to.contain('no write was attempted');
+    });
+  });
+
+  describe('cluster-minority-partition', () => {
+    const cobs = (time: number, writable: boolean, state: string): RoleObservation => ({ type: 'observation', scenario: S, source: 'cluster', instance: 'm1', role: 'master', writable, time, detail: { cluster_state: state } });
+    it('the isolated master must stop accepting writes before the heal', () => {
+      expect(checkMinorityStopped([cobs(1000, true, 'ok'), cobs(4200, false, 'fail')], 'm1', 1000, 9000, 3000).verdict).to.equal('pass');
+      const kept = checkMinorityStopped([cobs(1000, true, 'ok'), cobs(5000, true, 'ok'), cobs(8000, true, 'ok')], 'm1', 1000, 9000, 3000);
+      expect(kept.verdict).to.equal('fail');
+      expect(kept.detail).to.contain('stayed writable until the heal');
+      expect(checkMinorityStopped([cobs(9500, false, 'fail')], 'm1', 1000, 9000, 3000).verdict, 'refusing only after the heal does not count').to.equal('fail');
+    });
+    it('the loss budget is the writes routed to the isolated shard during the partition', () => {
+      // key1 is in slot 9189, key3 in slot 935.
+      const h: HistoryEvent[] = [...ok(500, 0, 'a', { key: 'key1' }), ...ok(2000, 1, 'b', { key: 'key1' }), ...ok(2500, 2, 'c', { key: 'key3' }), ...ok(9500, 3, 'd', { key: 'key1' })];
+      expect(writesToShardDuring(h, '5461-10922', 1000, 9000)).to.equal(1);
+      expect(writesToShardDuring(h, '0-5460', 1000, 9000)).to.equal(1);
+      expect(writesToShardDuring(h, undefined, 1000, 9000)).to.equal(0);
     });
   });
 
