@@ -31,6 +31,9 @@ import { loadTopologyText } from '../src/topology/load.js';
 import type { Deployment, Driver } from '../src/drivers/driver.js';
 import type { Topology } from '../src/topology/model.js';
 import type { Scenario } from '../src/scenarios/types.js';
+import { HistoryWriter } from '../src/history/writer.js';
+import { applyFault, FaultNotApplicable } from '../src/nemesis/faults.js';
+import { NemesisExecutor } from '../src/nemesis/executor.js';
 
 const S = 's';
 function op(time: number, process: number, phase: OpEvent['phase'], value?: string, extra: Partial<OpEvent> = {}): OpEvent {
@@ -345,6 +348,24 @@ function fakeDriver(port: number): Driver {
     },
   };
 }
+
+describe('verdicts: a kill of a process that is not running is no fault', () => {
+  it('applyFault refuses it without recording a fault; the executor counts it as skipped, not as an error', async () => {
+    let killed = 0;
+    const dep = { isRunning: () => false, kill: async () => void killed++ } as unknown as Deployment;
+    const h = new HistoryWriter();
+    let err: unknown;
+    await applyFault(dep, h, { at: 0, fault: 'kill', targets: ['redis1'], duration: 0 }).catch((e: unknown) => (err = e));
+    expect(err).to.be.instanceOf(FaultNotApplicable);
+    expect((err as Error).message).to.contain('redis1: not running');
+    expect(killed).to.equal(0);
+    expect(h.events().filter((e) => e.type === 'fault')).to.deep.equal([]);
+    const res = await new NemesisExecutor(dep, h).run([{ at: 0, fault: 'kill', targets: ['redis1'], duration: 0 }]);
+    expect(res).to.deep.include({ applied: 0, errors: [] });
+    expect(res.skipped[0]).to.match(/^#1 kill redis1: kill redis1: not running/);
+    expect(checkFaultApplied(h.events(), undefined).detail).to.contain('not running');
+  });
+});
 
 describe('verdicts: the engine', function () {
   this.timeout(30_000);
