@@ -21,7 +21,7 @@ import { runScenarios } from '../engine/run.js';
 import { listScenarios } from '../scenarios/index.js';
 import { renderComparisonReport, renderIndex, renderRunReport, summaryTable } from '../../../reports/src/index.js';
 import type { RunResults } from '../results/types.js';
-import { BadInputError } from '../results/exit-code.js';
+import { BadInputError, exitCodeFor as runExitCode, nothingVerified } from '../results/exit-code.js';
 
 export const EXIT = { pass: 0, checkFailed: 1, badInput: 2, harness: 3 } as const;
 
@@ -278,11 +278,13 @@ async function finishRun(results: RunResults, dir: string, t0: number, io: Io): 
   const report = await renderRunReport(dir);
   io.out(`[phase] done in ${Date.now() - t0} ms: ${results.verdict.toUpperCase()} (${results.scenarios.length} scenario(s), ${failed} failed, ${errored} harness errors); results in ${dir}`);
   io.out(`report: ${report}`);
+  if (nothingVerified(results)) io.err(`every scenario was skipped, so this run verified nothing (exit ${EXIT.checkFailed}): ${results.scenarios.map((s) => `${s.name}: ${s.skipReason ?? 'all checks skipped'}`).join('; ') || 'no scenario selected'}`);
   return exitCodeFor(results);
 }
 
+/** 0 pass, 1 a check failed or nothing was verified (every scenario skipped), 3 the harness failed. */
 function exitCodeFor(results: RunResults): number {
-  return results.verdict === 'fail' ? EXIT.checkFailed : results.verdict === 'error' ? EXIT.harness : EXIT.pass;
+  return runExitCode(results);
 }
 
 /** Same scenarios, same seed, real Redis then the reference server; one report with both side by side. */

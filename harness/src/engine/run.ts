@@ -18,6 +18,7 @@ import { Workload, type WorkloadOptions } from '../workload/workload.js';
 import { combineVerdicts, asCheck } from '../checkers/index.js';
 import { toJUnit } from '../results/junit.js';
 import { BadInputError, exitCodeFor } from '../results/exit-code.js';
+import { isExpectationNotMet, type ExpectationNotMet } from '../results/expectation.js';
 import { allScenarios, getScenario } from '../scenarios/index.js';
 import type { Scenario, ScenarioContext, ScenarioFacts } from '../scenarios/types.js';
 
@@ -48,6 +49,8 @@ export interface RunOptions {
   profile?: string;
   /** Injected driver (tests); default createDriver(driverName). */
   driverInstance?: Driver;
+  /** Scenarios given as objects instead of names (tests of the engine's verdicts). */
+  scenarioObjects?: Scenario[];
 }
 
 interface Normalized {
@@ -62,6 +65,7 @@ interface Normalized {
   log: (line: string) => void;
   commandLine: string;
   driverInstance?: Driver;
+  scenarioObjects?: Scenario[];
 }
 
 function normalize(o: RunOptions): Normalized {
@@ -81,6 +85,7 @@ function normalize(o: RunOptions): Normalized {
   if (o.target) n.target = o.target;
   if (o.runId) n.runId = o.runId;
   if (o.driverInstance) n.driverInstance = o.driverInstance;
+  if (o.scenarioObjects) n.scenarioObjects = o.scenarioObjects;
   return n;
 }
 
@@ -142,7 +147,7 @@ function emptyResult(s: Scenario, opts: Normalized, startedAt: number): Scenario
 export async function runScenarios(options: RunOptions): Promise<RunResults> {
   const opts = normalize(options);
   const log = opts.log;
-  const scenarios = resolveScenarios(opts.scenarios, opts.topology.kind);
+  const scenarios = opts.scenarioObjects ?? resolveScenarios(opts.scenarios, opts.topology.kind);
   const outDir = resolve(opts.outDir);
   mkdirSync(outDir, { recursive: true });
   const history = new HistoryWriter(join(outDir, 'history.jsonl'));
@@ -237,6 +242,8 @@ async function runOne(
   const workloads: Workload[] = [];
   const facts: ScenarioFacts = {};
   let ran = false;
+  /** The system never did what the steps waited for: judged as a failed check, not a harness error. */
+  let unmet: ExpectationNotMet | undefined;
   const phase = (name: string): void => {
     log(`  ${s.name}: ${name}`);
     history.mark(`phase-${name}`);
@@ -305,9 +312,16 @@ async function runOne(
     await s.run(ctx);
     phase('check');
   } catch (e) {
-    res.verdict = 'error';
-    res.error = e instanceof Error ? e.message : String(e);
-    history.mark('scenario-error', res.error);
+    // Also during bring-up: a proxy whose check marks every backend down is the configuration failing.
+    if (isExpectationNotMet(e)) {
+      unmet = e;
+      history.mark('expectation-not-met', `${e.check}: ${e.message}`);
+      log(`  ${s.name}: ${e.check} failed: ${e.message}`);
+    } else {
+      res.verdict = 'error';
+      res.error = e instanceof Error ? e.message : String(e);
+      history.mark('scenario-error', res.error);
+    }
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
@@ -319,6 +333,10 @@ async function runOne(
     await dep?.down().catch((e: unknown) => log(`  ${s.name}: teardown failed: ${e instanceof Error ? e.message : String(e)}`));
     history.mark('scenario-end');
     history.flush();
+  }
+  if (unmet && !ran) {
+    res.checks = [{ name: unmet.check, verdict: 'fail', detail: unmet.message, data: { expectation: true } }];
+    res.verdict = 'fail';
   }
   if (res.skipReason || !ran) {
     res.durationMs = Math.round(history.now() - startedAt);
@@ -349,8 +367,19 @@ export function judgeScenario(s: Scenario, events: HistoryEvent[], topology: Top
     if (out.splitBrainIntervals) res.splitBrainIntervals = out.splitBrainIntervals;
     if (out.warnings?.length) res.warnings = out.warnings;
   } catch (e) {
-    res.verdict = 'error';
-    res.error = `checker failed: ${e instanceof Error ? e.message : String(e)}`;
+    const why = `checker failed: ${e instanceof Error ? e.message : String(e)}`;
+    // A scenario that already failed on an unmet expectation is judged by that; the checkers' trouble is noted.
+    if (unmet) res.warnings = [...(res.warnings ?? []), why];
+    else {
+      res.verdict = 'error';
+      res.error = why;
+    }
+  }
+  if (unmet) {
+    const failed = { name: unmet.check, verdict: 'fail' as const, detail: unmet.message, data: { expectation: true } };
+    const i = res.checks.findIndex((c) => c.name === unmet!.check);
+    if (i >= 0) res.checks[i] = failed;
+    else res.checks.unshift(failed);
   }
   if (res.verdict !== 'error') res.verdict = combineVerdicts(res.checks);
 }

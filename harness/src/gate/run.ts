@@ -12,6 +12,7 @@ import { xmlEscape } from '../results/junit.js';
 import { EXIT_CHECK_FAILED, EXIT_HARNESS_ERROR, EXIT_PASS } from '../results/exit-code.js';
 import type { Driver } from '../drivers/driver.js';
 import type { Gate, GateThresholds } from './file.js';
+import { EVIDENCE_CHECKS } from '../checkers/evidence.js';
 
 export interface ThresholdVerdict {
   /** e.g. 'max-failover', 'max-lost-writes', 'check:promotion', 'ran'. */
@@ -63,6 +64,11 @@ export interface GateOptions {
   commandLine?: string;
 }
 
+/** Checks that say whether a run tested anything at all, or that the system never did what was waited for. */
+function isEvidence(c: ScenarioResult['checks'][number]): boolean {
+  return (EVIDENCE_CHECKS as readonly string[]).includes(c.name) || c.data?.['expectation'] === true;
+}
+
 const fmtS = (ms: number | null | undefined): string => (ms === null ? 'never' : ms === undefined ? 'n/a' : `${(ms / 1000).toFixed(1)} s`);
 
 /** Judges one scenario result against thresholds; pure. */
@@ -74,10 +80,12 @@ export function judgeScenario(s: ScenarioResult, t: GateThresholds): GateScenari
     out.thresholds.push({ name: 'ran', ok: false, detail: `harness error: ${out.harnessError}` });
     return out;
   }
-  if (s.verdict === 'skip' && s.checks.length === 0) {
+  if (s.verdict === 'skip') {
+    // Skipped before running, or ran with every check skipped: either way nothing was verified.
     const ok = t.allowSkip;
     out.ok = ok;
-    out.thresholds.push({ name: 'ran', ok, detail: `skipped: ${s.skipReason ?? 'no reason given'}${ok ? ' (allowSkip)' : '; the gate cannot vouch for it (set allowSkip: true to accept)'}` });
+    const why = s.checks.length === 0 ? `skipped: ${s.skipReason ?? 'no reason given'}` : `every check was skipped (${s.checks.map((c) => `${c.name}: ${c.detail}`).join('; ')})`;
+    out.thresholds.push({ name: 'ran', ok, detail: `${why}${ok ? ' (allowSkip)' : '; the gate cannot vouch for it (set allowSkip: true to accept)'}` });
     return out;
   }
   if (t.maxFailoverSeconds !== undefined) {
@@ -96,7 +104,13 @@ export function judgeScenario(s: ScenarioResult, t: GateThresholds): GateScenari
       out.thresholds.push({ name: 'max-unavailability', ok, detail: `longest unavailability ${fmtS(s.unavailabilityMs)} ${ok ? '<=' : '>'} ${t.maxUnavailabilitySeconds} s` });
     }
   }
-  if (t.maxLostWrites) {
+  const writesCheck = s.checks.find((c) => c.name === 'acknowledged-writes');
+  if (t.maxLostWrites && writesCheck && (writesCheck.verdict !== 'pass' || writesCheck.data?.['verified'] === false)) {
+    // Lost writes counted by a check that failed or never read back prove nothing either way.
+    out.thresholds.push({ name: 'max-lost-writes', ok: false, detail: `cannot be judged: the acknowledged-writes check ${writesCheck.verdict === 'skip' ? 'was skipped' : 'failed'}: ${writesCheck.detail}` });
+  } else if (t.maxLostWrites && !writesCheck && s.writes.attempted === 0) {
+    out.thresholds.push({ name: 'max-lost-writes', ok: true, detail: 'this scenario runs no write workload' });
+  } else if (t.maxLostWrites) {
     const { lost, acknowledged } = s.writes;
     if ('count' in t.maxLostWrites) {
       const ok = lost <= t.maxLostWrites.count;
@@ -116,6 +130,9 @@ export function judgeScenario(s: ScenarioResult, t: GateThresholds): GateScenari
       const ok = c?.verdict === 'pass';
       out.thresholds.push({ name: `check:${name}`, ok, detail: c ? `${c.verdict}: ${c.detail}` : `the scenario has no check named "${name}" (it has ${s.checks.map((x) => x.name).join(', ')})` });
     }
+    // A named list picks what to judge, never whether the run tested anything: evidence checks always count.
+    const unproven = s.checks.filter((c) => !t.checks.includes(c.name) && c.verdict !== 'pass' && (isEvidence(c) || (c.name === 'acknowledged-writes' && c.data?.['verified'] !== true)));
+    if (unproven.length) out.thresholds.push({ name: 'evidence', ok: false, detail: `the run proves nothing: ${unproven.map((c) => `${c.name} (${c.detail})`).join('; ')}` });
   }
   out.ok = out.thresholds.every((x) => x.ok);
   return out;

@@ -4,6 +4,7 @@
  */
 import type { Deployment, PartitionSpec } from '../drivers/driver.js';
 import type { HistoryWriter } from '../history/writer.js';
+import { ExpectationNotMet } from '../results/expectation.js';
 
 import type { FaultKind, ScheduledFault, ToxicType } from '../history/events.js';
 
@@ -86,6 +87,19 @@ const DEFAULT_TOXIC_ATTRIBUTES: Record<Exclude<ToxicType, 'down'>, Record<string
   limit_data: { bytes: 4096 },
 };
 
+/** A fault whose target is not there to break (a kill of a process that already exited): no fault, so not recorded as one. */
+export class FaultNotApplicable extends ExpectationNotMet {
+  constructor(message: string) {
+    super('fault-applied', message);
+  }
+}
+
+/** Instance faults need a running process; killing a dead one would be recorded as a fault that never happened. */
+function requireRunning(dep: Deployment, f: ScheduledFault): void {
+  const gone = f.targets.filter((t) => !dep.isRunning(t));
+  if (gone.length) throw new FaultNotApplicable(`${f.fault} ${gone.join(', ')}: not running, so there is nothing to ${f.fault}`);
+}
+
 /** Applies one fault and returns its undo, recording start/end in the history. */
 export async function applyFault(dep: Deployment, history: HistoryWriter, f: ScheduledFault): Promise<() => Promise<void>> {
   const detail = f.attributes ? JSON.stringify(f.attributes) : f.splitAt !== undefined ? `splitAt=${f.splitAt}` : undefined;
@@ -96,6 +110,7 @@ export async function applyFault(dep: Deployment, history: HistoryWriter, f: Sch
     for (const t of f.targets) await fn(t);
   };
   let undo: () => Promise<void>;
+  if (f.fault === 'kill' || f.fault === 'terminate' || f.fault === 'pause' || f.fault === 'restart') requireRunning(dep, f);
   switch (f.fault) {
     case 'kill':
       await each((t) => dep.kill(t));

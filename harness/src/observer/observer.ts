@@ -165,14 +165,19 @@ export class Observer {
     await trySub();
   }
 
+  /** One loop per instance: a slow or timed-out instance must not delay the samples of the others. */
   private async run(): Promise<void> {
     const signal = this.ctl.signal;
-    while (!signal.aborted) {
-      const started = performance.now();
-      await this.sampleAll();
-      const wait = this.intervalMs - (performance.now() - started);
-      if (wait > 0) await delay(wait, signal);
-    }
+    await Promise.all(
+      this.watched.map(async (w) => {
+        while (!signal.aborted) {
+          const started = performance.now();
+          await this.sample(w);
+          const wait = this.intervalMs - (performance.now() - started);
+          if (wait > 0) await delay(wait, signal);
+        }
+      }),
+    );
   }
 
   private async sampleAll(): Promise<void> {
@@ -206,7 +211,9 @@ export class Observer {
         st.detail['slots'] = ranges.join(',');
       }
     } catch (e) {
-      st = { role: 'down', writable: false, detail: { error: e instanceof Error ? e.message : String(e) } };
+      const error = e instanceof Error ? e.message : String(e);
+      // A timed-out sample is unknown (slow, paused or cut off), not proof the instance is down.
+      st = { role: 'down', writable: false, detail: { error, ...(/timed? ?out|ETIMEDOUT/i.test(error) ? { unknown: true } : {}) } };
     }
     this.current.set(w.name, st);
     const now = this.history.now();

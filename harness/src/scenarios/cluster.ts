@@ -1,13 +1,14 @@
 /** Redis Cluster scenarios (the seed's second half). */
 import { Redis } from 'ioredis';
-import type { HistoryEvent } from '../history/events.js';
+import type { HistoryEvent, RoleObservation } from '../history/events.js';
 import type { CheckResult } from '../results/types.js';
+import { ExpectationNotMet } from '../results/expectation.js';
 import type { Topology } from '../topology/model.js';
 import { dataPassword } from '../clients/index.js';
 import { asCheck, checkClusterState, checkFailback, checkPromotion, checkSlotCoverage, ops } from '../checkers/index.js';
-import { delay, scaled, waitFor } from '../engine/time.js';
+import { delay, scaled } from '../engine/time.js';
 import type { Workload } from '../workload/workload.js';
-import { markWorkloadEnd, markWorkloadStart, SCENARIO_RATE, standardChecks } from './common.js';
+import { expectWithin, markWorkloadEnd, markWorkloadStart, promotionHint, SCENARIO_RATE, standardChecks } from './common.js';
 import type { CheckOutput, Scenario, ScenarioContext, ScenarioFacts } from './types.js';
 
 /** CRC16-XMODEM slot of a key, honouring {hash tags}, as CLUSTER KEYSLOT computes it. */
@@ -65,11 +66,15 @@ export function checkShardedWrites(events: HistoryEvent[], out: CheckOutput, ran
   if (outside > 0) problems.push(`${outside} acknowledged writes lost outside the failed shard`);
   if (inShard > maxInShard) problems.push(`${inShard} lost in the failed shard (allowed ${maxInShard})`);
   if (w.unexpected > 0) problems.push(`${w.unexpected} values never written`);
+  // The base rule holds per shard too: a write that got a definite error must not be in the final read.
+  const failedPresent = Number(base?.data?.['failedButPresent'] ?? 0);
+  if (failedPresent > 0) problems.push(`${failedPresent} writes that got a definite error are present`);
+  if (w.acknowledged === 0) problems.push('no write was acknowledged, so no write could be verified');
   return {
     name: 'acknowledged-writes',
     verdict: problems.length ? 'fail' : 'pass',
     detail: problems.length ? `${problems.join('; ')}: ${summary}` : `${summary}${inShard > 0 ? `; up to ${maxInShard} accepted in the failed shard (${rationale})` : ''}`,
-    data: { ...w, lostInShard: inShard, lostElsewhere: outside, maxLostInShard: maxInShard },
+    data: { ...w, lostInShard: inShard, lostElsewhere: outside, maxLostInShard: maxInShard, failedButPresent: failedPresent, verified: w.acknowledged > 0 },
   };
 }
 
@@ -81,10 +86,11 @@ function clusterWait(t: Topology): number {
 }
 
 /** Waits for cluster_state:ok and full slot coverage on the given (default: all) nodes. */
-async function waitClusterOk(ctx: ScenarioContext, nodes?: string[], timeoutMs = 60_000): Promise<void> {
+async function waitClusterOk(ctx: ScenarioContext, nodes?: string[], timeoutMs = 60_000, since?: string, check = 'cluster-state'): Promise<void> {
   const names = nodes ?? ctx.topology.redis.map((r) => r.name);
-  await waitFor(
-    `cluster_state:ok on ${names.join(', ')}`,
+  const hint = `check cluster-node-timeout (${ctx.topology.cluster?.nodeTimeoutMs ?? 15_000} ms here), cluster-require-full-coverage and that every node reaches the others' bus ports`;
+  await expectWithin(
+    { check, failure: `the cluster did not report cluster_state:ok with all 16384 slots on ${names.join(', ')}`, ...(since ? { since } : {}), hint },
     () =>
       names.every((n) => {
         const s = ctx.observer.current.get(n);
@@ -119,7 +125,7 @@ function victimHost(ctx: ScenarioContext): { host: string; master: string; repli
   const options = masters(ctx)
     .map((m) => ({ master: m, replica: replicaOf(ctx, m) }))
     .filter((x): x is { master: string; replica: string } => x.replica !== undefined && hostOf(x.replica) !== hostOf(x.master));
-  if (options.length === 0) throw new Error('no master has a replica on another host, so losing a host loses a shard (see cluster-shard-loss)');
+  if (options.length === 0) throw new ExpectationNotMet('replication', 'no master has a replica on another host, so losing a host loses a shard (see cluster-shard-loss): check how replicas are spread over hosts');
   const { master, replica } = ctx.rng.pick(options);
   const host = hostOf(master);
   const onHost = ctx.topology.redis.filter((r) => r.host === host).map((r) => r.name);
@@ -133,8 +139,8 @@ function noteVictim(ctx: ScenarioContext, master: string, replica: string): void
   ctx.note('victimSlots', String(ctx.observer.current.get(master)?.detail['slots'] ?? ''));
 }
 
-async function waitShardPromoted(ctx: ScenarioContext, replica: string): Promise<void> {
-  await waitFor(`${replica} promoted to master`, () => ctx.observer.current.get(replica)?.role === 'master', clusterWait(ctx.topology));
+async function waitShardPromoted(ctx: ScenarioContext, replica: string, since: string): Promise<void> {
+  await expectWithin({ check: 'promotion', failure: `${replica} was not promoted to master`, since, hint: promotionHint(ctx.topology) }, () => ctx.observer.current.get(replica)?.role === 'master', clusterWait(ctx.topology));
   ctx.note('promotedAt', ctx.history.now());
   ctx.log(`${replica} promoted`);
 }
@@ -149,12 +155,14 @@ async function hostFailure(ctx: ScenarioContext, recover: boolean): Promise<void
   ctx.note('host', host);
   ctx.note('survivors', survivors);
   ctx.log(`stop host ${host} (${onHost.join(', ')}; master ${master}, its replica ${replica})`);
+  // The fault counts from when the host was told to stop.
+  const faultAt = ctx.history.now();
   await ctx.nemesis.apply({ at: 0, fault: 'stop-host', targets: [host], duration: 0 });
-  ctx.note('faultAt', ctx.history.now());
+  ctx.note('faultAt', faultAt);
   ctx.history.mark('fault', `stop-host ${host}`);
-  await waitShardPromoted(ctx, replica);
-  await waitClusterOk(ctx, survivors, clusterWait(ctx.topology));
-  await waitFor('a write acknowledged after the promotion', () => wl.lastOkInvokedAt >= Number(ctx.facts['promotedAt']), clusterWait(ctx.topology));
+  await waitShardPromoted(ctx, replica, `stopping host ${host}`);
+  await waitClusterOk(ctx, survivors, clusterWait(ctx.topology), `stopping host ${host}`, 'cluster-state-survivors');
+  await expectWithin({ check: 'failover-time', failure: 'no write through the Cluster client was acknowledged', since: `${replica}'s promotion`, hint: 'check that the client reaches the promoted node' }, () => wl.lastOkInvokedAt >= Number(ctx.facts['promotedAt']), clusterWait(ctx.topology));
   ctx.note('coverageAt', ctx.history.now());
   if (recover) {
     await delay(scaled(1000));
@@ -162,11 +170,11 @@ async function hostFailure(ctx: ScenarioContext, recover: boolean): Promise<void
     ctx.note('healAt', ctx.history.mark('heal', `start-host ${host}`).time);
     await ctx.nemesis.healAll();
     // The returning master must rejoin as a replica of its promoted former replica.
-    await waitFor(`${master} to rejoin as a replica of ${replica} with link up`, () => {
+    await expectWithin({ check: 'failback', failure: `${master} did not rejoin as a replica of ${replica} with its link up`, since: `starting host ${host} again`, hint: 'check that the returning node reaches the others\' bus ports and keeps its nodes.conf' }, () => {
       const s = ctx.observer.current.get(master);
       return s?.role === 'replica' && s.master === ctx.addressOf(replica) && s.linkUp === true;
     }, clusterWait(ctx.topology));
-    await waitClusterOk(ctx, undefined, clusterWait(ctx.topology));
+    await waitClusterOk(ctx, undefined, clusterWait(ctx.topology), `starting host ${host} again`);
   }
   await delay(scaled(1000));
   await wl.stop();
@@ -275,7 +283,8 @@ export const clusterRouting: Scenario = {
     await wl.finalRead();
   },
   check(events, facts, t): CheckOutput {
-    const out = standardChecks(events, facts, t, { noFailover: true });
+    // Routing injects no fault; the Cluster client's writes must still be acknowledged and read back.
+    const out = standardChecks(events, facts, t, { noFailover: true, noFault: true });
     out.checks.push(checkSlotCoverage(events, { expectFull: true }), checkClusterState(events, { expect: 'ok' }));
     const routing = (facts['routing'] as { key: string; node: string; reply: string }[] | undefined) ?? [];
     const addresses = facts.nodeByAddress ?? {};
@@ -323,7 +332,7 @@ export const clusterShardLoss: Scenario = {
     await delay(scaled(1000));
     const master = ctx.rng.pick(masters(ctx));
     const replica = replicaOf(ctx, master);
-    if (!replica) throw new Error(`no replica follows ${master}`);
+    if (!replica) throw new ExpectationNotMet('replication', `no replica follows ${master}, so there is no shard of two to lose`);
     const victims = [master, replica];
     noteVictim(ctx, master, replica);
     ctx.note('victims', victims);
@@ -332,8 +341,8 @@ export const clusterShardLoss: Scenario = {
     ctx.history.mark('fault', `kill ${victims.join(', ')}`);
     const survivors = ctx.topology.redis.map((r) => r.name).filter((n) => !victims.includes(n));
     const expectState = ctx.topology.cluster?.requireFullCoverage === false ? 'ok' : 'fail';
-    await waitFor(
-      `survivors to mark the shard failed (cluster_state:${expectState})`,
+    await expectWithin(
+      { check: `cluster-state-with-full-coverage-${expectState === 'fail' ? 'yes' : 'no'}`, failure: `the survivors did not mark the shard failed (cluster_state:${expectState}, 2 failed nodes)`, since: `killing ${victims.join(' and ')}`, hint: promotionHint(ctx.topology) },
       () => survivors.every((n) => ctx.observer.current.get(n)?.detail['cluster_state'] === expectState && Number(ctx.observer.current.get(n)?.detail['failed_nodes'] ?? 0) >= 2),
       clusterWait(ctx.topology),
     );
@@ -343,7 +352,7 @@ export const clusterShardLoss: Scenario = {
     ctx.note('survivors', survivors);
     await ctx.nemesis.healAll();
     ctx.note('healAt', ctx.history.mark('heal', `start ${victims.join(', ')}`).time);
-    await waitClusterOk(ctx, undefined, clusterWait(ctx.topology));
+    await waitClusterOk(ctx, undefined, clusterWait(ctx.topology), `starting ${victims.join(' and ')} again`);
     await delay(scaled(1000));
     await wl.stop();
     markWorkloadEnd(ctx);
@@ -386,23 +395,58 @@ export const clusterMinorityPartition: Scenario = {
     await ctx.nemesis.apply({ at: 0, fault: 'partition-isolate', targets: [host], duration: 0 });
     ctx.note('faultAt', ctx.history.now());
     ctx.history.mark('fault', `isolate ${host}`);
-    await waitShardPromoted(ctx, replica);
-    await waitClusterOk(ctx, majority, clusterWait(ctx.topology));
-    await waitFor('a write acknowledged after the promotion', () => wl.lastOkInvokedAt >= Number(ctx.facts['promotedAt']), clusterWait(ctx.topology));
+    await waitShardPromoted(ctx, replica, `isolating host ${host}`);
+    await waitClusterOk(ctx, majority, clusterWait(ctx.topology), `isolating host ${host}`, 'cluster-state-survivors');
+    await expectWithin({ check: 'failover-time', failure: 'no write through the Cluster client was acknowledged', since: `${replica}'s promotion`, hint: 'check that the client reaches the promoted node' }, () => wl.lastOkInvokedAt >= Number(ctx.facts['promotedAt']), clusterWait(ctx.topology));
     ctx.note('coverageAt', ctx.history.now());
     await delay(scaled(1000));
     await ctx.nemesis.healAll();
     ctx.note('healAt', ctx.history.mark('heal').time);
-    await waitClusterOk(ctx, undefined, clusterWait(ctx.topology));
+    await waitClusterOk(ctx, undefined, clusterWait(ctx.topology), `healing the partition of ${host}`);
     await delay(scaled(1000));
     await wl.stop();
     markWorkloadEnd(ctx);
     await wl.finalRead();
   },
   check: (events, facts, t) => {
-    // The minority master keeps acknowledging its shard's writes until node-timeout expires.
+    // Only writes the isolated shard acknowledged while cut off can be lost: the budget is what was routed there.
     const nodeTimeoutS = (t.cluster?.nodeTimeoutMs ?? 15_000) / 1000;
-    const budget = Math.ceil(SCENARIO_RATE * (nodeTimeoutS + 2));
-    return hostFailureChecks(events, facts, t, false, budget, `the isolated master acknowledges writes for up to cluster-node-timeout (${nodeTimeoutS} s) before it stops, and those are lost`);
+    const budget = writesToShardDuring(events, facts.victimSlots, facts.faultAt, facts.healAt);
+    const out = hostFailureChecks(events, facts, t, false, budget, `the isolated master acknowledges its shard's writes for up to cluster-node-timeout (${nodeTimeoutS} s) before it stops; at most the ${budget} writes its shard acknowledged during the partition can be lost`);
+    out.checks.push(checkMinorityStopped(events, String(facts.oldMaster), facts.faultAt, facts.healAt, t.cluster?.nodeTimeoutMs ?? 15_000));
+    const replica = facts.replica;
+    const addr = replica ? facts.addresses?.[replica] : undefined;
+    out.checks.push(
+      replica && addr && facts.healAt !== undefined
+        ? asCheck(checkFailback(events, { oldMaster: String(facts.oldMaster), newMaster: replica, newMasterAddress: addr, after: facts.healAt }))
+        : { name: 'failback', verdict: 'fail', detail: 'the scenario did not get as far as healing the partition' },
+    );
+    return out;
   },
 };
+
+/** Acknowledged writes to keys in `ranges` during [from, to]: all an isolated shard can have taken and then lost. */
+export function writesToShardDuring(events: HistoryEvent[], ranges: string | undefined, from: number | undefined, to: number | undefined): number {
+  if (!ranges || from === undefined) return 0;
+  const end = to ?? Number.POSITIVE_INFINITY;
+  return ops(events, (o) => o.f === 'add' && o.phase === 'ok' && o.key !== undefined && o.time >= from && o.time <= end && inSlotRanges(ranges, keySlot(o.key))).length;
+}
+
+/** The isolated master must stop accepting writes (cluster_state:fail on its side) before the heal, about node-timeout after the cut. */
+export function checkMinorityStopped(events: HistoryEvent[], master: string, faultAt: number | undefined, healAt: number | undefined, nodeTimeoutMs: number): CheckResult {
+  const name = 'minority-stops-writes';
+  if (faultAt === undefined) return { name, verdict: 'fail', detail: 'the partition never happened' };
+  const end = healAt ?? Number.POSITIVE_INFINITY;
+  const answered = events.filter((e): e is RoleObservation => e.type === 'observation' && e.instance === master && e.role !== 'down' && e.time >= faultAt && e.time <= end);
+  const refused = answered.find((o) => o.writable === false);
+  if (!refused) {
+    return { name, verdict: 'fail', detail: answered.length ? `the isolated master ${master} stayed writable until the heal (${answered.length} samples, cluster_state:${String(answered[answered.length - 1]!.detail?.['cluster_state'])})` : `the isolated master ${master} was never observed during the partition, so whether it stopped is unknown` };
+  }
+  const after = refused.time - faultAt;
+  return {
+    name,
+    verdict: 'pass',
+    detail: `the isolated master ${master} stopped accepting writes (cluster_state:${String(refused.detail?.['cluster_state'])}) ${Math.round(after)} ms after the partition (cluster-node-timeout ${nodeTimeoutMs} ms)`,
+    data: { stoppedAfterMs: after },
+  };
+}

@@ -2,11 +2,13 @@
 import type { HistoryEvent, Round } from '../history/events.js';
 import type { CheckResult } from '../results/types.js';
 import type { Topology } from '../topology/model.js';
-import { asCheck, checkFailback, checkPromotion, checkSingleMaster, ops } from '../checkers/index.js';
-import { delay, scaled, waitFor } from '../engine/time.js';
+import { asCheck, checkFailback, checkNoWritesToReplica, checkPromotion, checkSingleMaster, haproxyDetectMs, ops } from '../checkers/index.js';
+import { delay, scaled } from '../engine/time.js';
 import type { Workload } from '../workload/workload.js';
 import {
+  expectWithin,
   initialMaster,
+  promotionHint,
   markWorkloadEnd,
   markWorkloadStart,
   SCENARIO_RATE,
@@ -35,15 +37,22 @@ function promotionWait(t: Topology): number {
   return Math.max(t.budgets.failoverMs * 2, 20_000);
 }
 
-async function waitWriteAfter(ctx: ScenarioContext, wl: Workload, t: number, timeoutMs: number): Promise<void> {
-  await waitFor(`a write via ${wl.via} acknowledged after the fault`, () => wl.lastOkInvokedAt >= t, timeoutMs);
+/** What decides whether writes through this path resume after a failover. */
+function writePathHint(t: Topology, via: string): string {
+  if (via === 'haproxy' && t.haproxy) return `check HAProxy's health check (it must mark the promoted replica up: ${t.haproxy.check.roleCheck ? 'tcp-check expecting role:master' : 'plain TCP check'}, inter ${t.haproxy.check.interMs} ms, rise ${t.haproxy.check.rise}) and its backends (${t.haproxy.backends.join(', ')})`;
+  return `check that clients on ${via} follow the new master`;
+}
+
+async function waitWriteAfter(ctx: ScenarioContext, wl: Workload, t: number, timeoutMs: number, since: string): Promise<void> {
+  await expectWithin({ check: 'failover-time', failure: `no write via ${wl.via} was acknowledged`, since, hint: writePathHint(ctx.topology, wl.via) }, () => wl.lastOkInvokedAt >= t, timeoutMs);
 }
 
 /** Kills `victim`, waits for another master and for writes to flow again; returns the new master. */
 async function killAndFailover(ctx: ScenarioContext, wl: Workload, victim: string, round: Round): Promise<string> {
   ctx.log(`round ${round}: kill -9 ${victim}`);
-  await ctx.nemesis.apply({ at: 0, fault: 'kill', targets: [victim], duration: 0 });
+  // The fault counts from the signal, not from when the process was seen gone.
   const faultAt = ctx.history.now();
+  await ctx.nemesis.apply({ at: 0, fault: 'kill', targets: [victim], duration: 0 });
   ctx.history.mark('fault', `kill ${victim}`);
   ctx.note(`faultAt${round}` as const, faultAt);
   ctx.note(`victim${round}` as const, victim);
@@ -51,10 +60,10 @@ async function killAndFailover(ctx: ScenarioContext, wl: Workload, victim: strin
     ctx.note('faultAt', faultAt);
     ctx.note('oldMaster', victim);
   }
-  const promoted = await waitPromotion(ctx, victim, promotionWait(ctx.topology));
+  const promoted = await waitPromotion(ctx, victim, promotionWait(ctx.topology), `killing ${victim}`);
   ctx.note(`promoted${round}` as const, promoted);
   ctx.log(`round ${round}: ${promoted} promoted`);
-  await waitWriteAfter(ctx, wl, faultAt, promotionWait(ctx.topology));
+  await waitWriteAfter(ctx, wl, faultAt, promotionWait(ctx.topology), `killing ${victim}`);
   return promoted;
 }
 
@@ -153,20 +162,6 @@ export const sentinelFailback: Scenario = {
   },
 };
 
-/** Writes through HAProxy answered READONLY after `after`: HAProxy sent them to a replica. */
-export function checkNoWritesToReplica(events: HistoryEvent[], after: number, via: string): CheckResult {
-  const bad = ops(events, (o) => o.via === via && o.phase === 'fail' && o.time > after && /^READONLY/.test(o.error ?? ''));
-  const total = ops(events, (o) => o.via === via && o.phase === 'fail' && /^READONLY/.test(o.error ?? '')).length;
-  return {
-    name: 'haproxy-routing',
-    verdict: bad.length ? 'fail' : 'pass',
-    detail: bad.length
-      ? `${bad.length} writes via ${via} reached a replica (READONLY) after HAProxy had time to follow the switch; first at ${Math.round(bad[0]!.time)} ms`
-      : `no write via ${via} reached a replica after the switch settled (${total} READONLY replies during the switch itself)`,
-    data: { readonlyAfterSettle: bad.length, readonlyTotal: total },
-  };
-}
-
 export const haproxyRouting: Scenario = {
   name: 'haproxy-routing',
   description:
@@ -180,15 +175,15 @@ export const haproxyRouting: Scenario = {
     const hc = ctx.topology.haproxy!.check;
     await delay(scaled(hc.interMs * (hc.fall + hc.rise)));
     await restartAndRejoin(ctx, master, promoted, 1);
-    await delay(scaled(hc.interMs * (hc.fall + hc.rise) + 1000));
+    // Keep writing well past the proxy's detection window after the old master's demotion, so misrouting shows.
+    await delay(scaled(Math.max(hc.interMs * (hc.fall + hc.rise), 2 * haproxyDetectMs(hc)) + 1000));
     await finish(ctx, wl);
   },
   check(events, facts, t): CheckOutput {
     const out = standardChecks(events, facts, t, { maxLost: 100, lossRationale: KILL_LOSS, ...RETURN_WINDOW });
     const promotion = checkPromotion(events, { oldMaster: String(facts.oldMaster), faultAt: facts.faultAt ?? 0 });
     const hc = t.haproxy?.check ?? { interMs: 1000, fall: 3, rise: 2 };
-    const settle = (promotion.promotedAt ?? facts.faultAt ?? 0) + hc.interMs * (hc.fall + hc.rise) + 500;
-    out.checks.push(asCheck(promotion), checkNoWritesToReplica(events, settle, facts.via ?? 'haproxy'));
+    out.checks.push(asCheck(promotion), checkNoWritesToReplica(events, { via: facts.via ?? 'haproxy', detectMs: haproxyDetectMs(hc), ...(t.haproxy ? { backends: t.haproxy.backends } : {}) }));
     return out;
   },
 };
@@ -228,15 +223,20 @@ export const restartEmpty: Scenario = {
     ctx.note('healAt', ctx.history.mark('heal', `start ${master}`).time);
     const replicas = ctx.topology.redis.filter((r) => r.name !== master).map((r) => r.name);
     // Replicas resync from the restarted (empty) master.
-    for (const r of replicas) await waitReplicaOf(ctx, r, master, 30_000);
+    for (const r of replicas) await waitReplicaOf(ctx, r, master, 30_000, 'replicas-resynced');
     markWorkloadEnd(ctx);
     await wl.finalRead();
+    // The claim is that the replicas were wiped too: read each one's copy of the set, as history.
+    for (const r of replicas) await readReplicaSet(ctx, r, wl.setKey(0));
   },
   check(events, facts, t): CheckOutput {
-    const out = standardChecks(events, facts, t, { maxLost: Number.POSITIVE_INFINITY, noFailover: true });
+    // The workload stops before the kill: writes are needed before it, none after.
+    const out = standardChecks(events, facts, t, { maxLost: Number.POSITIVE_INFINITY, noFailover: true, workloadNeeds: ['before-fault'] });
     const w = out.writes;
     const detected = !!w && w.acknowledged > 0 && w.lost > 0;
-    out.checks = out.checks.filter((c) => c.name === 'acknowledged-writes' || c.name === 'single-master');
+    out.checks = out.checks.filter((c) => !['failover-time', 'unavailability', 'budgets'].includes(c.name));
+    const replicas = t.redis.filter((r) => r.name !== facts.oldMaster).map((r) => r.name);
+    out.checks.push(checkReplicasWiped(events, replicas));
     out.checks.push({
       name: 'empty-restart-loss-detected',
       verdict: detected ? 'pass' : 'fail',
@@ -248,6 +248,50 @@ export const restartEmpty: Scenario = {
     return out;
   },
 };
+
+/** SMEMBERS of the workload's set on one replica, recorded as a 'read-replica' op (the checks read only history). */
+async function readReplicaSet(ctx: ScenarioContext, name: string, key: string): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const ep = ctx.endpoint(name);
+  const pass = ctx.topology.redis.find((r) => r.name === name)?.password;
+  const c = new Redis({ host: ep.host, port: ep.port, ...(pass ? { password: pass } : {}), lazyConnect: true, maxRetriesPerRequest: 0, commandTimeout: scaled(2000), retryStrategy: () => null });
+  c.on('error', () => undefined);
+  const via = `direct:${name}`;
+  ctx.history.op({ process: -2, f: 'read-replica', via, phase: 'invoke', key });
+  try {
+    await c.connect();
+    ctx.history.op({ process: -2, f: 'read-replica', via, phase: 'ok', key, value: await c.smembers(key) });
+  } catch (e) {
+    ctx.history.op({ process: -2, f: 'read-replica', via, phase: 'fail', key, error: e instanceof Error ? e.message : String(e) });
+  } finally {
+    c.disconnect();
+  }
+}
+
+/** restart-empty's claim about the replicas: after resyncing from the empty master none holds an acknowledged write. */
+export function checkReplicasWiped(events: HistoryEvent[], replicas: string[]): CheckResult {
+  const name = 'replicas-wiped';
+  const acked = new Set(ops(events, (o) => o.f === 'add' && o.phase === 'ok').map((o) => String(o.value)));
+  const problems: string[] = [];
+  const seen: string[] = [];
+  for (const r of replicas) {
+    const reads = ops(events, (o) => o.f === 'read-replica' && o.via === `direct:${r}` && o.phase === 'ok');
+    const last = reads[reads.length - 1];
+    if (!last || !Array.isArray(last.value)) {
+      problems.push(`${r} could not be read, so its wipe is unconfirmed`);
+      continue;
+    }
+    const kept = (last.value as unknown[]).map(String).filter((v) => acked.has(v)).length;
+    if (kept > 0) problems.push(`${r} still holds ${kept} of ${acked.size} acknowledged writes (it did not resync from the empty master)`);
+    else seen.push(r);
+  }
+  if (replicas.length === 0) problems.push('no replica to check');
+  return {
+    name,
+    verdict: problems.length ? 'fail' : 'pass',
+    detail: problems.length ? problems.join('; ') : `${seen.join(', ')} resynced from the empty master and hold none of the ${acked.size} acknowledged writes`,
+  };
+}
 
 /** Applies min-replicas settings at runtime on every data instance. */
 async function setMinReplicas(ctx: ScenarioContext, n: number, lagSeconds: number): Promise<void> {
@@ -300,12 +344,14 @@ function partitionScenario(withMinReplicas: boolean): Scenario {
       ctx.note('faultAt', ctx.history.now());
       ctx.note('oldMaster', master);
       ctx.history.mark('fault', `isolate ${host}`);
-      const promoted = await waitPromotion(ctx, master, promotionWait(ctx.topology)).catch(async () => {
-        // With a split brain two masters are writable, so wait for "some other master" directly.
-        return waitFor('another instance to become master', () => [...ctx.observer.current].find(([n, s]) => n !== master && s.role === 'master')?.[0], promotionWait(ctx.topology));
-      });
+      // With a split brain two masters are writable, so wait for "some other master" rather than a single one.
+      const promoted = await expectWithin(
+        { check: 'promotion', failure: 'no replica was promoted', since: `isolating ${host}`, hint: promotionHint(ctx.topology) },
+        () => [...ctx.observer.current].find(([n, s]) => n !== master && s.role === 'master')?.[0],
+        promotionWait(ctx.topology),
+      );
       ctx.note('promoted1', promoted);
-      await waitFor('writes through the main path again', () => main.lastOkInvokedAt >= (ctx.facts.faultAt ?? 0), promotionWait(ctx.topology));
+      await expectWithin({ check: 'failover-time', failure: `no write via ${main.via} was acknowledged`, since: `isolating ${host}`, hint: writePathHint(ctx.topology, main.via) }, () => main.lastOkInvokedAt >= (ctx.facts.faultAt ?? 0), promotionWait(ctx.topology));
       await delay(scaled((lag + 2) * 1000));
       await ctx.nemesis.healAll();
       ctx.note('healAt', ctx.history.mark('heal').time);

@@ -2,6 +2,8 @@
  * A one-shot RESP client for readiness and fault checks: connect, send commands, read replies, close.
  * Kept apart from the workload's clients so bring-up never depends on client reconnect policies.
  */
+import type { Topology } from '../../topology/model.js';
+import { ExpectationNotMet } from '../../results/expectation.js';
 import net from 'node:net';
 
 export type RespValue = string | number | null | RespValue[] | RespError;
@@ -132,6 +134,17 @@ export function timeScale(): number {
 
 /** Thrown from a wait condition when waiting longer cannot help (e.g. the process exited). */
 export class FatalWaitError extends Error {}
+
+/** HAProxy up but never routing to the initial master: a failed check of the user's configuration (exit 1), with what to look at. */
+export function haproxyNeverRouted(t: Topology, cause: unknown): ExpectationNotMet {
+  const h = t.haproxy!;
+  const why = cause instanceof Error ? cause.message.replace(/^timed out after (\d+) ms waiting for /, '') : String(cause);
+  const waited = cause instanceof Error ? /^timed out after (\d+) ms/.exec(cause.message)?.[1] : undefined;
+  return new ExpectationNotMet(
+    'haproxy-routing',
+    `HAProxy never routed to the master${waited ? ` within ${Math.round(Number(waited) / 1000)} s of starting` : ''} (${why}): check its health check (${h.check.roleCheck ? 'AUTH with its password, then tcp-check expecting role:master' : 'plain TCP check'}, inter ${h.check.interMs} ms, rise ${h.check.rise}) and its backends (${h.backends.join(', ')})`,
+  );
+}
 
 /** Polls a condition until it holds or the (scaled) deadline passes; the error names what was awaited and the last state. */
 export async function waitFor<T>(what: string, check: () => Promise<T | false | undefined>, timeoutMs: number, intervalMs = 25): Promise<T> {
