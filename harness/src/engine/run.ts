@@ -316,6 +316,7 @@ async function runOne(
     if (isExpectationNotMet(e)) {
       unmet = e;
       history.mark('expectation-not-met', `${e.check}: ${e.message}`);
+      history.fact('expectationNotMet', { check: e.check, message: e.message });
       log(`  ${s.name}: ${e.check} failed: ${e.message}`);
     } else {
       res.verdict = 'error';
@@ -354,8 +355,10 @@ async function runOne(
  */
 export function judgeScenario(s: Scenario, events: HistoryEvent[], topology: Topology, res: ScenarioResult): void {
   res.rolesBefore = rolesBefore(events);
+  const facts = factsOf(events);
+  const unmet = facts.expectationNotMet;
   try {
-    const out = s.check(events, factsOf(events), topology);
+    const out = s.check(events, facts, topology);
     res.checks = out.checks.map(asCheck);
     if (out.writes) res.writes = out.writes;
     if (out.lostSample) res.lostSample = out.lostSample;
@@ -377,7 +380,7 @@ export function judgeScenario(s: Scenario, events: HistoryEvent[], topology: Top
   }
   if (unmet) {
     const failed = { name: unmet.check, verdict: 'fail' as const, detail: unmet.message, data: { expectation: true } };
-    const i = res.checks.findIndex((c) => c.name === unmet!.check);
+    const i = res.checks.findIndex((c) => c.name === unmet.check);
     if (i >= 0) res.checks[i] = failed;
     else res.checks.unshift(failed);
   }
