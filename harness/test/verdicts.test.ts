@@ -18,7 +18,7 @@ import {
   checkSingleMaster,
   checkWorkloadEvidence,
 } from '../src/checkers/index.js';
-import { checkShardedWrites } from '../src/scenarios/cluster.js';
+import { checkMinorityStopped, checkShardedWrites, writesToShardDuring } from '../src/scenarios/cluster.js';
 import { attributeLosses } from '../src/scenarios/chaos.js';
 import { checkReplicasWiped } from '../src/scenarios/sentinel.js';
 import { standardChecks } from '../src/scenarios/common.js';
@@ -31,6 +31,9 @@ import { loadTopologyText } from '../src/topology/load.js';
 import type { Deployment, Driver } from '../src/drivers/driver.js';
 import type { Topology } from '../src/topology/model.js';
 import type { Scenario } from '../src/scenarios/types.js';
+import { HistoryWriter } from '../src/history/writer.js';
+import { applyFault, FaultNotApplicable } from '../src/nemesis/faults.js';
+import { NemesisExecutor } from '../src/nemesis/executor.js';
 
 const S = 's';
 function op(time: number, process: number, phase: OpEvent['phase'], value?: string, extra: Partial<OpEvent> = {}): OpEvent {
@@ -229,6 +232,24 @@ describe('verdicts: hand-made histories', () => {
     });
   });
 
+  describe('cluster-minority-partition', () => {
+    const cobs = (time: number, writable: boolean, state: string): RoleObservation => ({ type: 'observation', scenario: S, source: 'cluster', instance: 'm1', role: 'master', writable, time, detail: { cluster_state: state } });
+    it('the isolated master must stop accepting writes before the heal', () => {
+      expect(checkMinorityStopped([cobs(1000, true, 'ok'), cobs(4200, false, 'fail')], 'm1', 1000, 9000, 3000).verdict).to.equal('pass');
+      const kept = checkMinorityStopped([cobs(1000, true, 'ok'), cobs(5000, true, 'ok'), cobs(8000, true, 'ok')], 'm1', 1000, 9000, 3000);
+      expect(kept.verdict).to.equal('fail');
+      expect(kept.detail).to.contain('stayed writable until the heal');
+      expect(checkMinorityStopped([cobs(9500, false, 'fail')], 'm1', 1000, 9000, 3000).verdict, 'refusing only after the heal does not count').to.equal('fail');
+    });
+    it('the loss budget is the writes routed to the isolated shard during the partition', () => {
+      // key1 is in slot 9189, key3 in slot 935.
+      const h: HistoryEvent[] = [...ok(500, 0, 'a', { key: 'key1' }), ...ok(2000, 1, 'b', { key: 'key1' }), ...ok(2500, 2, 'c', { key: 'key3' }), ...ok(9500, 3, 'd', { key: 'key1' })];
+      expect(writesToShardDuring(h, '5461-10922', 1000, 9000)).to.equal(1);
+      expect(writesToShardDuring(h, '0-5460', 1000, 9000)).to.equal(1);
+      expect(writesToShardDuring(h, undefined, 1000, 9000)).to.equal(0);
+    });
+  });
+
   describe('restart-empty replicas', () => {
     const base: HistoryEvent[] = [...ok(2, 0, 'a'), ...ok(4, 1, 'b')];
     const replicaRead = (name: string, values: string[] | undefined): HistoryEvent =>
@@ -327,6 +348,24 @@ function fakeDriver(port: number): Driver {
     },
   };
 }
+
+describe('verdicts: a kill of a process that is not running is no fault', () => {
+  it('applyFault refuses it without recording a fault; the executor counts it as skipped, not as an error', async () => {
+    let killed = 0;
+    const dep = { isRunning: () => false, kill: async () => void killed++ } as unknown as Deployment;
+    const h = new HistoryWriter();
+    let err: unknown;
+    await applyFault(dep, h, { at: 0, fault: 'kill', targets: ['redis1'], duration: 0 }).catch((e: unknown) => (err = e));
+    expect(err).to.be.instanceOf(FaultNotApplicable);
+    expect((err as Error).message).to.contain('redis1: not running');
+    expect(killed).to.equal(0);
+    expect(h.events().filter((e) => e.type === 'fault')).to.deep.equal([]);
+    const res = await new NemesisExecutor(dep, h).run([{ at: 0, fault: 'kill', targets: ['redis1'], duration: 0 }]);
+    expect(res).to.deep.include({ applied: 0, errors: [] });
+    expect(res.skipped[0]).to.match(/^#1 kill redis1: kill redis1: not running/);
+    expect(checkFaultApplied(h.events(), undefined).detail).to.contain('not running');
+  });
+});
 
 describe('verdicts: the engine', function () {
   this.timeout(30_000);

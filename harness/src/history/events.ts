@@ -174,6 +174,8 @@ export interface ScenarioFacts {
   /** Client scenarios: the adapter under test, and whether it wrote at all before the fault. */
   client?: { name: string; library: string };
   clientNoWriteBeforeFault?: boolean;
+  /** The system never did what a step waited for: the check that fails, and why (recorded by the engine). */
+  expectationNotMet?: { check: string; message: string };
   /** Facts that accumulate, one event per item. */
   seedSteps?: SeedStep[];
   shardLossProbes?: ShardLossProbe[];

@@ -1,6 +1,6 @@
 /** Redis Cluster scenarios (the seed's second half). */
 import { Redis } from 'ioredis';
-import type { HistoryEvent } from '../history/events.js';
+import type { HistoryEvent, RoleObservation } from '../history/events.js';
 import type { CheckResult } from '../results/types.js';
 import { ExpectationNotMet } from '../results/expectation.js';
 import type { Topology } from '../topology/model.js';
@@ -409,9 +409,44 @@ export const clusterMinorityPartition: Scenario = {
     await wl.finalRead();
   },
   check: (events, facts, t) => {
-    // The minority master keeps acknowledging its shard's writes until node-timeout expires.
+    // Only writes the isolated shard acknowledged while cut off can be lost: the budget is what was routed there.
     const nodeTimeoutS = (t.cluster?.nodeTimeoutMs ?? 15_000) / 1000;
-    const budget = Math.ceil(SCENARIO_RATE * (nodeTimeoutS + 2));
-    return hostFailureChecks(events, facts, t, false, budget, `the isolated master acknowledges writes for up to cluster-node-timeout (${nodeTimeoutS} s) before it stops, and those are lost`);
+    const budget = writesToShardDuring(events, facts.victimSlots, facts.faultAt, facts.healAt);
+    const out = hostFailureChecks(events, facts, t, false, budget, `the isolated master acknowledges its shard's writes for up to cluster-node-timeout (${nodeTimeoutS} s) before it stops; at most the ${budget} writes its shard acknowledged during the partition can be lost`);
+    out.checks.push(checkMinorityStopped(events, String(facts.oldMaster), facts.faultAt, facts.healAt, t.cluster?.nodeTimeoutMs ?? 15_000));
+    const replica = facts.replica;
+    const addr = replica ? facts.addresses?.[replica] : undefined;
+    out.checks.push(
+      replica && addr && facts.healAt !== undefined
+        ? asCheck(checkFailback(events, { oldMaster: String(facts.oldMaster), newMaster: replica, newMasterAddress: addr, after: facts.healAt }))
+        : { name: 'failback', verdict: 'fail', detail: 'the scenario did not get as far as healing the partition' },
+    );
+    return out;
   },
 };
+
+/** Acknowledged writes to keys in `ranges` during [from, to]: all an isolated shard can have taken and then lost. */
+export function writesToShardDuring(events: HistoryEvent[], ranges: string | undefined, from: number | undefined, to: number | undefined): number {
+  if (!ranges || from === undefined) return 0;
+  const end = to ?? Number.POSITIVE_INFINITY;
+  return ops(events, (o) => o.f === 'add' && o.phase === 'ok' && o.key !== undefined && o.time >= from && o.time <= end && inSlotRanges(ranges, keySlot(o.key))).length;
+}
+
+/** The isolated master must stop accepting writes (cluster_state:fail on its side) before the heal, about node-timeout after the cut. */
+export function checkMinorityStopped(events: HistoryEvent[], master: string, faultAt: number | undefined, healAt: number | undefined, nodeTimeoutMs: number): CheckResult {
+  const name = 'minority-stops-writes';
+  if (faultAt === undefined) return { name, verdict: 'fail', detail: 'the partition never happened' };
+  const end = healAt ?? Number.POSITIVE_INFINITY;
+  const answered = events.filter((e): e is RoleObservation => e.type === 'observation' && e.instance === master && e.role !== 'down' && e.time >= faultAt && e.time <= end);
+  const refused = answered.find((o) => o.writable === false);
+  if (!refused) {
+    return { name, verdict: 'fail', detail: answered.length ? `the isolated master ${master} stayed writable until the heal (${answered.length} samples, cluster_state:${String(answered[answered.length - 1]!.detail?.['cluster_state'])})` : `the isolated master ${master} was never observed during the partition, so whether it stopped is unknown` };
+  }
+  const after = refused.time - faultAt;
+  return {
+    name,
+    verdict: 'pass',
+    detail: `the isolated master ${master} stopped accepting writes (cluster_state:${String(refused.detail?.['cluster_state'])}) ${Math.round(after)} ms after the partition (cluster-node-timeout ${nodeTimeoutMs} ms)`,
+    data: { stoppedAfterMs: after },
+  };
+}

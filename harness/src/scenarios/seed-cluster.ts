@@ -96,22 +96,31 @@ async function writeSeedKeys(ctx: ScenarioContext): Promise<void> {
   const first = ctx.topology.cluster!.nodes[0]!;
   const c = clusterClientFrom(ctx, first);
   try {
-    await c.connect();
-    for (const [i, k] of Object.keys(ROUTING_KEYS).entries()) await c.set(k, `test${i + 1}`);
+    await within(scaled(10_000), `a Cluster client connecting through ${first}`, c.connect());
+    for (const [i, k] of Object.keys(ROUTING_KEYS).entries()) await within(scaled(10_000), `SET ${k}`, c.set(k, `test${i + 1}`));
   } finally {
     c.disconnect();
   }
 }
 
 /** Reads every seed key through a Cluster client started on each of `nodes`; returns the problems. */
+/** A Cluster client whose slot refresh never settles can leave connect() or a queued GET pending for ever: bound it. */
+function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${Math.round(ms / 1000)} s to ${what}`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
 async function readSeedKeysFrom(ctx: ScenarioContext, nodes: string[]): Promise<string[]> {
   const problems: string[] = [];
   for (const n of nodes) {
     const c = clusterClientFrom(ctx, n);
     try {
-      await c.connect();
+      await within(scaled(10_000), `a Cluster client connecting through ${n}`, c.connect());
       for (const [i, k] of Object.keys(ROUTING_KEYS).entries()) {
-        const v = await c.get(k).catch((e: unknown) => `error: ${e instanceof Error ? e.message : String(e)}`);
+        const v = await within(scaled(10_000), `GET ${k}`, c.get(k)).catch((e: unknown) => `error: ${e instanceof Error ? e.message : String(e)}`);
         if (v !== `test${i + 1}`) problems.push(`GET ${k} from ${n}: ${v}`);
       }
     } catch (e) {
