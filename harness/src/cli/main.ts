@@ -34,6 +34,7 @@ const USAGE = {
   compare: 'usage: redis-ha-chaos compare [TOPOLOGY] --scenario NAME|all [--driver local|docker] [--seed N] [--out DIR] [--profile NAME] [--keep]',
   toxiproxy: 'usage: redis-ha-chaos toxiproxy [--host 127.0.0.1] [--port 8474]',
   report: 'usage: redis-ha-chaos report DIR',
+  analyze: 'usage: redis-ha-chaos analyze RUN_DIR',
   images: 'usage: redis-ha-chaos images build [--force] | images list',
   gate: 'usage: redis-ha-chaos gate GATE.yml [--driver local|docker] [--seed N] [--out DIR]',
 };
@@ -50,6 +51,7 @@ const HELP = [
     ['compare', 'the same scenarios and seed on real Redis and on the reference server; one side-by-side report'],
     ['toxiproxy', 'a Toxiproxy-compatible server in the foreground'],
     ['report', "write DIR/report.html and the parent's index.html; for a folder of runs, its index.html"],
+    ['analyze', 'judge a recorded run again from its folder alone (every checker over history.jsonl); rewrites results.json, junit.xml, report.html'],
     ['images', 'build or list the local images the docker driver uses offline'],
     ['gate', 'run a gate file (topologies, scenarios, thresholds) for CI: exit 1 when a threshold is broken'],
   ] as const).flatMap(([cmd, what]) => [`  ${USAGE[cmd].replace('usage: ', '')}`, `      ${what}`]),
@@ -333,6 +335,20 @@ async function cmdReport(argv: string[], io: Io): Promise<number> {
   return EXIT.pass;
 }
 
+/** Re-runs every checker over a run folder's history; same exit codes as the run that wrote it. */
+async function cmdAnalyze(argv: string[], io: Io): Promise<number> {
+  const p = parseArgs('analyze', argv, {}, 1, USAGE.analyze);
+  const dir = p.positionals[0];
+  if (!dir) throw new UsageError(`analyze: missing RUN_DIR; ${USAGE.analyze}`);
+  if (!existsSync(dir)) throw new UsageError(`analyze: ${dir} does not exist; expected a run folder written by redis-ha-chaos run`);
+  const { analyzeRun } = await import('../engine/analyze.js');
+  const t0 = Date.now();
+  const { results, changed } = analyzeRun(dir);
+  for (const c of changed) io.out(`${c.name}: verdict ${c.before.toUpperCase()} -> ${c.after.toUpperCase()}`);
+  io.out(changed.length ? `${changed.length} verdict(s) differ from the recorded run` : `same verdicts as the recorded run (${results.scenarios.length} scenario(s))`);
+  return finishRun(results, dir, t0, io);
+}
+
 export async function main(argv: string[], io: Io = { out: (l) => console.log(l), err: (l) => console.error(l) }): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
@@ -357,6 +373,8 @@ export async function main(argv: string[], io: Io = { out: (l) => console.log(l)
         return await cmdCompare(rest, io);
       case 'report':
         return await cmdReport(rest, io);
+      case 'analyze':
+        return await cmdAnalyze(rest, io);
       case 'images':
         return await (await import('../images/cli.js')).imagesMain(rest, io);
       case 'gate':
@@ -373,7 +391,7 @@ export async function main(argv: string[], io: Io = { out: (l) => console.log(l)
         io.out(HELP);
         return cmd === undefined ? EXIT.badInput : EXIT.pass;
       default:
-        throw new UsageError(`unknown command "${cmd}"; expected one of validate, up, down, scenarios, run, compare, toxiproxy, report, images, gate (see redis-ha-chaos --help)`);
+        throw new UsageError(`unknown command "${cmd}"; expected one of validate, up, down, scenarios, run, compare, toxiproxy, report, analyze, images, gate (see redis-ha-chaos --help)`);
     }
   } catch (e) {
     await drainTeardowns((l) => io.err(l));

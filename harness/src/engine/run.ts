@@ -10,7 +10,7 @@ import { createDriver } from '../drivers/index.js';
 import type { Target, Topology } from '../topology/model.js';
 import type { RunResults, ScenarioResult, Verdict } from '../results/types.js';
 import { HistoryWriter } from '../history/writer.js';
-import { applyFact, factsOf } from '../history/events.js';
+import { applyFact, factsOf, type HistoryEvent } from '../history/events.js';
 import { Observer } from '../observer/observer.js';
 import { NemesisExecutor } from '../nemesis/executor.js';
 import { Prng } from '../random/prng.js';
@@ -201,7 +201,7 @@ export async function runScenarios(options: RunOptions): Promise<RunResults> {
   return results;
 }
 
-function writeAtomic(path: string, content: string): void {
+export function writeAtomic(path: string, content: string): void {
   writeFileSync(`${path}.tmp`, content);
   renameSync(`${path}.tmp`, path);
 }
@@ -209,7 +209,7 @@ function writeAtomic(path: string, content: string): void {
 /** Set by SIGINT/SIGTERM during a run: the current scenario is torn down and the rest are skipped. */
 let interrupted = false;
 
-function runVerdict(vs: Verdict[]): Verdict {
+export function runVerdict(vs: Verdict[]): Verdict {
   if (vs.includes('error')) return 'error';
   if (vs.includes('fail')) return 'fail';
   if (vs.includes('pass')) return 'pass';
@@ -316,6 +316,7 @@ async function runOne(
     if (isExpectationNotMet(e)) {
       unmet = e;
       history.mark('expectation-not-met', `${e.check}: ${e.message}`);
+      history.fact('expectationNotMet', { check: e.check, message: e.message });
       log(`  ${s.name}: ${e.check} failed: ${e.message}`);
     } else {
       res.verdict = 'error';
@@ -342,10 +343,22 @@ async function runOne(
     res.durationMs = Math.round(history.now() - startedAt);
     return res;
   }
-  const events = history.events(s.name);
+  judgeScenario(s, history.events(s.name), opts.topology, res);
+  res.durationMs = Math.round(history.now() - startedAt);
+  if (!opts.keep && res.verdict === 'pass') rmSync(runDir, { recursive: true, force: true });
+  return res;
+}
+
+/**
+ * Runs a scenario's checks over its recorded events and fills the result's checks, measurements and verdict.
+ * The live run and `analyze` both judge through here, so they reach the same verdicts from the same history.
+ */
+export function judgeScenario(s: Scenario, events: HistoryEvent[], topology: Topology, res: ScenarioResult): void {
   res.rolesBefore = rolesBefore(events);
+  const facts = factsOf(events);
+  const unmet = facts.expectationNotMet;
   try {
-    const out = s.check(events, factsOf(events), opts.topology);
+    const out = s.check(events, facts, topology);
     res.checks = out.checks.map(asCheck);
     if (out.writes) res.writes = out.writes;
     if (out.lostSample) res.lostSample = out.lostSample;
@@ -367,18 +380,15 @@ async function runOne(
   }
   if (unmet) {
     const failed = { name: unmet.check, verdict: 'fail' as const, detail: unmet.message, data: { expectation: true } };
-    const i = res.checks.findIndex((c) => c.name === unmet!.check);
+    const i = res.checks.findIndex((c) => c.name === unmet.check);
     if (i >= 0) res.checks[i] = failed;
     else res.checks.unshift(failed);
   }
   if (res.verdict !== 'error') res.verdict = combineVerdicts(res.checks);
-  res.durationMs = Math.round(history.now() - startedAt);
-  if (!opts.keep && res.verdict === 'pass') rmSync(runDir, { recursive: true, force: true });
-  return res;
 }
 
 /** Roles from the first observation of each instance, before any fault. */
-function rolesBefore(events: ReturnType<HistoryWriter['events']>): Record<string, string> {
+function rolesBefore(events: HistoryEvent[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const e of events) {
     if ((e.type === 'mark' && e.name === 'fault') || e.type === 'fault') break;

@@ -167,6 +167,8 @@ export interface ScenarioFacts {
   faultsSkipped?: string[];
   testKeyBackMs?: number;
   routing?: RoutingReply[];
+  /** The system never did what a step waited for: the check that fails, and why (recorded by the engine). */
+  expectationNotMet?: { check: string; message: string };
   /** Facts that accumulate, one event per item. */
   seedSteps?: SeedStep[];
   shardLossProbes?: ShardLossProbe[];
