@@ -74,6 +74,8 @@ describe('client adapter protocol', () => {
     expect(io.command[1]).to.equal(join(packageRoot(), 'clients', 'ioredis', 'adapter.mjs'));
     const own = resolveAdapter('./bin/my-adapter --mode fast');
     expect(own).to.deep.equal({ name: 'my-adapter', command: ['./bin/my-adapter', '--mode', 'fast'] });
+    expect(resolveAdapter('/usr/bin/python3 -u ./clients/mine.py --fast').name).to.equal('mine.py');
+    expect(resolveAdapter(`${process.execPath} /x/y/adapter.mjs`).name).to.equal('adapter.mjs');
   });
 });
 

@@ -33,14 +33,18 @@ function shippedCommand(name: string): string[] | undefined {
   }
 }
 
+const INTERPRETERS = /^(node|nodejs|python[0-9.]*|pypy[0-9.]*|ruby|perl|php|bash|sh|deno|bun|java|dotnet|lua[0-9.]*|Rscript)$/;
+
 /** A shipped name or a command line; relative paths in a command resolve from the current folder. */
 export function resolveAdapter(arg: string): AdapterSpec {
   const shipped = shippedCommand(arg);
   if (shipped) return { name: arg, command: shipped.map((p, i) => (i > 0 && p.startsWith('clients/') ? path.join(packageRoot(), p) : p)) };
   const command = arg.trim().split(/\s+/).filter(Boolean);
   if (command.length === 0) throw new BadInputError('--client: empty adapter command; give a shipped name (' + knownAdapters().join(', ') + ') or a command line');
-  const exe = command.find((w) => w.includes('/') || w.includes('.')) ?? command[0]!;
-  return { name: path.basename(exe), command };
+  // Named after the program, not its interpreter: "node ./my-adapter.mjs" is my-adapter.mjs.
+  const first = path.basename(command[0]!);
+  const script = INTERPRETERS.test(first) ? command.slice(1).find((w) => !w.startsWith('-')) : undefined;
+  return { name: path.basename(script ?? command[0]!), command };
 }
 
 /** Shipped names and fixtures, for messages. */
