@@ -3,7 +3,7 @@ import type { HistoryEvent, Round } from '../history/events.js';
 import type { CheckResult } from '../results/types.js';
 import type { Topology } from '../topology/model.js';
 import { asCheck, checkFailback, checkNoWritesToReplica, checkPromotion, checkSingleMaster, haproxyDetectMs, ops } from '../checkers/index.js';
-import { delay, scaled } from '../engine/time.js';
+import { delay, scaled } from '../support/time.js';
 import type { Workload } from '../workload/workload.js';
 import {
   expectWithin,
