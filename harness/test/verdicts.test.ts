@@ -12,7 +12,9 @@ import type { HistoryEvent, OpEvent, RoleObservation } from '../src/history/even
 import {
   checkAcknowledgedWrites,
   checkClusterState,
+  checkFailoverTime,
   checkFaultApplied,
+  masterGoneAt,
   checkNoWritesToReplica,
   checkToxicEffect,
   checkSingleMaster,
@@ -110,6 +112,18 @@ describe('verdicts: hand-made histories', () => {
       expect(c.detail).to.contain('not running');
       expect(checkFaultApplied([fault(60, 'kill', ['redis1'])], 60).verdict).to.equal('pass');
       expect(checkFaultApplied([fault(60, 'kill', ['redis1'])], undefined).verdict, 'the steps never noted the fault').to.equal('fail');
+    });
+  });
+
+  describe('failover time after a SIGTERM', () => {
+    it('counts from the signal, and the dying master\'s own last acknowledgements are no failover', () => {
+      // SIGTERM at 1000; redis1 still acknowledges a write at 1005 and is gone at 1800; redis2 takes writes from 4000.
+      const h: HistoryEvent[] = [obs(0, 'redis1', 'master', true), op(1001, 0, 'invoke', 'a'), op(1005, 0, 'ok', 'a'), obs(1800, 'redis1', 'down', false, { error: 'connect ECONNREFUSED' }), ...ok(4000, 1, 'b')];
+      const gone = masterGoneAt(h, 'redis1', 1000);
+      expect(gone).to.equal(1800);
+      expect(checkFailoverTime(h, 1000, 10_000, undefined, undefined, undefined, gone).failoverMs).to.equal(3000);
+      expect(checkFailoverTime(h, 1000, 10_000).failoverMs, 'without knowing when the master went, the dying master\'s ack looks like a 5 ms failover').to.equal(5);
+      expect(masterGoneAt([obs(1500, 'redis1', 'down', false, { error: 'Command timed out' })], 'redis1', 1000), 'a timed-out sample does not prove it gone').to.equal(undefined);
     });
   });
 

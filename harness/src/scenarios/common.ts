@@ -12,6 +12,7 @@ import {
   checkWorkloadEvidence,
   type WorkloadPhase,
   checkFailoverTime,
+  masterGoneAt,
   checkSingleMaster,
   checkThresholds,
   checkUnavailability,
@@ -176,6 +177,8 @@ export interface StandardCheckOptions {
   noFailover?: boolean;
   /** Judge failover and unavailability on these keys only (the failed shard of a cluster). */
   keyFilter?: (key: string) => boolean;
+  /** The fault is a graceful stop (SIGTERM): the master may still acknowledge writes until it is gone, which is no failover. */
+  gracefulStop?: boolean;
   /** The scenario injects no fault (e.g. routing checks): nothing to prove applied. */
   noFault?: boolean;
   /** When writes must have been acknowledged (default: before the fault, and after the heal or else the fault). */
@@ -221,7 +224,9 @@ export function standardChecks(events: HistoryEvent[], facts: ScenarioFacts, t: 
   const via = facts.via;
   let failoverMs: number | null | undefined;
   if (!opts.noFailover && facts.faultAt !== undefined) {
-    const fo = checkFailoverTime(events, facts.faultAt, t.budgets.failoverMs, via, opts.keyFilter, lostSet);
+    // Writes the failed master itself still acknowledged (a SIGTERM lets it finish) are no sign of a failover.
+    const gone = opts.gracefulStop ? masterGoneAt(events, facts.oldMaster, facts.faultAt) : undefined;
+    const fo = checkFailoverTime(events, facts.faultAt, t.budgets.failoverMs, via, opts.keyFilter, lostSet, gone);
     out.checks.push(asCheck(fo));
     out.failoverMs = fo.failoverMs;
     failoverMs = fo.failoverMs;

@@ -279,6 +279,7 @@ export const sentinelSeedWalkthrough: Scenario = {
   check(events, facts, t): CheckOutput {
     // A stopped master is graceful, but the returning one is writable until Sentinel converts it (about 10 s).
     const out = standardChecks(events, facts, t, {
+      gracefulStop: true,
       maxLost: 100,
       lossRationale: 'a restarted old master accepts writes until Sentinel converts it to a replica, and those are lost',
       maxSplitBrainMs: Number.POSITIVE_INFINITY,
@@ -446,7 +447,7 @@ export const haproxyTestKey: Scenario = {
   },
   check(events, facts, t): CheckOutput {
     // SIGTERM is a graceful stop: Redis hands its last writes to the replica first, so nothing acknowledged may be lost.
-    const out = standardChecks(events, facts, t, { maxLost: 0 });
+    const out = standardChecks(events, facts, t, { maxLost: 0, gracefulStop: true });
     const promotion = checkPromotion(events, { oldMaster: String(facts.oldMaster), faultAt: facts.faultAt ?? 0, withinMs: t.budgets.failoverMs });
     const hc = t.haproxy?.check ?? { interMs: 1000, fall: 3, rise: 2 };
     out.checks.push(asCheck(promotion), checkNoWritesToReplica(events, { via: facts.via ?? 'haproxy', detectMs: haproxyDetectMs(hc), ...(t.haproxy ? { backends: t.haproxy.backends } : {}) }));
