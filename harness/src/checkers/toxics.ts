@@ -9,7 +9,8 @@ import { ops } from './timeline.js';
 const WRITE_FS = new Set(['add', 'write', 'incr']);
 /** Writes in flight when a toxic lands may still complete; judge those invoked after this grace. */
 const GRACE_MS = 200;
-const CONNECTION_ERROR = /ECONNRESET|reset by peer|Connection is closed|connection closed|EPIPE|socket hang up|ECONNREFUSED/i;
+/** The connection broke under the write: reset or closed with it in flight (ioredis: max retries), or already down when it was sent. */
+const CONNECTION_ERROR = /ECONNRESET|reset by peer|Connection is closed|connection closed|EPIPE|socket hang up|ECONNREFUSED|max retries per request|Stream isn't writeable/i;
 
 export type JudgedToxic = 'latency' | 'timeout' | 'reset_peer' | 'limit_data';
 
