@@ -11,19 +11,10 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { Deployment, Endpoint, GeneratedFile, PartitionSpec, RunningInstance } from '../drivers/driver.js';
 import type { Topology } from '../topology/model.js';
-import { waitFor } from './time.js';
+import { waitFor } from '../support/time.js';
+import { freePort } from '../support/ports.js';
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 interface Proc {
   name: string;

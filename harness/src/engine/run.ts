@@ -15,7 +15,7 @@ import { Observer } from '../observer/observer.js';
 import { NemesisExecutor } from '../nemesis/executor.js';
 import { Prng } from '../random/prng.js';
 import { Workload, type WorkloadOptions } from '../workload/workload.js';
-import { combineVerdicts, asCheck } from '../checkers/index.js';
+import { combineVerdicts, asCheck, faultEvidence } from '../checkers/index.js';
 import { toJUnit } from '../results/junit.js';
 import { BadInputError, exitCodeFor } from '../results/exit-code.js';
 import { isExpectationNotMet, type ExpectationNotMet } from '../results/expectation.js';
@@ -355,6 +355,8 @@ async function runOne(
  */
 export function judgeScenario(s: Scenario, events: HistoryEvent[], topology: Topology, res: ScenarioResult): void {
   res.rolesBefore = rolesBefore(events);
+  res.evidence = faultEvidence(events);
+  if (s.reproduces) res.reproduces = s.reproduces;
   const facts = factsOf(events);
   const unmet = facts.expectationNotMet;
   try {

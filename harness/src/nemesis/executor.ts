@@ -1,7 +1,7 @@
 /** Runs a fault schedule against a deployment in real time, undoing each fault after its duration. */
 import type { Deployment } from '../drivers/driver.js';
 import type { HistoryWriter } from '../history/writer.js';
-import { delay, scaled } from '../engine/time.js';
+import { delay, scaled } from '../support/time.js';
 import { applyFault, FaultNotApplicable, type ScheduledFault } from './faults.js';
 
 export interface ExecutorResult {

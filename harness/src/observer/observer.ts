@@ -8,7 +8,10 @@ import type { Deployment } from '../drivers/driver.js';
 import type { RoleObservation } from '../history/events.js';
 import type { HistoryWriter } from '../history/writer.js';
 import { dataPassword } from '../clients/index.js';
-import { delay, scaled } from '../engine/time.js';
+import { delay, scaled } from '../support/time.js';
+import { parseInfo } from '../support/info.js';
+
+export { parseInfo };
 
 export interface ObserverOptions {
   intervalMs?: number;
@@ -24,16 +27,6 @@ export interface InstanceState {
   writable: boolean;
   linkUp?: boolean;
   detail: Record<string, string | number | boolean>;
-}
-
-export function parseInfo(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of text.split(/\r?\n/)) {
-    if (line === '' || line.startsWith('#')) continue;
-    const i = line.indexOf(':');
-    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
-  }
-  return out;
 }
 
 /** Role state from INFO replication; minReplicas is the instance's min-replicas-to-write (0 = off). */

@@ -26,6 +26,15 @@ export interface Interval {
   end: number;
 }
 
+export interface FaultEvidence {
+  /** e.g. 'kill redis1', 'partition-isolate host1'. */
+  fault: string;
+  /** ms since run start when the fault took effect. */
+  at: number;
+  /** Writes acknowledged (invoked) after the fault took effect. */
+  acknowledgedAfter: number;
+}
+
 export interface ScenarioResult {
   name: string;
   description: string;
@@ -56,6 +65,10 @@ export interface ScenarioResult {
   rolesBefore?: Record<string, string>;
   rolesAfter?: Record<string, string>;
   warnings?: string[];
+  /** The documented anomaly the scenario reproduces; a pass then reads "anomaly reproduced". */
+  reproduces?: string;
+  /** Each fault the history shows applied, and how many writes were acknowledged after it. */
+  evidence?: FaultEvidence[];
   /** The validated topology the scenario ran on; the report draws its topology picture from it. */
   topologyModel?: Topology;
 }

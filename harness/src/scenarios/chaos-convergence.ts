@@ -5,7 +5,7 @@
  */
 import type { CheckResult } from '../results/types.js';
 import { dataPassword } from '../clients/index.js';
-import { waitFor } from '../engine/time.js';
+import { waitFor } from '../support/time.js';
 import { parseInfo } from '../observer/observer.js';
 import { randomChaos } from './chaos.js';
 import { observationChecks, observe, probeClient } from './seed-sentinel.js';

@@ -2,7 +2,7 @@
 import { asCheck, checkSingleMaster } from '../checkers/index.js';
 import type { HistoryEvent } from '../history/events.js';
 import type { Topology } from '../topology/model.js';
-import { delay, scaled } from '../engine/time.js';
+import { delay, scaled } from '../support/time.js';
 import { generateSchedule, MASTER_TARGET } from '../nemesis/schedule.js';
 import type { FaultKind, ScheduledFault } from '../nemesis/faults.js';
 import { currentMaster, expectWithin, initialMaster, promotionHint, markWorkloadEnd, markWorkloadStart, SCENARIO_RATE, standardChecks, waitReplicationSettled, writePath } from './common.js';

@@ -3,7 +3,7 @@ import type { HistoryEvent } from '../history/events.js';
 import type { Topology } from '../topology/model.js';
 import type { CheckResult } from '../results/types.js';
 import type { ClientPath } from '../clients/index.js';
-import { scaled, waitFor } from '../engine/time.js';
+import { scaled, waitFor } from '../support/time.js';
 import { ExpectationNotMet } from '../results/expectation.js';
 import {
   asCheck,

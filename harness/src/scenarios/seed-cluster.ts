@@ -9,7 +9,7 @@ import { ExpectationNotMet } from '../results/expectation.js';
 import type { Topology } from '../topology/model.js';
 import { dataPassword, natMapFor } from '../clients/index.js';
 import { asCheck, checkClusterState, checkFailback, checkPromotion, checkSlotCoverage } from '../checkers/index.js';
-import { delay, scaled, waitFor } from '../engine/time.js';
+import { delay, scaled, waitFor } from '../support/time.js';
 import { parseInfo } from '../observer/observer.js';
 import { checkShardedWrites, clusterShardLoss, inSlotRanges, keySlot, ROUTING_KEYS } from './cluster.js';
 import { expectWithin, markWorkloadEnd, markWorkloadStart, promotionHint, SCENARIO_RATE, standardChecks } from './common.js';

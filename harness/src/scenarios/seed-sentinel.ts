@@ -11,7 +11,7 @@ import { dataPassword } from '../clients/index.js';
 import { connectWithin } from '../clients/tcp.js';
 import { asCheck, checkFailback, checkNoWritesToReplica, checkPromotion, haproxyDetectMs } from '../checkers/index.js';
 import { parseInfo } from '../observer/observer.js';
-import { delay, scaled, waitFor } from '../engine/time.js';
+import { delay, scaled, waitFor } from '../support/time.js';
 import { expectWithin, initialMaster, promotionHint, markWorkloadEnd, markWorkloadStart, standardChecks, waitReplicationSettled, writePath } from './common.js';
 import type { CheckOutput, Scenario, ScenarioContext, ScenarioFacts } from './types.js';
 

@@ -3,7 +3,7 @@ import type { HistoryEvent, Round } from '../history/events.js';
 import type { CheckResult } from '../results/types.js';
 import type { Topology } from '../topology/model.js';
 import { asCheck, checkFailback, checkNoWritesToReplica, checkPromotion, checkSingleMaster, haproxyDetectMs, ops } from '../checkers/index.js';
-import { delay, scaled } from '../engine/time.js';
+import { delay, scaled } from '../support/time.js';
 import type { Workload } from '../workload/workload.js';
 import {
   expectWithin,
@@ -190,6 +190,7 @@ export const haproxyRouting: Scenario = {
 
 export const restartEmpty: Scenario = {
   name: 'restart-empty',
+  reproduces: 'a master restarted empty before failover wipes its replicas (Redis replication docs: "Safety of replication when master has persistence turned off")',
   description:
     'With persistence off, kill the master and start it again before Sentinel notices: it comes back empty and its replicas resync from it, wiping the data set. The expected anomaly is that acknowledged writes are lost; the check passes when the harness detects and counts that loss.',
   topologyKinds: ['sentinel', 'standalone'],
@@ -317,6 +318,7 @@ function partitionScenario(withMinReplicas: boolean): Scenario {
   const lag = 2;
   return {
     name: withMinReplicas ? 'partition-isolate-master' : 'partition-isolate-master-unsafe',
+    ...(withMinReplicas ? {} : { reproduces: 'an isolated master keeps acknowledging writes that the failover discards (Redis Sentinel docs, without min-replicas-to-write)' }),
     description: withMinReplicas
       ? `Jepsen's Sentinel test with min-replicas-to-write 1 (max lag ${lag}s): isolate the master's host; a replica is promoted, the isolated master stops accepting writes within the lag, and the split-brain window stays under ${lag + 3}s.`
       : 'Jepsen\'s Sentinel test without min-replicas-to-write: isolate the master\'s host; the isolated master keeps accepting writes from clients that still reach it while a replica is promoted. The expected anomaly (split brain, lost writes) must be detected and is reported.',

@@ -2,7 +2,7 @@
 import type { HistoryEvent, OpEvent } from '../history/events.js';
 import type { CheckResult } from '../results/types.js';
 import type { Topology } from '../topology/model.js';
-import { delay, scaled } from '../engine/time.js';
+import { delay, scaled } from '../support/time.js';
 import type { ScheduledFault } from '../nemesis/faults.js';
 import { checkToxicEffect } from '../checkers/index.js';
 import { expectWithin, initialMaster, markWorkloadEnd, markWorkloadStart, SCENARIO_RATE, standardChecks, waitReplicationSettled } from './common.js';

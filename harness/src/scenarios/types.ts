@@ -60,6 +60,11 @@ export interface Scenario {
   description: string;
   topologyKinds: TopologyKind[];
   requires?: Requirement[];
+  /**
+   * The documented anomaly this scenario exists to reproduce (e.g. an empty restart wiping the replicas): its
+   * pass means "anomaly reproduced", and the report says so rather than showing a plain pass next to lost writes.
+   */
+  reproduces?: string;
   /** Extra reason this topology cannot run the scenario (undefined = it can). */
   unsupported?(topology: Topology): string | undefined;
   run(ctx: ScenarioContext): Promise<void>;

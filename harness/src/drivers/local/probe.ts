@@ -5,6 +5,10 @@
 import type { Topology } from '../../topology/model.js';
 import { ExpectationNotMet } from '../../results/expectation.js';
 import net from 'node:net';
+import { FatalWaitError, timeScale, waitFor } from '../../support/time.js';
+import { parseInfo } from '../../support/info.js';
+
+export { FatalWaitError, parseInfo, timeScale, waitFor };
 
 export type RespValue = string | number | null | RespValue[] | RespError;
 
@@ -108,17 +112,6 @@ export async function respCall(host: string, port: number, cmd: string[], passwo
   return replies[replies.length - 1];
 }
 
-/** INFO text as a field map. */
-export function parseInfo(text: RespValue): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (typeof text !== 'string') return out;
-  for (const line of text.split('\r\n')) {
-    const i = line.indexOf(':');
-    if (i > 0 && !line.startsWith('#')) out[line.slice(0, i)] = line.slice(i + 1);
-  }
-  return out;
-}
-
 /** A flat [k1, v1, k2, v2] reply as a map. */
 export function pairs(v: RespValue): Record<string, string> {
   const out: Record<string, string> = {};
@@ -126,14 +119,6 @@ export function pairs(v: RespValue): Record<string, string> {
   for (let i = 0; i + 1 < v.length; i += 2) out[String(v[i])] = String(v[i + 1]);
   return out;
 }
-
-export function timeScale(): number {
-  const s = Number(process.env.CHAOS_TIME_SCALE ?? '1');
-  return Number.isFinite(s) && s > 0 ? s : 1;
-}
-
-/** Thrown from a wait condition when waiting longer cannot help (e.g. the process exited). */
-export class FatalWaitError extends Error {}
 
 /** HAProxy up but never routing to the initial master: a failed check of the user's configuration (exit 1), with what to look at. */
 export function haproxyNeverRouted(t: Topology, cause: unknown): ExpectationNotMet {
@@ -144,22 +129,4 @@ export function haproxyNeverRouted(t: Topology, cause: unknown): ExpectationNotM
     'haproxy-routing',
     `HAProxy never routed to the master${waited ? ` within ${Math.round(Number(waited) / 1000)} s of starting` : ''} (${why}): check its health check (${h.check.roleCheck ? 'AUTH with its password, then tcp-check expecting role:master' : 'plain TCP check'}, inter ${h.check.interMs} ms, rise ${h.check.rise}) and its backends (${h.backends.join(', ')})`,
   );
-}
-
-/** Polls a condition until it holds or the (scaled) deadline passes; the error names what was awaited and the last state. */
-export async function waitFor<T>(what: string, check: () => Promise<T | false | undefined>, timeoutMs: number, intervalMs = 25): Promise<T> {
-  const deadline = Date.now() + timeoutMs * timeScale();
-  let last = '';
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== false && v !== undefined) return v;
-      last = '';
-    } catch (e) {
-      if (e instanceof FatalWaitError) throw e;
-      last = (e as Error).message;
-    }
-    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs * timeScale()} ms waiting for ${what}${last ? ` (last: ${last})` : ''}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
 }
