@@ -179,9 +179,10 @@ function clientChecks(events: Parameters<Scenario['check']>[0], facts: ScenarioF
     noFailover: true,
     maxLost: 100,
     lossRationale: LOSS,
-    // A paused master resumes as master until Sentinel converts it: one bounded window, reported.
+    // A paused master cannot be observed (its last role, master, stands) until it is resumed, and is then writable
+    // until Sentinel converts it: one window, bounded by the pause plus Sentinel's conversion time.
     maxSplitBrainMs: Number.POSITIVE_INFINITY,
-    maxSplitBrainWindowMs: 15_000,
+    maxSplitBrainWindowMs: 15_000 + (plan.fault === 'pause' && facts.healAt !== undefined && facts.faultAt !== undefined ? facts.healAt - facts.faultAt : 0),
     // A cluster's unavailability is that of the failed shard's keys.
     ...(firstSlots ? { keyFilter: (k: string) => inSlotRanges(firstSlots, keySlot(k)) } : {}),
   });
