@@ -6,6 +6,8 @@ import type { Deployment, Endpoint } from '../drivers/driver.js';
 import type { FactName, FactValue, HistoryEvent, ListFactName, ScenarioFacts } from '../history/events.js';
 
 export type { ScenarioFacts };
+export type { CheckOutput } from '../checkers/output.js';
+import type { CheckOutput } from '../checkers/output.js';
 import type { HistoryWriter } from '../history/writer.js';
 import type { NemesisExecutor } from '../nemesis/executor.js';
 import type { Observer } from '../observer/observer.js';
@@ -40,20 +42,6 @@ export interface ScenarioContext {
   endpoint(name: string): Endpoint;
 }
 
-export interface CheckOutput {
-  checks: CheckResult[];
-  failoverMs?: number | null;
-  failoverInterval?: Interval;
-  unavailabilityMs?: number | null;
-  unavailabilityIntervals?: Interval[];
-  splitBrainIntervals?: Interval[];
-  writes?: WriteCounts;
-  lostSample?: string[];
-  /** Every lost acknowledged write (for per-shard judgement; not written to results). */
-  lostAll?: string[];
-  unexpectedSample?: string[];
-  warnings?: string[];
-}
 
 export interface Scenario {
   name: string;
