@@ -21,7 +21,7 @@ import {
   checkWorkloadEvidence,
 } from '../src/checkers/index.js';
 import { checkMinorityStopped, checkShardedWrites, writesToShardDuring } from '../src/scenarios/cluster.js';
-import { attributeLosses } from '../src/scenarios/chaos.js';
+import { attributeLosses, randomChaos } from '../src/scenarios/chaos.js';
 import { checkReplicasWiped } from '../src/scenarios/sentinel.js';
 import { standardChecks } from '../src/scenarios/common.js';
 import { judgeScenario } from '../src/gate/run.js';
@@ -261,6 +261,23 @@ describe('verdicts: hand-made histories', () => {
       expect(writesToShardDuring(h, '5461-10922', 1000, 9000)).to.equal(1);
       expect(writesToShardDuring(h, '0-5460', 1000, 9000)).to.equal(1);
       expect(writesToShardDuring(h, undefined, 1000, 9000)).to.equal(0);
+    });
+  });
+
+  describe('random-chaos', () => {
+    const topo = { kind: 'sentinel', name: 't', redis: [], sentinels: [{ downAfterMs: 3000 }], budgets: { failoverMs: 10_000, unavailabilityMs: 15_000 } } as unknown as Topology;
+    it('fails when no scheduled fault was applied (every one skipped), even though writes flowed', () => {
+      const h: HistoryEvent[] = [...ok(100, 0, 'a'), mark(2000, 'fault-skipped', 'kill redis1: not running'), ...ok(5000, 1, 'b'), readAll(6000, ['a', 'b'])];
+      const schedule = [{ at: 0, fault: 'kill' as const, targets: ['redis1'], duration: 1000 }];
+      const out = randomChaos.check(h, { schedule, faultErrors: [], faultsSkipped: ['#1 kill redis1: not running'], healAt: 4000 }, topo);
+      const byName = new Map(out.checks.map((c) => [c.name, c]));
+      expect(byName.get('schedule')?.verdict).to.equal('fail');
+      expect(byName.get('schedule')?.detail).to.contain('none of 1 scheduled faults was applied');
+      expect(byName.get('fault-applied')?.verdict).to.equal('fail');
+      const applied: HistoryEvent[] = [...ok(100, 0, 'a'), fault(2000, 'kill', ['redis1']), fault(3000, 'kill', ['redis1'], 'end'), ...ok(5000, 1, 'b'), readAll(6000, ['a', 'b'])];
+      const good = randomChaos.check(applied, { schedule, faultErrors: [], faultsSkipped: [], healAt: 4000 }, topo);
+      expect(good.checks.find((c) => c.name === 'schedule')?.verdict).to.equal('pass');
+      expect(good.checks.find((c) => c.name === 'fault-applied')?.verdict).to.equal('pass');
     });
   });
 
