@@ -4,6 +4,7 @@
  */
 import type { Deployment, PartitionSpec } from '../drivers/driver.js';
 import type { HistoryWriter } from '../history/writer.js';
+import { ToxiproxyClient } from '../toxiproxy/client.js';
 import { ExpectationNotMet } from '../results/expectation.js';
 
 import type { FaultKind, ScheduledFault, ToxicType } from '../history/events.js';
@@ -48,33 +49,6 @@ export function partitionSpecOf(f: ScheduledFault): PartitionSpec {
       return { kind: 'one-way', from: f.targets[0]!, to: f.targets[1]! };
     default:
       throw new Error(`${f.fault} is not a partition`);
-  }
-}
-
-/** Minimal Toxiproxy HTTP API client (the API is the same for the real server and the harness's own). */
-export class ToxiproxyApi {
-  constructor(private readonly baseUrl: string) {}
-
-  private async call(method: string, path: string, body?: unknown): Promise<void> {
-    const res = await fetch(`${this.baseUrl.replace(/\/$/, '')}${path}`, {
-      method,
-      headers: { 'content-type': 'application/json' },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    if (!res.ok) throw new Error(`toxiproxy ${method} ${path}: HTTP ${res.status} ${await res.text()}`);
-    await res.arrayBuffer();
-  }
-
-  addToxic(proxy: string, name: string, type: string, attributes: Record<string, number>, stream: 'upstream' | 'downstream' = 'downstream'): Promise<void> {
-    return this.call('POST', `/proxies/${encodeURIComponent(proxy)}/toxics`, { name, type, stream, toxicity: 1, attributes });
-  }
-
-  removeToxic(proxy: string, name: string): Promise<void> {
-    return this.call('DELETE', `/proxies/${encodeURIComponent(proxy)}/toxics/${encodeURIComponent(name)}`);
-  }
-
-  setEnabled(proxy: string, enabled: boolean): Promise<void> {
-    return this.call('POST', `/proxies/${encodeURIComponent(proxy)}`, { enabled });
   }
 }
 
@@ -141,7 +115,7 @@ export async function applyFault(dep: Deployment, history: HistoryWriter, f: Sch
       break;
     default: {
       if (!dep.toxiproxyUrl) throw new Error(`${f.fault} needs Toxiproxy, and the topology routes no link through it`);
-      const api = new ToxiproxyApi(dep.toxiproxyUrl);
+      const api = new ToxiproxyClient(dep.toxiproxyUrl);
       const type = f.fault.slice('toxic-'.length) as ToxicType;
       if (type === 'down') {
         await each((t) => api.setEnabled(t, false));
@@ -149,7 +123,7 @@ export async function applyFault(dep: Deployment, history: HistoryWriter, f: Sch
       } else {
         const name = `chaos-${type}`;
         const attrs = { ...DEFAULT_TOXIC_ATTRIBUTES[type], ...(f.attributes ?? {}) };
-        await each((t) => api.addToxic(t, name, type, attrs));
+        await each(async (t) => void (await api.addToxic(t, { type, name, attributes: attrs })));
         undo = () => each((t) => api.removeToxic(t, name));
       }
     }

@@ -14,6 +14,9 @@ import { parseInfo } from '../observer/observer.js';
 import { delay, scaled, waitFor } from '../support/time.js';
 import { expectWithin, initialMaster, promotionHint, markWorkloadEnd, markWorkloadStart, standardChecks, waitReplicationSettled, writePath } from './common.js';
 import type { CheckOutput, Scenario, ScenarioContext, ScenarioFacts } from './types.js';
+import { observationChecks } from '../checkers/seed-steps.js';
+
+export { observationChecks };
 
 
 const SEED_RATE = 200;
@@ -214,15 +217,6 @@ async function startAndRejoin(ctx: ScenarioContext, old: string, master: string,
   if (!ok) throw new ExpectationNotMet(`seed-failback-${round}`, `${old} did not rejoin as a replica of ${master} within ${Math.round(scaled(promotionWait(ctx.topology) + 10_000) / 1000)} s of starting it again: check that it can reach ${master} (masterauth) and that Sentinel reconfigures returning masters`);
 }
 
-export function observationChecks(facts: ScenarioFacts, expected: string[]): CheckResult[] {
-  const obs = facts.seedSteps ?? [];
-  return expected.map((step) => {
-    const o = obs.filter((x) => x.step === step);
-    if (o.length === 0) return { name: `seed-${step}`, verdict: 'fail' as const, detail: 'the run never reached this step' };
-    const bad = o.find((x) => !x.ok);
-    return { name: `seed-${step}`, verdict: bad ? ('fail' as const) : ('pass' as const), detail: (bad ?? o[o.length - 1]!).detail };
-  });
-}
 
 function roundChecks(events: HistoryEvent[], facts: ScenarioFacts, t: Topology, round: Round): CheckResult[] {
   const victim = facts[`victim${round}`] as string | undefined;

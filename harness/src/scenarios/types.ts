@@ -6,11 +6,13 @@ import type { Deployment, Endpoint } from '../drivers/driver.js';
 import type { FactName, FactValue, HistoryEvent, ListFactName, ScenarioFacts } from '../history/events.js';
 
 export type { ScenarioFacts };
+export type { CheckOutput } from '../checkers/output.js';
+import type { CheckOutput } from '../checkers/output.js';
 import type { HistoryWriter } from '../history/writer.js';
 import type { NemesisExecutor } from '../nemesis/executor.js';
 import type { Observer } from '../observer/observer.js';
 import type { Prng } from '../random/prng.js';
-import type { CheckResult, ClientResult, Interval, WriteCounts } from '../results/types.js';
+import type { CheckResult, Interval, WriteCounts } from '../results/types.js';
 import type { Topology, TopologyKind } from '../topology/model.js';
 import type { Workload, WorkloadOptions } from '../workload/workload.js';
 import type { AdapterSpec } from '../adapters/process.js';
@@ -46,22 +48,6 @@ export interface ScenarioContext {
   endpoint(name: string): Endpoint;
 }
 
-export interface CheckOutput {
-  checks: CheckResult[];
-  failoverMs?: number | null;
-  failoverInterval?: Interval;
-  unavailabilityMs?: number | null;
-  unavailabilityIntervals?: Interval[];
-  splitBrainIntervals?: Interval[];
-  writes?: WriteCounts;
-  lostSample?: string[];
-  /** Every lost acknowledged write (for per-shard judgement; not written to results). */
-  lostAll?: string[];
-  unexpectedSample?: string[];
-  warnings?: string[];
-  /** Client scenarios: what the adapter saw. */
-  client?: ClientResult;
-}
 
 export interface Scenario {
   name: string;

@@ -5,10 +5,15 @@
 import type { Topology } from '../../topology/model.js';
 import { ExpectationNotMet } from '../../results/expectation.js';
 import net from 'node:net';
-import { FatalWaitError, timeScale, waitFor } from '../../support/time.js';
+import { FatalWaitError, timeScale, waitFor as waitWithDeadline } from '../../support/time.js';
 import { parseInfo } from '../../support/info.js';
 
-export { FatalWaitError, parseInfo, timeScale, waitFor };
+export { FatalWaitError, parseInfo, timeScale };
+
+/** The drivers poll process and port state every 25 ms (a kill is seen gone sooner than the observer's samples). */
+export function waitFor<T>(what: string, check: () => Promise<T | false | undefined>, timeoutMs: number, intervalMs = 25): Promise<T> {
+  return waitWithDeadline(what, check, timeoutMs, intervalMs);
+}
 
 export type RespValue = string | number | null | RespValue[] | RespError;
 
