@@ -166,7 +166,8 @@ async function runClientScenario(ctx: ScenarioContext, plan: Plan): Promise<void
       else await waitReplicationSettled(ctx, promoted, serverWait(t));
     }
   }
-  await delay(scaled(1000));
+  // A subscriber gets a few seconds after the failover to resubscribe before it is judged silent.
+  await delay(scaled(plan.pubsub ? 3000 : 1000));
   await c.stop();
   markWorkloadEnd(ctx);
   await c.finalRead();
