@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages the harness, the suites and the report tests need (Debian/Ubuntu), and starts dockerd.
 set -euo pipefail
-PACKAGES=(redis-server redis-sentinel redis-tools haproxy nftables iproute2 iptables procps chromium docker.io)
+PACKAGES=(redis-server redis-sentinel redis-tools haproxy nftables iproute2 iptables procps chromium docker.io python3-redis)
 SUDO=""
 if [ "$(id -u)" != "0" ]; then
   if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else

@@ -15,4 +15,6 @@ after(function () {
     lines.push(`  ${e.verdict.toUpperCase().padEnd(5)} ${e.suite.padEnd(8)} ${e.topology.padEnd(18)} ${e.scenario.padEnd(32)} ${e.target}/${e.driver}  ${(e.durationMs / 1000).toFixed(1)} s${e.reason ? `  (${e.reason.split('\n')[0]})` : ''}`);
   }
   console.log(lines.join('\n'));
+  // Every scenario run skipped means the suites verified nothing: CI must fail, not pass on silence.
+  if (count('skip') === all.length) throw new Error(`every one of ${all.length} scenario runs was skipped, so the conformance suites verified nothing (see the reasons above)`);
 });

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadTopology } from '../src/topology/load.js';
@@ -7,6 +7,9 @@ import { shippedTopologiesDir } from '../src/topology/paths.js';
 import { BadInputError, exitCodeFor, listScenarios, runScenarios } from '../src/engine/run.js';
 import { readHistory } from '../src/history/reader.js';
 import type { RunResults } from '../src/results/types.js';
+import { analyzeRun } from '../src/engine/analyze.js';
+import { factsOf } from '../src/history/events.js';
+import { main } from '../src/cli/main.js';
 
 describe('engine: runScenarios end to end on the local driver with real Redis', function () {
   this.timeout(180_000);
@@ -86,5 +89,43 @@ describe('engine: runScenarios end to end on the local driver with real Redis', 
     expect(mine.some((e) => e.type === 'observation' && e.source === 'sentinel' && e.role === 'sentinel-switch')).to.equal(true);
     // The passing scenario's instance folder is removed unless --keep.
     expect(existsSync(join(out, 'instances', '02-sentinel-failover'))).to.equal(false);
+  });
+
+  it('analyze judges the recorded run again from its folder alone: same verdicts and checks; facts are history events', async () => {
+    const recorded = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as RunResults;
+    const mine = readHistory(join(out, 'history.jsonl')).filter((e) => e.scenario === 'sentinel-failover');
+    const facts = factsOf(mine);
+    expect(facts.oldMaster).to.equal('redis1');
+    expect(facts.faultAt).to.be.a('number');
+    expect(facts.via).to.equal('haproxy');
+    const { results, changed } = analyzeRun(out);
+    expect(changed).to.deep.equal([]);
+    expect(results.scenarios.map((s) => [s.name, s.verdict, s.checks])).to.deep.equal(recorded.scenarios.map((s) => [s.name, s.verdict, s.checks]));
+    expect(results.scenarios[1]!.writes).to.deep.equal(recorded.scenarios[1]!.writes);
+    const rewritten = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as RunResults;
+    expect(rewritten.scenarios.map((s) => s.verdict)).to.deep.equal(recorded.scenarios.map((s) => s.verdict));
+  });
+
+  it('analyze refuses a truncated or malformed history with file:line and exit 2', async () => {
+    const text = readFileSync(join(out, 'history.jsonl'), 'utf8');
+    const lines = text.split('\n').filter((l) => l !== '');
+    const half = Math.floor(lines.length / 2);
+    const torn = join(out, 'torn');
+    mkdirSync(torn);
+    cpSync(join(out, 'results.json'), join(torn, 'results.json'));
+    // Cut mid-line, as a crash while writing leaves it.
+    writeFileSync(join(torn, 'history.jsonl'), lines.slice(0, half).join('\n') + '\n' + lines[half]!.slice(0, 10));
+    expect(() => analyzeRun(torn)).to.throw(BadInputError, new RegExp(`history\\.jsonl:${half + 1}: not a JSON line \\(the history is truncated`));
+    // Whole lines, but the scenario's history stops before its end.
+    writeFileSync(join(torn, 'history.jsonl'), lines.slice(0, half).join('\n') + '\n');
+    expect(() => analyzeRun(torn)).to.throw(BadInputError, new RegExp(`history\\.jsonl:${half}: the history of scenario "sentinel-failover" ends without its scenario-end mark`));
+    const bad = [...lines];
+    bad[5] = '{"type":"op","scenario":"sentinel-failover","time":"soon"}';
+    writeFileSync(join(torn, 'history.jsonl'), bad.join('\n') + '\n');
+    const errs: string[] = [];
+    const code = await main(['analyze', torn], { out: () => undefined, err: (l) => errs.push(l) });
+    expect(code).to.equal(2);
+    expect(errs).to.have.length(1);
+    expect(errs[0]).to.match(/history\.jsonl:6: field "time" must be a number$/);
   });
 });

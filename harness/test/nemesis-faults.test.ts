@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
-import { MiniDeployment, freePort } from '../src/engine/mini-deployment.js';
+import { MiniDeployment, freePort } from './fixtures/mini-deployment.js';
 import { HistoryWriter } from '../src/history/writer.js';
 import type { FaultEvent } from '../src/history/events.js';
 import type { Deployment, Endpoint } from '../src/drivers/driver.js';

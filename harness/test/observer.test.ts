@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
-import { MiniDeployment } from '../src/engine/mini-deployment.js';
+import { MiniDeployment } from './fixtures/mini-deployment.js';
 import { waitFor } from '../src/engine/time.js';
 import { HistoryWriter } from '../src/history/writer.js';
 import type { RoleObservation } from '../src/history/events.js';

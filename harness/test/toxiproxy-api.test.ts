@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import net from 'node:net';
 import { startToxiproxyServer, type ToxiproxyServer } from '../src/toxiproxy/server.js';
-import { connectError, RecordingClient, startEchoServer, type EchoServer } from '../src/toxiproxy/testkit.js';
+import { connectError, RecordingClient, startEchoServer, type EchoServer } from './fixtures/toxiproxy-testkit.js';
 
 interface Res {
   status: number;

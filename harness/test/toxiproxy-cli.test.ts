@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseToxiproxyArgs } from '../src/toxiproxy/cli.js';
-import { startEchoServer, unusedPort, waitFor, type EchoServer } from '../src/toxiproxy/testkit.js';
+import { startEchoServer, unusedPort, waitFor, type EchoServer } from './fixtures/toxiproxy-testkit.js';
 
 const cliModule = fileURLToPath(new URL('../src/toxiproxy/cli.js', import.meta.url));
 

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { Toxiproxy, type Latency } from 'toxiproxy-node-client';
-import { ToxiproxyFaults } from '../src/toxiproxy/faults.js';
+import { ToxiproxyClient } from '../src/toxiproxy/client.js';
 import { startToxiproxyServer, type ToxiproxyServer } from '../src/toxiproxy/server.js';
-import { connectError, RecordingClient, startEchoServer, type EchoServer } from '../src/toxiproxy/testkit.js';
+import { connectError, RecordingClient, startEchoServer, type EchoServer } from './fixtures/toxiproxy-testkit.js';
 
 function portOf(listen: string): number {
   return Number(listen.slice(listen.lastIndexOf(':') + 1));
@@ -19,7 +19,7 @@ async function roundTripMs(port: number): Promise<number> {
   }
 }
 
-// toxiproxy-node-client 4.x, unchanged, against our server; then the harness's ToxiproxyFaults built on it.
+// toxiproxy-node-client 4.x, unchanged, against our server; then the harness's ToxiproxyClient built on it.
 describe('toxiproxy with toxiproxy-node-client', function () {
   this.timeout(10000);
   let server: ToxiproxyServer;
@@ -93,8 +93,8 @@ describe('toxiproxy with toxiproxy-node-client', function () {
     expect(await roundTripMs(portOf(proxies['a']?.listen ?? ''))).to.be.below(200);
   });
 
-  it('ToxiproxyFaults: ensureProxy is idempotent, toxics add and remove, down disables, reset restores', async () => {
-    const faults = new ToxiproxyFaults(server.url);
+  it('ToxiproxyClient: ensureProxy is idempotent, toxics add and remove, down disables, reset restores', async () => {
+    const faults = new ToxiproxyClient(server.url);
     const p = await faults.ensureProxy('link', '127.0.0.1:0', echo.address);
     expect(p.enabled).to.equal(true);
     const again = await faults.ensureProxy('link', '127.0.0.1:0', echo.address);

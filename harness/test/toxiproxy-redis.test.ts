@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startToxiproxyServer, type ToxiproxyServer } from '../src/toxiproxy/server.js';
-import { RecordingClient, unusedPort, waitFor } from '../src/toxiproxy/testkit.js';
+import { RecordingClient, unusedPort, waitFor } from './fixtures/toxiproxy-testkit.js';
 
 /** Sends one inline command and returns the reply once `done` says it is complete, with the round-trip time. */
 async function command(port: number, line: string, done: (text: string) => boolean): Promise<{ reply: string; ms: number }> {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { startToxiproxyServer, type ToxiproxyServer } from '../src/toxiproxy/server.js';
-import { connectError, RecordingClient, startEchoServer, unusedPort, waitFor, type EchoServer } from '../src/toxiproxy/testkit.js';
+import { connectError, RecordingClient, startEchoServer, unusedPort, waitFor, type EchoServer } from './fixtures/toxiproxy-testkit.js';
 
 // Each toxic's timing and close semantics, measured through a real loopback TCP echo upstream.
 describe('toxiproxy toxics on live connections', function () {

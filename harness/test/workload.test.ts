@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { MiniDeployment } from '../src/engine/mini-deployment.js';
+import { MiniDeployment } from './fixtures/mini-deployment.js';
 import { waitFor } from '../src/engine/time.js';
 import { HistoryWriter } from '../src/history/writer.js';
 import type { OpEvent } from '../src/history/events.js';

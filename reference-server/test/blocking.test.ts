@@ -14,7 +14,7 @@ import { commands as listCommands } from '../commands/lists.js';
 import { commands as setCommands } from '../commands/sets.js';
 import { commands as zsetCommands } from '../commands/sortedsets.js';
 import { FrameClient as Client } from './util/frame-client.js';
-import { freePort } from './util/servers.js';
+import { freePort, programAvailable } from './util/servers.js';
 import { waitFor } from './fixtures/repl-kit.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -29,7 +29,7 @@ interface Target {
 const targets: Target[] = [
   {
     name: 'redis-server',
-    available: () => existsSync('/usr/bin/redis-server'),
+    available: () => programAvailable('redis-server'),
     command: (port) => ['redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']],
   },
   {

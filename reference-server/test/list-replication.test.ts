@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { seededRandom } from '../../harness/src/random/prng.js';
 import { FrameClient as Client, type Frame } from './util/frame-client.js';
-import { freePort } from './util/servers.js';
+import { freePort, programAvailable } from './util/servers.js';
 import { waitFor } from './fixtures/repl-kit.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -60,7 +60,7 @@ async function snapshot(c: Client): Promise<Record<string, unknown>> {
   return out;
 }
 
-const canRun = existsSync('/usr/bin/redis-server') && existsSync(REF_BIN);
+const canRun = programAvailable('redis-server') && existsSync(REF_BIN);
 
 describe('lists/sets/zsets replicate from the reference server to a redis-server replica', function () {
   const procs: ChildProcess[] = [];

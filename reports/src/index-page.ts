@@ -7,6 +7,7 @@ import { formatMs } from './format.js';
 import { html, printable } from './html.js';
 import { exists, loadResults } from './load.js';
 import { renderRunReport } from './run-report.js';
+import { buildClientMatrix, clientMatrixTable } from './client-matrix.js';
 
 /** How deep below the parent folder run folders are looked for. */
 const MAX_DEPTH = 4;
@@ -82,7 +83,8 @@ export async function renderIndex(parentDir: string, options: IndexOptions = {})
   const body = html`<h1>redis-ha-chaos runs</h1>
 <p>${runs.length} runs under <span class="mono">${printable(parentDir)}</span>: ${counts.pass} passed, ${counts.fail} failed, ${counts.error} errors, ${counts.skip} skipped. Newest first.</p>
 <table id="runs"><thead><tr><th>Run</th><th>Verdict</th><th>Started</th><th>Topology</th><th>Target</th><th>Driver</th><th class="num">Seed</th><th class="num">pass / fail / error / skip</th><th>Failed scenarios</th><th class="num">Lost writes</th><th class="num">Duration</th></tr></thead>
-<tbody>${rows}</tbody></table>`;
+<tbody>${rows}</tbody></table>
+${clientMatrixTable(buildClientMatrix(runs.flatMap((r) => (r.results ? [r.results] : []))))}`;
   const out = join(parentDir, 'index.html');
   await writeFile(out, await page('redis-ha-chaos runs', body));
   return out;

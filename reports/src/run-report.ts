@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import type { CheckResult, Interval, RunResults, ScenarioResult } from '../../harness/src/results/types.js';
 import { bucketize, masterOverlaps, round, roleClass, type Buckets } from './aggregate.js';
 import { page } from './assets.js';
-import { formatCount, formatMs, formatOffset, verdictLabel, verdictRank } from './format.js';
+import { anomalyLine, formatCount, formatMs, formatOffset, isAnomalyReproduced, scenarioVerdictLabel, verdictLabel, verdictRank } from './format.js';
 import { anchorId, html, printable, printableText, shownValue, type SafeHtml } from './html.js';
 import { loadRun, ScenarioHistory, type LoadedRun } from './load.js';
 import { topologySvg } from './topology-svg.js';
+import { buildClientMatrix, clientMatrixTable } from './client-matrix.js';
 
 interface ScenarioView {
   s: ScenarioResult;
@@ -88,6 +89,11 @@ function badge(verdict: string): SafeHtml {
   return html`<span class="badge v-${verdict}">${verdictLabel(verdict as ScenarioResult['verdict'])}</span>`;
 }
 
+/** A scenario's verdict badge: an anomaly it exists to reproduce reads as such, not as a plain pass. */
+function scenarioBadge(s: ScenarioResult): SafeHtml {
+  return isAnomalyReproduced(s) ? html`<span class="badge v-anomaly" data-anomaly="reproduced">${scenarioVerdictLabel(s)}</span>` : badge(s.verdict);
+}
+
 function failedChecks(s: ScenarioResult): CheckResult[] {
   return s.checks.filter((c) => c.verdict === 'fail' || c.verdict === 'error');
 }
@@ -95,6 +101,7 @@ function failedChecks(s: ScenarioResult): CheckResult[] {
 function whyLine(s: ScenarioResult): string {
   if (s.verdict === 'skip') return `skipped: ${s.skipReason ?? 'no reason given'}`;
   if (s.verdict === 'error') return `harness error: ${s.error ?? 'unknown'}`;
+  if (isAnomalyReproduced(s)) return anomalyLine(s);
   const failed = failedChecks(s);
   return failed.map((c) => `${c.name}: ${c.detail}`).join('; ');
 }
@@ -103,11 +110,13 @@ function banner(r: RunResults): SafeHtml {
   const total = r.scenarios.length;
   const counts = { pass: 0, fail: 0, skip: 0, error: 0 };
   for (const s of r.scenarios) counts[s.verdict]++;
-  const headline =
+  let headline =
     r.verdict === 'pass'
       ? `${counts.pass} of ${total} scenarios passed${counts.skip ? `, ${counts.skip} skipped` : ''}`
       : `${counts.fail} failed, ${counts.error} harness error${counts.error === 1 ? '' : 's'}, ${counts.pass} passed, ${counts.skip} skipped (of ${total})`;
-  const bad = r.scenarios.filter((s) => s.verdict === 'fail' || s.verdict === 'error');
+  const bad = r.scenarios.filter((s) => s.verdict === 'fail' || s.verdict === 'error' || isAnomalyReproduced(s));
+  const anomalies = r.scenarios.filter(isAnomalyReproduced).length;
+  if (anomalies) headline += ` (${anomalies} of them by reproducing a documented anomaly)`;
   return html`<div class="banner v-${r.verdict}" id="verdict" data-verdict="${r.verdict}">
 <div class="big">${verdictLabel(r.verdict)}</div>
 <div><div><strong>${headline}</strong></div>
@@ -144,7 +153,7 @@ function scenarioTable(views: ScenarioView[]): SafeHtml {
 <tbody>${views.map(({ s, anchor }) => {
     const budgets = s.topologyModel?.budgets;
     return html`<tr class="v-${s.verdict}" data-scenario="${s.name}">
-<td><a href="#${anchor}">${printable(s.name)}</a></td><td data-field="verdict" data-value="${s.verdict}">${badge(s.verdict)}</td>
+<td><a href="#${anchor}">${printable(s.name)}</a></td><td data-field="verdict" data-value="${s.verdict}">${scenarioBadge(s)}</td>
 ${msCell('failoverMs', s.failoverMs, budgets?.failoverMs)}${msCell('unavailabilityMs', s.unavailabilityMs, budgets?.unavailabilityMs)}
 ${numCell('acknowledged', s.writes.acknowledged)}${numCell('lost', s.writes.lost, s.writes.lost > 0)}${numCell('unexpected', s.writes.unexpected, s.writes.unexpected > 0)}${numCell('indeterminate', s.writes.indeterminate)}
 <td data-field="notes">${printable(whyLine(s))}</td></tr>`;
@@ -175,6 +184,14 @@ ${
     : card('Two masters', v.split.length ? `${v.split.length}× ${formatMs(splitMs)}` : 'never', v.split.length > 0, 'splitBrain', v.splitFrom === 'checker' ? 'per checker' : 'from observed roles')
 }
 </div>`;
+}
+
+/** Evidence that the scenario tested something: each fault applied, and the writes acknowledged after it. */
+function evidenceTable(s: ScenarioResult): SafeHtml {
+  if (!s.evidence) return html``;
+  if (s.evidence.length === 0) return html`<h3>Faults applied</h3><p class="note" data-field="evidence">No fault is recorded in this scenario's history.</p>`;
+  return html`<h3>Faults applied</h3><table class="checks" data-field="evidence"><thead><tr><th>Fault</th><th class="num">At</th><th class="num">Writes acknowledged after it</th></tr></thead>
+<tbody>${s.evidence.map((f) => html`<tr data-fault="${f.fault}"><td>${printable(f.fault)}</td><td class="num">${formatOffset(f.at - s.startedAt)}</td><td class="num${f.acknowledgedAfter === 0 ? ' bad' : ''}">${formatCount(f.acknowledgedAfter)}</td></tr>`)}</tbody></table>`;
 }
 
 function checksTable(s: ScenarioResult): SafeHtml {
@@ -359,8 +376,9 @@ function scenarioSection(v: ScenarioView, run: LoadedRun): SafeHtml {
     : html`<p class="note">No operations recorded for this scenario${run.historyMissing ? ' (history file missing)' : ''}.</p>`;
   const showDetail = s.verdict !== 'skip' || h.completionTime.length > 0;
   return html`<section class="scenario v-${s.verdict}" id="${v.anchor}" data-scenario="${s.name}">
-<h2>${printable(s.name)} ${badge(s.verdict)}</h2>
+<h2>${printable(s.name)} ${scenarioBadge(s)}</h2>
 <p>${printable(s.description)}</p>
+${isAnomalyReproduced(s) ? html`<div class="warn" data-field="anomaly">${printable(anomalyLine(s))}</div>` : ''}
 <p class="note">topology ${printable(s.topology)} · target ${s.target} · driver ${printable(s.driver)} · duration ${formatMs(s.durationMs)} · ${formatCount(h.invokes)} operations (${formatCount(h.counts.ok)} ok, ${formatCount(h.counts.fail)} failed, ${formatCount(h.counts.info)} indeterminate)</p>
 ${s.verdict === 'skip' ? html`<div class="warn" data-field="skipReason">Skipped: ${printable(s.skipReason ?? 'no reason given')}</div>` : ''}
 ${s.error ? html`<div class="warn" data-field="error">Harness error: ${printable(s.error)}</div>` : ''}
@@ -369,6 +387,7 @@ ${
   showDetail
     ? html`${cards(v)}
 <h3>Checks</h3>${checksTable(s)}
+${evidenceTable(s)}
 <h3>Timeline</h3>${timeline(v)}
 ${charts}
 ${keyList(v, 'Lost acknowledged writes', s.writes.lost, s.lostSample, 'lostList')}
@@ -394,6 +413,7 @@ ${run.malformedLines ? html`<div class="warn">${run.malformedLines} history line
 </header>
 <h3>Scenarios</h3>
 ${scenarioTable(views)}
+${clientMatrixTable(buildClientMatrix([r]))}
 <nav class="toc">Jump to: ${views.map((v) => html`<a href="#${v.anchor}">${printable(v.s.name)}</a>`)}</nav>
 ${views.map((v) => scenarioSection(v, run))}`;
   return page(`${r.verdict.toUpperCase()} · ${r.topology} · ${r.runId}`, body, data);

@@ -246,6 +246,19 @@ describe('HTML resilience reports', function () {
     expect(text).to.contain(`reproduce: ${results.command}`);
   });
 
+  it('a pass that reproduces a documented anomaly reads "anomaly reproduced" with its lost writes, not a plain pass', () => {
+    const { results } = runs.failing!;
+    const base = results.scenarios[0]!;
+    const anomaly = { ...base, name: 'restart-empty', verdict: 'pass' as const, reproduces: 'a master restarted empty wipes its replicas', writes: { ...base.writes, lost: 6849 } };
+    const plain = { ...base, name: 'sentinel-failover', verdict: 'pass' as const, writes: { ...base.writes, lost: 0 } };
+    const text = summaryTable({ ...results, verdict: 'pass', scenarios: [anomaly, plain] });
+    const line = text.split('\n').find((l) => l.startsWith('restart-empty '))!;
+    expect(line).to.contain('ANOMALY REPRODUCED');
+    expect(line).to.contain('anomaly reproduced: 6,849 acknowledged writes lost, as Redis documents');
+    expect(text.split('\n').find((l) => l.startsWith('sentinel-failover '))).to.match(/^sentinel-failover +PASS /);
+    expect(text).to.contain('2 passed (1 of them by reproducing a documented anomaly)');
+  });
+
   it('rejects a folder without results.json with one clear line', async () => {
     let message = '';
     try {

@@ -48,6 +48,8 @@ export interface RunArgs {
   target: SuiteTarget;
   driver: SuiteDriver;
   root: string;
+  /** Client adapter for the client-* scenarios. */
+  client?: string;
 }
 
 let counter = 0;
@@ -67,7 +69,8 @@ export async function runScenario(ctx: Mocha.Context, a: RunArgs): Promise<Suite
     outDir: dir,
     keep: keepRuns(),
     log: (l) => lines.push(l),
-    commandLine: `redis-ha-chaos run ${a.topology.name} --scenario ${a.scenario}${a.target !== 'topology' ? ` --target ${a.target}` : ''} --driver ${a.driver} --seed ${seed()}${a.topology.profile ? ` --profile ${a.topology.profile}` : ''}`,
+    ...(a.client !== undefined ? { client: a.client } : {}),
+    commandLine: `redis-ha-chaos run ${a.topology.name} --scenario ${a.scenario}${a.target !== 'topology' ? ` --target ${a.target}` : ''} --driver ${a.driver} --seed ${seed()}${a.topology.profile ? ` --profile ${a.topology.profile}` : ''}${a.client !== undefined ? ` --client ${JSON.stringify(a.client)}` : ''}`,
   });
   const result = results.scenarios[0]!;
   const entry: TallyEntry = { ...base, verdict: result.verdict, durationMs: Date.now() - t0 };

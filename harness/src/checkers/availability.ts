@@ -1,7 +1,7 @@
 /** Failover time (fault -> first acknowledged write through the client path) and unavailability windows. */
 import type { HistoryEvent, OpEvent } from '../history/events.js';
 import type { CheckResult, Interval } from '../results/types.js';
-import { ops } from './timeline.js';
+import { isUnknownSample, ops } from './timeline.js';
 
 const WRITE_FS = new Set(['add', 'write', 'incr']);
 
@@ -22,7 +22,11 @@ function writeId(o: OpEvent): string | undefined {
   return o.f === 'write' ? `${o.key}=${String(o.value)}` : String(o.value);
 }
 
-export function failoverTime(events: HistoryEvent[], faultAt: number, via?: string, keyFilter?: KeyFilter, lost?: LostIds): FailoverFacts {
+/**
+ * `notBefore`: acknowledgements before this instant do not count (the old master still finishing writes after a
+ * SIGTERM is not the failover); the time is still measured from `faultAt`, the signal.
+ */
+export function failoverTime(events: HistoryEvent[], faultAt: number, via?: string, keyFilter?: KeyFilter, lost?: LostIds, notBefore?: number): FailoverFacts {
   const invokedAt = new Map<string, number>();
   let best: number | undefined;
   for (const e of ops(events, (o) => WRITE_FS.has(o.f) && (via === undefined || o.via === via) && (!keyFilter || (o.key !== undefined && keyFilter(o.key))))) {
@@ -32,11 +36,21 @@ export function failoverTime(events: HistoryEvent[], faultAt: number, via?: stri
       const id = writeId(e);
       if (lost && id !== undefined && lost.has(id)) continue;
       const inv = invokedAt.get(k);
-      if (inv !== undefined && inv >= faultAt && (best === undefined || e.time < best)) best = e.time;
+      if (inv !== undefined && inv >= faultAt && (notBefore === undefined || e.time >= notBefore) && (best === undefined || e.time < best)) best = e.time;
     }
   }
   if (best === undefined) return { failoverMs: null };
   return { failoverMs: best - faultAt, interval: { start: faultAt, end: best } };
+}
+
+/** When the failed master was first seen gone (down for certain, or demoted) after the fault: acks before it are its own. */
+export function masterGoneAt(events: HistoryEvent[], master: string | undefined, faultAt: number): number | undefined {
+  if (master === undefined) return undefined;
+  for (const e of events) {
+    if (e.type !== 'observation' || e.instance !== master || e.time < faultAt) continue;
+    if (e.role === 'replica' || (e.role === 'down' && !isUnknownSample(e))) return e.time;
+  }
+  return undefined;
 }
 
 /** Gaps longer than `thresholdMs` between consecutive acknowledged writes within [from, to]. */
@@ -55,8 +69,8 @@ export function unavailabilityWindows(events: HistoryEvent[], from: number, to: 
   return out;
 }
 
-export function checkFailoverTime(events: HistoryEvent[], faultAt: number, budgetMs: number, via?: string, keyFilter?: KeyFilter, lost?: LostIds): CheckResult & FailoverFacts {
-  const f = failoverTime(events, faultAt, via, keyFilter, lost);
+export function checkFailoverTime(events: HistoryEvent[], faultAt: number, budgetMs: number, via?: string, keyFilter?: KeyFilter, lost?: LostIds, notBefore?: number): CheckResult & FailoverFacts {
+  const f = failoverTime(events, faultAt, via, keyFilter, lost, notBefore);
   const name = 'failover-time';
   if (f.failoverMs === null) return { name, verdict: 'fail', detail: `no write was acknowledged${via ? ` via ${via}` : ''} after the fault`, ...f };
   return {

@@ -44,6 +44,7 @@ export function checkClusterState(events: HistoryEvent[], opts: { expect?: 'ok' 
   const expect = opts.expect ?? 'ok';
   const last = latestPerNode(events, opts.at);
   const bad: string[] = [];
+  let answered = 0;
   for (const [name, o] of last) {
     if (opts.nodes && !opts.nodes.includes(name)) continue;
     if (o.role === 'down') {
@@ -51,12 +52,17 @@ export function checkClusterState(events: HistoryEvent[], opts: { expect?: 'ok' 
       bad.push(`${name}=down`);
       continue;
     }
+    answered++;
     const st = String(o.detail?.['cluster_state'] ?? 'unknown');
     if (st !== expect) bad.push(`${name}=${st}`);
   }
+  // Named nodes never observed are no evidence of their state either.
+  for (const n of opts.nodes ?? []) if (!last.has(n)) bad.push(`${n}=never observed`);
+  // Every node down (or none observed) says nothing about cluster_state: that is a failure, not a pass.
+  const none = answered === 0;
   return {
     name: 'cluster-state',
-    verdict: bad.length || last.size === 0 ? 'fail' : 'pass',
-    detail: bad.length ? `expected cluster_state:${expect} on every reachable node; saw ${bad.join(', ')}` : last.size === 0 ? 'no cluster node was observed' : `cluster_state:${expect} on every reachable node`,
+    verdict: bad.length || none ? 'fail' : 'pass',
+    detail: bad.length ? `expected cluster_state:${expect} on every reachable node; saw ${bad.join(', ')}` : none ? 'no cluster node answered, so cluster_state could not be judged' : `cluster_state:${expect} on ${answered} reachable node(s)`,
   };
 }

@@ -6,6 +6,10 @@ export * from './masters.js';
 export * from './availability.js';
 export * from './cluster.js';
 export * from './timeline.js';
+export * from './fault-evidence.js';
+export * from './evidence.js';
+export * from './routing.js';
+export * from './toxics.js';
 
 const RANK: Record<Verdict, number> = { pass: 0, skip: 1, fail: 2, error: 3 };
 

@@ -22,8 +22,18 @@ export function firstMark(events: HistoryEvent[], name: string): number | undefi
 }
 
 /**
- * Intervals during which at least `min` instances were writable at once, from each instance's latest
- * observation (an instance not observed yet counts as not writable).
+ * A sample that timed out says nothing about the instance (it may be slow, paused, or cut off yet still
+ * writable for clients beside it): "unknown", not "down". A refused connection is a real "down".
+ */
+export function isUnknownSample(o: RoleObservation): boolean {
+  if (o.role !== 'down') return false;
+  if (o.detail?.['unknown'] === true) return true;
+  return /timed? ?out|ETIMEDOUT/i.test(String(o.detail?.['error'] ?? ''));
+}
+
+/**
+ * Intervals during which at least `min` instances were writable at once, from each instance's latest known
+ * observation (an instance not observed yet counts as not writable; an unknown sample keeps the last state).
  */
 export function concurrentWritable(events: HistoryEvent[], min = 2): { intervals: Interval[]; who: string[][] } {
   const state = new Map<string, boolean>();
@@ -33,6 +43,7 @@ export function concurrentWritable(events: HistoryEvent[], min = 2): { intervals
   let openWho: Set<string> = new Set();
   const obs = observations(events).sort((a, b) => a.time - b.time);
   for (const o of obs) {
+    if (isUnknownSample(o)) continue;
     state.set(o.instance, o.writable === true);
     const writers = [...state].filter(([, w]) => w).map(([n]) => n);
     if (writers.length >= min) {

@@ -56,7 +56,7 @@ export function checkAcknowledgedWrites(events: HistoryEvent[], opts: WritesChec
   }
   if (!finalRead) {
     return {
-      result: { name, verdict: 'fail', detail: `the final read never succeeded, so none of ${acked.size} acknowledged writes could be confirmed` },
+      result: { name, verdict: 'fail', detail: `the final read never succeeded, so none of ${acked.size} acknowledged writes could be confirmed`, data: { verified: false } },
       counts: { ...EMPTY, attempted: attempted.size, acknowledged: acked.size, indeterminate: info.size },
       lost: [],
       unexpected: [],
@@ -81,6 +81,8 @@ export function checkAcknowledgedWrites(events: HistoryEvent[], opts: WritesChec
   if (lost.length > maxLost) problems.push(`${lost.length} acknowledged writes lost (allowed ${maxLost})`);
   if (unexpected.length > 0) problems.push(`${unexpected.length} values present that were never written`);
   if (failedButPresent.length > 0) problems.push(`${failedButPresent.length} writes that got a definite error are present`);
+  // Nothing acknowledged means nothing verified: "0 of 0 lost" is no evidence.
+  if (acked.size === 0) problems.push(`none of ${attempted.size} attempted writes was acknowledged, so no write could be verified`);
   const summary = `${counts.acknowledged}/${counts.attempted} acknowledged, ${counts.lost} lost, ${counts.unexpected} unexpected, ${counts.recovered} recovered, ${counts.indeterminate} indeterminate`;
   const allowance = maxLost > 0 && lost.length > 0 && problems.length === 0 ? `; losing up to ${maxLost} is accepted here${opts.lossRationale ? ` (${opts.lossRationale})` : ''}` : '';
   return {
@@ -88,7 +90,7 @@ export function checkAcknowledgedWrites(events: HistoryEvent[], opts: WritesChec
       name,
       verdict: problems.length ? 'fail' : 'pass',
       detail: problems.length ? `${problems.join('; ')}: ${summary}` : `${summary}${allowance}`,
-      data: { ...counts, maxLost, failedButPresent: failedButPresent.length },
+      data: { ...counts, maxLost, failedButPresent: failedButPresent.length, verified: acked.size > 0 },
     },
     counts,
     lost,

@@ -21,7 +21,7 @@ import { runScenarios } from '../engine/run.js';
 import { listScenarios } from '../scenarios/index.js';
 import { renderComparisonReport, renderIndex, renderRunReport, summaryTable } from '../../../reports/src/index.js';
 import type { RunResults } from '../results/types.js';
-import { BadInputError } from '../results/exit-code.js';
+import { BadInputError, exitCodeFor as runExitCode, nothingVerified } from '../results/exit-code.js';
 
 export const EXIT = { pass: 0, checkFailed: 1, badInput: 2, harness: 3 } as const;
 
@@ -30,10 +30,11 @@ const USAGE = {
   up: 'usage: redis-ha-chaos up [TOPOLOGY] [--target redis|reference] [--profile NAME] [--driver local|docker] [--out DIR]',
   down: 'usage: redis-ha-chaos down [--all]',
   scenarios: 'usage: redis-ha-chaos scenarios',
-  run: 'usage: redis-ha-chaos run [TOPOLOGY] --scenario NAME|all [--target redis|reference] [--driver local|docker] [--seed N] [--out DIR] [--profile NAME] [--keep]',
+  run: 'usage: redis-ha-chaos run [TOPOLOGY] --scenario NAME|all [--target redis|reference] [--driver local|docker] [--seed N] [--out DIR] [--profile NAME] [--keep] [--client NAME|COMMAND]',
   compare: 'usage: redis-ha-chaos compare [TOPOLOGY] --scenario NAME|all [--driver local|docker] [--seed N] [--out DIR] [--profile NAME] [--keep]',
   toxiproxy: 'usage: redis-ha-chaos toxiproxy [--host 127.0.0.1] [--port 8474]',
   report: 'usage: redis-ha-chaos report DIR',
+  analyze: 'usage: redis-ha-chaos analyze RUN_DIR',
   images: 'usage: redis-ha-chaos images build [--force] | images list',
   gate: 'usage: redis-ha-chaos gate GATE.yml [--driver local|docker] [--seed N] [--out DIR]',
 };
@@ -50,6 +51,7 @@ const HELP = [
     ['compare', 'the same scenarios and seed on real Redis and on the reference server; one side-by-side report'],
     ['toxiproxy', 'a Toxiproxy-compatible server in the foreground'],
     ['report', "write DIR/report.html and the parent's index.html; for a folder of runs, its index.html"],
+    ['analyze', 'judge a recorded run again from its folder alone (every checker over history.jsonl); rewrites results.json, junit.xml, report.html'],
     ['images', 'build or list the local images the docker driver uses offline'],
     ['gate', 'run a gate file (topologies, scenarios, thresholds) for CI: exit 1 when a threshold is broken'],
   ] as const).flatMap(([cmd, what]) => [`  ${USAGE[cmd].replace('usage: ', '')}`, `      ${what}`]),
@@ -225,6 +227,8 @@ export interface RunCommandOptions {
   runDir: string;
   keep: boolean;
   profile?: string;
+  /** Client adapter for the client-* scenarios (shipped name or command line). */
+  client?: string;
   /** The command line that reproduces the run. */
   command: string;
   log: (line: string) => void;
@@ -240,6 +244,7 @@ function parseScenarioFlags(cmd: 'run' | 'compare', argv: string[]) {
     out: { value: true },
     profile: { value: true },
     keep: { value: false },
+    client: { value: true },
   }, 1, USAGE[cmd]);
   const scenario = flagString(p, 'scenario');
   if (!scenario) throw new UsageError(`${cmd}: missing --scenario NAME|all; ${USAGE[cmd]}`);
@@ -247,22 +252,24 @@ function parseScenarioFlags(cmd: 'run' | 'compare', argv: string[]) {
   const seedText = flagString(p, 'seed');
   const seed = seedText !== undefined ? Number(seedText) : randomInt(0, 2 ** 31);
   const driver = (flagString(p, 'driver') ?? 'local') as DriverName;
-  return { p, scenario, topology, seed, driver, keep: p.flags.keep === true };
+  const client = flagString(p, 'client');
+  return { p, scenario, topology, seed, driver, keep: p.flags.keep === true, ...(client !== undefined ? { client } : {}) };
 }
 
 async function cmdRun(argv: string[], io: Io): Promise<number> {
   const t0 = Date.now();
-  const { p, scenario, topology, seed, driver, keep } = parseScenarioFlags('run', argv);
+  const { p, scenario, topology, seed, driver, keep, client } = parseScenarioFlags('run', argv);
   io.out(`[phase] topology ${topology.name} (${topology.file}${topology.profile ? `, profile ${topology.profile}` : ''}) valid`);
   const folder = createRunFolder({ out: flagString(p, 'out') });
   const target = flagString(p, 'target') as Target | undefined;
   const command = ['redis-ha-chaos', 'run', ...(p.positionals[0] ? [p.positionals[0]] : []), '--scenario', scenario,
     ...(target ? ['--target', target] : []), '--driver', driver, '--seed', String(seed), '--out', folder.dir,
-    ...(topology.profile ? ['--profile', topology.profile] : []), ...(keep ? ['--keep'] : [])].join(' ');
+    ...(topology.profile ? ['--profile', topology.profile] : []), ...(keep ? ['--keep'] : []), ...(client ? ['--client', JSON.stringify(client)] : [])].join(' ');
   io.out(`[phase] run ${folder.runId}: seed ${seed}, driver ${driver}, target ${target ?? 'per topology'}, folder ${folder.dir}`);
   const opts: RunCommandOptions = { topology, scenario, driver, seed, runId: folder.runId, runDir: folder.dir, keep, command, log: io.out };
   if (target) opts.target = target;
   if (topology.profile) opts.profile = topology.profile;
+  if (client) opts.client = client;
   const results = await runScenarios(opts);
   return finishRun(results, folder.dir, t0, io);
 }
@@ -276,11 +283,13 @@ async function finishRun(results: RunResults, dir: string, t0: number, io: Io): 
   const report = await renderRunReport(dir);
   io.out(`[phase] done in ${Date.now() - t0} ms: ${results.verdict.toUpperCase()} (${results.scenarios.length} scenario(s), ${failed} failed, ${errored} harness errors); results in ${dir}`);
   io.out(`report: ${report}`);
+  if (nothingVerified(results)) io.err(`every scenario was skipped, so this run verified nothing (exit ${EXIT.checkFailed}): ${results.scenarios.map((s) => `${s.name}: ${s.skipReason ?? 'all checks skipped'}`).join('; ') || 'no scenario selected'}`);
   return exitCodeFor(results);
 }
 
+/** 0 pass, 1 a check failed or nothing was verified (every scenario skipped), 3 the harness failed. */
 function exitCodeFor(results: RunResults): number {
-  return results.verdict === 'fail' ? EXIT.checkFailed : results.verdict === 'error' ? EXIT.harness : EXIT.pass;
+  return runExitCode(results);
 }
 
 /** Same scenarios, same seed, real Redis then the reference server; one report with both side by side. */
@@ -331,6 +340,20 @@ async function cmdReport(argv: string[], io: Io): Promise<number> {
   return EXIT.pass;
 }
 
+/** Re-runs every checker over a run folder's history; same exit codes as the run that wrote it. */
+async function cmdAnalyze(argv: string[], io: Io): Promise<number> {
+  const p = parseArgs('analyze', argv, {}, 1, USAGE.analyze);
+  const dir = p.positionals[0];
+  if (!dir) throw new UsageError(`analyze: missing RUN_DIR; ${USAGE.analyze}`);
+  if (!existsSync(dir)) throw new UsageError(`analyze: ${dir} does not exist; expected a run folder written by redis-ha-chaos run`);
+  const { analyzeRun } = await import('../engine/analyze.js');
+  const t0 = Date.now();
+  const { results, changed } = analyzeRun(dir);
+  for (const c of changed) io.out(`${c.name}: verdict ${c.before.toUpperCase()} -> ${c.after.toUpperCase()}`);
+  io.out(changed.length ? `${changed.length} verdict(s) differ from the recorded run` : `same verdicts as the recorded run (${results.scenarios.length} scenario(s))`);
+  return finishRun(results, dir, t0, io);
+}
+
 export async function main(argv: string[], io: Io = { out: (l) => console.log(l), err: (l) => console.error(l) }): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
@@ -355,6 +378,8 @@ export async function main(argv: string[], io: Io = { out: (l) => console.log(l)
         return await cmdCompare(rest, io);
       case 'report':
         return await cmdReport(rest, io);
+      case 'analyze':
+        return await cmdAnalyze(rest, io);
       case 'images':
         return await (await import('../images/cli.js')).imagesMain(rest, io);
       case 'gate':
@@ -371,7 +396,7 @@ export async function main(argv: string[], io: Io = { out: (l) => console.log(l)
         io.out(HELP);
         return cmd === undefined ? EXIT.badInput : EXIT.pass;
       default:
-        throw new UsageError(`unknown command "${cmd}"; expected one of validate, up, down, scenarios, run, compare, toxiproxy, report, images, gate (see redis-ha-chaos --help)`);
+        throw new UsageError(`unknown command "${cmd}"; expected one of validate, up, down, scenarios, run, compare, toxiproxy, report, analyze, images, gate (see redis-ha-chaos --help)`);
     }
   } catch (e) {
     await drainTeardowns((l) => io.err(l));

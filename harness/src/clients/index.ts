@@ -5,7 +5,7 @@
 import { Cluster, Redis } from 'ioredis';
 import type { NatMap, RedisOptions } from 'ioredis';
 import type { Deployment, Endpoint } from '../drivers/driver.js';
-import { scaled } from '../engine/time.js';
+import { scaled } from '../support/time.js';
 
 export type ClientPath =
   | { kind: 'direct'; instance: string }

@@ -126,7 +126,8 @@ export function haproxyBackendLines(topo: Topology, h: HAProxySpec, layout: Conf
   for (const b of h.backends) {
     const r = topo.redis.find((x) => x.name === b);
     if (!r) continue;
-    lines.push(`    server ${haproxyServerName(b)} ${reach(layout, h.name, r)} check inter ${dur(h.check.interMs)}${fast} rise ${h.check.rise} fall ${h.check.fall}`);
+    // A backend marked down (a demoted master) must not keep the client sessions it had: those would get READONLY.
+    lines.push(`    server ${haproxyServerName(b)} ${reach(layout, h.name, r)} check inter ${dur(h.check.interMs)}${fast} rise ${h.check.rise} fall ${h.check.fall} on-marked-down shutdown-sessions`);
   }
   return lines;
 }

@@ -10,13 +10,16 @@ import { createDriver } from '../drivers/index.js';
 import type { Target, Topology } from '../topology/model.js';
 import type { RunResults, ScenarioResult, Verdict } from '../results/types.js';
 import { HistoryWriter } from '../history/writer.js';
+import { applyFact, factsOf, type HistoryEvent } from '../history/events.js';
 import { Observer } from '../observer/observer.js';
 import { NemesisExecutor } from '../nemesis/executor.js';
 import { Prng } from '../random/prng.js';
 import { Workload, type WorkloadOptions } from '../workload/workload.js';
-import { combineVerdicts, asCheck } from '../checkers/index.js';
+import { ClientWorkload, resolveAdapter, type AdapterSpec } from '../adapters/index.js';
+import { combineVerdicts, asCheck, faultEvidence } from '../checkers/index.js';
 import { toJUnit } from '../results/junit.js';
 import { BadInputError, exitCodeFor } from '../results/exit-code.js';
+import { isExpectationNotMet, type ExpectationNotMet } from '../results/expectation.js';
 import { allScenarios, getScenario } from '../scenarios/index.js';
 import type { Scenario, ScenarioContext, ScenarioFacts } from '../scenarios/types.js';
 
@@ -47,6 +50,10 @@ export interface RunOptions {
   profile?: string;
   /** Injected driver (tests); default createDriver(driverName). */
   driverInstance?: Driver;
+  /** Client adapter for the client-* scenarios: a shipped name or a command line (default ioredis). */
+  client?: string;
+  /** Scenarios given as objects instead of names (tests of the engine's verdicts). */
+  scenarioObjects?: Scenario[];
 }
 
 interface Normalized {
@@ -61,6 +68,8 @@ interface Normalized {
   log: (line: string) => void;
   commandLine: string;
   driverInstance?: Driver;
+  client: AdapterSpec;
+  scenarioObjects?: Scenario[];
 }
 
 function normalize(o: RunOptions): Normalized {
@@ -76,10 +85,12 @@ function normalize(o: RunOptions): Normalized {
     keep: o.keep ?? false,
     log: o.log ?? (() => undefined),
     commandLine: o.commandLine ?? o.command ?? '',
+    client: resolveAdapter(o.client ?? 'ioredis'),
   };
   if (o.target) n.target = o.target;
   if (o.runId) n.runId = o.runId;
   if (o.driverInstance) n.driverInstance = o.driverInstance;
+  if (o.scenarioObjects) n.scenarioObjects = o.scenarioObjects;
   return n;
 }
 
@@ -90,8 +101,9 @@ async function loadDriver(name: 'local' | 'docker'): Promise<Driver> {
 }
 
 /** 'all' means every scenario written for this kind of topology; named ones run (or skip with a reason) as asked. */
-export function resolveScenarios(names: string[], kind?: Topology['kind']): Scenario[] {
-  if (names.length === 0 || names.includes('all')) return allScenarios().filter((s) => !kind || s.topologyKinds.includes(kind));
+export function resolveScenarios(names: string[], kind?: Topology['kind'], withClients = false): Scenario[] {
+  // The client-* scenarios judge a client adapter; 'all' includes them only when --client names one.
+  if (names.length === 0 || names.includes('all')) return allScenarios().filter((s) => (!kind || s.topologyKinds.includes(kind)) && (withClients || !s.name.startsWith('client-')));
   const out: Scenario[] = [];
   for (const n of names) {
     const s = getScenario(n);
@@ -141,7 +153,7 @@ function emptyResult(s: Scenario, opts: Normalized, startedAt: number): Scenario
 export async function runScenarios(options: RunOptions): Promise<RunResults> {
   const opts = normalize(options);
   const log = opts.log;
-  const scenarios = resolveScenarios(opts.scenarios, opts.topology.kind);
+  const scenarios = opts.scenarioObjects ?? resolveScenarios(opts.scenarios, opts.topology.kind, options.client !== undefined);
   const outDir = resolve(opts.outDir);
   mkdirSync(outDir, { recursive: true });
   const history = new HistoryWriter(join(outDir, 'history.jsonl'));
@@ -195,7 +207,7 @@ export async function runScenarios(options: RunOptions): Promise<RunResults> {
   return results;
 }
 
-function writeAtomic(path: string, content: string): void {
+export function writeAtomic(path: string, content: string): void {
   writeFileSync(`${path}.tmp`, content);
   renameSync(`${path}.tmp`, path);
 }
@@ -203,7 +215,7 @@ function writeAtomic(path: string, content: string): void {
 /** Set by SIGINT/SIGTERM during a run: the current scenario is torn down and the rest are skipped. */
 let interrupted = false;
 
-function runVerdict(vs: Verdict[]): Verdict {
+export function runVerdict(vs: Verdict[]): Verdict {
   if (vs.includes('error')) return 'error';
   if (vs.includes('fail')) return 'fail';
   if (vs.includes('pass')) return 'pass';
@@ -233,9 +245,11 @@ async function runOne(
   let dep: Deployment | undefined;
   let observer: Observer | undefined;
   let nemesis: NemesisExecutor | undefined;
-  const workloads: Workload[] = [];
+  const workloads: (Workload | ClientWorkload)[] = [];
   const facts: ScenarioFacts = {};
   let ran = false;
+  /** The system never did what the steps waited for: judged as a failed check, not a harness error. */
+  let unmet: ExpectationNotMet | undefined;
   const phase = (name: string): void => {
     log(`  ${s.name}: ${name}`);
     history.mark(`phase-${name}`);
@@ -283,11 +297,19 @@ async function runOne(
       seed: opts.seed,
       log: (l) => log(`  ${s.name}: ${l}`),
       facts,
+      note: (name, value) => applyFact(facts, h.fact(name, value)),
+      noteItem: (name, value) => applyFact(facts, h.factItem(name, value)),
       startWorkload: async (w: WorkloadOptions) => {
         const wl = new Workload(d, h, w);
         workloads.push(wl);
         await wl.start();
         return wl;
+      },
+      clientAdapter: opts.client,
+      startClient: async (o = {}) => {
+        const c = await ClientWorkload.start(d, h, { ...o, spec: opts.client, log: (l) => log(`  ${s.name}: ${l}`) });
+        workloads.push(c);
+        return c;
       },
       addressOf: (name) => {
         const a = d.internalAddress(name);
@@ -302,9 +324,17 @@ async function runOne(
     await s.run(ctx);
     phase('check');
   } catch (e) {
-    res.verdict = 'error';
-    res.error = e instanceof Error ? e.message : String(e);
-    history.mark('scenario-error', res.error);
+    // Also during bring-up: a proxy whose check marks every backend down is the configuration failing.
+    if (isExpectationNotMet(e)) {
+      unmet = e;
+      history.mark('expectation-not-met', `${e.check}: ${e.message}`);
+      history.fact('expectationNotMet', { check: e.check, message: e.message });
+      log(`  ${s.name}: ${e.check} failed: ${e.message}`);
+    } else {
+      res.verdict = 'error';
+      res.error = e instanceof Error ? e.message : String(e);
+      history.mark('scenario-error', res.error);
+    }
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
@@ -317,14 +347,32 @@ async function runOne(
     history.mark('scenario-end');
     history.flush();
   }
+  if (unmet && !ran) {
+    res.checks = [{ name: unmet.check, verdict: 'fail', detail: unmet.message, data: { expectation: true } }];
+    res.verdict = 'fail';
+  }
   if (res.skipReason || !ran) {
     res.durationMs = Math.round(history.now() - startedAt);
     return res;
   }
-  const events = history.events(s.name);
+  judgeScenario(s, history.events(s.name), opts.topology, res);
+  res.durationMs = Math.round(history.now() - startedAt);
+  if (!opts.keep && res.verdict === 'pass') rmSync(runDir, { recursive: true, force: true });
+  return res;
+}
+
+/**
+ * Runs a scenario's checks over its recorded events and fills the result's checks, measurements and verdict.
+ * The live run and `analyze` both judge through here, so they reach the same verdicts from the same history.
+ */
+export function judgeScenario(s: Scenario, events: HistoryEvent[], topology: Topology, res: ScenarioResult): void {
   res.rolesBefore = rolesBefore(events);
+  res.evidence = faultEvidence(events);
+  if (s.reproduces) res.reproduces = s.reproduces;
+  const facts = factsOf(events);
+  const unmet = facts.expectationNotMet;
   try {
-    const out = s.check(events, facts, opts.topology);
+    const out = s.check(events, facts, topology);
     res.checks = out.checks.map(asCheck);
     if (out.writes) res.writes = out.writes;
     if (out.lostSample) res.lostSample = out.lostSample;
@@ -335,18 +383,27 @@ async function runOne(
     if (out.unavailabilityIntervals) res.unavailabilityIntervals = out.unavailabilityIntervals;
     if (out.splitBrainIntervals) res.splitBrainIntervals = out.splitBrainIntervals;
     if (out.warnings?.length) res.warnings = out.warnings;
+    if (out.client) res.client = out.client;
   } catch (e) {
-    res.verdict = 'error';
-    res.error = `checker failed: ${e instanceof Error ? e.message : String(e)}`;
+    const why = `checker failed: ${e instanceof Error ? e.message : String(e)}`;
+    // A scenario that already failed on an unmet expectation is judged by that; the checkers' trouble is noted.
+    if (unmet) res.warnings = [...(res.warnings ?? []), why];
+    else {
+      res.verdict = 'error';
+      res.error = why;
+    }
+  }
+  if (unmet) {
+    const failed = { name: unmet.check, verdict: 'fail' as const, detail: unmet.message, data: { expectation: true } };
+    const i = res.checks.findIndex((c) => c.name === unmet.check);
+    if (i >= 0) res.checks[i] = failed;
+    else res.checks.unshift(failed);
   }
   if (res.verdict !== 'error') res.verdict = combineVerdicts(res.checks);
-  res.durationMs = Math.round(history.now() - startedAt);
-  if (!opts.keep && res.verdict === 'pass') rmSync(runDir, { recursive: true, force: true });
-  return res;
 }
 
 /** Roles from the first observation of each instance, before any fault. */
-function rolesBefore(events: ReturnType<HistoryWriter['events']>): Record<string, string> {
+function rolesBefore(events: HistoryEvent[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const e of events) {
     if ((e.type === 'mark' && e.name === 'fault') || e.type === 'fault') break;

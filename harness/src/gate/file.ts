@@ -18,6 +18,10 @@ export interface GateThresholds {
   maxLostWrites?: LossLimit;
   /** Longest stretch without acknowledged writes, in seconds. */
   maxUnavailabilitySeconds?: number;
+  /** Client scenarios: fault to the first write acknowledged through the client adapter, in seconds (every round). */
+  maxClientFailoverSeconds?: number;
+  /** Client scenarios: the longest a command may wait to settle, in seconds; a command that never settled always breaks the gate. */
+  maxStuckSeconds?: number;
   /** 'all': the scenario's verdict must be pass; a list: these checks must pass (the others are reported). */
   checks: 'all' | string[];
   /** A scenario that cannot run here breaks the gate unless this is true. */
@@ -36,6 +40,8 @@ export interface GateRun {
   topologyFile: string;
   profile?: string;
   target?: Target;
+  /** Client adapter the client-* scenarios run (shipped name or command line). */
+  client?: string;
   scenarios: GateScenario[];
 }
 
@@ -58,7 +64,7 @@ export class GateFileError extends Error {
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const THRESHOLD_KEYS = ['maxFailoverSeconds', 'maxLostWrites', 'maxUnavailabilitySeconds', 'checks', 'allowSkip'];
+const THRESHOLD_KEYS = ['maxFailoverSeconds', 'maxLostWrites', 'maxUnavailabilitySeconds', 'maxClientFailoverSeconds', 'maxStuckSeconds', 'checks', 'allowSkip'];
 
 /** Resolves a gate's topology: a path relative to the gate file, or the name of a shipped topology. */
 export function resolveTopologyPath(ref: string, gateFile: string): string | undefined {
@@ -141,7 +147,7 @@ export function parseGate(text: string, file: string): Gate {
       return out;
     }
     unknownKeys(v, THRESHOLD_KEYS, at);
-    for (const k of ['maxFailoverSeconds', 'maxUnavailabilitySeconds'] as const) {
+    for (const k of ['maxFailoverSeconds', 'maxUnavailabilitySeconds', 'maxClientFailoverSeconds', 'maxStuckSeconds'] as const) {
       const x = v[k];
       if (x === undefined) continue;
       if (typeof x === 'number' && x >= 0) out[k] = x;
@@ -180,7 +186,7 @@ export function parseGate(text: string, file: string): Gate {
         bad(at, 'expected a mapping with topology and scenarios');
         return;
       }
-      unknownKeys(r, ['topology', 'profile', 'target', 'scenarios', 'thresholds'], at);
+      unknownKeys(r, ['topology', 'profile', 'target', 'client', 'scenarios', 'thresholds'], at);
       const topo = r['topology'];
       let topologyFile: string | undefined;
       if (typeof topo !== 'string' || topo === '') bad([...at, 'topology'], 'expected a topology file path (relative to the gate file) or a shipped topology name', topo === undefined);
@@ -192,6 +198,8 @@ export function parseGate(text: string, file: string): Gate {
       if (profile !== undefined && (typeof profile !== 'string' || profile === '')) bad([...at, 'profile'], 'expected a profile name');
       const target = r['target'];
       if (target !== undefined && target !== 'redis' && target !== 'reference') bad([...at, 'target'], 'expected redis or reference (omit it for the targets the topology names)');
+      const client = r['client'];
+      if (client !== undefined && (typeof client !== 'string' || client.trim() === '')) bad([...at, 'client'], 'expected a client adapter: a shipped name (ioredis, node-redis, redis-py) or a command line');
       const runThresholds = thresholds(r['thresholds'], [...at, 'thresholds'], defaults);
       const scenarios: GateScenario[] = [];
       const rawScen = r['scenarios'];
@@ -215,6 +223,7 @@ export function parseGate(text: string, file: string): Gate {
         const run: GateRun = { topology: topo, topologyFile, scenarios };
         if (typeof profile === 'string' && profile !== '') run.profile = profile;
         if (target === 'redis' || target === 'reference') run.target = target;
+        if (typeof client === 'string' && client.trim() !== '') run.client = client;
         runs.push(run);
       }
     });

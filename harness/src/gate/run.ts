@@ -12,6 +12,7 @@ import { xmlEscape } from '../results/junit.js';
 import { EXIT_CHECK_FAILED, EXIT_HARNESS_ERROR, EXIT_PASS } from '../results/exit-code.js';
 import type { Driver } from '../drivers/driver.js';
 import type { Gate, GateThresholds } from './file.js';
+import { EVIDENCE_CHECKS } from '../checkers/evidence.js';
 
 export interface ThresholdVerdict {
   /** e.g. 'max-failover', 'max-lost-writes', 'check:promotion', 'ran'. */
@@ -63,7 +64,34 @@ export interface GateOptions {
   commandLine?: string;
 }
 
+/** Checks that say whether a run tested anything at all, or that the system never did what was waited for. */
+function isEvidence(c: ScenarioResult['checks'][number]): boolean {
+  return (EVIDENCE_CHECKS as readonly string[]).includes(c.name) || c.data?.['expectation'] === true;
+}
+
 const fmtS = (ms: number | null | undefined): string => (ms === null ? 'never' : ms === undefined ? 'n/a' : `${(ms / 1000).toFixed(1)} s`);
+
+/** Client scenarios: client-side failover per round, the longest unsettled wait, and no command left unsettled. */
+function judgeClient(s: ScenarioResult, t: GateThresholds, out: GateScenarioOutcome): void {
+  const c = s.client;
+  if (!c) {
+    if (t.maxClientFailoverSeconds !== undefined || t.maxStuckSeconds !== undefined) out.thresholds.push({ name: 'client', ok: true, detail: 'not a client scenario: no client thresholds apply' });
+    return;
+  }
+  if (t.maxClientFailoverSeconds !== undefined) {
+    const max = t.maxClientFailoverSeconds * 1000;
+    const worst = c.rounds.length === 0 ? null : c.rounds.some((r) => r.clientFailoverMs === null) ? null : Math.max(...c.rounds.map((r) => r.clientFailoverMs ?? 0));
+    const ok = worst !== null && worst <= max;
+    out.thresholds.push({ name: 'max-client-failover', ok, detail: `${c.name}: client-side failover ${fmtS(worst)} ${ok ? '<=' : '>'} ${t.maxClientFailoverSeconds} s` });
+  }
+  if (t.maxStuckSeconds !== undefined) {
+    const stuck = c.rounds.length ? Math.max(...c.rounds.map((r) => r.stuckMs)) : 0;
+    const ok = stuck <= t.maxStuckSeconds * 1000;
+    out.thresholds.push({ name: 'max-stuck', ok, detail: `${c.name}: the longest command waited ${fmtS(stuck)} ${ok ? '<=' : '>'} ${t.maxStuckSeconds} s` });
+  }
+  const unsettled = c.rounds.reduce((n, r) => n + r.unsettled, 0);
+  out.thresholds.push({ name: 'no-unsettled', ok: unsettled === 0, detail: unsettled === 0 ? `${c.name}: every command settled` : `${c.name}: ${unsettled} command(s) never settled` });
+}
 
 /** Judges one scenario result against thresholds; pure. */
 export function judgeScenario(s: ScenarioResult, t: GateThresholds): GateScenarioOutcome {
@@ -74,10 +102,12 @@ export function judgeScenario(s: ScenarioResult, t: GateThresholds): GateScenari
     out.thresholds.push({ name: 'ran', ok: false, detail: `harness error: ${out.harnessError}` });
     return out;
   }
-  if (s.verdict === 'skip' && s.checks.length === 0) {
+  if (s.verdict === 'skip') {
+    // Skipped before running, or ran with every check skipped: either way nothing was verified.
     const ok = t.allowSkip;
     out.ok = ok;
-    out.thresholds.push({ name: 'ran', ok, detail: `skipped: ${s.skipReason ?? 'no reason given'}${ok ? ' (allowSkip)' : '; the gate cannot vouch for it (set allowSkip: true to accept)'}` });
+    const why = s.checks.length === 0 ? `skipped: ${s.skipReason ?? 'no reason given'}` : `every check was skipped (${s.checks.map((c) => `${c.name}: ${c.detail}`).join('; ')})`;
+    out.thresholds.push({ name: 'ran', ok, detail: `${why}${ok ? ' (allowSkip)' : '; the gate cannot vouch for it (set allowSkip: true to accept)'}` });
     return out;
   }
   if (t.maxFailoverSeconds !== undefined) {
@@ -96,7 +126,14 @@ export function judgeScenario(s: ScenarioResult, t: GateThresholds): GateScenari
       out.thresholds.push({ name: 'max-unavailability', ok, detail: `longest unavailability ${fmtS(s.unavailabilityMs)} ${ok ? '<=' : '>'} ${t.maxUnavailabilitySeconds} s` });
     }
   }
-  if (t.maxLostWrites) {
+  judgeClient(s, t, out);
+  const writesCheck = s.checks.find((c) => c.name === 'acknowledged-writes');
+  if (t.maxLostWrites && writesCheck && (writesCheck.verdict !== 'pass' || writesCheck.data?.['verified'] === false)) {
+    // Lost writes counted by a check that failed or never read back prove nothing either way.
+    out.thresholds.push({ name: 'max-lost-writes', ok: false, detail: `cannot be judged: the acknowledged-writes check ${writesCheck.verdict === 'skip' ? 'was skipped' : 'failed'}: ${writesCheck.detail}` });
+  } else if (t.maxLostWrites && !writesCheck && s.writes.attempted === 0) {
+    out.thresholds.push({ name: 'max-lost-writes', ok: true, detail: 'this scenario runs no write workload' });
+  } else if (t.maxLostWrites) {
     const { lost, acknowledged } = s.writes;
     if ('count' in t.maxLostWrites) {
       const ok = lost <= t.maxLostWrites.count;
@@ -116,6 +153,9 @@ export function judgeScenario(s: ScenarioResult, t: GateThresholds): GateScenari
       const ok = c?.verdict === 'pass';
       out.thresholds.push({ name: `check:${name}`, ok, detail: c ? `${c.verdict}: ${c.detail}` : `the scenario has no check named "${name}" (it has ${s.checks.map((x) => x.name).join(', ')})` });
     }
+    // A named list picks what to judge, never whether the run tested anything: evidence checks always count.
+    const unproven = s.checks.filter((c) => !t.checks.includes(c.name) && c.verdict !== 'pass' && (isEvidence(c) || (c.name === 'acknowledged-writes' && c.data?.['verified'] !== true)));
+    if (unproven.length) out.thresholds.push({ name: 'evidence', ok: false, detail: `the run proves nothing: ${unproven.map((c) => `${c.name} (${c.detail})`).join('; ')}` });
   }
   out.ok = out.thresholds.every((x) => x.ok);
   return out;
@@ -188,6 +228,7 @@ export async function runGate(gate: Gate, opts: GateOptions): Promise<GateOutcom
       results = await runScenarios({
         topology,
         scenarios: r.scenarios.map((s) => s.name),
+        ...(r.client !== undefined ? { client: r.client } : {}),
         ...(r.target ? { target: r.target } : {}),
         driverName: driver,
         seed,

@@ -5,7 +5,7 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { RunClock } from './clock.js';
-import type { FaultEvent, HistoryEvent, MarkEvent, OpEvent, RoleObservation } from './events.js';
+import type { FactEvent, FactItemEvent, FactName, FactValue, FaultEvent, ListFactName, HistoryEvent, MarkEvent, OpEvent, RoleObservation, ScenarioFacts } from './events.js';
 
 type Untimed<T> = T extends HistoryEvent ? Omit<T, 'time' | 'scenario'> & { time?: number } : never;
 
@@ -64,6 +64,20 @@ export class HistoryWriter {
   mark(name: string, detail?: string): MarkEvent {
     const ev: MarkEvent = { type: 'mark', scenario: this.scenario, name, time: this.now() };
     if (detail !== undefined) ev.detail = detail;
+    this.append(ev);
+    return ev;
+  }
+
+  /** Records what a scenario's step saw, as a typed fact the checkers read back from the history. */
+  fact<K extends FactName>(name: K, value: FactValue<K>): FactEvent {
+    const ev = { type: 'fact', scenario: this.scenario, name, value, time: this.now() } as FactEvent;
+    this.append(ev);
+    return ev;
+  }
+
+  /** Records one more item of an accumulating fact (a seed step, a probe). */
+  factItem<K extends ListFactName>(name: K, value: NonNullable<ScenarioFacts[K]>[number]): FactItemEvent {
+    const ev = { type: 'fact-item', scenario: this.scenario, name, value, time: this.now() } as FactItemEvent;
     this.append(ev);
     return ev;
   }

@@ -1,8 +1,8 @@
 /** Runs a fault schedule against a deployment in real time, undoing each fault after its duration. */
 import type { Deployment } from '../drivers/driver.js';
 import type { HistoryWriter } from '../history/writer.js';
-import { delay, scaled } from '../engine/time.js';
-import { applyFault, type ScheduledFault } from './faults.js';
+import { delay, scaled } from '../support/time.js';
+import { applyFault, FaultNotApplicable, type ScheduledFault } from './faults.js';
 
 export interface ExecutorResult {
   applied: number;
@@ -65,7 +65,7 @@ export class NemesisExecutor {
         }
       } catch (e) {
         const msg = `${f.fault} ${f.targets.join(',')}: ${e instanceof Error ? e.message : String(e)}`;
-        if (e instanceof NoTargetError) {
+        if (e instanceof NoTargetError || e instanceof FaultNotApplicable) {
           // Numbered (1-based, in schedule order) so a reader and the suites can tell which fault it was.
           res.skipped.push(`#${i + 1} ${msg}`);
           this.history.mark('fault-skipped', msg);

@@ -4,19 +4,12 @@
  */
 import type { Deployment, PartitionSpec } from '../drivers/driver.js';
 import type { HistoryWriter } from '../history/writer.js';
+import { ToxiproxyClient } from '../toxiproxy/client.js';
+import { ExpectationNotMet } from '../results/expectation.js';
 
-export type ToxicType = 'latency' | 'bandwidth' | 'timeout' | 'reset_peer' | 'slicer' | 'limit_data' | 'down';
+import type { FaultKind, ScheduledFault, ToxicType } from '../history/events.js';
 
-export type FaultKind =
-  | 'kill'
-  | 'terminate'
-  | 'pause'
-  | 'restart'
-  | 'stop-host'
-  | 'partition-isolate'
-  | 'partition-split'
-  | 'partition-one-way'
-  | `toxic-${ToxicType}`;
+export type { FaultKind, ScheduledFault, ToxicType };
 
 export const ALL_FAULT_KINDS: FaultKind[] = [
   'kill',
@@ -35,22 +28,6 @@ export const ALL_FAULT_KINDS: FaultKind[] = [
   'toxic-limit_data',
   'toxic-down',
 ];
-
-export interface ScheduledFault {
-  /** Offset from the schedule's start, ms. */
-  at: number;
-  fault: FaultKind;
-  /**
-   * Instance names (kill/terminate/pause/restart), host names (stop-host, partitions: for split the
-   * first `splitAt` hosts form one side; for one-way [from, to]) or Toxiproxy link names (toxics).
-   */
-  targets: string[];
-  /** How long the fault lasts before it is undone (0 for restart). */
-  duration: number;
-  splitAt?: number;
-  /** Toxic attributes (e.g. latency, jitter, rate, timeout, bytes). */
-  attributes?: Record<string, number>;
-}
 
 export function isToxic(kind: FaultKind): kind is `toxic-${ToxicType}` {
   return kind.startsWith('toxic-');
@@ -75,33 +52,6 @@ export function partitionSpecOf(f: ScheduledFault): PartitionSpec {
   }
 }
 
-/** Minimal Toxiproxy HTTP API client (the API is the same for the real server and the harness's own). */
-export class ToxiproxyApi {
-  constructor(private readonly baseUrl: string) {}
-
-  private async call(method: string, path: string, body?: unknown): Promise<void> {
-    const res = await fetch(`${this.baseUrl.replace(/\/$/, '')}${path}`, {
-      method,
-      headers: { 'content-type': 'application/json' },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    if (!res.ok) throw new Error(`toxiproxy ${method} ${path}: HTTP ${res.status} ${await res.text()}`);
-    await res.arrayBuffer();
-  }
-
-  addToxic(proxy: string, name: string, type: string, attributes: Record<string, number>, stream: 'upstream' | 'downstream' = 'downstream'): Promise<void> {
-    return this.call('POST', `/proxies/${encodeURIComponent(proxy)}/toxics`, { name, type, stream, toxicity: 1, attributes });
-  }
-
-  removeToxic(proxy: string, name: string): Promise<void> {
-    return this.call('DELETE', `/proxies/${encodeURIComponent(proxy)}/toxics/${encodeURIComponent(name)}`);
-  }
-
-  setEnabled(proxy: string, enabled: boolean): Promise<void> {
-    return this.call('POST', `/proxies/${encodeURIComponent(proxy)}`, { enabled });
-  }
-}
-
 const DEFAULT_TOXIC_ATTRIBUTES: Record<Exclude<ToxicType, 'down'>, Record<string, number>> = {
   latency: { latency: 500, jitter: 100 },
   bandwidth: { rate: 16 },
@@ -110,6 +60,19 @@ const DEFAULT_TOXIC_ATTRIBUTES: Record<Exclude<ToxicType, 'down'>, Record<string
   slicer: { average_size: 8, size_variation: 4, delay: 1000 },
   limit_data: { bytes: 4096 },
 };
+
+/** A fault whose target is not there to break (a kill of a process that already exited): no fault, so not recorded as one. */
+export class FaultNotApplicable extends ExpectationNotMet {
+  constructor(message: string) {
+    super('fault-applied', message);
+  }
+}
+
+/** Instance faults need a running process; killing a dead one would be recorded as a fault that never happened. */
+function requireRunning(dep: Deployment, f: ScheduledFault): void {
+  const gone = f.targets.filter((t) => !dep.isRunning(t));
+  if (gone.length) throw new FaultNotApplicable(`${f.fault} ${gone.join(', ')}: not running, so there is nothing to ${f.fault}`);
+}
 
 /** Applies one fault and returns its undo, recording start/end in the history. */
 export async function applyFault(dep: Deployment, history: HistoryWriter, f: ScheduledFault): Promise<() => Promise<void>> {
@@ -121,6 +84,7 @@ export async function applyFault(dep: Deployment, history: HistoryWriter, f: Sch
     for (const t of f.targets) await fn(t);
   };
   let undo: () => Promise<void>;
+  if (f.fault === 'kill' || f.fault === 'terminate' || f.fault === 'pause' || f.fault === 'restart') requireRunning(dep, f);
   switch (f.fault) {
     case 'kill':
       await each((t) => dep.kill(t));
@@ -151,7 +115,7 @@ export async function applyFault(dep: Deployment, history: HistoryWriter, f: Sch
       break;
     default: {
       if (!dep.toxiproxyUrl) throw new Error(`${f.fault} needs Toxiproxy, and the topology routes no link through it`);
-      const api = new ToxiproxyApi(dep.toxiproxyUrl);
+      const api = new ToxiproxyClient(dep.toxiproxyUrl);
       const type = f.fault.slice('toxic-'.length) as ToxicType;
       if (type === 'down') {
         await each((t) => api.setEnabled(t, false));
@@ -159,7 +123,7 @@ export async function applyFault(dep: Deployment, history: HistoryWriter, f: Sch
       } else {
         const name = `chaos-${type}`;
         const attrs = { ...DEFAULT_TOXIC_ATTRIBUTES[type], ...(f.attributes ?? {}) };
-        await each((t) => api.addToxic(t, name, type, attrs));
+        await each(async (t) => void (await api.addToxic(t, { type, name, attributes: attrs })));
         undo = () => each((t) => api.removeToxic(t, name));
       }
     }

@@ -8,7 +8,10 @@ import type { Deployment } from '../drivers/driver.js';
 import type { RoleObservation } from '../history/events.js';
 import type { HistoryWriter } from '../history/writer.js';
 import { dataPassword } from '../clients/index.js';
-import { delay, scaled } from '../engine/time.js';
+import { delay, scaled } from '../support/time.js';
+import { parseInfo } from '../support/info.js';
+
+export { parseInfo };
 
 export interface ObserverOptions {
   intervalMs?: number;
@@ -24,16 +27,6 @@ export interface InstanceState {
   writable: boolean;
   linkUp?: boolean;
   detail: Record<string, string | number | boolean>;
-}
-
-export function parseInfo(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of text.split(/\r?\n/)) {
-    if (line === '' || line.startsWith('#')) continue;
-    const i = line.indexOf(':');
-    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
-  }
-  return out;
 }
 
 /** Role state from INFO replication; minReplicas is the instance's min-replicas-to-write (0 = off). */
@@ -165,14 +158,19 @@ export class Observer {
     await trySub();
   }
 
+  /** One loop per instance: a slow or timed-out instance must not delay the samples of the others. */
   private async run(): Promise<void> {
     const signal = this.ctl.signal;
-    while (!signal.aborted) {
-      const started = performance.now();
-      await this.sampleAll();
-      const wait = this.intervalMs - (performance.now() - started);
-      if (wait > 0) await delay(wait, signal);
-    }
+    await Promise.all(
+      this.watched.map(async (w) => {
+        while (!signal.aborted) {
+          const started = performance.now();
+          await this.sample(w);
+          const wait = this.intervalMs - (performance.now() - started);
+          if (wait > 0) await delay(wait, signal);
+        }
+      }),
+    );
   }
 
   private async sampleAll(): Promise<void> {
@@ -206,7 +204,9 @@ export class Observer {
         st.detail['slots'] = ranges.join(',');
       }
     } catch (e) {
-      st = { role: 'down', writable: false, detail: { error: e instanceof Error ? e.message : String(e) } };
+      const error = e instanceof Error ? e.message : String(e);
+      // A timed-out sample is unknown (slow, paused or cut off), not proof the instance is down.
+      st = { role: 'down', writable: false, detail: { error, ...(/timed? ?out|ETIMEDOUT/i.test(error) ? { unknown: true } : {}) } };
     }
     this.current.set(w.name, st);
     const now = this.history.now();

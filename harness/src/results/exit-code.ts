@@ -30,7 +30,14 @@ export function exitCodeForVerdict(v: Verdict): number {
 export function exitCodeFor(results: RunResults): number {
   if (results.scenarios.some((s) => s.verdict === 'error')) return EXIT_HARNESS_ERROR;
   if (results.scenarios.some((s) => s.verdict === 'fail')) return EXIT_CHECK_FAILED;
+  // A run where nothing ran verified nothing; CI must not read that as a pass.
+  if (nothingVerified(results)) return EXIT_CHECK_FAILED;
   return exitCodeForVerdict(results.verdict === 'error' ? 'error' : results.verdict === 'fail' ? 'fail' : 'pass');
+}
+
+/** Every scenario was skipped (or there were none): the run verified nothing. */
+export function nothingVerified(results: RunResults): boolean {
+  return results.scenarios.every((s) => s.verdict === 'skip');
 }
 
 /** For exceptions that escape a run: bad input (BadInputError or a TopologyError) is 2, anything else 3. */

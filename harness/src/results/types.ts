@@ -26,6 +26,15 @@ export interface Interval {
   end: number;
 }
 
+export interface FaultEvidence {
+  /** e.g. 'kill redis1', 'partition-isolate host1'. */
+  fault: string;
+  /** ms since run start when the fault took effect. */
+  at: number;
+  /** Writes acknowledged (invoked) after the fault took effect. */
+  acknowledgedAfter: number;
+}
+
 export interface ScenarioResult {
   name: string;
   description: string;
@@ -56,6 +65,12 @@ export interface ScenarioResult {
   rolesBefore?: Record<string, string>;
   rolesAfter?: Record<string, string>;
   warnings?: string[];
+  /** Client adapter runs: the adapter, its library, and what the application saw (checkers/client.ts). */
+  client?: ClientResult;
+  /** The documented anomaly the scenario reproduces; a pass then reads "anomaly reproduced". */
+  reproduces?: string;
+  /** Each fault the history shows applied, and how many writes were acknowledged after it. */
+  evidence?: FaultEvidence[];
   /** The validated topology the scenario ran on; the report draws its topology picture from it. */
   topologyModel?: Topology;
 }
@@ -78,4 +93,20 @@ export interface RunResults {
   scenarios: ScenarioResult[];
   /** Relative path of the history file in the run folder. */
   history: string;
+}
+
+/** What a client adapter saw in one scenario (one entry per failover round). */
+export interface ClientResult {
+  /** Adapter name ("redis-py") and the library it reported ("redis-py 4.3.4 (sentinel)"). */
+  name: string;
+  library?: string;
+  rounds: {
+    clientFailoverMs: number | null;
+    serverSwitchMs: number | null;
+    oldMasterMs: number | null;
+    stuckMs: number;
+    unsettled: number;
+    publishedAfter?: number;
+    deliveredAfter?: number;
+  }[];
 }

@@ -5,7 +5,7 @@
  */
 import type { CheckResult } from '../results/types.js';
 import { dataPassword } from '../clients/index.js';
-import { waitFor } from '../engine/time.js';
+import { waitFor } from '../support/time.js';
 import { parseInfo } from '../observer/observer.js';
 import { randomChaos } from './chaos.js';
 import { observationChecks, observe, probeClient } from './seed-sentinel.js';
@@ -79,7 +79,7 @@ export const randomChaosConvergence: Scenario = {
       last = await divergence(ctx);
       return last === undefined;
     }, CONVERGE_MS, 500).then(() => true, () => false);
-    ctx.facts['convergedMs'] = ok ? ctx.history.now() - from : null;
+    ctx.note('convergedMs', ok ? ctx.history.now() - from : null);
     observe(ctx, 'convergence', ok, ok ? `converged ${Math.round(ctx.history.now() - from)} ms after the last check of the chaos run: one master per shard, replicas linked at the same offset with the same keys` : `not converged after ${CONVERGE_MS} ms: ${last}`);
   },
   check(events, facts, t): CheckOutput {

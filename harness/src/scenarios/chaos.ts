@@ -2,40 +2,17 @@
 import { asCheck, checkSingleMaster } from '../checkers/index.js';
 import type { HistoryEvent } from '../history/events.js';
 import type { Topology } from '../topology/model.js';
-import { delay, scaled, waitFor } from '../engine/time.js';
+import { delay, scaled } from '../support/time.js';
 import { generateSchedule, MASTER_TARGET } from '../nemesis/schedule.js';
 import type { FaultKind, ScheduledFault } from '../nemesis/faults.js';
-import { currentMaster, initialMaster, markWorkloadEnd, markWorkloadStart, SCENARIO_RATE, standardChecks, waitReplicationSettled, writePath } from './common.js';
-import type { CheckOutput, Scenario } from './types.js';
+import { currentMaster, expectWithin, initialMaster, promotionHint, markWorkloadEnd, markWorkloadStart, SCENARIO_RATE, standardChecks, waitReplicationSettled, writePath } from './common.js';
+import type { CheckOutput, Scenario, ScenarioFacts } from './types.js';
+import { attributeLosses } from '../checkers/loss-attribution.js';
+
+export { attributeLosses };
 
 const CHAOS_FAULTS: FaultKind[] = ['kill', 'terminate', 'pause', 'restart', 'partition-isolate', 'partition-split', 'toxic-latency', 'toxic-reset_peer'];
 
-/**
- * Attributes each lost write to the first fault still in effect (or starting) when it was acknowledged,
- * with 2 s of grace for detection, so the report says which fault cost what.
- */
-export function attributeLosses(events: HistoryEvent[], lost: string[]): string[] {
-  if (lost.length === 0) return [];
-  const lostSet = new Set(lost);
-  const faults: { label: string; start: number; end: number }[] = [];
-  for (const e of events) {
-    if (e.type !== 'fault') continue;
-    const label = `${e.name}(${e.targets.join(',')})`;
-    if (e.phase === 'start') faults.push({ label: `${label}@${Math.round(e.time)}`, start: e.time, end: Number.POSITIVE_INFINITY });
-    else {
-      const open = faults.find((f) => f.end === Number.POSITIVE_INFINITY && f.label.startsWith(`${label}@`));
-      if (open) open.end = e.time;
-    }
-  }
-  const counts = new Map<string, number>();
-  for (const e of events) {
-    if (e.type !== 'op' || e.phase !== 'ok' || e.f !== 'add' || !lostSet.has(String(e.value))) continue;
-    const f = faults.find((x) => e.time <= x.end + 2000);
-    const key = f?.label ?? 'after the last fault';
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
-  return [...counts].map(([k, n]) => `${k}: ${n}`);
-}
 
 /** True when no data instance persists (no AOF, no RDB save points): a restarted master comes back empty. */
 export function persistenceOff(files: { kind: string; content: string }[]): boolean {
@@ -67,7 +44,7 @@ export const randomChaos: Scenario = {
   async run(ctx) {
     const t = ctx.topology;
     if (t.kind === 'cluster') {
-      await waitFor('cluster_state:ok everywhere', () => t.redis.every((r) => ctx.observer.current.get(r.name)?.detail['cluster_state'] === 'ok'), 60_000);
+      await expectWithin({ check: 'cluster-state', failure: 'the cluster did not report cluster_state:ok on every node', since: 'the start', hint: 'check that every node reaches the others\' bus ports' }, () => t.redis.every((r) => ctx.observer.current.get(r.name)?.detail['cluster_state'] === 'ok'), 60_000);
     } else {
       await waitReplicationSettled(ctx, initialMaster(t));
     }
@@ -75,7 +52,7 @@ export const randomChaos: Scenario = {
     // documented hazard is restart-empty's subject, so here a stopped instance stays down past detection.
     const noPersistence = persistenceOff(ctx.dep.generatedFiles());
     const minFault = noPersistence ? detectionMs(t) + 3000 : 2000;
-    ctx.facts['persistenceOff'] = noPersistence;
+    ctx.note('persistenceOff', noPersistence);
     const schedule: ScheduledFault[] = generateSchedule(ctx.seed, t, {
       durationMs: noPersistence ? 30_000 : 20_000,
       faults: noPersistence ? CHAOS_FAULTS.filter((f) => f !== 'restart') : CHAOS_FAULTS,
@@ -85,7 +62,7 @@ export const randomChaos: Scenario = {
       minFaultMs: minFault,
       maxFaultMs: minFault + 3000,
     });
-    ctx.facts['schedule'] = schedule;
+    ctx.note('schedule', schedule);
     const pick = ctx.rng.fork('targets');
     ctx.nemesis.resolve = (symbol) => {
       if (symbol !== MASTER_TARGET) return [];
@@ -104,20 +81,23 @@ export const randomChaos: Scenario = {
     const wl = await ctx.startWorkload({ kind: 'set', path: writePath(t), processes: 16, rate: SCENARIO_RATE, ...(t.kind === 'cluster' ? { setKeys: 32 } : {}) });
     markWorkloadStart(ctx, wl.via);
     const res = await ctx.nemesis.run(schedule);
-    ctx.facts['faultErrors'] = res.errors;
-    ctx.facts['faultsSkipped'] = res.skipped;
+    ctx.note('faultErrors', res.errors);
+    ctx.note('faultsSkipped', res.skipped);
     await ctx.nemesis.healAll();
     for (const r of t.redis) if (!ctx.dep.isRunning(r.name)) await ctx.dep.start(r.name);
-    ctx.facts.healAt = ctx.history.mark('heal', 'all faults undone').time;
-    if (t.kind !== 'cluster') await waitFor('one writable master after healing', () => currentMaster(ctx), 60_000);
-    await waitFor('writes acknowledged after healing', () => wl.lastOkInvokedAt >= (ctx.facts.healAt ?? 0), 60_000);
+    ctx.note('healAt', ctx.history.mark('heal', 'all faults undone').time);
+    if (t.kind !== 'cluster') await expectWithin({ check: 'recovery', failure: 'the deployment did not settle on one writable master', since: 'undoing every fault', hint: promotionHint(t) }, () => currentMaster(ctx), 60_000);
+    await expectWithin({ check: 'recovery', failure: `no write via ${wl.via} was acknowledged`, since: 'undoing every fault', hint: promotionHint(t) }, () => wl.lastOkInvokedAt >= (ctx.facts.healAt ?? 0), 60_000);
     await delay(scaled(1000));
     await wl.stop();
     markWorkloadEnd(ctx);
     await wl.finalRead();
   },
-  check(events, facts, t): CheckOutput {
-    const budget = chaosLossBudget((facts['schedule'] as ScheduledFault[] | undefined) ?? [], t);
+  check(events, rawFacts, t): CheckOutput {
+    const budget = chaosLossBudget((rawFacts['schedule'] as ScheduledFault[] | undefined) ?? [], t);
+    // The chaos run's "fault" is its first applied one: writes are needed before it and after the heal.
+    const firstFault = events.find((e) => e.type === 'fault' && e.phase === 'start')?.time;
+    const facts: ScenarioFacts = { ...rawFacts, ...(rawFacts.faultAt === undefined && firstFault !== undefined ? { faultAt: firstFault } : {}) };
     const out = standardChecks(events, facts, t, {
       maxLost: budget,
       lossRationale: 'kills lose the unreplicated tail of asynchronous replication, and an isolated master acknowledges writes until failure detection, as Redis documents',
@@ -139,11 +119,17 @@ export const randomChaos: Scenario = {
     const errors = (facts['faultErrors'] as string[] | undefined) ?? [];
     const skipped = (facts['faultsSkipped'] as string[] | undefined) ?? [];
     const skippedNote = skipped.length ? `; ${skipped.length} found no target when due and were skipped: ${skipped.join('; ')}` : '';
+    const applied = events.filter((e) => e.type === 'fault' && e.phase === 'start').length;
     out.checks.push({
       name: 'schedule',
-      verdict: schedule.length === 0 ? 'skip' : errors.length ? 'error' : 'pass',
-      detail: schedule.length === 0 ? 'no fault applies to this topology' : errors.length ? `${errors.length} faults could not be applied: ${errors.join('; ')}${skippedNote}` : `${schedule.length - skipped.length} of ${schedule.length} faults applied and undone${skippedNote}`,
-      data: { schedule, skipped },
+      // Chaos without a single applied fault tested nothing: a failed check, not a pass or a skip.
+      verdict: errors.length ? 'error' : schedule.length === 0 || applied === 0 ? 'fail' : 'pass',
+      detail:
+        errors.length ? `${errors.length} faults could not be applied: ${errors.join('; ')}${skippedNote}`
+        : schedule.length === 0 ? 'no fault applies to this topology, so random-chaos tested nothing'
+        : applied === 0 ? `none of ${schedule.length} scheduled faults was applied${skippedNote}`
+        : `${applied} of ${schedule.length} faults applied and undone${skippedNote}`,
+      data: { schedule, skipped, applied },
     });
     const recovered = facts.healAt !== undefined && events.some((e) => e.type === 'op' && e.phase === 'ok' && e.f === 'add' && e.time > facts.healAt!);
     out.checks.push({ name: 'recovery', verdict: recovered ? 'pass' : 'fail', detail: recovered ? 'writes were acknowledged again after every fault was undone' : 'no write was acknowledged after healing' });

@@ -1,39 +1,20 @@
 /** Redis Cluster scenarios (the seed's second half). */
 import { Redis } from 'ioredis';
-import type { HistoryEvent } from '../history/events.js';
+import type { HistoryEvent, RoleObservation } from '../history/events.js';
 import type { CheckResult } from '../results/types.js';
+import { ExpectationNotMet } from '../results/expectation.js';
 import type { Topology } from '../topology/model.js';
 import { dataPassword } from '../clients/index.js';
 import { asCheck, checkClusterState, checkFailback, checkPromotion, checkSlotCoverage, ops } from '../checkers/index.js';
-import { delay, scaled, waitFor } from '../engine/time.js';
+import { delay, scaled } from '../support/time.js';
 import type { Workload } from '../workload/workload.js';
-import { markWorkloadEnd, markWorkloadStart, SCENARIO_RATE, standardChecks } from './common.js';
+import { expectWithin, markWorkloadEnd, markWorkloadStart, promotionHint, SCENARIO_RATE, standardChecks } from './common.js';
 import type { CheckOutput, Scenario, ScenarioContext, ScenarioFacts } from './types.js';
+import { checkMinorityStopped, checkShardedWrites, inSlotRanges, keySlot, writesToShardDuring } from '../checkers/sharded.js';
 
-/** CRC16-XMODEM slot of a key, honouring {hash tags}, as CLUSTER KEYSLOT computes it. */
-export function keySlot(key: string): number {
-  let k = key;
-  const open = k.indexOf('{');
-  if (open >= 0) {
-    const close = k.indexOf('}', open + 1);
-    if (close > open + 1) k = k.slice(open + 1, close);
-  }
-  let crc = 0;
-  for (const byte of Buffer.from(k, 'utf8')) {
-    crc ^= byte << 8;
-    for (let i = 0; i < 8; i++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
-  }
-  return crc % 16384;
-}
+export { checkMinorityStopped, checkShardedWrites, inSlotRanges, keySlot, writesToShardDuring };
 
-export function inSlotRanges(ranges: string, slot: number): boolean {
-  for (const part of ranges.split(',')) {
-    if (part === '') continue;
-    const [a, b] = part.split('-').map(Number);
-    if (a !== undefined && slot >= a && slot <= (b ?? a)) return true;
-  }
-  return false;
-}
+
 
 /** Keys in the failed shard's slots, for failover time and unavailability of that shard. */
 function shardFilter(facts: ScenarioFacts): ((key: string) => boolean) | undefined {
@@ -41,37 +22,6 @@ function shardFilter(facts: ScenarioFacts): ((key: string) => boolean) | undefin
   return typeof ranges === 'string' && ranges !== '' ? (key) => inSlotRanges(ranges, keySlot(key)) : undefined;
 }
 
-/**
- * Acknowledged writes judged per shard: losses in the failed shard's slots are bounded by `maxInShard`
- * (the documented window), losses anywhere else are never acceptable.
- */
-export function checkShardedWrites(events: HistoryEvent[], out: CheckOutput, ranges: string | undefined, maxInShard: number, rationale: string): CheckResult {
-  const keyOf = new Map<string, string>();
-  for (const e of events) if (e.type === 'op' && e.f === 'add' && e.phase === 'invoke' && e.key !== undefined && e.value !== undefined) keyOf.set(String(e.value), e.key);
-  const base = out.checks.find((c) => c.name === 'acknowledged-writes');
-  const lost = out.lostAll ?? [];
-  let inShard = 0;
-  let outside = 0;
-  for (const v of lost) {
-    const k = keyOf.get(v);
-    if (ranges && k !== undefined && inSlotRanges(ranges, keySlot(k))) inShard++;
-    else outside++;
-  }
-  const w = out.writes;
-  const summary = w ? `${w.acknowledged}/${w.attempted} acknowledged, ${w.lost} lost (${inShard} in the failed shard, ${outside} elsewhere), ${w.unexpected} unexpected, ${w.indeterminate} indeterminate` : 'no writes';
-  if (!w || w.attempted === 0) return base ?? { name: 'acknowledged-writes', verdict: 'skip', detail: 'no writes were attempted' };
-  if (base && /final read never succeeded/.test(base.detail)) return base;
-  const problems: string[] = [];
-  if (outside > 0) problems.push(`${outside} acknowledged writes lost outside the failed shard`);
-  if (inShard > maxInShard) problems.push(`${inShard} lost in the failed shard (allowed ${maxInShard})`);
-  if (w.unexpected > 0) problems.push(`${w.unexpected} values never written`);
-  return {
-    name: 'acknowledged-writes',
-    verdict: problems.length ? 'fail' : 'pass',
-    detail: problems.length ? `${problems.join('; ')}: ${summary}` : `${summary}${inShard > 0 ? `; up to ${maxInShard} accepted in the failed shard (${rationale})` : ''}`,
-    data: { ...w, lostInShard: inShard, lostElsewhere: outside, maxLostInShard: maxInShard },
-  };
-}
 
 const LOSS =
   'writes a master acknowledged during node-timeout before its replica took over were not replicated; Redis Cluster documents this window';
@@ -81,10 +31,11 @@ function clusterWait(t: Topology): number {
 }
 
 /** Waits for cluster_state:ok and full slot coverage on the given (default: all) nodes. */
-async function waitClusterOk(ctx: ScenarioContext, nodes?: string[], timeoutMs = 60_000): Promise<void> {
+async function waitClusterOk(ctx: ScenarioContext, nodes?: string[], timeoutMs = 60_000, since?: string, check = 'cluster-state'): Promise<void> {
   const names = nodes ?? ctx.topology.redis.map((r) => r.name);
-  await waitFor(
-    `cluster_state:ok on ${names.join(', ')}`,
+  const hint = `check cluster-node-timeout (${ctx.topology.cluster?.nodeTimeoutMs ?? 15_000} ms here), cluster-require-full-coverage and that every node reaches the others' bus ports`;
+  await expectWithin(
+    { check, failure: `the cluster did not report cluster_state:ok with all 16384 slots on ${names.join(', ')}`, ...(since ? { since } : {}), hint },
     () =>
       names.every((n) => {
         const s = ctx.observer.current.get(n);
@@ -107,7 +58,7 @@ function replicaOf(ctx: ScenarioContext, master: string): string | undefined {
 async function startClusterWorkload(ctx: ScenarioContext): Promise<Workload> {
   const a: Record<string, string> = {};
   for (const r of ctx.topology.redis) a[r.name] = ctx.addressOf(r.name);
-  ctx.facts['addresses'] = a;
+  ctx.note('addresses', a);
   const wl = await ctx.startWorkload({ kind: 'set', path: { kind: 'cluster' }, processes: 16, rate: SCENARIO_RATE, setKeys: 32 });
   markWorkloadStart(ctx, wl.via);
   return wl;
@@ -119,7 +70,7 @@ function victimHost(ctx: ScenarioContext): { host: string; master: string; repli
   const options = masters(ctx)
     .map((m) => ({ master: m, replica: replicaOf(ctx, m) }))
     .filter((x): x is { master: string; replica: string } => x.replica !== undefined && hostOf(x.replica) !== hostOf(x.master));
-  if (options.length === 0) throw new Error('no master has a replica on another host, so losing a host loses a shard (see cluster-shard-loss)');
+  if (options.length === 0) throw new ExpectationNotMet('replication', 'no master has a replica on another host, so losing a host loses a shard (see cluster-shard-loss): check how replicas are spread over hosts');
   const { master, replica } = ctx.rng.pick(options);
   const host = hostOf(master);
   const onHost = ctx.topology.redis.filter((r) => r.host === host).map((r) => r.name);
@@ -128,14 +79,14 @@ function victimHost(ctx: ScenarioContext): { host: string; master: string; repli
 
 /** Notes the victim shard's slots and its replica before the fault. */
 function noteVictim(ctx: ScenarioContext, master: string, replica: string): void {
-  ctx.facts.oldMaster = master;
-  ctx.facts['replica'] = replica;
-  ctx.facts['victimSlots'] = String(ctx.observer.current.get(master)?.detail['slots'] ?? '');
+  ctx.note('oldMaster', master);
+  ctx.note('replica', replica);
+  ctx.note('victimSlots', String(ctx.observer.current.get(master)?.detail['slots'] ?? ''));
 }
 
-async function waitShardPromoted(ctx: ScenarioContext, replica: string): Promise<void> {
-  await waitFor(`${replica} promoted to master`, () => ctx.observer.current.get(replica)?.role === 'master', clusterWait(ctx.topology));
-  ctx.facts['promotedAt'] = ctx.history.now();
+async function waitShardPromoted(ctx: ScenarioContext, replica: string, since: string): Promise<void> {
+  await expectWithin({ check: 'promotion', failure: `${replica} was not promoted to master`, since, hint: promotionHint(ctx.topology) }, () => ctx.observer.current.get(replica)?.role === 'master', clusterWait(ctx.topology));
+  ctx.note('promotedAt', ctx.history.now());
   ctx.log(`${replica} promoted`);
 }
 
@@ -146,27 +97,29 @@ async function hostFailure(ctx: ScenarioContext, recover: boolean): Promise<void
   const { host, master, replica, onHost } = victimHost(ctx);
   const survivors = ctx.topology.redis.map((r) => r.name).filter((n) => !onHost.includes(n));
   noteVictim(ctx, master, replica);
-  ctx.facts['host'] = host;
-  ctx.facts['survivors'] = survivors;
+  ctx.note('host', host);
+  ctx.note('survivors', survivors);
   ctx.log(`stop host ${host} (${onHost.join(', ')}; master ${master}, its replica ${replica})`);
+  // The fault counts from when the host was told to stop.
+  const faultAt = ctx.history.now();
   await ctx.nemesis.apply({ at: 0, fault: 'stop-host', targets: [host], duration: 0 });
-  ctx.facts.faultAt = ctx.history.now();
+  ctx.note('faultAt', faultAt);
   ctx.history.mark('fault', `stop-host ${host}`);
-  await waitShardPromoted(ctx, replica);
-  await waitClusterOk(ctx, survivors, clusterWait(ctx.topology));
-  await waitFor('a write acknowledged after the promotion', () => wl.lastOkInvokedAt >= Number(ctx.facts['promotedAt']), clusterWait(ctx.topology));
-  ctx.facts['coverageAt'] = ctx.history.now();
+  await waitShardPromoted(ctx, replica, `stopping host ${host}`);
+  await waitClusterOk(ctx, survivors, clusterWait(ctx.topology), `stopping host ${host}`, 'cluster-state-survivors');
+  await expectWithin({ check: 'failover-time', failure: 'no write through the Cluster client was acknowledged', since: `${replica}'s promotion`, hint: 'check that the client reaches the promoted node' }, () => wl.lastOkInvokedAt >= Number(ctx.facts['promotedAt']), clusterWait(ctx.topology));
+  ctx.note('coverageAt', ctx.history.now());
   if (recover) {
     await delay(scaled(1000));
     // Marked before the restart: the returning node can be seen rejoined before the restart call returns.
-    ctx.facts.healAt = ctx.history.mark('heal', `start-host ${host}`).time;
+    ctx.note('healAt', ctx.history.mark('heal', `start-host ${host}`).time);
     await ctx.nemesis.healAll();
     // The returning master must rejoin as a replica of its promoted former replica.
-    await waitFor(`${master} to rejoin as a replica of ${replica} with link up`, () => {
+    await expectWithin({ check: 'failback', failure: `${master} did not rejoin as a replica of ${replica} with its link up`, since: `starting host ${host} again`, hint: 'check that the returning node reaches the others\' bus ports and keeps its nodes.conf' }, () => {
       const s = ctx.observer.current.get(master);
       return s?.role === 'replica' && s.master === ctx.addressOf(replica) && s.linkUp === true;
     }, clusterWait(ctx.topology));
-    await waitClusterOk(ctx, undefined, clusterWait(ctx.topology));
+    await waitClusterOk(ctx, undefined, clusterWait(ctx.topology), `starting host ${host} again`);
   }
   await delay(scaled(1000));
   await wl.stop();
@@ -264,9 +217,9 @@ export const clusterRouting: Scenario = {
         }
       }
     }
-    ctx.facts['routing'] = routing;
-    ctx.facts['addresses'] = addresses;
-    ctx.facts['slotOwner'] = slotOwner;
+    ctx.note('routing', routing);
+    ctx.note('nodeByAddress', addresses);
+    ctx.note('slotOwner', slotOwner);
     const wl = await ctx.startWorkload({ kind: 'keys', path: { kind: 'cluster' }, processes: 8, rate: SCENARIO_RATE });
     markWorkloadStart(ctx, wl.via);
     await delay(scaled(2000));
@@ -275,10 +228,11 @@ export const clusterRouting: Scenario = {
     await wl.finalRead();
   },
   check(events, facts, t): CheckOutput {
-    const out = standardChecks(events, facts, t, { noFailover: true });
+    // Routing injects no fault; the Cluster client's writes must still be acknowledged and read back.
+    const out = standardChecks(events, facts, t, { noFailover: true, noFault: true });
     out.checks.push(checkSlotCoverage(events, { expectFull: true }), checkClusterState(events, { expect: 'ok' }));
     const routing = (facts['routing'] as { key: string; node: string; reply: string }[] | undefined) ?? [];
-    const addresses = (facts['addresses'] as Record<string, string> | undefined) ?? {};
+    const addresses = facts.nodeByAddress ?? {};
     const owner = (facts['slotOwner'] as Record<string, string> | undefined) ?? {};
     const problems: string[] = [];
     const slotsSeen: string[] = [];
@@ -323,27 +277,27 @@ export const clusterShardLoss: Scenario = {
     await delay(scaled(1000));
     const master = ctx.rng.pick(masters(ctx));
     const replica = replicaOf(ctx, master);
-    if (!replica) throw new Error(`no replica follows ${master}`);
+    if (!replica) throw new ExpectationNotMet('replication', `no replica follows ${master}, so there is no shard of two to lose`);
     const victims = [master, replica];
     noteVictim(ctx, master, replica);
-    ctx.facts['victims'] = victims;
+    ctx.note('victims', victims);
     await ctx.nemesis.apply({ at: 0, fault: 'kill', targets: victims, duration: 0 });
-    ctx.facts.faultAt = ctx.history.now();
+    ctx.note('faultAt', ctx.history.now());
     ctx.history.mark('fault', `kill ${victims.join(', ')}`);
     const survivors = ctx.topology.redis.map((r) => r.name).filter((n) => !victims.includes(n));
     const expectState = ctx.topology.cluster?.requireFullCoverage === false ? 'ok' : 'fail';
-    await waitFor(
-      `survivors to mark the shard failed (cluster_state:${expectState})`,
+    await expectWithin(
+      { check: `cluster-state-with-full-coverage-${expectState === 'fail' ? 'yes' : 'no'}`, failure: `the survivors did not mark the shard failed (cluster_state:${expectState}, 2 failed nodes)`, since: `killing ${victims.join(' and ')}`, hint: promotionHint(ctx.topology) },
       () => survivors.every((n) => ctx.observer.current.get(n)?.detail['cluster_state'] === expectState && Number(ctx.observer.current.get(n)?.detail['failed_nodes'] ?? 0) >= 2),
       clusterWait(ctx.topology),
     );
     // Hold the shard loss long enough for the Cluster client to serve the other shards (or be refused) on a loaded machine.
     await delay(scaled(3000));
-    ctx.facts['degradedAt'] = ctx.history.now();
-    ctx.facts['survivors'] = survivors;
+    ctx.note('degradedAt', ctx.history.now());
+    ctx.note('survivors', survivors);
     await ctx.nemesis.healAll();
-    ctx.facts.healAt = ctx.history.mark('heal', `start ${victims.join(', ')}`).time;
-    await waitClusterOk(ctx, undefined, clusterWait(ctx.topology));
+    ctx.note('healAt', ctx.history.mark('heal', `start ${victims.join(', ')}`).time);
+    await waitClusterOk(ctx, undefined, clusterWait(ctx.topology), `starting ${victims.join(' and ')} again`);
     await delay(scaled(1000));
     await wl.stop();
     markWorkloadEnd(ctx);
@@ -382,27 +336,38 @@ export const clusterMinorityPartition: Scenario = {
     const { host, master, replica, onHost } = victimHost(ctx);
     const majority = ctx.topology.redis.map((r) => r.name).filter((n) => !onHost.includes(n));
     noteVictim(ctx, master, replica);
-    ctx.facts['survivors'] = majority;
+    ctx.note('survivors', majority);
     await ctx.nemesis.apply({ at: 0, fault: 'partition-isolate', targets: [host], duration: 0 });
-    ctx.facts.faultAt = ctx.history.now();
+    ctx.note('faultAt', ctx.history.now());
     ctx.history.mark('fault', `isolate ${host}`);
-    await waitShardPromoted(ctx, replica);
-    await waitClusterOk(ctx, majority, clusterWait(ctx.topology));
-    await waitFor('a write acknowledged after the promotion', () => wl.lastOkInvokedAt >= Number(ctx.facts['promotedAt']), clusterWait(ctx.topology));
-    ctx.facts['coverageAt'] = ctx.history.now();
+    await waitShardPromoted(ctx, replica, `isolating host ${host}`);
+    await waitClusterOk(ctx, majority, clusterWait(ctx.topology), `isolating host ${host}`, 'cluster-state-survivors');
+    await expectWithin({ check: 'failover-time', failure: 'no write through the Cluster client was acknowledged', since: `${replica}'s promotion`, hint: 'check that the client reaches the promoted node' }, () => wl.lastOkInvokedAt >= Number(ctx.facts['promotedAt']), clusterWait(ctx.topology));
+    ctx.note('coverageAt', ctx.history.now());
     await delay(scaled(1000));
     await ctx.nemesis.healAll();
-    ctx.facts.healAt = ctx.history.mark('heal').time;
-    await waitClusterOk(ctx, undefined, clusterWait(ctx.topology));
+    ctx.note('healAt', ctx.history.mark('heal').time);
+    await waitClusterOk(ctx, undefined, clusterWait(ctx.topology), `healing the partition of ${host}`);
     await delay(scaled(1000));
     await wl.stop();
     markWorkloadEnd(ctx);
     await wl.finalRead();
   },
   check: (events, facts, t) => {
-    // The minority master keeps acknowledging its shard's writes until node-timeout expires.
+    // Only writes the isolated shard acknowledged while cut off can be lost: the budget is what was routed there.
     const nodeTimeoutS = (t.cluster?.nodeTimeoutMs ?? 15_000) / 1000;
-    const budget = Math.ceil(SCENARIO_RATE * (nodeTimeoutS + 2));
-    return hostFailureChecks(events, facts, t, false, budget, `the isolated master acknowledges writes for up to cluster-node-timeout (${nodeTimeoutS} s) before it stops, and those are lost`);
+    const budget = writesToShardDuring(events, facts.victimSlots, facts.faultAt, facts.healAt);
+    const out = hostFailureChecks(events, facts, t, false, budget, `the isolated master acknowledges its shard's writes for up to cluster-node-timeout (${nodeTimeoutS} s) before it stops; at most the ${budget} writes its shard acknowledged during the partition can be lost`);
+    out.checks.push(checkMinorityStopped(events, String(facts.oldMaster), facts.faultAt, facts.healAt, t.cluster?.nodeTimeoutMs ?? 15_000));
+    const replica = facts.replica;
+    const addr = replica ? facts.addresses?.[replica] : undefined;
+    out.checks.push(
+      replica && addr && facts.healAt !== undefined
+        ? asCheck(checkFailback(events, { oldMaster: String(facts.oldMaster), newMaster: replica, newMasterAddress: addr, after: facts.healAt }))
+        : { name: 'failback', verdict: 'fail', detail: 'the scenario did not get as far as healing the partition' },
+    );
+    return out;
   },
 };
+
+

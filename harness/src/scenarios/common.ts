@@ -1,19 +1,54 @@
 /** Steps and check bundles shared by scenarios. */
 import type { HistoryEvent } from '../history/events.js';
 import type { Topology } from '../topology/model.js';
+import type { CheckResult } from '../results/types.js';
 import type { ClientPath } from '../clients/index.js';
-import { waitFor } from '../engine/time.js';
-import {
-  asCheck,
-  checkAcknowledgedWrites,
-  checkFailoverTime,
-  checkSingleMaster,
-  checkThresholds,
-  checkUnavailability,
-  firstMark,
-  lastTime,
-} from '../checkers/index.js';
-import type { CheckOutput, ScenarioContext, ScenarioFacts } from './types.js';
+import { scaled, waitFor } from '../support/time.js';
+import { ExpectationNotMet } from '../results/expectation.js';
+import type { ScenarioContext } from './types.js';
+
+export { evidenceChecks, standardChecks, type StandardCheckOptions } from '../checkers/standard.js';
+
+/** What a scenario waits for, worded for the failure: which check it fails, what did not happen, why it might not. */
+export interface Expectation {
+  /** The check an unmet expectation fails, e.g. 'promotion'. */
+  check: string;
+  /** What did not happen, e.g. "no replica was promoted". */
+  failure: string;
+  /** The event the wait counts from, e.g. "killing redis1". */
+  since?: string;
+  /** Which settings to look at, e.g. "check down-after-milliseconds and replica-priority". */
+  hint?: string;
+}
+
+export function expectationMessage(exp: Expectation, waitedMs: number, lastError?: string): string {
+  const secs = waitedMs % 1000 === 0 ? String(waitedMs / 1000) : (waitedMs / 1000).toFixed(1);
+  return `${exp.failure} within ${secs} s${exp.since ? ` of ${exp.since}` : ''}${exp.hint ? `: ${exp.hint}` : ''}${lastError ? ` (last error: ${lastError})` : ''}`;
+}
+
+/**
+ * Waits for something the system under test must do; when it never happens that is the system failing, so the
+ * timeout becomes an ExpectationNotMet (a failed check, exit 1) worded by `exp`, not a harness error.
+ */
+export async function expectWithin<T>(exp: Expectation, cond: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs: number, intervalMs?: number): Promise<T> {
+  try {
+    return await waitFor(exp.failure, cond, timeoutMs, intervalMs);
+  } catch (e) {
+    const last = e instanceof Error ? /\(last error: (.*)\)$/.exec(e.message)?.[1] : undefined;
+    throw new ExpectationNotMet(exp.check, expectationMessage(exp, scaled(timeoutMs), last));
+  }
+}
+
+/** Which settings decide whether and how fast a failover happens in this topology. */
+export function promotionHint(t: Topology): string {
+  if (t.kind === 'cluster') {
+    return `check cluster-node-timeout (${t.cluster?.nodeTimeoutMs ?? 15_000} ms here), cluster-replica-no-failover and cluster-replica-validity-factor`;
+  }
+  if (t.sentinels.length === 0) return 'nothing in this topology promotes a replica (no Sentinel)';
+  const downAfter = Math.max(...t.sentinels.map((s) => s.downAfterMs));
+  const quorum = t.sentinels[0]!.quorum;
+  return `check down-after-milliseconds (${downAfter} ms here), the quorum (${quorum} of ${t.sentinels.length} Sentinel(s)) and replica-priority (a replica with priority 0 is never promoted)`;
+}
 
 /** The instance Sentinel monitors first, else the first instance that replicates from no one. */
 export function initialMaster(t: Topology): string {
@@ -45,8 +80,8 @@ export function currentMaster(ctx: ScenarioContext): string | undefined {
 export async function waitReplicationSettled(ctx: ScenarioContext, master: string, timeoutMs = 30_000): Promise<void> {
   const replicas = ctx.topology.redis.filter((r) => r.name !== master).map((r) => r.name);
   const masterAddr = ctx.addressOf(master);
-  await waitFor(
-    `${master} master with ${replicas.length} linked replica(s)`,
+  await expectWithin(
+    { check: 'replication', failure: `${master} did not become a master with ${replicas.length} linked replica(s)`, since: 'the start', hint: 'check replicaof, masterauth and that the replicas can reach the master' },
     () => {
       const m = ctx.observer.current.get(master);
       if (!m || m.role !== 'master') return false;
@@ -71,8 +106,8 @@ export async function waitSentinelsSettled(ctx: ScenarioContext, replicas: numbe
     return c;
   });
   try {
-    await waitFor(
-      `sentinels to know ${replicas} replica(s) and each other`,
+    await expectWithin(
+      { check: 'sentinel-discovery', failure: `the Sentinels did not all learn of ${replicas} replica(s) and of each other`, hint: 'check that each Sentinel reaches the master and the others (announce-ip, bind, auth-pass)' },
       async () => {
         for (let i = 0; i < clients.length; i++) {
           const c = clients[i]!;
@@ -95,9 +130,9 @@ export async function waitSentinelsSettled(ctx: ScenarioContext, replicas: numbe
 }
 
 /** Waits for an instance other than `old` to be a writable master. */
-export async function waitPromotion(ctx: ScenarioContext, old: string, timeoutMs: number): Promise<string> {
-  return waitFor(
-    `a replica of ${old} to be promoted`,
+export async function waitPromotion(ctx: ScenarioContext, old: string, timeoutMs: number, since = `the fault on ${old}`): Promise<string> {
+  return expectWithin(
+    { check: 'promotion', failure: 'no replica was promoted', since, hint: promotionHint(ctx.topology) },
     () => {
       const m = currentMaster(ctx);
       return m !== undefined && m !== old ? m : undefined;
@@ -107,10 +142,10 @@ export async function waitPromotion(ctx: ScenarioContext, old: string, timeoutMs
 }
 
 /** Waits until `name` is a replica of `master` with its link up. */
-export async function waitReplicaOf(ctx: ScenarioContext, name: string, master: string, timeoutMs: number): Promise<void> {
+export async function waitReplicaOf(ctx: ScenarioContext, name: string, master: string, timeoutMs: number, check = 'failback'): Promise<void> {
   const addr = ctx.addressOf(master);
-  await waitFor(
-    `${name} to replicate from ${master} with link up`,
+  await expectWithin(
+    { check, failure: `${name} did not rejoin as a replica of ${master} with its link up`, hint: `check that ${name} can reach ${master} (masterauth, replica-announce-ip) and that Sentinel reconfigures returning masters` },
     () => {
       const s = ctx.observer.current.get(name);
       return s?.role === 'replica' && s.master === addr && s.linkUp === true;
@@ -119,73 +154,17 @@ export async function waitReplicaOf(ctx: ScenarioContext, name: string, master: 
   );
 }
 
-export interface StandardCheckOptions {
-  maxLost?: number;
-  lossRationale?: string;
-  maxSplitBrainMs?: number;
-  maxSplitBrainWindowMs?: number;
-  /** Gap without acknowledged writes that counts as unavailability. */
-  unavailabilityThresholdMs?: number;
-  /** Skip failover-time (no fault that stops writes). */
-  noFailover?: boolean;
-  /** Judge failover and unavailability on these keys only (the failed shard of a cluster). */
-  keyFilter?: (key: string) => boolean;
-}
 
-/** acknowledged-writes, single-master (non-cluster), failover-time, unavailability and budgets. */
-export function standardChecks(events: HistoryEvent[], facts: ScenarioFacts, t: Topology, opts: StandardCheckOptions = {}): CheckOutput {
-  const out: CheckOutput = { checks: [], warnings: [] };
-  const writes = checkAcknowledgedWrites(events, {
-    ...(opts.maxLost !== undefined ? { maxLost: opts.maxLost } : {}),
-    ...(opts.lossRationale !== undefined ? { lossRationale: opts.lossRationale } : {}),
-  });
-  out.checks.push(asCheck(writes.result));
-  out.writes = writes.counts;
-  out.lostSample = writes.lost.slice(0, 100);
-  out.lostAll = writes.lost;
-  const lostSet = new Set(writes.lost);
-  out.unexpectedSample = writes.unexpected.slice(0, 100);
-  if (t.kind !== 'cluster') {
-    const sm = checkSingleMaster(events, { maxSplitBrainMs: opts.maxSplitBrainMs ?? 0, ...(opts.maxSplitBrainWindowMs !== undefined ? { maxWindowMs: opts.maxSplitBrainWindowMs } : {}) });
-    out.checks.push(asCheck(sm));
-    out.splitBrainIntervals = sm.intervals;
-  }
-  const from = facts.workloadStart ?? firstMark(events, 'workload-start') ?? 0;
-  const to = facts.workloadEnd ?? firstMark(events, 'workload-end') ?? lastTime(events);
-  const via = facts.via;
-  let failoverMs: number | null | undefined;
-  if (!opts.noFailover && facts.faultAt !== undefined) {
-    const fo = checkFailoverTime(events, facts.faultAt, t.budgets.failoverMs, via, opts.keyFilter, lostSet);
-    out.checks.push(asCheck(fo));
-    out.failoverMs = fo.failoverMs;
-    failoverMs = fo.failoverMs;
-    if (fo.interval) out.failoverInterval = fo.interval;
-  }
-  if (writes.counts.attempted === 0) {
-    out.checks.push({ name: 'unavailability', verdict: 'skip', detail: 'no workload ran' });
-    return out;
-  }
-  const un = checkUnavailability(events, from, to, t.budgets.unavailabilityMs, opts.unavailabilityThresholdMs ?? 500, via, opts.keyFilter, lostSet);
-  out.checks.push(asCheck(un));
-  out.unavailabilityMs = un.longestMs;
-  out.unavailabilityIntervals = un.intervals;
-  out.checks.push(
-    checkThresholds([
-      ...(failoverMs !== undefined ? [{ name: 'failover', value: failoverMs, max: t.budgets.failoverMs }] : []),
-      { name: 'longest unavailability', value: un.longestMs, max: t.budgets.unavailabilityMs },
-    ]),
-  );
-  return out;
-}
+
 
 /** Marks the workload window in the facts and history. */
 export function markWorkloadStart(ctx: ScenarioContext, via: string): void {
-  ctx.facts.workloadStart = ctx.history.mark('workload-start', via).time;
-  ctx.facts.via = via;
+  ctx.note('workloadStart', ctx.history.mark('workload-start', via).time);
+  ctx.note('via', via);
 }
 
 export function markWorkloadEnd(ctx: ScenarioContext): void {
-  ctx.facts.workloadEnd = ctx.history.mark('workload-end').time;
+  ctx.note('workloadEnd', ctx.history.mark('workload-end').time);
 }
 
 /** Default rate for scenario workloads: enough to see every transition, small enough for a compact history. */

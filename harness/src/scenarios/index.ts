@@ -6,6 +6,7 @@ import { haproxyRouting, partitionIsolateMaster, partitionIsolateMasterUnsafe, r
 import { haproxyTestKey, sentinelSeedWalkthrough } from './seed-sentinel.js';
 import { clusterSeedCreate, clusterSeedHost, clusterSeedShardLoss } from './seed-cluster.js';
 import { randomChaosConvergence } from './chaos-convergence.js';
+import { CLIENT_SCENARIOS } from './clients.js';
 import type { Scenario } from './types.js';
 
 export type { Scenario, ScenarioContext, ScenarioFacts, CheckOutput, Requirement } from './types.js';
@@ -30,6 +31,7 @@ const ALL: Scenario[] = [
   clusterSeedHost,
   clusterSeedShardLoss,
   randomChaosConvergence,
+  ...CLIENT_SCENARIOS,
 ];
 
 export interface ScenarioInfo {

@@ -5,13 +5,14 @@
  */
 import { Cluster, Redis } from 'ioredis';
 import type { CheckResult } from '../results/types.js';
+import { ExpectationNotMet } from '../results/expectation.js';
 import type { Topology } from '../topology/model.js';
 import { dataPassword, natMapFor } from '../clients/index.js';
 import { asCheck, checkClusterState, checkFailback, checkPromotion, checkSlotCoverage } from '../checkers/index.js';
-import { delay, scaled, waitFor } from '../engine/time.js';
+import { delay, scaled, waitFor } from '../support/time.js';
 import { parseInfo } from '../observer/observer.js';
 import { checkShardedWrites, clusterShardLoss, inSlotRanges, keySlot, ROUTING_KEYS } from './cluster.js';
-import { markWorkloadEnd, markWorkloadStart, SCENARIO_RATE, standardChecks } from './common.js';
+import { expectWithin, markWorkloadEnd, markWorkloadStart, promotionHint, SCENARIO_RATE, standardChecks } from './common.js';
 import { observationChecks, observe, probeClient } from './seed-sentinel.js';
 import type { CheckOutput, Scenario, ScenarioContext } from './types.js';
 
@@ -78,9 +79,10 @@ function masterNames(ctx: ScenarioContext): string[] {
   return [...ctx.observer.current].filter(([, s]) => s.role === 'master').map(([n]) => n).sort();
 }
 
-async function waitClusterOk(ctx: ScenarioContext, names: string[], timeoutMs: number): Promise<void> {
-  await waitFor(
-    `cluster_state:ok with 16384 slots on ${names.join(', ')}`,
+async function waitClusterOk(ctx: ScenarioContext, names: string[], timeoutMs: number, since?: string, check = 'cluster-state'): Promise<void> {
+  const hint = `check cluster-node-timeout (${ctx.topology.cluster?.nodeTimeoutMs ?? 15_000} ms here), cluster-require-full-coverage and that every node reaches the others' bus ports`;
+  await expectWithin(
+    { check, failure: `the cluster did not report cluster_state:ok with all 16384 slots on ${names.join(', ')}`, ...(since ? { since } : {}), hint },
     () => names.every((n) => {
       const s = ctx.observer.current.get(n);
       return s !== undefined && s.role !== 'down' && s.detail['cluster_state'] === 'ok' && s.detail['cluster_slots_ok'] === 16384;
@@ -94,22 +96,31 @@ async function writeSeedKeys(ctx: ScenarioContext): Promise<void> {
   const first = ctx.topology.cluster!.nodes[0]!;
   const c = clusterClientFrom(ctx, first);
   try {
-    await c.connect();
-    for (const [i, k] of Object.keys(ROUTING_KEYS).entries()) await c.set(k, `test${i + 1}`);
+    await within(scaled(10_000), `a Cluster client connecting through ${first}`, c.connect());
+    for (const [i, k] of Object.keys(ROUTING_KEYS).entries()) await within(scaled(10_000), `SET ${k}`, c.set(k, `test${i + 1}`));
   } finally {
     c.disconnect();
   }
 }
 
 /** Reads every seed key through a Cluster client started on each of `nodes`; returns the problems. */
+/** A Cluster client whose slot refresh never settles can leave connect() or a queued GET pending for ever: bound it. */
+function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${Math.round(ms / 1000)} s to ${what}`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
 async function readSeedKeysFrom(ctx: ScenarioContext, nodes: string[]): Promise<string[]> {
   const problems: string[] = [];
   for (const n of nodes) {
     const c = clusterClientFrom(ctx, n);
     try {
-      await c.connect();
+      await within(scaled(10_000), `a Cluster client connecting through ${n}`, c.connect());
       for (const [i, k] of Object.keys(ROUTING_KEYS).entries()) {
-        const v = await c.get(k).catch((e: unknown) => `error: ${e instanceof Error ? e.message : String(e)}`);
+        const v = await within(scaled(10_000), `GET ${k}`, c.get(k)).catch((e: unknown) => `error: ${e instanceof Error ? e.message : String(e)}`);
         if (v !== `test${i + 1}`) problems.push(`GET ${k} from ${n}: ${v}`);
       }
     } catch (e) {
@@ -197,34 +208,36 @@ export const clusterSeedHost: Scenario = {
     await waitClusterOk(ctx, all, 60_000);
     const addresses: Record<string, string> = {};
     for (const r of t.redis) addresses[r.name] = ctx.addressOf(r.name);
-    ctx.facts['addresses'] = addresses;
+    ctx.note('addresses', addresses);
     await writeSeedKeys(ctx);
     const victim = t.cluster!.nodes[0]!;
     const host = t.redis.find((r) => r.name === victim)!.host;
     const onHost = t.redis.filter((r) => r.host === host).map((r) => r.name);
     const survivors = all.filter((n) => !onHost.includes(n));
     const replica = [...ctx.observer.current].find(([, s]) => s.role === 'replica' && s.master === addresses[victim])?.[0];
-    if (!replica) throw new Error(`no replica follows ${victim}`);
-    if (onHost.includes(replica)) throw new Error(`${victim}'s replica ${replica} is on the same host ${host}; losing the host loses the shard`);
+    if (!replica) throw new ExpectationNotMet('replication', `no replica follows ${victim}: check cluster-replicas and that the replicas reach their master`);
+    if (onHost.includes(replica)) throw new ExpectationNotMet('anti-affinity', `${victim}'s replica ${replica} is on the same host ${host}; losing the host loses the shard: spread replicas over hosts`);
     // The other instances on the host and the masters they follow, to check they come back where they were.
     const followed: Record<string, string> = {};
     for (const n of onHost) {
       const s = ctx.observer.current.get(n);
       if (n !== victim && s?.role === 'replica' && s.master) followed[n] = Object.keys(addresses).find((k) => addresses[k] === s.master) ?? s.master;
     }
-    ctx.facts.oldMaster = victim;
-    ctx.facts['replica'] = replica;
-    ctx.facts['victimSlots'] = String(ctx.observer.current.get(victim)?.detail['slots'] ?? '');
-    ctx.facts['survivors'] = survivors;
+    ctx.note('oldMaster', victim);
+    ctx.note('replica', replica);
+    ctx.note('victimSlots', String(ctx.observer.current.get(victim)?.detail['slots'] ?? ''));
+    ctx.note('survivors', survivors);
     const wl = await ctx.startWorkload({ kind: 'set', path: { kind: 'cluster' }, processes: 8, rate: SCENARIO_RATE, setKeys: 32 });
     markWorkloadStart(ctx, wl.via);
     await delay(scaled(1000));
     ctx.log(`stop host ${host} (${onHost.join(', ')})`);
+    const faultAt = ctx.history.now();
     await ctx.nemesis.apply({ at: 0, fault: 'stop-host', targets: [host], duration: 0 });
-    ctx.facts.faultAt = ctx.history.mark('fault', `stop-host ${host}`).time;
-    await waitFor(`${replica} promoted`, () => ctx.observer.current.get(replica)?.role === 'master', clusterWait(t));
-    await waitClusterOk(ctx, survivors, clusterWait(t));
-    ctx.facts['coverageAt'] = ctx.history.now();
+    ctx.history.mark('fault', `stop-host ${host}`);
+    ctx.note('faultAt', faultAt);
+    await expectWithin({ check: 'promotion', failure: `${replica} was not promoted to master`, since: `stopping host ${host}`, hint: promotionHint(t) }, () => ctx.observer.current.get(replica)?.role === 'master', clusterWait(t));
+    await waitClusterOk(ctx, survivors, clusterWait(t), `stopping host ${host}`, 'cluster-state-survivors');
+    ctx.note('coverageAt', ctx.history.now());
 
     const nodesText = await waitFor(`${survivors[0]}'s CLUSTER NODES to mark ${onHost.join(', ')} as fail`, async () => {
       const text = await nodeCommand(ctx, survivors[0]!, 'CLUSTER', 'NODES');
@@ -247,14 +260,14 @@ export const clusterSeedHost: Scenario = {
     observe(ctx, 'keys-after-failover', reads.length === 0, reads.length ? reads.join('; ') : `key1/key2/key3 read back from each of ${survivors.length} surviving nodes`);
 
     const crowded = hostsWithSeveralMasters(t, ctx.observer.current);
-    ctx.facts['crowdedHosts'] = crowded;
+    ctx.note('crowdedHosts', crowded);
     ctx.history.mark('anti-affinity', JSON.stringify(crowded));
 
     await delay(scaled(500));
     // Marked before the restart: the returning node can be seen rejoined before the restart call returns.
-    ctx.facts.healAt = ctx.history.mark('heal', `start-host ${host}`).time;
+    ctx.note('healAt', ctx.history.mark('heal', `start-host ${host}`).time);
     await ctx.nemesis.healAll();
-    await waitFor(`${victim} to rejoin as a replica of ${replica}`, () => {
+    await expectWithin({ check: 'seed-host-recovered', failure: `${victim} did not rejoin as a replica of ${replica} with its link up`, since: `starting host ${host} again`, hint: 'check that the returning node reaches the others\' bus ports and keeps its nodes.conf' }, () => {
       const s = ctx.observer.current.get(victim);
       return s?.role === 'replica' && s.master === addresses[replica] && s.linkUp === true;
     }, clusterWait(t));
@@ -266,7 +279,7 @@ export const clusterSeedHost: Scenario = {
       }, clusterWait(t)).then(() => true, () => false);
       back.push(`${n} replica of ${m}: ${ok ? 'yes' : 'no'}`);
     }
-    await waitClusterOk(ctx, all, clusterWait(t));
+    await waitClusterOk(ctx, all, clusterWait(t), `starting host ${host} again`);
     const rejoined = back.every((b) => b.endsWith('yes'));
     observe(ctx, 'host-recovered', rejoined, `${victim} replica of ${replica} with link up${back.length ? `; ${back.join('; ')}` : ''}`);
     const readsAfter = await readSeedKeysFrom(ctx, all);
@@ -311,13 +324,6 @@ function keyFor(ranges: string, inside: boolean): string {
   for (let i = 0; ; i++) if (inSlotRanges(ranges, keySlot(`probe-${i}`)) === inside) return `probe-${i}`;
 }
 
-interface ShardLossProbe {
-  at: number;
-  lostShardKey: string;
-  otherKey: string;
-  /** The lost shard's key was refused: CLUSTERDOWN, or MOVED to one of the dead instances (nothing can serve it). */
-  lostRefused: boolean;
-}
 
 /**
  * The engine's cluster-shard-loss, plus what a person sees with redis-cli while the shard is gone: a SET sent
@@ -331,8 +337,6 @@ export const clusterSeedShardLoss: Scenario = {
   requires: ['replicas'],
   unsupported: (t) => clusterSeedHost.unsupported!(t),
   async run(ctx) {
-    const probes: ShardLossProbe[] = [];
-    ctx.facts['probes'] = probes;
     let done = false;
     const expectState = ctx.topology.cluster?.requireFullCoverage === false ? 'ok' : 'fail';
     const prober = (async () => {
@@ -355,7 +359,7 @@ export const clusterSeedShardLoss: Scenario = {
         const [a, b] = [await reply(lostKey), await reply(otherKey)];
         const dead = victims.map((v) => ctx.addressOf(v));
         const lostRefused = /^CLUSTERDOWN\b/.test(a) || dead.some((d) => a.startsWith('MOVED ') && a.endsWith(` ${d}`));
-        if (ctx.facts.healAt === undefined) probes.push({ at: ctx.history.now(), lostShardKey: `${other} SET ${lostKey}: ${a}`, otherKey: `${other} SET ${otherKey}: ${b}`, lostRefused });
+        if (ctx.facts.healAt === undefined) ctx.noteItem('shardLossProbes', { at: ctx.history.now(), lostShardKey: `${other} SET ${lostKey}: ${a}`, otherKey: `${other} SET ${otherKey}: ${b}`, lostRefused });
       }
     })();
     try {
@@ -367,7 +371,7 @@ export const clusterSeedShardLoss: Scenario = {
   },
   check(events, facts, t): CheckOutput {
     const full = t.cluster?.requireFullCoverage !== false;
-    const probes = (facts['probes'] as ShardLossProbe[] | undefined) ?? [];
+    const probes = facts.shardLossProbes ?? [];
     const bad = probes.find((p) => !p.lostRefused || !(full ? /: CLUSTERDOWN\b/.test(p.otherKey) : /: OK$/.test(p.otherKey)));
     const shown = bad ?? probes[probes.length - 1];
     const probe: CheckResult = {

@@ -3,32 +3,26 @@
  * observation (INFO replication, INFO sentinel, INFO keyspace, NOAUTH, a dropped connection) becomes a check.
  */
 import { Redis } from 'ioredis';
-import type { HistoryEvent } from '../history/events.js';
+import type { HistoryEvent, Round } from '../history/events.js';
 import type { CheckResult } from '../results/types.js';
+import { ExpectationNotMet } from '../results/expectation.js';
 import type { Topology } from '../topology/model.js';
 import { dataPassword } from '../clients/index.js';
 import { connectWithin } from '../clients/tcp.js';
-import { asCheck, checkFailback, checkPromotion } from '../checkers/index.js';
+import { asCheck, checkFailback, checkNoWritesToReplica, checkPromotion, haproxyDetectMs } from '../checkers/index.js';
 import { parseInfo } from '../observer/observer.js';
-import { delay, scaled, waitFor } from '../engine/time.js';
-import { initialMaster, markWorkloadEnd, markWorkloadStart, standardChecks, waitReplicationSettled, writePath } from './common.js';
-import { checkNoWritesToReplica } from './sentinel.js';
+import { delay, scaled, waitFor } from '../support/time.js';
+import { expectWithin, initialMaster, promotionHint, markWorkloadEnd, markWorkloadStart, standardChecks, waitReplicationSettled, writePath } from './common.js';
 import type { CheckOutput, Scenario, ScenarioContext, ScenarioFacts } from './types.js';
+import { observationChecks } from '../checkers/seed-steps.js';
 
-/** One step of the walk-through: what the seed shows, and what this run saw. */
-export interface SeedObservation {
-  step: string;
-  ok: boolean;
-  detail: string;
-  at: number;
-}
+export { observationChecks };
+
 
 const SEED_RATE = 200;
 
 export function observe(ctx: ScenarioContext, step: string, ok: boolean, detail: string): void {
-  const list = (ctx.facts['observations'] as SeedObservation[] | undefined) ?? [];
-  list.push({ step, ok, detail, at: ctx.history.now() });
-  ctx.facts['observations'] = list;
+  ctx.noteItem('seedSteps', { step, ok, detail, at: ctx.history.now() });
   ctx.history.mark(`seed-${step}`, `${ok ? 'ok' : 'unexpected'}: ${detail}`);
   ctx.log(`${step}: ${ok ? 'as the seed shows' : 'NOT as the seed shows'}: ${detail}`);
 }
@@ -74,23 +68,18 @@ export function parseSentinelMaster(info: Record<string, string>): Record<string
   return out;
 }
 
-/** Waits until every sentinel reports master0 at `addr` with status ok; returns the last line seen. */
-async function waitSentinelAddress(ctx: ScenarioContext, addr: string, timeoutMs: number): Promise<Record<string, string>> {
+/** Waits until `sentinel` reports master0 at `addr` with status ok; returns its line (or the last line it showed). */
+async function waitSentinelAddress(ctx: ScenarioContext, sentinel: string, addr: string, timeoutMs: number): Promise<Record<string, string> | undefined> {
   let last: Record<string, string> | undefined;
   return waitFor(
-    `every sentinel to report the master at ${addr}`,
+    `${sentinel} to report the master at ${addr}`,
     async () => {
-      for (const s of ctx.topology.sentinels) {
-        last = parseSentinelMaster(await infoOf(ctx, s.name, 'sentinel', undefined));
-        if (!last || last['address'] !== addr || last['status'] !== 'ok') return undefined;
-      }
-      return last;
+      last = parseSentinelMaster(await infoOf(ctx, sentinel, 'sentinel', undefined));
+      return last && last['address'] === addr && last['status'] === 'ok' ? last : undefined;
     },
     timeoutMs,
     200,
-  ).catch((e: unknown) => {
-    throw new Error(`${e instanceof Error ? e.message : String(e)}; last INFO sentinel master0: ${last ? JSON.stringify(last) : 'none'}`);
-  });
+  ).catch(() => last);
 }
 
 function promotionWait(t: Topology): number {
@@ -147,10 +136,11 @@ async function observeSentinels(ctx: ScenarioContext, master: string, replicas: 
   const addr = ctx.addressOf(master);
   const t = ctx.topology;
   const problems: string[] = [];
-  let shown = '';
+  const shown: string[] = [];
+  // Each Sentinel's own INFO sentinel is judged: one that never learnt the master must not hide behind another.
   for (const s of t.sentinels) {
-    const m0 = await waitSentinelAddress(ctx, addr, 10_000).catch(() => undefined) ?? parseSentinelMaster(await infoOf(ctx, s.name, 'sentinel', undefined));
-    shown = m0 ? Object.entries(m0).map(([k, v]) => `${k}=${v}`).join(',') : 'no master0';
+    const m0 = await waitSentinelAddress(ctx, s.name, addr, 10_000);
+    shown.push(m0 ? `${s.name} master0:${Object.entries(m0).map(([k, v]) => `${k}=${v}`).join(',')}` : `${s.name} no master0`);
     if (!m0) problems.push(`${s.name}: INFO sentinel has no master0`);
     else {
       if (m0['name'] !== s.masterName) problems.push(`${s.name}: name=${m0['name']} (expected ${s.masterName})`);
@@ -160,25 +150,26 @@ async function observeSentinels(ctx: ScenarioContext, master: string, replicas: 
       if (Number(m0['sentinels']) !== t.sentinels.length) problems.push(`${s.name}: sentinels=${m0['sentinels']} (expected ${t.sentinels.length})`);
     }
   }
-  observe(ctx, step, problems.length === 0, problems.length ? problems.join('; ') : `master0:${shown}`);
+  observe(ctx, step, problems.length === 0, problems.length ? problems.join('; ') : shown.join('; '));
 }
 
 /** Stops `victim` as the seed does (service stop: SIGTERM) and follows the switch through INFO sentinel. */
-async function stopAndFollow(ctx: ScenarioContext, victim: string, pass: string | undefined, round: number, preferred?: string): Promise<string> {
-  await ctx.dep.terminate(victim);
+async function stopAndFollow(ctx: ScenarioContext, victim: string, pass: string | undefined, round: Round, preferred?: string): Promise<string> {
+  // Failover time counts from the signal: Redis may take a while to exit on SIGTERM (it hands writes to a replica first).
   const at = ctx.history.mark('fault', `stop ${victim}`).time;
-  ctx.facts[`faultAt${round}`] = at;
-  ctx.facts[`victim${round}`] = victim;
+  await ctx.dep.terminate(victim);
+  ctx.note(`faultAt${round}` as const, at);
+  ctx.note(`victim${round}` as const, victim);
   if (round === 1) {
-    ctx.facts.faultAt = at;
-    ctx.facts.oldMaster = victim;
+    ctx.note('faultAt', at);
+    ctx.note('oldMaster', victim);
   }
   const candidates = ctx.topology.redis.filter((r) => r.name !== victim).map((r) => r.name);
   const byAddr = new Map(candidates.map((n) => [ctx.addressOf(n), n]));
   let promoted: string | undefined;
   try {
-    promoted = await waitFor(
-      `the sentinels to switch master01 away from ${victim}`,
+    promoted = await expectWithin(
+      { check: 'seed-failover-' + round, failure: 'the Sentinels did not all switch to a promoted replica', since: `stopping ${victim}`, hint: promotionHint(ctx.topology) },
       async () => {
         let seen: string | undefined;
         for (const s of ctx.topology.sentinels) {
@@ -196,7 +187,7 @@ async function stopAndFollow(ctx: ScenarioContext, victim: string, pass: string 
     observe(ctx, `failover-${round}`, false, e instanceof Error ? e.message : String(e));
     throw e;
   }
-  ctx.facts[`promoted${round}`] = promoted;
+  ctx.note(`promoted${round}` as const, promoted);
   const took = ctx.history.now() - at;
   const role = await waitFor(`${promoted} to report role:master`, async () => ((await infoOf(ctx, promoted!, 'replication', pass))['role'] === 'master' ? 'master' : undefined), 10_000).catch(() => 'not master');
   const expectFirst = preferred !== undefined && candidates.length === 1;
@@ -205,12 +196,12 @@ async function stopAndFollow(ctx: ScenarioContext, victim: string, pass: string 
   return promoted;
 }
 
-async function startAndRejoin(ctx: ScenarioContext, old: string, master: string, pass: string | undefined, round: number): Promise<void> {
+async function startAndRejoin(ctx: ScenarioContext, old: string, master: string, pass: string | undefined, round: Round): Promise<void> {
   // Marked before the start: the returning node can be seen rejoined before the start call returns.
   const at = ctx.history.mark('heal', `start ${old}`).time;
   await ctx.dep.start(old);
-  ctx.facts[`healAt${round}`] = at;
-  if (round === 1) ctx.facts.healAt = at;
+  ctx.note(`healAt${round}` as const, at);
+  if (round === 1) ctx.note('healAt', at);
   const want = ctx.addressOf(master);
   let last: Record<string, string> = {};
   const ok = await waitFor(
@@ -223,20 +214,11 @@ async function startAndRejoin(ctx: ScenarioContext, old: string, master: string,
     200,
   ).catch(() => false);
   observe(ctx, `failback-${round}`, ok, `${old} after restart: role:${last['role']} master ${last['master_host']}:${last['master_port']} master_link_status:${last['master_link_status']}${ok ? '' : ` (expected role:slave of ${want}, link up)`}`);
-  if (!ok) throw new Error(`${old} did not rejoin as a replica of ${master}`);
+  if (!ok) throw new ExpectationNotMet(`seed-failback-${round}`, `${old} did not rejoin as a replica of ${master} within ${Math.round(scaled(promotionWait(ctx.topology) + 10_000) / 1000)} s of starting it again: check that it can reach ${master} (masterauth) and that Sentinel reconfigures returning masters`);
 }
 
-export function observationChecks(facts: ScenarioFacts, expected: string[]): CheckResult[] {
-  const obs = (facts['observations'] as SeedObservation[] | undefined) ?? [];
-  return expected.map((step) => {
-    const o = obs.filter((x) => x.step === step);
-    if (o.length === 0) return { name: `seed-${step}`, verdict: 'fail' as const, detail: 'the run never reached this step' };
-    const bad = o.find((x) => !x.ok);
-    return { name: `seed-${step}`, verdict: bad ? ('fail' as const) : ('pass' as const), detail: (bad ?? o[o.length - 1]!).detail };
-  });
-}
 
-function roundChecks(events: HistoryEvent[], facts: ScenarioFacts, t: Topology, round: number): CheckResult[] {
+function roundChecks(events: HistoryEvent[], facts: ScenarioFacts, t: Topology, round: Round): CheckResult[] {
   const victim = facts[`victim${round}`] as string | undefined;
   const promoted = facts[`promoted${round}`] as string | undefined;
   const faultAt = facts[`faultAt${round}`] as number | undefined;
@@ -253,7 +235,7 @@ function roundChecks(events: HistoryEvent[], facts: ScenarioFacts, t: Topology, 
 function noteAddresses(ctx: ScenarioContext): void {
   const a: Record<string, string> = {};
   for (const r of ctx.topology.redis) a[r.name] = ctx.addressOf(r.name);
-  ctx.facts['addresses'] = a;
+  ctx.note('addresses', a);
 }
 
 const WALK_STEPS = ['roles', 'noauth', 'sentinel-sees-master', 'failover-1', 'failback-1', 'failover-2', 'failback-2'];
@@ -291,6 +273,7 @@ export const sentinelSeedWalkthrough: Scenario = {
   check(events, facts, t): CheckOutput {
     // A stopped master is graceful, but the returning one is writable until Sentinel converts it (about 10 s).
     const out = standardChecks(events, facts, t, {
+      gracefulStop: true,
       maxLost: 100,
       lossRationale: 'a restarted old master accepts writes until Sentinel converts it to a replica, and those are lost',
       maxSplitBrainMs: Number.POSITIVE_INFINITY,
@@ -397,7 +380,7 @@ export const haproxyTestKey: Scenario = {
       return c;
     };
     // HAProxy needs rise x inter to mark the master up after a fresh start.
-    const cli = await waitFor('a connection through HAProxy that reaches the master', async () => {
+    const cli = await expectWithin({ check: 'seed-testkey-set-get', failure: 'no connection through HAProxy reached the master', since: 'the start', hint: `check HAProxy's health check (tcp-check expecting role:master) and its backends (${t.haproxy!.backends.join(', ')})` }, async () => {
       const c = await open();
       try {
         await c.command(['SET', 'TestKey', TEST_VALUE], scaled(1000));
@@ -415,10 +398,11 @@ export const haproxyTestKey: Scenario = {
     markWorkloadStart(ctx, wl.via);
     await delay(scaled(500));
     const stopAt = ctx.history.now();
-    await ctx.dep.terminate(master);
+    // Failover time counts from the signal, not from the process's exit.
     const faultAt = ctx.history.mark('fault', `stop ${master}`).time;
-    ctx.facts.faultAt = faultAt;
-    ctx.facts.oldMaster = master;
+    await ctx.dep.terminate(master);
+    ctx.note('faultAt', faultAt);
+    ctx.note('oldMaster', master);
     // The seed's next command on the open connection fails: the proxy closed it with the master.
     const dropped = await waitFor('the client connection through HAProxy to be closed', async () => {
       await cli.command(['INFO', 'keyspace'], scaled(1000)).catch(() => undefined);
@@ -442,7 +426,7 @@ export const haproxyTestKey: Scenario = {
       }
     }, promotionWait(t), 200).catch(() => undefined);
     const took = back ? back.at - faultAt : undefined;
-    ctx.facts['testKeyBackMs'] = took;
+    if (took !== undefined) ctx.note('testKeyBackMs', took);
     observe(
       ctx,
       'testkey-after-failover',
@@ -457,11 +441,10 @@ export const haproxyTestKey: Scenario = {
   },
   check(events, facts, t): CheckOutput {
     // SIGTERM is a graceful stop: Redis hands its last writes to the replica first, so nothing acknowledged may be lost.
-    const out = standardChecks(events, facts, t, { maxLost: 0 });
+    const out = standardChecks(events, facts, t, { maxLost: 0, gracefulStop: true });
     const promotion = checkPromotion(events, { oldMaster: String(facts.oldMaster), faultAt: facts.faultAt ?? 0, withinMs: t.budgets.failoverMs });
     const hc = t.haproxy?.check ?? { interMs: 1000, fall: 3, rise: 2 };
-    const settle = (promotion.promotedAt ?? facts.faultAt ?? 0) + hc.interMs * (hc.fall + hc.rise) + 500;
-    out.checks.push(asCheck(promotion), checkNoWritesToReplica(events, settle, facts.via ?? 'haproxy'));
+    out.checks.push(asCheck(promotion), checkNoWritesToReplica(events, { via: facts.via ?? 'haproxy', detectMs: haproxyDetectMs(hc), ...(t.haproxy ? { backends: t.haproxy.backends } : {}) }));
     out.checks.push(...observationChecks(facts, ['testkey-set-get', 'connection-dropped', 'testkey-after-failover']));
     return out;
   },

@@ -1,12 +1,14 @@
 /** Sentinel + HAProxy scenarios (the seed's first half, and Jepsen's Redis analyses). */
-import type { HistoryEvent } from '../history/events.js';
+import type { HistoryEvent, Round } from '../history/events.js';
 import type { CheckResult } from '../results/types.js';
 import type { Topology } from '../topology/model.js';
-import { asCheck, checkFailback, checkPromotion, checkSingleMaster, ops } from '../checkers/index.js';
-import { delay, scaled, waitFor } from '../engine/time.js';
+import { asCheck, checkFailback, checkNoWritesToReplica, checkPromotion, checkSingleMaster, haproxyDetectMs, ops } from '../checkers/index.js';
+import { delay, scaled } from '../support/time.js';
 import type { Workload } from '../workload/workload.js';
 import {
+  expectWithin,
   initialMaster,
+  promotionHint,
   markWorkloadEnd,
   markWorkloadStart,
   SCENARIO_RATE,
@@ -17,6 +19,9 @@ import {
   writePath,
 } from './common.js';
 import type { CheckOutput, Scenario, ScenarioContext, ScenarioFacts } from './types.js';
+import { checkReplicasWiped } from '../checkers/replicas.js';
+
+export { checkReplicasWiped };
 
 const KILL_LOSS =
   'asynchronous replication: writes the killed master acknowledged but had not yet sent to a replica are lost, as Redis documents';
@@ -35,41 +40,48 @@ function promotionWait(t: Topology): number {
   return Math.max(t.budgets.failoverMs * 2, 20_000);
 }
 
-async function waitWriteAfter(ctx: ScenarioContext, wl: Workload, t: number, timeoutMs: number): Promise<void> {
-  await waitFor(`a write via ${wl.via} acknowledged after the fault`, () => wl.lastOkInvokedAt >= t, timeoutMs);
+/** What decides whether writes through this path resume after a failover. */
+function writePathHint(t: Topology, via: string): string {
+  if (via === 'haproxy' && t.haproxy) return `check HAProxy's health check (it must mark the promoted replica up: ${t.haproxy.check.roleCheck ? 'tcp-check expecting role:master' : 'plain TCP check'}, inter ${t.haproxy.check.interMs} ms, rise ${t.haproxy.check.rise}) and its backends (${t.haproxy.backends.join(', ')})`;
+  return `check that clients on ${via} follow the new master`;
+}
+
+async function waitWriteAfter(ctx: ScenarioContext, wl: Workload, t: number, timeoutMs: number, since: string): Promise<void> {
+  await expectWithin({ check: 'failover-time', failure: `no write via ${wl.via} was acknowledged`, since, hint: writePathHint(ctx.topology, wl.via) }, () => wl.lastOkInvokedAt >= t, timeoutMs);
 }
 
 /** Kills `victim`, waits for another master and for writes to flow again; returns the new master. */
-async function killAndFailover(ctx: ScenarioContext, wl: Workload, victim: string, round: number): Promise<string> {
+async function killAndFailover(ctx: ScenarioContext, wl: Workload, victim: string, round: Round): Promise<string> {
   ctx.log(`round ${round}: kill -9 ${victim}`);
-  await ctx.nemesis.apply({ at: 0, fault: 'kill', targets: [victim], duration: 0 });
+  // The fault counts from the signal, not from when the process was seen gone.
   const faultAt = ctx.history.now();
+  await ctx.nemesis.apply({ at: 0, fault: 'kill', targets: [victim], duration: 0 });
   ctx.history.mark('fault', `kill ${victim}`);
-  ctx.facts[`faultAt${round}`] = faultAt;
-  ctx.facts[`victim${round}`] = victim;
+  ctx.note(`faultAt${round}` as const, faultAt);
+  ctx.note(`victim${round}` as const, victim);
   if (round === 1) {
-    ctx.facts.faultAt = faultAt;
-    ctx.facts.oldMaster = victim;
+    ctx.note('faultAt', faultAt);
+    ctx.note('oldMaster', victim);
   }
-  const promoted = await waitPromotion(ctx, victim, promotionWait(ctx.topology));
-  ctx.facts[`promoted${round}`] = promoted;
+  const promoted = await waitPromotion(ctx, victim, promotionWait(ctx.topology), `killing ${victim}`);
+  ctx.note(`promoted${round}` as const, promoted);
   ctx.log(`round ${round}: ${promoted} promoted`);
-  await waitWriteAfter(ctx, wl, faultAt, promotionWait(ctx.topology));
+  await waitWriteAfter(ctx, wl, faultAt, promotionWait(ctx.topology), `killing ${victim}`);
   return promoted;
 }
 
-async function restartAndRejoin(ctx: ScenarioContext, old: string, master: string, round: number): Promise<void> {
+async function restartAndRejoin(ctx: ScenarioContext, old: string, master: string, round: Round): Promise<void> {
   ctx.log(`round ${round}: start ${old} again`);
   // Marked before the start: the returning node can be seen rejoined before the start call returns.
   const healAt = ctx.history.mark('heal', `start ${old}`).time;
   await ctx.dep.start(old);
-  ctx.facts[`healAt${round}`] = healAt;
-  if (round === 1) ctx.facts.healAt = healAt;
+  ctx.note(`healAt${round}` as const, healAt);
+  if (round === 1) ctx.note('healAt', healAt);
   await waitReplicaOf(ctx, old, master, promotionWait(ctx.topology) + 10_000);
   ctx.log(`round ${round}: ${old} rejoined as replica of ${master}`);
 }
 
-function promotionCheck(events: HistoryEvent[], facts: ScenarioFacts, t: Topology, round: number): CheckResult {
+function promotionCheck(events: HistoryEvent[], facts: ScenarioFacts, t: Topology, round: Round): CheckResult {
   const victim = facts[`victim${round}`] as string | undefined;
   const at = facts[`faultAt${round}`] as number | undefined;
   if (!victim || at === undefined) return { name: `promotion-${round}`, verdict: 'fail', detail: `round ${round} never reached its fault` };
@@ -77,7 +89,7 @@ function promotionCheck(events: HistoryEvent[], facts: ScenarioFacts, t: Topolog
   return { ...c, name: round === 1 ? 'promotion' : `promotion-${round}` };
 }
 
-function failbackCheck(events: HistoryEvent[], facts: ScenarioFacts, t: Topology, round: number): CheckResult {
+function failbackCheck(events: HistoryEvent[], facts: ScenarioFacts, t: Topology, round: Round): CheckResult {
   const victim = facts[`victim${round}`] as string | undefined;
   const promoted = facts[`promoted${round}`] as string | undefined;
   const healAt = facts[`healAt${round}`] as number | undefined;
@@ -90,7 +102,7 @@ function failbackCheck(events: HistoryEvent[], facts: ScenarioFacts, t: Topology
 function noteAddresses(ctx: ScenarioContext): void {
   const a: Record<string, string> = {};
   for (const r of ctx.topology.redis) a[r.name] = ctx.addressOf(r.name);
-  ctx.facts['addresses'] = a;
+  ctx.note('addresses', a);
 }
 
 async function settleAndStart(ctx: ScenarioContext): Promise<{ wl: Workload; master: string }> {
@@ -153,20 +165,6 @@ export const sentinelFailback: Scenario = {
   },
 };
 
-/** Writes through HAProxy answered READONLY after `after`: HAProxy sent them to a replica. */
-export function checkNoWritesToReplica(events: HistoryEvent[], after: number, via: string): CheckResult {
-  const bad = ops(events, (o) => o.via === via && o.phase === 'fail' && o.time > after && /^READONLY/.test(o.error ?? ''));
-  const total = ops(events, (o) => o.via === via && o.phase === 'fail' && /^READONLY/.test(o.error ?? '')).length;
-  return {
-    name: 'haproxy-routing',
-    verdict: bad.length ? 'fail' : 'pass',
-    detail: bad.length
-      ? `${bad.length} writes via ${via} reached a replica (READONLY) after HAProxy had time to follow the switch; first at ${Math.round(bad[0]!.time)} ms`
-      : `no write via ${via} reached a replica after the switch settled (${total} READONLY replies during the switch itself)`,
-    data: { readonlyAfterSettle: bad.length, readonlyTotal: total },
-  };
-}
-
 export const haproxyRouting: Scenario = {
   name: 'haproxy-routing',
   description:
@@ -180,21 +178,22 @@ export const haproxyRouting: Scenario = {
     const hc = ctx.topology.haproxy!.check;
     await delay(scaled(hc.interMs * (hc.fall + hc.rise)));
     await restartAndRejoin(ctx, master, promoted, 1);
-    await delay(scaled(hc.interMs * (hc.fall + hc.rise) + 1000));
+    // Keep writing well past the proxy's detection window after the old master's demotion, so misrouting shows.
+    await delay(scaled(Math.max(hc.interMs * (hc.fall + hc.rise), 2 * haproxyDetectMs(hc)) + 1000));
     await finish(ctx, wl);
   },
   check(events, facts, t): CheckOutput {
     const out = standardChecks(events, facts, t, { maxLost: 100, lossRationale: KILL_LOSS, ...RETURN_WINDOW });
     const promotion = checkPromotion(events, { oldMaster: String(facts.oldMaster), faultAt: facts.faultAt ?? 0 });
     const hc = t.haproxy?.check ?? { interMs: 1000, fall: 3, rise: 2 };
-    const settle = (promotion.promotedAt ?? facts.faultAt ?? 0) + hc.interMs * (hc.fall + hc.rise) + 500;
-    out.checks.push(asCheck(promotion), checkNoWritesToReplica(events, settle, facts.via ?? 'haproxy'));
+    out.checks.push(asCheck(promotion), checkNoWritesToReplica(events, { via: facts.via ?? 'haproxy', detectMs: haproxyDetectMs(hc), ...(t.haproxy ? { backends: t.haproxy.backends } : {}) }));
     return out;
   },
 };
 
 export const restartEmpty: Scenario = {
   name: 'restart-empty',
+  reproduces: 'a master restarted empty before failover wipes its replicas (Redis replication docs: "Safety of replication when master has persistence turned off")',
   description:
     'With persistence off, kill the master and start it again before Sentinel notices: it comes back empty and its replicas resync from it, wiping the data set. The expected anomaly is that acknowledged writes are lost; the check passes when the harness detects and counts that loss.',
   topologyKinds: ['sentinel', 'standalone'],
@@ -222,21 +221,26 @@ export const restartEmpty: Scenario = {
     await delay(scaled(1500));
     await wl.stop();
     await ctx.nemesis.apply({ at: 0, fault: 'kill', targets: [master], duration: 0 });
-    ctx.facts.faultAt = ctx.history.now();
-    ctx.facts.oldMaster = master;
+    ctx.note('faultAt', ctx.history.now());
+    ctx.note('oldMaster', master);
     await ctx.dep.start(master);
-    ctx.facts.healAt = ctx.history.mark('heal', `start ${master}`).time;
+    ctx.note('healAt', ctx.history.mark('heal', `start ${master}`).time);
     const replicas = ctx.topology.redis.filter((r) => r.name !== master).map((r) => r.name);
     // Replicas resync from the restarted (empty) master.
-    for (const r of replicas) await waitReplicaOf(ctx, r, master, 30_000);
+    for (const r of replicas) await waitReplicaOf(ctx, r, master, 30_000, 'replicas-resynced');
     markWorkloadEnd(ctx);
     await wl.finalRead();
+    // The claim is that the replicas were wiped too: read each one's copy of the set, as history.
+    for (const r of replicas) await readReplicaSet(ctx, r, wl.setKey(0));
   },
   check(events, facts, t): CheckOutput {
-    const out = standardChecks(events, facts, t, { maxLost: Number.POSITIVE_INFINITY, noFailover: true });
+    // The workload stops before the kill: writes are needed before it, none after.
+    const out = standardChecks(events, facts, t, { maxLost: Number.POSITIVE_INFINITY, noFailover: true, workloadNeeds: ['before-fault'] });
     const w = out.writes;
     const detected = !!w && w.acknowledged > 0 && w.lost > 0;
-    out.checks = out.checks.filter((c) => c.name === 'acknowledged-writes' || c.name === 'single-master');
+    out.checks = out.checks.filter((c) => !['failover-time', 'unavailability', 'budgets'].includes(c.name));
+    const replicas = t.redis.filter((r) => r.name !== facts.oldMaster).map((r) => r.name);
+    out.checks.push(checkReplicasWiped(events, replicas));
     out.checks.push({
       name: 'empty-restart-loss-detected',
       verdict: detected ? 'pass' : 'fail',
@@ -248,6 +252,26 @@ export const restartEmpty: Scenario = {
     return out;
   },
 };
+
+/** SMEMBERS of the workload's set on one replica, recorded as a 'read-replica' op (the checks read only history). */
+async function readReplicaSet(ctx: ScenarioContext, name: string, key: string): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const ep = ctx.endpoint(name);
+  const pass = ctx.topology.redis.find((r) => r.name === name)?.password;
+  const c = new Redis({ host: ep.host, port: ep.port, ...(pass ? { password: pass } : {}), lazyConnect: true, maxRetriesPerRequest: 0, commandTimeout: scaled(2000), retryStrategy: () => null });
+  c.on('error', () => undefined);
+  const via = `direct:${name}`;
+  ctx.history.op({ process: -2, f: 'read-replica', via, phase: 'invoke', key });
+  try {
+    await c.connect();
+    ctx.history.op({ process: -2, f: 'read-replica', via, phase: 'ok', key, value: await c.smembers(key) });
+  } catch (e) {
+    ctx.history.op({ process: -2, f: 'read-replica', via, phase: 'fail', key, error: e instanceof Error ? e.message : String(e) });
+  } finally {
+    c.disconnect();
+  }
+}
+
 
 /** Applies min-replicas settings at runtime on every data instance. */
 async function setMinReplicas(ctx: ScenarioContext, n: number, lagSeconds: number): Promise<void> {
@@ -273,6 +297,7 @@ function partitionScenario(withMinReplicas: boolean): Scenario {
   const lag = 2;
   return {
     name: withMinReplicas ? 'partition-isolate-master' : 'partition-isolate-master-unsafe',
+    ...(withMinReplicas ? {} : { reproduces: 'an isolated master keeps acknowledging writes that the failover discards (Redis Sentinel docs, without min-replicas-to-write)' }),
     description: withMinReplicas
       ? `Jepsen's Sentinel test with min-replicas-to-write 1 (max lag ${lag}s): isolate the master's host; a replica is promoted, the isolated master stops accepting writes within the lag, and the split-brain window stays under ${lag + 3}s.`
       : 'Jepsen\'s Sentinel test without min-replicas-to-write: isolate the master\'s host; the isolated master keeps accepting writes from clients that still reach it while a replica is promoted. The expected anomaly (split brain, lost writes) must be detected and is reported.',
@@ -297,18 +322,20 @@ function partitionScenario(withMinReplicas: boolean): Scenario {
       await delay(scaled(1000));
       const host = ctx.topology.redis.find((r) => r.name === master)!.host;
       await ctx.nemesis.apply({ at: 0, fault: 'partition-isolate', targets: [host], duration: 0 });
-      ctx.facts.faultAt = ctx.history.now();
-      ctx.facts.oldMaster = master;
+      ctx.note('faultAt', ctx.history.now());
+      ctx.note('oldMaster', master);
       ctx.history.mark('fault', `isolate ${host}`);
-      const promoted = await waitPromotion(ctx, master, promotionWait(ctx.topology)).catch(async () => {
-        // With a split brain two masters are writable, so wait for "some other master" directly.
-        return waitFor('another instance to become master', () => [...ctx.observer.current].find(([n, s]) => n !== master && s.role === 'master')?.[0], promotionWait(ctx.topology));
-      });
-      ctx.facts['promoted1'] = promoted;
-      await waitFor('writes through the main path again', () => main.lastOkInvokedAt >= (ctx.facts.faultAt ?? 0), promotionWait(ctx.topology));
+      // With a split brain two masters are writable, so wait for "some other master" rather than a single one.
+      const promoted = await expectWithin(
+        { check: 'promotion', failure: 'no replica was promoted', since: `isolating ${host}`, hint: promotionHint(ctx.topology) },
+        () => [...ctx.observer.current].find(([n, s]) => n !== master && s.role === 'master')?.[0],
+        promotionWait(ctx.topology),
+      );
+      ctx.note('promoted1', promoted);
+      await expectWithin({ check: 'failover-time', failure: `no write via ${main.via} was acknowledged`, since: `isolating ${host}`, hint: writePathHint(ctx.topology, main.via) }, () => main.lastOkInvokedAt >= (ctx.facts.faultAt ?? 0), promotionWait(ctx.topology));
       await delay(scaled((lag + 2) * 1000));
       await ctx.nemesis.healAll();
-      ctx.facts.healAt = ctx.history.mark('heal').time;
+      ctx.note('healAt', ctx.history.mark('heal').time);
       await waitReplicaOf(ctx, master, promoted, promotionWait(ctx.topology) + 10_000);
       await main.stop();
       await side.stop();

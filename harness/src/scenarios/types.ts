@@ -1,9 +1,13 @@
 /**
  * A scenario is plain data: what it needs, the steps it takes on a deployment (workload + nemesis), and
- * the checks that judge the history afterwards (pure functions of the events and the facts the steps noted).
+ * the checks that judge the history afterwards (pure functions of the recorded events, facts included).
  */
 import type { Deployment, Endpoint } from '../drivers/driver.js';
-import type { HistoryEvent } from '../history/events.js';
+import type { FactName, FactValue, HistoryEvent, ListFactName, ScenarioFacts } from '../history/events.js';
+
+export type { ScenarioFacts };
+export type { CheckOutput } from '../checkers/output.js';
+import type { CheckOutput } from '../checkers/output.js';
 import type { HistoryWriter } from '../history/writer.js';
 import type { NemesisExecutor } from '../nemesis/executor.js';
 import type { Observer } from '../observer/observer.js';
@@ -11,6 +15,8 @@ import type { Prng } from '../random/prng.js';
 import type { CheckResult, Interval, WriteCounts } from '../results/types.js';
 import type { Topology, TopologyKind } from '../topology/model.js';
 import type { Workload, WorkloadOptions } from '../workload/workload.js';
+import type { AdapterSpec } from '../adapters/process.js';
+import type { ClientWorkload, ClientWorkloadOptions } from '../adapters/workload.js';
 
 export type Requirement = 'partition' | 'haproxy' | 'sentinel' | 'toxiproxy' | 'replicas';
 
@@ -25,8 +31,16 @@ export interface ScenarioContext {
   log: (line: string) => void;
   /** Creates, connects and starts a workload (stopped and closed by the engine if the scenario does not). */
   startWorkload(opts: WorkloadOptions): Promise<Workload>;
-  /** Facts the steps note for the checks (fault times, instance names, ...). */
-  facts: ScenarioFacts;
+  /** The client adapter under test (--client; the shipped ioredis adapter by default). */
+  clientAdapter: AdapterSpec;
+  /** Starts the adapter and its workload (closed by the engine if the scenario does not). */
+  startClient(opts?: Omit<ClientWorkloadOptions, 'spec'>): Promise<ClientWorkload>;
+  /** Facts noted so far (read-only: steps record them with note / noteItem, so they are in the history). */
+  readonly facts: Readonly<ScenarioFacts>;
+  /** Records a fact a step saw (fault time, victim, ...) as a history event the checks read back. */
+  note<K extends FactName>(name: K, value: FactValue<K>): void;
+  /** Records one more item of an accumulating fact. */
+  noteItem<K extends ListFactName>(name: K, value: NonNullable<ScenarioFacts[K]>[number]): void;
   /** Internal "host:port" of an instance, as replicas and sentinels report it. */
   addressOf(name: string): string;
   /** Instance name for an internal "host:port". */
@@ -34,43 +48,20 @@ export interface ScenarioContext {
   endpoint(name: string): Endpoint;
 }
 
-export interface ScenarioFacts {
-  /** When the (main) fault took effect. */
-  faultAt?: number;
-  /** When the deployment was healed / the failed node returned. */
-  healAt?: number;
-  workloadStart?: number;
-  workloadEnd?: number;
-  /** The instance that failed. */
-  oldMaster?: string;
-  /** Via label of the workload judged for failover time. */
-  via?: string;
-  /** Free-form facts for scenario-specific checks. */
-  [key: string]: unknown;
-}
-
-export interface CheckOutput {
-  checks: CheckResult[];
-  failoverMs?: number | null;
-  failoverInterval?: Interval;
-  unavailabilityMs?: number | null;
-  unavailabilityIntervals?: Interval[];
-  splitBrainIntervals?: Interval[];
-  writes?: WriteCounts;
-  lostSample?: string[];
-  /** Every lost acknowledged write (for per-shard judgement; not written to results). */
-  lostAll?: string[];
-  unexpectedSample?: string[];
-  warnings?: string[];
-}
 
 export interface Scenario {
   name: string;
   description: string;
   topologyKinds: TopologyKind[];
   requires?: Requirement[];
+  /**
+   * The documented anomaly this scenario exists to reproduce (e.g. an empty restart wiping the replicas): its
+   * pass means "anomaly reproduced", and the report says so rather than showing a plain pass next to lost writes.
+   */
+  reproduces?: string;
   /** Extra reason this topology cannot run the scenario (undefined = it can). */
   unsupported?(topology: Topology): string | undefined;
   run(ctx: ScenarioContext): Promise<void>;
+  /** `facts` is factsOf(events): what the steps recorded, read back from the history. */
   check(events: HistoryEvent[], facts: ScenarioFacts, topology: Topology): CheckOutput;
 }

@@ -91,7 +91,8 @@ function requestId(): string {
   return out;
 }
 
-export class ToxiproxyApi {
+/** The server side of the Toxiproxy API: its proxies and their toxics (the one client is toxiproxy/client.ts). */
+export class ToxiproxyServerState {
   readonly proxies = new Map<string, Proxy>();
   private queue: Promise<unknown> = Promise.resolve();
   private readonly routes: { pattern: RegExp; methods: Record<string, Handler> }[];
@@ -282,7 +283,7 @@ function readBody(req: http.IncomingMessage): Promise<string> {
 /** Starts the API on host:port (port 0 picks a free one); close() stops it, every proxy and every connection. */
 export async function startToxiproxyServer(opts: ToxiproxyServerOptions): Promise<ToxiproxyServer> {
   const log = opts.log ?? ((): void => undefined);
-  const api = new ToxiproxyApi({ log, random: opts.random ?? Math.random });
+  const api = new ToxiproxyServerState({ log, random: opts.random ?? Math.random });
   const host = opts.host ?? '127.0.0.1';
   const server = http.createServer((req, res) => {
     const id = requestId();

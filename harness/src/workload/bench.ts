@@ -10,7 +10,7 @@ import { createDriver } from '../drivers/index.js';
 import { HistoryWriter } from '../history/writer.js';
 import { loadTopology } from '../topology/load.js';
 import { shippedTopologiesDir } from '../topology/paths.js';
-import { delay } from '../engine/time.js';
+import { delay } from '../support/time.js';
 import { Workload } from './workload.js';
 
 const TARGET = 10_000;

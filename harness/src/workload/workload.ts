@@ -8,7 +8,7 @@ import { Cluster } from 'ioredis';
 import type { Deployment } from '../drivers/driver.js';
 import type { HistoryWriter } from '../history/writer.js';
 import { classifyError, connectWithin, createClient, type ClientPath, type ClientTimeouts, type OpenedClient, type RedisLike } from '../clients/index.js';
-import { delay, scaled } from '../engine/time.js';
+import { delay, scaled } from '../support/time.js';
 
 export type WorkloadKind = 'set' | 'keys' | 'counter';
 

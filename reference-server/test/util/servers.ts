@@ -1,13 +1,22 @@
 /** Starting real redis-server and the reference server for tests, on free loopback ports, with cleanup. */
 import net from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RespClient } from './resp-client.js';
 import { startServer } from '../../server/main.js';
 import type { RedisServer } from '../../server/server.js';
+
+/** The directories scripts/preflight.js accepts a system program from, then $PATH: spawn('redis-server') finds it there too. */
+const PROGRAM_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+
+/** Whether a program (e.g. redis-server) is installed wherever preflight accepts it, not only in /usr/bin. */
+export function programAvailable(name: string): boolean {
+  const dirs = [...(process.env['PATH'] ?? '').split(':').filter(Boolean), ...PROGRAM_DIRS];
+  return dirs.some((d) => existsSync(join(d, name)));
+}
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -18,7 +18,7 @@ import type {
 import type { Target, Topology } from '../../topology/model.js';
 import { generateConfigs, redisDataDir, type ConfigLayout } from '../../config-gen/index.js';
 import { registerTeardown } from '../../cleanup/registry.js';
-import { FatalWaitError, parseInfo, respCall, waitFor } from '../local/probe.js';
+import { FatalWaitError, haproxyNeverRouted, parseInfo, respCall, waitFor } from '../local/probe.js';
 import { REFERENCE_SERVER_NODE_FLAGS, startInOrder, writeGeneratedFiles } from '../shared/bring-up.js';
 import { redisCliClusterCreate, waitClusterStateOk } from '../shared/cluster-create.js';
 import { DeploymentBase, type BaseMember } from '../shared/deployment-base.js';
@@ -376,7 +376,17 @@ export class DockerDeployment extends DeploymentBase<Member> implements Deployme
     }, timeoutMs);
   }
 
+  /** HAProxy never routing to the master is the configuration failing (its check, its password), not the harness. */
   protected async waitHaproxyRoutesToMaster(): Promise<void> {
+    try {
+      await this.waitHaproxyRoutesToMasterOnce();
+    } catch (e) {
+      if (e instanceof FatalWaitError) throw e;
+      throw haproxyNeverRouted(this.topology, e);
+    }
+  }
+
+  private async waitHaproxyRoutesToMasterOnce(): Promise<void> {
     const h = this.topology.haproxy!;
     const master = haproxyMaster(this.topology);
     const ep = this.endpoint(h.name);

@@ -17,7 +17,7 @@ import { cleanupRun, removeMarker, stateDir, writeMarker, type RunMarker } from 
 import { applyDropRules, clearDropRules, createHostNetwork, destroyHostNetwork, isRoot, netnsUnusableReason, type HostNetwork } from '../../netns/index.js';
 import { packageRoot } from '../../topology/paths.js';
 import { startToxiproxyServer } from '../../toxiproxy/server.js';
-import { FatalWaitError, parseInfo, respCall, waitFor } from './probe.js';
+import { FatalWaitError, haproxyNeverRouted, parseInfo, respCall, waitFor } from './probe.js';
 import { REFERENCE_SERVER_NODE_FLAGS, startInOrder, writeGeneratedFiles } from '../shared/bring-up.js';
 import { antiAffinity, redisCliClusterCreate, waitClusterStateOk } from '../shared/cluster-create.js';
 import { DeploymentBase, type BaseMember } from '../shared/deployment-base.js';
@@ -204,7 +204,17 @@ export class LocalDeployment extends DeploymentBase<Member> implements Deploymen
     return haproxyAdmin(this.haproxySocket(), command);
   }
 
+  /** HAProxy never routing to the master is the configuration failing (its check, its password), not the harness. */
   protected async waitHaproxyRoutesToMaster(): Promise<void> {
+    try {
+      await this.waitHaproxyRoutesToMasterOnce();
+    } catch (e) {
+      if (e instanceof FatalWaitError) throw e;
+      throw haproxyNeverRouted(this.topology, e);
+    }
+  }
+
+  private async waitHaproxyRoutesToMasterOnce(): Promise<void> {
     const h = this.topology.haproxy!;
     const master = haproxyMaster(this.topology);
     const ep = this.endpoint(h.name);

@@ -2,7 +2,18 @@
  * A one-shot RESP client for readiness and fault checks: connect, send commands, read replies, close.
  * Kept apart from the workload's clients so bring-up never depends on client reconnect policies.
  */
+import type { Topology } from '../../topology/model.js';
+import { ExpectationNotMet } from '../../results/expectation.js';
 import net from 'node:net';
+import { FatalWaitError, timeScale, waitFor as waitWithDeadline } from '../../support/time.js';
+import { parseInfo } from '../../support/info.js';
+
+export { FatalWaitError, parseInfo, timeScale };
+
+/** The drivers poll process and port state every 25 ms (a kill is seen gone sooner than the observer's samples). */
+export function waitFor<T>(what: string, check: () => Promise<T | false | undefined>, timeoutMs: number, intervalMs = 25): Promise<T> {
+  return waitWithDeadline(what, check, timeoutMs, intervalMs);
+}
 
 export type RespValue = string | number | null | RespValue[] | RespError;
 
@@ -106,17 +117,6 @@ export async function respCall(host: string, port: number, cmd: string[], passwo
   return replies[replies.length - 1];
 }
 
-/** INFO text as a field map. */
-export function parseInfo(text: RespValue): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (typeof text !== 'string') return out;
-  for (const line of text.split('\r\n')) {
-    const i = line.indexOf(':');
-    if (i > 0 && !line.startsWith('#')) out[line.slice(0, i)] = line.slice(i + 1);
-  }
-  return out;
-}
-
 /** A flat [k1, v1, k2, v2] reply as a map. */
 export function pairs(v: RespValue): Record<string, string> {
   const out: Record<string, string> = {};
@@ -125,28 +125,13 @@ export function pairs(v: RespValue): Record<string, string> {
   return out;
 }
 
-export function timeScale(): number {
-  const s = Number(process.env.CHAOS_TIME_SCALE ?? '1');
-  return Number.isFinite(s) && s > 0 ? s : 1;
-}
-
-/** Thrown from a wait condition when waiting longer cannot help (e.g. the process exited). */
-export class FatalWaitError extends Error {}
-
-/** Polls a condition until it holds or the (scaled) deadline passes; the error names what was awaited and the last state. */
-export async function waitFor<T>(what: string, check: () => Promise<T | false | undefined>, timeoutMs: number, intervalMs = 25): Promise<T> {
-  const deadline = Date.now() + timeoutMs * timeScale();
-  let last = '';
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== false && v !== undefined) return v;
-      last = '';
-    } catch (e) {
-      if (e instanceof FatalWaitError) throw e;
-      last = (e as Error).message;
-    }
-    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs * timeScale()} ms waiting for ${what}${last ? ` (last: ${last})` : ''}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
+/** HAProxy up but never routing to the initial master: a failed check of the user's configuration (exit 1), with what to look at. */
+export function haproxyNeverRouted(t: Topology, cause: unknown): ExpectationNotMet {
+  const h = t.haproxy!;
+  const why = cause instanceof Error ? cause.message.replace(/^timed out after (\d+) ms waiting for /, '') : String(cause);
+  const waited = cause instanceof Error ? /^timed out after (\d+) ms/.exec(cause.message)?.[1] : undefined;
+  return new ExpectationNotMet(
+    'haproxy-routing',
+    `HAProxy never routed to the master${waited ? ` within ${Math.round(Number(waited) / 1000)} s of starting` : ''} (${why}): check its health check (${h.check.roleCheck ? 'AUTH with its password, then tcp-check expecting role:master' : 'plain TCP check'}, inter ${h.check.interMs} ms, rise ${h.check.rise}) and its backends (${h.backends.join(', ')})`,
+  );
 }

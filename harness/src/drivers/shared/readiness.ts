@@ -5,7 +5,18 @@
 import net from 'node:net';
 import type { Endpoint, InstanceKind } from '../driver.js';
 import type { RedisInstanceSpec, SentinelSpec, Topology } from '../../topology/model.js';
-import { pairs, parseInfo, respCall } from '../local/probe.js';
+import { FatalWaitError, pairs, parseInfo, respCall } from '../local/probe.js';
+import { ExpectationNotMet } from '../../results/expectation.js';
+
+/** A running instance that never reaches the state its configuration promises: the configuration failing (exit 1), with a hint. */
+async function expectConfigured<T>(check: string, hint: string, wait: () => Promise<T>): Promise<T> {
+  try {
+    return await wait();
+  } catch (e) {
+    if (e instanceof FatalWaitError || !(e instanceof Error) || !e.message.startsWith('timed out')) throw e;
+    throw new ExpectationNotMet(check, `${e.message.replace(/^timed out after (\d+) ms waiting for (.*)$/, (_m, ms: string, what: string) => `${what}: not within ${Math.round(Number(ms) / 1000)} s of starting`)}: ${hint}`);
+  }
+}
 
 export interface ReadinessTarget {
   readonly topology: Topology;
@@ -21,22 +32,22 @@ export async function waitRedisPing(t: ReadinessTarget, r: RedisInstanceSpec): P
 
 export async function waitReplicaLinkUp(t: ReadinessTarget, r: RedisInstanceSpec): Promise<void> {
   const ep = t.endpoint(r.name);
-  await t.awaitMember(r.name, `${r.name} replication link to ${r.replicaof} up`, async () => {
+  await expectConfigured('replication', `check ${r.name}'s replicaof and masterauth, and that it can reach ${r.replicaof}`, () => t.awaitMember(r.name, `${r.name} replication link to ${r.replicaof} up`, async () => {
     const info = parseInfo(await respCall(ep.host, ep.port, ['INFO', 'replication'], r.password, 500));
     return info.master_link_status === 'up';
-  });
+  }));
 }
 
 export async function waitSentinelSeesAll(t: ReadinessTarget, s: SentinelSpec): Promise<void> {
   const ep = t.endpoint(s.name);
   const replicas = t.topology.redis.filter((r) => r.replicaof === s.monitors).length;
   const peers = t.topology.sentinels.filter((x) => x.masterName === s.masterName && x.name !== s.name).length;
-  await t.awaitMember(s.name, `${s.name} to see ${s.masterName} with ${replicas} replica(s) and ${peers} other sentinel(s)`, async () => {
+  await expectConfigured('sentinel-discovery', `check ${s.name}'s sentinel monitor, auth-pass and announce settings, and that it reaches the instances and the other Sentinels`, () => t.awaitMember(s.name, `${s.name} to see ${s.masterName} with ${replicas} replica(s) and ${peers} other sentinel(s)`, async () => {
     const master = pairs(await respCall(ep.host, ep.port, ['SENTINEL', 'MASTER', s.masterName], undefined, 500));
     if (master.flags !== 'master' || Number(master['num-slaves']) < replicas || Number(master['num-other-sentinels']) < peers) return false;
     const reps = await respCall(ep.host, ep.port, ['SENTINEL', 'REPLICAS', s.masterName], undefined, 500);
     return Array.isArray(reps) && reps.map(pairs).every((p) => p.flags === 'slave' && p['master-link-status'] === 'ok');
-  });
+  }));
 }
 
 /** After start(): HAProxy (and the kinds in tcpKinds) only accept connections; servers must answer PING. */

@@ -1,5 +1,5 @@
 /**
- * The nemesis's handle on Toxiproxy (ours or the real one), built on toxiproxy-node-client so it speaks
+ * The harness's one Toxiproxy client (ours or the real one; the nemesis applies toxics through it), built on toxiproxy-node-client so it speaks
  * exactly what that client speaks. `down` is not a toxic in Toxiproxy: it maps to disabling the proxy.
  */
 import { Toxiproxy, type Proxy, type ToxicAttributeTypes, type ToxicDirection, type ToxicType } from 'toxiproxy-node-client';
@@ -36,7 +36,7 @@ function port(addr: string): string {
   return addr.slice(addr.lastIndexOf(':') + 1);
 }
 
-export class ToxiproxyFaults {
+export class ToxiproxyClient {
   private readonly client: Toxiproxy;
 
   constructor(readonly apiUrl: string) {

@@ -1,0 +1,143 @@
+/**
+ * What the application saw through a client adapter (via `client:<name>`), from the history alone: failover as
+ * the client saw it (fault -> first acknowledged write through it) beside the server-side switch, how long it
+ * kept sending to the old master, the longest a command stayed unsettled (and those that never settled), and
+ * whether its subscriber heard messages published after the failover.
+ */
+import type { HistoryEvent, OpEvent } from '../history/events.js';
+import type { CheckResult } from '../results/types.js';
+import { findPromotion } from './masters.js';
+import { ops } from './timeline.js';
+
+export interface ClientMeasures {
+  via: string;
+  /** Fault -> first acknowledged write invoked after the server-side switch (after the fault when no switch was seen), not lost (null: none). */
+  clientFailoverMs: number | null;
+  /** Fault -> the server side's switch (+switch-master, or the replica seen as master). */
+  serverSwitchMs: number | null;
+  /** Switch -> the last command the client sent to the old master (null: it never did after the switch, or the adapter does not say). */
+  oldMasterMs: number | null;
+  /** Longest time any command took to settle (unsettled ones count until the workload stopped). */
+  stuckMs: number;
+  unsettled: number;
+  /** Pub/sub: messages acknowledged as published after the client's failover, and how many of them arrived. */
+  publishedAfter?: number;
+  deliveredAfter?: number;
+}
+
+export interface ClientCheckOptions {
+  via: string;
+  faultAt: number;
+  /** Instance that failed, for the server-side switch. */
+  oldMaster?: string;
+  /** "host:port" forms of the old master the adapter may report as addr. */
+  oldMasterAddrs?: string[];
+  /** Only writes to these keys count (a cluster's failed shard). */
+  keyFilter?: (key: string) => boolean;
+  failoverBudgetMs: number;
+  /** A command may take this long to settle (a client with a timeout settles well within it). */
+  maxStuckMs: number;
+  pubsub?: boolean;
+  /** Acknowledged writes the final read did not find: an old master acknowledging them is no recovery. */
+  lost?: ReadonlySet<string>;
+  /** Suffix for check names when a scenario has several rounds ("-2"). */
+  round?: string;
+}
+
+const WRITE_FS = new Set(['add']);
+
+function fmt(ms: number | null): string {
+  return ms === null ? 'never' : `${(ms / 1000).toFixed(2)} s`;
+}
+
+export function measureClient(events: HistoryEvent[], o: ClientCheckOptions): ClientMeasures {
+  const mine = ops(events, (e) => e.via === o.via);
+  const invokes = new Map<number, OpEvent>();
+  let firstOk: number | null = null;
+  let stuckMs = 0;
+  let unsettled = 0;
+  const promo = o.oldMaster ? findPromotion(events, o.oldMaster, o.faultAt) : {};
+  const switchAt = promo.switchAt ?? promo.promotedAt;
+  let lastToOld: number | undefined;
+  const oldAddrs = new Set(o.oldMasterAddrs ?? []);
+  for (const e of mine) {
+    if (e.f === 'read-all' || e.f === 'deliver') continue;
+    if (e.phase === 'invoke') {
+      invokes.set(e.process, e);
+      continue;
+    }
+    const inv = invokes.get(e.process);
+    if (!inv) continue;
+    stuckMs = Math.max(stuckMs, e.time - inv.time);
+    if (e.unsettled) unsettled++;
+    if (switchAt !== undefined && e.addr !== undefined && oldAddrs.has(e.addr) && inv.time >= switchAt) lastToOld = Math.max(lastToOld ?? 0, inv.time);
+    // Writes the old master took before the switch (a graceful failover) or lost after it are no sign of recovery.
+    if (e.phase === 'ok' && WRITE_FS.has(e.f) && inv.time >= Math.max(o.faultAt, switchAt ?? o.faultAt) && !o.lost?.has(String(e.value)) && (!o.keyFilter || (e.key !== undefined && o.keyFilter(e.key)))) {
+      if (firstOk === null || e.time < firstOk) firstOk = e.time;
+    }
+  }
+  const m: ClientMeasures = {
+    via: o.via,
+    clientFailoverMs: firstOk === null ? null : firstOk - o.faultAt,
+    serverSwitchMs: switchAt === undefined ? null : switchAt - o.faultAt,
+    oldMasterMs: lastToOld === undefined || switchAt === undefined ? null : lastToOld - switchAt,
+    stuckMs,
+    unsettled,
+  };
+  if (o.pubsub) {
+    const after = firstOk ?? Number.POSITIVE_INFINITY;
+    const published = new Set(
+      mine.filter((e) => e.f === 'publish' && e.phase === 'ok' && (invokes.get(e.process)?.time ?? 0) >= after).map((e) => String(e.value)),
+    );
+    const delivered = new Set(mine.filter((e) => e.f === 'deliver' && published.has(String(e.value))).map((e) => String(e.value)));
+    m.publishedAfter = published.size;
+    m.deliveredAfter = delivered.size;
+  }
+  return m;
+}
+
+export function checkClient(events: HistoryEvent[], o: ClientCheckOptions): { checks: CheckResult[]; measures: ClientMeasures } {
+  const m = measureClient(events, o);
+  const r = o.round ?? '';
+  const checks: CheckResult[] = [];
+  const server = m.serverSwitchMs === null ? 'the server side never switched' : `the server side switched after ${fmt(m.serverSwitchMs)}`;
+  const old = m.oldMasterMs !== null ? `; it kept sending to the old master for ${fmt(m.oldMasterMs)} after the switch` : '';
+  const data = { clientFailoverMs: m.clientFailoverMs, serverSwitchMs: m.serverSwitchMs, oldMasterMs: m.oldMasterMs };
+  if (m.clientFailoverMs === null) {
+    checks.push({ name: `client-failover${r}`, verdict: 'fail', detail: `${o.via} never acknowledged a write after the fault, though ${server}${old}`, data });
+  } else {
+    const late = m.clientFailoverMs > o.failoverBudgetMs;
+    checks.push({
+      name: `client-failover${r}`,
+      verdict: late ? 'fail' : 'pass',
+      detail: `${o.via} acknowledged its first write ${fmt(m.clientFailoverMs)} after the fault (${server})${old}${late ? `: over the ${fmt(o.failoverBudgetMs)} budget` : ''}`,
+      data,
+    });
+  }
+  if (!r) {
+    const stuck = m.stuckMs > o.maxStuckMs;
+    checks.push({
+      name: 'client-settles',
+      verdict: stuck || m.unsettled > 0 ? 'fail' : 'pass',
+      detail:
+        m.unsettled > 0
+          ? `${m.unsettled} command(s) via ${o.via} never settled (no reply, no error, no timeout); the longest waited ${fmt(m.stuckMs)}`
+          : `the longest command via ${o.via} took ${fmt(m.stuckMs)} to settle${stuck ? `, over the ${fmt(o.maxStuckMs)} a client with a command timeout needs` : ''}`,
+      data: { stuckMs: m.stuckMs, unsettled: m.unsettled, maxStuckMs: o.maxStuckMs },
+    });
+  }
+  if (o.pubsub) {
+    const ok = (m.deliveredAfter ?? 0) > 0;
+    checks.push({
+      name: 'client-pubsub',
+      verdict: ok ? 'pass' : 'fail',
+      detail: ok
+        ? `the subscriber received ${m.deliveredAfter} of ${m.publishedAfter} messages published after the client's failover`
+        : m.publishedAfter
+          ? `the subscriber received none of ${m.publishedAfter} messages published after the client's failover: it went silent`
+          : 'no message was published after the failover, so delivery could not be judged',
+      data: { publishedAfter: m.publishedAfter ?? 0, deliveredAfter: m.deliveredAfter ?? 0 },
+    });
+  }
+  return { checks, measures: m };
+}

@@ -1,0 +1,271 @@
+/**
+ * Client scenarios (issue 15): the client adapter under test (--client) writes through the topology's own
+ * discovery (Sentinel-aware or Cluster-aware) while the master fails in the ways client code paths differ on:
+ * a closed socket (kill), a silent master (SIGSTOP: only a timeout notices), a graceful manual failover, two in a
+ * row, and pub/sub across a failover. The checks judge what the client saw (checkers/client.ts) beside the
+ * server-side switch; a client that never recovers is a failed check, an adapter that breaks is a harness error.
+ */
+import { Redis } from 'ioredis';
+import type { ClientWorkload } from '../adapters/workload.js';
+import { checkClient, type ClientMeasures } from '../checkers/client.js';
+import { asCheck, checkPromotion } from '../checkers/index.js';
+import { dataPassword } from '../clients/index.js';
+import { delay, scaled, waitFor } from '../engine/time.js';
+import type { CheckResult } from '../results/types.js';
+import type { Topology } from '../topology/model.js';
+import { inSlotRanges, keySlot } from './cluster.js';
+import { currentMaster, initialMaster, markWorkloadEnd, markWorkloadStart, standardChecks, waitPromotion, waitReplicationSettled } from './common.js';
+import type { CheckOutput, Scenario, ScenarioContext, ScenarioFacts } from './types.js';
+
+type ClientFault = 'kill' | 'pause' | 'manual';
+
+/** A command of a client with a 1 s command timeout settles well within this, retries included. */
+export const MAX_STUCK_MS = 5000;
+
+const LOSS = 'asynchronous replication: writes the failed master acknowledged but had not sent to its replica are lost, as Redis documents';
+
+function serverWait(t: Topology): number {
+  return Math.max((t.cluster?.nodeTimeoutMs ?? 0) * 3, t.budgets.failoverMs * 2, 20_000);
+}
+
+/** How long the client gets to acknowledge a write after the server side has switched. */
+function clientWait(t: Topology): number {
+  return Math.max(t.budgets.failoverMs * 2, 20_000);
+}
+
+/** Waits for `cond`; false at the deadline (the client's failure, judged by the checks); throws if the adapter broke. */
+async function untilClient(ctx: ScenarioContext, c: ClientWorkload, what: string, cond: () => boolean, timeoutMs: number): Promise<boolean> {
+  try {
+    await Promise.race([waitFor(what, cond, timeoutMs), c.adapter.failed()]);
+    return true;
+  } catch (e) {
+    if (c.adapter.failure) throw c.adapter.failure;
+    ctx.log(`${what}: ${(e as Error).message}`);
+    return false;
+  }
+}
+
+async function waitClusterOk(ctx: ScenarioContext, except: string[] = []): Promise<void> {
+  const names = ctx.topology.redis.map((r) => r.name).filter((n) => !except.includes(n));
+  await waitFor(
+    `cluster_state:ok on ${names.join(', ')}`,
+    () => names.every((n) => {
+      const s = ctx.observer.current.get(n);
+      return s !== undefined && s.detail['cluster_state'] === 'ok' && s.detail['cluster_slots_ok'] === 16384;
+    }),
+    serverWait(ctx.topology) * 2,
+  );
+}
+
+/** The shard that fails: the current master (Sentinel), or a seeded pick of a cluster master with a replica. */
+function pickVictim(ctx: ScenarioContext, previous?: { victim: string; replica?: string }): { victim: string; replica?: string } {
+  if (ctx.topology.kind !== 'cluster') {
+    const m = currentMaster(ctx);
+    if (!m) throw new Error('no single writable master to fail');
+    return { victim: m };
+  }
+  // The second round fails the promoted replica back to its old master.
+  if (previous?.replica) return { victim: previous.replica, replica: previous.victim };
+  const options = [...ctx.observer.current]
+    .filter(([, s]) => s.role === 'master')
+    .map(([n]) => ({ victim: n, replica: [...ctx.observer.current].find(([, s]) => s.role === 'replica' && s.master === ctx.addressOf(n))?.[0] }))
+    .filter((x): x is { victim: string; replica: string } => x.replica !== undefined)
+    .sort((a, b) => a.victim.localeCompare(b.victim));
+  if (options.length === 0) throw new Error('no cluster master has a replica to promote');
+  return ctx.rng.pick(options);
+}
+
+async function command(ctx: ScenarioContext, name: string, args: string[], password?: string): Promise<unknown> {
+  const ep = ctx.endpoint(name);
+  const r = new Redis({ host: ep.host, port: ep.port, lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: scaled(2000), commandTimeout: scaled(5000), ...(password ? { password } : {}) });
+  r.on('error', () => undefined);
+  try {
+    await r.connect();
+    return await r.call(args[0]!, ...args.slice(1));
+  } finally {
+    r.disconnect();
+  }
+}
+
+/** Applies the fault; returns when it took effect, and the undo (SIGCONT for a pause). */
+async function applyFault(ctx: ScenarioContext, fault: ClientFault, victim: string, replica: string | undefined): Promise<{ at: number; undo?: () => Promise<void> }> {
+  if (fault === 'kill' || fault === 'pause') {
+    const undo = await ctx.nemesis.apply({ at: 0, fault, targets: [victim], duration: 0 });
+    const at = ctx.history.now();
+    ctx.history.mark('fault', `${fault} ${victim}`);
+    return fault === 'pause' ? { at, undo } : { at };
+  }
+  if (ctx.topology.kind === 'cluster') {
+    // Graceful: the replica asks for the master's offset and takes over; the old master stays up and answers MOVED.
+    const at = ctx.history.now();
+    ctx.history.fault({ name: 'cluster-failover', targets: [victim], phase: 'start', detail: `CLUSTER FAILOVER on ${replica}` });
+    ctx.history.mark('fault', `CLUSTER FAILOVER on ${replica}`);
+    await command(ctx, replica!, ['CLUSTER', 'FAILOVER'], dataPassword(ctx.dep));
+    return { at };
+  }
+  const s = ctx.topology.sentinels[0]!;
+  const at = ctx.history.now();
+  ctx.history.fault({ name: 'sentinel-failover', targets: [victim], phase: 'start', detail: `SENTINEL FAILOVER ${s.masterName} on ${s.name}` });
+  ctx.history.mark('fault', `SENTINEL FAILOVER ${s.masterName}`);
+  await command(ctx, s.name, ['SENTINEL', 'FAILOVER', s.masterName]);
+  return { at };
+}
+
+async function waitServerSwitch(ctx: ScenarioContext, victim: string, replica: string | undefined): Promise<string> {
+  if (ctx.topology.kind !== 'cluster') return waitPromotion(ctx, victim, serverWait(ctx.topology));
+  await waitFor(`${replica} promoted to master`, () => ctx.observer.current.get(replica!)?.role === 'master', serverWait(ctx.topology));
+  return replica!;
+}
+
+interface Plan {
+  fault: ClientFault;
+  rounds: 1 | 2;
+  pubsub?: boolean;
+}
+
+function addressesOf(ctx: ScenarioContext, name: string): string[] {
+  const e = ctx.endpoint(name);
+  return [`${e.host}:${e.port}`, ctx.addressOf(name)];
+}
+
+async function runClientScenario(ctx: ScenarioContext, plan: Plan): Promise<void> {
+  const t = ctx.topology;
+  if (t.kind === 'cluster') await waitClusterOk(ctx);
+  else await waitReplicationSettled(ctx, initialMaster(t));
+  const c = await ctx.startClient({ ...(plan.pubsub ? { pubsub: true } : {}) });
+  ctx.note('client', { name: ctx.clientAdapter.name, library: c.client });
+  markWorkloadStart(ctx, c.via);
+  ctx.log(`client ${c.client} (mode ${c.mode}) started`);
+  const wrote = await untilClient(ctx, c, `a write acknowledged through ${c.via} before the fault`, () => c.lastOkAt >= 0, 20_000);
+  if (!wrote) ctx.note('clientNoWriteBeforeFault', true);
+  let previous: { victim: string; replica?: string } | undefined;
+  for (let round = 1; wrote && round <= plan.rounds; round++) {
+    await delay(scaled(1000));
+    const pick = pickVictim(ctx, previous);
+    const slots = t.kind === 'cluster' ? String(ctx.observer.current.get(pick.victim)?.detail['slots'] ?? '') : '';
+    ctx.log(`round ${round}: ${plan.fault} ${pick.victim}${pick.replica ? ` (replica ${pick.replica})` : ''}`);
+    const fault = await applyFault(ctx, plan.fault, pick.victim, pick.replica);
+    ctx.noteItem('clientRounds', { round, victim: pick.victim, faultAt: fault.at, victimAddrs: addressesOf(ctx, pick.victim), ...(slots ? { victimSlots: slots } : {}) });
+    if (round === 1) {
+      ctx.note('faultAt', fault.at);
+      ctx.note('oldMaster', pick.victim);
+    }
+    const promoted = await waitServerSwitch(ctx, pick.victim, pick.replica);
+    ctx.log(`round ${round}: ${promoted} promoted; waiting for the client`);
+    const filter = slots ? (k: string) => inSlotRanges(slots, keySlot(k)) : undefined;
+    const recovered = await untilClient(ctx, c, `a write through ${c.via} invoked after the fault acknowledged`, () => c.lastOkInvokedWhere(filter) >= fault.at, clientWait(t));
+    if (fault.undo) {
+      ctx.note('healAt', ctx.history.mark('heal', `resume ${pick.victim}`).time);
+      await fault.undo();
+    }
+    if (!recovered) break;
+    ctx.log(`round ${round}: client recovered`);
+    previous = { victim: pick.victim, ...(pick.replica ? { replica: pick.replica } : {}) };
+    if (round < plan.rounds) {
+      if (t.kind === 'cluster') await waitClusterOk(ctx);
+      else await waitReplicationSettled(ctx, promoted, serverWait(t));
+    }
+  }
+  // A subscriber gets a few seconds after the failover to resubscribe before it is judged silent.
+  await delay(scaled(plan.pubsub ? 3000 : 1000));
+  await c.stop();
+  markWorkloadEnd(ctx);
+  await c.finalRead();
+}
+
+function clientChecks(events: Parameters<Scenario['check']>[0], facts: ScenarioFacts, t: Topology, plan: Plan): CheckOutput {
+  const noted = facts.clientRounds ?? [];
+  const firstSlots = noted[0]?.victimSlots;
+  const out = standardChecks(events, facts, t, {
+    noFailover: true,
+    maxLost: 100,
+    lossRationale: LOSS,
+    // A paused master cannot be observed (its last role, master, stands) until it is resumed, and is then writable
+    // until Sentinel converts it: one window, bounded by the pause plus Sentinel's conversion time.
+    maxSplitBrainMs: Number.POSITIVE_INFINITY,
+    maxSplitBrainWindowMs: 15_000 + (plan.fault === 'pause' && facts.healAt !== undefined && facts.faultAt !== undefined ? facts.healAt - facts.faultAt : 0),
+    // A cluster's unavailability is that of the failed shard's keys.
+    ...(firstSlots ? { keyFilter: (k: string) => inSlotRanges(firstSlots, keySlot(k)) } : {}),
+  });
+  const via = facts.via ?? 'client';
+  const rounds: ClientMeasures[] = [];
+  const extra: CheckResult[] = [];
+  if (facts.clientNoWriteBeforeFault) {
+    extra.push({ name: 'client-failover', verdict: 'fail', detail: `${via} never acknowledged a write before the fault, so the scenario could not start` });
+  }
+  for (let round = 1; round <= plan.rounds && !facts.clientNoWriteBeforeFault; round++) {
+    const noteOf = noted.find((n) => n.round === round);
+    const suffix = round === 1 ? '' : `-${round}`;
+    if (!noteOf) {
+      extra.push({ name: `client-failover${suffix}`, verdict: 'fail', detail: `round ${round} never started: the client had not recovered from round ${round - 1}` });
+      continue;
+    }
+    const { faultAt, victim, victimSlots: slots } = noteOf;
+    const promo = asCheck(checkPromotion(events, { oldMaster: victim, faultAt, withinMs: t.budgets.failoverMs }));
+    extra.push({ ...promo, name: `promotion${suffix}` });
+    const r = checkClient(events, {
+      via,
+      faultAt,
+      oldMaster: victim,
+      oldMasterAddrs: noteOf.victimAddrs,
+      ...(slots ? { keyFilter: (k: string) => inSlotRanges(slots, keySlot(k)) } : {}),
+      failoverBudgetMs: t.budgets.failoverMs,
+      maxStuckMs: MAX_STUCK_MS,
+      lost: new Set(out.lostAll ?? []),
+      ...(plan.pubsub && round === 1 ? { pubsub: true } : {}),
+      round: suffix,
+    });
+    extra.push(...r.checks);
+    rounds.push(r.measures);
+  }
+  out.checks.push(...extra);
+  out.client = {
+    name: facts.client?.name ?? via.replace(/^client:/, ''),
+    ...(facts.client ? { library: facts.client.library } : {}),
+    rounds: rounds.map(({ via: _v, ...m }) => m),
+  };
+  return out;
+}
+
+function clientScenario(name: string, description: string, plan: Plan): Scenario {
+  return {
+    name,
+    description,
+    topologyKinds: ['sentinel', 'cluster'],
+    unsupported: (t) => (t.kind === 'sentinel' && t.redis.length < 2 ? 'needs at least one replica to promote' : undefined),
+    run: (ctx) => runClientScenario(ctx, plan),
+    check: (events, facts, t) => clientChecks(events, facts, t, plan),
+  };
+}
+
+export const clientKill = clientScenario(
+  'client-kill',
+  'Kill -9 the master under writes through the client adapter (--client): the socket closes, the client must find the promoted replica. Client-side failover time (fault -> first acknowledged write through the client) within the failover budget, every command settled, acknowledged writes kept.',
+  { fault: 'kill', rounds: 1 },
+);
+
+export const clientPause = clientScenario(
+  'client-pause',
+  'SIGSTOP the master under writes through the client adapter: no socket closes, so only a command timeout can tell the client; it must reach the promoted replica within the budget, and no command may wait forever. The master is resumed after the client recovered.',
+  { fault: 'pause', rounds: 1 },
+);
+
+export const clientManualFailover = clientScenario(
+  'client-manual-failover',
+  'A graceful manual failover (SENTINEL FAILOVER; CLUSTER FAILOVER on the replica, the old master staying up and answering MOVED) under writes through the client adapter: the client follows within the budget and every command settles.',
+  { fault: 'manual', rounds: 1 },
+);
+
+export const clientDoubleFailover = clientScenario(
+  'client-double-failover',
+  'Two manual failovers in a row (the second fails back to the first master) under writes through the client adapter: the client must follow both, not only the first.',
+  { fault: 'manual', rounds: 2 },
+);
+
+export const clientPubsub = clientScenario(
+  'client-pubsub',
+  'Kill -9 the master while the client adapter subscribes to a channel and publishes to it every 100 ms: after the client fails over, its subscriber must receive messages published after the failover (it must resubscribe, not go silent).',
+  { fault: 'kill', rounds: 1, pubsub: true },
+);
+
+export const CLIENT_SCENARIOS = [clientKill, clientPause, clientManualFailover, clientDoubleFailover, clientPubsub];

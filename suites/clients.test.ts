@@ -1,0 +1,142 @@
+/**
+ * Client conformance (issue 15): every shipped client adapter (CHAOS_CLIENTS, default all) through the client
+ * scenarios on the Sentinel and Cluster topologies, the measurements asserted from the history; the broken
+ * fixtures must be caught with a clear reason; an adapter that breaks the protocol is a harness error (exit 3)
+ * that leaves nothing running. Local driver only: adapters run on this machine beside the harness.
+ */
+import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { SHIPPED_CLIENTS } from '../harness/src/adapters/index.js';
+import { measureClient } from '../harness/src/checkers/client.js';
+import { runScenarios } from '../harness/src/engine/run.js';
+import { MAX_STUCK_MS } from '../harness/src/scenarios/clients.js';
+import type { ScenarioResult } from '../harness/src/results/types.js';
+import { packageRoot } from '../harness/src/topology/paths.js';
+import { seed, shipped, targets, tempRoot } from './lib/params.js';
+import { check, describeChecks, runScenario, tidyRunFolders, type RunArgs, type SuiteRun } from './lib/run.js';
+
+const SUITE = 'clients';
+
+function clients(): string[] {
+  const raw = process.env['CHAOS_CLIENTS'];
+  if (!raw) return [...SHIPPED_CLIENTS];
+  const list = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = list.filter((c) => !(SHIPPED_CLIENTS as readonly string[]).includes(c));
+  if (bad.length) throw new Error(`CHAOS_CLIENTS=${raw}: unknown ${bad.join(', ')}; expected some of ${SHIPPED_CLIENTS.join(', ')}`);
+  return list;
+}
+
+const matrix: string[] = [];
+
+function fmt(ms: number | null | undefined): string {
+  return ms === null || ms === undefined ? 'never' : `${(ms / 1000).toFixed(2)} s`;
+}
+
+/** The client's measurements in results.json are what the history says (re-measured here from the events alone). */
+function expectMeasuredFromHistory(run: SuiteRun): void {
+  const r = run.result;
+  expect(r.client, describeChecks(r)).to.not.equal(undefined);
+  const round = r.client!.rounds[0];
+  expect(round, `no measured round\n${describeChecks(r)}`).to.not.equal(undefined);
+  const faultAt = run.events.find((e) => e.type === 'mark' && e.name === 'fault')?.time;
+  expect(faultAt, 'the fault was applied').to.be.a('number');
+  const oldMaster = r.checks.find((c) => c.name === 'promotion')?.detail.split(' ').pop();
+  const again = measureClient(run.events, { via: `client:${r.client!.name}`, faultAt: faultAt!, failoverBudgetMs: 0, maxStuckMs: 0, ...(oldMaster ? { oldMaster } : {}) });
+  expect(again.stuckMs).to.equal(round!.stuckMs);
+  expect(again.unsettled).to.equal(round!.unsettled);
+  expect(again.serverSwitchMs, 'the server side switched').to.be.a('number');
+}
+
+/**
+ * Shipped clients differ (the matrix is the point): a failed check must be one that judges the client (or the
+ * unavailability it caused), never evidence that the deployment did not do its part.
+ */
+function expectFailuresAreTheClients(run: SuiteRun): void {
+  const failed = run.result.checks.filter((c) => c.verdict === 'fail').map((c) => c.name);
+  expect(failed.filter((n) => !/^client-|^unavailability$|^budgets$/.test(n)), describeChecks(run.result)).to.deep.equal([]);
+  const settles = check(run.result, 'client-settles');
+  expect(settles.data?.['stuckMs'], 'the longest wait is measured').to.be.a('number');
+}
+
+function row(target: string, topology: string, scenario: string, client: string, r: ScenarioResult): void {
+  const rd = r.client?.rounds[0];
+  const failed = r.checks.filter((c) => c.verdict === 'fail').map((c) => c.name);
+  matrix.push(
+    `${client.padEnd(20)} ${topology.padEnd(11)} ${target.padEnd(9)} ${scenario.padEnd(22)} ${r.verdict.toUpperCase().padEnd(5)} client ${fmt(rd?.clientFailoverMs).padStart(7)}  server ${fmt(rd?.serverSwitchMs).padStart(7)}  stuck ${fmt(rd?.stuckMs).padStart(7)}${failed.length ? `  failed: ${failed.join(', ')}` : ''}`,
+  );
+}
+
+for (const target of targets()) {
+  describe(`client conformance suite [target ${target}, driver local]`, function () {
+    this.timeout(300_000);
+    const root = tempRoot(`clients-${target}`);
+    after(() => root.remove());
+    tidyRunFolders();
+    const sentinel = shipped('sentinel-3');
+    const cluster = shipped('cluster-3x2');
+    const args = (topology: typeof sentinel, scenario: string, client: string): RunArgs => ({ suite: SUITE, topology, scenario, target, driver: 'local', root: root.dir, client });
+
+    for (const client of clients()) {
+      it(`${client}: kill -9 of the Sentinel master: the client reaches the promoted replica within the budget, every command settles`, async function () {
+        const run = await runScenario(this, args(sentinel, 'client-kill', client));
+        row(target, 'sentinel-3', 'client-kill', client, run.result);
+        expectMeasuredFromHistory(run);
+        expect(check(run.result, 'promotion').verdict).to.equal('pass');
+        expect(check(run.result, 'client-failover').verdict, describeChecks(run.result)).to.equal('pass');
+        expectFailuresAreTheClients(run);
+        expect(run.result.client!.rounds[0]!.unsettled).to.equal(0);
+      });
+
+      it(`${client}: SIGSTOP of the Sentinel master: measured (a client that waits for the socket to close fails client-failover)`, async function () {
+        const run = await runScenario(this, args(sentinel, 'client-pause', client));
+        row(target, 'sentinel-3', 'client-pause', client, run.result);
+        expectMeasuredFromHistory(run);
+        expect(check(run.result, 'promotion').verdict).to.equal('pass');
+        expectFailuresAreTheClients(run);
+      });
+
+      it(`${client}: kill -9 of a cluster master: the client follows the promotion within the budget`, async function () {
+        if (target === 'reference') this.skip();
+        const run = await runScenario(this, args(cluster, 'client-kill', client));
+        row(target, 'cluster-3x2', 'client-kill', client, run.result);
+        expectMeasuredFromHistory(run);
+        expect(check(run.result, 'client-failover').verdict, describeChecks(run.result)).to.equal('pass');
+        expectFailuresAreTheClients(run);
+      });
+    }
+
+    it('broken-cached-master (asks Sentinel once, keeps the address): caught by client-kill, with the reason', async function () {
+      const run = await runScenario(this, args(sentinel, 'client-kill', 'broken-cached-master'));
+      row(target, 'sentinel-3', 'client-kill', 'broken-cached-master', run.result);
+      expect(run.result.verdict).to.equal('fail');
+      expect(check(run.result, 'promotion').verdict, 'the server side did fail over').to.equal('pass');
+      expect(check(run.result, 'client-failover').detail).to.match(/^client:broken-cached-master never acknowledged a write after the fault, though the server side switched after \d+\.\d\d s/);
+    });
+
+    it('broken-no-timeout (no command timeout, unlimited retries): caught by client-pause, with the reason', async function () {
+      if (target === 'reference') this.skip();
+      const run = await runScenario(this, args(cluster, 'client-pause', 'broken-no-timeout'));
+      row(target, 'cluster-3x2', 'client-pause', 'broken-no-timeout', run.result);
+      expect(run.result.verdict).to.equal('fail');
+      const settles = check(run.result, 'client-settles');
+      expect(settles.verdict).to.equal('fail');
+      expect(settles.detail).to.match(/never settled|to settle, over the 5\.00 s/);
+      expect(run.result.client!.rounds[0]!.stuckMs).to.be.greaterThan(MAX_STUCK_MS);
+    });
+
+    it('an adapter printing garbage: harness error naming it and its line, nothing of it left running', async function () {
+      const garbage = path.join(packageRoot(), 'clients', 'fixtures', 'garbage.mjs');
+      const results = await runScenarios({ topology: sentinel, scenarios: ['client-kill'], ...(target !== 'topology' ? { target } : {}), driverName: 'local', seed: seed(), outDir: path.join(root.dir, 'garbage'), client: `${process.execPath} ${garbage}` });
+      const r = results.scenarios[0]!;
+      expect(r.verdict).to.equal('error');
+      expect(r.error).to.match(/^adapter "garbage\.mjs" \(.*garbage\.mjs\) printed a line that is not protocol \(not JSON\): "hello from a confused adapter"$/);
+      const left = execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((l) => l.includes(garbage));
+      expect(left).to.deep.equal([]);
+    });
+  });
+}
+
+after(() => {
+  if (matrix.length) console.log(`\n      client matrix (client-side failover beside the server-side switch):\n${matrix.map((l) => `      ${l}`).join('\n')}\n`);
+});
