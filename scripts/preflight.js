@@ -13,6 +13,8 @@ const job = process.argv[2] ?? 'test';
 const PATHS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 const has = (cmd) => PATHS.some((dir) => existsSync(path.join(dir, cmd)));
 const dockerUp = () => spawnSync('docker', ['version'], { stdio: 'ignore' }).status === 0;
+// The redis-py client adapter needs Debian's python3-redis, a module rather than a program on PATH.
+const hasPythonRedis = () => spawnSync('python3', ['-c', 'import redis'], { stdio: 'ignore' }).status === 0;
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 // A fresh clone: install the npm dependencies (whose `prepare` builds dist/) before anything else.
@@ -23,6 +25,7 @@ if (!existsSync(path.join(root, 'node_modules', '.package-lock.json')) || !exist
 }
 
 const missing = (NEEDS[job] ?? NEEDS.test).filter((c) => !has(c));
+if (job === 'test' && !hasPythonRedis()) missing.push('python3-redis');
 const needDaemon = job === 'test' && has('dockerd') && !dockerUp();
 if (missing.length === 0 && !needDaemon) process.exit(0);
 console.error(`preflight: ${missing.length ? `missing ${missing.join(', ')}` : 'dockerd not running'}; running scripts/setup.sh`);
