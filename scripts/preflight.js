@@ -13,8 +13,8 @@ const job = process.argv[2] ?? 'test';
 const PATHS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 const has = (cmd) => PATHS.some((dir) => existsSync(path.join(dir, cmd)));
 const dockerUp = () => spawnSync('docker', ['version'], { stdio: 'ignore' }).status === 0;
-// The redis-py client adapter needs Debian's python3-redis, a module rather than a program on PATH.
-const hasPythonRedis = () => spawnSync('python3', ['-c', 'import redis'], { stdio: 'ignore' }).status === 0;
+// The redis-py client adapter needs Debian's python3-redis (a module, not a program), run by the python3 the adapter registry picks.
+const hasPythonRedis = () => spawnSync(existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3', ['-c', 'import redis'], { stdio: 'ignore' }).status === 0;
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 // A fresh clone: install the npm dependencies (whose `prepare` builds dist/) before anything else.
