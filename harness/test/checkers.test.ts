@@ -212,3 +212,22 @@ describe('checkers: cluster, thresholds, composition', () => {
     expect(combineVerdicts([{ verdict: 'skip' }])).to.equal('skip');
   });
 });
+
+describe('checkers: fault evidence', () => {
+  it('lists each fault once (the nemesis event and the scenario mark for it are one) with the writes acknowledged after it', async () => {
+    const { faultEvidence } = await import('../src/checkers/fault-evidence.js');
+    const ev = (e: object): HistoryEvent => ({ scenario: 's', ...e }) as HistoryEvent;
+    const events = [
+      ev({ type: 'op', process: 0, f: 'add', via: 'x', phase: 'ok', value: 1, time: 10 }),
+      ev({ type: 'fault', name: 'partition-isolate', targets: ['redis1'], phase: 'start', time: 100 }),
+      ev({ type: 'mark', name: 'fault', detail: 'isolate redis1', time: 100.2 }),
+      ev({ type: 'op', process: 0, f: 'add', via: 'x', phase: 'ok', value: 2, time: 150 }),
+      ev({ type: 'mark', name: 'fault', detail: 'stop redis2', time: 5000 }),
+      ev({ type: 'op', process: 0, f: 'add', via: 'x', phase: 'fail', value: 3, time: 5100 }),
+    ];
+    expect(faultEvidence(events)).to.deep.equal([
+      { fault: 'partition-isolate redis1', at: 100, acknowledgedAfter: 1 },
+      { fault: 'stop redis2', at: 5000, acknowledgedAfter: 0 },
+    ]);
+  });
+});

@@ -4,14 +4,13 @@ import type { FaultEvidence } from '../results/types.js';
 
 export function faultEvidence(events: HistoryEvent[]): FaultEvidence[] {
   const ackedAt = events.filter((e) => e.type === 'op' && e.phase === 'ok' && (e.f === 'add' || e.f === 'write')).map((e) => e.time);
-  const out: FaultEvidence[] = [];
+  const found: { fault: string; at: number }[] = [];
+  for (const e of events) if (e.type === 'fault' && e.phase === 'start') found.push({ fault: `${e.name} ${e.targets.join(', ')}`, at: e.time });
+  // Scenarios that act on the deployment directly mark the fault; a mark next to the nemesis's own event is that same fault.
   for (const e of events) {
-    // A fault the nemesis applied is a fault event; scenarios that act on the deployment directly mark it.
-    const fault = e.type === 'fault' && e.phase === 'start' ? `${e.name} ${e.targets.join(', ')}` : e.type === 'mark' && e.name === 'fault' ? (e.detail ?? 'fault') : undefined;
-    if (fault === undefined) continue;
-    // The nemesis's event and the scenario's mark for the same fault are one fault.
-    if (out.some((f) => f.fault === fault && Math.abs(f.at - e.time) < 1000)) continue;
-    out.push({ fault, at: e.time, acknowledgedAfter: ackedAt.filter((t) => t > e.time).length });
+    if (e.type !== 'mark' || e.name !== 'fault') continue;
+    if (found.some((f) => Math.abs(f.at - e.time) < 1000)) continue;
+    found.push({ fault: e.detail ?? 'fault', at: e.time });
   }
-  return out;
+  return found.sort((a, b) => a.at - b.at).map((f) => ({ ...f, acknowledgedAfter: ackedAt.filter((t) => t > f.at).length }));
 }

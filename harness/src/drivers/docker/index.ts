@@ -376,17 +376,7 @@ export class DockerDeployment extends DeploymentBase<Member> implements Deployme
     }, timeoutMs);
   }
 
-  /** HAProxy never routing to the master is the configuration failing (its check, its password), not the harness. */
-  protected async waitHaproxyRoutesToMaster(): Promise<void> {
-    try {
-      await this.waitHaproxyRoutesToMasterOnce();
-    } catch (e) {
-      if (e instanceof FatalWaitError) throw e;
-      throw haproxyNeverRouted(this.topology, e);
-    }
-  }
-
-  private async waitHaproxyRoutesToMasterOnce(): Promise<void> {
+  protected async waitHaproxyRoutesToMasterOnce(): Promise<void> {
     const h = this.topology.haproxy!;
     const master = haproxyMaster(this.topology);
     const ep = this.endpoint(h.name);

@@ -10,6 +10,7 @@ import { HostStops } from './host-stops.js';
 import { runningInstance, toxiproxyLinkEndpoint, type MemberInfo } from './instances.js';
 import { addDrops, planPartition, type DropSets } from './partition-plan.js';
 import { haproxyBackendStatus } from './readiness.js';
+import { FatalWaitError, haproxyNeverRouted } from '../local/probe.js';
 
 export interface BaseMember extends MemberInfo {
   port: number;
@@ -43,7 +44,18 @@ export abstract class DeploymentBase<M extends BaseMember> {
   protected abstract awaitMember<T>(name: string, what: string, check: () => Promise<T | false | undefined>): Promise<T>;
   protected abstract startMember(name: string): Promise<void>;
   protected abstract createCluster(): Promise<void>;
-  protected abstract waitHaproxyRoutesToMaster(): Promise<void>;
+  /** Waits until HAProxy routes to the initial master (one attempt, with the driver's deadline). */
+  protected abstract waitHaproxyRoutesToMasterOnce(): Promise<void>;
+
+  /** HAProxy never routing to the master is the configuration failing (its check, its password), not the harness. */
+  protected async waitHaproxyRoutesToMaster(): Promise<void> {
+    try {
+      await this.waitHaproxyRoutesToMasterOnce();
+    } catch (e) {
+      if (e instanceof FatalWaitError) throw e;
+      throw haproxyNeverRouted(this.topology, e);
+    }
+  }
   abstract readonly partitionUnsupportedReason?: string;
   /** Whether partition rules can be installed now (a reason, or a bring-up that never got that far, says no). */
   protected abstract partitionsWork(): boolean;
