@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import os from 'node:os';
 import type { CommandContext, CommandSpec, Reply, Value } from './command.js';
 import { typeOf } from '../store/types.js';
+import { KeyspaceDb } from '../store/db.js';
 import { container, def, NOKEYS, parseIntArg } from './define.js';
 import { asClient, asServer, REDIS_VERSION, type RedisServer } from '../server.js';
 import { globMatch } from '../glob.js';
@@ -573,6 +574,13 @@ const debug = def('debug', -2, 'admin noscript loading stale protected', NOKEYS,
       else ctx.reply.ok();
       return;
     }
+    case 'replicate': {
+      if (argv.length < 3) break;
+      // Straight into the replication stream, as if a command had propagated it (tests feed replicas junk this way).
+      s.replication.propagate(ctx.db.index, argv.slice(2));
+      ctx.reply.ok();
+      return;
+    }
     case 'set-active-expire': {
       if (argv.length !== 3) break;
       s.activeExpire = (parseInt(argv[2], 10) || 0) !== 0;
@@ -581,7 +589,8 @@ const debug = def('debug', -2, 'admin noscript loading stale protected', NOKEYS,
     }
     case 'object': {
       if (argv.length !== 3) break;
-      const v = ctx.db.get(argv[2]);
+      // Redis looks the key up without expiring it: a replica still shows a logically expired key.
+      const v = ctx.db instanceof KeyspaceDb ? ctx.db.storedValue(argv[2]) : ctx.db.get(argv[2]);
       if (v === undefined) {
         ctx.reply.error('ERR no such key');
         return;

@@ -72,7 +72,6 @@ export class Replication implements ReplicationHooks {
   lastIo = 0;
   downSince = 0;
   private lastAck = 0;
-  private lastErrorLog = 0;
   private lastConnectAttempt = 0;
   /** PSYNC basis when (re)connecting: the replid/offset our data corresponds to, or undefined for a full sync. */
   private cached: { replid: string; offset: number; dbIndex: number } | undefined;
@@ -563,13 +562,15 @@ export class Replication implements ReplicationHooks {
           this.sendAck();
         } else if (!isWord(name, 'ping')) {
           const errors = s.stats.total_error_replies;
+          // An unknown command leaves no name behind (Redis's lastcmd is NULL then).
+          mc.lastCommand = '';
           s.dispatch(mc, argv);
-          if (s.stats.total_error_replies !== errors && Date.now() - this.lastErrorLog > 1000) {
-            // Redis logs this too: the replica now differs from its master.
-            this.lastErrorLog = Date.now();
+          if (s.stats.total_error_replies !== errors) {
+            // Redis logs this every time: the replica now differs from its master.
             const out = mc.reply.out;
             const at = out.startsWith('-') ? 0 : out.indexOf('\r\n-') + 2;
-            s.log('warning', `== CRITICAL == This replica is sending an error to its master: '${out.slice(at + 1, at + 200).split('\r\n')[0]}' after processing the command '${name}'`);
+            s.log('warning', `== CRITICAL == This replica is sending an error to its master: '${out.slice(at + 1, at + 4097).split('\r\n')[0]}' after processing the command '${mc.lastCommand || '<unknown>'}'`);
+            s.stats.unexpected_error_replies++;
           }
           // Replies to the master are never sent.
           mc.reply.len = 0;
