@@ -574,6 +574,29 @@ const debug = def('debug', -2, 'admin noscript loading stale protected', NOKEYS,
       else ctx.reply.ok();
       return;
     }
+    case 'populate': {
+      if (argv.length > 5) break;
+      const positive = (a: string): number | null => {
+        // Redis gives its one message for a non-number too.
+        const n = parseIntArg(a);
+        if (n === null || n < 0) ctx.reply.error('ERR value is out of range, must be positive');
+        return n === null || n < 0 ? null : n;
+      };
+      const count = positive(argv[2]);
+      if (count === null) return;
+      const size = argv.length === 5 ? positive(argv[4]) : 0;
+      if (size === null) return;
+      const prefix = argv.length === 3 ? 'key' : argv[3];
+      for (let j = 0; j < count; j++) {
+        const key = `${prefix}:${j}`;
+        if (ctx.db.has(key)) continue;
+        const text = `value:${j}`;
+        // With a size, the value is that many bytes: "value:N" cut or padded with zero bytes.
+        ctx.db.add(key, size === 0 ? text : size <= text.length ? text.slice(0, size) : text + '\0'.repeat(size - text.length));
+      }
+      ctx.reply.ok();
+      return;
+    }
     case 'replicate': {
       if (argv.length < 3) break;
       // Straight into the replication stream, as if a command had propagated it (tests feed replicas junk this way).

@@ -395,7 +395,7 @@ export class Replication implements ReplicationHooks {
     }
     this.dropLink();
     this.disconnectReplicas();
-    this.failWaiters();
+    this.disconnectBlocked();
     this.masterHost = host;
     this.masterPort = port;
     this.linkState = 'connect';
@@ -437,8 +437,20 @@ export class Replication implements ReplicationHooks {
   }
   applyingConfig = false;
 
-  private failWaiters(): void {
-    for (const w of this.waiters.splice(0)) if (!w.client.closed) w.done(this.ackedCount(w.offset));
+  /** Clients blocked on the master that now becomes a replica get an error and are closed (disconnectAllBlockedClients). */
+  private disconnectBlocked(): void {
+    const err = 'UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)';
+    for (const w of this.waiters.splice(0)) {
+      if (w.client.closed) continue;
+      w.client.reply.error(err);
+      w.client.close();
+    }
+    for (const c of [...this.server.clients.values()]) {
+      if (c.blocked === null || c.closed) continue;
+      this.server.unblock(c);
+      c.reply.error(err);
+      c.close();
+    }
   }
 
   /** Tears the master link down (socket and master client), remembering where we were for a PSYNC. */
