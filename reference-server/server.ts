@@ -19,7 +19,7 @@ import net from 'node:net';
 // Imported, not the global: the global is an accessor, looked up again on every call.
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, unlinkSync, writeFileSync } from 'node:fs';
 import type {
   BlockRequest, ClientState, CommandContext, CommandSpec, Db, PersistenceHooks, ReplicationHooks, ServerApi,
 } from './commands/command.js';
@@ -389,8 +389,39 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost, Trackin
         }
       }
     }
+    const unixsocket = this.config.get('unixsocket') ?? '';
+    if (unixsocket !== '') await this.listenUnix(unixsocket);
     this.cronTimer = setInterval(() => this.cron(), 100);
     this.cronTimer.unref?.();
+  }
+
+  /** The unixsocket listener (a stale socket file from an earlier run is replaced, as Redis does). */
+  private async listenUnix(path: string): Promise<void> {
+    try {
+      unlinkSync(path);
+    } catch {
+      // Nothing there yet.
+    }
+    try {
+      const srv = await new Promise<net.Server>((resolve, reject) => {
+        const server = net.createServer({ pauseOnConnect: true }, (sock) => this.accept(sock));
+        server.once('error', reject);
+        server.listen({ path, backlog: this.config.getNumber('tcp-backlog') }, () => {
+          server.removeListener('error', reject);
+          server.on('error', (e) => this.log('warning', `Accept error: ${e.message}`));
+          resolve(server);
+        });
+      });
+      this.listeners.push(srv);
+      const perm = parseInt(this.config.get('unixsocketperm') ?? '0', 8);
+      if (perm > 0) chmodSync(path, perm);
+      this.log('notice', `The server is now ready to accept connections at ${path}`);
+    } catch (e) {
+      this.log('warning', `Failed opening Unix socket: ${(e as Error).message}`);
+      for (const l of this.listeners) l.close();
+      this.listeners = [];
+      throw new Error(`Failed opening Unix socket: ${(e as Error).message}`);
+    }
   }
 
   private listenOne(host: string, port: number, ipv6Only: boolean): Promise<net.Server> {
@@ -511,8 +542,10 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost, Trackin
   private admit(sock: net.Socket): Client | null {
     this.stats.total_connections_received++;
     const remote = sock.remoteAddress ?? '';
-    const addr = formatAddr(remote, sock.remotePort ?? 0);
-    const laddr = formatAddr(sock.localAddress ?? '', sock.localPort ?? 0);
+    // A unixsocket client has no address; Redis names it after the socket's path and never refuses it as remote.
+    const unix = sock.remoteAddress === undefined;
+    const addr = unix ? `${this.config.get('unixsocket') ?? ''}:0` : formatAddr(remote, sock.remotePort ?? 0);
+    const laddr = unix ? addr : formatAddr(sock.localAddress ?? '', sock.localPort ?? 0);
     const maxclients = this.config.getNumber('maxclients');
     if (this.clients.size >= maxclients) {
       this.stats.rejected_connections++;
@@ -520,7 +553,7 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost, Trackin
       return null;
     }
     const requirePass = (this.config.get('requirepass') ?? '') !== '';
-    if (this.config.get('protected-mode') === 'yes' && !requirePass && !isLoopback(remote)) {
+    if (this.config.get('protected-mode') === 'yes' && !requirePass && !unix && !isLoopback(remote)) {
       this.stats.rejected_connections++;
       sock.end('-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command \'CONFIG SET protected-mode no\' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to \'no\', and then restarting the server. 3) If you started the server manually just for testing, restart it with the \'--protected-mode no\' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n');
       return null;
@@ -602,6 +635,10 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost, Trackin
       }
       if (argv === null) break;
       if (argv.length === 0) continue;
+      if (c.kind === 'replica') {
+        if (this.replicaCommand(c, argv)) break;
+        continue;
+      }
       this.processCommand(c, argv);
       if (this.readyKeys.length > 0) {
         this.stampFresh = false;
@@ -612,6 +649,33 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost, Trackin
       this.log('warning', `Closing client that reached max query buffer length: id=${c.id} addr=${c.addr} (qbuf initial bytes: ...)`);
       c.close(false);
     }
+  }
+
+  /**
+   * A command on a replica's link: replicas only send REPLCONF, so one that touches the keyspace is refused and any
+   * reply at all ends the link (Redis's "Replica generated a reply"); true when the replica was disconnected.
+   */
+  private replicaCommand(c: Client, argv: string[]): boolean {
+    const spec = this.lookup(argv[0]);
+    const sub = spec !== undefined && argv.length > 1 ? spec.subcommands?.find((x) => x.name === `${spec.name}|${argv[1].toLowerCase()}`) : undefined;
+    const name = (sub ?? spec)?.name ?? '<unknown>';
+    const before = c.reply.len;
+    const errors = this.stats.total_error_replies;
+    if (spec !== undefined && (bits(spec) & (F_WRITE | F_MAYREP) || spec.flags.includes('readonly'))) {
+      this.reject(c, "ERR Replica can't interact with the keyspace", spec);
+    } else {
+      this.processCommand(c, argv);
+    }
+    if (c.closed || c.reply.len === before) return false;
+    if (this.stats.total_error_replies !== errors) {
+      const at = c.reply.out.lastIndexOf('\r\n-', c.reply.out.length - 3);
+      const text = c.reply.out.slice(at === -1 ? 1 : at + 3).split('\r\n')[0];
+      this.log('warning', `== CRITICAL == This master is sending an error to its replica: '${text}' after processing the command '${name}'`);
+      this.stats.unexpected_error_replies++;
+    }
+    this.log('warning', `Replica generated a reply to command '${name}', disconnecting it: id=${c.id} addr=${c.addr} laddr=${c.laddr} name=${c.name ?? ''} flags=S`);
+    c.close(false);
+    return true;
   }
 
   lookup(name: string): CommandSpec | undefined {

@@ -197,10 +197,15 @@ export class Replication implements ReplicationHooks {
       c.reply.error("NOMASTERLINK Can't SYNC while not connected with my master");
       return;
     }
-    this.flushStream();
     const info = this.pending.get(c.id) ?? { port: 0, ip: '', capaEof: false, capaPsync2: false };
-    this.pending.delete(c.id);
     const ip = info.ip || c.addr.slice(0, c.addr.lastIndexOf(':'));
+    if (psync && !/^-?(0|[1-9][0-9]{0,18})$/.test(argv[2]!)) {
+      c.reply.error('ERR value is not an integer or out of range');
+      this.server.log('warning', `Replica ${ip}:${info.port || '<unknown-replica-port>'} asks for synchronization but with a wrong offset`);
+      return;
+    }
+    this.flushStream();
+    this.pending.delete(c.id);
     if (psync) {
       const wantId = argv[1]!;
       const wantOff = Number(argv[2]);
