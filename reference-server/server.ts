@@ -674,7 +674,9 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost, Trackin
       this.stats.unexpected_error_replies++;
     }
     this.log('warning', `Replica generated a reply to command '${name}', disconnecting it: id=${c.id} addr=${c.addr} laddr=${c.laddr} name=${c.name ?? ''} flags=S`);
-    c.close(false);
+    // What was queued before (the FULLRESYNC line, stream bytes) still goes out; the reply never does.
+    c.reply.truncate(before);
+    c.close(true);
     return true;
   }
 
