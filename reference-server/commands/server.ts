@@ -5,14 +5,14 @@ import type { CommandContext, CommandSpec, Reply, Value } from './command.js';
 import { typeOf } from '../store/types.js';
 import { KeyspaceDb } from '../store/db.js';
 import { container, def, NOKEYS, parseIntArg } from './define.js';
-import { asClient, asServer, REDIS_VERSION, type RedisServer } from '../server.js';
-import { globMatch } from '../glob.js';
+import { asClient, asServer, REDIS_VERSION, type RedisServer } from '../server/server.js';
+import { globMatch } from '../server/glob.js';
 import { replyHelp } from './help.js';
 import { parseMemory } from '../config/directives.js';
 import { formatDouble17g } from '../resp/writer.js';
 import { createDumpPayload } from '../replication/rdb/dump.js';
 import { limitsFromConfig } from '../replication/rdb/snapshot.js';
-import { usedMemory } from '../maxmemory.js';
+import { usedMemory } from '../server/maxmemory.js';
 
 // ---- INFO ----
 
@@ -600,7 +600,7 @@ const debug = def('debug', -2, 'admin noscript loading stale protected', NOKEYS,
     case 'replicate': {
       if (argv.length < 3) break;
       // Straight into the replication stream, as if a command had propagated it (tests feed replicas junk this way).
-      s.replication.propagate(ctx.db.index, argv.slice(2));
+      for (const propagate of s.modeHooks.propagate) propagate(ctx.db.index, argv.slice(2));
       ctx.reply.ok();
       return;
     }
