@@ -5,7 +5,8 @@
  * interleaved (medians of BENCH_RUNS, default 3) so that load from elsewhere on the machine hits both alike.
  * Run: npx tsc -p . && node dist/reference-server/bench/replication-bench.js
  * BENCH_KEYS (keys for the full sync, default 1000000), BENCH_REF_ARGS (node flags for the reference server; default
- * those of its shebang, as the drivers run it), BENCH_ONLY=under-load (only the full sync of three replicas under load).
+ * those of its shebang, as the drivers run it), BENCH_ONLY=under-load (only the full sync of three replicas under load),
+ * BENCH_LOAD_TESTS (redis-benchmark -t list for that load; the default includes LPUSH, which grows one list unbounded).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
@@ -169,7 +170,7 @@ async function fullSyncMs(masterPort: number, replicaPort: number): Promise<numb
  */
 async function fullSyncUnderLoadMs(kind: Kind, masterPort: number): Promise<{ online: number; total: number }> {
   await send(masterPort, 'FLUSHALL\r\n');
-  const load = spawn('redis-benchmark', ['-p', String(masterPort), '-t', 'set,lpush,sadd,hset,zadd,incr', '-r', '100000', '-d', '64', '-c', '4', '-n', '100000000', '-q'], { stdio: 'ignore' });
+  const load = spawn('redis-benchmark', ['-p', String(masterPort), '-t', process.env.BENCH_LOAD_TESTS ?? 'set,lpush,sadd,hset,zadd,incr', '-r', '100000', '-d', '64', '-c', '4', '-n', '100000000', '-q'], { stdio: 'ignore' });
   children.push(load);
   // Some data first, so that the snapshot is not empty (the suite lets its load run 5 s).
   await until('write load filled the master', async () => Number(/:(\d+)/.exec(await send(masterPort, 'DBSIZE\r\n'))?.[1] ?? 0) >= 50000, 120000);
