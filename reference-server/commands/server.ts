@@ -598,8 +598,8 @@ const debug = def('debug', -2, 'admin noscript loading stale protected', NOKEYS,
     }
     case 'replicate': {
       if (argv.length < 3) break;
-      // Straight into the replication stream, as if a command had propagated it (tests feed replicas junk this way).
-      for (const propagate of s.modeHooks.propagate) propagate(ctx.db.index, argv.slice(2));
+      // Into the replication stream as if this command had propagated it (tests feed replicas junk this way).
+      ctx.propagateAs([argv.slice(2)]);
       ctx.reply.ok();
       return;
     }
