@@ -1,10 +1,12 @@
 /**
  * Replication benchmark (not part of npm test): SET throughput at -P 16 on a master with one replica attached,
- * and the time a real redis-server replica takes to full-sync 1,000,000 keys; reference vs real, same run, their runs
+ * the time a real redis-server replica takes to full-sync 1,000,000 keys, and the time three replicas of the master's
+ * own kind take to full-sync at once while clients keep writing (Redis's "Connect multiple replicas at the same time"); reference vs real, same run, their runs
  * interleaved (medians of BENCH_RUNS, default 3) so that load from elsewhere on the machine hits both alike.
  * Run: npx tsc -p . && node dist/reference-server/bench/replication-bench.js
  * BENCH_KEYS (keys for the full sync, default 1000000), BENCH_REF_ARGS (node flags for the reference server; default
- * those of its shebang, as the drivers run it).
+ * those of its shebang, as the drivers run it), BENCH_ONLY=under-load (only the full sync of three replicas under load),
+ * BENCH_LOAD_TESTS (redis-benchmark -t list for that load; the default includes LPUSH, which grows one list unbounded).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
@@ -161,6 +163,37 @@ async function fullSyncMs(masterPort: number, replicaPort: number): Promise<numb
   return ms;
 }
 
+/**
+ * Three replicas of the master's kind attach at once while redis-benchmark writes (strings, lists, sets, hashes, sorted
+ * sets over 100,000 keys); the time from REPLICAOF until all three are online, the load stopped, and all three applied
+ * the master's whole stream. This is the output buffer, the RDB stream and the backlog under load.
+ */
+async function fullSyncUnderLoadMs(kind: Kind, masterPort: number): Promise<{ online: number; total: number }> {
+  await send(masterPort, 'FLUSHALL\r\n');
+  const load = spawn('redis-benchmark', ['-p', String(masterPort), '-t', process.env.BENCH_LOAD_TESTS ?? 'set,lpush,sadd,hset,zadd,incr', '-r', '100000', '-d', '64', '-c', '4', '-n', '100000000', '-q'], { stdio: 'ignore' });
+  children.push(load);
+  // Some data first, so that the snapshot is not empty (the suite lets its load run 5 s).
+  await until('write load filled the master', async () => Number(/:(\d+)/.exec(await send(masterPort, 'DBSIZE\r\n'))?.[1] ?? 0) >= 50000, 120000);
+  const ports = [masterPort + 5, masterPort + 6, masterPort + 7];
+  const replicas = await Promise.all(ports.map((p) => start(kind, p)));
+  const t0 = Date.now();
+  for (const p of ports) await send(p, `REPLICAOF 127.0.0.1 ${masterPort}\r\n`);
+  await until('three replicas online', async () => {
+    const text = await send(masterPort, 'INFO replication\r\n');
+    return [0, 1, 2].every((i) => new RegExp(`slave${i}:[^\r]*state=online`).test(text));
+  });
+  const online = Date.now() - t0;
+  await stop(load);
+  await until('three replicas caught up', async () => {
+    const m = await infoField(masterPort, 'master_repl_offset');
+    for (const p of ports) if ((await infoField(p, 'slave_repl_offset')) !== m) return false;
+    return m !== undefined;
+  });
+  const total = Date.now() - t0;
+  for (const r of replicas) await stop(r);
+  return { online, total };
+}
+
 type Kind = 'real' | 'ref';
 const KINDS: readonly Kind[] = ['real', 'ref'];
 
@@ -170,6 +203,17 @@ async function main(): Promise<void> {
   await start('real', masters.real, ['--repl-diskless-sync-delay', '0']);
   await start('ref', masters.ref);
   const flushBoth = async (): Promise<void> => { for (const k of KINDS) await send(masters[k], 'FLUSHALL\r\n'); };
+  const underLoad = async (): Promise<void> => {
+    const loaded: Record<Kind, { online: number; total: number }[]> = { real: [], ref: [] };
+    for (let r = 0; r < RUNS; r++) for (const k of KINDS) loaded[k].push(await fullSyncUnderLoadMs(k, masters[k]));
+    for (const k of KINDS) {
+      results[`${k}_fullsync_3_replicas_under_load_ms`] = median(loaded[k].map((x) => x.total));
+      results[`${k}_fullsync_3_replicas_under_load_online_ms`] = median(loaded[k].map((x) => x.online));
+    }
+    console.log(JSON.stringify(results, null, 2));
+    console.log(`full sync of 3 replicas of its own kind under write load: reference/real time = ${(results.ref_fullsync_3_replicas_under_load_ms! / results.real_fullsync_3_replicas_under_load_ms!).toFixed(2)} (target <= 1.5)`);
+  };
+  if (process.env.BENCH_ONLY === 'under-load') return underLoad();
   // Baseline without any replica: separates the server's own speed from the cost of replication.
   await interleavedSet('no_replica', masters, {}, results);
   await flushBoth();
@@ -188,7 +232,7 @@ async function main(): Promise<void> {
   for (let r = 0; r < RUNS; r++) for (const k of KINDS) syncs[k].push(await fullSyncMs(masters[k], masters[k] + 2));
   for (const k of KINDS) results[`${k}_master_fullsync_${KEYS}_keys_ms`] = median(syncs[k]);
   const ratio = (a: number, b: number): string => (a / b).toFixed(2);
-  console.log(JSON.stringify(results, null, 2));
+  await underLoad();
   console.log(`SET -P 16 with a replica: reference/real = ${ratio(results.ref_set_P16_with_replica_ops!, results.real_set_P16_with_replica_ops!)} (target >= 0.67)`);
   const cost = (k: string): string => (100 * (1 - results[`${k}_set_P16_with_real_replica_ops`]! / results[`${k}_set_P16_no_replica_ops`]!)).toFixed(0);
   console.log(`SET -P 16 without replicas: reference/real = ${ratio(results.ref_set_P16_no_replica_ops!, results.real_set_P16_no_replica_ops!)}; throughput lost to one real replica: reference ${cost('ref')}%, real ${cost('real')}%`);

@@ -42,7 +42,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     const msg = (e as Error).message;
-    if (msg.startsWith('Failed listening')) {
+    if (msg.startsWith('Failed listening') || msg.startsWith('Failed opening Unix socket')) {
       // The server already logged it the way Redis does; Redis then exits 1.
       process.exit(1);
     }

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import os from 'node:os';
 import type { CommandContext, CommandSpec, Reply, ServerApi, Value } from './command.js';
 import { typeOf } from '../store/types.js';
+import { KeyspaceDb } from '../store/db.js';
 import { container, def, NOKEYS, parseIntArg } from './define.js';
 import { REDIS_VERSION } from '../config/config.js';
 import { globMatch } from '../server/glob.js';
@@ -571,6 +572,36 @@ const debug = def('debug', -2, 'admin noscript loading stale protected', NOKEYS,
       else ctx.reply.ok();
       return;
     }
+    case 'populate': {
+      if (argv.length > 5) break;
+      const positive = (a: string): number | null => {
+        // Redis gives its one message for a non-number too.
+        const n = parseIntArg(a);
+        if (n === null || n < 0) ctx.reply.error('ERR value is out of range, must be positive');
+        return n === null || n < 0 ? null : n;
+      };
+      const count = positive(argv[2]);
+      if (count === null) return;
+      const size = argv.length === 5 ? positive(argv[4]) : 0;
+      if (size === null) return;
+      const prefix = argv.length === 3 ? 'key' : argv[3];
+      for (let j = 0; j < count; j++) {
+        const key = `${prefix}:${j}`;
+        if (ctx.db.has(key)) continue;
+        const text = `value:${j}`;
+        // With a size, the value is that many bytes: "value:N" cut or padded with zero bytes.
+        ctx.db.add(key, size === 0 ? text : size <= text.length ? text.slice(0, size) : text + '\0'.repeat(size - text.length));
+      }
+      ctx.reply.ok();
+      return;
+    }
+    case 'replicate': {
+      if (argv.length < 3) break;
+      // Into the replication stream as if this command had propagated it (tests feed replicas junk this way).
+      ctx.propagateAs([argv.slice(2)]);
+      ctx.reply.ok();
+      return;
+    }
     case 'set-active-expire': {
       if (argv.length !== 3) break;
       s.activeExpire = (parseInt(argv[2], 10) || 0) !== 0;
@@ -579,7 +610,8 @@ const debug = def('debug', -2, 'admin noscript loading stale protected', NOKEYS,
     }
     case 'object': {
       if (argv.length !== 3) break;
-      const v = ctx.db.get(argv[2]);
+      // Redis looks the key up without expiring it: a replica still shows a logically expired key.
+      const v = ctx.db instanceof KeyspaceDb ? ctx.db.storedValue(argv[2]) : ctx.db.get(argv[2]);
       if (v === undefined) {
         ctx.reply.error('ERR no such key');
         return;

@@ -72,7 +72,6 @@ export class Replication implements ReplicationHooks {
   lastIo = 0;
   downSince = 0;
   private lastAck = 0;
-  private lastErrorLog = 0;
   private lastConnectAttempt = 0;
   /** PSYNC basis when (re)connecting: the replid/offset our data corresponds to, or undefined for a full sync. */
   private cached: { replid: string; offset: number; dbIndex: number } | undefined;
@@ -198,10 +197,15 @@ export class Replication implements ReplicationHooks {
       c.reply.error("NOMASTERLINK Can't SYNC while not connected with my master");
       return;
     }
-    this.flushStream();
     const info = this.pending.get(c.id) ?? { port: 0, ip: '', capaEof: false, capaPsync2: false };
-    this.pending.delete(c.id);
     const ip = info.ip || c.addr.slice(0, c.addr.lastIndexOf(':'));
+    if (psync && !/^-?(0|[1-9][0-9]{0,18})$/.test(argv[2]!)) {
+      c.reply.error('ERR value is not an integer or out of range');
+      this.server.log('warning', `Replica ${ip}:${info.port || '<unknown-replica-port>'} asks for synchronization but with a wrong offset`);
+      return;
+    }
+    this.flushStream();
+    this.pending.delete(c.id);
     if (psync) {
       const wantId = argv[1]!;
       const wantOff = Number(argv[2]);
@@ -396,7 +400,7 @@ export class Replication implements ReplicationHooks {
     }
     this.dropLink();
     this.disconnectReplicas();
-    this.failWaiters();
+    this.disconnectBlocked();
     this.masterHost = host;
     this.masterPort = port;
     this.linkState = 'connect';
@@ -438,8 +442,20 @@ export class Replication implements ReplicationHooks {
   }
   applyingConfig = false;
 
-  private failWaiters(): void {
-    for (const w of this.waiters.splice(0)) if (!w.client.closed) w.done(this.ackedCount(w.offset));
+  /** Clients blocked on the master that now becomes a replica get an error and are closed (disconnectAllBlockedClients). */
+  private disconnectBlocked(): void {
+    const err = 'UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)';
+    for (const w of this.waiters.splice(0)) {
+      if (w.client.closed) continue;
+      w.client.reply.error(err);
+      w.client.close();
+    }
+    for (const c of [...this.server.clients.values()]) {
+      if (c.blocked === null || c.closed) continue;
+      this.server.unblock(c);
+      c.reply.error(err);
+      c.close();
+    }
   }
 
   /** Tears the master link down (socket and master client), remembering where we were for a PSYNC. */
@@ -563,13 +579,15 @@ export class Replication implements ReplicationHooks {
           this.sendAck();
         } else if (!isWord(name, 'ping')) {
           const errors = s.stats.total_error_replies;
+          // An unknown command leaves no name behind (Redis's lastcmd is NULL then).
+          mc.lastCommand = '';
           s.dispatch(mc, argv);
-          if (s.stats.total_error_replies !== errors && Date.now() - this.lastErrorLog > 1000) {
-            // Redis logs this too: the replica now differs from its master.
-            this.lastErrorLog = Date.now();
+          if (s.stats.total_error_replies !== errors) {
+            // Redis logs this every time: the replica now differs from its master.
             const out = mc.reply.out;
             const at = out.startsWith('-') ? 0 : out.indexOf('\r\n-') + 2;
-            s.log('warning', `== CRITICAL == This replica is sending an error to its master: '${out.slice(at + 1, at + 200).split('\r\n')[0]}' after processing the command '${name}'`);
+            s.log('warning', `== CRITICAL == This replica is sending an error to its master: '${out.slice(at + 1, at + 4097).split('\r\n')[0]}' after processing the command '${mc.lastCommand || '<unknown>'}'`);
+            s.stats.unexpected_error_replies++;
           }
           // Replies to the master are never sent.
           mc.reply.len = 0;

@@ -10,6 +10,11 @@ export function createServerDb(index: number, server: RedisServer): Db {
     // During CLIENT PAUSE the dataset stays static as in Redis 7.0: expired keys are hidden, not deleted, like on a replica.
     isReplica: () => server.replication.role() === 'replica' || server.clientsPaused(),
     fromMaster: () => server.currentClient !== null && server.currentClient.kind === 'master',
+    writableReplicaWrite: () => {
+      const c = server.currentClient;
+      if (c === null || c.kind === 'master' || server.replication.role() !== 'replica' || server.config.getBool('replica-read-only')) return false;
+      return server.commands.get(c.lastCommand)?.flags.includes('write') === true;
+    },
     onExpired: (db, key) => server.keyExpired(db.index, key),
     onModified: (db, key) => server.keyModified(db.index, key),
     onFlushed: (db) => server.dbFlushed(db.index),

@@ -147,6 +147,10 @@ export class Dispatcher {
       }
       if (argv === null) break;
       if (argv.length === 0) continue;
+      if (c.kind === 'replica') {
+        if (this.replicaCommand(c, argv)) break;
+        continue;
+      }
       this.processCommand(c, argv);
       if (blocked.hasReady) {
         this.stampFresh = false;
@@ -157,6 +161,36 @@ export class Dispatcher {
       this.server.log('warning', `Closing client that reached max query buffer length: id=${c.id} addr=${c.addr} (qbuf initial bytes: ...)`);
       c.close(false);
     }
+  }
+
+  /**
+   * A command on a replica's link: replicas only send REPLCONF, so one that touches the keyspace is refused and any
+   * reply at all ends the link (Redis's "Replica generated a reply"); true when the replica was disconnected.
+   */
+  private replicaCommand(c: Client, argv: string[]): boolean {
+    const s = this.server;
+    const spec = this.lookup(argv[0]);
+    const sub = spec !== undefined && argv.length > 1 ? spec.subcommands?.find((x) => x.name === `${spec.name}|${argv[1].toLowerCase()}`) : undefined;
+    const name = (sub ?? spec)?.name ?? '<unknown>';
+    const before = c.reply.len;
+    const errors = s.stats.total_error_replies;
+    if (spec !== undefined && flagBits(spec) & (F_WRITE | F_MAYREP | F_READONLY)) {
+      this.reject(c, "ERR Replica can't interact with the keyspace", spec);
+    } else {
+      this.processCommand(c, argv);
+    }
+    if (c.closed || c.reply.len === before) return false;
+    if (s.stats.total_error_replies !== errors) {
+      const at = c.reply.out.lastIndexOf('\r\n-', c.reply.out.length - 3);
+      const text = c.reply.out.slice(at === -1 ? 1 : at + 3).split('\r\n')[0];
+      s.log('warning', `== CRITICAL == This master is sending an error to its replica: '${text}' after processing the command '${name}'`);
+      s.stats.unexpected_error_replies++;
+    }
+    s.log('warning', `Replica generated a reply to command '${name}', disconnecting it: id=${c.id} addr=${c.addr} laddr=${c.laddr} name=${c.name ?? ''} flags=S`);
+    // What was queued before (the FULLRESYNC line, stream bytes) still goes out; the reply never does.
+    c.reply.truncate(before);
+    c.close(true);
+    return true;
   }
 
   lookup(name: string): CommandSpec | undefined {

@@ -6,7 +6,7 @@
  */
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, unlinkSync, writeFileSync } from 'node:fs';
 import type {
   CommandSpec, Db, PersistenceHooks, ReplicationHooks, ServerApi,
 } from '../commands/command.js';
@@ -349,8 +349,39 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost, Trackin
         }
       }
     }
+    const unixsocket = this.config.get('unixsocket') ?? '';
+    if (unixsocket !== '') await this.listenUnix(unixsocket);
     this.cronTimer = setInterval(() => serverCron(this), 100);
     this.cronTimer.unref?.();
+  }
+
+  /** The unixsocket listener (a stale socket file from an earlier run is replaced, as Redis does). */
+  private async listenUnix(path: string): Promise<void> {
+    try {
+      unlinkSync(path);
+    } catch {
+      // Nothing there yet.
+    }
+    try {
+      const srv = await new Promise<net.Server>((resolve, reject) => {
+        const server = net.createServer({ pauseOnConnect: true }, (sock) => this.accept(sock));
+        server.once('error', reject);
+        server.listen({ path, backlog: this.config.getNumber('tcp-backlog') }, () => {
+          server.removeListener('error', reject);
+          server.on('error', (e) => this.log('warning', `Accept error: ${e.message}`));
+          resolve(server);
+        });
+      });
+      this.listeners.push(srv);
+      const perm = parseInt(this.config.get('unixsocketperm') ?? '0', 8);
+      if (perm > 0) chmodSync(path, perm);
+      this.log('notice', `The server is now ready to accept connections at ${path}`);
+    } catch (e) {
+      this.log('warning', `Failed opening Unix socket: ${(e as Error).message}`);
+      for (const l of this.listeners) l.close();
+      this.listeners = [];
+      throw new Error(`Failed opening Unix socket: ${(e as Error).message}`);
+    }
   }
 
   private listenOne(host: string, port: number, ipv6Only: boolean): Promise<net.Server> {
@@ -473,8 +504,10 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost, Trackin
   private admit(sock: net.Socket): Client | null {
     this.stats.total_connections_received++;
     const remote = sock.remoteAddress ?? '';
-    const addr = formatAddr(remote, sock.remotePort ?? 0);
-    const laddr = formatAddr(sock.localAddress ?? '', sock.localPort ?? 0);
+    // A unixsocket client has no address; Redis names it after the socket's path and never refuses it as remote.
+    const unix = sock.remoteAddress === undefined;
+    const addr = unix ? `${this.config.get('unixsocket') ?? ''}:0` : formatAddr(remote, sock.remotePort ?? 0);
+    const laddr = unix ? addr : formatAddr(sock.localAddress ?? '', sock.localPort ?? 0);
     const maxclients = this.config.getNumber('maxclients');
     if (this.clients.size >= maxclients) {
       this.stats.rejected_connections++;
@@ -482,7 +515,7 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost, Trackin
       return null;
     }
     const requirePass = (this.config.get('requirepass') ?? '') !== '';
-    if (this.config.get('protected-mode') === 'yes' && !requirePass && !isLoopback(remote)) {
+    if (this.config.get('protected-mode') === 'yes' && !requirePass && !unix && !isLoopback(remote)) {
       this.stats.rejected_connections++;
       sock.end('-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command \'CONFIG SET protected-mode no\' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to \'no\', and then restarting the server. 3) If you started the server manually just for testing, restart it with the \'--protected-mode no\' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n');
       return null;

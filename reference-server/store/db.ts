@@ -14,6 +14,11 @@ export interface DbHooks {
   isReplica(): boolean;
   /** True while a replica applies its master's stream: expired keys are then fully visible, as in Redis. */
   fromMaster?(): boolean;
+  /**
+   * A client other than the master runs a write command on a writable replica (replica-read-only no): expired keys
+   * it looks up are deleted as on a master, and keys it gives a TTL are remembered so the replica expires them itself.
+   */
+  writableReplicaWrite?(): boolean;
   /** The key was removed because it expired (propagate DEL, bump expired_keys). */
   onExpired(db: Db, key: string): void;
   /** The key changed (WATCH). */
@@ -47,6 +52,8 @@ export class KeyspaceDb implements Db {
   /** Strings whose Redis encoding depends on history (APPEND/SETRANGE make raw, INCRBYFLOAT embstr). */
   private forcedEnc: Map<string, 'raw' | 'embstr'> | undefined;
   private readonly base: number;
+  /** Keys given a TTL by clients of a writable replica; the master never sends their DEL (Redis's slaveKeysWithExpire). */
+  private replicaWritten: Set<string> | undefined;
   /** The "new" keyspace event (dbAdd's); set by the server only while that class is enabled. */
   onNewKey: ((db: Db, key: string) => void) | null = null;
   /** Keys coming into and going out of existence; set by the server only when a mode asks (Cluster's slot index). */
@@ -76,7 +83,7 @@ export class KeyspaceDb implements Db {
   /** Lazy expiry: returns true if the key is (logically) gone. */
   private expireIfNeeded(key: string): boolean {
     if (!this.isExpired(key)) return false;
-    if (this.hooks.isReplica()) return true;
+    if (this.hooks.isReplica() && !this.hooks.writableReplicaWrite?.()) return true;
     this.removeKey(key);
     this.hooks.onModified(this, key);
     this.hooks.onExpired(this, key);
@@ -169,6 +176,7 @@ export class KeyspaceDb implements Db {
   setExpire(key: string, atMs: number): void {
     if (this.table.find(key) === -1) return;
     this.expires.set(key, atMs);
+    if (this.hooks.writableReplicaWrite?.()) (this.replicaWritten ??= new Set()).add(key);
     this.hooks.onModified(this, key);
   }
 
@@ -243,12 +251,19 @@ export class KeyspaceDb implements Db {
     return this.table.find(key) !== -1;
   }
 
+  /** The stored value, expired or not, without touching it (DEBUG OBJECT's dictFind). */
+  storedValue(key: string): Value | undefined {
+    const slot = this.table.find(key);
+    return slot === -1 ? undefined : this.table.valAt(slot);
+  }
+
   /** Stored but past its expiry (Redis's keyIsExpired); never deletes. */
   isStale(key: string): boolean {
     return this.table.find(key) !== -1 && this.isExpired(key);
   }
 
   flush(): void {
+    this.replicaWritten = undefined;
     this.signalAll();
     this.announceAll('removed');
     this.table = new KeyTable();
@@ -291,6 +306,7 @@ export class KeyspaceDb implements Db {
     [this.table, other.table] = [other.table, this.table];
     [this.expires, other.expires] = [other.expires, this.expires];
     [this.forcedEnc, other.forcedEnc] = [other.forcedEnc, this.forcedEnc];
+    [this.replicaWritten, other.replicaWritten] = [other.replicaWritten, this.replicaWritten];
     // Access times are relative to each db's base; rebase the swapped tables.
     const shift = Math.round((this.base - other.base) / 1000);
     if (shift !== 0) {
@@ -344,7 +360,8 @@ export class KeyspaceDb implements Db {
    * 10% of a batch was expired, up to `budget` removals or one full pass.
    */
   activeExpireCycle(budget: number): number {
-    if (this.expires.size === 0 || this.hooks.isReplica()) return 0;
+    if (this.expires.size === 0) return 0;
+    if (this.hooks.isReplica()) return this.replicaWritten === undefined ? 0 : this.expireReplicaWritten();
     const now = this.hooks.now();
     let removed = 0;
     let visited = 0;
@@ -376,6 +393,24 @@ export class KeyspaceDb implements Db {
       }
       if (sampled === 0 || visited >= total || expired <= sampled * ACCEPTABLE_STALE) return removed;
     }
+  }
+
+  /** A replica's own expiry, for the keys its clients gave a TTL (Redis's expireSlaveKeys); the rest waits for DELs. */
+  private expireReplicaWritten(): number {
+    const keys = this.replicaWritten as Set<string>;
+    const now = this.hooks.now();
+    let removed = 0;
+    for (const key of keys) {
+      const at = this.expires.get(key);
+      if (at !== undefined && at > now) continue;
+      keys.delete(key);
+      if (at === undefined || !this.removeKey(key)) continue;
+      this.hooks.onModified(this, key);
+      this.hooks.onExpired(this, key);
+      removed++;
+    }
+    if (keys.size === 0) this.replicaWritten = undefined;
+    return removed;
   }
 }
 

@@ -431,7 +431,7 @@ describe('replication: a reference replica applying its master\'s stream', funct
     await rc.select(1);
     expect(await rc.get('k1')).to.equal('one');
     // A command that fails on the replica is logged (the replica now differs from its master), and skipped.
-    expect(readFileSync(join(replica.dir, `ref-${replicaPort}.log`), 'utf8')).to.include("== CRITICAL == This replica is sending an error to its master: 'ERR value is not an integer or out of range' after processing the command 'INCR'");
+    expect(readFileSync(join(replica.dir, `ref-${replicaPort}.log`), 'utf8')).to.include("== CRITICAL == This replica is sending an error to its master: 'ERR value is not an integer or out of range' after processing the command 'incr'");
     await rc.select(0);
     await waitInSync(rc, sc);
     expect(await snapshot(sc, 2)).to.deep.equal(await snapshot(rc, 2));
