@@ -1,0 +1,116 @@
+/**
+ * Cluster engines talking over real sockets: three reference nodes MEET, gossip into a full mesh, agree on the slot
+ * map and reach state ok; a stopped master goes PFAIL then FAIL by majority; a real redis-server 7.0 and a reference
+ * node MEET and agree on each other's slots.
+ */
+import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NodeFlag } from '../../cluster/nodes.js';
+import { RespClient } from '../util/resp-client.js';
+import { stopChild, waitForPing } from '../util/servers.js';
+import { freeClusterPort } from './bus-peer.js';
+import { assignSlots, signature, startEngine, waitUntil, type RunningEngine } from './engine-util.js';
+
+function bulk(frame: string | null): string {
+  const nl = frame!.indexOf('\r\n');
+  return frame!.slice(nl + 2, frame!.length - 2);
+}
+
+describe('cluster engine over the bus', function () {
+  describe('three reference nodes', () => {
+    const engines: RunningEngine[] = [];
+    after(() => engines.forEach((e) => e.stop()));
+
+    it('MEET, gossip into a full mesh, agree on the slots and reach cluster_state ok', async () => {
+      for (let i = 0; i < 3; i++) engines.push(await startEngine());
+      assignSlots(engines[0]!, 0, 5460, 1n);
+      assignSlots(engines[1]!, 5461, 10922, 2n);
+      assignSlots(engines[2]!, 10923, 16383, 3n);
+      // A chain of MEETs: node 2 learns node 0 only through node 1's gossip.
+      expect(engines[0]!.cluster.startHandshake('127.0.0.1', engines[1]!.port, engines[1]!.port + 10000)).to.equal('ok');
+      expect(engines[1]!.cluster.startHandshake('127.0.0.1', engines[2]!.port, engines[2]!.port + 10000)).to.equal('ok');
+      expect(engines[1]!.cluster.startHandshake('127.0.0.1', engines[2]!.port, engines[2]!.port + 10000)).to.equal('inprogress');
+      await waitUntil('every node knowing three nodes with the same slot map', () => {
+        const sigs = engines.map((e) => signature(e.cluster.state.describeNodes()));
+        return engines.every((e) => e.cluster.state.nodes.size === 3 && [...e.cluster.state.nodes.values()].every((n) => n.link || n.isMyself)) &&
+          sigs.every((s) => s === sigs[0]) && sigs[0]!.split('|').length === 3;
+      });
+      await waitUntil('cluster_state ok everywhere', () => engines.every((e) => e.cluster.state.state === 'ok'));
+      for (const e of engines) {
+        expect(e.cluster.state.size).to.equal(3);
+        expect(e.cluster.state.currentEpoch).to.equal(3n);
+        expect(e.cluster.myself.ip).to.equal('127.0.0.1');
+      }
+      const line = engines[2]!.cluster.state.describeNodes().split('\n').find((l) => l.startsWith(engines[0]!.cluster.myself.name))!;
+      expect(line).to.match(new RegExp(`^${engines[0]!.cluster.myself.name} 127\\.0\\.0\\.1:${engines[0]!.port}@${engines[0]!.port + 10000} master - \\d+ \\d+ 1 connected 0-5460$`));
+    });
+
+    it('a PUBLISH reaches every node', async () => {
+      engines[0]!.cluster.propagatePublish('news', 'hello', false);
+      await waitUntil('both peers got it', () => engines.slice(1).every((e) => e.host.published.some(([c, m]) => c === 'news' && m === 'hello')));
+      expect(engines[0]!.host.published).to.deep.equal([]);
+    });
+
+    it('a stopped master is flagged fail? then fail by majority, and the state turns fail', async () => {
+      const dead = engines[2]!;
+      const deadName = dead.cluster.myself.name;
+      dead.stop();
+      await waitUntil('FAIL on both survivors', () => engines.slice(0, 2).every((e) => (e.cluster.state.lookup(deadName)!.flags & NodeFlag.FAIL) !== 0), 20000);
+      for (const e of engines.slice(0, 2)) {
+        expect(e.cluster.state.state).to.equal('fail');
+        expect(e.cluster.state.describeNodes()).to.include(`${deadName} 127.0.0.1:${dead.port}@${dead.port + 10000} master,fail -`);
+      }
+    });
+  });
+
+  describe('a reference node and redis-server 7.0', () => {
+    let child: ChildProcess;
+    let dir = '';
+    let client: RespClient;
+    let engine: RunningEngine;
+    let realPort = 0;
+
+    before(async () => {
+      realPort = await freeClusterPort();
+      dir = mkdtempSync(join(tmpdir(), 'rr-cluster-mixed-'));
+      child = spawn('redis-server', ['--port', String(realPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
+        '--cluster-enabled', 'yes', '--cluster-node-timeout', '1000'], { stdio: 'ignore' });
+      await waitForPing(realPort);
+      client = await RespClient.connect(realPort);
+      engine = await startEngine();
+    });
+    after(async () => {
+      engine?.stop();
+      client?.close();
+      if (child) await stopChild(child, dir);
+    });
+
+    it('MEET from the reference node, then both agree on the slot map and reach state ok', async () => {
+      expect(await client.call(['CLUSTER', 'ADDSLOTSRANGE', '0', '8191'])).to.equal('+OK\r\n');
+      expect(await client.call(['CLUSTER', 'SET-CONFIG-EPOCH', '1'])).to.equal('+OK\r\n');
+      assignSlots(engine, 8192, 16383, 2n);
+      expect(engine.cluster.startHandshake('127.0.0.1', realPort, realPort + 10000)).to.equal('ok');
+      const realId = bulk(await client.call(['CLUSTER', 'MYID']));
+      const refId = engine.cluster.myself.name;
+      await waitUntil('both sides with the same signature', async () => {
+        const real = signature(bulk(await client.call(['CLUSTER', 'NODES'])));
+        const ref = signature(engine.cluster.state.describeNodes());
+        return real === ref && real === [`${realId}:0-8191`, `${refId}:8192-16383`].sort().join('|');
+      });
+      await waitUntil('cluster_state ok on both', async () =>
+        bulk(await client.call(['CLUSTER', 'INFO'])).includes('cluster_state:ok') && engine.cluster.state.state === 'ok');
+      const realNodes = bulk(await client.call(['CLUSTER', 'NODES']));
+      expect(realNodes).to.match(new RegExp(`${refId} 127\\.0\\.0\\.1:${engine.port}@${engine.port + 10000} master - \\d+ \\d+ 2 connected 8192-16383`));
+      expect(engine.cluster.state.describeNodes()).to.match(new RegExp(`${realId} 127\\.0\\.0\\.1:${realPort}@${realPort + 10000} master - \\d+ \\d+ 1 connected 0-8191`));
+      expect(await client.call(['GET', 'foo'])).to.equal(`-MOVED 12182 127.0.0.1:${engine.port}\r\n`);
+    });
+
+    it('a PUBLISH on redis-server reaches the reference node over the bus', async () => {
+      expect(await client.call(['PUBLISH', 'ch', 'from-real'])).to.equal(':0\r\n');
+      await waitUntil('the message at the reference node', () => engine.host.published.some(([c, m, sh]) => c === 'ch' && m === 'from-real' && !sh));
+    });
+  });
+});
