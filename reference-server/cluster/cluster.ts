@@ -1198,6 +1198,11 @@ export class Cluster implements LinkOwner {
     this.sendMessage(node.link as ClusterLink, { header: this.buildHeader(MsgType.MFSTART), body: { kind: 'empty' } });
   }
 
+  /** replicationUnsetMaster (CLUSTER RESET of a replica). */
+  stopReplicating(): void {
+    this.host.stopReplicating();
+  }
+
   /** Queues work for the next beforeSleep (for commands). */
   todoSaveAndUpdate(fsync = false): void {
     this.doBeforeSleep(TODO_SAVE_CONFIG | TODO_UPDATE_STATE | (fsync ? TODO_FSYNC_CONFIG : 0));
