@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import { NodeFlag } from '../../cluster/nodes.js';
 import { RespClient } from '../util/resp-client.js';
 import { stopChild, waitForPing } from '../util/servers.js';
-import { freeClusterPort } from './bus-peer.js';
+import { MsgType, encodeMessage } from '../../cluster/codec.js';
+import { randomNodeName } from '../../cluster/nodes.js';
+import { BusPeer, freeClusterPort } from './bus-peer.js';
 import { assignSlots, signature, startEngine, waitUntil, type RunningEngine } from './engine-util.js';
 
 function bulk(frame: string | null): string {
@@ -52,6 +54,56 @@ describe('cluster engine over the bus', function () {
       engines[0]!.cluster.propagatePublish('news', 'hello', false);
       await waitUntil('both peers got it', () => engines.slice(1).every((e) => e.host.published.some(([c, m]) => c === 'news' && m === 'hello')));
       expect(engines[0]!.host.published).to.deep.equal([]);
+    });
+
+    it('malformed bus traffic drops only that link: random bytes, wrong signature, short or oversized lengths, bad bodies', async () => {
+      const target = engines[0]!;
+      const bus = target.port + 10000;
+      const rng = (seed: number) => () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+      const rand = rng(12345);
+      const header = (type: number, totlen: number): Buffer => {
+        const b = Buffer.alloc(Math.max(totlen, 16));
+        b.write('RCmb', 0, 'latin1');
+        b.writeUInt32BE(totlen, 4);
+        b.writeUInt16BE(1, 8);
+        b.writeUInt16BE(type, 12);
+        return b;
+      };
+      const payloads: Array<[string, Buffer, boolean]> = [];
+      for (let i = 0; i < 20; i++) {
+        const len = 1 + Math.floor(rand() * 5000);
+        const b = Buffer.alloc(len);
+        for (let j = 0; j < len; j++) b[j] = Math.floor(rand() * 256);
+        payloads.push([`random ${len} bytes`, b, true]);
+      }
+      payloads.push(['a wrong signature', Buffer.concat([Buffer.from('XXXX'), Buffer.alloc(2252)]), true]);
+      payloads.push(['a length below the header', header(0, 100).subarray(0, 100), true]);
+      // Well framed but wrong for their type: Redis ignores the packet and keeps the link.
+      payloads.push(['a FAIL of the wrong length', header(3, 2300), false]);
+      payloads.push(['a PING whose gossip count overruns it', (() => { const b = header(0, 2256); b.writeUInt16BE(900, 14); return b; })(), false]);
+      payloads.push(['an unknown sender\'s UPDATE', header(7, 4352), false]);
+      payloads.push(['version 2', (() => { const b = header(0, 2256); b.writeUInt16BE(2, 8); return b; })(), false]);
+      for (const [what, bytes, closes] of payloads) {
+        const peer = await BusPeer.connect(bus);
+        peer.send(bytes);
+        if (closes) expect(await peer.waitClosed(5000), what).to.equal(true);
+        else {
+          // The link stays up: a following valid frame still gets its PONG.
+          const ping = encodeMessage({ header: { ...engines[1]!.cluster.buildHeader(MsgType.PING), sender: randomNodeName() }, body: { kind: 'ping', gossip: [], extensions: [] } });
+          peer.send(ping);
+          const { message } = await peer.next([MsgType.PONG], 5000);
+          expect(message.header.sender, what).to.equal(target.cluster.myself.name);
+        }
+        peer.close();
+      }
+      // An oversized length: the node waits for the rest without failing; closing the link frees it.
+      const big = await BusPeer.connect(bus);
+      big.send(header(0, 0x7fffffff).subarray(0, 4096));
+      big.close();
+      await new Promise((r) => setTimeout(r, 300));
+      expect(target.cluster.state.state).to.equal('ok');
+      expect(target.cluster.state.nodes.size).to.equal(3);
+      await waitUntil('the mesh still answering', () => [...target.cluster.state.nodes.values()].every((n) => n.isMyself || (n.link !== null && !n.timedOut)));
     });
 
     it('a stopped master is flagged fail? then fail by majority, and the state turns fail', async () => {
