@@ -118,6 +118,44 @@ describe('cluster engine over the bus', function () {
     });
   });
 
+  describe('failover between reference nodes', () => {
+    const engines: RunningEngine[] = [];
+    after(() => engines.forEach((e) => e.stop()));
+
+    async function meshOf(n: number): Promise<void> {
+      for (let i = 0; i < n; i++) engines.push(await startEngine());
+      assignSlots(engines[0]!, 0, 5460, 1n);
+      assignSlots(engines[1]!, 5461, 10922, 2n);
+      assignSlots(engines[2]!, 10923, 16383, 3n);
+      for (let i = 1; i < n; i++) engines[0]!.cluster.startHandshake('127.0.0.1', engines[i]!.port, engines[i]!.port + 10000);
+      await waitUntil('a full mesh', () => engines.every((e) => e.cluster.state.nodes.size === n && [...e.cluster.state.nodes.values()].every((x) => x.isMyself || (x.link && !x.inHandshake))));
+    }
+
+    it('a replica of a stopped master wins the election, takes its slots with a new epoch, and the state is ok again', async () => {
+      await meshOf(4);
+      const [m0, m1, m2, r] = engines as [RunningEngine, RunningEngine, RunningEngine, RunningEngine];
+      r.cluster.setMaster(r.cluster.state.lookup(m2.cluster.myself.name)!);
+      r.host.offset = 100n;
+      await waitUntil('everyone seeing the replica', () => engines.every((e) => e.cluster.state.lookup(r.cluster.myself.name)!.isReplica));
+      await waitUntil('cluster_state ok', () => engines.every((e) => e.cluster.state.state === 'ok'));
+      const m2Name = m2.cluster.myself.name;
+      const stoppedAt = Date.now();
+      m2.stop();
+      await waitUntil('the replica promoted', () => r.cluster.myself.isMaster && r.cluster.myself.numSlots === 5461, 20000);
+      await waitUntil('ok on the survivors', () => [m0, m1, r].every((e) => e.cluster.state.state === 'ok' && e.cluster.state.slots[16383] === e.cluster.state.lookup(r.cluster.myself.name)), 20000);
+      const took = Date.now() - stoppedAt;
+      expect(r.cluster.myself.configEpoch).to.equal(4n);
+      expect(r.host.masterHost).to.equal(null);
+      for (const e of [m0, m1]) {
+        expect(e.cluster.state.lookup(m2Name)!.failed).to.equal(true);
+        expect(e.cluster.state.lastVoteEpoch).to.equal(4n);
+      }
+      expect(r.host.logs).to.include('warning: Failover election won: I\'m the new master.');
+      // node-timeout 1000: PFAIL after ~1 s, FAIL, then 500-1000 ms of election delay.
+      expect(took).to.be.below(10000);
+    });
+  });
+
   describe('a reference node and redis-server 7.0', () => {
     let child: ChildProcess;
     let dir = '';
