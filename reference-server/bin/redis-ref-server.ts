@@ -3,7 +3,7 @@
  * redis-ref-server: a drop-in for redis-server (same config file, same flags, same log lines and exit codes).
  * Run it with node --max-semi-space-size=2 (the shebang does): V8's default young generation costs ~30 MB of RSS.
  */
-import { ConfigFileError, startServer } from '../main.js';
+import { ConfigFileError, startServer } from '../server/main.js';
 import { REDIS_VERSION } from '../config/config.js';
 
 async function main(): Promise<void> {

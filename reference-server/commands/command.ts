@@ -108,23 +108,14 @@ export interface ServerApi {
   readonly stats: Record<string, number>;
 }
 
-/** How replication plugs into the server without the server knowing its internals. */
+/** The replication role as commands and the core see it; replication/ provides the real one (server/modes.ts). */
 export interface ReplicationHooks {
   role(): 'master' | 'replica';
-  /** Every executed write, in order, as it must appear in the replication stream (the server adds nothing). */
-  propagate(dbIndex: number, argv: string[]): void;
-  /** Before a write command from a normal client: an error line (READONLY ..., NOREPLICAS ...) or undefined. */
-  writeRefusal(client: ClientState): string | undefined;
-  /** Before any command on a replica whose link is down with replica-serve-stale-data no: MASTERDOWN ... or undefined. */
-  staleRefusal(client: ClientState, spec: CommandSpec): string | undefined;
   /** Lines of INFO's "# Replication" section, without the header. */
   infoLines(): string[];
-  /** Called once per server cron tick (every 100 ms): pings, timeouts, reconnects. */
-  cron(now: number): void;
-  /** Called when the server shuts down. */
-  shutdown(): void;
 }
 
+/** SAVE, LASTSAVE and INFO persistence; replication/ provides the real one. */
 export interface PersistenceHooks {
   /** Lines of INFO's "# Persistence" section, without the header. */
   infoLines(): string[];
@@ -132,7 +123,6 @@ export interface PersistenceHooks {
   lastSave(): number;
   /** Synchronous save to dir/dbfilename; throws on failure. */
   save(): void;
-  cron(now: number): void;
 }
 
 export interface ConfigApi {

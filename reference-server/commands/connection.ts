@@ -1,8 +1,8 @@
 /** Connection family: PING ECHO QUIT RESET AUTH HELLO SELECT-free client commands (CLIENT ...). */
 import type { CommandContext, CommandSpec } from './command.js';
 import { container, def, NOKEYS, parseIntArg } from './define.js';
-import { asClient, asServer, REDIS_VERSION, type RedisServer } from '../server.js';
-import type { Client } from '../connection.js';
+import { asClient, asServer, REDIS_VERSION, type RedisServer } from '../server/server.js';
+import type { Client } from '../server/connection.js';
 import { replyHelp } from './help.js';
 
 const NAME_ERR = 'ERR Client names cannot contain spaces, newlines or special characters.';

@@ -17,7 +17,7 @@ import {
 import { addLD, formatLD, parseLD, type LongDouble } from '../store/longdouble.js';
 import { hashEncoding, noteHashWrite, setHashLimits } from '../store/encoding.js';
 import { parseScanOptions } from './sets.js';
-import { globMatch } from '../glob.js';
+import { globMatch } from '../server/glob.js';
 
 /** Hash for reading: the map, null when missing, undefined after replying WRONGTYPE. */
 function readHash(ctx: CommandContext, key: string): RHash | null | undefined {

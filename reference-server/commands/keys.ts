@@ -7,7 +7,7 @@ import { encodingOf } from '../store/encoding.js';
 import { cloneValue } from '../store/copy.js';
 import { KeyspaceDb } from '../store/db.js';
 import { typeOf } from '../store/types.js';
-import { globMatch } from '../glob.js';
+import { globMatch } from '../server/glob.js';
 import { createDumpPayload, parseDumpPayload } from '../replication/rdb/dump.js';
 import { DEFAULT_LIMITS, type EncodingLimits } from '../replication/rdb/codec.js';
 import { hashEncoding } from '../store/encoding.js';

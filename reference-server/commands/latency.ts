@@ -2,8 +2,8 @@
 import type { CommandContext, CommandSpec } from './command.js';
 import { container, def, NOKEYS } from './define.js';
 import { replyHelp } from './help.js';
-import { asServer } from '../server.js';
-import type { LatencyHistogram } from '../latency-histogram.js';
+import { asServer } from '../server/server.js';
+import type { LatencyHistogram } from '../server/latency-histogram.js';
 
 /** fillCommandCDF: calls, then the cumulative counts at the histogram's power-of-two levels. */
 function replyCdf(ctx: CommandContext, hist: LatencyHistogram): void {

@@ -1,8 +1,8 @@
 /** Pub/sub family: (P)SUBSCRIBE, (P)UNSUBSCRIBE, PUBLISH, PUBSUB. Messages are RESP3 pushes or RESP2 arrays. */
 import type { CommandContext, CommandSpec } from './command.js';
 import { container, def, NOKEYS } from './define.js';
-import { asClient, asServer } from '../server.js';
-import { globMatch } from '../glob.js';
+import { asClient, asServer } from '../server/server.js';
+import { globMatch } from '../server/glob.js';
 import { replyHelp } from './help.js';
 
 function ack(ctx: CommandContext, kind: string, channel: string | null, count: number): void {

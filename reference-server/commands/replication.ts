@@ -1,7 +1,7 @@
 /** Replication commands: REPLICAOF SLAVEOF REPLCONF PSYNC SYNC WAIT FAILOVER ROLE (and the persistence family). */
 import type { BlockRequest, CommandContext, CommandSpec } from './command.js';
 import { def, NOKEYS, parseIntArg } from './define.js';
-import { asClient, asServer } from '../server.js';
+import { asClient, asServer } from '../server/server.js';
 import { Replication } from '../replication/manager.js';
 import { commands as persistence } from './persistence.js';
 

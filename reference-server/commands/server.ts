@@ -4,14 +4,14 @@ import os from 'node:os';
 import type { CommandContext, CommandSpec, Reply, Value } from './command.js';
 import { typeOf } from '../store/types.js';
 import { container, def, NOKEYS, parseIntArg } from './define.js';
-import { asClient, asServer, REDIS_VERSION, type RedisServer } from '../server.js';
-import { globMatch } from '../glob.js';
+import { asClient, asServer, REDIS_VERSION, type RedisServer } from '../server/server.js';
+import { globMatch } from '../server/glob.js';
 import { replyHelp } from './help.js';
 import { parseMemory } from '../config/directives.js';
 import { formatDouble17g } from '../resp/writer.js';
 import { createDumpPayload } from '../replication/rdb/dump.js';
 import { limitsFromConfig } from '../replication/rdb/snapshot.js';
-import { usedMemory } from '../maxmemory.js';
+import { usedMemory } from '../server/maxmemory.js';
 
 // ---- INFO ----
 

@@ -1,7 +1,7 @@
 /** Set commands (Redis 7.0 t_set.c semantics); sets are plain Set<string> values. */
 import type { CommandContext, CommandSpec, Reply } from './command.js';
 import type { RSet } from '../store/types.js';
-import { globMatch } from '../glob.js';
+import { globMatch } from '../server/glob.js';
 import {
   argCount, argLong, argPositiveLong, argRangeLong, ERR_SYNTAX, ERR_WRONGTYPE, lookupTyped, numkeysKeys, withReadStats,
 } from './lists.js';

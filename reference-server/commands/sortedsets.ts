@@ -4,7 +4,7 @@ import type { RSet, RZSet, Value } from '../store/types.js';
 import { typeOf } from '../store/types.js';
 import { createZSet, setZsetLimits, SortedSet, type LexRange, type ScoreRange, type ZCursor } from '../store/zset.js';
 import { formatDouble17g } from '../resp/writer.js';
-import { globMatch } from '../glob.js';
+import { globMatch } from '../server/glob.js';
 import { afterRemoval, lookupRead, notify } from '../store/access.js';
 import { NOTIFY_GENERIC, NOTIFY_ZSET } from '../config/keyspace-events.js';
 import {

@@ -1,7 +1,7 @@
 /** Transactions: MULTI EXEC DISCARD WATCH UNWATCH (queueing itself is done by the server's dispatch). */
 import type { CommandSpec } from './command.js';
 import { def, NOKEYS } from './define.js';
-import { asClient, asServer } from '../server.js';
+import { asClient, asServer } from '../server/server.js';
 
 const multi = def('multi', 1, 'noscript loading stale fast allow_busy', NOKEYS, 'fast transaction', (ctx) => {
   if (ctx.client.inMulti) {

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync, renameSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ConfigApi } from '../commands/command.js';
 import { splitArgs, reprString } from '../resp/splitargs.js';
-import { globMatch } from '../glob.js';
+import { globMatch } from '../server/glob.js';
 import { allDirectives, checkValue, lookupDirective, type DirectiveDef } from './directives.js';
 
 export const REDIS_VERSION = '7.0.15';

@@ -1,5 +1,5 @@
-/** Plugs replication and persistence into a server (main.ts calls install() for optional modules). */
-import type { RedisServer } from '../server.js';
+/** Plugs replication and persistence into a server as a mode (server/modes.ts; main.ts calls install()). */
+import type { RedisServer } from '../server/server.js';
 import { Replication } from './manager.js';
 import { Persistence } from './persistence.js';
 
@@ -15,8 +15,19 @@ export function persistenceOf(server: RedisServer): Persistence | undefined {
 export function install(server: RedisServer): void {
   const repl = new Replication(server);
   const pers = new Persistence(server);
-  server.replication = repl;
-  server.persistence = pers;
+  server.install({
+    name: 'replication',
+    replication: repl,
+    persistence: pers,
+    refuseWrite: (client) => repl.writeRefusal(client),
+    refuseStale: (client, spec) => repl.staleRefusal(client, spec),
+    propagate: (dbIndex, argv) => repl.propagate(dbIndex, argv),
+    cron: (now) => {
+      repl.cron(now);
+      pers.cron(now);
+    },
+    shutdown: () => repl.shutdown(),
+  });
   try {
     pers.load();
   } catch (e) {

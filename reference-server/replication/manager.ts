@@ -5,8 +5,8 @@
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import type { ClientState, CommandSpec, ReplicationHooks } from '../commands/command.js';
-import type { Client } from '../connection.js';
-import type { RedisServer } from '../server.js';
+import type { Client } from '../server/connection.js';
+import type { RedisServer } from '../server/server.js';
 import { encodeCommand } from '../resp/writer.js';
 import { Backlog } from './backlog.js';
 import { PendingBytes, StreamOut } from './stream.js';

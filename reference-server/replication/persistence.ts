@@ -2,7 +2,7 @@
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PersistenceHooks } from '../commands/command.js';
-import type { RedisServer } from '../server.js';
+import type { RedisServer } from '../server/server.js';
 import { buildRdb, loadIntoServer } from './rdb/snapshot.js';
 
 export class Persistence implements PersistenceHooks {

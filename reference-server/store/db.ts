@@ -22,6 +22,12 @@ export interface DbHooks {
   onSwapping?(db: Db, other: Db): void;
 }
 
+/** Callbacks for keys that start or stop existing physically (expired keys count until removed). */
+export interface KeyEvents {
+  added(db: Db, key: string): void;
+  removed(db: Db, key: string): void;
+}
+
 const SAMPLE = 20;
 const ACCESS_BACKDATE_MS = 2 ** 31 * 1000;
 const ACCEPTABLE_STALE = 0.1;
@@ -39,6 +45,8 @@ export class KeyspaceDb implements Db {
   private readonly base: number;
   /** The "new" keyspace event (dbAdd's); set by the server only while that class is enabled. */
   onNewKey: ((db: Db, key: string) => void) | null = null;
+  /** Keys coming into and going out of existence; set by the server only when a mode asks (Cluster's slot index). */
+  keyEvents: KeyEvents | null = null;
 
   constructor(index: number, hooks: DbHooks) {
     this.index = index;
@@ -75,6 +83,7 @@ export class KeyspaceDb implements Db {
     if (!this.table.remove(key)) return false;
     this.expires.delete(key);
     this.forcedEnc?.delete(key);
+    if (this.keyEvents !== null) this.keyEvents.removed(this, key);
     return true;
   }
 
@@ -102,6 +111,7 @@ export class KeyspaceDb implements Db {
     const slot = this.table.find(key, h);
     if (slot === -1) {
       this.table.insert(key, value, this.clock(), h);
+      if (this.keyEvents !== null) this.keyEvents.added(this, key);
       if (this.onNewKey !== null) this.onNewKey(this, key);
     } else {
       this.table.setVal(slot, value);
@@ -119,6 +129,7 @@ export class KeyspaceDb implements Db {
       return;
     }
     this.table.insert(key, value, this.clock());
+    if (this.keyEvents !== null) this.keyEvents.added(this, key);
     if (this.onNewKey !== null) this.onNewKey(this, key);
     this.hooks.onModified(this, key);
   }
@@ -228,6 +239,7 @@ export class KeyspaceDb implements Db {
 
   flush(): void {
     this.signalAll();
+    this.announceAll('removed');
     this.table = new KeyTable();
     this.expires = new Map();
     this.expireCursor = undefined;
@@ -249,6 +261,13 @@ export class KeyspaceDb implements Db {
     else for (const key of this.table.iterKeys()) this.hooks.onModified(this, key);
   }
 
+  /** Tells keyEvents that every stored key was removed from (or added to) this db. */
+  private announceAll(what: 'added' | 'removed'): void {
+    const events = this.keyEvents;
+    if (events === null) return;
+    for (const key of [...this.table.iterKeys()]) events[what](this, key);
+  }
+
   /** SWAPDB: exchanges the whole contents of two databases (indexes stay). */
   swapWith(other: KeyspaceDb): void {
     if (this.hooks.onSwapping) this.hooks.onSwapping(this, other);
@@ -256,6 +275,8 @@ export class KeyspaceDb implements Db {
       this.signalAll();
       other.signalAll();
     }
+    this.announceAll('removed');
+    other.announceAll('removed');
     [this.table, other.table] = [other.table, this.table];
     [this.expires, other.expires] = [other.expires, this.expires];
     [this.forcedEnc, other.forcedEnc] = [other.forcedEnc, this.forcedEnc];
@@ -269,6 +290,8 @@ export class KeyspaceDb implements Db {
     other.expireCursor = undefined;
     this.volatileCursor = undefined;
     other.volatileCursor = undefined;
+    this.announceAll('added');
+    other.announceAll('added');
   }
 
   lastAccess(key: string): number | undefined {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Config, ConfigFileError, parseCommandLine } from '../config/config.js';
 import { registerDirective } from '../config/directives.js';
-import { configFromArgs } from '../main.js';
+import { configFromArgs } from '../server/main.js';
 
 describe('config: redis.conf and command line', () => {
   let dir: string;

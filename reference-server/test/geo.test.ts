@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { FrameClient, type Frame } from './util/frame-client.js';
 import { startRefInProcess, useBothServers, type RunningServer } from './util/servers.js';
-import type { RedisServer } from '../server.js';
+import type { RedisServer } from '../server/server.js';
 import { seededRandom } from '../../harness/src/random/prng.js';
 
 describe('geo: propagation', function () {
@@ -15,12 +15,8 @@ describe('geo: propagation', function () {
 
   before(async () => {
     ref = await startRefInProcess();
-    const repl = ref.server.replication;
-    const orig = repl.propagate.bind(repl);
-    repl.propagate = (db, argv) => {
-      log.push([...argv]);
-      orig(db, argv);
-    };
+    // A second propagate hook sees the same stream replication gets.
+    ref.server.install({ name: 'test-log', propagate: (_db, argv) => log.push([...argv]) });
     c = await FrameClient.open(ref.port);
   });
   after(async () => {

@@ -45,14 +45,9 @@ function harness(): Harness {
     publish: () => 0,
     replication: {
       role: () => h.role,
-      propagate: () => undefined,
-      writeRefusal: () => undefined,
-      staleRefusal: () => undefined,
       infoLines: () => [],
-      cron: () => undefined,
-      shutdown: () => undefined,
     },
-    persistence: { infoLines: () => [], lastSave: () => 0, save: () => undefined, cron: () => undefined },
+    persistence: { infoLines: () => [], lastSave: () => 0, save: () => undefined },
     log: () => undefined,
     stats: {},
   };

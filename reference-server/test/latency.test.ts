@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { LatencyMonitor } from '../latency-monitor.js';
-import { highestEquivalent, LatencyHistogram } from '../latency-histogram.js';
+import { LatencyMonitor } from '../server/latency-monitor.js';
+import { highestEquivalent, LatencyHistogram } from '../server/latency-histogram.js';
 import { RespClient } from './util/resp-client.js';
 import { useBothServers } from './util/servers.js';
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { MemoryLimit, type EvictionHost, type EvictionPolicy } from '../maxmemory.js';
+import { MemoryLimit, type EvictionHost, type EvictionPolicy } from '../server/maxmemory.js';
 import type { Db, Value } from '../store/types.js';
 import { KeyspaceDb } from '../store/db.js';
 import { RespClient } from './util/resp-client.js';

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { RequestParser, ProtocolError } from '../resp/parser.js';
 import { splitArgs, reprString } from '../resp/splitargs.js';
 import { ReplyBuffer, formatDouble17g } from '../resp/writer.js';
-import { globMatch } from '../glob.js';
+import { globMatch } from '../server/glob.js';
 
 function parser(maxBulkLen = 512 * 1024 * 1024, authRequired = false): RequestParser {
   return new RequestParser({ maxBulkLen, authRequired });

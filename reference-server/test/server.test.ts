@@ -2,12 +2,12 @@ import { expect } from 'chai';
 import net from 'node:net';
 import { RespClient } from './util/resp-client.js';
 import { freePort, startRefInProcess } from './util/servers.js';
-import type { RedisServer } from '../server.js';
+import type { RedisServer } from '../server/server.js';
 import type { CommandSpec } from '../commands/command.js';
 import { buildCommandTable } from '../commands/table.js';
 import { Config } from '../config/config.js';
-import { RedisServer as Server } from '../server.js';
-import { createServerDb } from '../dbfactory.js';
+import { RedisServer as Server } from '../server/server.js';
+import { createServerDb } from '../server/dbfactory.js';
 
 /** A test-only blocking pop on a string key, to exercise the blocking machinery independently of lists. */
 const testBlockingPop: CommandSpec = {
@@ -60,7 +60,7 @@ describe('server: dispatch, blocking, transactions, propagation', function () {
     const config = new Config();
     config.loadString(`port ${port}\nbind 127.0.0.1\nsave ""\nlogfile /dev/null\nenable-debug-command yes`);
     server = new Server({ config, createDb: createServerDb, commands: buildCommandTable([[testBlockingPop, testSignal]]) });
-    server.replication = { ...server.replication, propagate: (db, argv) => propagated.push([db, argv]) };
+    server.install({ name: 'test-propagation', propagate: (db, argv) => propagated.push([db, argv]) });
     await server.listen();
   });
   afterEach(() => {

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RespClient } from './resp-client.js';
-import { startServer } from '../../main.js';
-import type { RedisServer } from '../../server.js';
+import { startServer } from '../../server/main.js';
+import type { RedisServer } from '../../server/server.js';
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

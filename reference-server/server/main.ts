@@ -1,19 +1,22 @@
 /**
- * Starts a server the way redis-server does: config file, then command-line options, then optional modules
- * (replication, cluster) that plug in through an `install(server)` export, then listen.
+ * Starts a server the way redis-server does: optional modules (replication, cluster) are loaded first so their
+ * directives are known, then the config file and command-line options, then the modules' `install(server)`
+ * (server/modes.ts), then listen.
  */
 import { resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { Config, ConfigFileError, parseCommandLine } from './config/config.js';
-import { buildCommandTable } from './commands/table.js';
-import type { CommandSpec } from './commands/command.js';
+import { Config, ConfigFileError, parseCommandLine } from '../config/config.js';
+import { buildCommandTable } from '../commands/table.js';
+import type { CommandSpec } from '../commands/command.js';
+import { registerDirective, type DirectiveDef } from '../config/directives.js';
 import { createServerDb } from './dbfactory.js';
 import { RedisServer } from './server.js';
 
-/** Optional modules, loaded when their files exist; each may export `commands` and/or `install(server)`. */
-const OPTIONAL_MODULES = ['./replication/install.js', './cluster/install.js', './sentinel/install.js'];
+/** Optional modules, loaded when their files exist; each may export `directives`, `commands` and/or `install(server)`. */
+const OPTIONAL_MODULES = ['../replication/install.js', '../cluster/install.js', '../sentinel/install.js'];
 
 interface OptionalModule {
+  directives?: DirectiveDef[];
   commands?: CommandSpec[];
   install?: (server: RedisServer) => void | Promise<void>;
 }
@@ -52,8 +55,9 @@ export interface StartedServer {
 
 /** Creates, wires and starts a server; rejects with "Failed listening on port ..." when it cannot bind. */
 export async function startServer(args: string[], opts: { logStartup?: boolean } = {}): Promise<StartedServer> {
-  const config = configFromArgs(args);
   const modules = await loadOptional();
+  for (const m of modules) for (const d of m.directives ?? []) registerDirective(d);
+  const config = configFromArgs(args);
   const extra = modules.map((m) => m.commands).filter((c): c is CommandSpec[] => Array.isArray(c));
   const server = new RedisServer({ config, createDb: createServerDb, commands: buildCommandTable(extra) });
   if (opts.logStartup !== false) server.logStartup();

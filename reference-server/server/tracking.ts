@@ -4,22 +4,10 @@
  * prefixes, whose changed keys are sent once per event-loop turn; OPTIN/OPTOUT with CLIENT CACHING; NOLOOP; REDIRECT
  * to another connection (RESP3 push, or a __redis__:invalidate message to a RESP2 subscriber).
  */
-import type { Client } from './connection.js';
+import type { Client, ClientTracking } from './connection.js';
 
-/** A tracking client's mode (Redis keeps these as client flags). */
-export interface ClientTracking {
-  /** Client id invalidations go to, 0 = this connection. */
-  redirect: number;
-  bcast: boolean;
-  optin: boolean;
-  optout: boolean;
-  noloop: boolean;
-  /** CLIENT CACHING yes (OPTIN) / no (OPTOUT) was given for the next command. */
-  caching: boolean;
-  brokenRedirect: boolean;
-  /** BCAST prefixes, in the byte order Redis's radix tree lists them. */
-  prefixes: string[];
-}
+export type { ClientTracking };
+
 
 export interface TrackingOptions {
   redirect: number;

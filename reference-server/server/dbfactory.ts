@@ -1,6 +1,6 @@
 /** Wires store/db.ts's hooks to the server (WATCH, expiry propagation, replica visibility). */
-import { createDb } from './store/db.js';
-import type { Db } from './store/types.js';
+import { createDb } from '../store/db.js';
+import type { Db } from '../store/types.js';
 import type { RedisServer } from './server.js';
 
 export function createServerDb(index: number, server: RedisServer): Db {

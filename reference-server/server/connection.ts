@@ -3,10 +3,24 @@
  * accumulated while a whole socket read is processed and written with one socket.write after the poll phase.
  */
 import { Socket } from 'node:net';
-import type { BlockRequest, ClientState, CommandSpec } from './commands/command.js';
-import { RequestParser } from './resp/parser.js';
-import { ReplyBuffer } from './resp/writer.js';
-import type { ClientTracking } from './tracking.js';
+import type { BlockRequest, ClientState, CommandSpec } from '../commands/command.js';
+import { RequestParser } from '../resp/parser.js';
+import { ReplyBuffer } from '../resp/writer.js';
+
+/** A tracking client's mode (Redis keeps these as client flags). */
+export interface ClientTracking {
+  /** Client id invalidations go to, 0 = this connection. */
+  redirect: number;
+  bcast: boolean;
+  optin: boolean;
+  optout: boolean;
+  noloop: boolean;
+  /** CLIENT CACHING yes (OPTIN) / no (OPTOUT) was given for the next command. */
+  caching: boolean;
+  brokenRedirect: boolean;
+  /** BCAST prefixes, in the byte order Redis's radix tree lists them. */
+  prefixes: string[];
+}
 
 export interface BlockedState {
   req: BlockRequest;
@@ -111,6 +125,8 @@ export class Client implements ClientState {
   detached = false;
   /** CLIENT TRACKING mode, null when off. */
   tracking: ClientTracking | null = null;
+  /** Values modes keep per client (server.clientSlot). */
+  readonly modeSlots: unknown[] = [];
 
   constructor(
     readonly id: number,

@@ -10,7 +10,7 @@
  */
 import { constants, performance, PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
-import type { Db, Value } from './store/types.js';
+import type { Db, Value } from '../store/types.js';
 
 /** Redis's shared.oomerr. */
 export const OOM_ERROR = "OOM command not allowed when used memory > 'maxmemory'.";
