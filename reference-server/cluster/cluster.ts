@@ -139,8 +139,12 @@ export class Cluster implements LinkOwner {
     const cport = this.busPort();
     try {
       await this.listener.listen(cport, addresses);
-    } catch {
-      throw new ClusterConfigError([`Failed listening on port ${cport} (cluster), aborting.`], 'exit1');
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new ClusterConfigError([
+        `Could not create server TCP listening socket *:${cport}: bind: ${err.code === 'EADDRINUSE' ? 'Address already in use' : err.message}`,
+        `Failed listening on port ${cport} (cluster), aborting.`,
+      ], 'exit1');
     }
   }
 
