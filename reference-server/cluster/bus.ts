@@ -22,6 +22,8 @@ export class ClusterLink implements LinkHandle {
   /** Bytes queued on the socket and not yet written (CLUSTER LINKS send-buffer-used). */
   sendBufferPeak = 0;
   freed = false;
+  /** An outbound link's connection was established. */
+  connected = false;
   private readonly reader = new FrameReader();
 
   constructor(
@@ -37,7 +39,14 @@ export class ClusterLink implements LinkHandle {
       this.close();
     });
     socket.on('close', () => this.close());
-    if (!inbound) socket.once('connect', () => { if (!this.freed) owner.onConnected(this); });
+    if (!inbound) {
+      socket.once('connect', () => {
+        this.connected = true;
+        if (!this.freed) owner.onConnected(this);
+      });
+    } else {
+      this.connected = true;
+    }
   }
 
   private onData(chunk: Buffer): void {

@@ -251,6 +251,9 @@ export class Cluster implements LinkOwner {
     this.links.delete(link);
     const node = link.node;
     if (!node) return;
+    // A refused connection counts as a ping without answer (Redis sets ping_sent when connect() fails), so a dead
+    // node whose last ping was answered still goes PFAIL after the node timeout.
+    if (!link.inbound && !link.connected && node.pingSent === 0 && !node.inHandshake) node.pingSent = link.ctime;
     if (node.link === link) node.link = null;
     if (node.inboundLink === link) node.inboundLink = null;
   }
