@@ -3,7 +3,7 @@
  * SETBIT GETBIT BITCOUNT BITPOS BITOP BITFIELD BITFIELD_RO. Bit 0 is the most significant bit of byte 0.
  */
 import type { CommandContext, CommandSpec } from './command.js';
-import { lookupRead, readString, spec, writeString, notify } from '../store/access.js';
+import { lookupRead, readString, spec, writeString, notify } from './access.js';
 import { NOTIFY_GENERIC, NOTIFY_STRING } from '../config/keyspace-events.js';
 import { ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONGTYPE, LLONG_MAX, parseBig, parseLL } from '../store/numbers.js';
 import { KeyspaceDb } from '../store/db.js';

@@ -35,7 +35,41 @@ export interface Reply {
   raw(s: string): void;
 }
 
-/** Per-connection state visible to commands. */
+/** A tracking client's mode (CLIENT TRACKING; Redis keeps these as client flags). */
+export interface ClientTracking {
+  /** Client id invalidations go to, 0 = this connection. */
+  redirect: number;
+  bcast: boolean;
+  optin: boolean;
+  optout: boolean;
+  noloop: boolean;
+  /** CLIENT CACHING yes (OPTIN) / no (OPTOUT) was given for the next command. */
+  caching: boolean;
+  brokenRedirect: boolean;
+  /** BCAST prefixes, in the byte order Redis's radix tree lists them. */
+  prefixes: string[];
+}
+
+/** CLIENT TRACKING's options, as parsed from the command. */
+export interface TrackingOptions {
+  redirect: number;
+  bcast: boolean;
+  optin: boolean;
+  optout: boolean;
+  noloop: boolean;
+  prefixes: string[];
+}
+
+/** One queued MULTI command. */
+export interface QueuedCommand {
+  spec: CommandSpec;
+  argv: string[];
+}
+
+/**
+ * Per-connection state visible to commands. The server hands commands its own client objects, so a ClientState
+ * a command got from the server (ctx.client, server.clients) is what the server's methods below accept.
+ */
 export interface ClientState {
   readonly id: number;
   name: string;
@@ -52,11 +86,35 @@ export interface ClientState {
   kind: 'normal' | 'replica' | 'master' | 'pubsub';
   readonly channels: Set<string>;
   readonly patterns: Set<string>;
+  /** Number of subscriptions, as (P)SUBSCRIBE replies count them. */
+  readonly subscriptionCount: number;
   /** True while inside MULTI (commands are queued by the server, not executed). */
   inMulti: boolean;
+  readonly multiQueue: readonly QueuedCommand[];
   noEvict: boolean;
+  /** MONITOR is on for this client. */
+  monitor: boolean;
+  /** CLIENT REPLY OFF / SKIP. */
+  replyMode: 'on' | 'off' | 'skip';
+  /** CLIENT TRACKING mode, null when off. */
+  readonly tracking: ClientTracking | null;
+  /** What the client waits for while blocked (BLPOP, WAIT ...), else null. */
+  readonly blocked: { readonly req: BlockRequest; readonly deadline: number } | null;
+  /** The command held back by CLIENT PAUSE, else null. */
+  readonly paused: string[] | null;
+  /** Bytes of the query buffer (CLIENT LIST's qbuf). */
+  readonly queryBufferLength: number;
+  /** Set once the connection is closing / closed. */
+  readonly closing: boolean;
+  readonly closed: boolean;
+  /** This client's reply buffer (to answer a client other than the caller: CLIENT UNBLOCK). */
+  readonly reply: Reply;
+  /** Writes what is pending in its reply buffer. */
+  flush(): void;
   /** Closes the connection after pending replies are flushed. */
   close(afterReply?: boolean): void;
+  /** Drops the connection at once (CLIENT KILL of another client). */
+  destroy(): void;
 }
 
 /** What a blocking command returns when it cannot be served yet. */
@@ -84,12 +142,70 @@ export interface CommandContext {
   noPropagate(): void;
 }
 
-/** The parts of the server commands may reach; server.ts implements it. */
+/** One SLOWLOG entry. */
+export interface SlowlogEntry {
+  id: number;
+  /** Unix seconds. */
+  time: number;
+  micros: number;
+  argv: string[];
+  addr: string;
+  name: string;
+}
+
+/** A command's latency samples (INFO latencystats, LATENCY HISTOGRAM). */
+export interface LatencySamples {
+  readonly total: number;
+  valueAtPercentile(percentile: number): number;
+  /** [microseconds, cumulative count] at each power of two. */
+  cdf(): [number, number][];
+}
+
+/** One command's counters (INFO commandstats). */
+export interface CommandStatView {
+  calls: number;
+  usec: number;
+  rejected: number;
+  failed: number;
+  hist: LatencySamples | null;
+}
+
+/** LATENCY's event samples (latency-monitor-threshold). */
+export interface LatencyEvents {
+  latest(): [string, number, number, number][];
+  history(event: string): [number, number][] | undefined;
+  reset(event?: string): number;
+  graph(event: string): string | undefined;
+  doctor(settings: { threshold: number; slowlogSlowerThan: number; hz: number }): string;
+}
+
+/** CLIENT TRACKING's table, as the CLIENT command and INFO use it. */
+export interface TrackingTable {
+  /** An error line if these options may not be enabled for the client, else null. */
+  refusal(c: ClientState, o: TrackingOptions): string | null;
+  enable(c: ClientState, o: TrackingOptions): void;
+  disable(c: ClientState): void;
+  readonly clients: number;
+  readonly totalKeys: number;
+  readonly totalItems: number;
+  readonly totalPrefixes: number;
+}
+
+/** CLIENT PAUSE's state: until (unix ms, 0 = none) and whether only writes wait. */
+export interface PauseState {
+  until: number;
+  writesOnly: boolean;
+}
+
+/** The parts of the server commands may reach; server/server.ts implements it. */
 export interface ServerApi {
   readonly startedAt: number;
   readonly runId: string;
   readonly dbs: Db[];
   readonly config: ConfigApi;
+  /** 'standalone', 'cluster' or 'sentinel' (INFO's redis_mode, HELLO's mode). */
+  readonly mode: 'standalone' | 'cluster' | 'sentinel';
+  readonly tcpPort: number;
   /** Wakes clients blocked on this key (called by LPUSH, ZADD, ... after they add data). */
   signalKeyReady(db: Db, key: string): void;
   /** Signals every key some client waits on in this db (after SWAPDB changed what the db holds). */
@@ -101,11 +217,56 @@ export interface ServerApi {
   notifyKeyspaceEvent?(type: number, event: string, key: string, dbIndex: number): void;
   /** Replication state; replication/ installs the real one, the default is a master without replicas. */
   replication: ReplicationHooks;
-  /** RDB persistence; replication/rdb installs the real one. */
+  /** RDB persistence; replication/ installs the real one. */
   persistence: PersistenceHooks;
   log(level: 'debug' | 'verbose' | 'notice' | 'warning', msg: string): void;
   /** Counters INFO stats shows; commands bump them (e.g. expired_keys, keyspace_hits). */
   readonly stats: Record<string, number>;
+
+  // ---- clients (CLIENT, RESET, MONITOR, WAIT) ----
+  readonly clients: ReadonlyMap<number, ClientState>;
+  clientById(id: number): ClientState | undefined;
+  /** The client whose command runs now (null in the cron and in replication's own work). */
+  readonly currentClient: ClientState | null;
+  readonly monitors: Set<ClientState>;
+  readonly tracking: TrackingTable;
+  readonly pause: PauseState;
+  /** Ends CLIENT PAUSE: postponed commands run in client order. */
+  unpause(): void;
+  /** Releases a blocked client from every wait list (its reply is the caller's to write). */
+  unblock(c: ClientState): void;
+  /** Runs a released client's pipelined input. */
+  resumeClient(c: ClientState): void;
+
+  // ---- transactions, pub/sub ----
+  exec(c: ClientState): void;
+  discard(c: ClientState): void;
+  watch(c: ClientState, key: string): void;
+  unwatchAll(c: ClientState): void;
+  subscribe(c: ClientState, channel: string, pattern: boolean): boolean;
+  unsubscribe(c: ClientState, channel: string, pattern: boolean): boolean;
+  readonly channels: ReadonlyMap<string, ReadonlySet<ClientState>>;
+  readonly patterns: ReadonlyMap<string, ReadonlySet<ClientState>>;
+
+  // ---- introspection (INFO, COMMAND, SLOWLOG, LATENCY, CONFIG, DEBUG, SHUTDOWN) ----
+  readonly commands: ReadonlyMap<string, CommandSpec>;
+  lookup(name: string): CommandSpec | undefined;
+  readonly commandStats: Map<string, CommandStatView>;
+  readonly errorStats: Map<string, number>;
+  readonly slowlog: SlowlogEntry[];
+  readonly latency: LatencyEvents;
+  /** INFO sections modes added: name -> lines. */
+  readonly extraInfo: ReadonlyMap<string, () => string[]>;
+  /** Bytes read from and written to clients. */
+  readonly net: { readonly in: number; readonly out: number };
+  /** Used memory as INFO's used_memory reports it. */
+  usedMemory(): number;
+  /** Highest used_memory INFO has shown. */
+  memoryPeak: number;
+  /** DEBUG SET-ACTIVE-EXPIRE. */
+  activeExpire: boolean;
+  /** SHUTDOWN: an error line when it cannot shut down, else undefined (the process exits). */
+  shutdown(opts: { save?: boolean; nosave?: boolean }): string | undefined;
 }
 
 /** The replication role as commands and the core see it; replication/ provides the real one (server/modes.ts). */
@@ -133,6 +294,14 @@ export interface ConfigApi {
   set(name: string, value: string): void;
   /** Every known (name, value), for CONFIG GET globs. */
   entries(): Iterable<[string, string]>;
+  /** CONFIG GET: the (name, value) pairs matching any of the patterns. */
+  getMatching(patterns: string[]): [string, string][];
+  /** CONFIG SET of several pairs, all or nothing: the error line, or undefined. */
+  setMany(pairs: [string, string][]): string | undefined;
+  /** CONFIG REWRITE: the error, or undefined. */
+  rewrite(): string | undefined;
+  /** The absolute path of the config file, '' without one. */
+  readonly configFile: string;
 }
 
 export type CommandFlag =

@@ -1,8 +1,7 @@
 /** Connection family: PING ECHO QUIT RESET AUTH HELLO SELECT-free client commands (CLIENT ...). */
-import type { CommandContext, CommandSpec } from './command.js';
+import type { ClientState, CommandContext, CommandSpec, ServerApi } from './command.js';
 import { container, def, NOKEYS, parseIntArg } from './define.js';
-import { asClient, asServer, REDIS_VERSION, type RedisServer } from '../server/server.js';
-import type { Client } from '../server/connection.js';
+import { REDIS_VERSION } from '../config/config.js';
 import { replyHelp } from './help.js';
 
 const NAME_ERR = 'ERR Client names cannot contain spaces, newlines or special characters.';
@@ -16,7 +15,7 @@ function validName(name: string): boolean {
 }
 
 /** Checks a password for the default user: undefined when accepted, else the error line. */
-function checkAuth(server: RedisServer, user: string, pass: string): string | undefined {
+function checkAuth(server: ServerApi, user: string, pass: string): string | undefined {
   const required = server.config.get('requirepass') ?? '';
   if (user.toLowerCase() !== 'default') return 'WRONGPASS invalid username-password pair or user is disabled.';
   if (required === '' || pass === required) return undefined;
@@ -44,8 +43,8 @@ const quit = def('quit', -1, 'noscript loading stale fast no_auth allow_busy', N
 });
 
 const reset = def('reset', 1, 'noscript loading stale fast no_auth allow_busy', NOKEYS, 'fast connection', (ctx) => {
-  const c = asClient(ctx.client);
-  const s = asServer(ctx.server);
+  const c = ctx.client;
+  const s = ctx.server;
   s.discard(c);
   for (const ch of [...c.channels]) s.unsubscribe(c, ch, false);
   for (const p of [...c.patterns]) s.unsubscribe(c, p, true);
@@ -68,7 +67,7 @@ const auth = def('auth', -2, 'noscript loading stale fast no_auth allow_busy', N
     ctx.reply.error('ERR syntax error');
     return;
   }
-  const s = asServer(ctx.server);
+  const s = ctx.server;
   if (argv.length === 2 && (s.config.get('requirepass') ?? '') === '') {
     ctx.reply.error('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
     return;
@@ -85,7 +84,7 @@ const auth = def('auth', -2, 'noscript loading stale fast no_auth allow_busy', N
 });
 
 const hello = def('hello', -1, 'noscript loading stale fast no_auth sentinel allow_busy', NOKEYS, 'fast connection', (ctx, argv) => {
-  const s = asServer(ctx.server);
+  const s = ctx.server;
   let ver = 0;
   if (argv.length >= 2) {
     const v = parseIntArg(argv[1]);
@@ -160,7 +159,7 @@ const hello = def('hello', -1, 'noscript loading stale fast no_auth sentinel all
 
 // ---- CLIENT ----
 
-function flagsOf(c: Client): string {
+function flagsOf(c: ClientState): string {
   let f = '';
   if (c.kind === 'replica') f += 'S';
   if (c.kind === 'master') f += 'M';
@@ -176,10 +175,10 @@ function flagsOf(c: Client): string {
   return f === '' ? 'N' : f;
 }
 
-export function clientInfoLine(c: Client): string {
+export function clientInfoLine(c: ClientState): string {
   const now = Date.now();
   // Redis trims the query buffer after the whole batch: the command being run is still in it.
-  const qbuf = c.readLen > 0 ? c.readLen : c.parser.buffered;
+  const qbuf = c.queryBufferLength;
   return `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${c.id + 7} name=${c.name} ` +
     `age=${Math.floor((now - c.createdAt) / 1000)} idle=${Math.floor((now - c.lastInteraction) / 1000)} flags=${flagsOf(c)} ` +
     `db=${c.dbIndex} sub=${c.channels.size} psub=${c.patterns.size} ssub=0 multi=${c.inMulti ? c.multiQueue.length : -1} ` +
@@ -187,7 +186,7 @@ export function clientInfoLine(c: Client): string {
     `tot-mem=${22000 + qbuf} events=r cmd=${c.lastCommand} user=${c.user} redir=${c.tracking?.redirect ?? -1} resp=${c.resp}`;
 }
 
-function typeMatches(c: Client, t: string): boolean {
+function typeMatches(c: ClientState, t: string): boolean {
   if (t === 'normal') return c.kind === 'normal';
   if (t === 'replica' || t === 'slave') return c.kind === 'replica';
   if (t === 'master') return c.kind === 'master';
@@ -202,8 +201,8 @@ function sub(name: string, arity: number, flags: string, fn: CommandSpec['execut
 
 /** CLIENT TRACKING (ON|OFF) [REDIRECT id] [BCAST] [PREFIX p ...] [OPTIN] [OPTOUT] [NOLOOP], checked as networking.c does. */
 function clientTracking(ctx: CommandContext, argv: string[]): void {
-  const s = asServer(ctx.server);
-  const c = asClient(ctx.client);
+  const s = ctx.server;
+  const c = ctx.client;
   const o = { redirect: 0, bcast: false, optin: false, optout: false, noloop: false, prefixes: [] as string[] };
   for (let j = 3; j < argv.length; j++) {
     const opt = argv[j].toLowerCase();
@@ -252,10 +251,10 @@ function clientTracking(ctx: CommandContext, argv: string[]): void {
 
 const clientSubs: CommandSpec[] = [
   sub('id', 2, 'noscript loading stale', (ctx) => ctx.reply.integer(ctx.client.id)),
-  sub('getredir', 2, 'noscript loading stale', (ctx) => ctx.reply.integer(asClient(ctx.client).tracking?.redirect ?? -1)),
+  sub('getredir', 2, 'noscript loading stale', (ctx) => ctx.reply.integer(ctx.client.tracking?.redirect ?? -1)),
   sub('tracking', -3, 'noscript loading stale', clientTracking),
   sub('caching', 3, 'noscript loading stale', (ctx, argv) => {
-    const t = asClient(ctx.client).tracking;
+    const t = ctx.client.tracking;
     if (t === null) {
       ctx.reply.error('ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled');
       return;
@@ -273,7 +272,7 @@ const clientSubs: CommandSpec[] = [
     ctx.reply.ok();
   }),
   sub('trackinginfo', 2, 'noscript loading stale', (ctx) => {
-    const t = asClient(ctx.client).tracking;
+    const t = ctx.client.tracking;
     const flags = [t === null ? 'off' : 'on'];
     if (t !== null) {
       if (t.bcast) flags.push('bcast');
@@ -301,10 +300,10 @@ const clientSubs: CommandSpec[] = [
     ctx.reply.ok();
   }),
   sub('info', 2, 'noscript loading stale', (ctx) => {
-    ctx.reply.verbatim(clientInfoLine(asClient(ctx.client)) + '\n');
+    ctx.reply.verbatim(clientInfoLine(ctx.client) + '\n');
   }),
   sub('list', -2, 'admin noscript loading stale', (ctx, argv) => {
-    const s = asServer(ctx.server);
+    const s = ctx.server;
     let list = [...s.clients.values()];
     for (let i = 2; i < argv.length; i++) {
       const opt = argv[i].toLowerCase();
@@ -334,8 +333,8 @@ const clientSubs: CommandSpec[] = [
     ctx.reply.verbatim(list.map((c) => clientInfoLine(c) + '\n').join(''));
   }),
   sub('kill', -3, 'admin noscript loading stale', (ctx, argv) => {
-    const s = asServer(ctx.server);
-    const me = asClient(ctx.client);
+    const s = ctx.server;
+    const me = ctx.client;
     if (argv.length === 3) {
       const target = [...s.clients.values()].find((c) => c.addr === argv[2]);
       if (!target) {
@@ -413,7 +412,7 @@ const clientSubs: CommandSpec[] = [
     for (const v of victims) killClient(v, me);
   }),
   sub('pause', -3, 'admin noscript loading stale', (ctx, argv) => {
-    const s = asServer(ctx.server);
+    const s = ctx.server;
     const ms = parseIntArg(argv[2]);
     if (ms === null) {
       ctx.reply.error('ERR timeout is not an integer or out of range');
@@ -436,14 +435,14 @@ const clientSubs: CommandSpec[] = [
       return;
     }
     const until = Date.now() + ms;
-    if (until > s.pauseUntil || !writesOnly) {
-      s.pauseUntil = Math.max(until, s.pauseUntil);
-      s.pauseWritesOnly = writesOnly && (s.pauseUntil === until);
+    if (until > s.pause.until || !writesOnly) {
+      s.pause.until = Math.max(until, s.pause.until);
+      s.pause.writesOnly = writesOnly && (s.pause.until === until);
     }
     ctx.reply.ok();
   }),
   sub('unpause', 2, 'admin noscript loading stale', (ctx) => {
-    const s = asServer(ctx.server);
+    const s = ctx.server;
     ctx.reply.ok();
     setImmediate(() => s.unpause());
   }),
@@ -457,7 +456,7 @@ const clientSubs: CommandSpec[] = [
     ctx.reply.ok();
   }),
   sub('reply', 3, 'noscript loading stale', (ctx, argv) => {
-    const c = asClient(ctx.client);
+    const c = ctx.client;
     const v = argv[2].toLowerCase();
     if (v === 'on') {
       c.replyMode = 'on';
@@ -466,7 +465,7 @@ const clientSubs: CommandSpec[] = [
     else ctx.reply.error('ERR syntax error');
   }),
   sub('unblock', -3, 'admin noscript loading stale', (ctx, argv) => {
-    const s = asServer(ctx.server);
+    const s = ctx.server;
     const id = parseIntArg(argv[2]);
     if (id === null) {
       ctx.reply.error('ERR value is not an integer or out of range');
@@ -494,7 +493,7 @@ const clientSubs: CommandSpec[] = [
   sub('help', 2, 'loading stale', (ctx) => replyHelp(ctx.reply, 'CLIENT')),
 ];
 
-function killClient(victim: Client, me: Client): void {
+function killClient(victim: ClientState, me: ClientState): void {
   if (victim === me) victim.close(true);
   else victim.destroy();
 }

@@ -3,7 +3,7 @@ import type { CommandContext, CommandSpec, Reply } from './command.js';
 import type { RZSet } from '../store/types.js';
 import { typeOf } from '../store/types.js';
 import { createZSet, setZsetLimits, SortedSet } from '../store/zset.js';
-import { lookupRead, notify } from '../store/access.js';
+import { lookupRead, notify } from './access.js';
 import { NOTIFY_GENERIC, NOTIFY_ZSET } from '../config/keyspace-events.js';
 import { argDouble, argLong, ERR_SYNTAX, ERR_WRONGTYPE } from './lists.js';
 import { commands as zsetCommands } from './sortedsets.js';

@@ -1,7 +1,7 @@
 /** Hash commands (t_hash.c of Redis 7.0). Small hashes keep insertion order, as Redis's listpack does. */
 import type { CommandContext, CommandSpec } from './command.js';
 import type { RHash } from '../store/types.js';
-import { afterRemoval, lookupRead, parseCursor, spec, lc, notify } from '../store/access.js';
+import { afterRemoval, lookupRead, parseCursor, spec, lc, notify } from './access.js';
 import { NOTIFY_HASH } from '../config/keyspace-events.js';
 import {
   ERR_NOT_FLOAT,

@@ -4,7 +4,7 @@
  * bit 63 meaning "stale"), then sparse opcodes or 16384 dense 6-bit registers, byte for byte as Redis stores it.
  */
 import type { CommandContext, CommandSpec } from './command.js';
-import { lookupRead, spec, notify } from '../store/access.js';
+import { lookupRead, spec, notify } from './access.js';
 import { NOTIFY_STRING } from '../config/keyspace-events.js';
 import { ERR_WRONGTYPE } from '../store/numbers.js';
 import { KeyspaceDb } from '../store/db.js';

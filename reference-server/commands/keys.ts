@@ -1,6 +1,6 @@
 /** Keyspace commands (db.c, expire.c, object.c of Redis 7.0): arity, flags, replies, errors and propagation. */
 import type { CommandContext, CommandSpec, Db, Value } from './command.js';
-import { lookupNoTouch, lookupRead, parseCursor, spec, lc, notify } from '../store/access.js';
+import { lookupNoTouch, lookupRead, parseCursor, spec, lc, notify } from './access.js';
 import { NOTIFY_GENERIC } from '../config/keyspace-events.js';
 import { LLONG_MAX, LLONG_MIN, ERR_NOT_INTEGER, ERR_SYNTAX, parseBig, parseInt32, parseLL } from '../store/numbers.js';
 import { encodingOf } from '../store/encoding.js';

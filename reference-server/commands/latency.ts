@@ -1,12 +1,10 @@
 /** LATENCY DOCTOR GRAPH HELP HISTOGRAM HISTORY LATEST RESET, as Redis 7.0's latency.c answers them. */
-import type { CommandContext, CommandSpec } from './command.js';
+import type { CommandContext, CommandSpec, LatencySamples } from './command.js';
 import { container, def, NOKEYS } from './define.js';
 import { replyHelp } from './help.js';
-import { asServer } from '../server/server.js';
-import type { LatencyHistogram } from '../server/latency-histogram.js';
 
 /** fillCommandCDF: calls, then the cumulative counts at the histogram's power-of-two levels. */
-function replyCdf(ctx: CommandContext, hist: LatencyHistogram): void {
+function replyCdf(ctx: CommandContext, hist: LatencySamples): void {
   const rows = hist.cdf();
   ctx.reply.mapHeader(2);
   ctx.reply.bulk('calls');
@@ -20,13 +18,13 @@ function replyCdf(ctx: CommandContext, hist: LatencyHistogram): void {
 }
 
 /** The stats to report: all commands with samples, or those named (a container name brings its subcommands). */
-function histogramTargets(ctx: CommandContext, names: string[]): [string, LatencyHistogram][] {
-  const s = asServer(ctx.server);
-  const withData = (name: string): [string, LatencyHistogram] | null => {
+function histogramTargets(ctx: CommandContext, names: string[]): [string, LatencySamples][] {
+  const s = ctx.server;
+  const withData = (name: string): [string, LatencySamples] | null => {
     const hist = s.commandStats.get(name)?.hist;
     return hist !== undefined && hist !== null && hist.total > 0 ? [name, hist] : null;
   };
-  const out: [string, LatencyHistogram][] = [];
+  const out: [string, LatencySamples][] = [];
   if (names.length === 0) {
     for (const name of s.commandStats.keys()) {
       const row = withData(name);
@@ -59,7 +57,7 @@ const ACL = 'admin slow dangerous';
 
 const subs: CommandSpec[] = [
   def('latency|doctor', 2, FLAGS, NOKEYS, ACL, (ctx) => {
-    const s = asServer(ctx.server);
+    const s = ctx.server;
     ctx.reply.verbatim(s.latency.doctor({
       threshold: s.config.getNumber('latency-monitor-threshold'),
       slowlogSlowerThan: s.config.getNumber('slowlog-log-slower-than'),
@@ -67,7 +65,7 @@ const subs: CommandSpec[] = [
     }));
   }),
   def('latency|graph', 3, FLAGS, NOKEYS, ACL, (ctx, argv) => {
-    const graph = asServer(ctx.server).latency.graph(argv[2]!);
+    const graph = ctx.server.latency.graph(argv[2]!);
     if (graph === undefined) ctx.reply.error(`ERR No samples available for event '${argv[2]}'`);
     else ctx.reply.verbatim(graph);
   }),
@@ -81,7 +79,7 @@ const subs: CommandSpec[] = [
     }
   }),
   def('latency|history', 3, FLAGS, NOKEYS, ACL, (ctx, argv) => {
-    const rows = asServer(ctx.server).latency.history(argv[2]!) ?? [];
+    const rows = ctx.server.latency.history(argv[2]!) ?? [];
     ctx.reply.arrayHeader(rows.length);
     for (const [time, ms] of rows) {
       ctx.reply.arrayHeader(2);
@@ -90,7 +88,7 @@ const subs: CommandSpec[] = [
     }
   }),
   def('latency|latest', 2, FLAGS, NOKEYS, ACL, (ctx) => {
-    const rows = asServer(ctx.server).latency.latest();
+    const rows = ctx.server.latency.latest();
     ctx.reply.arrayHeader(rows.length);
     for (const [event, time, ms, max] of rows) {
       ctx.reply.arrayHeader(4);
@@ -101,7 +99,7 @@ const subs: CommandSpec[] = [
     }
   }),
   def('latency|reset', -2, FLAGS, NOKEYS, ACL, (ctx, argv) => {
-    const monitor = asServer(ctx.server).latency;
+    const monitor = ctx.server.latency;
     if (argv.length === 2) ctx.reply.integer(monitor.reset());
     else ctx.reply.integer(argv.slice(2).reduce((n, e) => n + monitor.reset(e), 0));
   }),

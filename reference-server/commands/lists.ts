@@ -6,7 +6,7 @@ import type { BlockRequest, CommandContext, CommandSpec, Reply } from './command
 import type { Value } from '../store/types.js';
 import { typeOf } from '../store/types.js';
 import { createList, RingList } from '../store/list.js';
-import { afterRemoval, lookupRead, notify } from '../store/access.js';
+import { afterRemoval, lookupRead, notify } from './access.js';
 import { NOTIFY_LIST } from '../config/keyspace-events.js';
 
 export const ERR_WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';

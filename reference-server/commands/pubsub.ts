@@ -1,7 +1,6 @@
 /** Pub/sub family: (P)SUBSCRIBE, (P)UNSUBSCRIBE, PUBLISH, PUBSUB. Messages are RESP3 pushes or RESP2 arrays. */
 import type { CommandContext, CommandSpec } from './command.js';
 import { container, def, NOKEYS } from './define.js';
-import { asClient, asServer } from '../server/server.js';
 import { globMatch } from '../server/glob.js';
 import { replyHelp } from './help.js';
 
@@ -14,8 +13,8 @@ function ack(ctx: CommandContext, kind: string, channel: string | null, count: n
 
 function subscribeAll(pattern: boolean) {
   return (ctx: CommandContext, argv: string[]): void => {
-    const s = asServer(ctx.server);
-    const c = asClient(ctx.client);
+    const s = ctx.server;
+    const c = ctx.client;
     for (let i = 1; i < argv.length; i++) {
       s.subscribe(c, argv[i], pattern);
       ack(ctx, pattern ? 'psubscribe' : 'subscribe', argv[i], c.subscriptionCount);
@@ -25,8 +24,8 @@ function subscribeAll(pattern: boolean) {
 
 function unsubscribeAll(pattern: boolean) {
   return (ctx: CommandContext, argv: string[]): void => {
-    const s = asServer(ctx.server);
-    const c = asClient(ctx.client);
+    const s = ctx.server;
+    const c = ctx.client;
     const kind = pattern ? 'punsubscribe' : 'unsubscribe';
     const names = argv.length > 1 ? argv.slice(1) : [...(pattern ? c.patterns : c.channels)];
     if (names.length === 0) {
@@ -58,12 +57,12 @@ const pubsubSubs: CommandSpec[] = [
       ctx.reply.error(`ERR unknown subcommand or wrong number of arguments for '${argv[1]}'. Try PUBSUB HELP.`);
       return;
     }
-    const s = asServer(ctx.server);
+    const s = ctx.server;
     const pat = argv[2];
     ctx.reply.bulkArray([...s.channels.keys()].filter((ch) => pat === undefined || globMatch(pat, ch)));
   }),
   def('pubsub|numsub', -2, 'pubsub loading stale', NOKEYS, 'pubsub slow', (ctx, argv) => {
-    const s = asServer(ctx.server);
+    const s = ctx.server;
     // Redis 7.0 replies a flat array here even in RESP3.
     ctx.reply.arrayHeader((argv.length - 2) * 2);
     for (let i = 2; i < argv.length; i++) {
@@ -72,7 +71,7 @@ const pubsubSubs: CommandSpec[] = [
     }
   }),
   def('pubsub|numpat', 2, 'pubsub loading stale', NOKEYS, 'pubsub slow', (ctx) => {
-    ctx.reply.integer(asServer(ctx.server).patterns.size);
+    ctx.reply.integer(ctx.server.patterns.size);
   }),
   def('pubsub|shardchannels', -2, 'pubsub loading stale', NOKEYS, 'pubsub slow', (ctx) => ctx.reply.arrayHeader(0)),
   def('pubsub|shardnumsub', -2, 'pubsub loading stale', NOKEYS, 'pubsub slow', (ctx, argv) => {

@@ -1,17 +1,16 @@
 /** Server family: INFO CONFIG COMMAND TIME LASTSAVE DBSIZE SHUTDOWN DEBUG MONITOR SLOWLOG. */
 import { createHash } from 'node:crypto';
 import os from 'node:os';
-import type { CommandContext, CommandSpec, Reply, Value } from './command.js';
+import type { CommandContext, CommandSpec, Reply, ServerApi, Value } from './command.js';
 import { typeOf } from '../store/types.js';
 import { container, def, NOKEYS, parseIntArg } from './define.js';
-import { asClient, asServer, REDIS_VERSION, type RedisServer } from '../server/server.js';
+import { REDIS_VERSION } from '../config/config.js';
 import { globMatch } from '../server/glob.js';
 import { replyHelp } from './help.js';
 import { parseMemory } from '../config/directives.js';
 import { formatDouble17g } from '../resp/writer.js';
 import { createDumpPayload } from '../replication/rdb/dump.js';
 import { limitsFromConfig } from '../replication/rdb/snapshot.js';
-import { usedMemory } from '../server/maxmemory.js';
 
 // ---- INFO ----
 
@@ -23,7 +22,7 @@ function title(s: string): string {
   return s[0].toUpperCase() + s.slice(1);
 }
 
-function sectionLines(s: RedisServer, name: string): string[] | undefined {
+function sectionLines(s: ServerApi, name: string): string[] | undefined {
   const now = Date.now();
   const uptime = Math.floor((now - s.startedAt) / 1000);
   switch (name) {
@@ -54,7 +53,7 @@ function sectionLines(s: RedisServer, name: string): string[] | undefined {
     case 'memory': {
       const m = process.memoryUsage();
       const human = (n: number) => (n >= 1024 ** 3 ? `${(n / 1024 ** 3).toFixed(2)}G` : n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(2)}M` : n >= 1024 ? `${(n / 1024).toFixed(2)}K` : `${n}B`);
-      const used = usedMemory();
+      const used = s.usedMemory();
       const peak = Math.max(used, s.memoryPeak);
       s.memoryPeak = peak;
       const maxmem = Number(s.config.get('maxmemory'));
@@ -153,7 +152,7 @@ function sectionLines(s: RedisServer, name: string): string[] | undefined {
 }
 
 /** Builds INFO's text for the requested section names (Redis 7.0 rules for default/all/everything). */
-export function buildInfo(s: RedisServer, args: string[]): string {
+export function buildInfo(s: ServerApi, args: string[]): string {
   let names: string[] = [];
   const lower = args.map((a) => a.toLowerCase());
   if (lower.length === 0) names = DEFAULT_SECTIONS;
@@ -175,14 +174,14 @@ export function buildInfo(s: RedisServer, args: string[]): string {
 }
 
 const info = def('info', -1, 'loading stale sentinel', NOKEYS, 'slow dangerous', (ctx, argv) => {
-  ctx.reply.verbatim(buildInfo(asServer(ctx.server), argv.slice(1)));
+  ctx.reply.verbatim(buildInfo(ctx.server, argv.slice(1)));
 });
 
 // ---- CONFIG ----
 
 const configSubs: CommandSpec[] = [
   def('config|get', -3, 'admin noscript loading stale', NOKEYS, 'admin slow dangerous', (ctx, argv) => {
-    const pairs = asServer(ctx.server).config.getMatching(argv.slice(2));
+    const pairs = ctx.server.config.getMatching(argv.slice(2));
     ctx.reply.mapHeader(pairs.length);
     for (const [k, v] of pairs) {
       ctx.reply.bulk(k);
@@ -196,19 +195,19 @@ const configSubs: CommandSpec[] = [
     }
     const pairs: [string, string][] = [];
     for (let i = 2; i < argv.length; i += 2) pairs.push([argv[i], argv[i + 1]]);
-    const err = asServer(ctx.server).config.setMany(pairs);
+    const err = ctx.server.config.setMany(pairs);
     if (err) ctx.reply.error(err);
     else ctx.reply.ok();
   }),
   def('config|resetstat', 2, 'admin noscript loading stale', NOKEYS, 'admin slow dangerous', (ctx) => {
-    const s = asServer(ctx.server);
+    const s = ctx.server;
     for (const k of Object.keys(s.stats)) if (k !== 'dirty') s.stats[k] = 0;
     s.commandStats.clear();
     s.errorStats.clear();
     ctx.reply.ok();
   }),
   def('config|rewrite', 2, 'admin noscript loading stale', NOKEYS, 'admin slow dangerous', (ctx) => {
-    const s = asServer(ctx.server);
+    const s = ctx.server;
     const err = s.config.rewrite();
     if (err) {
       s.log('warning', `CONFIG REWRITE failed: ${err}`);
@@ -223,7 +222,7 @@ const configSubs: CommandSpec[] = [
 
 // ---- COMMAND ----
 
-function allSpecs(s: RedisServer): CommandSpec[] {
+function allSpecs(s: ServerApi): CommandSpec[] {
   const seen = new Set<CommandSpec>();
   for (const spec of s.commands.values()) seen.add(spec);
   return [...seen];
@@ -300,7 +299,7 @@ function writeCommandInfo(r: Reply, spec: CommandSpec): void {
   for (const sub of subs) writeCommandInfo(r, sub);
 }
 
-function findSpec(s: RedisServer, name: string): CommandSpec | undefined {
+function findSpec(s: ServerApi, name: string): CommandSpec | undefined {
   const bar = name.indexOf('|');
   if (bar < 0) return s.lookup(name);
   const parent = s.lookup(name.slice(0, bar));
@@ -320,10 +319,10 @@ export function commandKeys(spec: CommandSpec, argv: string[]): string[] {
 const commandSubs: CommandSpec[] = [
   def('command|help', 2, 'loading stale', NOKEYS, 'slow connection', (ctx) => replyHelp(ctx.reply, 'COMMAND')),
   def('command|count', 2, 'loading stale', NOKEYS, 'slow connection', (ctx) => {
-    ctx.reply.integer(allSpecs(asServer(ctx.server)).length);
+    ctx.reply.integer(allSpecs(ctx.server).length);
   }),
   def('command|info', -2, 'loading stale', NOKEYS, 'slow connection', (ctx, argv) => {
-    const s = asServer(ctx.server);
+    const s = ctx.server;
     const specs = argv.length === 2 ? allSpecs(s) : argv.slice(2).map((n) => findSpec(s, n));
     ctx.reply.arrayHeader(specs.length);
     for (const sp of specs) {
@@ -332,7 +331,7 @@ const commandSubs: CommandSpec[] = [
     }
   }),
   def('command|docs', -2, 'loading stale', NOKEYS, 'slow connection', (ctx, argv) => {
-    const s = asServer(ctx.server);
+    const s = ctx.server;
     const specs = (argv.length === 2 ? allSpecs(s) : argv.slice(2).map((n) => findSpec(s, n))).filter((x): x is CommandSpec => !!x);
     ctx.reply.mapHeader(specs.length);
     for (const sp of specs) {
@@ -345,7 +344,7 @@ const commandSubs: CommandSpec[] = [
     }
   }),
   def('command|getkeys', -4, 'loading stale', NOKEYS, 'slow connection', (ctx, argv) => {
-    const s = asServer(ctx.server);
+    const s = ctx.server;
     let spec = s.lookup(argv[2]);
     if (spec?.subcommands && argv.length > 3) spec = spec.subcommands.find((x) => x.name.endsWith('|' + argv[3].toLowerCase())) ?? spec;
     const sub = argv.slice(2);
@@ -365,7 +364,7 @@ const commandSubs: CommandSpec[] = [
     ctx.reply.bulkArray(keys);
   }),
   def('command|list', -2, 'loading stale', NOKEYS, 'slow connection', (ctx, argv) => {
-    const s = asServer(ctx.server);
+    const s = ctx.server;
     // Like commandListWithoutFilter, each command is followed by its subcommands ("client|list").
     let specs = allSpecs(s).flatMap((x) => [x, ...(x.subcommands ?? [])]);
     if (argv.length > 2) {
@@ -388,7 +387,7 @@ const commandSubs: CommandSpec[] = [
 ];
 
 const commandCmd = def('command', -1, 'loading stale', NOKEYS, 'slow connection', (ctx) => {
-  const specs = allSpecs(asServer(ctx.server));
+  const specs = allSpecs(ctx.server);
   ctx.reply.arrayHeader(specs.length);
   for (const sp of specs) writeCommandInfo(ctx.reply, sp);
 }, commandSubs);
@@ -426,21 +425,21 @@ const shutdown = def('shutdown', -1, 'admin noscript loading stale no_multi sent
     ctx.reply.error('ERR syntax error');
     return;
   }
-  const err = asServer(ctx.server).shutdown({ save, nosave });
+  const err = ctx.server.shutdown({ save, nosave });
   if (err) ctx.reply.error(err);
 });
 
 const monitor = def('monitor', 1, 'admin noscript loading stale', NOKEYS, 'admin slow dangerous', (ctx) => {
-  const c = asClient(ctx.client);
+  const c = ctx.client;
   if (c.monitor) return;
   c.monitor = true;
-  asServer(ctx.server).monitors.add(c);
+  ctx.server.monitors.add(c);
   ctx.reply.ok();
 });
 
 const slowlogSubs: CommandSpec[] = [
   def('slowlog|get', -2, 'admin loading stale', NOKEYS, 'admin slow dangerous', (ctx, argv) => {
-    const s = asServer(ctx.server);
+    const s = ctx.server;
     let n = 10;
     if (argv.length > 3) {
       ctx.reply.error(`ERR unknown subcommand or wrong number of arguments for '${argv[1]}'. Try SLOWLOG HELP.`);
@@ -466,9 +465,9 @@ const slowlogSubs: CommandSpec[] = [
       ctx.reply.bulk(e.name);
     }
   }),
-  def('slowlog|len', 2, 'admin loading stale', NOKEYS, 'admin slow dangerous', (ctx) => ctx.reply.integer(asServer(ctx.server).slowlog.length)),
+  def('slowlog|len', 2, 'admin loading stale', NOKEYS, 'admin slow dangerous', (ctx) => ctx.reply.integer(ctx.server.slowlog.length)),
   def('slowlog|reset', 2, 'admin loading stale', NOKEYS, 'admin slow dangerous', (ctx) => {
-    asServer(ctx.server).slowlog.length = 0;
+    ctx.server.slowlog.length = 0;
     ctx.reply.ok();
   }),
   def('slowlog|help', 2, 'loading stale', NOKEYS, 'slow', (ctx) => replyHelp(ctx.reply, 'SLOWLOG')),
@@ -535,7 +534,7 @@ function valueDigest(v: Value, hasExpire = false): Buffer {
 }
 
 /** DEBUG DIGEST: every db (id mixed in), every key (order independent); 40 zeros when empty. */
-export function datasetDigest(s: RedisServer): string {
+export function datasetDigest(s: ServerApi): string {
   const final = Buffer.alloc(20);
   for (const db of s.dbs) {
     if (db.size() === 0) continue;
@@ -555,7 +554,7 @@ export function datasetDigest(s: RedisServer): string {
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 
 const debug = def('debug', -2, 'admin noscript loading stale protected', NOKEYS, 'admin slow dangerous', (ctx: CommandContext, argv) => {
-  const s = asServer(ctx.server);
+  const s = ctx.server;
   const sub = argv[1].toLowerCase();
   switch (sub) {
     case 'sleep': {
@@ -641,7 +640,7 @@ const debug = def('debug', -2, 'admin noscript loading stale protected', NOKEYS,
 });
 
 /** The encoding Redis 7.0 would use for a value under the current *-max-* limits. */
-function encodingOf(s: RedisServer, v: Value): string {
+function encodingOf(s: ServerApi, v: Value): string {
   const isInt = (x: string) => /^-?[1-9]\d{0,18}$|^0$/.test(x) && Number.isSafeInteger(Number(x));
   const n = (name: string) => s.config.getNumber(name);
   if (typeof v === 'string') return isInt(v) ? 'int' : v.length <= 44 ? 'embstr' : 'raw';
@@ -678,7 +677,7 @@ function listpackEntrySize(e: string): number {
 }
 
 /** The quicklist fields DEBUG OBJECT adds for lists: nodes filled up to list-max-listpack-size. */
-function quicklistStats(s: RedisServer, list: Iterable<string>): string {
+function quicklistStats(s: ServerApi, list: Iterable<string>): string {
   const fill = s.config.getNumber('list-max-listpack-size');
   const maxBytes = fill < 0 ? [4096, 8192, 16384, 32768, 65536][Math.min(5, -fill) - 1] : Infinity;
   const maxCount = fill > 0 ? fill : Infinity;
@@ -704,7 +703,7 @@ function quicklistStats(s: RedisServer, list: Iterable<string>): string {
 }
 
 /** DEBUG OBJECT's serializedlength: the value's RDB encoding size (the DUMP payload minus type byte, version and CRC). */
-function serializedLength(s: RedisServer, v: Value): number {
+function serializedLength(s: ServerApi, v: Value): number {
   try {
     return createDumpPayload(v, limitsFromConfig(s)).length - 11;
   } catch {

@@ -7,7 +7,7 @@ import {
 } from './lists.js';
 import { typeOf } from '../store/types.js';
 import { markHashtable, setEncoding, setLimits } from '../store/encoding.js';
-import { afterRemoval, lookupRead, notify } from '../store/access.js';
+import { afterRemoval, lookupRead, notify } from './access.js';
 import { NOTIFY_GENERIC, NOTIFY_SET } from '../config/keyspace-events.js';
 
 /** The set at key; undefined when missing; false after a WRONGTYPE reply. */

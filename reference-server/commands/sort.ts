@@ -5,7 +5,7 @@
  */
 import type { CommandContext, CommandSpec, Value } from './command.js';
 import { def } from './define.js';
-import { lookupRead, notify } from '../store/access.js';
+import { lookupRead, notify } from './access.js';
 import { NOTIFY_GENERIC, NOTIFY_LIST } from '../config/keyspace-events.js';
 import { setEncoding } from '../store/encoding.js';
 import { createList } from '../store/list.js';

@@ -5,7 +5,7 @@ import { typeOf } from '../store/types.js';
 import { createZSet, setZsetLimits, SortedSet, type LexRange, type ScoreRange, type ZCursor } from '../store/zset.js';
 import { formatDouble17g } from '../resp/writer.js';
 import { globMatch } from '../server/glob.js';
-import { afterRemoval, lookupRead, notify } from '../store/access.js';
+import { afterRemoval, lookupRead, notify } from './access.js';
 import { NOTIFY_GENERIC, NOTIFY_ZSET } from '../config/keyspace-events.js';
 import {
   argCount, argDouble, argLong, argPositiveLong, argRangeLong, argTimeout, ERR_SYNTAX, ERR_WRONGTYPE, lookupTyped, withReadStats,

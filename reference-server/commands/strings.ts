@@ -1,6 +1,6 @@
 /** String commands with Redis 7.0's arity, flags, replies, errors and propagation rewrites (t_string.c). */
 import type { CommandContext, CommandSpec } from './command.js';
-import { lookupRead, readString, spec, writeString, lc, notify } from '../store/access.js';
+import { lookupRead, readString, spec, writeString, lc, notify } from './access.js';
 import { NOTIFY_GENERIC, NOTIFY_STRING } from '../config/keyspace-events.js';
 import {
   ERR_NOT_FLOAT,

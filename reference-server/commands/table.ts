@@ -10,7 +10,6 @@ import { commands as connection } from './connection.js';
 import { commands as server } from './server.js';
 import { commands as pubsub } from './pubsub.js';
 import { commands as transactions } from './transactions.js';
-import { commands as replication } from './replication.js';
 import { commands as persistence } from './persistence.js';
 import { commands as scripting } from './scripting.js';
 import { commands as memory } from './memory.js';
@@ -21,9 +20,9 @@ import { commands as geo } from './geo.js';
 import { commands as latency } from './latency.js';
 
 /** Every family, in priority order: a name defined twice keeps its first definition. */
-export const families: CommandSpec[][] = [connection, server, pubsub, transactions, strings, keys, hashes, lists, sets, sortedsets, replication, persistence, scripting, memory, sort, bits, geo, hyperloglog, latency];
+export const families: CommandSpec[][] = [connection, server, pubsub, transactions, strings, keys, hashes, lists, sets, sortedsets, persistence, scripting, memory, sort, bits, geo, hyperloglog, latency];
 
-/** Builds the lookup map; extra families (replication, cluster, sentinel) are passed by whoever starts the server. */
+/** Builds the lookup map; extra families (replication/, cluster/, sentinel/ export theirs) are passed by whoever starts the server. */
 export function buildCommandTable(extra: CommandSpec[][] = []): Map<string, CommandSpec> {
   const table = new Map<string, CommandSpec>();
   for (const fam of [...families, ...extra]) {

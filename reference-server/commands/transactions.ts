@@ -1,7 +1,6 @@
 /** Transactions: MULTI EXEC DISCARD WATCH UNWATCH (queueing itself is done by the server's dispatch). */
 import type { CommandSpec } from './command.js';
 import { def, NOKEYS } from './define.js';
-import { asClient, asServer } from '../server/server.js';
 
 const multi = def('multi', 1, 'noscript loading stale fast allow_busy', NOKEYS, 'fast transaction', (ctx) => {
   if (ctx.client.inMulti) {
@@ -18,7 +17,7 @@ const exec = def('exec', 1, 'noscript loading stale skip_slowlog', NOKEYS, 'slow
     return;
   }
   ctx.noPropagate();
-  asServer(ctx.server).exec(asClient(ctx.client));
+  ctx.server.exec(ctx.client);
 });
 
 const discard = def('discard', 1, 'noscript loading stale fast allow_busy', NOKEYS, 'fast transaction', (ctx) => {
@@ -26,7 +25,7 @@ const discard = def('discard', 1, 'noscript loading stale fast allow_busy', NOKE
     ctx.reply.error('ERR DISCARD without MULTI');
     return;
   }
-  asServer(ctx.server).discard(asClient(ctx.client));
+  ctx.server.discard(ctx.client);
   ctx.reply.ok();
 });
 
@@ -35,14 +34,14 @@ const watch = def('watch', -2, 'noscript loading stale fast allow_busy', [1, -1,
     ctx.reply.error('ERR WATCH inside MULTI is not allowed');
     return;
   }
-  const s = asServer(ctx.server);
-  const c = asClient(ctx.client);
+  const s = ctx.server;
+  const c = ctx.client;
   for (let i = 1; i < argv.length; i++) s.watch(c, argv[i]);
   ctx.reply.ok();
 });
 
 const unwatch = def('unwatch', 1, 'noscript loading stale fast allow_busy', NOKEYS, 'fast transaction', (ctx) => {
-  asServer(ctx.server).unwatchAll(asClient(ctx.client));
+  ctx.server.unwatchAll(ctx.client);
   ctx.reply.ok();
 });
 

@@ -3,6 +3,9 @@ import type { RedisServer } from '../server/server.js';
 import { Replication } from './manager.js';
 import { Persistence } from './persistence.js';
 
+/** REPLICAOF, REPLCONF, PSYNC, WAIT, FAILOVER, ROLE ...: main.ts adds them to the table with this mode. */
+export { commands } from './commands.js';
+
 export function replicationOf(server: RedisServer): Replication | undefined {
   return server.replication instanceof Replication ? server.replication : undefined;
 }

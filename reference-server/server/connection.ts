@@ -3,24 +3,10 @@
  * accumulated while a whole socket read is processed and written with one socket.write after the poll phase.
  */
 import { Socket } from 'node:net';
-import type { BlockRequest, ClientState, CommandSpec } from '../commands/command.js';
+import type { BlockRequest, ClientState, ClientTracking, CommandSpec } from '../commands/command.js';
 import { RequestParser } from '../resp/parser.js';
 import { ReplyBuffer } from '../resp/writer.js';
 
-/** A tracking client's mode (Redis keeps these as client flags). */
-export interface ClientTracking {
-  /** Client id invalidations go to, 0 = this connection. */
-  redirect: number;
-  bcast: boolean;
-  optin: boolean;
-  optout: boolean;
-  noloop: boolean;
-  /** CLIENT CACHING yes (OPTIN) / no (OPTOUT) was given for the next command. */
-  caching: boolean;
-  brokenRedirect: boolean;
-  /** BCAST prefixes, in the byte order Redis's radix tree lists them. */
-  prefixes: string[];
-}
 
 export interface BlockedState {
   req: BlockRequest;
@@ -154,6 +140,11 @@ export class Client implements ClientState {
   }
   set resp(v: 2 | 3) {
     this.reply.resp = v;
+  }
+
+  /** Bytes of the query buffer: while a read is processed, what it left (CLIENT LIST's qbuf counts them until the batch ends). */
+  get queryBufferLength(): number {
+    return this.readLen > 0 ? this.readLen : this.parser.buffered;
   }
 
   /** Number of subscriptions, as (P)SUBSCRIBE replies count them. */

@@ -8,12 +8,12 @@ import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { unlinkSync, writeFileSync } from 'node:fs';
 import type {
-  ClientState, CommandSpec, Db, PersistenceHooks, ReplicationHooks, ServerApi,
+  CommandSpec, Db, PersistenceHooks, ReplicationHooks, ServerApi,
 } from '../commands/command.js';
 import { adoptAccepted, Client, type ClientHost } from './connection.js';
 import { LatencyMonitor } from './latency-monitor.js';
 import { Tracking, type TrackingHost } from './tracking.js';
-import { MemoryLimit, type EvictionHost, type EvictionPolicy } from './maxmemory.js';
+import { MemoryLimit, usedMemory, type EvictionHost, type EvictionPolicy } from './maxmemory.js';
 import { valueSize } from '../commands/memory.js';
 import type { Value } from '../store/types.js';
 import { REDIS_VERSION, type Config } from '../config/config.js';
@@ -279,6 +279,10 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost, Trackin
     this.stats.evicted_keys++;
     this.notifyKeyspaceEvent(NOTIFY_EVICTED, 'evicted', key, db.index);
     if (this.replication.role() === 'master') this.propagation.queue(db.index, ['DEL', key]);
+  }
+
+  usedMemory(): number {
+    return usedMemory();
   }
 
   sizeOf(key: string, value: Value): number {
@@ -683,14 +687,4 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost, Trackin
 function formatAddr(ip: string, port: number): string {
   if (ip.startsWith('::ffff:')) ip = ip.slice(7);
   return `${ip}:${port}`;
-}
-
-/** Narrow helper for command modules that need the concrete client. */
-export function asClient(c: ClientState): Client {
-  return c as Client;
-}
-
-/** Narrow helper for command modules that need the concrete server. */
-export function asServer(s: ServerApi): RedisServer {
-  return s as RedisServer;
 }

@@ -1,14 +1,8 @@
 /** SLOWLOG's entries (Redis's slowlog.c): arguments cut to 32, each to 128 bytes, newest first. */
+import type { SlowlogEntry } from '../commands/command.js';
 import type { Client } from './connection.js';
 
-export interface SlowlogEntry {
-  id: number;
-  time: number;
-  micros: number;
-  argv: string[];
-  addr: string;
-  name: string;
-}
+export type { SlowlogEntry };
 
 const MAX_ARGS = 32;
 const MAX_ARG_BYTES = 128;

@@ -4,19 +4,12 @@
  * prefixes, whose changed keys are sent once per event-loop turn; OPTIN/OPTOUT with CLIENT CACHING; NOLOOP; REDIRECT
  * to another connection (RESP3 push, or a __redis__:invalidate message to a RESP2 subscriber).
  */
-import type { Client, ClientTracking } from './connection.js';
+import type { ClientTracking, TrackingOptions } from '../commands/command.js';
+import type { Client } from './connection.js';
 
-export type { ClientTracking };
+export type { ClientTracking, TrackingOptions };
 
 
-export interface TrackingOptions {
-  redirect: number;
-  bcast: boolean;
-  optin: boolean;
-  optout: boolean;
-  noloop: boolean;
-  prefixes: string[];
-}
 
 /** What tracking needs from the server. */
 export interface TrackingHost {

@@ -1,13 +1,22 @@
-/** Replication commands: REPLICAOF SLAVEOF REPLCONF PSYNC SYNC WAIT FAILOVER ROLE (and the persistence family). */
-import type { BlockRequest, CommandContext, CommandSpec } from './command.js';
-import { def, NOKEYS, parseIntArg } from './define.js';
-import { asClient, asServer } from '../server/server.js';
-import { Replication } from '../replication/manager.js';
-import { commands as persistence } from './persistence.js';
+/**
+ * Replication commands: REPLICAOF SLAVEOF REPLCONF PSYNC SYNC WAIT FAILOVER ROLE. The replication mode's own
+ * commands (install.ts exports them into the table); they reach the Replication the mode installed.
+ */
+import type { BlockRequest, ClientState, CommandContext, CommandSpec } from '../commands/command.js';
+import { def, NOKEYS, parseIntArg } from '../commands/define.js';
+import type { Client } from '../server/connection.js';
+import { Replication } from './manager.js';
 
 function repl(ctx: CommandContext): Replication | undefined {
   const r = ctx.server.replication;
   return r instanceof Replication ? r : undefined;
+}
+
+/** The server's own client object behind a command's ClientState (the replication link keeps sockets and state). */
+function linkClient(r: Replication, c: ClientState): Client {
+  const client = r.server.clients.get(c.id);
+  if (client === undefined) throw new Error('client is not connected');
+  return client;
 }
 
 function noRepl(ctx: CommandContext): void {
@@ -17,10 +26,10 @@ function noRepl(ctx: CommandContext): void {
 function replicaof(ctx: CommandContext, argv: string[]): void {
   const r = repl(ctx);
   if (!r) return noRepl(ctx);
-  const s = asServer(ctx.server);
+  const s = ctx.server;
   if (s.mode === 'cluster') return ctx.reply.error('ERR REPLICAOF not allowed in cluster mode.');
   if (r.failoverState !== 'no-failover') return ctx.reply.error('ERR REPLICAOF not allowed while failing over.');
-  const c = asClient(ctx.client);
+  const c = ctx.client;
   if (argv[1]!.toLowerCase() === 'no' && argv[2]!.toLowerCase() === 'one') {
     if (r.masterHost !== null) r.unsetMaster(`user request from 'id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=0 name=${c.name}'`);
     ctx.reply.ok();
@@ -44,7 +53,7 @@ function replconf(ctx: CommandContext, argv: string[]): void {
   const r = repl(ctx);
   if (!r) return noRepl(ctx);
   if (argv.length % 2 === 0) return ctx.reply.error('ERR syntax error');
-  const c = asClient(ctx.client);
+  const c = linkClient(r, ctx.client);
   for (let i = 1; i < argv.length; i += 2) {
     const opt = argv[i]!.toLowerCase();
     const val = argv[i + 1]!;
@@ -79,7 +88,7 @@ function replconf(ctx: CommandContext, argv: string[]): void {
 function psync(ctx: CommandContext, argv: string[]): void {
   const r = repl(ctx);
   if (!r) return noRepl(ctx);
-  r.sync(asClient(ctx.client), argv, argv[0]!.toLowerCase() === 'psync');
+  r.sync(linkClient(r, ctx.client), argv, argv[0]!.toLowerCase() === 'psync');
 }
 
 function role(ctx: CommandContext): void {
@@ -116,12 +125,12 @@ function wait(ctx: CommandContext, argv: string[]): void | BlockRequest {
   if (timeout < 0) return ctx.reply.error('ERR timeout is negative');
   const offset = r.offset;
   const now = r.ackedCount(offset);
-  if (now >= needed || ctx.client.inMulti || asServer(ctx.server).currentClient !== asClient(ctx.client)) {
+  if (now >= needed || ctx.client.inMulti || ctx.server.currentClient !== ctx.client) {
     ctx.reply.integer(now);
     return;
   }
-  const c = asClient(ctx.client);
-  const s = asServer(ctx.server);
+  const c = linkClient(r, ctx.client);
+  const s = ctx.server;
   const req: BlockRequest = {
     keys: [],
     timeoutMs: timeout,
@@ -136,7 +145,7 @@ function wait(ctx: CommandContext, argv: string[]): void | BlockRequest {
       s.unblock(c);
       c.reply.integer(n);
       c.flush();
-      setImmediate(() => { if (!c.closed && !c.blocked) { s.processClient(c); c.flush(); } });
+      setImmediate(() => { if (!c.closed && !c.blocked) { r.server.processClient(c); c.flush(); } });
     },
   });
   r.requestAcks();
@@ -146,7 +155,7 @@ function wait(ctx: CommandContext, argv: string[]): void | BlockRequest {
 function failover(ctx: CommandContext, argv: string[]): void {
   const r = repl(ctx);
   if (!r) return noRepl(ctx);
-  const s = asServer(ctx.server);
+  const s = ctx.server;
   if (s.mode === 'cluster') return ctx.reply.error('ERR FAILOVER not allowed in cluster mode.');
   let host: string | undefined, port = 0, timeout = 0, hasTimeout = false, abort = false, force = false;
   for (let i = 1; i < argv.length; i++) {
@@ -187,8 +196,8 @@ function failover(ctx: CommandContext, argv: string[]): void {
   r.failover = { host: target.ip, port: target.port, force, deadline: hasTimeout ? Date.now() + timeout : 0 };
   r.failoverState = 'waiting-for-sync';
   // Writes pause (reads go on) until the target caught up and took over.
-  s.pauseUntil = Number.MAX_SAFE_INTEGER;
-  s.pauseWritesOnly = true;
+  s.pause.until = Number.MAX_SAFE_INTEGER;
+  s.pause.writesOnly = true;
   s.log('notice', `FAILOVER requested to ${target.ip}:${target.port}.`);
   ctx.reply.ok();
 }
@@ -204,5 +213,4 @@ export const commands: CommandSpec[] = [
   def('wait', 3, 'noscript', NOKEYS, 'slow connection', wait),
   def('failover', -1, 'admin noscript stale', NOKEYS, ADMIN, failover),
   def('role', 1, 'noscript loading stale fast', NOKEYS, 'admin fast dangerous', role),
-  ...persistence,
 ];

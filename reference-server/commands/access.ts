@@ -1,8 +1,8 @@
 /** Key lookups the way Redis's lookupKeyRead/lookupKeyWrite do them (stats, type checks), shared by command families. */
-import type { CommandContext, CommandSpec, CommandFlag } from '../commands/command.js';
-import type { Db, Value } from './types.js';
-import { ERR_WRONGTYPE } from './numbers.js';
-import { KeyspaceDb } from './db.js';
+import type { CommandContext, CommandSpec, CommandFlag } from './command.js';
+import type { Db, Value } from '../store/types.js';
+import { ERR_WRONGTYPE } from '../store/numbers.js';
+import { KeyspaceDb } from '../store/db.js';
 import { NOTIFY_GENERIC, NOTIFY_KEY_MISS } from '../config/keyspace-events.js';
 
 /** lookupKeyRead: counts keyspace hits/misses. */
