@@ -3,6 +3,7 @@
  * commands/table.ts is the only place that gathers them all.
  */
 import type { Db, Value } from '../store/types.js';
+import type { EncodingLimits } from '../store/limits.js';
 
 /** Writes one reply into the client's output buffer (flushed once per read, never per reply). */
 export interface Reply {
@@ -222,6 +223,8 @@ export interface ServerApi {
   log(level: 'debug' | 'verbose' | 'notice' | 'warning', msg: string): void;
   /** Counters INFO stats shows; commands bump them (e.g. expired_keys, keyspace_hits). */
   readonly stats: Record<string, number>;
+  /** This server's encoding thresholds (*-max-listpack-*), current with CONFIG SET. */
+  readonly encodingLimits: EncodingLimits;
 
   // ---- clients (CLIENT, RESET, MONITOR, WAIT) ----
   readonly clients: ReadonlyMap<number, ClientState>;

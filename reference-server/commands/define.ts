@@ -25,12 +25,8 @@ export function def(
 
 export const NOKEYS: [number, number, number] = [0, 0, 0];
 
-/** Parses a Redis integer argument (string2ll rules), or null. */
-export function parseIntArg(s: string): number | null {
-  if (!/^-?(0|[1-9][0-9]*)$/.test(s) || s === '-0' || s.length > 20) return null;
-  const n = Number(s);
-  return Number.isSafeInteger(n) ? n : null;
-}
+/** Parses a Redis integer argument (string2ll rules) within Number's exact range, or null. */
+export { parseSafeInt as parseIntArg } from '../store/numbers.js';
 
 /** A container command: the parent replies to a bare call; its subcommands dispatch through the server. */
 export function container(name: string, categories: string, subs: CommandSpec[]): CommandSpec {

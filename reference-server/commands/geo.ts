@@ -2,7 +2,7 @@
 import type { CommandContext, CommandSpec, Reply } from './command.js';
 import type { RZSet } from '../store/types.js';
 import { typeOf } from '../store/types.js';
-import { createZSet, setZsetLimits, SortedSet } from '../store/zset.js';
+import { createZSet, SortedSet } from '../store/zset.js';
 import { lookupRead, notify } from './access.js';
 import { NOTIFY_GENERIC, NOTIFY_ZSET } from '../config/keyspace-events.js';
 import { argDouble, argLong, ERR_SYNTAX, ERR_WRONGTYPE } from './lists.js';
@@ -738,12 +738,8 @@ function georadiusGeneric(ctx: CommandContext, argv: string[], srcIdx: number, f
     reply.integer(0);
     return;
   }
-  const cfg = ctx.server.config;
-  const maxEntries = cfg.getNumber('zset-max-listpack-entries');
-  const maxValue = cfg.getNumber('zset-max-listpack-value');
-  setZsetLimits(Number.isFinite(maxEntries) ? maxEntries : 128, Number.isFinite(maxValue) ? maxValue : 64);
-  const out = createZSet();
-  if (n > maxEntries) out.forceSkiplist();
+  const out = createZSet(ctx.server.encodingLimits);
+  if (n > ctx.server.encodingLimits.zsetMaxListpackEntries) out.forceSkiplist();
   for (let i = 0; i < n; i++) {
     const p = points[i];
     out.add(p.member, storeDist ? p.dist / shape.conversion : p.score);

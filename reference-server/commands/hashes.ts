@@ -15,7 +15,7 @@ import {
   parseLL,
 } from '../store/numbers.js';
 import { addLD, formatLD, parseLD, type LongDouble } from '../store/longdouble.js';
-import { hashEncoding, noteHashWrite, setHashLimits } from '../store/encoding.js';
+import { hashEncoding, noteHashWrite } from '../store/encoding.js';
 import { parseScanOptions } from './sets.js';
 import { globMatch } from '../server/glob.js';
 
@@ -45,11 +45,6 @@ function writeHash(ctx: CommandContext, key: string): RHash | undefined {
   return v;
 }
 
-function syncLimits(ctx: CommandContext): void {
-  const cfg = ctx.server.config;
-  setHashLimits(cfg.getNumber('hash-max-listpack-entries'), cfg.getNumber('hash-max-listpack-value'));
-}
-
 function cmdHset(ctx: CommandContext, argv: string[], legacy: boolean): void {
   if (argv.length % 2 === 1) {
     ctx.reply.error(`ERR wrong number of arguments for '${legacy ? 'hmset' : 'hset'}' command`);
@@ -57,12 +52,11 @@ function cmdHset(ctx: CommandContext, argv: string[], legacy: boolean): void {
   }
   const h = writeHash(ctx, argv[1]);
   if (h === undefined) return;
-  syncLimits(ctx);
   let created = 0;
   for (let i = 2; i < argv.length; i += 2) {
     if (!h.has(argv[i])) created++;
     h.set(argv[i], argv[i + 1]);
-    noteHashWrite(h, argv[i], argv[i + 1]);
+    noteHashWrite(h, ctx.server.encodingLimits, argv[i], argv[i + 1]);
   }
   ctx.db.signalModified(argv[1]);
   notify(ctx, NOTIFY_HASH, 'hset', argv[1]);
@@ -78,9 +72,8 @@ function cmdHsetnx(ctx: CommandContext, argv: string[]): void {
     ctx.reply.integer(0);
     return;
   }
-  syncLimits(ctx);
   h.set(argv[2], argv[3]);
-  noteHashWrite(h, argv[2], argv[3]);
+  noteHashWrite(h, ctx.server.encodingLimits, argv[2], argv[3]);
   ctx.db.signalModified(argv[1]);
   notify(ctx, NOTIFY_HASH, 'hset', argv[1]);
   ctx.reply.integer(1);
@@ -186,9 +179,8 @@ function cmdHincrby(ctx: CommandContext, argv: string[]): void {
     return;
   }
   const s = String(next);
-  syncLimits(ctx);
   h.set(argv[2], s);
-  noteHashWrite(h, argv[2], s);
+  noteHashWrite(h, ctx.server.encodingLimits, argv[2], s);
   ctx.db.signalModified(argv[1]);
   notify(ctx, NOTIFY_HASH, 'hincrby', argv[1]);
   ctx.reply.integer(next);
@@ -222,9 +214,8 @@ function cmdHincrbyfloat(ctx: CommandContext, argv: string[]): void {
     return;
   }
   const s = formatLD(sum);
-  syncLimits(ctx);
   h.set(argv[2], s);
-  noteHashWrite(h, argv[2], s);
+  noteHashWrite(h, ctx.server.encodingLimits, argv[2], s);
   ctx.db.signalModified(argv[1]);
   notify(ctx, NOTIFY_HASH, 'hincrbyfloat', argv[1]);
   ctx.reply.bulk(s);
@@ -265,7 +256,7 @@ function cmdHscan(ctx: CommandContext, argv: string[]): void {
     out.push(f, val);
   };
   let next = 0;
-  if (hashEncoding(v) === 'listpack') {
+  if (hashEncoding(v, ctx.server.encodingLimits) === 'listpack') {
     // Redis returns a listpack hash whole, whatever the cursor.
     for (const f of v.keys()) emit(f);
   } else {

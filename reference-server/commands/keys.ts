@@ -8,9 +8,8 @@ import { cloneValue } from '../store/copy.js';
 import { KeyspaceDb } from '../store/db.js';
 import { typeOf } from '../store/types.js';
 import { globMatch } from '../server/glob.js';
-import { createDumpPayload, parseDumpPayload } from '../replication/rdb/dump.js';
-import { DEFAULT_LIMITS, type EncodingLimits } from '../replication/rdb/codec.js';
-import { hashEncoding } from '../store/encoding.js';
+import { createDumpPayload, parseDumpPayload } from '../persistence/dump.js';
+import { hashEncoding, type EncodingLimits } from '../store/encoding.js';
 
 const ERR_SAMEOBJ = 'ERR source and destination objects are the same';
 const ERR_DB_RANGE = 'ERR DB index is out of range';
@@ -420,7 +419,7 @@ function cmdCopy(ctx: CommandContext, argv: string[]): void {
     }
     dst.delete(newkey);
   }
-  dst.add(newkey, cloneValue(v));
+  dst.add(newkey, cloneValue(v, ctx.server.encodingLimits));
   if (expire !== undefined) dst.setExpire(newkey, expire);
   const enc = src instanceof KeyspaceDb ? src.stringEncoding(key) : undefined;
   if (enc !== undefined && dst instanceof KeyspaceDb) dst.setStringEncoding(newkey, enc);
@@ -434,24 +433,10 @@ function cmdTouch(ctx: CommandContext, argv: string[]): void {
   ctx.reply.integer(n);
 }
 
-/** Encoding thresholds from the live config; a hash that already became a hashtable is dumped as one. */
+/** The server's encoding thresholds; a hash that already became a hashtable is dumped as one. */
 function dumpLimits(ctx: CommandContext, v: Value): EncodingLimits {
-  const cfg = ctx.server.config;
-  const num = (name: string, dflt: number): number => {
-    const n = cfg.getNumber(name);
-    return Number.isFinite(n) ? n : dflt;
-  };
-  const lim: EncodingLimits = {
-    compression: cfg.get('rdbcompression') === undefined ? DEFAULT_LIMITS.compression : cfg.getBool('rdbcompression'),
-    hashMaxListpackEntries: num('hash-max-listpack-entries', DEFAULT_LIMITS.hashMaxListpackEntries),
-    hashMaxListpackValue: num('hash-max-listpack-value', DEFAULT_LIMITS.hashMaxListpackValue),
-    zsetMaxListpackEntries: num('zset-max-listpack-entries', DEFAULT_LIMITS.zsetMaxListpackEntries),
-    zsetMaxListpackValue: num('zset-max-listpack-value', DEFAULT_LIMITS.zsetMaxListpackValue),
-    setMaxIntsetEntries: num('set-max-intset-entries', DEFAULT_LIMITS.setMaxIntsetEntries),
-    listMaxListpackSize: num('list-max-listpack-size', DEFAULT_LIMITS.listMaxListpackSize),
-  };
-  if (v instanceof Map && hashEncoding(v) === 'hashtable') lim.hashMaxListpackEntries = -1;
-  return lim;
+  const lim = ctx.server.encodingLimits;
+  return v instanceof Map && hashEncoding(v, lim) === 'hashtable' ? { ...lim, hashMaxListpackEntries: -1 } : lim;
 }
 
 function cmdDump(ctx: CommandContext, argv: string[]): void {
@@ -597,7 +582,7 @@ function objectSub(ctx: CommandContext, argv: string[]): void {
   if (ctx.db instanceof KeyspaceDb) ctx.db.setLastAccess(key, last);
   switch (sub) {
     case 'encoding':
-      ctx.reply.bulk((ctx.db instanceof KeyspaceDb ? ctx.db.stringEncoding(key) : undefined) ?? encodingOf(v));
+      ctx.reply.bulk((ctx.db instanceof KeyspaceDb ? ctx.db.stringEncoding(key) : undefined) ?? encodingOf(v, ctx.server.encodingLimits));
       return;
     case 'refcount': {
       const n = typeof v === 'string' ? parseLL(v) : null;

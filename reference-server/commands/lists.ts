@@ -9,25 +9,12 @@ import { createList, RingList } from '../store/list.js';
 import { afterRemoval, lookupRead, notify } from './access.js';
 import { NOTIFY_LIST } from '../config/keyspace-events.js';
 
-export const ERR_WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
-export const ERR_SYNTAX = 'ERR syntax error';
-export const ERR_NOT_INTEGER = 'ERR value is not an integer or out of range';
-export const ERR_NOT_FLOAT = 'ERR value is not a valid float';
+import { ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONGTYPE, parseInt64 } from '../store/numbers.js';
+
+// The shared error strings are declared once, in store/numbers.ts; the families import them from here too.
+export { ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONGTYPE, parseInt64 };
 export const ERR_NO_SUCH_KEY = 'ERR no such key';
 export const ERR_INDEX_RANGE = 'ERR index out of range';
-
-const INT64_MAX = 9223372036854775807n;
-const INT64_MIN = -9223372036854775808n;
-
-/** Parses like Redis's string2ll: no spaces, no '+', no leading zeros; null when invalid or out of int64. */
-export function parseInt64(s: string): number | null {
-  if (s.length === 0 || s.length > 20) return null;
-  if (!/^(0|-?[1-9][0-9]*)$/.test(s)) return null;
-  if (s.length < 16) return Number(s);
-  const b = BigInt(s);
-  if (b > INT64_MAX || b < INT64_MIN) return null;
-  return Number(b);
-}
 
 /** Replies the standard integer error (or msg) and returns null when s is not an int64. */
 export function argLong(reply: Reply, s: string, msg?: string): number | null {

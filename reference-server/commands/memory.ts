@@ -5,7 +5,7 @@
  */
 import type { CommandContext, CommandSpec, Value } from './command.js';
 import { container, def, NOKEYS, parseIntArg } from './define.js';
-import { encodingOf } from '../store/encoding.js';
+import { encodingOf, type EncodingLimits } from '../store/encoding.js';
 
 /** jemalloc's small size classes: 8, 16, then four classes per doubling. */
 function jemallocSize(n: number): number {
@@ -52,8 +52,8 @@ function hashtable(count: number): number {
 }
 
 /** Redis 7.0's objectComputeSize, estimated from the value and the encoding it would have. */
-export function valueSize(v: Value, samples: number): number {
-  const enc = encodingOf(v);
+export function valueSize(v: Value, samples: number, lim: Readonly<EncodingLimits>): number {
+  const enc = encodingOf(v, lim);
   if (typeof v === 'string') {
     if (enc === 'int') return ROBJ;
     if (enc === 'embstr') return jemallocSize(ROBJ + 3 + v.length + 1);
@@ -122,7 +122,7 @@ function usage(ctx: CommandContext, argv: string[]): void {
     ctx.reply.bulk(null);
     return;
   }
-  ctx.reply.integer(Math.round(valueSize(v, samples) + sdsSize(argv[2].length) + DICT_ENTRY));
+  ctx.reply.integer(Math.round(valueSize(v, samples, ctx.server.encodingLimits) + sdsSize(argv[2].length) + DICT_ENTRY));
 }
 
 function stats(ctx: CommandContext): void {

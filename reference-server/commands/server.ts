@@ -9,8 +9,7 @@ import { globMatch } from '../server/glob.js';
 import { replyHelp } from './help.js';
 import { parseMemory } from '../config/directives.js';
 import { formatDouble17g } from '../resp/writer.js';
-import { createDumpPayload } from '../replication/rdb/dump.js';
-import { limitsFromConfig } from '../replication/rdb/snapshot.js';
+import { createDumpPayload } from '../persistence/dump.js';
 
 // ---- INFO ----
 
@@ -705,7 +704,7 @@ function quicklistStats(s: ServerApi, list: Iterable<string>): string {
 /** DEBUG OBJECT's serializedlength: the value's RDB encoding size (the DUMP payload minus type byte, version and CRC). */
 function serializedLength(s: ServerApi, v: Value): number {
   try {
-    return createDumpPayload(v, limitsFromConfig(s)).length - 11;
+    return createDumpPayload(v, s.encodingLimits).length - 11;
   } catch {
     return typeof v === 'string' ? rdbStringLen(v) : 1;
   }

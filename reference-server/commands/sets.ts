@@ -6,7 +6,7 @@ import {
   argCount, argLong, argPositiveLong, argRangeLong, ERR_SYNTAX, ERR_WRONGTYPE, lookupTyped, numkeysKeys, withReadStats,
 } from './lists.js';
 import { typeOf } from '../store/types.js';
-import { markHashtable, setEncoding, setLimits } from '../store/encoding.js';
+import { markHashtable, setEncoding, type EncodingLimits } from '../store/encoding.js';
 import { afterRemoval, lookupRead, notify } from './access.js';
 import { NOTIFY_GENERIC, NOTIFY_SET } from '../config/keyspace-events.js';
 
@@ -34,17 +34,15 @@ function numCompare(a: string, b: string): number {
 }
 
 /** Members in Redis's iteration order where it is defined: intset sets iterate in ascending numeric order. */
-function ordered(s: RSet): string[] {
+function ordered(s: RSet, lim: Readonly<EncodingLimits>): string[] {
   const arr = [...s];
-  if (setEncoding(s) === 'intset') arr.sort(numCompare);
+  if (setEncoding(s, lim) === 'intset') arr.sort(numCompare);
   return arr;
 }
 
 /** After members were added: a set that left the intset encoding stays a hashtable, as in Redis. */
 function noteSetWrite(ctx: CommandContext, s: RSet): void {
-  const n = ctx.server.config.getNumber('set-max-intset-entries');
-  if (Number.isFinite(n)) setLimits.maxIntsetEntries = n;
-  if (setEncoding(s) === 'hashtable') markHashtable(s);
+  if (setEncoding(s, ctx.server.encodingLimits) === 'hashtable') markHashtable(s);
 }
 
 function randomIndex(n: number): number {
@@ -57,9 +55,10 @@ function randomMember(s: RSet): string {
   throw new Error('unreachable: empty set');
 }
 
-function replySet(reply: Reply, members: Iterable<string>, size: number): void {
+function replySet(ctx: CommandContext, members: Iterable<string>, size: number): void {
+  const reply = ctx.reply;
   reply.setHeader(size);
-  for (const m of members instanceof Set ? ordered(members) : members) reply.bulk(m);
+  for (const m of members instanceof Set ? ordered(members, ctx.server.encodingLimits) : members) reply.bulk(m);
 }
 
 function intersect(sets: RSet[]): string[] {
@@ -111,7 +110,7 @@ function sinterGeneric(ctx: CommandContext, keys: readonly string[], dst: string
   }
   const members = intersect(sets as RSet[]);
   if (dst !== null) store(ctx, dst, new Set(members), 'sinterstore');
-  else replySet(ctx.reply, members, members.length);
+  else replySet(ctx, members, members.length);
 }
 
 function sunionDiff(ctx: CommandContext, keys: readonly string[], dst: string | null, op: 'union' | 'diff'): void {
@@ -119,7 +118,7 @@ function sunionDiff(ctx: CommandContext, keys: readonly string[], dst: string | 
   if (sets === false) return;
   const result = unionOrDiff(sets, op);
   if (dst !== null) store(ctx, dst, result, op === 'union' ? 'sunionstore' : 'sdiffstore');
-  else replySet(ctx.reply, result, result.size);
+  else replySet(ctx, result, result.size);
 }
 
 /** Redis's SPOP_MOVE_STRATEGY_MUL: when few members remain, the set is rebuilt from them. */
@@ -140,7 +139,7 @@ function spopWithCount(ctx: CommandContext, argv: string[]): void {
   if (count >= s.size) {
     // Redis replies through SUNION's code here, whose read lookup counts a keyspace hit.
     lookupRead(ctx, key);
-    replySet(ctx.reply, s, s.size);
+    replySet(ctx, s, s.size);
     ctx.db.delete(key);
     notify(ctx, NOTIFY_GENERIC, 'del', key);
     ctx.propagateAs([['DEL', key]]);
@@ -165,7 +164,7 @@ function spopWithCount(ctx: CommandContext, argv: string[]): void {
     noteSetWrite(ctx, rebuilt);
     ctx.db.set(key, rebuilt, true);
   }
-  replySet(ctx.reply, popped, popped.length);
+  replySet(ctx, popped, popped.length);
   ctx.propagateAs(popped.map((m) => ['SREM', key, m]));
 }
 
@@ -178,7 +177,7 @@ function srandmemberWithCount(ctx: CommandContext, argv: string[]): void {
     ctx.reply.arrayHeader(0);
     return;
   }
-  const arr = ordered(s);
+  const arr = ordered(s, ctx.server.encodingLimits);
   if (l < 0 || l === 1) {
     const n = Math.abs(l);
     ctx.reply.arrayHeader(n);
@@ -272,7 +271,7 @@ function sscan(ctx: CommandContext, argv: string[]): void {
   if (s === false) return;
   let items: string[] = [];
   let next = 0;
-  if (s && (s.size <= opts.count || setEncoding(s) === 'intset')) items = ordered(s);
+  if (s && (s.size <= opts.count || setEncoding(s, ctx.server.encodingLimits) === 'intset')) items = ordered(s, ctx.server.encodingLimits);
   else if (s) ({ next, picked: items } = hashScanStep(s, s.size, cursor, opts.count));
   if (opts.pattern !== null) items = items.filter((m) => globMatch(opts.pattern as string, m));
   ctx.reply.arrayHeader(2);
@@ -328,7 +327,7 @@ export const commands: CommandSpec[] = withReadStats([
     execute: (ctx, argv) => {
       const s = getSet(ctx, argv[1]);
       if (s === false) return;
-      if (s) replySet(ctx.reply, s, s.size);
+      if (s) replySet(ctx, s, s.size);
       else ctx.reply.setHeader(0);
     } },
   { name: 'sismember', arity: 3, flags: ['readonly', 'fast'], ...k1, categories: ['read', 'set', 'fast'],

@@ -9,7 +9,7 @@ import { lookupRead, notify } from './access.js';
 import { NOTIFY_GENERIC, NOTIFY_LIST } from '../config/keyspace-events.js';
 import { setEncoding } from '../store/encoding.js';
 import { createList } from '../store/list.js';
-import { ERR_NOT_INTEGER, parseLL } from '../store/numbers.js';
+import { ERR_NOT_INTEGER, parseInt64 } from '../store/numbers.js';
 
 /** strtod's accepted syntax (leading white space, decimal or hex floats, inf/infinity); the whole string must parse. */
 const STRTOD = /^[ \t\n\v\f\r]*([+-]?)(?:(inf(?:inity)?)|(nan)|0[xX]([0-9a-fA-F]*\.?[0-9a-fA-F]*)(?:[pP]([+-]?\d+))?|((?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?))$/i;
@@ -79,8 +79,8 @@ function sortGeneric(ctx: CommandContext, argv: string[], readonly: boolean): vo
     else if (a === 'desc') desc = true;
     else if (a === 'alpha') alpha = true;
     else if (a === 'limit' && left >= 2) {
-      const s = parseLong(argv[j + 1]);
-      const c = s === null ? null : parseLong(argv[j + 2]);
+      const s = parseInt64(argv[j + 1]);
+      const c = s === null ? null : parseInt64(argv[j + 2]);
       if (s === null || c === null) {
         ctx.reply.error(ERR_NOT_INTEGER);
         return;
@@ -146,7 +146,7 @@ function sortGeneric(ctx: CommandContext, argv: string[], readonly: boolean): vo
     if (v instanceof Set) {
       elems = [...v];
       // An intset iterates in ascending order.
-      if (setEncoding(v) === 'intset') {
+      if (setEncoding(v, ctx.server.encodingLimits) === 'intset') {
         elems.sort((x, y) => {
           const d = BigInt(x) - BigInt(y);
           return d > 0n ? 1 : d < 0n ? -1 : 0;
@@ -213,11 +213,6 @@ function sortGeneric(ctx: CommandContext, argv: string[], readonly: boolean): vo
   ctx.reply.integer(outputLen);
 }
 
-/** string2l for LIMIT's arguments: canonical int64, as a number (offsets and counts are clamped to sizes anyway). */
-function parseLong(s: string): number | null {
-  const v = parseLL(s);
-  return v === null ? null : Number(v);
-}
 
 /** COMMAND GETKEYS: the sorted key, and the destination of the last STORE. */
 function sortKeys(argv: string[]): string[] {

@@ -2,7 +2,7 @@
 import type { BlockRequest, CommandContext, CommandSpec, Reply } from './command.js';
 import type { RSet, RZSet, Value } from '../store/types.js';
 import { typeOf } from '../store/types.js';
-import { createZSet, setZsetLimits, SortedSet, type LexRange, type ScoreRange, type ZCursor } from '../store/zset.js';
+import { createZSet, SortedSet, type LexRange, type ScoreRange, type ZCursor } from '../store/zset.js';
 import { formatDouble17g } from '../resp/writer.js';
 import { globMatch } from '../server/glob.js';
 import { afterRemoval, lookupRead, notify } from './access.js';
@@ -15,17 +15,10 @@ import { hashScanStep, parseCursor, parseScanOptions } from './sets.js';
 
 type Entry = [member: string, score: number];
 
-/** Refreshes the listpack limits from the live config before a write may grow a set. */
-function refreshLimits(ctx: CommandContext): void {
-  const e = ctx.server.config.getNumber('zset-max-listpack-entries');
-  const v = ctx.server.config.getNumber('zset-max-listpack-value');
-  setZsetLimits(Number.isFinite(e) ? e : 128, Number.isFinite(v) ? v : 64);
-}
-
 function adopt(ctx: CommandContext, key: string, v: Value): SortedSet {
   if (v instanceof SortedSet) return v;
   // A sorted set built elsewhere is copied once into our structure.
-  const z = createZSet();
+  const z = createZSet(ctx.server.encodingLimits);
   for (const [m, s] of (v as RZSet).entries()) z.add(m, s);
   z.settleEncoding();
   ctx.db.set(key, z, true);
@@ -157,14 +150,13 @@ function zaddGeneric(ctx: CommandContext, argv: string[], incrCmd: boolean): voi
   const key = argv[1];
   let z = getZ(ctx, key);
   if (z === false) return;
-  refreshLimits(ctx);
   let added = 0, updated = 0, processed = 0;
   let lastScore = 0;
   let created = false;
   if (z === undefined && !xx) {
-    z = createZSet();
-    const limits = { e: ctx.server.config.getNumber('zset-max-listpack-entries'), v: ctx.server.config.getNumber('zset-max-listpack-value') };
-    if (limits.e === 0 || argv[idx + 1].length > limits.v) z.forceSkiplist();
+    z = createZSet(ctx.server.encodingLimits);
+    const limits = ctx.server.encodingLimits;
+    if (limits.zsetMaxListpackEntries === 0 || argv[idx + 1].length > limits.zsetMaxListpackValue) z.forceSkiplist();
     ctx.db.add(key, z);
     created = true;
   }
@@ -274,9 +266,8 @@ function storeResult(ctx: CommandContext, dst: string, entries: readonly Entry[]
     ctx.reply.integer(0);
     return;
   }
-  refreshLimits(ctx);
-  const z = createZSet();
-  if (sizeHint > ctx.server.config.getNumber('zset-max-listpack-entries')) z.forceSkiplist();
+  const z = createZSet(ctx.server.encodingLimits);
+  if (sizeHint > ctx.server.encodingLimits.zsetMaxListpackEntries) z.forceSkiplist();
   for (const [m, s] of entries) z.add(m, s);
   ctx.db.set(dst, z);
   ctx.server.signalKeyReady(ctx.db, dst);
@@ -700,8 +691,7 @@ function zsetOp(ctx: CommandContext, argv: string[], dst: string | null, numkeys
       reply.integer(0);
       return;
     }
-    refreshLimits(ctx);
-    const z = createZSet();
+    const z = createZSet(ctx.server.encodingLimits);
     z.forceSkiplist();
     for (const [m, s] of entries) z.add(m, s);
     z.settleEncoding();

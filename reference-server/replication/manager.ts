@@ -10,9 +10,9 @@ import type { RedisServer } from '../server/server.js';
 import { encodeCommand } from '../resp/writer.js';
 import { Backlog } from './backlog.js';
 import { PendingBytes, StreamOut } from './stream.js';
-import { loadRdb } from './rdb/codec.js';
-import { buildRdb, captureSnapshot } from './rdb/snapshot.js';
-import type { RdbEncoder } from './rdb/codec.js';
+import { loadRdb } from '../persistence/codec.js';
+import { buildRdb, captureSnapshot } from '../persistence/snapshot.js';
+import type { RdbEncoder } from '../persistence/codec.js';
 
 const ZERO_ID = '0000000000000000000000000000000000000000';
 /** Bytes of RDB encoded per event-loop turn during a streamed full sync (a few ms of work). */

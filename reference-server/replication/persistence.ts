@@ -3,7 +3,7 @@ import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, w
 import { join } from 'node:path';
 import type { PersistenceHooks } from '../commands/command.js';
 import type { RedisServer } from '../server/server.js';
-import { buildRdb, loadIntoServer } from './rdb/snapshot.js';
+import { buildRdb, loadIntoServer } from '../persistence/snapshot.js';
 
 export class Persistence implements PersistenceHooks {
   lastSaveTime = Math.floor(Date.now() / 1000);

@@ -6,6 +6,7 @@ import type { RedisServer } from './server.js';
 export function createServerDb(index: number, server: RedisServer): Db {
   return createDb(index, {
     now: () => server.now(),
+    limits: server.encodingLimits,
     // During CLIENT PAUSE the dataset stays static as in Redis 7.0: expired keys are hidden, not deleted, like on a replica.
     isReplica: () => server.replication.role() === 'replica' || server.clientsPaused(),
     fromMaster: () => server.currentClient !== null && server.currentClient.kind === 'master',

@@ -14,6 +14,7 @@ import { adoptAccepted, Client, type ClientHost } from './connection.js';
 import { LatencyMonitor } from './latency-monitor.js';
 import { Tracking, type TrackingHost } from './tracking.js';
 import { MemoryLimit, usedMemory, type EvictionHost, type EvictionPolicy } from './maxmemory.js';
+import { limitsFromConfig, type EncodingLimits } from '../store/limits.js';
 import { valueSize } from '../commands/memory.js';
 import type { Value } from '../store/types.js';
 import { REDIS_VERSION, type Config } from '../config/config.js';
@@ -35,6 +36,12 @@ import { ModeHooks, type ClientSlot, type InfoSection, type ServerMode } from '.
 
 export { REDIS_VERSION };
 export type { LogLevel, CommandStat, SlowlogEntry };
+
+/** The directives store/limits.ts reads. */
+const ENCODING_DIRECTIVES = new Set([
+  'rdbcompression', 'hash-max-listpack-entries', 'hash-max-listpack-value', 'zset-max-listpack-entries', 'zset-max-listpack-value',
+  'set-max-intset-entries', 'list-max-listpack-size',
+]);
 
 /** What the server needs to create a database; the default adapts store/db.ts. */
 export type DbFactory = (index: number, server: RedisServer) => Db;
@@ -134,6 +141,8 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost, Trackin
   currentClient: Client | null = null;
   /** Counts key modifications: a command that changed it is a write to propagate. */
   modCount = 0;
+  /** *-max-listpack-*, set-max-intset-entries: this server's own (kept current by CONFIG SET), never another's. */
+  readonly encodingLimits: EncodingLimits;
 
   readonly modeHooks = new ModeHooks();
   readonly dispatcher: Dispatcher = new Dispatcher(this);
@@ -157,6 +166,7 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost, Trackin
   constructor(opts: ServerOptions) {
     this.config = opts.config;
     this.commands = opts.commands;
+    this.encodingLimits = limitsFromConfig(this.config);
     this.mode = opts.mode ?? (opts.config.getBool('cluster-enabled') ? 'cluster' : 'standalone');
     this.replication = defaultReplicationHooks(this);
     this.persistence = defaultPersistenceHooks(this);
@@ -174,6 +184,7 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost, Trackin
     this.tracking.maxKeys = this.config.getNumber('tracking-table-max-keys');
     this.config.onChange((name, value) => {
       if (name === 'tracking-table-max-keys') this.tracking.maxKeys = Number(value);
+      if (ENCODING_DIRECTIVES.has(name)) limitsFromConfig(this.config, this.encodingLimits);
       if (name === 'maxmemory' || name === 'maxmemory-policy' || name === 'maxmemory-samples') this.applyMemoryConfig();
       // CONFIG SET maxmemory evicts at once, as updateMaxmemory's performEvictions does (the "evicted" events follow it).
       if (name === 'maxmemory' && this.memory.limit > 0 && !this.clientsPaused()) this.memory.ensure();
@@ -286,7 +297,7 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost, Trackin
   }
 
   sizeOf(key: string, value: Value): number {
-    return key.length + 56 + valueSize(value, this.config.getNumber('maxmemory-samples'));
+    return key.length + 56 + valueSize(value, this.config.getNumber('maxmemory-samples'), this.encodingLimits);
   }
 
   private parseOutputLimits(v: string): void {

@@ -4,6 +4,8 @@
  */
 import type { Db, Value } from './types.js';
 import { KeyTable, hashKey } from './keytable.js';
+import { SortedSet } from './zset.js';
+import type { EncodingLimits } from './limits.js';
 
 export interface DbHooks {
   /** Unix ms; injectable so tests and replicas control time. */
@@ -20,6 +22,8 @@ export interface DbHooks {
   onFlushed?(db: Db): void;
   /** Called before SWAPDB exchanges this db's contents with other's; when absent, both are signalled as flushed. */
   onSwapping?(db: Db, other: Db): void;
+  /** The owning server's encoding limits: a sorted set stored here (RESTORE, RDB load, COPY) converts by them. */
+  limits?: Readonly<EncodingLimits>;
 }
 
 /** Callbacks for keys that start or stop existing physically (expired keys count until removed). */
@@ -107,6 +111,7 @@ export class KeyspaceDb implements Db {
   }
 
   set(key: string, value: Value, keepTtl?: boolean): void {
+    if (typeof value === 'object' && value instanceof SortedSet) this.adoptLimits(value);
     const h = hashKey(key);
     const slot = this.table.find(key, h);
     if (slot === -1) {
@@ -128,10 +133,16 @@ export class KeyspaceDb implements Db {
       this.set(key, value);
       return;
     }
+    if (typeof value === 'object' && value instanceof SortedSet) this.adoptLimits(value);
     this.table.insert(key, value, this.clock());
     if (this.keyEvents !== null) this.keyEvents.added(this, key);
     if (this.onNewKey !== null) this.onNewKey(this, key);
     this.hooks.onModified(this, key);
+  }
+
+  private adoptLimits(z: SortedSet): void {
+    const limits = this.hooks.limits;
+    if (limits !== undefined && z.limits !== limits) z.limits = limits;
   }
 
   delete(key: string): boolean {

@@ -40,6 +40,20 @@ export function parseLL(s: string): bigint | number | null {
   return v;
 }
 
+/** parseLL as a number: int64 arguments whose exact value past 2^53 does not matter (indexes, counts, offsets). */
+export function parseInt64(s: string): number | null {
+  const v = parseLL(s);
+  return v === null ? null : Number(v);
+}
+
+/** parseLL within Number's exact range (ids, ports, timeouts): null for what is not an integer or not exact. */
+export function parseSafeInt(s: string): number | null {
+  const v = parseLL(s);
+  if (typeof v !== 'bigint') return v;
+  const n = Number(v);
+  return Number.isSafeInteger(n) ? n : null;
+}
+
 /** parseLL as a bigint (for arithmetic that may overflow doubles). */
 export function parseBig(s: string): bigint | null {
   const v = parseLL(s);

@@ -9,14 +9,7 @@
  * still reports Redis's names ('listpack' while small, then 'skiplist').
  */
 import type { RZSet } from './types.js';
-
-/** Listpack limits the sorted sets convert at; commands refresh them from the config before writes. */
-export const zsetLimits = { maxEntries: 128, maxValue: 64 };
-
-export function setZsetLimits(maxEntries: number, maxValue: number): void {
-  zsetLimits.maxEntries = maxEntries;
-  zsetLimits.maxValue = maxValue;
-}
+import { DEFAULT_LIMITS, type EncodingLimits } from './limits.js';
 
 /** A block holds at most this many entries; a full one splits in two halves. */
 const BLOCK_MAX = 128;
@@ -109,6 +102,9 @@ export class SortedSet implements RZSet {
   /** Redis's encoding: 'listpack' while small, 'skiplist' once it grew past the limits (never back). */
   encoding: 'listpack' | 'skiplist' = 'listpack';
 
+  /** limits: the owning server's (zset-max-listpack-*, read live, so CONFIG SET applies to existing sets). */
+  constructor(public limits: Readonly<EncodingLimits> = DEFAULT_LIMITS) {}
+
   get size(): number {
     return this.dict.size;
   }
@@ -130,7 +126,7 @@ export class SortedSet implements RZSet {
   settleEncoding(): void {
     let maxLen = 0;
     for (const m of this.dict.keys()) if (m.length > maxLen) maxLen = m.length;
-    this.encoding = this.size <= zsetLimits.maxEntries && maxLen <= zsetLimits.maxValue ? 'listpack' : 'skiplist';
+    this.encoding = this.size <= this.limits.zsetMaxListpackEntries && maxLen <= this.limits.zsetMaxListpackValue ? 'listpack' : 'skiplist';
     if (this.encoding !== 'listpack') return;
     // Converting to a listpack prints scores, and -0 reads back as 0; the order is unchanged (-0 == 0).
     for (const b of this.blocks) {
@@ -151,7 +147,7 @@ export class SortedSet implements RZSet {
 
   /** Adds a member known to be absent (the caller already looked it up). */
   insertNew(member: string, score: number): void {
-    if (this.encoding === 'listpack' && (this.dict.size + 1 > zsetLimits.maxEntries || member.length > zsetLimits.maxValue)) {
+    if (this.encoding === 'listpack' && (this.dict.size + 1 > this.limits.zsetMaxListpackEntries || member.length > this.limits.zsetMaxListpackValue)) {
       this.encoding = 'skiplist';
     }
     // A listpack keeps scores as printed numbers, and "-0" reads back as 0 there.
@@ -549,8 +545,8 @@ function before(s1: number, m1: string, s2: number, m2: string): boolean {
   return s1 < s2 || (s1 === s2 && m1 < m2);
 }
 
-export function createZSet(): SortedSet {
-  return new SortedSet();
+export function createZSet(limits: Readonly<EncodingLimits> = DEFAULT_LIMITS): SortedSet {
+  return new SortedSet(limits);
 }
 
 /** OBJECT ENCODING of a sorted set, as Redis 7.0 reports it. */

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import type { BlockRequest, CommandContext, CommandSpec, Reply, ServerApi } from '../commands/command.js';
+import { DEFAULT_LIMITS } from '../store/limits.js';
 import type { Db } from '../store/types.js';
 import { createDb } from '../store/db.js';
 import { commands as listCommands } from '../commands/lists.js';
@@ -282,6 +283,7 @@ function harness() {
     dbs: [db],
     stats: {},
     config: { getNumber: (n: string) => config.get(n) ?? NaN },
+    encodingLimits: { ...DEFAULT_LIMITS, zsetMaxListpackEntries: 128, zsetMaxListpackValue: 64, setMaxIntsetEntries: 512 },
     signalKeyReady: (_db: Db, key: string) => ready.push(key),
   } as unknown as ServerApi;
   function run(...argv: string[]): { reply: RecordingReply; propagated: string[][] | 'none' | 'default'; block: void | BlockRequest; ctx: CommandContext } {

@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import type { ClientState, CommandContext, CommandSpec, ConfigApi, ServerApi } from '../commands/command.js';
 import type { Db } from '../store/types.js';
 import { createDb } from '../store/db.js';
+import { limitsFromConfig } from '../store/limits.js';
 import { ReplyBuffer } from '../resp/writer.js';
 import { commands as stringCmds } from '../commands/strings.js';
 import { commands as keyCmds } from '../commands/keys.js';
@@ -55,6 +56,7 @@ function harness(): Harness {
     persistence: { infoLines: () => [], lastSave: () => 0, save: () => undefined },
     log: () => undefined,
     stats: {},
+    encodingLimits: limitsFromConfig(config),
   } as unknown as ServerApi;
   for (let i = 0; i < 4; i++) {
     dbs.push(

@@ -9,7 +9,7 @@ import { client, info, populate, removeDir, snapshot, startReal, startRef, tempD
 import { freePort } from './util/servers.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadRdb } from '../replication/rdb/codec.js';
+import { loadRdb } from '../persistence/codec.js';
 
 describe('replication: backlog', () => {
   it('keeps the newest bytes, addressed by global offset, across wrap-around', () => {

@@ -3,7 +3,7 @@ import { createDb, KeyspaceDb, type DbHooks } from '../store/db.js';
 import type { Db } from '../store/types.js';
 import { parseLD, addLD, formatLD } from '../store/longdouble.js';
 import { parseLL, addLL, parseLongDouble } from '../store/numbers.js';
-import { encodingOf, noteHashWrite } from '../store/encoding.js';
+import { DEFAULT_LIMITS, encodingOf, noteHashWrite } from '../store/encoding.js';
 
 interface TestHooks extends DbHooks {
   time: number;
@@ -295,19 +295,19 @@ describe('store: numbers, long doubles and encodings', () => {
   });
 
   it('reports OBJECT ENCODING for strings and hashes as Redis 7.0 does', () => {
-    expect(encodingOf('123')).to.equal('int');
-    expect(encodingOf('-9223372036854775808')).to.equal('int');
-    expect(encodingOf('0123')).to.equal('embstr');
-    expect(encodingOf('a'.repeat(44))).to.equal('embstr');
-    expect(encodingOf('a'.repeat(45))).to.equal('raw');
+    expect(encodingOf('123', DEFAULT_LIMITS)).to.equal('int');
+    expect(encodingOf('-9223372036854775808', DEFAULT_LIMITS)).to.equal('int');
+    expect(encodingOf('0123', DEFAULT_LIMITS)).to.equal('embstr');
+    expect(encodingOf('a'.repeat(44), DEFAULT_LIMITS)).to.equal('embstr');
+    expect(encodingOf('a'.repeat(45), DEFAULT_LIMITS)).to.equal('raw');
     const h = new Map([['f', 'v']]);
-    expect(encodingOf(h)).to.equal('listpack');
+    expect(encodingOf(h, DEFAULT_LIMITS)).to.equal('listpack');
     h.set('g', 'x'.repeat(65));
-    noteHashWrite(h, 'g', h.get('g'));
+    noteHashWrite(h, DEFAULT_LIMITS, 'g', h.get('g'));
     h.delete('g');
     // Redis never converts back while running.
-    expect(encodingOf(h)).to.equal('hashtable');
-    expect(encodingOf(new Set(['1', '2']))).to.equal('intset');
-    expect(encodingOf(new Set(['1', 'a']))).to.equal('hashtable');
+    expect(encodingOf(h, DEFAULT_LIMITS)).to.equal('hashtable');
+    expect(encodingOf(new Set(['1', '2']), DEFAULT_LIMITS)).to.equal('intset');
+    expect(encodingOf(new Set(['1', 'a']), DEFAULT_LIMITS)).to.equal('hashtable');
   });
 });

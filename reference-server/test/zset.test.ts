@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { createZSet, setZsetLimits, zsetEncoding, zsetLimits } from '../store/zset.js';
+import { createZSet, zsetEncoding } from '../store/zset.js';
+import { DEFAULT_LIMITS } from '../store/limits.js';
 
 function cmp(a: [string, number], b: [string, number]): number {
   if (a[1] !== b[1]) return a[1] < b[1] ? -1 : 1;
@@ -108,21 +109,16 @@ describe('store/zset SortedSet', () => {
   });
 
   it('reports listpack until the limits are passed, then skiplist for good', () => {
-    const saved = { ...zsetLimits };
-    try {
-      setZsetLimits(3, 8);
-      const z = createZSet();
-      z.add('a', 1); z.add('b', 2); z.add('c', 3);
-      expect(zsetEncoding(z)).to.equal('listpack');
-      z.add('d', 4);
-      expect(zsetEncoding(z)).to.equal('skiplist');
-      z.remove('d'); z.remove('c');
-      expect(zsetEncoding(z)).to.equal('skiplist');
-      const y = createZSet();
-      y.add('0123456789', 1);
-      expect(zsetEncoding(y)).to.equal('skiplist');
-    } finally {
-      setZsetLimits(saved.maxEntries, saved.maxValue);
-    }
+    const limits = { ...DEFAULT_LIMITS, zsetMaxListpackEntries: 3, zsetMaxListpackValue: 8 };
+    const z = createZSet(limits);
+    z.add('a', 1); z.add('b', 2); z.add('c', 3);
+    expect(zsetEncoding(z)).to.equal('listpack');
+    z.add('d', 4);
+    expect(zsetEncoding(z)).to.equal('skiplist');
+    z.remove('d'); z.remove('c');
+    expect(zsetEncoding(z)).to.equal('skiplist');
+    const y = createZSet(limits);
+    y.add('0123456789', 1);
+    expect(zsetEncoding(y)).to.equal('skiplist');
   });
 });

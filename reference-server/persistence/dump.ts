@@ -1,5 +1,5 @@
 /** DUMP / RESTORE payloads: RDB type byte + value encoding + RDB version (2 bytes LE) + CRC64 (8 bytes LE). */
-import type { Value } from '../../store/types.js';
+import type { Value } from '../store/types.js';
 import { crc64, crc64Bytes } from './crc64.js';
 import { ByteReader, ByteWriter, DEFAULT_LIMITS, RDB_VERSION, isKnownType, readValue, writeValue, type EncodingLimits } from './codec.js';
 

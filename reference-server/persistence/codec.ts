@@ -1,8 +1,8 @@
 /** RDB version 10 (Redis 7.0): value encodings, whole-file writer and loader. */
-import type { Value } from '../../store/types.js';
-import { createList } from '../../store/list.js';
-import { createZSet } from '../../store/zset.js';
-import { formatDouble17g } from '../../resp/writer.js';
+import type { Value } from '../store/types.js';
+import { createList } from '../store/list.js';
+import { createZSet } from '../store/zset.js';
+import { formatDouble17g } from '../resp/writer.js';
 import { crc64, crc64Bytes, crc64Update, type Crc64State } from './crc64.js';
 import { lzfCompressInto, lzfDecompress } from './lzf.js';
 import {
@@ -23,22 +23,8 @@ export const OP = {
   RESIZEDB: 0xfb, EXPIRETIME_MS: 0xfc, EXPIRETIME: 0xfd, SELECTDB: 0xfe, EOF: 0xff,
 } as const;
 
-/** Thresholds that decide compact encodings, as the corresponding redis.conf directives. */
-export interface EncodingLimits {
-  compression: boolean;
-  hashMaxListpackEntries: number;
-  hashMaxListpackValue: number;
-  zsetMaxListpackEntries: number;
-  zsetMaxListpackValue: number;
-  setMaxIntsetEntries: number;
-  /** list-max-listpack-size: negative = byte limit class, positive = entries per node. */
-  listMaxListpackSize: number;
-}
-
-export const DEFAULT_LIMITS: EncodingLimits = {
-  compression: true, hashMaxListpackEntries: 128, hashMaxListpackValue: 64, zsetMaxListpackEntries: 128,
-  zsetMaxListpackValue: 64, setMaxIntsetEntries: 512, listMaxListpackSize: -2,
-};
+export { DEFAULT_LIMITS, type EncodingLimits } from '../store/limits.js';
+import { DEFAULT_LIMITS, type EncodingLimits } from '../store/limits.js';
 
 // Reused input and output buffers for LZF (a string's bytes, its compressed form), so compressing allocates nothing.
 const scratchBufs: Buffer[] = [Buffer.allocUnsafe(4096), Buffer.allocUnsafe(4096)];

@@ -1,23 +1,9 @@
 /** Whole-server snapshots: the server's databases to an RDB buffer, and an RDB buffer into the databases. */
-import type { ServerApi } from '../../commands/command.js';
-import { REDIS_VERSION } from '../../config/config.js';
-import type { Db, Value } from '../../store/types.js';
-import { KeyspaceDb } from '../../store/db.js';
-import { DEFAULT_LIMITS, RdbEncoder, encodeKeyValue, loadRdb, type EncodingLimits, type SavedDb } from './codec.js';
-
-export function limitsFromConfig(server: ServerApi): EncodingLimits {
-  const c = server.config;
-  const n = (name: string, d: number): number => { const v = c.getNumber(name); return Number.isFinite(v) ? v : d; };
-  return {
-    compression: c.get('rdbcompression') !== 'no',
-    hashMaxListpackEntries: n('hash-max-listpack-entries', DEFAULT_LIMITS.hashMaxListpackEntries),
-    hashMaxListpackValue: n('hash-max-listpack-value', DEFAULT_LIMITS.hashMaxListpackValue),
-    zsetMaxListpackEntries: n('zset-max-listpack-entries', DEFAULT_LIMITS.zsetMaxListpackEntries),
-    zsetMaxListpackValue: n('zset-max-listpack-value', DEFAULT_LIMITS.zsetMaxListpackValue),
-    setMaxIntsetEntries: n('set-max-intset-entries', DEFAULT_LIMITS.setMaxIntsetEntries),
-    listMaxListpackSize: n('list-max-listpack-size', DEFAULT_LIMITS.listMaxListpackSize),
-  };
-}
+import type { ServerApi } from '../commands/command.js';
+import { REDIS_VERSION } from '../config/config.js';
+import type { Db, Value } from '../store/types.js';
+import { KeyspaceDb } from '../store/db.js';
+import { RdbEncoder, encodeKeyValue, loadRdb, type SavedDb } from './codec.js';
 
 /** The aux fields an RDB starts with; repl adds what a replica needs (repl-id, repl-offset). */
 function auxFields(repl?: { replid: string; offset: number; streamDb: number }): Array<[string, string | number]> {
@@ -43,7 +29,7 @@ function* liveEntries(db: Db): IterableIterator<[string, Value, number | undefin
  * strings by reference, collections already encoded, since only they change in place.
  */
 export function captureSnapshot(server: ServerApi, repl?: { replid: string; offset: number; streamDb: number }): RdbEncoder {
-  const lim = limitsFromConfig(server);
+  const lim = server.encodingLimits;
   const dbs: SavedDb[] = [];
   for (const db of server.dbs) {
     if (db.size() === 0) continue;
