@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import type { FaultEvent } from '../harness/src/history/events.js';
 import type { ScheduledFault } from '../harness/src/nemesis/faults.js';
 import type { Topology } from '../harness/src/topology/model.js';
-import { driverUnavailable, drivers, prepareDriver, referenceUnsupported, shipped, targets, tempRoot } from './lib/params.js';
+import { driverUnavailable, drivers, prepareDriver, shipped, targets, tempRoot } from './lib/params.js';
 import { check, describeChecks, expectCheckPass, expectScenarioPass, recordSkip, runScenario, tidyRunFolders } from './lib/run.js';
 
 const SUITE = 'chaos';
@@ -25,7 +25,7 @@ for (const driver of drivers()) {
 
       for (const topo of [shipped('sentinel-haproxy-toxiproxy'), shipped('cluster-3x2')] as Topology[]) {
         it(`${topo.name}: seeded mixed faults; acknowledged writes kept, one master per shard, every node back and every key readable`, async function () {
-          const why = driverUnavailable(driver) ?? (target === 'reference' ? referenceUnsupported(topo) : undefined);
+          const why = driverUnavailable(driver);
           if (why) recordSkip(this, { suite: SUITE, scenario: 'random-chaos-convergence', topology: topo.name, target, driver, reason: why });
           const run = await runScenario(this, { suite: SUITE, topology: topo, scenario: 'random-chaos-convergence', target, driver, root: root.dir });
           const r = run.result;

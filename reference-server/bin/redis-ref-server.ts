@@ -42,6 +42,10 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     const msg = (e as Error).message;
+    // A module's fatal startup error (already logged as Redis logs it) says how Redis would end: exit(1) or abort().
+    const ending = (e as { ending?: unknown }).ending;
+    if (ending === 'abort') process.abort();
+    if (ending === 'exit1') process.exit(1);
     if (msg.startsWith('Failed listening') || msg.startsWith('Failed opening Unix socket')) {
       // The server already logged it the way Redis does; Redis then exits 1.
       process.exit(1);

@@ -67,14 +67,6 @@ export function shipped(name: string): Topology {
   return base.profiles?.includes('ci') ? loadTopology(file, { profile: 'ci' }) : base;
 }
 
-/** Why the reference server cannot play this topology's data instances, or undefined. */
-export function referenceUnsupported(t: Topology): string | undefined {
-  if (t.kind !== 'cluster') return undefined;
-  const dir = path.join(packageRoot(), 'dist', 'reference-server', 'cluster');
-  const built = existsSync(dir) && readdirSync(dir).some((f) => f.endsWith('.js'));
-  return built ? undefined : 'the reference server has no cluster mode yet (no module in reference-server/cluster)';
-}
-
 /** driver -> why it cannot run here ('' = it can), settled once per mocha process by prepareDriver. */
 const readiness = new Map<SuiteDriver, Promise<string>>();
 

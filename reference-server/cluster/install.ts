@@ -1,0 +1,179 @@
+/**
+ * Cluster mode plugged into the server (cluster-enabled yes): the engine with its bus listener, redirection before
+ * each command, INFO's cluster section, the key-per-slot index fed by the keyspace hooks, the cron, and the
+ * CLUSTER / ASKING / READONLY / READWRITE commands (exported for every server; without cluster mode they refuse).
+ */
+import { isAbsolute, join } from 'node:path';
+import type { ClientState, CommandSpec } from '../commands/command.js';
+import { commandKeys } from '../commands/server.js';
+import type { Client } from '../server/connection.js';
+import type { ClientSlot, CommandCall, InfoSection, ServerMode } from '../server/modes.js';
+import type { RedisServer } from '../server/server.js';
+import { replicationOf } from '../replication/install.js';
+import { Cluster, type ClusterHost, type LogLevel } from './cluster.js';
+import { commands as clusterCommands, registerClusterMode, type ClusterModeApi } from './commands.js';
+import { ClusterConfigError } from './config-file.js';
+import { getNodeByQuery, redirectError } from './redirect.js';
+import { SlotIndex } from './slot-index.js';
+import type { Db } from '../store/types.js';
+
+export const commands: CommandSpec[] = clusterCommands;
+
+interface ClientFlags {
+  asking: boolean;
+  readonly: boolean;
+}
+
+const SHARD_PUBSUB = new Set(['ssubscribe', 'sunsubscribe', 'spublish']);
+
+export class ClusterMode implements ServerMode, ClusterModeApi, ClusterHost {
+  readonly name = 'cluster';
+  readonly cluster: Cluster;
+  readonly index = new SlotIndex();
+  readonly infoSections: readonly InfoSection[];
+  private readonly flags: ClientSlot<ClientFlags>;
+  /** The replication link to the current master was up at least once (Redis: repl_down_since is not 0). */
+  private masterLinkSeenUp = false;
+
+  constructor(private readonly server: RedisServer) {
+    const dir = server.config.get('dir') ?? '.';
+    const file = server.config.get('cluster-config-file') ?? 'nodes.conf';
+    this.cluster = new Cluster(this, isAbsolute(file) ? file : join(dir, file));
+    this.flags = server.clientSlot<ClientFlags>(() => ({ asking: false, readonly: false }));
+    this.infoSections = [{ name: 'cluster', lines: () => ['cluster_enabled:1'] }];
+  }
+
+  // ---- ClusterHost ----
+  log(level: LogLevel, msg: string): void { this.server.log(level, msg); }
+  configNumber(name: string): number { return this.server.config.getNumber(name); }
+  configBool(name: string): boolean { return this.server.config.getBool(name); }
+  configString(name: string): string { return this.server.config.get(name) ?? ''; }
+  replicationOffset(): bigint { return BigInt(replicationOf(this.server)?.offset ?? 0); }
+  replicateFrom(ip: string, port: number): void { replicationOf(this.server)?.setMaster(ip, port); }
+  stopReplicating(): void {
+    this.masterLinkSeenUp = false;
+    replicationOf(this.server)?.unsetMaster('cluster');
+  }
+  hasMasterHost(): boolean { return (replicationOf(this.server)?.masterHost ?? null) !== null; }
+  /**
+   * Redis's data_age: since the master's last interaction while linked, else since the link went down; a replica
+   * whose link never came up counts as down since the epoch (repl_down_since 0), so it never starts an election.
+   */
+  masterDataAgeMs(): number {
+    const r = replicationOf(this.server);
+    if (!r) return 0;
+    const now = Date.now();
+    if (r.linkState === 'connected') {
+      this.masterLinkSeenUp = true;
+      return Math.max(0, now - r.lastIo);
+    }
+    return this.masterLinkSeenUp ? Math.max(0, now - (r.downSince || now)) : now;
+  }
+  countKeysInSlot(slot: number): number { return this.index.count(slot); }
+  delKeysInSlot(slot: number): number {
+    const db = this.server.dbs[0]!;
+    const keys = this.index.keys(slot, Number.MAX_SAFE_INTEGER);
+    for (const k of keys) db.delete(k);
+    return keys.length;
+  }
+  deliverPublish(channel: string, message: string): void { this.server.publish(channel, message); }
+  pauseWrites(until: number): void {
+    if (until === 0) this.server.unpause();
+    else {
+      this.server.pauseUntil = until;
+      this.server.pauseWritesOnly = true;
+    }
+  }
+
+  // ---- ClusterModeApi ----
+  keysInSlot(slot: number, max: number): string[] { return this.index.keys(slot, max); }
+  dbSize(): number { return this.server.dbs[0]!.size(); }
+  emptyData(): void { for (const db of this.server.dbs) db.flush(); }
+  setAsking(client: ClientState, on: boolean): void { this.flags.get(client as Client).asking = on; }
+  setReadonly(client: ClientState, on: boolean): void { this.flags.get(client as Client).readonly = on; }
+
+  // ---- ServerMode ----
+  beforeCommand(call: CommandCall): string | undefined {
+    const { client, spec, argv } = call;
+    const f = this.flags.get(client);
+    const asking = f.asking;
+    if (spec.name !== 'asking') f.asking = false;
+    if (client.kind === 'master') return undefined;
+    const isExec = spec.name === 'exec';
+    const movable = spec.flags.includes('movablekeys') || spec.getKeys !== undefined;
+    if (!isExec && !movable && spec.firstKey <= 0) return undefined;
+    let queue: Array<{ spec: CommandSpec; argv: string[] }>;
+    if (isExec) {
+      if (!client.inMulti) return undefined;
+      queue = client.multiQueue;
+    } else {
+      queue = [{ spec, argv }];
+    }
+    const db0 = this.server.dbs[0]!;
+    const r = getNodeByQuery(this.cluster, {
+      commands: queue.map((q) => ({ keys: commandKeys(q.spec, q.argv), isWrite: q.spec.flags.includes('write') })),
+      askingCommand: spec.flags.includes('asking'),
+      isMigrate: spec.name === 'migrate',
+      isPubsubShard: SHARD_PUBSUB.has(spec.name),
+      clientAsking: asking,
+      clientReadonly: f.readonly,
+      keyExists: (k) => db0.has(k),
+      allowReadsWhenDown: this.configBool('cluster-allow-reads-when-down'),
+      allowPubsubshardWhenDown: this.configBool('cluster-allow-pubsubshard-when-down'),
+    });
+    if (r.code === 'none') return undefined;
+    return redirectError(r.code, r.node, r.slot, this.configString('cluster-preferred-endpoint-type'));
+  }
+
+  cron(): void {
+    if (replicationOf(this.server)?.linkState === 'connected') this.masterLinkSeenUp = true;
+    this.cluster.cron();
+  }
+
+  keyAdded(db: Db, key: string): void {
+    if (db.index === 0) this.index.add(key);
+  }
+
+  keyRemoved(db: Db, key: string): void {
+    if (db.index === 0) this.index.remove(key);
+  }
+
+  shutdown(): void {
+    this.cluster.save(true);
+    this.cluster.close();
+  }
+
+  async start(): Promise<void> {
+    this.cluster.init();
+    const binds = (this.server.config.get('bind') ?? '* -::*').split(/\s+/).filter((b) => b !== '');
+    const addrs = binds.map((b) => (b.startsWith('-') ? b.slice(1) : b)).map((a) => (a === '*' ? '0.0.0.0' : a === '::*' ? '::' : a));
+    await this.cluster.listen(addrs.filter((a, i) => !(binds[i]!.startsWith('-') && a === '::')));
+  }
+}
+
+export async function install(server: RedisServer): Promise<void> {
+  if (!server.config.getBool('cluster-enabled')) return;
+  const mode = new ClusterMode(server);
+  try {
+    await mode.start();
+  } catch (e) {
+    if (e instanceof ClusterConfigError) {
+      for (const line of e.logLines) server.log('warning', line);
+    }
+    throw e;
+  }
+  registerClusterMode(server, mode);
+  server.install(mode);
+  // In cluster mode PUBLISH reaches the other nodes over the bus instead of the replication stream.
+  const publish = server.commands.get('publish');
+  if (publish) {
+    server.registerCommands([{
+      ...publish,
+      execute: (ctx, argv) => {
+        publish.execute(ctx, argv);
+        ctx.noPropagate();
+        mode.cluster.propagatePublish(argv[1]!, argv[2]!, false);
+      },
+    }]);
+  }
+}
