@@ -6,16 +6,9 @@ import { expect } from 'chai';
 import { ops } from '../harness/src/checkers/index.js';
 import { inSlotRanges, keySlot } from '../harness/src/scenarios/cluster.js';
 import type { Topology } from '../harness/src/topology/model.js';
-import type { HistoryEvent, OpEvent, RoleObservation } from '../harness/src/history/events.js';
+import type { RoleObservation } from '../harness/src/history/events.js';
 import { driverUnavailable, drivers, prepareDriver, shipped, targets, tempRoot } from './lib/params.js';
-import { check, describeChecks, expectCheckPass, expectScenarioPass, recordSkip, runScenario, tidyRunFolders, type RunArgs } from './lib/run.js';
-
-/** Lost writes computed straight from the history (acknowledged adds absent from the final read), independently of the checker under test. */
-function lostFromHistory(events: HistoryEvent[]): Set<string> {
-  const reads = events.filter((e): e is OpEvent => e.type === 'op' && e.f === 'read-all' && e.phase === 'ok');
-  const present = new Set(((reads[reads.length - 1]?.value as unknown[] | undefined) ?? []).map(String));
-  return new Set(events.filter((e): e is OpEvent => e.type === 'op' && e.f === 'add' && e.phase === 'ok').map((e) => String(e.value)).filter((v) => !present.has(v)));
-}
+import { check, describeChecks, lostFromHistory, expectCheckPass, expectScenarioPass, recordSkip, runScenario, tidyRunFolders, type RunArgs } from './lib/run.js';
 
 const SUITE = 'cluster';
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { rmSync } from 'node:fs';
 import { runScenarios } from '../../harness/src/engine/run.js';
 import { readHistory } from '../../harness/src/history/reader.js';
-import type { HistoryEvent } from '../../harness/src/history/events.js';
+import type { HistoryEvent, OpEvent } from '../../harness/src/history/events.js';
 import type { CheckResult, ScenarioResult } from '../../harness/src/results/types.js';
 import type { Topology } from '../../harness/src/topology/model.js';
 import { keepRuns, seed, type SuiteDriver, type SuiteTarget } from './params.js';
@@ -118,4 +118,11 @@ export function tidyRunFolders(): void {
     if (this.currentTest?.state === 'failed') console.log(`      run folder kept: ${dir}`);
     else if (!keepRuns()) rmSync(dir, { recursive: true, force: true });
   });
+}
+
+export /** Lost writes computed straight from the history (acknowledged adds absent from the final read), independently of the checker under test. */
+function lostFromHistory(events: HistoryEvent[]): Set<string> {
+  const reads = events.filter((e): e is OpEvent => e.type === 'op' && e.f === 'read-all' && e.phase === 'ok');
+  const present = new Set(((reads[reads.length - 1]?.value as unknown[] | undefined) ?? []).map(String));
+  return new Set(events.filter((e): e is OpEvent => e.type === 'op' && e.f === 'add' && e.phase === 'ok').map((e) => String(e.value)).filter((v) => !present.has(v)));
 }
