@@ -4,6 +4,7 @@ import type { CheckResult } from '../results/types.js';
 import type { Topology } from '../topology/model.js';
 import { asCheck, checkFailback, checkNoWritesToReplica, checkPromotion, checkSingleMaster, haproxyDetectMs, ops } from '../checkers/index.js';
 import { delay, scaled } from '../support/time.js';
+import { parseInfo } from '../support/info.js';
 import type { Workload } from '../workload/workload.js';
 import {
   expectWithin,
@@ -226,8 +227,21 @@ export const restartEmpty: Scenario = {
     await ctx.dep.start(master);
     ctx.note('healAt', ctx.history.mark('heal', `start ${master}`).time);
     const replicas = ctx.topology.redis.filter((r) => r.name !== master).map((r) => r.name);
-    // Replicas resync from the restarted (empty) master.
+    // Replicas resync from the restarted (empty) master. "Link up to redis1" alone can still be the link to the killed
+    // process, seen before the replica noticed; the restarted master's new replication id proves the new sync.
     for (const r of replicas) await waitReplicaOf(ctx, r, master, 30_000, 'replicas-resynced');
+    for (const r of replicas) {
+      await expectWithin(
+        { check: 'replicas-resynced', failure: `${r} did not complete a sync with the restarted ${master}`, hint: `check that ${r} can reach ${master} and resyncs after its restart` },
+        async () => {
+          // Read each time: redis-server takes a new replication id when its first replica syncs (a new backlog).
+          const [mine, theirs] = await Promise.all([infoReplication(ctx, master), infoReplication(ctx, r)]).catch(() => [undefined, undefined]);
+          return !!mine?.['master_replid'] && theirs?.['master_replid'] === mine['master_replid'] && theirs['master_link_status'] === 'up';
+        },
+        30_000,
+        100,
+      );
+    }
     markWorkloadEnd(ctx);
     await wl.finalRead();
     // The claim is that the replicas were wiped too: read each one's copy of the set, as history.
@@ -254,6 +268,21 @@ export const restartEmpty: Scenario = {
 };
 
 /** SMEMBERS of the workload's set on one replica, recorded as a 'read-replica' op (the checks read only history). */
+/** INFO replication of one instance, parsed (a fresh connection: the scenario's own workload may be stopped). */
+async function infoReplication(ctx: ScenarioContext, name: string): Promise<Record<string, string>> {
+  const { Redis } = await import('ioredis');
+  const ep = ctx.endpoint(name);
+  const pass = ctx.topology.redis.find((r) => r.name === name)?.password;
+  const c = new Redis({ host: ep.host, port: ep.port, ...(pass ? { password: pass } : {}), lazyConnect: true, maxRetriesPerRequest: 0, commandTimeout: scaled(2000), retryStrategy: () => null });
+  c.on('error', () => undefined);
+  try {
+    await c.connect();
+    return parseInfo(await c.info('replication'));
+  } finally {
+    c.disconnect();
+  }
+}
+
 async function readReplicaSet(ctx: ScenarioContext, name: string, key: string): Promise<void> {
   const { Redis } = await import('ioredis');
   const ep = ctx.endpoint(name);
