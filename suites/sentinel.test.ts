@@ -36,7 +36,7 @@ for (const driver of drivers()) {
         const marks = run.events.filter((e) => e.type === 'mark' && e.name.startsWith('seed-'));
         const text = marks.map((m) => (m.type === 'mark' ? `${m.name} ${m.detail ?? ''}` : '')).join('\n');
         expect(text).to.match(/seed-noauth ok: GET without the password answered: NOAUTH/);
-        expect(text).to.match(/seed-sentinel-sees-master ok: master0:name=master01,status=ok,address=\S+:6379,slaves=1,sentinels=1/);
+        expect(text).to.match(/seed-sentinel-sees-master ok: sentinel1 master0:name=master01,status=ok,address=\S+:6379,slaves=1,sentinels=1/);
         expect(text).to.match(/seed-failover-2 ok: .*\(redis1\)/);
         expectScenarioPass(run);
       });
