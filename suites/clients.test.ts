@@ -97,7 +97,6 @@ for (const target of targets()) {
       });
 
       it(`${client}: kill -9 of a cluster master: the client follows the promotion within the budget`, async function () {
-        if (target === 'reference') this.skip();
         const run = await runScenario(this, args(cluster, 'client-kill', client));
         row(target, 'cluster-3x2', 'client-kill', client, run.result);
         expectMeasuredFromHistory(run);
@@ -115,7 +114,6 @@ for (const target of targets()) {
     });
 
     it('broken-no-timeout (no command timeout, unlimited retries): caught by client-pause, with the reason', async function () {
-      if (target === 'reference') this.skip();
       const run = await runScenario(this, args(cluster, 'client-pause', 'broken-no-timeout'));
       row(target, 'cluster-3x2', 'client-pause', 'broken-no-timeout', run.result);
       expect(run.result.verdict).to.equal('fail');
