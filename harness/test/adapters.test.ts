@@ -6,17 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AdapterError, AdapterProcess, PROTOCOL_VERSION, parseAdapterLine, resolveAdapter, SHIPPED_CLIENTS, type Hello, type Message } from '../src/adapters/index.js';
 import { packageRoot } from '../src/topology/paths.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../src/support/ports.js';
 
 async function until<T>(what: string, cond: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
   const deadline = performance.now() + timeoutMs;
