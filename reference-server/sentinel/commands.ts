@@ -6,7 +6,7 @@ import type { CommandContext, CommandSpec, Reply, ServerApi } from '../commands/
 import { def, NOKEYS } from '../commands/define.js';
 import { globMatch } from '../server/glob.js';
 import { isIP } from 'node:net';
-import { accessSync, constants } from 'node:fs';
+import { isExecutable } from './config.js';
 import {
   FailoverState, Instance, InstanceError, SRI_FAILOVER_IN_PROGRESS, SRI_FORCE_FAILOVER, SRI_MASTER, SRI_O_DOWN, SRI_S_DOWN, SRI_SLAVE,
   announceAddr, failoverStateName, selectSlave, type Timing,
@@ -163,14 +163,6 @@ const DEBUG_PARAMS: [string, keyof Timing][] = [
   ['election-timeout', 'electionTimeout'], ['script-max-runtime', 'scriptMaxRuntime'], ['script-retry-delay', 'scriptRetryDelay'],
 ];
 
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const SCRIPTS_DENIED = 'ERR Reconfiguration of scripts path is denied for security reasons. Check the deny-scripts-reconfig configuration directive in your Sentinel configuration';
 

@@ -70,7 +70,7 @@ function yesno(s: string): boolean | undefined {
   return l === 'yes' ? true : l === 'no' ? false : undefined;
 }
 
-function isExecutable(path: string): boolean {
+export function isExecutable(path: string): boolean {
   try {
     accessSync(path, constants.X_OK);
     return true;

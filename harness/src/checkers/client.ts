@@ -5,24 +5,13 @@
  * whether its subscriber heard messages published after the failover.
  */
 import type { HistoryEvent, OpEvent } from '../history/events.js';
-import type { CheckResult } from '../results/types.js';
+import type { CheckResult, ClientRound } from '../results/types.js';
 import { findPromotion } from './masters.js';
 import { ops } from './timeline.js';
 
-export interface ClientMeasures {
+/** One round's measures, with the client path they were taken through. */
+export interface ClientMeasures extends ClientRound {
   via: string;
-  /** Fault -> first acknowledged write invoked after the server-side switch (after the fault when no switch was seen), not lost (null: none). */
-  clientFailoverMs: number | null;
-  /** Fault -> the server side's switch (+switch-master, or the replica seen as master). */
-  serverSwitchMs: number | null;
-  /** Switch -> the last command the client sent to the old master (null: it never did after the switch, or the adapter does not say). */
-  oldMasterMs: number | null;
-  /** Longest time any command took to settle (unsettled ones count until the workload stopped). */
-  stuckMs: number;
-  unsettled: number;
-  /** Pub/sub: messages acknowledged as published after the client's failover, and how many of them arrived. */
-  publishedAfter?: number;
-  deliveredAfter?: number;
 }
 
 export interface ClientCheckOptions {

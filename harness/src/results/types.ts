@@ -100,13 +100,21 @@ export interface ClientResult {
   /** Adapter name ("redis-py") and the library it reported ("redis-py 4.3.4 (sentinel)"). */
   name: string;
   library?: string;
-  rounds: {
-    clientFailoverMs: number | null;
-    serverSwitchMs: number | null;
-    oldMasterMs: number | null;
-    stuckMs: number;
-    unsettled: number;
-    publishedAfter?: number;
-    deliveredAfter?: number;
-  }[];
+  rounds: ClientRound[];
+}
+
+/** What the client experienced in one failover round. */
+export interface ClientRound {
+  /** Fault -> first acknowledged write invoked after the server-side switch (after the fault when no switch was seen), not lost (null: none). */
+  clientFailoverMs: number | null;
+  /** Fault -> the server side's switch (+switch-master, or the replica seen as master). */
+  serverSwitchMs: number | null;
+  /** Switch -> the last command the client sent to the old master (null: it never did after the switch, or the adapter does not say). */
+  oldMasterMs: number | null;
+  /** Longest time any command took to settle (unsettled ones count until the workload stopped). */
+  stuckMs: number;
+  unsettled: number;
+  /** Pub/sub: messages acknowledged as published after the client's failover, and how many of them arrived. */
+  publishedAfter?: number;
+  deliveredAfter?: number;
 }
