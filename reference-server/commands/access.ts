@@ -1,5 +1,5 @@
 /** Key lookups the way Redis's lookupKeyRead/lookupKeyWrite do them (stats, type checks), shared by command families. */
-import type { CommandContext, CommandSpec, CommandFlag } from './command.js';
+import type { CommandContext } from './command.js';
 import type { Db, Value } from '../store/types.js';
 import { ERR_WRONGTYPE } from '../store/numbers.js';
 import { KeyspaceDb } from '../store/db.js';
@@ -50,20 +50,6 @@ export function writeString(ctx: CommandContext, key: string): string | null | u
     return undefined;
   }
   return v;
-}
-
-/** Builds a CommandSpec from COMMAND INFO's facts. */
-export function spec(
-  name: string,
-  arity: number,
-  flags: CommandFlag[],
-  firstKey: number,
-  lastKey: number,
-  step: number,
-  categories: string[],
-  execute: CommandSpec['execute'],
-): CommandSpec {
-  return { name, arity, flags, firstKey, lastKey, step, categories, execute };
 }
 
 /** Redis's unsigned-long cursor parse (strtoul): an error line or the cursor. */

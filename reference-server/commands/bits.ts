@@ -3,7 +3,8 @@
  * SETBIT GETBIT BITCOUNT BITPOS BITOP BITFIELD BITFIELD_RO. Bit 0 is the most significant bit of byte 0.
  */
 import type { CommandContext, CommandSpec } from './command.js';
-import { lookupRead, readString, spec, writeString, notify } from './access.js';
+import { lookupRead, readString, writeString, notify } from './access.js';
+import { def } from './define.js';
 import { NOTIFY_GENERIC, NOTIFY_STRING } from '../config/keyspace-events.js';
 import { ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONGTYPE, LLONG_MAX, parseBig, parseLL } from '../store/numbers.js';
 import { KeyspaceDb } from '../store/db.js';
@@ -574,11 +575,11 @@ function bitfield(ctx: CommandContext, argv: string[], readonlyCmd: boolean): vo
 }
 
 export const commands: CommandSpec[] = [
-  spec('setbit', 4, ['write', 'denyoom'], 1, 1, 1, ['write', 'bitmap', 'slow'], cmdSetbit),
-  spec('getbit', 3, ['readonly', 'fast'], 1, 1, 1, ['read', 'bitmap', 'fast'], cmdGetbit),
-  spec('bitcount', -2, ['readonly'], 1, 1, 1, ['read', 'bitmap', 'slow'], cmdBitcount),
-  spec('bitpos', -3, ['readonly'], 1, 1, 1, ['read', 'bitmap', 'slow'], cmdBitpos),
-  spec('bitop', -4, ['write', 'denyoom'], 2, -1, 1, ['write', 'bitmap', 'slow'], cmdBitop),
-  spec('bitfield', -2, ['write', 'denyoom'], 1, 1, 1, ['write', 'bitmap', 'slow'], (ctx, argv) => bitfield(ctx, argv, false)),
-  spec('bitfield_ro', -2, ['readonly', 'fast'], 1, 1, 1, ['read', 'bitmap', 'fast'], (ctx, argv) => bitfield(ctx, argv, true)),
+  def('setbit', 4, 'write denyoom', [1, 1, 1], 'write bitmap slow', cmdSetbit),
+  def('getbit', 3, 'readonly fast', [1, 1, 1], 'read bitmap fast', cmdGetbit),
+  def('bitcount', -2, 'readonly', [1, 1, 1], 'read bitmap slow', cmdBitcount),
+  def('bitpos', -3, 'readonly', [1, 1, 1], 'read bitmap slow', cmdBitpos),
+  def('bitop', -4, 'write denyoom', [2, -1, 1], 'write bitmap slow', cmdBitop),
+  def('bitfield', -2, 'write denyoom', [1, 1, 1], 'write bitmap slow', (ctx, argv) => bitfield(ctx, argv, false)),
+  def('bitfield_ro', -2, 'readonly fast', [1, 1, 1], 'read bitmap fast', (ctx, argv) => bitfield(ctx, argv, true)),
 ];

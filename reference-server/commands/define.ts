@@ -1,4 +1,4 @@
-/** Terse CommandSpec builder shared by the connection/server/pubsub/transactions families. */
+/** The one CommandSpec builder: COMMAND INFO's facts (name, arity, flags, key positions, ACL categories) in one line. */
 import type { CommandFlag, CommandSpec } from './command.js';
 
 export function def(

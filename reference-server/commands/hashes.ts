@@ -1,7 +1,8 @@
 /** Hash commands (t_hash.c of Redis 7.0). Small hashes keep insertion order, as Redis's listpack does. */
 import type { CommandContext, CommandSpec } from './command.js';
 import type { RHash } from '../store/types.js';
-import { afterRemoval, lookupRead, parseCursor, spec, lc, notify } from './access.js';
+import { afterRemoval, lookupRead, parseCursor, lc, notify } from './access.js';
+import { def } from './define.js';
 import { NOTIFY_HASH } from '../config/keyspace-events.js';
 import {
   ERR_NOT_FLOAT,
@@ -377,20 +378,20 @@ function randWithCount(ctx: CommandContext, key: string, count: number, withValu
 }
 
 export const commands: CommandSpec[] = [
-  spec('hset', -4, ['write', 'denyoom', 'fast'], 1, 1, 1, ['write', 'hash', 'fast'], (ctx, argv) => cmdHset(ctx, argv, false)),
-  spec('hsetnx', 4, ['write', 'denyoom', 'fast'], 1, 1, 1, ['write', 'hash', 'fast'], cmdHsetnx),
-  spec('hget', 3, ['readonly', 'fast'], 1, 1, 1, ['read', 'hash', 'fast'], cmdHget),
-  spec('hmset', -4, ['write', 'denyoom', 'fast'], 1, 1, 1, ['write', 'hash', 'fast'], (ctx, argv) => cmdHset(ctx, argv, true)),
-  spec('hmget', -3, ['readonly', 'fast'], 1, 1, 1, ['read', 'hash', 'fast'], cmdHmget),
-  spec('hdel', -3, ['write', 'fast'], 1, 1, 1, ['write', 'hash', 'fast'], cmdHdel),
-  spec('hexists', 3, ['readonly', 'fast'], 1, 1, 1, ['read', 'hash', 'fast'], cmdHexists),
-  spec('hlen', 2, ['readonly', 'fast'], 1, 1, 1, ['read', 'hash', 'fast'], cmdHlen),
-  spec('hkeys', 2, ['readonly'], 1, 1, 1, ['read', 'hash', 'slow'], (ctx, argv) => cmdHkeys(ctx, argv, 'keys')),
-  spec('hvals', 2, ['readonly'], 1, 1, 1, ['read', 'hash', 'slow'], (ctx, argv) => cmdHkeys(ctx, argv, 'vals')),
-  spec('hgetall', 2, ['readonly'], 1, 1, 1, ['read', 'hash', 'slow'], cmdHgetall),
-  spec('hincrby', 4, ['write', 'denyoom', 'fast'], 1, 1, 1, ['write', 'hash', 'fast'], cmdHincrby),
-  spec('hincrbyfloat', 4, ['write', 'denyoom', 'fast'], 1, 1, 1, ['write', 'hash', 'fast'], cmdHincrbyfloat),
-  spec('hstrlen', 3, ['readonly', 'fast'], 1, 1, 1, ['read', 'hash', 'fast'], cmdHstrlen),
-  spec('hscan', -3, ['readonly'], 1, 1, 1, ['read', 'hash', 'slow'], cmdHscan),
-  spec('hrandfield', -2, ['readonly'], 1, 1, 1, ['read', 'hash', 'slow'], cmdHrandfield),
+  def('hset', -4, 'write denyoom fast', [1, 1, 1], 'write hash fast', (ctx, argv) => cmdHset(ctx, argv, false)),
+  def('hsetnx', 4, 'write denyoom fast', [1, 1, 1], 'write hash fast', cmdHsetnx),
+  def('hget', 3, 'readonly fast', [1, 1, 1], 'read hash fast', cmdHget),
+  def('hmset', -4, 'write denyoom fast', [1, 1, 1], 'write hash fast', (ctx, argv) => cmdHset(ctx, argv, true)),
+  def('hmget', -3, 'readonly fast', [1, 1, 1], 'read hash fast', cmdHmget),
+  def('hdel', -3, 'write fast', [1, 1, 1], 'write hash fast', cmdHdel),
+  def('hexists', 3, 'readonly fast', [1, 1, 1], 'read hash fast', cmdHexists),
+  def('hlen', 2, 'readonly fast', [1, 1, 1], 'read hash fast', cmdHlen),
+  def('hkeys', 2, 'readonly', [1, 1, 1], 'read hash slow', (ctx, argv) => cmdHkeys(ctx, argv, 'keys')),
+  def('hvals', 2, 'readonly', [1, 1, 1], 'read hash slow', (ctx, argv) => cmdHkeys(ctx, argv, 'vals')),
+  def('hgetall', 2, 'readonly', [1, 1, 1], 'read hash slow', cmdHgetall),
+  def('hincrby', 4, 'write denyoom fast', [1, 1, 1], 'write hash fast', cmdHincrby),
+  def('hincrbyfloat', 4, 'write denyoom fast', [1, 1, 1], 'write hash fast', cmdHincrbyfloat),
+  def('hstrlen', 3, 'readonly fast', [1, 1, 1], 'read hash fast', cmdHstrlen),
+  def('hscan', -3, 'readonly', [1, 1, 1], 'read hash slow', cmdHscan),
+  def('hrandfield', -2, 'readonly', [1, 1, 1], 'read hash slow', cmdHrandfield),
 ];

@@ -4,7 +4,8 @@
  * bit 63 meaning "stale"), then sparse opcodes or 16384 dense 6-bit registers, byte for byte as Redis stores it.
  */
 import type { CommandContext, CommandSpec } from './command.js';
-import { lookupRead, spec, notify } from './access.js';
+import { lookupRead, notify } from './access.js';
+import { def, NOKEYS } from './define.js';
 import { NOTIFY_STRING } from '../config/keyspace-events.js';
 import { ERR_WRONGTYPE } from '../store/numbers.js';
 import { KeyspaceDb } from '../store/db.js';
@@ -786,9 +787,9 @@ function cmdPfdebug(ctx: CommandContext, argv: string[]): void {
 }
 
 export const commands: CommandSpec[] = [
-  spec('pfadd', -2, ['write', 'denyoom', 'fast'], 1, 1, 1, ['write', 'hyperloglog', 'fast'], cmdPfadd),
-  spec('pfcount', -2, ['readonly', 'may_replicate'], 1, -1, 1, ['read', 'hyperloglog', 'slow'], cmdPfcount),
-  spec('pfmerge', -2, ['write', 'denyoom'], 1, -1, 1, ['write', 'hyperloglog', 'slow'], cmdPfmerge),
-  spec('pfselftest', 1, ['admin'], 0, 0, 0, ['hyperloglog', 'admin', 'slow', 'dangerous'], (ctx) => cmdPfselftest(ctx)),
-  spec('pfdebug', 3, ['write', 'denyoom', 'admin'], 2, 2, 1, ['write', 'hyperloglog', 'admin', 'slow', 'dangerous'], cmdPfdebug),
+  def('pfadd', -2, 'write denyoom fast', [1, 1, 1], 'write hyperloglog fast', cmdPfadd),
+  def('pfcount', -2, 'readonly may_replicate', [1, -1, 1], 'read hyperloglog slow', cmdPfcount),
+  def('pfmerge', -2, 'write denyoom', [1, -1, 1], 'write hyperloglog slow', cmdPfmerge),
+  def('pfselftest', 1, 'admin', NOKEYS, 'hyperloglog admin slow dangerous', (ctx) => cmdPfselftest(ctx)),
+  def('pfdebug', 3, 'write denyoom admin', [2, 2, 1], 'write hyperloglog admin slow dangerous', cmdPfdebug),
 ];

@@ -1,6 +1,7 @@
 /** Keyspace commands (db.c, expire.c, object.c of Redis 7.0): arity, flags, replies, errors and propagation. */
 import type { CommandContext, CommandSpec, Db, Value } from './command.js';
-import { lookupNoTouch, lookupRead, parseCursor, spec, lc, notify } from './access.js';
+import { lookupNoTouch, lookupRead, parseCursor, lc, notify } from './access.js';
+import { def, NOKEYS } from './define.js';
 import { NOTIFY_GENERIC } from '../config/keyspace-events.js';
 import { LLONG_MAX, LLONG_MIN, ERR_NOT_INTEGER, ERR_SYNTAX, parseBig, parseInt32, parseLL } from '../store/numbers.js';
 import { encodingOf } from '../store/encoding.js';
@@ -610,55 +611,55 @@ function objectSub(ctx: CommandContext, argv: string[]): void {
 }
 
 const objectCmd: CommandSpec = {
-  ...spec('object', -2, [], 0, 0, 0, ['slow'], objectSub),
+  ...def('object', -2, '', NOKEYS, 'slow', objectSub),
   subcommands: [
-    spec('object|help', 2, ['loading', 'stale'], 0, 0, 0, ['keyspace', 'slow'], objectSub),
-    spec('object|encoding', 3, ['readonly'], 2, 2, 1, ['keyspace', 'read', 'slow'], objectSub),
-    spec('object|freq', 3, ['readonly'], 2, 2, 1, ['keyspace', 'read', 'slow'], objectSub),
-    spec('object|idletime', 3, ['readonly'], 2, 2, 1, ['keyspace', 'read', 'slow'], objectSub),
-    spec('object|refcount', 3, ['readonly'], 2, 2, 1, ['keyspace', 'read', 'slow'], objectSub),
+    def('object|help', 2, 'loading stale', NOKEYS, 'keyspace slow', objectSub),
+    def('object|encoding', 3, 'readonly', [2, 2, 1], 'keyspace read slow', objectSub),
+    def('object|freq', 3, 'readonly', [2, 2, 1], 'keyspace read slow', objectSub),
+    def('object|idletime', 3, 'readonly', [2, 2, 1], 'keyspace read slow', objectSub),
+    def('object|refcount', 3, 'readonly', [2, 2, 1], 'keyspace read slow', objectSub),
   ],
 };
 
 export const commands: CommandSpec[] = [
-  spec('del', -2, ['write'], 1, -1, 1, ['keyspace', 'write', 'slow'], cmdDel),
-  spec('unlink', -2, ['write', 'fast'], 1, -1, 1, ['keyspace', 'write', 'fast'], cmdDel),
-  spec('exists', -2, ['readonly', 'fast'], 1, -1, 1, ['keyspace', 'read', 'fast'], cmdExists),
-  spec('type', 2, ['readonly', 'fast'], 1, 1, 1, ['keyspace', 'read', 'fast'], cmdType),
-  spec('expire', -3, ['write', 'fast'], 1, 1, 1, ['keyspace', 'write', 'fast'], (ctx, argv) =>
+  def('del', -2, 'write', [1, -1, 1], 'keyspace write slow', cmdDel),
+  def('unlink', -2, 'write fast', [1, -1, 1], 'keyspace write fast', cmdDel),
+  def('exists', -2, 'readonly fast', [1, -1, 1], 'keyspace read fast', cmdExists),
+  def('type', 2, 'readonly fast', [1, 1, 1], 'keyspace read fast', cmdType),
+  def('expire', -3, 'write fast', [1, 1, 1], 'keyspace write fast', (ctx, argv) =>
     expireGeneric(ctx, argv, 'expire', true, true),
   ),
-  spec('pexpire', -3, ['write', 'fast'], 1, 1, 1, ['keyspace', 'write', 'fast'], (ctx, argv) =>
+  def('pexpire', -3, 'write fast', [1, 1, 1], 'keyspace write fast', (ctx, argv) =>
     expireGeneric(ctx, argv, 'pexpire', true, false),
   ),
-  spec('expireat', -3, ['write', 'fast'], 1, 1, 1, ['keyspace', 'write', 'fast'], (ctx, argv) =>
+  def('expireat', -3, 'write fast', [1, 1, 1], 'keyspace write fast', (ctx, argv) =>
     expireGeneric(ctx, argv, 'expireat', false, true),
   ),
-  spec('pexpireat', -3, ['write', 'fast'], 1, 1, 1, ['keyspace', 'write', 'fast'], (ctx, argv) =>
+  def('pexpireat', -3, 'write fast', [1, 1, 1], 'keyspace write fast', (ctx, argv) =>
     expireGeneric(ctx, argv, 'pexpireat', false, false),
   ),
-  spec('ttl', 2, ['readonly', 'fast'], 1, 1, 1, ['keyspace', 'read', 'fast'], (ctx, argv) => ttlGeneric(ctx, argv, false, false)),
-  spec('pttl', 2, ['readonly', 'fast'], 1, 1, 1, ['keyspace', 'read', 'fast'], (ctx, argv) => ttlGeneric(ctx, argv, true, false)),
-  spec('expiretime', 2, ['readonly', 'fast'], 1, 1, 1, ['keyspace', 'read', 'fast'], (ctx, argv) =>
+  def('ttl', 2, 'readonly fast', [1, 1, 1], 'keyspace read fast', (ctx, argv) => ttlGeneric(ctx, argv, false, false)),
+  def('pttl', 2, 'readonly fast', [1, 1, 1], 'keyspace read fast', (ctx, argv) => ttlGeneric(ctx, argv, true, false)),
+  def('expiretime', 2, 'readonly fast', [1, 1, 1], 'keyspace read fast', (ctx, argv) =>
     ttlGeneric(ctx, argv, false, true),
   ),
-  spec('pexpiretime', 2, ['readonly', 'fast'], 1, 1, 1, ['keyspace', 'read', 'fast'], (ctx, argv) =>
+  def('pexpiretime', 2, 'readonly fast', [1, 1, 1], 'keyspace read fast', (ctx, argv) =>
     ttlGeneric(ctx, argv, true, true),
   ),
-  spec('persist', 2, ['write', 'fast'], 1, 1, 1, ['keyspace', 'write', 'fast'], cmdPersist),
-  spec('keys', 2, ['readonly'], 0, 0, 0, ['keyspace', 'read', 'slow', 'dangerous'], cmdKeys),
-  spec('scan', -2, ['readonly'], 0, 0, 0, ['keyspace', 'read', 'slow'], cmdScan),
-  spec('rename', 3, ['write'], 1, 2, 1, ['keyspace', 'write', 'slow'], (ctx, argv) => renameGeneric(ctx, argv, false)),
-  spec('renamenx', 3, ['write', 'fast'], 1, 2, 1, ['keyspace', 'write', 'fast'], (ctx, argv) => renameGeneric(ctx, argv, true)),
-  spec('randomkey', 1, ['readonly'], 0, 0, 0, ['keyspace', 'read', 'slow'], cmdRandomkey),
-  spec('flushdb', -1, ['write'], 0, 0, 0, ['keyspace', 'write', 'slow', 'dangerous'], cmdFlushdb),
-  spec('flushall', -1, ['write'], 0, 0, 0, ['keyspace', 'write', 'slow', 'dangerous'], cmdFlushall),
-  spec('select', 2, ['loading', 'stale', 'fast'], 0, 0, 0, ['fast', 'connection'], cmdSelect),
-  spec('swapdb', 3, ['write', 'fast'], 0, 0, 0, ['keyspace', 'write', 'fast', 'dangerous'], cmdSwapdb),
-  spec('move', 3, ['write', 'fast'], 1, 1, 1, ['keyspace', 'write', 'fast'], cmdMove),
-  spec('copy', -3, ['write', 'denyoom'], 1, 2, 1, ['keyspace', 'write', 'slow'], cmdCopy),
-  spec('touch', -2, ['readonly', 'fast'], 1, -1, 1, ['keyspace', 'read', 'fast'], cmdTouch),
+  def('persist', 2, 'write fast', [1, 1, 1], 'keyspace write fast', cmdPersist),
+  def('keys', 2, 'readonly', NOKEYS, 'keyspace read slow dangerous', cmdKeys),
+  def('scan', -2, 'readonly', NOKEYS, 'keyspace read slow', cmdScan),
+  def('rename', 3, 'write', [1, 2, 1], 'keyspace write slow', (ctx, argv) => renameGeneric(ctx, argv, false)),
+  def('renamenx', 3, 'write fast', [1, 2, 1], 'keyspace write fast', (ctx, argv) => renameGeneric(ctx, argv, true)),
+  def('randomkey', 1, 'readonly', NOKEYS, 'keyspace read slow', cmdRandomkey),
+  def('flushdb', -1, 'write', NOKEYS, 'keyspace write slow dangerous', cmdFlushdb),
+  def('flushall', -1, 'write', NOKEYS, 'keyspace write slow dangerous', cmdFlushall),
+  def('select', 2, 'loading stale fast', NOKEYS, 'fast connection', cmdSelect),
+  def('swapdb', 3, 'write fast', NOKEYS, 'keyspace write fast dangerous', cmdSwapdb),
+  def('move', 3, 'write fast', [1, 1, 1], 'keyspace write fast', cmdMove),
+  def('copy', -3, 'write denyoom', [1, 2, 1], 'keyspace write slow', cmdCopy),
+  def('touch', -2, 'readonly fast', [1, -1, 1], 'keyspace read fast', cmdTouch),
   objectCmd,
-  spec('dump', 2, ['readonly'], 1, 1, 1, ['keyspace', 'read', 'slow'], cmdDump),
-  spec('restore', -4, ['write', 'denyoom'], 1, 1, 1, ['keyspace', 'write', 'slow', 'dangerous'], cmdRestore),
+  def('dump', 2, 'readonly', [1, 1, 1], 'keyspace read slow', cmdDump),
+  def('restore', -4, 'write denyoom', [1, 1, 1], 'keyspace write slow dangerous', cmdRestore),
 ];

@@ -1,6 +1,7 @@
 /** String commands with Redis 7.0's arity, flags, replies, errors and propagation rewrites (t_string.c). */
 import type { CommandContext, CommandSpec } from './command.js';
-import { lookupRead, readString, spec, writeString, lc, notify } from './access.js';
+import { lookupRead, readString, writeString, lc, notify } from './access.js';
+import { def } from './define.js';
 import { NOTIFY_GENERIC, NOTIFY_STRING } from '../config/keyspace-events.js';
 import {
   ERR_NOT_FLOAT,
@@ -516,32 +517,32 @@ function cmdLcs(ctx: CommandContext, argv: string[]): void {
 }
 
 export const commands: CommandSpec[] = [
-  spec('get', 2, ['readonly', 'fast'], 1, 1, 1, ['read', 'string', 'fast'], cmdGet),
-  spec('set', -3, ['write', 'denyoom'], 1, 1, 1, ['write', 'string', 'slow'], cmdSet),
-  spec('setnx', 3, ['write', 'denyoom', 'fast'], 1, 1, 1, ['write', 'string', 'fast'], (ctx, argv) =>
+  def('get', 2, 'readonly fast', [1, 1, 1], 'read string fast', cmdGet),
+  def('set', -3, 'write denyoom', [1, 1, 1], 'write string slow', cmdSet),
+  def('setnx', 3, 'write denyoom fast', [1, 1, 1], 'write string fast', (ctx, argv) =>
     setGeneric(ctx, 'setnx', F_NX, argv[1], argv[2], undefined, true, argv),
   ),
-  spec('setex', 4, ['write', 'denyoom'], 1, 1, 1, ['write', 'string', 'slow'], (ctx, argv) =>
+  def('setex', 4, 'write denyoom', [1, 1, 1], 'write string slow', (ctx, argv) =>
     setGeneric(ctx, 'setex', F_EX, argv[1], argv[3], argv[2], false, argv),
   ),
-  spec('psetex', 4, ['write', 'denyoom'], 1, 1, 1, ['write', 'string', 'slow'], (ctx, argv) =>
+  def('psetex', 4, 'write denyoom', [1, 1, 1], 'write string slow', (ctx, argv) =>
     setGeneric(ctx, 'psetex', F_PX, argv[1], argv[3], argv[2], false, argv),
   ),
-  spec('mget', -2, ['readonly', 'fast'], 1, -1, 1, ['read', 'string', 'fast'], cmdMget),
-  spec('mset', -3, ['write', 'denyoom'], 1, -1, 2, ['write', 'string', 'slow'], (ctx, argv) => cmdMset(ctx, argv, false)),
-  spec('msetnx', -3, ['write', 'denyoom'], 1, -1, 2, ['write', 'string', 'slow'], (ctx, argv) => cmdMset(ctx, argv, true)),
-  spec('getset', 3, ['write', 'denyoom', 'fast'], 1, 1, 1, ['write', 'string', 'fast'], cmdGetset),
-  spec('getdel', 2, ['write', 'fast'], 1, 1, 1, ['write', 'string', 'fast'], cmdGetdel),
-  spec('getex', -2, ['write', 'fast'], 1, 1, 1, ['write', 'string', 'fast'], cmdGetex),
-  spec('append', 3, ['write', 'denyoom', 'fast'], 1, 1, 1, ['write', 'string', 'fast'], cmdAppend),
-  spec('strlen', 2, ['readonly', 'fast'], 1, 1, 1, ['read', 'string', 'fast'], cmdStrlen),
-  spec('incr', 2, ['write', 'denyoom', 'fast'], 1, 1, 1, ['write', 'string', 'fast'], (ctx, argv) => incrDecr(ctx, argv[1], 1)),
-  spec('decr', 2, ['write', 'denyoom', 'fast'], 1, 1, 1, ['write', 'string', 'fast'], (ctx, argv) => incrDecr(ctx, argv[1], -1)),
-  spec('incrby', 3, ['write', 'denyoom', 'fast'], 1, 1, 1, ['write', 'string', 'fast'], (ctx, argv) => cmdIncrBy(ctx, argv, 1)),
-  spec('decrby', 3, ['write', 'denyoom', 'fast'], 1, 1, 1, ['write', 'string', 'fast'], (ctx, argv) => cmdIncrBy(ctx, argv, -1)),
-  spec('incrbyfloat', 3, ['write', 'denyoom', 'fast'], 1, 1, 1, ['write', 'string', 'fast'], cmdIncrByFloat),
-  spec('getrange', 4, ['readonly'], 1, 1, 1, ['read', 'string', 'slow'], cmdGetrange),
-  spec('substr', 4, ['readonly'], 1, 1, 1, ['read', 'string', 'slow'], cmdGetrange),
-  spec('setrange', 4, ['write', 'denyoom'], 1, 1, 1, ['write', 'string', 'slow'], cmdSetrange),
-  spec('lcs', -3, ['readonly'], 1, 2, 1, ['read', 'string', 'slow'], cmdLcs),
+  def('mget', -2, 'readonly fast', [1, -1, 1], 'read string fast', cmdMget),
+  def('mset', -3, 'write denyoom', [1, -1, 2], 'write string slow', (ctx, argv) => cmdMset(ctx, argv, false)),
+  def('msetnx', -3, 'write denyoom', [1, -1, 2], 'write string slow', (ctx, argv) => cmdMset(ctx, argv, true)),
+  def('getset', 3, 'write denyoom fast', [1, 1, 1], 'write string fast', cmdGetset),
+  def('getdel', 2, 'write fast', [1, 1, 1], 'write string fast', cmdGetdel),
+  def('getex', -2, 'write fast', [1, 1, 1], 'write string fast', cmdGetex),
+  def('append', 3, 'write denyoom fast', [1, 1, 1], 'write string fast', cmdAppend),
+  def('strlen', 2, 'readonly fast', [1, 1, 1], 'read string fast', cmdStrlen),
+  def('incr', 2, 'write denyoom fast', [1, 1, 1], 'write string fast', (ctx, argv) => incrDecr(ctx, argv[1], 1)),
+  def('decr', 2, 'write denyoom fast', [1, 1, 1], 'write string fast', (ctx, argv) => incrDecr(ctx, argv[1], -1)),
+  def('incrby', 3, 'write denyoom fast', [1, 1, 1], 'write string fast', (ctx, argv) => cmdIncrBy(ctx, argv, 1)),
+  def('decrby', 3, 'write denyoom fast', [1, 1, 1], 'write string fast', (ctx, argv) => cmdIncrBy(ctx, argv, -1)),
+  def('incrbyfloat', 3, 'write denyoom fast', [1, 1, 1], 'write string fast', cmdIncrByFloat),
+  def('getrange', 4, 'readonly', [1, 1, 1], 'read string slow', cmdGetrange),
+  def('substr', 4, 'readonly', [1, 1, 1], 'read string slow', cmdGetrange),
+  def('setrange', 4, 'write denyoom', [1, 1, 1], 'write string slow', cmdSetrange),
+  def('lcs', -3, 'readonly', [1, 2, 1], 'read string slow', cmdLcs),
 ];
