@@ -180,6 +180,21 @@ describe('local driver', function () {
     await expectRejects(d.partition({ kind: 'isolate', host: 'redis1' }), /partitions unsupported: /);
   });
 
+  it('--target applies to Sentinels as well as servers: the mixed quorum becomes all real or all reference', async () => {
+    for (const target of ['redis', 'reference'] as const) {
+      const d = await deployments.up(topo('sentinel-mixed.yml'), { target, hostMode: 'loopback' });
+      expect(d.instances().filter((i) => i.kind !== 'haproxy').map((i) => `${i.name}:${i.target}`)).to.deep.equal(
+        ['redis1', 'redis2', 'redis3', 'sentinel1', 'sentinel2', 'sentinel3'].map((n) => `${n}:${target}`));
+      // What runs, not only the label: INFO server's executable is the reference bin or Debian's binary.
+      for (const name of ['redis1', 'sentinel1', 'sentinel3']) {
+        const ep = d.endpoint(name);
+        const exe = parseInfo(String(await respCall(ep.host, ep.port, ['INFO', 'server'], name.startsWith('redis') ? 'TestPass' : undefined))).executable ?? '';
+        expect(exe, name).to.match(target === 'reference' ? /redis-ref-server\.js$/ : /\/redis-(server|sentinel)$/);
+      }
+      await deployments.downAll();
+    }
+  });
+
   it('stops what it started when bring-up fails, and says why with the log', async () => {
     const t = loadTopologyText('name: broken\nkind: standalone\nredis:\n  - { name: r1, host: a, port: 6390, config: { no-such-directive: "yes" } }\n', 'broken.yml');
     let err: Error | undefined;

@@ -27,6 +27,7 @@ export function installSentinel(server: RedisServer, state: SentinelState): Sent
   server.replaceCommands([...buildSentinelTable(server.commands).values()].filter((spec, i, all) => all.indexOf(spec) === i));
   server.install({
     name: 'sentinel',
+    logName: 'Sentinel',
     shutdown: () => runtime.stop(),
   });
   return runtime;

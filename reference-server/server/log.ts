@@ -30,6 +30,15 @@ export class ServerLog {
     const line = `${process.pid}:${this.roleChar()} ${p2(d.getDate())} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ` +
       `${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')} ` +
       `${LEVEL_CHAR[level]} ${msg}\n`;
+    this.append(line);
+  }
+
+  /** Redis's serverLogFromHandler: what a signal handler logs carries the unix time, not the date and level. */
+  fromSignalHandler(msg: string): void {
+    this.append(`${process.pid}:signal-handler (${Math.floor(Date.now() / 1000)}) ${msg}\n`);
+  }
+
+  private append(line: string): void {
     const file = this.logfile();
     if (file === '') process.stdout.write(line);
     else {

@@ -23,6 +23,8 @@ export interface InfoSection {
 export interface ServerMode {
   /** Shown in logs; also the key under which client slots and sections are grouped. */
   readonly name: string;
+  /** What the server calls itself in its log ("Sentinel is now ready to exit"), when not "Redis". */
+  readonly logName?: string;
   /** The server's replication role and INFO replication lines, when this mode provides them (replication/). */
   readonly replication?: ReplicationHooks;
   /** SAVE, LASTSAVE and INFO persistence, when this mode provides them. */

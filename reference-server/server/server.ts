@@ -205,9 +205,13 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost, Trackin
 
   // ---- modes ----
 
+  /** What this server calls itself in its log: Redis's server.sentinel_mode ? "Sentinel" : "Redis". */
+  private logName = 'Redis';
+
   /** Plugs a mode in: its hooks join the fixed points, its INFO sections and roles take effect. */
   install(mode: ServerMode): void {
     this.modeHooks.add(mode);
+    if (mode.logName) this.logName = mode.logName;
     if (mode.replication) this.replication = mode.replication;
     if (mode.persistence) this.persistence = mode.persistence;
     for (const section of mode.infoSections ?? []) this.addInfoSection(section);
@@ -404,11 +408,12 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost, Trackin
     this.logger.write('warning', 'Configuration loaded');
     this.logger.write('notice', `Redis-compatible reference server (TypeScript) PID: ${process.pid}`);
     this.logger.write('notice', `Running mode=${this.mode}, port=${this.config.getNumber('port')}.`);
-    this.logger.write('warning', 'Server initialized');
+    // redis-server logs these two only outside Sentinel mode (server.c main()).
+    if (this.mode !== 'sentinel') this.logger.write('warning', 'Server initialized');
   }
 
   logReady(): void {
-    this.logger.write('notice', 'Ready to accept connections');
+    if (this.mode !== 'sentinel') this.logger.write('notice', 'Ready to accept connections');
   }
 
   writePidfile(): void {
@@ -424,7 +429,7 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost, Trackin
 
   /** Redis's prepareForShutdown: save if configured (or asked), remove the pidfile, close everything. */
   shutdown(opts: { save?: boolean; nosave?: boolean; signal?: string } = {}): string | undefined {
-    if (opts.signal) this.logger.write('warning', `Received ${opts.signal} scheduling shutdown...`);
+    if (opts.signal) this.logger.fromSignalHandler(`Received ${opts.signal} scheduling shutdown...`);
     this.logger.write('warning', 'User requested shutdown...');
     const saveConfigured = (this.config.get('save') ?? '') !== '';
     if (!opts.nosave && (opts.save || saveConfigured)) {
@@ -450,7 +455,7 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost, Trackin
     // close() flushes the replication stream (replication.shutdown) and ends replica sockets gracefully; the exit waits for them.
     const replicaSockets = [...this.clients.values()].filter((c) => c.kind === 'replica' && c.socket !== null).map((c) => c.socket as net.Socket);
     this.close();
-    this.logger.write('warning', 'Redis is now ready to exit, bye bye...');
+    this.logger.write('warning', `${this.logName} is now ready to exit, bye bye...`);
     const pending = replicaSockets.filter((s) => !s.destroyed);
     if (pending.length === 0) {
       this.onExit(0);

@@ -90,6 +90,23 @@ describe('sentinel: mixed quorums of reference and real Sentinels', function () 
     cleanup = [];
   });
 
+  it('SIGTERM: both kinds log the same shutdown lines, naming themselves Sentinel, and exit 0', async () => {
+    const lines: Record<string, string[]> = {};
+    for (const kind of ['real', 'ref'] as const) {
+      const s = await startSentinel(kind, await freePort(), []);
+      cleanup.push(async () => { await s.stop(); removeDir(s.dir); });
+      const code = new Promise<number | null>((resolve) => s.child.once('exit', (c) => resolve(c)));
+      await s.stop({ signal: 'SIGTERM' });
+      expect(await code, kind).to.equal(0);
+      // "pid:X dd Mon yyyy hh:mm:ss.mmm # text", and "pid:signal-handler (unixtime) text" from the signal handler:
+      // compare the texts from SIGTERM on.
+      const texts = s.log().split('\n').map((l) => l.replace(/^\d+:(\w \d+ \w+ \d+ [\d:.]+ [.\-*#]|signal-handler \(\d+\)) /, ''));
+      lines[kind] = texts.slice(texts.indexOf('Received SIGTERM scheduling shutdown...')).filter((l) => l !== '');
+    }
+    expect(lines.real!.at(-1)).to.equal('Sentinel is now ready to exit, bye bye...');
+    expect(lines.ref).to.deep.equal(lines.real);
+  });
+
   it('two reference Sentinels and a real one: they discover each other, the real one leads, all follow; a restarted reference Sentinel resumes', async () => {
     const t = await startTopology(['ref', 'ref', 'real'], 2, cleanup);
     await waitDiscovered(t.sentinels, 'mymaster', 1);

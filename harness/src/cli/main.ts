@@ -57,7 +57,7 @@ const HELP = [
   ] as const).flatMap(([cmd, what]) => [`  ${USAGE[cmd].replace('usage: ', '')}`, `      ${what}`]),
   '',
   'Exit codes: 0 pass, 1 a check failed, 2 bad input, 3 harness failure.',
-  'Without TOPOLOGY, up and run use the built-in sentinel-haproxy (reference servers, real Sentinel and HAProxy).',
+  'Without TOPOLOGY, up and run use the built-in sentinel-haproxy-reference (reference Redis and reference Sentinels behind real HAProxy).',
 ].join('\n');
 
 type Out = (line: string) => void;

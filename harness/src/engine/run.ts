@@ -7,7 +7,7 @@ import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Deployment, Driver } from '../drivers/driver.js';
 import { createDriver } from '../drivers/index.js';
-import type { Target, Topology } from '../topology/model.js';
+import { retarget, type Target, type Topology } from '../topology/model.js';
 import type { RunResults, ScenarioResult, Verdict } from '../results/types.js';
 import { HistoryWriter } from '../history/writer.js';
 import { applyFact, factsOf, type HistoryEvent } from '../history/events.js';
@@ -77,7 +77,8 @@ function normalize(o: RunOptions): Normalized {
   if (!outDir) throw new BadInputError('runScenarios: no output folder (outDir)');
   const names = o.scenarios ?? (o.scenario ? o.scenario.split(',').map((x) => x.trim()).filter(Boolean) : ['all']);
   const n: Normalized = {
-    topology: o.topology,
+    // Scenarios, skip reasons and results all see what is deployed: the topology with --target applied.
+    topology: retarget(o.topology, o.target),
     scenarios: names,
     driverName: o.driverName ?? o.driver ?? 'local',
     seed: o.seed >>> 0,
@@ -113,8 +114,7 @@ export function resolveScenarios(names: string[], kind?: Topology['kind'], withC
   return out;
 }
 
-function targetOf(topology: Topology, override?: Target): Target | 'mixed' {
-  if (override) return override;
+function targetOf(topology: Topology): Target | 'mixed' {
   const ts = new Set<Target>([...topology.redis.map((r) => r.target), ...topology.sentinels.map((s) => s.target)]);
   return ts.size === 1 ? [...ts][0]! : 'mixed';
 }
@@ -136,7 +136,7 @@ function emptyResult(s: Scenario, opts: Normalized, startedAt: number): Scenario
     name: s.name,
     description: s.description,
     topology: opts.topology.name,
-    target: targetOf(opts.topology, opts.target),
+    target: targetOf(opts.topology),
     driver: opts.driverName,
     verdict: 'skip',
     checks: [],
@@ -164,7 +164,7 @@ export async function runScenarios(options: RunOptions): Promise<RunResults> {
     runId,
     topology: opts.topology.name,
     topologyFile: opts.topology.file,
-    target: targetOf(opts.topology, opts.target),
+    target: targetOf(opts.topology),
     driver: opts.driverName,
     seed: opts.seed,
     command: opts.commandLine,

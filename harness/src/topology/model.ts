@@ -115,3 +115,13 @@ export interface Topology {
   /** Docker images per role for the docker driver (redis, haproxy, toxiproxy, reference); unset roles use its defaults. */
   images?: Partial<Record<'redis' | 'haproxy' | 'toxiproxy' | 'reference', string>>;
 }
+
+/** The topology with every Redis server and Sentinel on `target` (`--target`, `compare`); unchanged without one. */
+export function retarget(topology: Topology, target: Target | undefined): Topology {
+  if (!target) return topology;
+  return {
+    ...topology,
+    redis: topology.redis.map((r) => ({ ...r, target })),
+    sentinels: topology.sentinels.map((s) => ({ ...s, target })),
+  };
+}

@@ -139,10 +139,6 @@ export class DockerDeployment extends DeploymentBase<Member> implements Deployme
     return r.name;
   }
 
-  private targetOf(t: Target): Target {
-    return this.opts.target ?? t;
-  }
-
   async bringUp(): Promise<void> {
     const t0 = Date.now();
     const topo = this.topology;
@@ -155,7 +151,7 @@ export class DockerDeployment extends DeploymentBase<Member> implements Deployme
     // One listing instead of an inspect per candidate image.
     this.localImages = new Set((await this.docker.listImages()).flatMap((i) => i.RepoTags ?? []));
     // Every image is resolved before anything starts, so a missing one fails fast with its one-line fix.
-    for (const r of topo.redis) this.image(this.targetOf(r.target) === 'redis' ? 'redis' : 'reference');
+    for (const r of topo.redis) this.image(r.target === 'redis' ? 'redis' : 'reference');
     for (const s of topo.sentinels) this.image(s.target === 'redis' ? 'redis' : 'reference');
     if (topo.haproxy) this.image('haproxy');
     if (topo.toxiproxy) this.image('toxiproxy');
@@ -184,8 +180,7 @@ export class DockerDeployment extends DeploymentBase<Member> implements Deployme
     writeGeneratedFiles(this.files);
     for (const r of topo.redis) {
       mkdirSync(redisDataDir(layout, r.name), { recursive: true });
-      const target = this.targetOf(r.target);
-      this.addMember(r.name, 'redis', r.host, r.port, target, this.serverArgv(target, this.fileOf(r.name), false));
+      this.addMember(r.name, 'redis', r.host, r.port, r.target, this.serverArgv(r.target, this.fileOf(r.name), false));
     }
     for (const s of topo.sentinels) this.addMember(s.name, 'sentinel', s.host, s.port, s.target, this.serverArgv(s.target, this.fileOf(s.name), true));
     if (topo.haproxy) {

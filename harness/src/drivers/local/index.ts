@@ -131,8 +131,7 @@ export class LocalDeployment extends DeploymentBase<Member> implements Deploymen
     writeGeneratedFiles(this.files);
     for (const r of topo.redis) {
       mkdirSync(redisDataDir(layout, r.name), { recursive: true });
-      const target = this.opts.target ?? r.target;
-      this.addMember(r.name, 'redis', r.host, r.port, target, this.serverCommand(target, this.fileOf(r.name), false));
+      this.addMember(r.name, 'redis', r.host, r.port, r.target, this.serverCommand(r.target, this.fileOf(r.name), false));
     }
     for (const s of topo.sentinels) {
       this.addMember(s.name, 'sentinel', s.host, s.port, s.target, this.serverCommand(s.target, this.fileOf(s.name), true));

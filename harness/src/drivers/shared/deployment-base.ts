@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import type { Endpoint, GeneratedFile, PartitionSpec, RunningInstance, UpOptions } from '../driver.js';
-import type { Topology } from '../../topology/model.js';
+import { retarget, type Topology } from '../../topology/model.js';
 import { configFileOf, type BringUpSteps } from './bring-up.js';
 import { HostStops } from './host-stops.js';
 import { runningInstance, toxiproxyLinkEndpoint, type MemberInfo } from './instances.js';
@@ -30,7 +30,11 @@ export abstract class DeploymentBase<M extends BaseMember> {
   private readonly stopped = new HostStops();
   private readonly drops = new Map<string, DropSets>();
 
-  constructor(readonly topology: Topology, protected readonly opts: UpOptions) {
+  readonly topology: Topology;
+
+  constructor(topology: Topology, protected readonly opts: UpOptions) {
+    // One place applies --target, to Sentinels as well as servers, so both drivers deploy the same thing.
+    this.topology = retarget(topology, opts.target);
     this.runId = opts.runId;
     this.runDir = path.resolve(opts.runDir);
     this.log = opts.log ?? (() => undefined);
