@@ -131,6 +131,18 @@ describe('checkers: promotion and failback', () => {
     expect(checkPromotion(h, { oldMaster: 'r1', faultAt: 1000, candidates: ['r3'] }).verdict).to.equal('fail');
     expect(checkPromotion(h.slice(0, 4), { oldMaster: 'r1', faultAt: 1000 }).verdict).to.equal('fail');
   });
+  it('names the Sentinel that led the failover and its kind: the last +elected-leader before the switch', () => {
+    const sentinel = (time: number, instance: string, role: string, target: string): RoleObservation =>
+      ({ type: 'observation', scenario: S, source: 'sentinel', instance, role, detail: { event: role, message: '', target }, time });
+    // s2 (reference) was elected first but its attempt aborted; s3 (a redis-sentinel) was elected next and switched.
+    const led: HistoryEvent[] = [...h.slice(0, 4), sentinel(500, 's1', '+elected-leader', 'reference'), sentinel(2000, 's2', '+elected-leader', 'reference'),
+      sentinel(3000, 's3', '+elected-leader', 'redis'), ...h.slice(4)];
+    const p = checkPromotion(led, { oldMaster: 'r1', faultAt: 1000 });
+    expect(p.leader).to.deep.equal({ instance: 's3', target: 'redis' });
+    expect(p.detail).to.equal('r2 became master 3500 ms after r1 failed (+switch-master at 3700 ms, led by s3, a redis-sentinel)');
+    expect(p.data).to.include({ leader: 's3', leaderTarget: 'redis' });
+    expect(checkPromotion(h, { oldMaster: 'r1', faultAt: 1000 }).leader).to.equal(undefined);
+  });
   it('counts only a replica -> master transition as promotion (other shard masters, a returning old master)', () => {
     const c: HistoryEvent[] = [
       obs(0, 'm1', 'master', true), obs(0, 'm2', 'master', true), obs(0, 's2', 'replica', false),

@@ -40,6 +40,8 @@ export interface PromotionFacts {
   promotedAt?: number;
   /** Time a sentinel announced +switch-master. */
   switchAt?: number;
+  /** The Sentinel that led the failover (it published +elected-leader), and its kind (redis / reference). */
+  leader?: { instance: string; target?: string };
 }
 
 /** First replica -> master transition after `after` (a master that was already master, or a returning old master, is no promotion). */
@@ -55,7 +57,10 @@ export function findPromotion(events: HistoryEvent[], oldMaster: string, after: 
     break;
   }
   for (const o of observations(events, ['sentinel'])) {
-    if (o.time >= after && o.role === 'sentinel-switch') {
+    if (o.time < after) continue;
+    // The leader publishes +elected-leader before it promotes; the last one before the switch won (an attempt may abort and be retried).
+    if (o.role === '+elected-leader') facts.leader = { instance: o.instance, ...(o.detail?.target !== undefined ? { target: String(o.detail.target) } : {}) };
+    if (o.role === 'sentinel-switch') {
       facts.switchAt = o.time;
       break;
     }
@@ -86,10 +91,24 @@ export function checkPromotion(events: HistoryEvent[], opts: PromotionOptions): 
   return {
     name,
     verdict: problems.length ? 'fail' : 'pass',
-    detail: `${facts.newMaster} became master ${Math.round(took)} ms after ${opts.oldMaster} failed${facts.switchAt !== undefined ? ` (+switch-master at ${Math.round(facts.switchAt - opts.faultAt)} ms)` : ''}${problems.length ? `: ${problems.join('; ')}` : ''}`,
-    data: { newMaster: facts.newMaster, promotionMs: took, ...(facts.switchAt !== undefined ? { switchMs: facts.switchAt - opts.faultAt } : {}) },
+    detail: `${facts.newMaster} became master ${Math.round(took)} ms after ${opts.oldMaster} failed${switchNote(facts, opts.faultAt)}${problems.length ? `: ${problems.join('; ')}` : ''}`,
+    data: {
+      newMaster: facts.newMaster, promotionMs: took,
+      ...(facts.switchAt !== undefined ? { switchMs: facts.switchAt - opts.faultAt } : {}),
+      ...(facts.leader ? { leader: facts.leader.instance, ...(facts.leader.target ? { leaderTarget: facts.leader.target } : {}) } : {}),
+    },
     ...facts,
   };
+}
+
+const SENTINEL_KIND: Record<string, string> = { redis: 'redis-sentinel', reference: 'reference Sentinel' };
+
+/** " (+switch-master at 4210 ms, led by sentinel3, a redis-sentinel)": in a mixed quorum, which kind led matters. */
+function switchNote(facts: PromotionFacts, faultAt: number): string {
+  const parts: string[] = [];
+  if (facts.switchAt !== undefined) parts.push(`+switch-master at ${Math.round(facts.switchAt - faultAt)} ms`);
+  if (facts.leader) parts.push(`led by ${facts.leader.instance}${facts.leader.target ? `, a ${SENTINEL_KIND[facts.leader.target] ?? facts.leader.target}` : ''}`);
+  return parts.length ? ` (${parts.join(', ')})` : '';
 }
 
 export interface FailbackOptions {

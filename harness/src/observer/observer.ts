@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import type { Deployment } from '../drivers/driver.js';
 import type { RoleObservation } from '../history/events.js';
 import type { HistoryWriter } from '../history/writer.js';
+import type { Target } from '../topology/model.js';
 import { dataPassword } from '../clients/index.js';
 import { delay, scaled } from '../support/time.js';
 import { parseInfo } from '../support/info.js';
@@ -124,12 +125,13 @@ export class Observer {
       if (mr !== undefined) w.minReplicas = Number(Array.isArray(mr) ? mr[mr.length - 1] : mr);
       this.watched.push(w);
     }
-    for (const s of this.dep.topology.sentinels) await this.subscribeSentinel(s.name);
+    for (const s of this.dep.topology.sentinels) await this.subscribeSentinel(s.name, s.target);
     await this.sampleAll();
     this.loop = this.run();
   }
 
-  private async subscribeSentinel(name: string): Promise<void> {
+  /** Records every event a Sentinel publishes; `target` says which kind published it (mixed quorums: who led). */
+  private async subscribeSentinel(name: string, target: Target): Promise<void> {
     const sub = this.direct(name, undefined);
     this.subscribers.push(sub);
     sub.on('pmessage', (_pattern: string, channel: string, message: string) => {
@@ -137,7 +139,7 @@ export class Observer {
         source: 'sentinel',
         instance: name,
         role: channel === '+switch-master' ? 'sentinel-switch' : channel,
-        detail: { event: channel, message },
+        detail: { event: channel, message, target },
       };
       if (channel === '+switch-master') {
         // "<name> <old-ip> <old-port> <new-ip> <new-port>"
