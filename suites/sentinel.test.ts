@@ -91,3 +91,37 @@ for (const driver of drivers()) {
   }
 }
 
+// Mixed quorums as shipped (each Sentinel's kind from the YAML): both failovers of the seed's failback run, and the
+// promotion checks name which Sentinel led each one, a reference Sentinel or a redis-sentinel.
+for (const driver of drivers()) {
+  describe(`sentinel suite: mixed quorums of reference and real Sentinels [driver ${driver}]`, function () {
+    this.timeout(240_000);
+    const root = tempRoot(`sentinel-mixed-${driver}`);
+    after(() => root.remove());
+    tidyRunFolders();
+    prepareDriver(driver);
+    beforeEach(function () {
+      const why = driverUnavailable(driver);
+      if (why) recordSkip(this, { suite: SUITE, scenario: 'sentinel-failback', topology: 'sentinel-mixed', target: 'topology', driver, reason: why });
+    });
+
+    for (const name of ['sentinel-mixed', 'sentinel-mixed-reverse']) {
+      it(`${name}: kill, promotion, failback, twice; each promotion names its leader and the leader's kind`, async function () {
+        const topology = shipped(name);
+        const run = await runScenario(this, { suite: SUITE, topology, scenario: 'sentinel-failback', target: 'topology', driver, root: root.dir });
+        const r = run.result;
+        expectCheckPass(r, 'promotion', 'failback', 'promotion-2', 'failback-2');
+        const kinds = new Map(topology.sentinels.map((s) => [s.name, s.target === 'redis' ? 'redis-sentinel' : 'reference Sentinel']));
+        const leaders: string[] = [];
+        for (const c of ['promotion', 'promotion-2']) {
+          const m = /led by (\S+), a (redis-sentinel|reference Sentinel)\)/.exec(check(r, c).detail);
+          expect(m, `${c}: ${check(r, c).detail}`).to.not.equal(null);
+          expect(m![2], `${c}: the leader's kind is the one its YAML entry names`).to.equal(kinds.get(m![1]!));
+          leaders.push(`${m![1]} (${m![2]})`);
+        }
+        expectScenarioPass(run);
+        console.log(`      ${name}: first failover led by ${leaders[0]}, second by ${leaders[1]}`);
+      });
+    }
+  });
+}

@@ -1,7 +1,9 @@
 /**
  * What the suites run against comes from the environment, never from editing a file:
- *   CHAOS_TARGETS=redis,reference   data instances on real Redis, on the reference server, or "topology" (as the YAML says)
- *   CHAOS_SENTINEL_TARGETS=topology Sentinels as the YAML says (default), or all redis-sentinel / all reference Sentinels
+ *   CHAOS_TARGETS=redis,reference   every Redis instance and Sentinel on real Redis or on the reference server (as
+ *                                   `run --target` does), or "topology": each as the YAML says
+ *   CHAOS_SENTINEL_TARGETS=topology with CHAOS_TARGETS=topology: Sentinels as the YAML says (default), or all
+ *                                   redis-sentinel / all reference Sentinels
  *   CHAOS_DRIVERS=local[,docker]    how the deployment is started; default local, and docker when an engine answers
  *   CHAOS_SEED=N                    the seed every scenario uses (printed with each result)
  *   CHAOS_KEEP=1                    keep every run folder (failed ones are always kept)
