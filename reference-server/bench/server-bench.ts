@@ -7,10 +7,10 @@
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../test/util/servers.js';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -29,16 +29,6 @@ interface Target {
   child: ChildProcess;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitReady(port: number): Promise<void> {
   const deadline = Date.now() + 15000;
@@ -122,10 +112,13 @@ async function main(): Promise<void> {
     for (const t of targets) t.child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   };
-  process.on('SIGINT', () => {
-    cleanup();
-    process.exit(130);
-  });
+  // Ctrl-C or a kill of the bench stops both servers too.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(sig, () => {
+      cleanup();
+      process.exit(130);
+    });
+  }
   try {
     targets.push(await start('redis', 'redis-server', [], dir));
     targets.push(await start('reference', process.execPath, [...REF_ARGS, REF_BIN], dir));

@@ -238,34 +238,23 @@ function clientScenario(name: string, description: string, plan: Plan): Scenario
   };
 }
 
-export const clientKill = clientScenario(
-  'client-kill',
-  'Kill -9 the master under writes through the client adapter (--client): the socket closes, the client must find the promoted replica. Client-side failover time (fault -> first acknowledged write through the client) within the failover budget, every command settled, acknowledged writes kept.',
-  { fault: 'kill', rounds: 1 },
-);
+/** The client scenarios: name, what it does and demands (shown by `scenarios`), and the plan it runs. */
+const CLIENT_SCENARIO_PLANS: [name: string, description: string, plan: Plan][] = [
+  ['client-kill',
+    'Kill -9 the master under writes through the client adapter (--client): the socket closes, the client must find the promoted replica. Client-side failover time (fault -> first acknowledged write through the client) within the failover budget, every command settled, acknowledged writes kept.',
+    { fault: 'kill', rounds: 1 }],
+  ['client-pause',
+    'SIGSTOP the master under writes through the client adapter: no socket closes, so only a command timeout can tell the client; it must reach the promoted replica within the budget, and no command may wait forever. The master is resumed after the client recovered.',
+    { fault: 'pause', rounds: 1 }],
+  ['client-manual-failover',
+    'A graceful manual failover (SENTINEL FAILOVER; CLUSTER FAILOVER on the replica, the old master staying up and answering MOVED) under writes through the client adapter: the client follows within the budget and every command settles.',
+    { fault: 'manual', rounds: 1 }],
+  ['client-double-failover',
+    'Two manual failovers in a row (the second fails back to the first master) under writes through the client adapter: the client must follow both, not only the first.',
+    { fault: 'manual', rounds: 2 }],
+  ['client-pubsub',
+    'Kill -9 the master while the client adapter subscribes to a channel and publishes to it every 100 ms: after the client fails over, its subscriber must receive messages published after the failover (it must resubscribe, not go silent).',
+    { fault: 'kill', rounds: 1, pubsub: true }],
+];
 
-export const clientPause = clientScenario(
-  'client-pause',
-  'SIGSTOP the master under writes through the client adapter: no socket closes, so only a command timeout can tell the client; it must reach the promoted replica within the budget, and no command may wait forever. The master is resumed after the client recovered.',
-  { fault: 'pause', rounds: 1 },
-);
-
-export const clientManualFailover = clientScenario(
-  'client-manual-failover',
-  'A graceful manual failover (SENTINEL FAILOVER; CLUSTER FAILOVER on the replica, the old master staying up and answering MOVED) under writes through the client adapter: the client follows within the budget and every command settles.',
-  { fault: 'manual', rounds: 1 },
-);
-
-export const clientDoubleFailover = clientScenario(
-  'client-double-failover',
-  'Two manual failovers in a row (the second fails back to the first master) under writes through the client adapter: the client must follow both, not only the first.',
-  { fault: 'manual', rounds: 2 },
-);
-
-export const clientPubsub = clientScenario(
-  'client-pubsub',
-  'Kill -9 the master while the client adapter subscribes to a channel and publishes to it every 100 ms: after the client fails over, its subscriber must receive messages published after the failover (it must resubscribe, not go silent).',
-  { fault: 'kill', rounds: 1, pubsub: true },
-);
-
-export const CLIENT_SCENARIOS = [clientKill, clientPause, clientManualFailover, clientDoubleFailover, clientPubsub];
+export const CLIENT_SCENARIOS = CLIENT_SCENARIO_PLANS.map(([name, description, plan]) => clientScenario(name, description, plan));
