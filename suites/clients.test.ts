@@ -97,6 +97,16 @@ for (const target of targets()) {
         expectFailuresAreTheClients(run);
       });
 
+      it(`${client}: the master and the first Sentinel killed together: the client asks the next Sentinel and reaches the promoted replica`, async function () {
+        const run = await runScenario(this, args(sentinel, 'client-sentinel-and-master-down', client));
+        row(target, 'sentinel-3', 'client-sentinel-and-master-down', client, run.result);
+        expectMeasuredFromHistory(run);
+        const killed = run.events.filter((e) => e.type === 'fault' && e.name === 'kill' && e.phase === 'start').flatMap((e) => (e.type === 'fault' ? e.targets : []));
+        expect(killed, 'the master and sentinel1 were killed').to.deep.equal(['redis1', 'sentinel1']);
+        expect(check(run.result, 'promotion').verdict, describeChecks(run.result)).to.equal('pass');
+        expectFailuresAreTheClients(run);
+      });
+
       it(`${client}: kill -9 of a cluster master: the client follows the promotion within the budget`, async function () {
         const run = await runScenario(this, args(cluster, 'client-kill', client));
         row(target, 'cluster-3x2', 'client-kill', client, run.result);

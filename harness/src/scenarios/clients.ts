@@ -76,11 +76,14 @@ function pickVictim(ctx: ScenarioContext, previous?: { victim: string; replica?:
 
 
 /** Applies the fault; returns when it took effect, and the undo (SIGCONT for a pause). */
-async function applyFault(ctx: ScenarioContext, fault: ClientFault, victim: string, replica: string | undefined): Promise<{ at: number; undo?: () => Promise<void> }> {
+async function applyFault(ctx: ScenarioContext, plan: Plan, victim: string, replica: string | undefined): Promise<{ at: number; undo?: () => Promise<void> }> {
+  const fault = plan.fault;
   if (fault === 'kill' || fault === 'pause') {
-    const undo = await ctx.nemesis.apply({ at: 0, fault, targets: [victim], duration: 0 });
+    // The first Sentinel is the one a client asks first: with it gone, the client must move on to the next.
+    const targets = plan.withFirstSentinel ? [victim, ctx.topology.sentinels[0]!.name] : [victim];
+    const undo = await ctx.nemesis.apply({ at: 0, fault, targets, duration: 0 });
     const at = ctx.history.now();
-    ctx.history.mark('fault', `${fault} ${victim}`);
+    ctx.history.mark('fault', `${fault} ${targets.join(' + ')}`);
     return fault === 'pause' ? { at, undo } : { at };
   }
   if (ctx.topology.kind === 'cluster') {
@@ -109,6 +112,8 @@ interface Plan {
   fault: ClientFault;
   rounds: 1 | 2;
   pubsub?: boolean;
+  /** Kill the first Sentinel with the master (a host holding both fails). */
+  withFirstSentinel?: boolean;
 }
 
 function addressesOf(ctx: ScenarioContext, name: string): string[] {
@@ -132,7 +137,7 @@ async function runClientScenario(ctx: ScenarioContext, plan: Plan): Promise<void
     const pick = pickVictim(ctx, previous);
     const slots = t.kind === 'cluster' ? String(ctx.observer.current.get(pick.victim)?.detail['slots'] ?? '') : '';
     ctx.log(`round ${round}: ${plan.fault} ${pick.victim}${pick.replica ? ` (replica ${pick.replica})` : ''}`);
-    const fault = await applyFault(ctx, plan.fault, pick.victim, pick.replica);
+    const fault = await applyFault(ctx, plan, pick.victim, pick.replica);
     ctx.noteItem('clientRounds', { round, victim: pick.victim, faultAt: fault.at, victimAddrs: addressesOf(ctx, pick.victim), ...(slots ? { victimSlots: slots } : {}) });
     if (round === 1) {
       ctx.note('faultAt', fault.at);
@@ -219,8 +224,13 @@ function clientScenario(name: string, description: string, plan: Plan): Scenario
   return {
     name,
     description,
-    topologyKinds: ['sentinel', 'cluster'],
-    unsupported: (t) => (t.kind === 'sentinel' && t.redis.length < 2 ? 'needs at least one replica to promote' : undefined),
+    topologyKinds: plan.withFirstSentinel ? ['sentinel'] : ['sentinel', 'cluster'],
+    unsupported: (t) => {
+      if (t.kind === 'sentinel' && t.redis.length < 2) return 'needs at least one replica to promote';
+      // The Sentinels left must still elect a leader: a majority of all of them.
+      if (plan.withFirstSentinel && t.sentinels.length - 1 < Math.floor(t.sentinels.length / 2) + 1) return `needs at least three Sentinels, so a majority is left when one fails with the master (has ${t.sentinels.length})`;
+      return undefined;
+    },
     run: (ctx) => runClientScenario(ctx, plan),
     check: (events, facts, t) => clientChecks(events, facts, t, plan),
   };
@@ -240,6 +250,9 @@ const CLIENT_SCENARIO_PLANS: [name: string, description: string, plan: Plan][] =
   ['client-double-failover',
     'Two manual failovers in a row (the second fails back to the first master) under writes through the client adapter: the client must follow both, not only the first.',
     { fault: 'manual', rounds: 2 }],
+  ['client-sentinel-and-master-down',
+    'Kill -9 the master and the first Sentinel together (a host holding both fails) under writes through the client adapter: the client must ask the next Sentinel, find the promoted replica within the budget, and settle every command.',
+    { fault: 'kill', rounds: 1, withFirstSentinel: true }],
   ['client-pubsub',
     'Kill -9 the master while the client adapter subscribes to a channel and publishes to it every 100 ms: after the client fails over, its subscriber must receive messages published after the failover (it must resubscribe, not go silent).',
     { fault: 'kill', rounds: 1, pubsub: true }],
