@@ -425,7 +425,8 @@ export const clusterLiveReshard: Scenario = {
     const before = await clusterMasters(ctx, first);
     // The master owning slot 0 gives its lowest slots first (redis-cli takes a source's slots in order); it and another master trade them.
     const [fromId, from] = [...before].find(([, m]) => m.slots.has(0))!;
-    const [toId, to] = [...before].find(([id]) => id !== fromId)!;
+    // A master with slots: a node about to become a replica is briefly a master without any.
+    const [toId, to] = ctx.rng.pick([...before].filter(([id, m]) => id !== fromId && m.slots.size > 0));
     const hotSlot = 0;
     let tag = '';
     for (let i = 0; tag === ''; i++) if (keySlot(`{hot${i}}`) === hotSlot) tag = `{hot${i}}`;
