@@ -100,6 +100,7 @@ function cmdMigrate(ctx: CommandContext, argv: string[]): void {
     return reply.simple('NOKEY');
   }
 
+  // The whole server waits on the target (worker thread + Atomics.wait), as Redis does: suspending only this client would let others change the keys in flight.
   const sockets = migrateSocketsOf(ctx.server);
   const host = argv[1]!;
   const port = argv[2]!;
