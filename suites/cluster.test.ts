@@ -117,6 +117,27 @@ for (const driver of drivers()) {
         console.log(`      minority partition: ${w['lostInShard']} writes lost in the isolated shard, the last acknowledged ${Math.round(lastLost)} ms after the partition (node-timeout ${nodeTimeout} ms)`);
       });
 
+      // redis-cli runs on this machine and reaches the nodes at their own addresses: the local driver only.
+      if (driver === 'local') {
+        it('live reshard: redis-cli --cluster reshard moves the hot slot away and back while the Cluster client writes; nothing lost, ASK and MOVED followed, check clean', async function () {
+          const run = await runOrSkip(this, seed3x2, 'cluster-live-reshard');
+          const r = run.result;
+          expectCheckPass(r, 'reshard', 'redirects-followed', 'acknowledged-writes', 'slot-coverage', 'cluster-state');
+          expect(r.writes.lost, describeChecks(r)).to.equal(0);
+          expect(r.writes.acknowledged, describeChecks(r)).to.be.greaterThan(0);
+          // Every acknowledged key was read back by the final read.
+          const read = run.events.find((e) => e.type === 'op' && e.f === 'read-all' && e.phase === 'ok');
+          const found = new Set(((read && read.type === 'op' ? read.value : []) as string[]).map((kv) => kv.split('=')[0]));
+          const acked = ops(run.events, (o) => o.f === 'write' && o.phase === 'ok');
+          expect(acked.filter((o) => !found.has(o.key!)).length, 'acknowledged keys missing from the final read').to.equal(0);
+          const redirects = check(r, 'redirects-followed').data ?? {};
+          expect(Number(redirects['ask']), 'ASK followed').to.be.greaterThan(0);
+          expect(Number(redirects['moved']), 'MOVED followed').to.be.greaterThan(0);
+          expectScenarioPass(run);
+          console.log(`      live reshard: ${check(r, 'reshard').detail}; ${acked.length} writes acknowledged, ${redirects['ask']} ASK, ${redirects['moved']} MOVED`);
+        });
+      }
+
     });
   }
 }

@@ -22,7 +22,7 @@ describe('engine: runScenarios end to end on the local driver with real Redis', 
   it('lists every shipped scenario once', () => {
     const names = listScenarios().map((s) => s.name);
     expect(new Set(names).size).to.equal(names.length);
-    for (const n of ['sentinel-failover', 'sentinel-failback', 'haproxy-routing', 'partition-isolate-master', 'restart-empty', 'cluster-host-failure', 'cluster-host-recovery', 'cluster-routing', 'cluster-shard-loss', 'cluster-minority-partition', 'toxic-client-link', 'random-chaos']) {
+    for (const n of ['sentinel-failover', 'sentinel-failback', 'haproxy-routing', 'partition-isolate-master', 'restart-empty', 'cluster-host-failure', 'cluster-host-recovery', 'cluster-routing', 'cluster-shard-loss', 'cluster-minority-partition', 'cluster-live-reshard', 'toxic-client-link', 'random-chaos']) {
       expect(names).to.include(n);
     }
   });

@@ -19,7 +19,10 @@ import {
   checkToxicEffect,
   checkSingleMaster,
   checkWorkloadEvidence,
+  checkRedirectsFollowed,
+  checkReshardRuns,
 } from '../src/checkers/index.js';
+import type { ReshardRun } from '../src/history/events.js';
 import { checkMinorityStopped, checkShardedWrites, writesToShardDuring } from '../src/scenarios/cluster.js';
 import { attributeLosses, randomChaos } from '../src/scenarios/chaos.js';
 import { checkReplicasWiped } from '../src/scenarios/sentinel.js';
@@ -261,6 +264,33 @@ describe('verdicts: hand-made histories', () => {
       expect(writesToShardDuring(h, '5461-10922', 1000, 9000)).to.equal(1);
       expect(writesToShardDuring(h, '0-5460', 1000, 9000)).to.equal(1);
       expect(writesToShardDuring(h, undefined, 1000, 9000)).to.equal(0);
+    });
+  });
+
+  describe('cluster-live-reshard', () => {
+    const run = (over: Partial<ReshardRun> = {}): ReshardRun => ({ from: 'm1', to: 'm2', slots: 200, exitCode: 0, startAt: 1000, endAt: 5000, movedSlots: 200, hotSlotMoved: true, tail: '', ...over });
+    const clean = { exitCode: 0, clean: true, tail: '' };
+    it('every run must exit 0, move all its slots including the hot one, and the final check must be clean', () => {
+      expect(checkReshardRuns({ hotSlot: 0, reshards: [run(), run({ from: 'm2', to: 'm1' })], clusterCheck: clean }, 2).verdict).to.equal('pass');
+      const failedRun = checkReshardRuns({ hotSlot: 0, reshards: [run({ exitCode: 1, movedSlots: 37, tail: 'IOERR' }), run()], clusterCheck: clean }, 2);
+      expect(failedRun.verdict).to.equal('fail');
+      expect(failedRun.detail).to.contain('exited 1: IOERR').and.to.contain('moved 37 of 200 slots');
+      expect(checkReshardRuns({ hotSlot: 0, reshards: [run({ hotSlotMoved: false }), run()], clusterCheck: clean }, 2).detail).to.contain("did not move the workload's slot 0");
+      expect(checkReshardRuns({ hotSlot: 0, reshards: [run()], clusterCheck: clean }, 2).detail).to.contain('1 of 2 reshard runs');
+      expect(checkReshardRuns({ hotSlot: 0, reshards: [run(), run()], clusterCheck: { exitCode: 1, clean: false, tail: '[WARNING] open slots' } }, 2).verdict).to.equal('fail');
+      expect(checkReshardRuns({ hotSlot: 0, reshards: [run(), run()] }, 2).detail).to.contain('check did not run');
+    });
+    it('redirections: ASK and MOVED for the hot slot, and writes acknowledged during every run', () => {
+      const w = (t: number, p: number): OpEvent[] => ok(t, p, `v${p}`, { f: 'write', key: `k${p}`, via: 'cluster' });
+      const facts = { hotSlot: 0, reshards: [run()] };
+      const good: HistoryEvent[] = [...w(2000, 0), mark(2500, 'redirect', 'ASK 0 10.0.0.2:6382'), mark(4000, 'redirect', 'MOVED 0 10.0.0.2:6382')];
+      expect(checkRedirectsFollowed(good, facts).verdict).to.equal('pass');
+      const noAsk = checkRedirectsFollowed([...w(2000, 0), mark(4000, 'redirect', 'MOVED 0 10.0.0.2:6382'), mark(4100, 'redirect', 'ASK 17 10.0.0.2:6382')], facts);
+      expect(noAsk.verdict).to.equal('fail');
+      expect(noAsk.detail).to.contain('no ASK for slot 0');
+      expect(checkRedirectsFollowed([...w(2000, 0), mark(2500, 'redirect', 'ASK 0 10.0.0.2:6382')], facts).detail).to.contain('no MOVED for slot 0');
+      const idle = checkRedirectsFollowed([...w(500, 0), ...w(6000, 1), mark(2500, 'redirect', 'ASK 0 a:1'), mark(4000, 'redirect', 'MOVED 0 a:1')], facts);
+      expect(idle.detail).to.contain('no write was acknowledged while m1 -> m2 ran');
     });
   });
 

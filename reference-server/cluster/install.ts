@@ -1,7 +1,8 @@
 /**
  * Cluster mode plugged into the server (cluster-enabled yes): the engine with its bus listener, redirection before
  * each command, INFO's cluster section, the key-per-slot index fed by the keyspace hooks, the cron, and the
- * CLUSTER / ASKING / READONLY / READWRITE commands (exported for every server; without cluster mode they refuse).
+ * CLUSTER / ASKING / READONLY / READWRITE commands (exported for every server; without cluster mode they refuse), and
+ * MIGRATE / RESTORE-ASKING (for every server, as in Redis).
  */
 import { isAbsolute, join } from 'node:path';
 import type { ClientState, CommandSpec } from '../commands/command.js';
@@ -13,11 +14,12 @@ import { replicationOf } from '../replication/install.js';
 import { Cluster, type ClusterHost, type LogLevel } from './cluster.js';
 import { commands as clusterCommands, registerClusterMode, type ClusterModeApi } from './commands.js';
 import { ClusterConfigError } from './config-file.js';
+import { closeMigrateSockets, commands as migrateCommands } from './migrate.js';
 import { getNodeByQuery, redirectError } from './redirect.js';
 import { SlotIndex } from './slot-index.js';
 import type { Db } from '../store/types.js';
 
-export const commands: CommandSpec[] = clusterCommands;
+export const commands: CommandSpec[] = [...clusterCommands, ...migrateCommands];
 
 interface ClientFlags {
   asking: boolean;
@@ -141,6 +143,7 @@ export class ClusterMode implements ServerMode, ClusterModeApi, ClusterHost {
   shutdown(): void {
     this.cluster.save(true);
     this.cluster.close();
+    closeMigrateSockets(this.server);
   }
 
   async start(): Promise<void> {

@@ -435,7 +435,7 @@ function cmdTouch(ctx: CommandContext, argv: string[]): void {
 }
 
 /** The server's encoding thresholds; a hash that already became a hashtable is dumped as one. */
-function dumpLimits(ctx: CommandContext, v: Value): EncodingLimits {
+export function dumpLimits(ctx: CommandContext, v: Value): EncodingLimits {
   const lim = ctx.server.encodingLimits;
   return v instanceof Map && hashEncoding(v, lim) === 'hashtable' ? { ...lim, hashMaxListpackEntries: -1 } : lim;
 }
@@ -449,7 +449,7 @@ function cmdDump(ctx: CommandContext, argv: string[]): void {
   ctx.reply.bulk(createDumpPayload(v, dumpLimits(ctx, v)));
 }
 
-function cmdRestore(ctx: CommandContext, argv: string[]): void {
+export function cmdRestore(ctx: CommandContext, argv: string[]): void {
   let replace = false;
   let absttl = false;
   let idle = -1;

@@ -10,6 +10,7 @@ export * from './fault-evidence.js';
 export * from './evidence.js';
 export * from './routing.js';
 export * from './toxics.js';
+export * from './reshard.js';
 
 const RANK: Record<Verdict, number> = { pass: 0, skip: 1, fail: 2, error: 3 };
 

@@ -164,6 +164,21 @@ export function createClient(dep: Deployment, path: ClientPath, timeouts: Client
   };
 }
 
+/**
+ * Calls `onRedirect` with each MOVED / ASK reply ("MOVED 3999 127.0.0.1:7002") the Cluster client gets and follows.
+ * ioredis handles redirections inside its (untyped) handleError, so that method is wrapped.
+ */
+export function watchRedirects(redis: RedisLike, onRedirect: (reply: string) => void): void {
+  if (!(redis instanceof Cluster)) return;
+  const c = redis as unknown as { handleError(error: Error, ttl: unknown, handlers: unknown): void };
+  const original = c.handleError.bind(c);
+  c.handleError = (error, ttl, handlers) => {
+    const msg = error?.message ?? '';
+    if (msg.startsWith('MOVED ') || msg.startsWith('ASK ')) onRedirect(msg);
+    original(error, ttl, handlers);
+  };
+}
+
 /** Outcome class of a failed command: 'fail' when it certainly did not take effect, 'info' when unknown. */
 export function classifyError(err: unknown): { type: 'fail' | 'info'; message: string } {
   const message = err instanceof Error ? err.message : String(err);

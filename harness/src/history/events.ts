@@ -116,6 +116,22 @@ export interface RoutingReply {
   reply: string;
 }
 
+/** One `redis-cli --cluster reshard` run while the workload wrote. */
+export interface ReshardRun {
+  from: string;
+  to: string;
+  slots: number;
+  exitCode: number;
+  startAt: number;
+  endAt: number;
+  /** Slots CLUSTER NODES shows moved from `from` to `to` by this run. */
+  movedSlots: number;
+  /** The workload's slot was among them. */
+  hotSlotMoved: boolean;
+  /** The end of redis-cli's output (errors show there). */
+  tail: string;
+}
+
 /** Round of a two-round failover scenario. */
 export type Round = 1 | 2;
 
@@ -171,6 +187,10 @@ export interface ScenarioFacts {
   faultsSkipped?: string[];
   testKeyBackMs?: number;
   routing?: RoutingReply[];
+  /** cluster-live-reshard: the slot every write of its workload goes to, each reshard run, and the final check. */
+  hotSlot?: number;
+  reshards?: ReshardRun[];
+  clusterCheck?: { exitCode: number; clean: boolean; tail: string };
   /** Client scenarios: the adapter under test, and whether it wrote at all before the fault. */
   client?: { name: string; library: string };
   clientNoWriteBeforeFault?: boolean;

@@ -1,11 +1,12 @@
 /** Redis Cluster scenarios (the seed's second half). */
+import { execFile } from 'node:child_process';
 import { Redis } from 'ioredis';
-import type { HistoryEvent, RoleObservation } from '../history/events.js';
+import type { HistoryEvent, ReshardRun, RoleObservation } from '../history/events.js';
 import type { CheckResult } from '../results/types.js';
 import { ExpectationNotMet } from '../results/expectation.js';
 import type { Topology } from '../topology/model.js';
 import { dataPassword } from '../clients/index.js';
-import { asCheck, checkClusterState, checkFailback, checkPromotion, checkSlotCoverage, ops } from '../checkers/index.js';
+import { asCheck, checkClusterState, checkFailback, checkPromotion, checkRedirectsFollowed, checkReshardRuns, checkSlotCoverage, ops } from '../checkers/index.js';
 import { delay, scaled } from '../support/time.js';
 import type { Workload } from '../workload/workload.js';
 import { expectWithin, markWorkloadEnd, markWorkloadStart, promotionHint, SCENARIO_RATE, standardChecks } from './common.js';
@@ -371,3 +372,98 @@ export const clusterMinorityPartition: Scenario = {
 };
 
 
+
+/** redis-cli with the deployment's password, if any; resolves its exit code and output (never rejects). */
+function redisCli(ctx: ScenarioContext, args: string[], timeoutMs: number): Promise<{ code: number; out: string }> {
+  const pass = dataPassword(ctx.dep);
+  const auth = pass ? ['-a', pass, '--no-auth-warning'] : [];
+  return new Promise((resolve) => {
+    execFile('redis-cli', [...auth, ...args], { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+      resolve({ code, out: stdout + stderr });
+    });
+  });
+}
+
+/** Node id -> { name, slots } of every master, from one master's CLUSTER NODES. */
+async function clusterMasters(ctx: ScenarioContext, via: string): Promise<Map<string, { name: string; slots: Set<number> }>> {
+  const ep = ctx.endpoint(via);
+  const pass = dataPassword(ctx.dep);
+  const c = new Redis({ host: ep.host, port: ep.port, ...(pass ? { password: pass } : {}), lazyConnect: true, maxRetriesPerRequest: 0, commandTimeout: scaled(5000) });
+  c.on('error', () => undefined);
+  try {
+    await c.connect();
+    const text = String(await c.call('CLUSTER', 'NODES'));
+    const out = new Map<string, { name: string; slots: Set<number> }>();
+    for (const line of text.split('\n')) {
+      const f = line.split(' ');
+      if (!f[2]?.includes('master') || f[2].includes('fail')) continue;
+      const addr = f[1]!.split('@')[0]!.split(',')[0]!;
+      const slots = new Set<number>();
+      for (const r of f.slice(8)) {
+        if (r.startsWith('[')) continue;
+        const [a, b] = r.split('-').map(Number);
+        for (let s = a!; s <= (b ?? a)!; s++) slots.add(s);
+      }
+      out.set(f[0]!, { name: ctx.nameOfAddress(addr) ?? addr, slots });
+    }
+    return out;
+  } finally {
+    c.disconnect();
+  }
+}
+
+const RESHARD_SLOTS = 200;
+
+export const clusterLiveReshard: Scenario = {
+  name: 'cluster-live-reshard',
+  description: `While the Cluster client writes a new key every op, all into one hot slot, redis-cli --cluster reshard moves ${RESHARD_SLOTS} slots (the hot one first) from one master to another and back: no acknowledged write is lost, every key reads back, the client follows ASK while the slot migrates and MOVED after, and redis-cli --cluster check is clean.`,
+  topologyKinds: ['cluster'],
+  async run(ctx) {
+    await waitClusterOk(ctx);
+    const first = masters(ctx)[0]!;
+    const before = await clusterMasters(ctx, first);
+    // The master owning slot 0 gives its lowest slots first (redis-cli takes a source's slots in order); it and another master trade them.
+    const [fromId, from] = [...before].find(([, m]) => m.slots.has(0))!;
+    // A master with slots: a node about to become a replica is briefly a master without any.
+    const [toId, to] = ctx.rng.pick([...before].filter(([id, m]) => id !== fromId && m.slots.size > 0));
+    const hotSlot = 0;
+    let tag = '';
+    for (let i = 0; tag === ''; i++) if (keySlot(`{hot${i}}`) === hotSlot) tag = `{hot${i}}`;
+    ctx.note('hotSlot', hotSlot);
+    const wl = await ctx.startWorkload({ kind: 'keys', path: { kind: 'cluster' }, processes: 8, rate: SCENARIO_RATE, keyPrefix: `chaos${tag}`, recordRedirects: true });
+    markWorkloadStart(ctx, wl.via);
+    await delay(scaled(1000));
+    const ep = ctx.endpoint(first);
+    const runs: ReshardRun[] = [];
+    for (const [srcId, src, dstId, dst] of [[fromId, from, toId, to], [toId, to, fromId, from]] as const) {
+      const owners = await clusterMasters(ctx, first);
+      const startAt = ctx.history.mark('reshard-start', `${src.name} -> ${dst.name}`).time;
+      const r = await redisCli(ctx, ['--cluster', 'reshard', `${ep.host}:${ep.port}`, '--cluster-from', srcId, '--cluster-to', dstId,
+        '--cluster-slots', String(RESHARD_SLOTS), '--cluster-yes'], scaled(300_000));
+      const endAt = ctx.history.mark('reshard-end', `${src.name} -> ${dst.name}: exit ${r.code}`).time;
+      const after = await clusterMasters(ctx, first);
+      const srcBefore = owners.get(srcId)?.slots ?? new Set<number>();
+      const moved = [...srcBefore].filter((s) => after.get(dstId)?.slots.has(s));
+      runs.push({ from: src.name, to: dst.name, slots: RESHARD_SLOTS, exitCode: r.code, startAt, endAt, movedSlots: moved.length, hotSlotMoved: moved.includes(hotSlot), tail: r.out.slice(-400) });
+      ctx.log(`reshard ${RESHARD_SLOTS} slots ${src.name} -> ${dst.name}: exit ${r.code}, ${moved.length} moved, ${Math.round(endAt - startAt)} ms`);
+      await delay(scaled(500));
+    }
+    ctx.note('reshards', runs);
+    await waitClusterOk(ctx, undefined, clusterWait(ctx.topology));
+    const chk = await redisCli(ctx, ['--cluster', 'check', `${ep.host}:${ep.port}`], scaled(60_000));
+    const clean = chk.code === 0 && chk.out.includes('[OK] All nodes agree about slots configuration.') && chk.out.includes('[OK] All 16384 slots covered.') && !/\[(ERR|WARNING)\]/.test(chk.out);
+    ctx.note('clusterCheck', { exitCode: chk.code, clean, tail: chk.out.slice(-400) });
+    await delay(scaled(500));
+    await wl.stop();
+    markWorkloadEnd(ctx);
+    await wl.finalRead();
+  },
+  check(events, facts, t): CheckOutput {
+    // Resharding is no fault: nothing may be lost and writes must keep flowing.
+    const out = standardChecks(events, facts, t, { noFailover: true, noFault: true, maxLost: 0 });
+    out.checks.push(checkReshardRuns(facts, 2), checkRedirectsFollowed(events, facts));
+    out.checks.push(checkSlotCoverage(events, { expectFull: true }), checkClusterState(events, { expect: 'ok' }));
+    return out;
+  },
+};

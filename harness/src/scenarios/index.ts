@@ -1,5 +1,5 @@
 /** The scenario catalogue (`listScenarios` for the CLI). */
-import { clusterHostFailure, clusterHostRecovery, clusterMinorityPartition, clusterRouting, clusterShardLoss } from './cluster.js';
+import { clusterHostFailure, clusterHostRecovery, clusterLiveReshard, clusterMinorityPartition, clusterRouting, clusterShardLoss } from './cluster.js';
 import { randomChaos } from './chaos.js';
 import { toxicClientLink } from './toxic.js';
 import { haproxyRouting, partitionIsolateMaster, partitionIsolateMasterUnsafe, restartEmpty, sentinelFailback, sentinelFailover } from './sentinel.js';
@@ -24,6 +24,7 @@ const ALL: Scenario[] = [
   clusterRouting,
   clusterShardLoss,
   clusterMinorityPartition,
+  clusterLiveReshard,
   toxicClientLink,
   randomChaos,
   sentinelSeedWalkthrough,

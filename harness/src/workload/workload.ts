@@ -7,7 +7,7 @@ import { setMaxListeners } from 'node:events';
 import { Cluster } from 'ioredis';
 import type { Deployment } from '../drivers/driver.js';
 import type { HistoryWriter } from '../history/writer.js';
-import { classifyError, connectWithin, createClient, type ClientPath, type ClientTimeouts, type OpenedClient, type RedisLike } from '../clients/index.js';
+import { classifyError, connectWithin, createClient, watchRedirects, type ClientPath, type ClientTimeouts, type OpenedClient, type RedisLike } from '../clients/index.js';
 import { delay, scaled } from '../support/time.js';
 
 export type WorkloadKind = 'set' | 'keys' | 'counter';
@@ -30,6 +30,8 @@ export interface WorkloadOptions {
   timeouts?: ClientTimeouts;
   /** Prefix of every value, so several workloads on one key never write the same element (default w<N>-). */
   valueTag?: string;
+  /** Cluster path: record each MOVED / ASK the client followed as a 'redirect' mark (detail: the reply). */
+  recordRedirects?: boolean;
 }
 
 export interface WorkloadStats {
@@ -47,7 +49,8 @@ export class Workload {
   lastOkAt = -1;
   /** Invoke time of the latest acknowledged write, so 'a write invoked after the fault succeeded' can be awaited. */
   lastOkInvokedAt = -1;
-  private readonly opts: Required<Omit<WorkloadOptions, 'rate' | 'timeouts' | 'valueTag'>> & { rate?: number; timeouts?: ClientTimeouts };
+  private readonly opts: Required<Omit<WorkloadOptions, 'rate' | 'timeouts' | 'valueTag' | 'recordRedirects'>> & { rate?: number; timeouts?: ClientTimeouts };
+  private readonly recordRedirects: boolean;
   private clients: OpenedClient[] = [];
   private running: Promise<void>[] = [];
   private stopCtl = new AbortController();
@@ -75,6 +78,7 @@ export class Workload {
       ...(options.timeouts !== undefined ? { timeouts: options.timeouts } : {}),
     };
     this.tag = options.valueTag ?? `w${Workload.created++}-`;
+    this.recordRedirects = options.recordRedirects === true;
     this.via = this.openClientLabel();
   }
 
@@ -101,6 +105,7 @@ export class Workload {
   /** Connects every connection (deadline), then starts the processes; returns at once. */
   async start(connectTimeoutMs = 10_000): Promise<void> {
     while (this.clients.length < this.opts.connections) this.clients.push(createClient(this.dep, this.opts.path, this.opts.timeouts));
+    if (this.recordRedirects) for (const c of this.clients) watchRedirects(c.redis, (reply) => this.history.mark('redirect', reply));
     await Promise.all(this.clients.map((c) => connectWithin(c, connectTimeoutMs)));
     // Every process waits on the same stop signal.
     setMaxListeners(this.opts.processes + 10, this.stopCtl.signal);
