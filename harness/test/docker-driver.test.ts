@@ -8,7 +8,8 @@ import { DockerDriver, type DockerDeployment } from '../src/drivers/docker/index
 import { dockerClient, dockerDown, dockerUnavailableReason, listProjectObjects, OWNER_LABEL, RUN_LABEL } from '../src/drivers/docker/cleanup.js';
 import { buildLocalImages } from '../src/images/build.js';
 import { resolveImage } from '../src/images/config.js';
-import { parseInfo, respCall, waitFor } from '../src/drivers/local/probe.js';
+import { respCall, waitFor } from '../src/drivers/local/probe.js';
+import { parseInfo } from '../src/support/info.js';
 import { loadTopology, loadTopologyText } from '../src/topology/load.js';
 import type { Target, Topology } from '../src/topology/model.js';
 import { packageRoot, shippedTopologiesDir } from '../src/topology/paths.js';

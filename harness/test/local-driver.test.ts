@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadTopology, loadTopologyText } from '../src/topology/load.js';
 import { shippedTopologiesDir } from '../src/topology/paths.js';
-import { pairs, parseInfo, respCall, waitFor } from '../src/drivers/local/probe.js';
+import { pairs, respCall, waitFor } from '../src/drivers/local/probe.js';
+import { parseInfo } from '../src/support/info.js';
 import type { LocalDeployment } from '../src/drivers/local/index.js';
 import { Deployments, isRoot } from './local-driver-helpers.js';
 

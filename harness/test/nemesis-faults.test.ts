@@ -7,7 +7,7 @@ import type { Deployment, Endpoint } from '../src/drivers/driver.js';
 import { applyFault } from '../src/nemesis/faults.js';
 import { NemesisExecutor } from '../src/nemesis/executor.js';
 import { Workload } from '../src/workload/workload.js';
-import { waitFor } from '../src/engine/time.js';
+import { waitFor } from '../src/support/time.js';
 import { startToxiproxyServer, type ToxiproxyServer } from '../src/toxiproxy/server.js';
 
 function faults(h: HistoryWriter): FaultEvent[] {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
 import { MiniDeployment } from './fixtures/mini-deployment.js';
-import { waitFor } from '../src/engine/time.js';
+import { waitFor } from '../src/support/time.js';
 import { HistoryWriter } from '../src/history/writer.js';
 import type { RoleObservation } from '../src/history/events.js';
 import { Observer, parseInfo, stateFromReplicationInfo } from '../src/observer/observer.js';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { MiniDeployment } from './fixtures/mini-deployment.js';
-import { waitFor } from '../src/engine/time.js';
+import { waitFor } from '../src/support/time.js';
 import { HistoryWriter } from '../src/history/writer.js';
 import type { OpEvent } from '../src/history/events.js';
 import { Workload } from '../src/workload/workload.js';

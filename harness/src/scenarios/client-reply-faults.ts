@@ -8,7 +8,7 @@
 import type { ClientWorkload } from '../adapters/workload.js';
 import { checkReplyFaults } from '../checkers/reply-faults.js';
 import { dataPassword } from '../clients/index.js';
-import { delay, scaled, waitFor } from '../engine/time.js';
+import { delay, scaled, waitFor } from '../support/time.js';
 import type { ReplyFaultWindow } from '../history/events.js';
 import { clientWait, LOSS, MAX_STUCK_MS, untilClient, waitClusterOk } from './clients.js';
 import { adminCommand, initialMaster, markWorkloadEnd, markWorkloadStart, standardChecks, waitReplicationSettled } from './common.js';

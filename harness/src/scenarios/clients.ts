@@ -9,7 +9,7 @@ import type { ClientWorkload } from '../adapters/workload.js';
 import { checkClient, type ClientMeasures } from '../checkers/client.js';
 import { asCheck, checkPromotion } from '../checkers/index.js';
 import { dataPassword } from '../clients/index.js';
-import { delay, scaled, waitFor } from '../engine/time.js';
+import { delay, scaled, waitFor } from '../support/time.js';
 import type { CheckResult } from '../results/types.js';
 import type { Topology } from '../topology/model.js';
 import { inSlotRanges, keySlot } from './cluster.js';

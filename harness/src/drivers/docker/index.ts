@@ -18,7 +18,9 @@ import type {
 import type { Target, Topology } from '../../topology/model.js';
 import { generateConfigs, redisDataDir, type ConfigLayout } from '../../config-gen/index.js';
 import { registerTeardown } from '../../cleanup/registry.js';
-import { FatalWaitError, haproxyNeverRouted, parseInfo, respCall, waitFor } from '../local/probe.js';
+import { haproxyNeverRouted, respCall, waitFor } from '../local/probe.js';
+import { FatalWaitError } from '../../support/time.js';
+import { parseInfo } from '../../support/info.js';
 import { REFERENCE_SERVER_NODE_FLAGS, startInOrder, writeGeneratedFiles } from '../shared/bring-up.js';
 import { redisCliClusterCreate, waitClusterStateOk } from '../shared/cluster-create.js';
 import { DeploymentBase, type BaseMember } from '../shared/deployment-base.js';

@@ -17,7 +17,9 @@ import { cleanupRun, removeMarker, stateDir, writeMarker, type RunMarker } from 
 import { applyDropRules, clearDropRules, createHostNetwork, destroyHostNetwork, isRoot, netnsUnusableReason, type HostNetwork } from '../../netns/index.js';
 import { packageRoot } from '../../topology/paths.js';
 import { startToxiproxyServer } from '../../toxiproxy/server.js';
-import { FatalWaitError, haproxyNeverRouted, parseInfo, respCall, waitFor } from './probe.js';
+import { haproxyNeverRouted, respCall, waitFor } from './probe.js';
+import { FatalWaitError } from '../../support/time.js';
+import { parseInfo } from '../../support/info.js';
 import { REFERENCE_SERVER_NODE_FLAGS, startInOrder, writeGeneratedFiles } from '../shared/bring-up.js';
 import { antiAffinity, redisCliClusterCreate, waitClusterStateOk } from '../shared/cluster-create.js';
 import { DeploymentBase, type BaseMember } from '../shared/deployment-base.js';

@@ -8,7 +8,6 @@ import net from 'node:net';
 import { FatalWaitError, timeScale, waitFor as waitWithDeadline } from '../../support/time.js';
 import { parseInfo } from '../../support/info.js';
 
-export { FatalWaitError, parseInfo, timeScale };
 
 /** The drivers poll process and port state every 25 ms (a kill is seen gone sooner than the observer's samples). */
 export function waitFor<T>(what: string, check: () => Promise<T | false | undefined>, timeoutMs: number, intervalMs = 25): Promise<T> {

@@ -6,7 +6,8 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RedisInstanceSpec, Topology } from '../../topology/model.js';
-import { parseInfo, respCall } from '../local/probe.js';
+import { respCall } from '../local/probe.js';
+import { parseInfo } from '../../support/info.js';
 import type { ReadinessTarget } from './readiness.js';
 
 /**

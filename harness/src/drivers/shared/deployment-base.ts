@@ -10,7 +10,8 @@ import { HostStops } from './host-stops.js';
 import { runningInstance, toxiproxyLinkEndpoint, type MemberInfo } from './instances.js';
 import { addDrops, planPartition, type DropSets } from './partition-plan.js';
 import { haproxyBackendStatus } from './readiness.js';
-import { FatalWaitError, haproxyNeverRouted } from '../local/probe.js';
+import { haproxyNeverRouted } from '../local/probe.js';
+import { FatalWaitError } from '../../support/time.js';
 
 export interface BaseMember extends MemberInfo {
   port: number;

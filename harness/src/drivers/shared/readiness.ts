@@ -5,7 +5,9 @@
 import net from 'node:net';
 import type { Endpoint, InstanceKind } from '../driver.js';
 import type { RedisInstanceSpec, SentinelSpec, Topology } from '../../topology/model.js';
-import { FatalWaitError, pairs, parseInfo, respCall } from '../local/probe.js';
+import { pairs, respCall } from '../local/probe.js';
+import { FatalWaitError } from '../../support/time.js';
+import { parseInfo } from '../../support/info.js';
 import { ExpectationNotMet } from '../../results/expectation.js';
 
 /** A running instance that never reaches the state its configuration promises: the configuration failing (exit 1), with a hint. */
