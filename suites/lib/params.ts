@@ -7,6 +7,8 @@
  *   CHAOS_DRIVERS=local[,docker]    how the deployment is started; default local, and docker when an engine answers
  *   CHAOS_SEED=N                    the seed every scenario uses (printed with each result)
  *   CHAOS_KEEP=1                    keep every run folder (failed ones are always kept)
+ *   CHAOS_FULL=1                    the whole client matrix: every shipped adapter through every client scenario
+ *                                   (by default the newer ones run with ioredis only, to keep npm test well under CI's limit)
  */
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 
@@ -120,4 +122,9 @@ export function tempRoot(label: string): { readonly dir: string; remove(): void 
       if (made && existsSync(made) && readdirSync(made).length === 0) rmSync(made, { recursive: true, force: true });
     },
   };
+}
+
+/** CHAOS_FULL=1: every shipped client through every client scenario (slow; by default ioredis takes the newer ones). */
+export function fullMatrix(): boolean {
+  return process.env['CHAOS_FULL'] === '1';
 }

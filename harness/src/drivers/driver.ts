@@ -26,7 +26,8 @@ export interface RunningInstance {
 
 /** Partitions are expressed over topology host names. */
 export type PartitionSpec =
-  | { kind: 'isolate'; host: string }
+  /** `clients`: also cut the harness's side (its observer and the client adapters reach hosts from outside them). */
+  | { kind: 'isolate'; host: string; clients?: boolean }
   | { kind: 'split'; sides: [string[], string[]] }
   /** `from` cannot reach `to`; `to` can still reach `from`. */
   | { kind: 'one-way'; from: string; to: string };

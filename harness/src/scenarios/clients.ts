@@ -16,7 +16,7 @@ import { inSlotRanges, keySlot } from './cluster.js';
 import { adminCommand, currentMaster, initialMaster, markWorkloadEnd, markWorkloadStart, standardChecks, waitPromotion, waitReplicationSettled } from './common.js';
 import type { CheckOutput, Scenario, ScenarioContext, ScenarioFacts } from './types.js';
 
-type ClientFault = 'kill' | 'pause' | 'manual';
+type ClientFault = 'kill' | 'pause' | 'manual' | 'partition';
 
 /** A command of a client with a 1 s command timeout settles well within this, retries included. */
 export const MAX_STUCK_MS = 5000;
@@ -86,6 +86,19 @@ async function applyFault(ctx: ScenarioContext, plan: Plan, victim: string, repl
     ctx.history.mark('fault', `${fault} ${targets.join(' + ')}`);
     return fault === 'pause' ? { at, undo } : { at };
   }
+  if (fault === 'partition') {
+    // The host is cut from the other hosts and from the client's side too: nothing closes, packets just stop.
+    const host = ctx.topology.redis.find((r) => r.name === victim)!.host;
+    await ctx.dep.partition({ kind: 'isolate', host, clients: true });
+    const at = ctx.history.now();
+    ctx.history.fault({ name: 'partition-isolate', targets: [host], phase: 'start', detail: 'clients cut too' });
+    ctx.history.mark('fault', `isolate ${host} (clients cut too)`);
+    const undo = async (): Promise<void> => {
+      await ctx.dep.heal();
+      ctx.history.fault({ name: 'partition-isolate', targets: [host], phase: 'end' });
+    };
+    return { at, undo };
+  }
   if (ctx.topology.kind === 'cluster') {
     // Graceful: the replica asks for the master's offset and takes over; the old master stays up and answers MOVED.
     const at = ctx.history.now();
@@ -148,7 +161,7 @@ async function runClientScenario(ctx: ScenarioContext, plan: Plan): Promise<void
     const filter = slots ? (k: string) => inSlotRanges(slots, keySlot(k)) : undefined;
     const recovered = await untilClient(ctx, c, `a write through ${c.via} invoked after the fault acknowledged`, () => c.lastOkInvokedWhere(filter) >= fault.at, clientWait(t));
     if (fault.undo) {
-      ctx.note('healAt', ctx.history.mark('heal', `resume ${pick.victim}`).time);
+      ctx.note('healAt', ctx.history.mark('heal', `${plan.fault === 'partition' ? 'heal the partition of' : 'resume'} ${pick.victim}`).time);
       await fault.undo();
     }
     if (!recovered) break;
@@ -176,7 +189,7 @@ function clientChecks(events: Parameters<Scenario['check']>[0], facts: ScenarioF
     // A paused master cannot be observed (its last role, master, stands) until it is resumed, and is then writable
     // until Sentinel converts it: one window, bounded by the pause plus Sentinel's conversion time.
     maxSplitBrainMs: Number.POSITIVE_INFINITY,
-    maxSplitBrainWindowMs: 15_000 + (plan.fault === 'pause' && facts.healAt !== undefined && facts.faultAt !== undefined ? facts.healAt - facts.faultAt : 0),
+    maxSplitBrainWindowMs: 15_000 + ((plan.fault === 'pause' || plan.fault === 'partition') && facts.healAt !== undefined && facts.faultAt !== undefined ? facts.healAt - facts.faultAt : 0),
     // A cluster's unavailability is that of the failed shard's keys.
     ...(firstSlots ? { keyFilter: (k: string) => inSlotRanges(firstSlots, keySlot(k)) } : {}),
   });
@@ -225,6 +238,7 @@ function clientScenario(name: string, description: string, plan: Plan): Scenario
     name,
     description,
     topologyKinds: plan.withFirstSentinel ? ['sentinel'] : ['sentinel', 'cluster'],
+    ...(plan.fault === 'partition' ? { requires: ['partition' as const] } : {}),
     unsupported: (t) => {
       if (t.kind === 'sentinel' && t.redis.length < 2) return 'needs at least one replica to promote';
       // The Sentinels left must still elect a leader: a majority of all of them.
@@ -244,6 +258,9 @@ const CLIENT_SCENARIO_PLANS: [name: string, description: string, plan: Plan][] =
   ['client-pause',
     'SIGSTOP the master under writes through the client adapter: no socket closes, so only a command timeout can tell the client; it must reach the promoted replica within the budget, and no command may wait forever. The master is resumed after the client recovered.',
     { fault: 'pause', rounds: 1 }],
+  ['client-partition',
+    "Isolate the master's host from the other hosts and from the client (nothing closes; packets stop) under writes through the client adapter: only a command timeout tells the client; it must reach the promoted replica within the budget and settle every command. The partition heals after the client recovered.",
+    { fault: 'partition', rounds: 1 }],
   ['client-manual-failover',
     'A graceful manual failover (SENTINEL FAILOVER; CLUSTER FAILOVER on the replica, the old master staying up and answering MOVED) under writes through the client adapter: the client follows within the budget and every command settles.',
     { fault: 'manual', rounds: 1 }],

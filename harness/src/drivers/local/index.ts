@@ -436,6 +436,11 @@ export class LocalDeployment extends DeploymentBase<Member> implements Deploymen
     return m.proc.running;
   }
 
+  /** The harness and the adapters run in the root namespace and reach every host through the run's bridge. */
+  protected override clientSideAddress(): string | undefined {
+    return this.network?.bridgeAddress;
+  }
+
   protected partitionsWork(): boolean {
     return !this.partitionUnsupportedReason && !!this.network;
   }

@@ -166,9 +166,22 @@ export abstract class DeploymentBase<M extends BaseMember> {
     await Promise.all(names.map((n) => this.start(n)));
   }
 
+  /** The address the harness and client adapters reach hosts from, when the driver can cut it (undefined: it cannot). */
+  protected clientSideAddress(): string | undefined {
+    return undefined;
+  }
+
   async partition(spec: PartitionSpec): Promise<void> {
     if (!this.partitionsWork()) throw new Error(`partitions unsupported: ${this.partitionUnsupportedReason}`);
-    const touched = addDrops(this.drops, planPartition(spec, this.topology.hosts.map((h) => h.name), (h) => this.address(h)));
+    const plan = planPartition(spec, this.topology.hosts.map((h) => h.name), (h) => this.address(h));
+    if (spec.kind === 'isolate' && spec.clients) {
+      const outside = this.clientSideAddress();
+      if (outside === undefined) throw new Error(`isolating ${spec.host} from clients too is not supported by this driver`);
+      const r = plan.get(spec.host)!;
+      r.from.add(outside);
+      r.to.add(outside);
+    }
+    const touched = addDrops(this.drops, plan);
     await Promise.all(touched.map((h) => this.applyDrops(h, [...this.drops.get(h)!.from], [...this.drops.get(h)!.to])));
   }
 
