@@ -110,6 +110,16 @@ for (const target of targets()) {
         expect(failed.filter((n) => !/^client-|^unavailability$|^budgets$|^workload$/.test(n)), describeChecks(run.result)).to.deep.equal([]);
       });
 
+      if (extended) it(`${client}: a live reshard of the slot it writes to (ASK while it migrates, MOVED after): keeps writing, settles every command, loses nothing`, async function () {
+        const run = await runScenario(this, args(cluster, 'client-live-reshard', client));
+        row(target, 'cluster-3x2', 'client-live-reshard', client, run.result);
+        expect(check(run.result, 'reshard').verdict, 'redis-cli moved the slots both ways and checked clean').to.equal('pass');
+        expect(check(run.result, 'acknowledged-writes').verdict, describeChecks(run.result)).to.equal('pass');
+        const failed = run.result.checks.filter((c) => c.verdict === 'fail').map((c) => c.name);
+        expect(failed.filter((n) => !/^client-|^unavailability$|^budgets$/.test(n)), describeChecks(run.result)).to.deep.equal([]);
+        expect(run.result.client!.rounds[0]!.stuckMs, 'the longest wait is measured').to.be.a('number');
+      });
+
       if (extended) it(`${client}: the master and the first Sentinel killed together: the client asks the next Sentinel and reaches the promoted replica`, async function () {
         const run = await runScenario(this, args(sentinel, 'client-sentinel-and-master-down', client));
         row(target, 'sentinel-3', 'client-sentinel-and-master-down', client, run.result);

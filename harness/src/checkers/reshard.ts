@@ -4,7 +4,7 @@
  * (after) redirections for the slot it wrote to.
  */
 import type { HistoryEvent, MarkEvent, ScenarioFacts } from '../history/events.js';
-import type { CheckResult } from '../results/types.js';
+import type { CheckResult, ClientRound } from '../results/types.js';
 import { ops } from './timeline.js';
 
 export function checkReshardRuns(facts: ScenarioFacts, expectedRuns: number): CheckResult {
@@ -61,4 +61,46 @@ export function checkRedirectsFollowed(events: HistoryEvent[], facts: ScenarioFa
       : `the Cluster client followed ${asks.length} ASK and ${moved.length} MOVED for slot ${hot} (${redirects.length} redirections in all) and kept writing through every run`,
     data: { ask: asks.length, moved: moved.length, total: redirects.length },
   };
+}
+
+/**
+ * A client adapter through the reshard runs (client-live-reshard): it acknowledged writes while each run moved its
+ * slot, and every command it was given settled within maxStuckMs. Returns the check and the client's round (its
+ * longest time without an acknowledged write during the runs stands where a failover time would).
+ */
+export function checkClientThroughReshard(events: HistoryEvent[], facts: ScenarioFacts, via: string, maxStuckMs: number): { check: CheckResult; round: ClientRound } {
+  const runs = facts.reshards ?? [];
+  const mine = ops(events, (o) => o.via === via && o.f === 'add');
+  const invoked = new Map<number, number>();
+  let stuckMs = 0;
+  let unsettled = 0;
+  for (const o of mine) {
+    if (o.phase === 'invoke') invoked.set(o.process, o.time);
+    else if (o.unsettled) unsettled++;
+    else if (invoked.has(o.process)) stuckMs = Math.max(stuckMs, o.time - invoked.get(o.process)!);
+  }
+  const acked = mine.filter((o) => o.phase === 'ok').map((o) => o.time);
+  const problems: string[] = [];
+  let longestGap = 0;
+  for (const r of runs) {
+    const during = acked.filter((t) => t > r.startAt && t < r.endAt);
+    if (during.length === 0) problems.push(`${via} acknowledged no write while ${r.from} -> ${r.to} ran`);
+    let last = r.startAt;
+    for (const t of [...during, r.endAt]) {
+      longestGap = Math.max(longestGap, t - last);
+      last = t;
+    }
+  }
+  if (unsettled > 0) problems.push(`${unsettled} command(s) never settled`);
+  if (stuckMs > maxStuckMs) problems.push(`a command took ${(stuckMs / 1000).toFixed(2)} s to settle (limit ${(maxStuckMs / 1000).toFixed(2)} s)`);
+  const check: CheckResult = {
+    name: 'client-through-reshard',
+    verdict: runs.length === 0 || problems.length ? 'fail' : 'pass',
+    detail: runs.length === 0
+      ? 'no reshard ran, so the client was never tested'
+      : problems.length
+        ? problems.join('; ')
+        : `${via} kept writing through ${runs.length} reshard run(s) (longest gap ${(longestGap / 1000).toFixed(2)} s); every command settled (longest ${(stuckMs / 1000).toFixed(2)} s)`,
+  };
+  return { check, round: { clientFailoverMs: runs.length ? longestGap : null, serverSwitchMs: null, oldMasterMs: null, stuckMs, unsettled } };
 }

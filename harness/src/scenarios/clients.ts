@@ -12,7 +12,8 @@ import { dataPassword } from '../clients/index.js';
 import { delay, scaled, waitFor } from '../support/time.js';
 import type { CheckResult } from '../results/types.js';
 import type { Topology } from '../topology/model.js';
-import { inSlotRanges, keySlot } from './cluster.js';
+import { hotSlotTag, inSlotRanges, keySlot, reshardAwayAndBack } from './cluster.js';
+import { checkClientThroughReshard, checkReshardRuns } from '../checkers/reshard.js';
 import { adminCommand, currentMaster, initialMaster, markWorkloadEnd, markWorkloadStart, standardChecks, waitPromotion, waitReplicationSettled } from './common.js';
 import type { CheckOutput, Scenario, ScenarioContext, ScenarioFacts } from './types.js';
 
@@ -275,4 +276,44 @@ const CLIENT_SCENARIO_PLANS: [name: string, description: string, plan: Plan][] =
     { fault: 'kill', rounds: 1, pubsub: true }],
 ];
 
-export const CLIENT_SCENARIOS = CLIENT_SCENARIO_PLANS.map(([name, description, plan]) => clientScenario(name, description, plan));
+
+
+/**
+ * client-live-reshard: the adapter writes (all its keys in one hot slot) while redis-cli --cluster reshard moves that
+ * slot away and back, so the client meets ASK while it migrates and MOVED after; it must keep writing, settle every
+ * command and lose nothing.
+ */
+export const clientLiveReshard: Scenario = {
+  name: 'client-live-reshard',
+  description: 'While the client adapter writes into one hot slot, redis-cli --cluster reshard moves it (with 200 slots) to another master and back: the client must follow ASK and MOVED, keep acknowledging writes during each run, settle every command within 5 s and lose nothing; redis-cli --cluster check is clean after.',
+  topologyKinds: ['cluster'],
+  async run(ctx) {
+    await waitClusterOk(ctx);
+    const { hotSlot, tag } = hotSlotTag();
+    ctx.note('hotSlot', hotSlot);
+    const c = await ctx.startClient({ keyPrefix: `client${tag}`, setKeys: 8 });
+    ctx.note('client', { name: ctx.clientAdapter.name, library: c.client });
+    markWorkloadStart(ctx, c.via);
+    if (!(await untilClient(ctx, c, `a write acknowledged through ${c.via} before the reshard`, () => c.lastOkAt >= 0, 20_000))) {
+      ctx.note('clientNoWriteBeforeFault', true);
+    } else {
+      await delay(scaled(1000));
+      await reshardAwayAndBack(ctx, hotSlot);
+    }
+    await delay(scaled(1000));
+    await c.stop();
+    markWorkloadEnd(ctx);
+    await c.finalRead();
+  },
+  check(events, facts, t): CheckOutput {
+    const out = standardChecks(events, facts, t, { noFailover: true, noFault: true, maxLost: 0 });
+    const via = facts.via ?? 'client';
+    out.checks.push(checkReshardRuns(facts, 2));
+    const r = checkClientThroughReshard(events, facts, via, MAX_STUCK_MS);
+    out.checks.push(r.check);
+    out.client = { name: facts.client?.name ?? via.replace(/^client:/, ''), ...(facts.client ? { library: facts.client.library } : {}), rounds: [r.round] };
+    return out;
+  },
+};
+
+export const CLIENT_SCENARIOS = [...CLIENT_SCENARIO_PLANS.map(([name, description, plan]) => clientScenario(name, description, plan)), clientLiveReshard];

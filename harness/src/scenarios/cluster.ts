@@ -415,45 +415,59 @@ async function clusterMasters(ctx: ScenarioContext, via: string): Promise<Map<st
 
 const RESHARD_SLOTS = 200;
 
+/** Slot 0 and a hash tag that maps to it: the workload's keys all go there, and redis-cli reshards a source's lowest slots first. */
+export function hotSlotTag(): { hotSlot: number; tag: string } {
+  const hotSlot = 0;
+  let tag = '';
+  for (let i = 0; tag === ''; i++) if (keySlot(`{hot${i}}`) === hotSlot) tag = `{hot${i}}`;
+  return { hotSlot, tag };
+}
+
+/**
+ * redis-cli --cluster reshard moves RESHARD_SLOTS slots (the hot one first) from the master owning it to another
+ * master and back, then --cluster check; each run and the check are noted (reshards, clusterCheck) for checkReshardRuns.
+ */
+export async function reshardAwayAndBack(ctx: ScenarioContext, hotSlot: number): Promise<void> {
+  const first = masters(ctx)[0]!;
+  const before = await clusterMasters(ctx, first);
+  // The master owning slot 0 gives its lowest slots first (redis-cli takes a source's slots in order); it and another master trade them.
+  const [fromId, from] = [...before].find(([, m]) => m.slots.has(0))!;
+  // A master with slots: a node about to become a replica is briefly a master without any.
+  const [toId, to] = ctx.rng.pick([...before].filter(([id, m]) => id !== fromId && m.slots.size > 0));
+  const ep = ctx.endpoint(first);
+  const runs: ReshardRun[] = [];
+  for (const [srcId, src, dstId, dst] of [[fromId, from, toId, to], [toId, to, fromId, from]] as const) {
+    const owners = await clusterMasters(ctx, first);
+    const startAt = ctx.history.mark('reshard-start', `${src.name} -> ${dst.name}`).time;
+    const r = await redisCli(ctx, ['--cluster', 'reshard', `${ep.host}:${ep.port}`, '--cluster-from', srcId, '--cluster-to', dstId,
+      '--cluster-slots', String(RESHARD_SLOTS), '--cluster-yes'], scaled(300_000));
+    const endAt = ctx.history.mark('reshard-end', `${src.name} -> ${dst.name}: exit ${r.code}`).time;
+    const after = await clusterMasters(ctx, first);
+    const srcBefore = owners.get(srcId)?.slots ?? new Set<number>();
+    const moved = [...srcBefore].filter((s) => after.get(dstId)?.slots.has(s));
+    runs.push({ from: src.name, to: dst.name, slots: RESHARD_SLOTS, exitCode: r.code, startAt, endAt, movedSlots: moved.length, hotSlotMoved: moved.includes(hotSlot), tail: r.out.slice(-400) });
+    ctx.log(`reshard ${RESHARD_SLOTS} slots ${src.name} -> ${dst.name}: exit ${r.code}, ${moved.length} moved, ${Math.round(endAt - startAt)} ms`);
+    await delay(scaled(500));
+  }
+  ctx.note('reshards', runs);
+  await waitClusterOk(ctx, undefined, clusterWait(ctx.topology));
+  const chk = await redisCli(ctx, ['--cluster', 'check', `${ep.host}:${ep.port}`], scaled(60_000));
+  const clean = chk.code === 0 && chk.out.includes('[OK] All nodes agree about slots configuration.') && chk.out.includes('[OK] All 16384 slots covered.') && !/\[(ERR|WARNING)\]/.test(chk.out);
+  ctx.note('clusterCheck', { exitCode: chk.code, clean, tail: chk.out.slice(-400) });
+}
+
 export const clusterLiveReshard: Scenario = {
   name: 'cluster-live-reshard',
   description: `While the Cluster client writes a new key every op, all into one hot slot, redis-cli --cluster reshard moves ${RESHARD_SLOTS} slots (the hot one first) from one master to another and back: no acknowledged write is lost, every key reads back, the client follows ASK while the slot migrates and MOVED after, and redis-cli --cluster check is clean.`,
   topologyKinds: ['cluster'],
   async run(ctx) {
     await waitClusterOk(ctx);
-    const first = masters(ctx)[0]!;
-    const before = await clusterMasters(ctx, first);
-    // The master owning slot 0 gives its lowest slots first (redis-cli takes a source's slots in order); it and another master trade them.
-    const [fromId, from] = [...before].find(([, m]) => m.slots.has(0))!;
-    // A master with slots: a node about to become a replica is briefly a master without any.
-    const [toId, to] = ctx.rng.pick([...before].filter(([id, m]) => id !== fromId && m.slots.size > 0));
-    const hotSlot = 0;
-    let tag = '';
-    for (let i = 0; tag === ''; i++) if (keySlot(`{hot${i}}`) === hotSlot) tag = `{hot${i}}`;
+    const { hotSlot, tag } = hotSlotTag();
     ctx.note('hotSlot', hotSlot);
     const wl = await ctx.startWorkload({ kind: 'keys', path: { kind: 'cluster' }, processes: 8, rate: SCENARIO_RATE, keyPrefix: `chaos${tag}`, recordRedirects: true });
     markWorkloadStart(ctx, wl.via);
     await delay(scaled(1000));
-    const ep = ctx.endpoint(first);
-    const runs: ReshardRun[] = [];
-    for (const [srcId, src, dstId, dst] of [[fromId, from, toId, to], [toId, to, fromId, from]] as const) {
-      const owners = await clusterMasters(ctx, first);
-      const startAt = ctx.history.mark('reshard-start', `${src.name} -> ${dst.name}`).time;
-      const r = await redisCli(ctx, ['--cluster', 'reshard', `${ep.host}:${ep.port}`, '--cluster-from', srcId, '--cluster-to', dstId,
-        '--cluster-slots', String(RESHARD_SLOTS), '--cluster-yes'], scaled(300_000));
-      const endAt = ctx.history.mark('reshard-end', `${src.name} -> ${dst.name}: exit ${r.code}`).time;
-      const after = await clusterMasters(ctx, first);
-      const srcBefore = owners.get(srcId)?.slots ?? new Set<number>();
-      const moved = [...srcBefore].filter((s) => after.get(dstId)?.slots.has(s));
-      runs.push({ from: src.name, to: dst.name, slots: RESHARD_SLOTS, exitCode: r.code, startAt, endAt, movedSlots: moved.length, hotSlotMoved: moved.includes(hotSlot), tail: r.out.slice(-400) });
-      ctx.log(`reshard ${RESHARD_SLOTS} slots ${src.name} -> ${dst.name}: exit ${r.code}, ${moved.length} moved, ${Math.round(endAt - startAt)} ms`);
-      await delay(scaled(500));
-    }
-    ctx.note('reshards', runs);
-    await waitClusterOk(ctx, undefined, clusterWait(ctx.topology));
-    const chk = await redisCli(ctx, ['--cluster', 'check', `${ep.host}:${ep.port}`], scaled(60_000));
-    const clean = chk.code === 0 && chk.out.includes('[OK] All nodes agree about slots configuration.') && chk.out.includes('[OK] All 16384 slots covered.') && !/\[(ERR|WARNING)\]/.test(chk.out);
-    ctx.note('clusterCheck', { exitCode: chk.code, clean, tail: chk.out.slice(-400) });
+    await reshardAwayAndBack(ctx, hotSlot);
     await delay(scaled(500));
     await wl.stop();
     markWorkloadEnd(ctx);
