@@ -18,6 +18,7 @@ export function persistenceOf(server: RedisServer): Persistence | undefined {
 export function install(server: RedisServer): void {
   const repl = new Replication(server);
   const pers = new Persistence(server);
+  repl.persistence = pers;
   server.install({
     name: 'replication',
     replication: repl,
@@ -29,6 +30,7 @@ export function install(server: RedisServer): void {
       repl.cron(now);
       pers.cron(now);
     },
+    clientClosed: (client) => repl.clientClosed(client),
     shutdown: () => repl.shutdown(),
   });
   try {
