@@ -25,6 +25,7 @@ export function install(server: RedisServer): void {
     persistence: pers,
     refuseWrite: (client) => repl.writeRefusal(client),
     refuseStale: (client, spec) => repl.staleRefusal(client, spec),
+    refuseLoading: (_client, spec) => repl.loadingRefusal(spec),
     propagate: (dbIndex, argv) => repl.propagate(dbIndex, argv),
     cron: (now) => {
       repl.cron(now);

@@ -327,6 +327,8 @@ export class Replication implements ReplicationHooks {
         return false;
       }
       for (const r of live) {
+        // +FULLRESYNC and $EOF were queued while the client was corked (the PSYNC being served): they go first.
+        r.client.flush();
         if (r.client.socket!.write(piece)) continue;
         drains++;
         r.client.socket!.once('drain', () => { if (--drains === 0) child.resume(); });
@@ -335,6 +337,7 @@ export class Replication implements ReplicationHooks {
     }, (ok) => {
       for (const r of alive()) {
         if (!ok) { r.client.destroy(); continue; }
+        r.client.flush();
         r.client.socket!.write(mark, 'latin1');
         this.server.log('notice', `Streamed RDB transfer with replica ${r.ip}:${r.port} succeeded (socket). Waiting for REPLCONF ACK from replica to enable streaming`);
         // As Redis: online now, but the stream starts once the replica ACKs, or it could read stream bytes with the mark.
@@ -566,6 +569,7 @@ export class Replication implements ReplicationHooks {
 
   /** Tears the master link down (socket and master client), remembering where we were for a PSYNC. */
   dropLink(): void {
+    this.abortLoading();
     const wasConnected = this.linkState === 'connected';
     if (wasConnected) this.cached = { replid: this.replid, offset: this.offset, dbIndex: this.masterClient?.dbIndex ?? 0 };
     const link = this.link;
@@ -590,27 +594,96 @@ export class Replication implements ReplicationHooks {
     this.link = new MasterLink(this, this.masterHost, this.masterPort);
   }
 
+  /** The payload being read goes straight to memory (repl-diskless-load), so the replica is loading meanwhile. */
+  private loadingDiskless = false;
+
+  /** useDisklessLoad: swapdb always, on-empty-db when we hold no key. */
+  private useDisklessLoad(): boolean {
+    const mode = (this.server.config.get('repl-diskless-load') ?? 'disabled').toLowerCase();
+    return mode === 'swapdb' || (mode === 'on-empty-db' && this.server.dbs.every((db) => db.size() === 0));
+  }
+
+  private swapdb(): boolean {
+    return (this.server.config.get('repl-diskless-load') ?? '').toLowerCase() === 'swapdb';
+  }
+
+  /** replicationAttachToNewMaster: the old history is gone, so our replicas must resync and the cache goes. */
+  private attachToNewMaster(): void {
+    this.cached = undefined;
+    this.disconnectReplicas();
+  }
+
+  /** Whether a payload arriving now would be loaded while read. */
+  useDisklessLoadNow(): boolean {
+    return this.useDisklessLoad();
+  }
+
+  /** The payload's header arrived: true when it is loaded while read (diskless load), which starts loading now. */
+  payloadStarting(total: number): boolean {
+    const diskless = this.useDisklessLoad();
+    this.loadingDiskless = diskless;
+    if (diskless) this.startLoading(total);
+    return diskless;
+  }
+
+  private startLoading(total: number): void {
+    const s = this.server;
+    if (!(this.loadingDiskless && this.swapdb())) {
+      this.attachToNewMaster();
+      s.log('notice', 'MASTER <-> REPLICA sync: Flushing old data');
+      for (const db of s.dbs) db.flush();
+    }
+    s.log('notice', 'MASTER <-> REPLICA sync: Loading DB in memory');
+    if (this.persistence) this.persistence.loading = { start: Date.now(), total, loaded: () => this.syncRead };
+  }
+
+  /** A diskless load ended without a whole payload: swapdb keeps the old data, otherwise the replica stays empty. */
+  private abortLoading(): void {
+    if (!this.persistence?.loading) return;
+    this.persistence.loading = null;
+    if (this.loadingDiskless && this.swapdb()) this.server.log('notice', 'MASTER <-> REPLICA sync: Discarding temporary DB in background');
+    else for (const db of this.server.dbs) db.flush();
+    this.loadingDiskless = false;
+  }
+
+  /** -LOADING for commands without the loading flag while a payload loads. */
+  loadingRefusal(spec: CommandSpec): string | undefined {
+    if (this.persistence?.loading && !spec.flags.includes('loading')) return 'LOADING Redis is loading the dataset in memory';
+    return undefined;
+  }
+
   /** Called by the link once PSYNC was answered with +FULLRESYNC and the payload arrived. */
   fullSyncLoaded(link: MasterLink, replid: string, offset: number, rdb: Buffer, rest: Buffer): void {
     if (link !== this.link) return;
     const s = this.server;
-    for (const db of s.dbs) db.flush();
-    const res = loadRdb(rdb, (k) => {
-      const db = s.dbs[k.db];
-      if (!db) return;
-      db.set(k.key, k.value);
-      if (k.expireMs !== undefined) db.setExpire(k.key, k.expireMs);
-    });
-    s.log('notice', `MASTER <-> REPLICA sync: Finished with success (${res.keys} keys)`);
-    this.replid = replid;
-    this.replid2 = ZERO_ID;
-    this.secondOffset = -1;
-    this.offset = offset;
-    this.backlog = new Backlog(this.cfg('repl-backlog-size'), offset);
-    // Our replicas hold the old history: they must resync against the new one.
-    this.disconnectReplicas();
-    const streamDb = Number(res.aux.get('repl-stream-db') ?? '0');
-    this.linkUp(link, Number.isInteger(streamDb) && streamDb >= 0 && streamDb < s.dbs.length ? streamDb : 0, rest);
+    const swapped = this.loadingDiskless && this.swapdb();
+    if (!this.loadingDiskless) this.startLoading(rdb.length);
+    else if (swapped) {
+      this.attachToNewMaster();
+      s.log('notice', 'MASTER <-> REPLICA sync: Swapping active DB with loaded DB');
+      for (const db of s.dbs) db.flush();
+    }
+    this.loadingDiskless = false;
+    try {
+      const res = loadRdb(rdb, (k) => {
+        const db = s.dbs[k.db];
+        if (!db) return;
+        db.set(k.key, k.value);
+        if (k.expireMs !== undefined) db.setExpire(k.key, k.expireMs);
+      });
+      if (this.persistence) this.persistence.loading = null;
+      if (swapped) s.log('notice', 'MASTER <-> REPLICA sync: Discarding old DB in background');
+      s.log('notice', `MASTER <-> REPLICA sync: Finished with success (${res.keys} keys)`);
+      this.replid = replid;
+      this.replid2 = ZERO_ID;
+      this.secondOffset = -1;
+      this.offset = offset;
+      this.backlog = new Backlog(this.cfg('repl-backlog-size'), offset);
+      const streamDb = Number(res.aux.get('repl-stream-db') ?? '0');
+      this.linkUp(link, Number.isInteger(streamDb) && streamDb >= 0 && streamDb < s.dbs.length ? streamDb : 0, rest);
+    } finally {
+      if (this.persistence) this.persistence.loading = null;
+    }
   }
 
   /** Called by the link on +CONTINUE [replid]. */
@@ -782,7 +855,10 @@ export class Replication implements ReplicationHooks {
       for (const r of this.replicas.values()) {
         const c = r.client;
         if (c.closed || !c.socket || c.detached) continue;
-        if (r.state === 'wait_bgsave_start' || (r.state === 'wait_bgsave_end' && !socketChild)) c.socket.write('\n');
+        if (r.state === 'wait_bgsave_start' || (r.state === 'wait_bgsave_end' && !socketChild)) {
+          c.flush();
+          c.socket.write('\n');
+        }
       }
       const loop = this.cronLoops++;
       if (this.masterHost === null && this.replicas.size > 0 && this.server.pauseUntil === 0 && loop % Math.max(1, this.cfg('repl-ping-replica-period')) === 0) {
@@ -1070,14 +1146,18 @@ export class MasterLink {
       if (this.waitingPayloadHeader) {
         if (!line.startsWith('$')) { this.fail(`Bad protocol from MASTER, the first byte is not '$': ${line}`); return; }
         this.waitingPayloadHeader = false;
-        if (line.startsWith('$EOF:')) {
+        const eof = line.startsWith('$EOF:');
+        if (eof) {
           this.payload = { mode: 'eof', mark: Buffer.from(line.slice(5), 'latin1'), parts: [], size: 0 };
         } else {
           const n = parseInt(line.slice(1), 10);
           this.repl.syncTotal = n;
           this.payload = { mode: 'len', left: n, parts: [] };
         }
-        this.repl.server.log('notice', `MASTER <-> REPLICA sync: receiving ${line.startsWith('$EOF:') ? 'streamed RDB from master with EOF to disk' : line.slice(1) + ' bytes from master to disk'}`);
+        const total = eof ? 0 : this.repl.syncTotal;
+        const where = this.repl.useDisklessLoadNow() ? 'to parser' : 'to disk';
+        this.repl.server.log('notice', `MASTER <-> REPLICA sync: receiving ${eof ? `streamed RDB from master with EOF ${where}` : `${line.slice(1)} bytes from master ${where}`}`);
+        this.repl.payloadStarting(total);
         continue;
       }
       const cb = this.expectReplies.shift();

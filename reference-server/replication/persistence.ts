@@ -20,6 +20,8 @@ export class Persistence implements PersistenceHooks {
   childForReplication = false;
   loadedKeys = 0;
   loadedExpired = 0;
+  /** A replica loading its master's payload into memory (INFO loading:1, -LOADING to commands without the flag). */
+  loading: { start: number; total: number; loaded: () => number } | null = null;
   /** Set by a replica's sync, read by nobody else: the aux fields of the last loaded file. */
   lastAux = new Map<string, string>();
 
@@ -37,8 +39,19 @@ export class Persistence implements PersistenceHooks {
   infoLines(): string[] {
     const s = this.server;
     const child = this.child;
+    const ld = this.loading;
+    const loadingLines: string[] = [];
+    if (ld) {
+      const done = ld.loaded();
+      const elapsed = Math.floor((Date.now() - ld.start) / 1000);
+      const left = ld.total > 0 ? ld.total - done : 1;
+      loadingLines.push(`loading_start_time:${Math.floor(ld.start / 1000)}`, `loading_total_bytes:${ld.total}`,
+        'loading_rdb_used_mem:0', `loading_loaded_bytes:${done}`,
+        `loading_loaded_perc:${(ld.total > 0 ? (done * 100) / ld.total : 0).toFixed(2)}`,
+        `loading_eta_seconds:${elapsed === 0 ? 1 : Math.floor((elapsed * left) / (done + 1))}`);
+    }
     return [
-      'loading:0', 'async_loading:0', 'current_cow_peak:0', 'current_cow_size:0', 'current_cow_size_age:0',
+      `loading:${ld ? 1 : 0}`, 'async_loading:0', 'current_cow_peak:0', 'current_cow_size:0', 'current_cow_size_age:0',
       'current_fork_perc:0.00', `current_save_keys_processed:${child ? child.keysWritten : 0}`, 'current_save_keys_total:0',
       `rdb_changes_since_last_save:${s.stats.dirty ?? 0}`, `rdb_bgsave_in_progress:${this.bgsaveInProgress ? 1 : 0}`,
       `rdb_last_save_time:${this.lastSaveTime}`, `rdb_last_bgsave_status:${this.lastBgsaveOk ? 'ok' : 'err'}`,
@@ -48,6 +61,7 @@ export class Persistence implements PersistenceHooks {
       'aof_last_rewrite_time_sec:-1', 'aof_current_rewrite_time_sec:-1', 'aof_last_bgrewrite_status:ok', 'aof_rewrites:0',
       'aof_rewrites_consecutive_failures:0', 'aof_last_write_status:ok', 'aof_last_cow_size:0', 'module_fork_in_progress:0',
       'module_fork_last_cow_size:0',
+      ...loadingLines,
     ];
   }
 
