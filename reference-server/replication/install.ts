@@ -26,7 +26,11 @@ export function install(server: RedisServer): void {
     refuseWrite: (client) => repl.writeRefusal(client),
     refuseStale: (client, spec) => repl.staleRefusal(client, spec),
     refuseLoading: (_client, spec) => repl.loadingRefusal(spec),
-    propagate: (dbIndex, argv) => repl.propagate(dbIndex, argv),
+    propagate: (dbIndex, argv) => {
+      // Every executed FLUSHALL is propagated: the point where Redis kills its RDB child.
+      if (argv.length > 0 && argv[0]!.toLowerCase() === 'flushall') pers.flushedAll();
+      repl.propagate(dbIndex, argv);
+    },
     cron: (now) => {
       repl.cron(now);
       pers.cron(now);

@@ -264,7 +264,24 @@ export class Replication implements ReplicationHooks {
   }
 
   /** The persistence half (the BGSAVE child replicas share); install() sets it. */
-  persistence: Persistence | null = null;
+  private pers: Persistence | null = null;
+  get persistence(): Persistence | null {
+    return this.pers;
+  }
+  set persistence(p: Persistence | null) {
+    this.pers = p;
+    if (p) p.childKilled = () => this.failWaitingReplicas();
+  }
+
+  /** The save replicas waited for is gone: they are dropped and come back for the next one (updateSlavesWaitingBgsave). */
+  private failWaitingReplicas(): void {
+    for (const [id, r] of [...this.replicas]) {
+      if (r.state !== 'wait_bgsave_end' || r.client.closed) continue;
+      this.server.log('warning', 'SYNC failed. BGSAVE child returned an error');
+      this.replicas.delete(id);
+      r.client.destroy();
+    }
+  }
 
   /** A replica waiting for the next BGSAVE now gets +FULLRESYNC and the stream from `offset` on is kept for it. */
   private setupFullResync(rec: ReplicaRecord, offset: number): void {
@@ -344,7 +361,7 @@ export class Replication implements ReplicationHooks {
         this.putOnline(r);
         r.waitAck = true;
       }
-      this.server.log('notice', 'Background RDB transfer terminated with success');
+      if (ok) this.server.log('notice', 'Background RDB transfer terminated with success');
     });
     this.socketTargets = targets;
   }

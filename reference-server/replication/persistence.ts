@@ -6,6 +6,11 @@ import type { RedisServer } from '../server/server.js';
 import { buildRdb, captureSnapshot, loadIntoServer } from '../persistence/snapshot.js';
 import type { RdbEncoder } from '../persistence/codec.js';
 import { SaveChild } from './child.js';
+import { constants } from 'node:os';
+
+function signalNumber(name: string): number | string {
+  return (constants.signals as Record<string, number>)[name] ?? name;
+}
 
 export class Persistence implements PersistenceHooks {
   lastSaveTime = Math.floor(Date.now() / 1000);
@@ -140,12 +145,13 @@ export class Persistence implements PersistenceHooks {
         }
         if (rdb === null) {
           this.lastBgsaveOk = false;
-          this.server.log('warning', 'Background saving error');
+          if (child.signal) this.server.log('warning', `Background saving terminated by signal ${signalNumber(child.signal)}`);
+          else this.server.log('warning', 'Background saving error');
         }
         done?.(rdb);
       });
     this.child = child;
-    this.server.log('notice', `Background saving started by pid ${process.pid}`);
+    this.server.log('notice', `Background saving started by pid ${child.pid}`);
   }
 
   /** Starts a child streaming the snapshot to replica sockets through `out` (rdbSaveToSlavesSockets). */
@@ -154,10 +160,14 @@ export class Persistence implements PersistenceHooks {
     const child = new SaveChild('socket', enc, this.server.config.getNumber('rdb-key-save-delay'), out, (ok) => {
       if (this.child !== child) return;
       this.child = null;
+      if (!ok) {
+        this.lastBgsaveOk = false;
+        this.server.log('warning', child.signal ? `Background transfer terminated by signal ${signalNumber(child.signal)}` : 'Background transfer error');
+      }
       done(ok);
     });
     this.child = child;
-    this.server.log('notice', `Background RDB transfer started by pid ${process.pid}`);
+    this.server.log('notice', `Background RDB transfer started by pid ${child.pid}`);
     return child;
   }
 
@@ -168,6 +178,15 @@ export class Persistence implements PersistenceHooks {
     child.kill();
     this.child = null;
     this.server.log('warning', `Background ${child.target === 'disk' ? 'saving' : 'transfer'} terminated by signal 10`);
+    this.childKilled?.();
+  }
+
+  /** Replication drops the replicas that waited for a killed save (they reconnect and get the next one). */
+  childKilled: (() => void) | null = null;
+
+  /** FLUSHALL kills a running save, as flushAllDataAndResetRDB does: it would write data that no longer exists. */
+  flushedAll(): void {
+    if (this.child) this.killChild();
   }
 
   /** Loads dir/dbfilename if it exists (start-up and DEBUG RELOAD); returns false when there is no file. */

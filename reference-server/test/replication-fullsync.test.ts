@@ -120,4 +120,28 @@ describe('replication: full sync scheduling and replica loading', function () {
     await waitFor('synced', async () => (await info(r, 'replication')).get('master_link_status') === 'up', 15000);
     expect(await r.dbsize()).to.equal(60);
   });
+
+  it('a running BGSAVE has a child process: killing it fails the transfer, FLUSHALL kills the save, the replica gets the next one', async () => {
+    const [mn, m] = await node('ref', ['--repl-diskless-sync-delay', '0', '--enable-debug-command', 'yes']);
+    await m.call('DEBUG', 'POPULATE', '400', 'k', '10');
+    await m.config('SET', 'rdb-key-save-delay', '20000');
+    const [, r] = await node('ref', ['--repl-diskless-load', 'swapdb']);
+    await r.replicaof('127.0.0.1', String(mn.port));
+    const childPid = async (nth: number): Promise<number> => waitFor(`child #${nth}`, () => {
+      const pids = [...logOf(mn).matchAll(/Background RDB transfer started by pid (\d+)/g)].map((x) => Number(x[1]));
+      return pids.length >= nth ? pids[nth - 1] : undefined;
+    });
+    const first = await childPid(1);
+    expect(first).to.not.equal(process.pid);
+    process.kill(first, 'SIGKILL');
+    await waitFor('transfer failed', () => logOf(mn).includes('Background transfer terminated by signal 9'));
+    const second = await childPid(2);
+    expect(second).to.not.equal(first);
+    await m.flushall();
+    await waitFor('save killed by FLUSHALL', () => logOf(mn).includes('Background transfer terminated by signal 10'));
+    await childPid(3);
+    await waitFor('synced to the empty dataset', async () => (await info(r, 'replication')).get('master_link_status') === 'up');
+    expect(await r.dbsize()).to.equal(0);
+    await waitFor('the child process is gone', () => { try { process.kill(second, 0); return false; } catch { return true; } });
+  });
 });
