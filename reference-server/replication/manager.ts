@@ -810,7 +810,8 @@ export class Replication implements ReplicationHooks {
   private forward(parts: Buffer[]): void {
     for (const r of this.replicas.values()) {
       const c = r.client;
-      if (c.closed) continue;
+      // One waiting for its BGSAVE to start gets the stream from the snapshot's offset on, not before.
+      if (c.closed || r.state === 'wait_bgsave_start') continue;
       if (r.held) { for (const b of parts) r.held.push(b); continue; }
       if (c.reply.len > 0) { for (const b of parts) c.reply.raw(b.toString('latin1')); c.flush(); } else if (c.socket && !c.detached) for (const b of parts) c.socket.write(b);
     }
