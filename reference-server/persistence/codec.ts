@@ -397,7 +397,8 @@ export class RdbEncoder {
   private db = -1;
   private i = 0;
   private crc: Crc64State = { lo: 0, hi: 0 };
-  private finished = false;
+  /** The last piece (EOF and checksum) was returned. */
+  finished = false;
   /** Keys written so far (a paced save sleeps per key, as rdb-key-save-delay asks). */
   keysWritten = 0;
 

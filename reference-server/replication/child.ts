@@ -71,6 +71,9 @@ export class SaveChild {
     return this.proc?.pid ?? process.pid;
   }
 
+  /** True while the piece being handed out is the last one (the encoder wrote its EOF and checksum). */
+  finishing = false;
+
   get running(): boolean {
     return !this.stopped;
   }
@@ -128,6 +131,7 @@ export class SaveChild {
       this.done(true);
       return;
     }
+    this.finishing = this.enc.finished;
     if (piece.length > 0 && !this.out(piece)) {
       this.waiting = true;
       return;

@@ -38,6 +38,8 @@ export interface ReplicaRecord {
   since?: number;
   /** The offset its snapshot corresponds to (+FULLRESYNC's). */
   initialOffset?: number;
+  /** Since when a write of the streamed payload waits for the socket to drain (0: none waits). */
+  partialSince?: number;
 }
 
 interface PendingReplconf { port: number; ip: string; capaEof: boolean; capaPsync2: boolean }
@@ -335,7 +337,11 @@ export class Replication implements ReplicationHooks {
       r.client.flush();
     }
     const alive = (): ReplicaRecord[] => targets.filter((r) => !r.client.closed && r.client.socket && !r.client.detached && this.replicas.get(r.client.id) === r);
-    let drains = 0;
+    // The child waits while any replica's socket is full (the slowest replica paces the transfer, as Redis's pipe).
+    const tryResume = (): void => {
+      if (alive().every((r) => !r.client.socket!.writableNeedDrain)) child.resume();
+    };
+    this.socketChildResume = tryResume;
     const child = pers.socketChild(captureSnapshot(this.server, snapshotInfo), (piece) => {
       const live = alive();
       if (live.length === 0) {
@@ -343,31 +349,40 @@ export class Replication implements ReplicationHooks {
         pers.killChild();
         return false;
       }
+      // The mark is part of what the child writes, as the EOF of Redis's pipe.
+      const last = piece.length > 0 && child.finishing;
+      let full = false;
       for (const r of live) {
         // +FULLRESYNC and $EOF were queued while the client was corked (the PSYNC being served): they go first.
         r.client.flush();
-        if (r.client.socket!.write(piece)) continue;
-        drains++;
-        r.client.socket!.once('drain', () => { if (--drains === 0) child.resume(); });
+        const sock = r.client.socket!;
+        let ok = sock.write(piece);
+        if (last) ok = sock.write(mark, 'latin1') && ok;
+        if (ok) { r.partialSince = 0; continue; }
+        full = true;
+        r.partialSince ||= Date.now();
+        sock.once('drain', () => { r.partialSince = 0; tryResume(); });
       }
-      return drains === 0;
+      if (last) this.server.log('warning', `Diskless rdb transfer, done reading from pipe, ${live.length} replicas still up.`);
+      return !full;
     }, (ok) => {
+      this.socketChildResume = null;
+      if (ok) this.server.log('notice', 'Background RDB transfer terminated with success');
       for (const r of alive()) {
         if (!ok) { r.client.destroy(); continue; }
-        r.client.flush();
-        r.client.socket!.write(mark, 'latin1');
         this.server.log('notice', `Streamed RDB transfer with replica ${r.ip}:${r.port} succeeded (socket). Waiting for REPLCONF ACK from replica to enable streaming`);
         // As Redis: online now, but the stream starts once the replica ACKs, or it could read stream bytes with the mark.
         this.putOnline(r);
         r.waitAck = true;
       }
-      if (ok) this.server.log('notice', 'Background RDB transfer terminated with success');
     });
     this.socketTargets = targets;
   }
 
   /** The replicas the running socket child feeds (a replica leaving may make it useless). */
   private socketTargets: ReplicaRecord[] = [];
+  /** Lets the socket child go on when the replicas that filled their sockets drained or left. */
+  private socketChildResume: (() => void) | null = null;
 
   /** A disk BGSAVE ended: replicas waiting for it get the file (updateSlavesWaitingBgsave). */
   private diskSaveDone(rdb: Buffer | null): void {
@@ -483,6 +498,7 @@ export class Replication implements ReplicationHooks {
     const r = this.replicas.get(id);
     if (!r) return;
     this.replicas.delete(id);
+    if (this.socketChildResume) setImmediate(() => this.socketChildResume?.());
     const pers = this.persistence;
     const child = pers?.child;
     if (pers && child && pers.childForReplication && r.state === 'wait_bgsave_end') {
@@ -853,7 +869,11 @@ export class Replication implements ReplicationHooks {
     // Master side: forget closed replicas, ping them, drop silent ones.
     for (const [id, r] of this.replicas) {
       if (r.client.closed) this.dropReplica(id);
-      else if (r.state === 'online' && now - r.ackTime > this.cfg('repl-timeout') * 1000 && this.masterHost === null) {
+      else if (r.state === 'wait_bgsave_end' && r.partialSince && now - r.partialSince > this.cfg('repl-timeout') * 1000) {
+        this.server.log('warning', `Disconnecting timedout replica (full sync): ${r.ip}:${r.port}`);
+        r.client.destroy();
+        this.dropReplica(id);
+      } else if (r.state === 'online' && now - r.ackTime > this.cfg('repl-timeout') * 1000 && this.masterHost === null) {
         this.server.log('warning', `Disconnecting timedout replica (streaming sync): ${r.ip}:${r.port}`);
         r.client.destroy();
         this.dropReplica(id);

@@ -144,4 +144,25 @@ describe('replication: full sync scheduling and replica loading', function () {
     expect(await r.dbsize()).to.equal(0);
     await waitFor('the child process is gone', () => { try { process.kill(second, 0); return false; } catch { return true; } });
   });
+
+  it('diskless transfer: a stopped replica is dropped after repl-timeout (full sync) and the other one completes', async () => {
+    const [mn, m] = await node('ref', ['--repl-diskless-sync-delay', '0', '--repl-diskless-sync-max-replicas', '2', '--enable-debug-command', 'yes']);
+    // 40 MB, more than socket buffers hold, so the stopped replica's socket fills up.
+    await m.call('DEBUG', 'POPULATE', '4000', 'k', '10000');
+    await m.config('SET', 'rdbcompression', 'no');
+    await m.config('SET', 'repl-diskless-sync-delay', '5');
+    const [sn, slow] = await node('real');
+    const [, fast] = await node('real');
+    await slow.replicaof('127.0.0.1', String(mn.port));
+    await fast.replicaof('127.0.0.1', String(mn.port));
+    await waitFor('transfer started', () => logOf(mn).includes('Starting BGSAVE for SYNC with target: replicas sockets'));
+    (sn as unknown as { child: { kill(s: string): void } }).child.kill('SIGSTOP');
+    cleanups.push(() => { (sn as unknown as { child: { kill(s: string): void } }).child.kill('SIGCONT'); });
+    await m.config('SET', 'repl-timeout', '2');
+    await waitFor('slow replica dropped', () => logOf(mn).includes('Disconnecting timedout replica (full sync)'), 20000);
+    await waitFor('pipe done', () => logOf(mn).includes('Diskless rdb transfer, done reading from pipe, 1 replicas still up.'), 20000);
+    await waitFor('fast replica synced', async () => (await info(fast, 'replication')).get('master_link_status') === 'up', 20000);
+    expect(await fast.dbsize()).to.equal(4000);
+    await waitFor('no BGSAVE left', async () => (await info(m, 'persistence')).get('rdb_bgsave_in_progress') === '0');
+  });
 });
