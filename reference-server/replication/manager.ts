@@ -862,7 +862,9 @@ export class Replication implements ReplicationHooks {
           this.dropLink();
         } else if (now - this.lastAck >= 1000) this.sendAck();
       } else if (this.link && now - this.link.lastActivity > timeout) {
-        this.server.log('warning', 'Timeout connecting to the MASTER...');
+        this.server.log('warning', this.linkState === 'transfer'
+          ? "Timeout receiving bulk data from MASTER... If the problem persists try to set the 'repl-timeout' parameter in redis.conf to a larger value."
+          : 'Timeout connecting to the MASTER...');
         this.dropLink();
       }
     }
