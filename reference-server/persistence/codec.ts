@@ -397,12 +397,18 @@ export class RdbEncoder {
   private db = -1;
   private i = 0;
   private crc: Crc64State = { lo: 0, hi: 0 };
-  private finished = false;
+  /** The last piece (EOF and checksum) was returned. */
+  finished = false;
+  /** Keys written so far (a paced save sleeps per key, as rdb-key-save-delay asks). */
+  keysWritten = 0;
 
   constructor(private readonly src: RdbSource, private readonly lim: EncodingLimits = DEFAULT_LIMITS) {}
 
-  /** The next piece, of about `budget` bytes or more (the last one may be shorter); null once the CRC was returned. */
-  next(budget: number): Buffer | null {
+  /**
+   * The next piece, of about `budget` bytes or more (the last one may be shorter), holding at most `maxKeys` keys;
+   * null once the CRC was returned.
+   */
+  next(budget: number, maxKeys = Infinity): Buffer | null {
     if (this.finished) return null;
     const w = new ByteWriter(Number.isFinite(budget) ? Math.max(budget, 1024) + 1024 : 1 << 16);
     if (this.db < 0) {
@@ -417,7 +423,8 @@ export class RdbEncoder {
     }
     const dbs = this.src.dbs;
     const lim = this.lim;
-    while (this.db < dbs.length && w.pos < budget) {
+    let keysLeft = maxKeys;
+    while (this.db < dbs.length && w.pos < budget && keysLeft > 0) {
       const d = dbs[this.db]!;
       const n = d.keys.length;
       if (this.i === 0 && n > 0) {
@@ -426,7 +433,8 @@ export class RdbEncoder {
       }
       const { keys, values, expireAt } = d;
       let i = this.i;
-      for (; i < n && w.pos < budget; i++) {
+      const stop = Math.min(n, i + keysLeft);
+      for (; i < stop && w.pos < budget; i++) {
         if (expireAt !== undefined) {
           const at = expireAt[i];
           if (at !== undefined) { w.byte(OP.EXPIRETIME_MS); w.u64le(at); }
@@ -439,6 +447,8 @@ export class RdbEncoder {
         } else if (Buffer.isBuffer(v)) w.bytes(v);
         else writeValue(w, v, lim, keys[i]);
       }
+      keysLeft -= i - this.i;
+      this.keysWritten += i - this.i;
       this.i = i;
       if (i >= n) { this.db++; this.i = 0; }
     }

@@ -18,17 +18,24 @@ export function persistenceOf(server: RedisServer): Persistence | undefined {
 export function install(server: RedisServer): void {
   const repl = new Replication(server);
   const pers = new Persistence(server);
+  repl.persistence = pers;
   server.install({
     name: 'replication',
     replication: repl,
     persistence: pers,
     refuseWrite: (client) => repl.writeRefusal(client),
     refuseStale: (client, spec) => repl.staleRefusal(client, spec),
-    propagate: (dbIndex, argv) => repl.propagate(dbIndex, argv),
+    refuseLoading: (_client, spec) => repl.loadingRefusal(spec),
+    propagate: (dbIndex, argv) => {
+      // Every executed FLUSHALL is propagated: the point where Redis kills its RDB child.
+      if (argv.length > 0 && argv[0]!.toLowerCase() === 'flushall') pers.flushedAll();
+      repl.propagate(dbIndex, argv);
+    },
     cron: (now) => {
       repl.cron(now);
       pers.cron(now);
     },
+    clientClosed: (client) => repl.clientClosed(client),
     shutdown: () => repl.shutdown(),
   });
   try {

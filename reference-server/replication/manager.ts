@@ -11,12 +11,10 @@ import { encodeCommand } from '../resp/writer.js';
 import { Backlog } from './backlog.js';
 import { PendingBytes, StreamOut } from './stream.js';
 import { loadRdb } from '../persistence/codec.js';
-import { buildRdb, captureSnapshot } from '../persistence/snapshot.js';
-import type { RdbEncoder } from '../persistence/codec.js';
+import { captureSnapshot } from '../persistence/snapshot.js';
+import type { Persistence } from './persistence.js';
 
 const ZERO_ID = '0000000000000000000000000000000000000000';
-/** Bytes of RDB encoded per event-loop turn during a streamed full sync (a few ms of work). */
-const SNAPSHOT_PIECE = 256 * 1024;
 
 export function newReplId(): string {
   return randomBytes(20).toString('hex');
@@ -26,13 +24,22 @@ export interface ReplicaRecord {
   client: Client;
   ip: string;
   port: number;
-  state: 'wait_bgsave' | 'send_bulk' | 'online';
+  /** INFO shows both waits as wait_bgsave: for a BGSAVE to start, and for the one it takes part in to end. */
+  state: 'wait_bgsave_start' | 'wait_bgsave_end' | 'send_bulk' | 'online';
   ackOffset: number;
   ackTime: number;
   /** Stream bytes produced while the RDB payload is still to be written (full sync in progress). */
   held?: Buffer[];
   /** The streamed payload was sent; the replica's first ACK starts its stream. */
   waitAck?: boolean;
+  /** Full sync: the replica can read an EOF-marked payload; it asked with PSYNC (not SYNC); since when it waits. */
+  capaEof?: boolean;
+  psync?: boolean;
+  since?: number;
+  /** The offset its snapshot corresponds to (+FULLRESYNC's). */
+  initialOffset?: number;
+  /** Since when a write of the streamed payload waits for the socket to drain (0: none waits). */
+  partialSince?: number;
 }
 
 interface PendingReplconf { port: number; ip: string; capaEof: boolean; capaPsync2: boolean }
@@ -127,7 +134,7 @@ export class Replication implements ReplicationHooks {
     this.backlog?.append(buf);
     for (const r of this.replicas.values()) {
       const c = r.client;
-      if (c.closed) continue;
+      if (c.closed || r.state === 'wait_bgsave_start') continue;
       if (r.held) { r.held.push(buf); continue; }
       // Replies still queued (a corked client) keep their place in front of the stream bytes.
       if (c.reply.len > 0) { c.reply.raw(buf.toString('latin1')); c.flush(); } else if (c.socket && !c.detached) c.socket.write(buf);
@@ -229,57 +236,174 @@ export class Replication implements ReplicationHooks {
       this.secondOffset = -1;
     }
     this.ensureBacklog();
+    const rec = this.addReplica(c, ip, info.port, 'wait_bgsave_start');
+    rec.capaEof = info.capaEof;
+    rec.psync = psync;
+    rec.since = Date.now();
+    // As syncCommand: attach to a disk BGSAVE another replica waits for, else wait for (or start) the next one.
+    const pers = this.persistence;
+    const child = pers?.child ?? null;
+    if (child !== null && child.target === 'disk') {
+      const other = pers!.childForReplication
+        ? [...this.replicas.values()].find((r) => r !== rec && r.state === 'wait_bgsave_end' && !r.client.closed)
+        : undefined;
+      if (other !== undefined && (!other.capaEof || rec.capaEof)) {
+        this.flushStream();
+        rec.held = [...(other.held ?? [])];
+        this.setupFullResync(rec, other.initialOffset ?? this.offset);
+        this.server.log('notice', 'Waiting for end of BGSAVE for SYNC');
+      } else {
+        this.server.log('notice', "Can't attach the replica to the current BGSAVE. Waiting for next BGSAVE for SYNC");
+      }
+    } else if (child !== null) {
+      this.server.log('notice', 'Current BGSAVE has socket target. Waiting for next BGSAVE for SYNC');
+    } else if (this.server.config.getBool('repl-diskless-sync') && info.capaEof && this.cfg('repl-diskless-sync-delay') > 0) {
+      // The cron starts the transfer once the delay passed, so more replicas can share it.
+      this.server.log('notice', 'Delay next BGSAVE for diskless SYNC');
+    } else {
+      this.startBgsaveForReplication();
+    }
+  }
+
+  /** The persistence half (the BGSAVE child replicas share); install() sets it. */
+  private pers: Persistence | null = null;
+  get persistence(): Persistence | null {
+    return this.pers;
+  }
+  set persistence(p: Persistence | null) {
+    this.pers = p;
+    if (p) p.childKilled = () => this.failWaitingReplicas();
+  }
+
+  /** The save replicas waited for is gone: they are dropped and come back for the next one (updateSlavesWaitingBgsave). */
+  private failWaitingReplicas(): void {
+    for (const [id, r] of [...this.replicas]) {
+      if (r.state !== 'wait_bgsave_end' || r.client.closed) continue;
+      this.server.log('warning', 'SYNC failed. BGSAVE child returned an error');
+      this.replicas.delete(id);
+      r.client.destroy();
+    }
+  }
+
+  /** A replica waiting for the next BGSAVE now gets +FULLRESYNC and the stream from `offset` on is kept for it. */
+  private setupFullResync(rec: ReplicaRecord, offset: number): void {
+    rec.state = 'wait_bgsave_end';
+    rec.initialOffset = offset;
+    rec.held ??= [];
+    // The stream after the snapshot must say its db again.
     this.seldb = -1;
-    const rec = this.addReplica(c, ip, info.port, 'send_bulk');
+    const c = rec.client;
+    if (rec.psync) c.reply.raw(`+FULLRESYNC ${this.replid} ${offset}\r\n`);
+    c.flush();
+  }
+
+  /** replicationStartPendingFork: replicas waiting for a BGSAVE get one when the diskless delay or count allows. */
+  private startPendingFork(now: number): void {
+    const pers = this.persistence;
+    if (!pers || pers.child !== null) return;
+    let waiting = 0, maxIdle = 0;
+    for (const r of this.replicas.values()) {
+      if (r.state !== 'wait_bgsave_start' || r.client.closed) continue;
+      waiting++;
+      maxIdle = Math.max(maxIdle, now - (r.since ?? now));
+    }
+    if (waiting === 0) return;
+    const maxReplicas = this.cfg('repl-diskless-sync-max-replicas');
+    if (!this.server.config.getBool('repl-diskless-sync') || (maxReplicas > 0 && waiting >= maxReplicas) ||
+      maxIdle >= this.cfg('repl-diskless-sync-delay') * 1000) this.startBgsaveForReplication();
+  }
+
+  /** startBgsaveForReplication: one snapshot for every replica waiting, to their sockets or through the RDB file. */
+  private startBgsaveForReplication(): void {
+    const pers = this.persistence;
+    if (!pers || pers.child !== null) return;
+    const targets = [...this.replicas.values()].filter((r) => r.state === 'wait_bgsave_start' && !r.client.closed);
+    if (targets.length === 0) return;
+    const socket = this.server.config.getBool('repl-diskless-sync') && targets.every((r) => r.capaEof);
+    this.server.log('notice', `Starting BGSAVE for SYNC with target: ${socket ? 'replicas sockets' : 'disk'}`);
+    this.flushStream();
     // A chained replica's stream continues in its master's current db; the RDB tells the sub-replica which one.
     const streamDb = this.masterHost !== null ? (this.masterClient?.dbIndex ?? 0) : 0;
     const snapshotInfo = { replid: this.replid, offset: this.offset, streamDb };
-    // Stream bytes produced until the replica can take them wait behind the payload.
-    rec.held = [];
-    if (info.capaEof && this.server.config.getBool('repl-diskless-sync')) {
-      // Diskless, as Redis 7.0 by default: the payload is encoded while it is sent, ended by a random 40-byte mark.
-      const enc = captureSnapshot(this.server, snapshotInfo);
-      const mark = randomBytes(20).toString('hex');
-      if (psync) c.reply.raw(`+FULLRESYNC ${this.replid} ${this.offset}\r\n`);
-      c.reply.raw(`$EOF:${mark}\r\n`);
-      this.server.log('notice', `Starting BGSAVE for SYNC with target: replicas sockets`);
-      setImmediate(() => this.sendSnapshot(rec, enc, mark));
+    for (const r of targets) this.setupFullResync(r, this.offset);
+    if (!socket) {
+      pers.diskChild(true, (rdb) => this.diskSaveDone(rdb), snapshotInfo);
       return;
     }
-    const rdb = buildRdb(this.server, snapshotInfo);
-    if (psync) c.reply.raw(`+FULLRESYNC ${this.replid} ${this.offset}\r\n`);
-    c.reply.raw(`$${rdb.length}\r\n`);
-    // The payload goes out as a Buffer once the reply above is flushed.
-    setImmediate(() => {
-      this.flushStream();
-      if (c.closed) return;
-      c.flush();
-      if (c.socket && !c.detached) c.socket.write(rdb);
-      this.putOnline(rec);
-      this.startStream(rec);
+    // Diskless, as Redis 7.0 by default: the payload is encoded while it is sent, ended by a random 40-byte mark.
+    const mark = randomBytes(20).toString('hex');
+    for (const r of targets) {
+      r.client.reply.raw(`$EOF:${mark}\r\n`);
+      r.client.flush();
+    }
+    const alive = (): ReplicaRecord[] => targets.filter((r) => !r.client.closed && r.client.socket && !r.client.detached && this.replicas.get(r.client.id) === r);
+    // The child waits while any replica's socket is full (the slowest replica paces the transfer, as Redis's pipe).
+    const tryResume = (): void => {
+      if (alive().every((r) => !r.client.socket!.writableNeedDrain)) child.resume();
+    };
+    this.socketChildResume = tryResume;
+    const child = pers.socketChild(captureSnapshot(this.server, snapshotInfo), (piece) => {
+      const live = alive();
+      if (live.length === 0) {
+        this.server.log('warning', 'Diskless rdb transfer, last replica dropped, killing fork child.');
+        pers.killChild();
+        return false;
+      }
+      // The mark is part of what the child writes, as the EOF of Redis's pipe.
+      const last = piece.length > 0 && child.finishing;
+      let full = false;
+      for (const r of live) {
+        // +FULLRESYNC and $EOF were queued while the client was corked (the PSYNC being served): they go first.
+        r.client.flush();
+        const sock = r.client.socket!;
+        let ok = sock.write(piece);
+        if (last) ok = sock.write(mark, 'latin1') && ok;
+        if (ok) { r.partialSince = 0; continue; }
+        full = true;
+        r.partialSince ||= Date.now();
+        sock.once('drain', () => { r.partialSince = 0; tryResume(); });
+      }
+      if (last) this.server.log('warning', `Diskless rdb transfer, done reading from pipe, ${live.length} replicas still up.`);
+      return !full;
+    }, (ok) => {
+      this.socketChildResume = null;
+      if (ok) this.server.log('notice', 'Background RDB transfer terminated with success');
+      for (const r of alive()) {
+        if (!ok) { r.client.destroy(); continue; }
+        this.server.log('notice', `Streamed RDB transfer with replica ${r.ip}:${r.port} succeeded (socket). Waiting for REPLCONF ACK from replica to enable streaming`);
+        // As Redis: online now, but the stream starts once the replica ACKs, or it could read stream bytes with the mark.
+        this.putOnline(r);
+        r.waitAck = true;
+      }
     });
+    this.socketTargets = targets;
   }
 
-  /**
-   * Writes the snapshot to the replica a piece at a time, yielding to clients between pieces and waiting for the
-   * socket to drain when the replica reads slower than we encode.
-   */
-  private sendSnapshot(rec: ReplicaRecord, enc: RdbEncoder, mark: string): void {
-    const c = rec.client;
-    const sock = c.socket;
-    if (c.closed || !sock || c.detached) return;
-    c.flush();
-    const piece = enc.next(SNAPSHOT_PIECE);
-    if (piece !== null) {
-      if (sock.write(piece)) setImmediate(() => this.sendSnapshot(rec, enc, mark));
-      else sock.once('drain', () => this.sendSnapshot(rec, enc, mark));
-      return;
+  /** The replicas the running socket child feeds (a replica leaving may make it useless). */
+  private socketTargets: ReplicaRecord[] = [];
+  /** Lets the socket child go on when the replicas that filled their sockets drained or left. */
+  private socketChildResume: (() => void) | null = null;
+
+  /** A disk BGSAVE ended: replicas waiting for it get the file (updateSlavesWaitingBgsave). */
+  private diskSaveDone(rdb: Buffer | null): void {
+    for (const r of [...this.replicas.values()]) {
+      if (r.state !== 'wait_bgsave_end' || r.client.closed) continue;
+      const c = r.client;
+      if (rdb === null) {
+        this.server.log('warning', 'SYNC failed. BGSAVE child returned an error');
+        c.destroy();
+        continue;
+      }
+      r.state = 'send_bulk';
+      c.reply.raw(`$${rdb.length}\r\n`);
+      c.flush();
+      if (!c.socket || c.detached) continue;
+      c.socket.write(rdb, () => {
+        if (c.closed || this.replicas.get(c.id) !== r) return;
+        this.putOnline(r);
+        this.startStream(r);
+      });
     }
-    sock.write(mark, 'latin1');
-    this.server.log('notice', `Streamed RDB transfer with replica ${rec.ip}:${rec.port} succeeded (socket). Waiting for REPLCONF ACK from replica to enable streaming`);
-    // As Redis: online now, but the stream starts once the replica ACKs, or it could read stream bytes with the mark.
-    this.putOnline(rec);
-    rec.waitAck = true;
   }
 
   /** The replica has the whole payload (replicaPutOnline). */
@@ -374,6 +498,19 @@ export class Replication implements ReplicationHooks {
     const r = this.replicas.get(id);
     if (!r) return;
     this.replicas.delete(id);
+    if (this.socketChildResume) setImmediate(() => this.socketChildResume?.());
+    const pers = this.persistence;
+    const child = pers?.child;
+    if (pers && child && pers.childForReplication && r.state === 'wait_bgsave_end') {
+      const others = [...this.replicas.values()].some((o) => o.state === 'wait_bgsave_end' && !o.client.closed);
+      if (child.target === 'disk' && !others && (this.server.config.get('save') ?? '').trim() === '') {
+        // As freeClient: nobody needs this RDB any more and no save point wants it either.
+        pers.killChild();
+      } else if (child.target === 'socket' && !this.socketTargets.some((o) => o !== r && this.replicas.get(o.client.id) === o && !o.client.closed)) {
+        this.server.log('warning', 'Diskless rdb transfer, last replica dropped, killing fork child.');
+        pers.killChild();
+      }
+    }
     this.server.log('notice', `Connection with replica ${r.ip}:${r.port} lost.`);
     if (this.replicas.size === 0) this.noReplicasSince = Date.now();
   }
@@ -381,10 +518,15 @@ export class Replication implements ReplicationHooks {
   disconnectReplicas(): void {
     this.flushStream();
     for (const [id, r] of [...this.replicas]) {
-      this.replicas.delete(id);
+      this.dropReplica(id);
       r.client.destroy();
     }
     this.noReplicasSince = Date.now();
+  }
+
+  /** A connection closed: a replica among them leaves at once (it may make the running BGSAVE useless). */
+  clientClosed(c: Client): void {
+    if (this.replicas.has(c.id)) this.dropReplica(c.id);
   }
 
   // ---- replica side ----
@@ -399,7 +541,7 @@ export class Replication implements ReplicationHooks {
       this.cached = { replid: this.replid, offset: this.offset, dbIndex: this.masterClient?.dbIndex ?? 0 };
     }
     this.dropLink();
-    this.disconnectReplicas();
+    // As Redis 7.0: our replicas stay; they are dropped when the new master gives us a new history.
     this.disconnectBlocked();
     this.masterHost = host;
     this.masterPort = port;
@@ -460,6 +602,7 @@ export class Replication implements ReplicationHooks {
 
   /** Tears the master link down (socket and master client), remembering where we were for a PSYNC. */
   dropLink(): void {
+    this.abortLoading();
     const wasConnected = this.linkState === 'connected';
     if (wasConnected) this.cached = { replid: this.replid, offset: this.offset, dbIndex: this.masterClient?.dbIndex ?? 0 };
     const link = this.link;
@@ -484,27 +627,96 @@ export class Replication implements ReplicationHooks {
     this.link = new MasterLink(this, this.masterHost, this.masterPort);
   }
 
+  /** The payload being read goes straight to memory (repl-diskless-load), so the replica is loading meanwhile. */
+  private loadingDiskless = false;
+
+  /** useDisklessLoad: swapdb always, on-empty-db when we hold no key. */
+  private useDisklessLoad(): boolean {
+    const mode = (this.server.config.get('repl-diskless-load') ?? 'disabled').toLowerCase();
+    return mode === 'swapdb' || (mode === 'on-empty-db' && this.server.dbs.every((db) => db.size() === 0));
+  }
+
+  private swapdb(): boolean {
+    return (this.server.config.get('repl-diskless-load') ?? '').toLowerCase() === 'swapdb';
+  }
+
+  /** replicationAttachToNewMaster: the old history is gone, so our replicas must resync and the cache goes. */
+  private attachToNewMaster(): void {
+    this.cached = undefined;
+    this.disconnectReplicas();
+  }
+
+  /** Whether a payload arriving now would be loaded while read. */
+  useDisklessLoadNow(): boolean {
+    return this.useDisklessLoad();
+  }
+
+  /** The payload's header arrived: true when it is loaded while read (diskless load), which starts loading now. */
+  payloadStarting(total: number): boolean {
+    const diskless = this.useDisklessLoad();
+    this.loadingDiskless = diskless;
+    if (diskless) this.startLoading(total);
+    return diskless;
+  }
+
+  private startLoading(total: number): void {
+    const s = this.server;
+    if (!(this.loadingDiskless && this.swapdb())) {
+      this.attachToNewMaster();
+      s.log('notice', 'MASTER <-> REPLICA sync: Flushing old data');
+      for (const db of s.dbs) db.flush();
+    }
+    s.log('notice', 'MASTER <-> REPLICA sync: Loading DB in memory');
+    if (this.persistence) this.persistence.loading = { start: Date.now(), total, loaded: () => this.syncRead };
+  }
+
+  /** A diskless load ended without a whole payload: swapdb keeps the old data, otherwise the replica stays empty. */
+  private abortLoading(): void {
+    if (!this.persistence?.loading) return;
+    this.persistence.loading = null;
+    if (this.loadingDiskless && this.swapdb()) this.server.log('notice', 'MASTER <-> REPLICA sync: Discarding temporary DB in background');
+    else for (const db of this.server.dbs) db.flush();
+    this.loadingDiskless = false;
+  }
+
+  /** -LOADING for commands without the loading flag while a payload loads. */
+  loadingRefusal(spec: CommandSpec): string | undefined {
+    if (this.persistence?.loading && !spec.flags.includes('loading')) return 'LOADING Redis is loading the dataset in memory';
+    return undefined;
+  }
+
   /** Called by the link once PSYNC was answered with +FULLRESYNC and the payload arrived. */
   fullSyncLoaded(link: MasterLink, replid: string, offset: number, rdb: Buffer, rest: Buffer): void {
     if (link !== this.link) return;
     const s = this.server;
-    for (const db of s.dbs) db.flush();
-    const res = loadRdb(rdb, (k) => {
-      const db = s.dbs[k.db];
-      if (!db) return;
-      db.set(k.key, k.value);
-      if (k.expireMs !== undefined) db.setExpire(k.key, k.expireMs);
-    });
-    s.log('notice', `MASTER <-> REPLICA sync: Finished with success (${res.keys} keys)`);
-    this.replid = replid;
-    this.replid2 = ZERO_ID;
-    this.secondOffset = -1;
-    this.offset = offset;
-    this.backlog = new Backlog(this.cfg('repl-backlog-size'), offset);
-    // Our replicas hold the old history: they must resync against the new one.
-    this.disconnectReplicas();
-    const streamDb = Number(res.aux.get('repl-stream-db') ?? '0');
-    this.linkUp(link, Number.isInteger(streamDb) && streamDb >= 0 && streamDb < s.dbs.length ? streamDb : 0, rest);
+    const swapped = this.loadingDiskless && this.swapdb();
+    if (!this.loadingDiskless) this.startLoading(rdb.length);
+    else if (swapped) {
+      this.attachToNewMaster();
+      s.log('notice', 'MASTER <-> REPLICA sync: Swapping active DB with loaded DB');
+      for (const db of s.dbs) db.flush();
+    }
+    this.loadingDiskless = false;
+    try {
+      const res = loadRdb(rdb, (k) => {
+        const db = s.dbs[k.db];
+        if (!db) return;
+        db.set(k.key, k.value);
+        if (k.expireMs !== undefined) db.setExpire(k.key, k.expireMs);
+      });
+      if (this.persistence) this.persistence.loading = null;
+      if (swapped) s.log('notice', 'MASTER <-> REPLICA sync: Discarding old DB in background');
+      s.log('notice', `MASTER <-> REPLICA sync: Finished with success (${res.keys} keys)`);
+      this.replid = replid;
+      this.replid2 = ZERO_ID;
+      this.secondOffset = -1;
+      this.offset = offset;
+      this.backlog = new Backlog(this.cfg('repl-backlog-size'), offset);
+      const streamDb = Number(res.aux.get('repl-stream-db') ?? '0');
+      this.linkUp(link, Number.isInteger(streamDb) && streamDb >= 0 && streamDb < s.dbs.length ? streamDb : 0, rest);
+    } finally {
+      if (this.persistence) this.persistence.loading = null;
+    }
   }
 
   /** Called by the link on +CONTINUE [replid]. */
@@ -614,7 +826,8 @@ export class Replication implements ReplicationHooks {
   private forward(parts: Buffer[]): void {
     for (const r of this.replicas.values()) {
       const c = r.client;
-      if (c.closed) continue;
+      // One waiting for its BGSAVE to start gets the stream from the snapshot's offset on, not before.
+      if (c.closed || r.state === 'wait_bgsave_start') continue;
       if (r.held) { for (const b of parts) r.held.push(b); continue; }
       if (c.reply.len > 0) { for (const b of parts) c.reply.raw(b.toString('latin1')); c.flush(); } else if (c.socket && !c.detached) for (const b of parts) c.socket.write(b);
     }
@@ -649,14 +862,20 @@ export class Replication implements ReplicationHooks {
           this.dropLink();
         } else if (now - this.lastAck >= 1000) this.sendAck();
       } else if (this.link && now - this.link.lastActivity > timeout) {
-        this.server.log('warning', 'Timeout connecting to the MASTER...');
+        this.server.log('warning', this.linkState === 'transfer'
+          ? "Timeout receiving bulk data from MASTER... If the problem persists try to set the 'repl-timeout' parameter in redis.conf to a larger value."
+          : 'Timeout connecting to the MASTER...');
         this.dropLink();
       }
     }
     // Master side: forget closed replicas, ping them, drop silent ones.
     for (const [id, r] of this.replicas) {
       if (r.client.closed) this.dropReplica(id);
-      else if (r.state === 'online' && now - r.ackTime > this.cfg('repl-timeout') * 1000 && this.masterHost === null) {
+      else if (r.state === 'wait_bgsave_end' && r.partialSince && now - r.partialSince > this.cfg('repl-timeout') * 1000) {
+        this.server.log('warning', `Disconnecting timedout replica (full sync): ${r.ip}:${r.port}`);
+        r.client.destroy();
+        this.dropReplica(id);
+      } else if (r.state === 'online' && now - r.ackTime > this.cfg('repl-timeout') * 1000 && this.masterHost === null) {
         this.server.log('warning', `Disconnecting timedout replica (streaming sync): ${r.ip}:${r.port}`);
         r.client.destroy();
         this.dropReplica(id);
@@ -668,8 +887,19 @@ export class Replication implements ReplicationHooks {
     }
     // Redis pings on the once-a-second cron when its loop count is a multiple of the period, so raising the period
     // (its test suite sets 3600 before reading the stream) stops pings at once; none while writes are paused (FAILOVER).
+    this.startPendingFork(now);
     if (now - this.lastCronSecond >= 1000) {
       this.lastCronSecond = now;
+      // Replicas waiting for their payload get a newline a second, so they do not time out (pre-sync keepalive).
+      const socketChild = this.persistence?.child?.target === 'socket';
+      for (const r of this.replicas.values()) {
+        const c = r.client;
+        if (c.closed || !c.socket || c.detached) continue;
+        if (r.state === 'wait_bgsave_start' || (r.state === 'wait_bgsave_end' && !socketChild)) {
+          c.flush();
+          c.socket.write('\n');
+        }
+      }
       const loop = this.cronLoops++;
       if (this.masterHost === null && this.replicas.size > 0 && this.server.pauseUntil === 0 && loop % Math.max(1, this.cfg('repl-ping-replica-period')) === 0) {
         this.feed(encodeCommand(['PING']));
@@ -752,6 +982,7 @@ export class Replication implements ReplicationHooks {
   }
 
   shutdown(): void {
+    this.persistence?.killChild();
     // The last writes' stream goes to the replicas before their sockets close: acknowledged writes must reach them.
     this.flushStream();
     this.dropLink();
@@ -798,7 +1029,8 @@ export class Replication implements ReplicationHooks {
     lines.push(`connected_slaves:${reps.length}`);
     if (this.cfg('min-replicas-to-write') > 0 && this.cfg('min-replicas-max-lag') > 0) lines.push(`min_slaves_good_slaves:${this.goodReplicas()}`);
     reps.forEach((r, i) => {
-      lines.push(`slave${i}:ip=${r.ip},port=${r.port},state=${r.state},offset=${r.ackOffset},lag=${Math.floor((now - r.ackTime) / 1000)}`);
+      const state = r.state === 'wait_bgsave_start' || r.state === 'wait_bgsave_end' ? 'wait_bgsave' : r.state;
+      lines.push(`slave${i}:ip=${r.ip},port=${r.port},state=${state},offset=${r.ackOffset},lag=${Math.floor((now - r.ackTime) / 1000)}`);
     });
     lines.push(
       `master_failover_state:${this.failoverState}`,
@@ -954,14 +1186,18 @@ export class MasterLink {
       if (this.waitingPayloadHeader) {
         if (!line.startsWith('$')) { this.fail(`Bad protocol from MASTER, the first byte is not '$': ${line}`); return; }
         this.waitingPayloadHeader = false;
-        if (line.startsWith('$EOF:')) {
+        const eof = line.startsWith('$EOF:');
+        if (eof) {
           this.payload = { mode: 'eof', mark: Buffer.from(line.slice(5), 'latin1'), parts: [], size: 0 };
         } else {
           const n = parseInt(line.slice(1), 10);
           this.repl.syncTotal = n;
           this.payload = { mode: 'len', left: n, parts: [] };
         }
-        this.repl.server.log('notice', `MASTER <-> REPLICA sync: receiving ${line.startsWith('$EOF:') ? 'streamed RDB from master with EOF to disk' : line.slice(1) + ' bytes from master to disk'}`);
+        const total = eof ? 0 : this.repl.syncTotal;
+        const where = this.repl.useDisklessLoadNow() ? 'to parser' : 'to disk';
+        this.repl.server.log('notice', `MASTER <-> REPLICA sync: receiving ${eof ? `streamed RDB from master with EOF ${where}` : `${line.slice(1)} bytes from master ${where}`}`);
+        this.repl.payloadStarting(total);
         continue;
       }
       const cb = this.expectReplies.shift();

@@ -3,7 +3,14 @@ import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, w
 import { join } from 'node:path';
 import type { PersistenceHooks } from '../commands/command.js';
 import type { RedisServer } from '../server/server.js';
-import { buildRdb, loadIntoServer } from '../persistence/snapshot.js';
+import { buildRdb, captureSnapshot, loadIntoServer } from '../persistence/snapshot.js';
+import type { RdbEncoder } from '../persistence/codec.js';
+import { SaveChild } from './child.js';
+import { constants } from 'node:os';
+
+function signalNumber(name: string): number | string {
+  return (constants.signals as Record<string, number>)[name] ?? name;
+}
 
 export class Persistence implements PersistenceHooks {
   lastSaveTime = Math.floor(Date.now() / 1000);
@@ -12,9 +19,14 @@ export class Persistence implements PersistenceHooks {
   lastBgsaveSec = -1;
   saves = 0;
   bgsaveScheduled = false;
-  bgsaveInProgress = false;
+  /** The background save running (Redis's RDB child), if any; at most one at a time. */
+  child: SaveChild | null = null;
+  /** The running child was started for replicas (a disk one they wait for), not by BGSAVE or a save point. */
+  childForReplication = false;
   loadedKeys = 0;
   loadedExpired = 0;
+  /** A replica loading its master's payload into memory (INFO loading:1, -LOADING to commands without the flag). */
+  loading: { start: number; total: number; loaded: () => number } | null = null;
   /** Set by a replica's sync, read by nobody else: the aux fields of the last loaded file. */
   lastAux = new Map<string, string>();
 
@@ -25,19 +37,36 @@ export class Persistence implements PersistenceHooks {
     return join(cfg.get('dir') || process.cwd(), cfg.get('dbfilename') || 'dump.rdb');
   }
 
+  get bgsaveInProgress(): boolean {
+    return this.child !== null;
+  }
+
   infoLines(): string[] {
     const s = this.server;
+    const child = this.child;
+    const ld = this.loading;
+    const loadingLines: string[] = [];
+    if (ld) {
+      const done = ld.loaded();
+      const elapsed = Math.floor((Date.now() - ld.start) / 1000);
+      const left = ld.total > 0 ? ld.total - done : 1;
+      loadingLines.push(`loading_start_time:${Math.floor(ld.start / 1000)}`, `loading_total_bytes:${ld.total}`,
+        'loading_rdb_used_mem:0', `loading_loaded_bytes:${done}`,
+        `loading_loaded_perc:${(ld.total > 0 ? (done * 100) / ld.total : 0).toFixed(2)}`,
+        `loading_eta_seconds:${elapsed === 0 ? 1 : Math.floor((elapsed * left) / (done + 1))}`);
+    }
     return [
-      'loading:0', 'async_loading:0', 'current_cow_peak:0', 'current_cow_size:0', 'current_cow_size_age:0',
-      'current_fork_perc:0.00', 'current_save_keys_processed:0', 'current_save_keys_total:0',
+      `loading:${ld ? 1 : 0}`, 'async_loading:0', 'current_cow_peak:0', 'current_cow_size:0', 'current_cow_size_age:0',
+      'current_fork_perc:0.00', `current_save_keys_processed:${child ? child.keysWritten : 0}`, 'current_save_keys_total:0',
       `rdb_changes_since_last_save:${s.stats.dirty ?? 0}`, `rdb_bgsave_in_progress:${this.bgsaveInProgress ? 1 : 0}`,
       `rdb_last_save_time:${this.lastSaveTime}`, `rdb_last_bgsave_status:${this.lastBgsaveOk ? 'ok' : 'err'}`,
-      `rdb_last_bgsave_time_sec:${this.lastBgsaveSec}`, 'rdb_current_bgsave_time_sec:-1', `rdb_saves:${this.saves}`,
+      `rdb_last_bgsave_time_sec:${this.lastBgsaveSec}`, `rdb_current_bgsave_time_sec:${child ? child.seconds : -1}`, `rdb_saves:${this.saves}`,
       'rdb_last_cow_size:0', `rdb_last_load_keys_expired:${this.loadedExpired}`, `rdb_last_load_keys_loaded:${this.loadedKeys}`,
       `aof_enabled:${s.config.getBool('appendonly') ? 1 : 0}`, 'aof_rewrite_in_progress:0', 'aof_rewrite_scheduled:0',
       'aof_last_rewrite_time_sec:-1', 'aof_current_rewrite_time_sec:-1', 'aof_last_bgrewrite_status:ok', 'aof_rewrites:0',
       'aof_rewrites_consecutive_failures:0', 'aof_last_write_status:ok', 'aof_last_cow_size:0', 'module_fork_in_progress:0',
       'module_fork_last_cow_size:0',
+      ...loadingLines,
     ];
   }
 
@@ -47,9 +76,18 @@ export class Persistence implements PersistenceHooks {
 
   /** Writes a temp file, fsyncs and renames it over dbfilename, as rdbSave does. */
   save(): void {
-    const start = Date.now();
+    this.writeFile(buildRdb(this.server, this.replInfo()), Date.now());
+    this.server.stats.dirty = 0;
+    this.server.log('notice', 'DB saved on disk');
+  }
+
+  /** What an RDB saved now records about replication, when replication is installed. */
+  private replInfo(): { replid: string; offset: number; streamDb: number } | undefined {
     const repl = this.server.replication as { saveInfo?: () => { replid: string; offset: number; streamDb: number } };
-    const rdb = buildRdb(this.server, typeof repl.saveInfo === 'function' ? repl.saveInfo() : undefined);
+    return typeof repl.saveInfo === 'function' ? repl.saveInfo() : undefined;
+  }
+
+  private writeFile(rdb: Buffer, start: number): void {
     const target = this.path();
     const tmp = join(this.server.config.get('dir') || process.cwd(), `temp-${process.pid}.rdb`);
     try {
@@ -72,23 +110,83 @@ export class Persistence implements PersistenceHooks {
     this.lastBgsaveSec = Math.round((Date.now() - start) / 1000);
     this.lastBgsaveOk = true;
     this.saves++;
-    this.server.stats.dirty = 0;
-    this.server.log('notice', 'DB saved on disk');
   }
 
-  /** BGSAVE: the snapshot is taken on the next tick (a JS server cannot fork), so the reply comes first. */
+  /** BGSAVE (and save points): a disk child; changes made while it runs stay counted as unsaved. */
   bgsave(): void {
-    this.bgsaveInProgress = true;
-    setImmediate(() => {
-      try {
-        this.save();
-        this.server.log('notice', 'Background saving terminated with success');
-      } catch {
-        this.server.log('warning', 'Background saving error');
-      } finally {
-        this.bgsaveInProgress = false;
+    this.diskChild(false);
+  }
+
+  /**
+   * Starts a child saving the dataset as of now to dir/dbfilename; `done` gets the file's bytes (replicas waiting
+   * for a disk BGSAVE are sent them). The snapshot records the replication id and offset of this moment.
+   */
+  diskChild(forReplication: boolean, done?: (rdb: Buffer | null) => void, info = this.replInfo()): void {
+    const start = Date.now();
+    const dirtyAtStart = this.server.stats.dirty ?? 0;
+    const parts: Buffer[] = [];
+    this.childForReplication = forReplication;
+    const child = new SaveChild('disk', captureSnapshot(this.server, info), this.server.config.getNumber('rdb-key-save-delay'),
+      (piece) => { parts.push(piece); return true; },
+      (ok) => {
+        if (this.child !== child) return;
+        this.child = null;
+        let rdb: Buffer | null = null;
+        if (ok) {
+          try {
+            rdb = Buffer.concat(parts);
+            this.writeFile(rdb, start);
+            this.server.log('notice', 'DB saved on disk');
+            this.server.stats.dirty = Math.max(0, (this.server.stats.dirty ?? 0) - dirtyAtStart);
+            this.server.log('notice', 'Background saving terminated with success');
+          } catch {
+            rdb = null;
+          }
+        }
+        if (rdb === null) {
+          this.lastBgsaveOk = false;
+          if (child.signal) this.server.log('warning', `Background saving terminated by signal ${signalNumber(child.signal)}`);
+          else this.server.log('warning', 'Background saving error');
+        }
+        done?.(rdb);
+      });
+    this.child = child;
+    this.server.log('notice', `Background saving started by pid ${child.pid}`);
+  }
+
+  /** Starts a child streaming the snapshot to replica sockets through `out` (rdbSaveToSlavesSockets). */
+  socketChild(enc: RdbEncoder, out: (piece: Buffer) => boolean, done: (ok: boolean) => void): SaveChild {
+    this.childForReplication = true;
+    const child = new SaveChild('socket', enc, this.server.config.getNumber('rdb-key-save-delay'), out, (ok) => {
+      if (this.child !== child) return;
+      this.child = null;
+      if (!ok) {
+        this.lastBgsaveOk = false;
+        this.server.log('warning', child.signal ? `Background transfer terminated by signal ${signalNumber(child.signal)}` : 'Background transfer error');
       }
+      done(ok);
     });
+    this.child = child;
+    this.server.log('notice', `Background RDB transfer started by pid ${child.pid}`);
+    return child;
+  }
+
+  /** killRDBChild: the save stops, its result is dropped. */
+  killChild(): void {
+    const child = this.child;
+    if (!child) return;
+    child.kill();
+    this.child = null;
+    this.server.log('warning', `Background ${child.target === 'disk' ? 'saving' : 'transfer'} terminated by signal 10`);
+    this.childKilled?.();
+  }
+
+  /** Replication drops the replicas that waited for a killed save (they reconnect and get the next one). */
+  childKilled: (() => void) | null = null;
+
+  /** FLUSHALL kills a running save, as flushAllDataAndResetRDB does: it would write data that no longer exists. */
+  flushedAll(): void {
+    if (this.child) this.killChild();
   }
 
   /** Loads dir/dbfilename if it exists (start-up and DEBUG RELOAD); returns false when there is no file. */
@@ -114,6 +212,11 @@ export class Persistence implements PersistenceHooks {
   /** Save points ("save 900 1 300 10"): save when enough changes happened in enough seconds. */
   cron(now: number): void {
     if (this.bgsaveInProgress) return;
+    if (this.bgsaveScheduled) {
+      this.bgsaveScheduled = false;
+      this.bgsave();
+      return;
+    }
     const spec = (this.server.config.get('save') ?? '').trim();
     if (spec === '') return;
     const parts = spec.split(/\s+/).map(Number);

@@ -308,6 +308,18 @@ export class Dispatcher {
         return;
       }
     }
+    const refuseLoading = s.modeHooks.refuseLoading;
+    if (c.kind !== 'master' && refuseLoading.length !== 0) {
+      // EXEC is checked as its queue, as for stale data above.
+      const loadSpec = c.inMulti && spec.name === 'exec' ? c.multiQueue.find((q) => !q.spec.flags.includes('loading'))?.spec : spec;
+      for (let i = 0; loadSpec !== undefined && i < refuseLoading.length; i++) {
+        const refusal = refuseLoading[i](c, loadSpec);
+        if (refusal === undefined) continue;
+        if (loadSpec !== spec) this.abortExec(c, spec, refusal);
+        else this.reject(c, refusal, spec);
+        return;
+      }
+    }
     if (c.inMulti && !MULTI_IMMEDIATE.has(spec.name)) {
       c.multiQueue.push({ spec, argv });
       reply.simple('QUEUED');

@@ -40,6 +40,8 @@ export interface ServerMode {
   refuseWrite?(client: ClientState): string | undefined;
   /** Before a command that may not run on a stale replica (no 'stale' flag): MASTERDOWN, ... */
   refuseStale?(client: ClientState, spec: CommandSpec): string | undefined;
+  /** Before a command that may not run while the dataset loads (no 'loading' flag): LOADING. */
+  refuseLoading?(client: ClientState, spec: CommandSpec): string | undefined;
   /** After a command ran (also each command of EXEC and a served blocked command), with its duration. */
   afterCommand?(call: CommandCall, micros: number): void;
   /**
@@ -75,6 +77,7 @@ export class ModeHooks {
   beforeCommand: NonNullable<ServerMode['beforeCommand']>[] = [];
   refuseWrite: NonNullable<ServerMode['refuseWrite']>[] = [];
   refuseStale: NonNullable<ServerMode['refuseStale']>[] = [];
+  refuseLoading: NonNullable<ServerMode['refuseLoading']>[] = [];
   afterCommand: NonNullable<ServerMode['afterCommand']>[] = [];
   propagate: NonNullable<ServerMode['propagate']>[] = [];
   cron: NonNullable<ServerMode['cron']>[] = [];
@@ -90,6 +93,7 @@ export class ModeHooks {
     if (mode.beforeCommand) this.beforeCommand.push(mode.beforeCommand.bind(mode));
     if (mode.refuseWrite) this.refuseWrite.push(mode.refuseWrite.bind(mode));
     if (mode.refuseStale) this.refuseStale.push(mode.refuseStale.bind(mode));
+    if (mode.refuseLoading) this.refuseLoading.push(mode.refuseLoading.bind(mode));
     if (mode.afterCommand) this.afterCommand.push(mode.afterCommand.bind(mode));
     if (mode.propagate) this.propagate.push(mode.propagate.bind(mode));
     if (mode.cron) this.cron.push(mode.cron.bind(mode));

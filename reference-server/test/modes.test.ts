@@ -41,6 +41,8 @@ describe('server modes: hook points a mode plugs into', function () {
 
   /** Keys starting with "moving:" are elsewhere while this is set (a slot migrating). */
   let movingAway = false;
+  /** While set, the mode answers -LOADING to commands without the loading flag (a replica loading its payload). */
+  let loadingNow = false;
   const isFar = (k: string): boolean => k.startsWith('far:') || (movingAway && k.startsWith('moving:'));
 
   before(async () => {
@@ -64,6 +66,7 @@ describe('server modes: hook points a mode plugs into', function () {
         if (call.spec.name !== 'asking') asking.set(call.client, false);
       },
       propagate: (_db, argv) => seen.propagated.push(argv.join(' ')),
+      refuseLoading: (_client, spec) => (loadingNow && !spec.flags.includes('loading') ? 'LOADING Redis is loading the dataset in memory' : undefined),
       infoSections: [{ name: 'cluster', lines: () => ['cluster_enabled:1', 'test_mode:yes'] }],
       cron: () => { seen.ticks++; },
       clientClosed: (c) => seen.closed.push(c.id),
@@ -92,6 +95,24 @@ describe('server modes: hook points a mode plugs into', function () {
     expect(await c.call(['SET', 'near', '1'])).to.equal('+OK\r\n');
     // A refused command is a rejected call in INFO commandstats, as Redis counts a redirection.
     expect(server.stat('set').rejected).to.be.greaterThan(0);
+  });
+
+  it('refuseLoading answers commands without the loading flag; at EXEC it judges the queue', async () => {
+    const c = await connect();
+    expect(await c.call(['MULTI'])).to.equal('+OK\r\n');
+    expect(await c.call(['SET', 'during-load', '1'])).to.equal('+QUEUED\r\n');
+    loadingNow = true;
+    try {
+      // As Redis's rejectCommand on EXEC: the transaction is discarded with the refusal as the reason.
+      expect(await c.call(['EXEC'])).to.equal('-EXECABORT Transaction discarded because of: LOADING Redis is loading the dataset in memory\r\n');
+      expect(await c.call(['GET', 'during-load'])).to.equal('-LOADING Redis is loading the dataset in memory\r\n');
+      expect(await c.call(['PING'])).to.equal('-LOADING Redis is loading the dataset in memory\r\n');
+      // INFO has the loading flag.
+      expect(String(await c.call(['INFO', 'server']))).to.include('redis_version');
+    } finally {
+      loadingNow = false;
+    }
+    expect(await c.call(['GET', 'during-load'])).to.equal('$-1\r\n');
   });
 
   it('a per-client slot carries ASKING to the next command only', async () => {
