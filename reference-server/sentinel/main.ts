@@ -13,6 +13,7 @@ import { applySentinelDirectives, extractSentinelDirectives, type SentinelDirect
 import { SentinelState } from './state.js';
 import type { SentinelRuntime } from './runtime.js';
 import { installSentinel } from './mode.js';
+import { commands as aclCommands, installAcl } from '../acl/install.js';
 
 export const SENTINEL_PORT = 26379;
 
@@ -79,7 +80,7 @@ function checkConfigFile(config: Config): string | undefined {
 
 export async function startSentinel(args: string[], opts: { logStartup?: boolean } = {}): Promise<StartedSentinel> {
   const { config, state } = sentinelConfigFromArgs(args);
-  const server = new RedisServer({ config, createDb: createServerDb, commands: buildCommandTable(), mode: 'sentinel' });
+  const server = new RedisServer({ config, createDb: createServerDb, commands: buildCommandTable([aclCommands]), mode: 'sentinel' });
   const bad = checkConfigFile(config);
   if (bad !== undefined) {
     server.log('warning', bad);
@@ -88,6 +89,8 @@ export async function startSentinel(args: string[], opts: { logStartup?: boolean
   if (opts.logStartup !== false) server.logStartup();
   for (const w of config.warnings) server.log('warning', w);
   const runtime = installSentinel(server, state);
+  // Sentinel's command table includes ACL (and AUTH): users, AUTH and permissions as in any Redis.
+  installAcl(server);
   await server.listen();
   server.writePidfile();
   if (opts.logStartup !== false) server.logReady();

@@ -249,6 +249,16 @@ export class Dispatcher {
       this.reject(c, 'ERR Command not allowed inside a transaction', spec);
       return;
     }
+    const aclCheck = s.access.check;
+    if (aclCheck !== undefined) {
+      // Redis's ACLCheckAllPerm: a NOPERM refusal (EXEC refused so aborts its transaction).
+      const denied = aclCheck(c, spec, argv, false);
+      if (denied !== undefined) {
+        if (c.inMulti && spec.name === 'exec') this.abortExec(c, spec, denied);
+        else this.reject(c, denied, spec);
+        return;
+      }
+    }
     const before = s.modeHooks.beforeCommand;
     if (before.length !== 0) {
       // Where Redis asks cluster.c (getNodeByQuery): a mode may answer in the command's place (MOVED, ASK, ...).
