@@ -249,12 +249,13 @@ export class Dispatcher {
       this.reject(c, 'ERR Command not allowed inside a transaction', spec);
       return;
     }
-    const aclCheck = s.access.check;
-    if (aclCheck !== undefined) {
+    const access = s.access;
+    if (access.check !== undefined) {
       // Redis's ACLCheckAllPerm: a NOPERM refusal (EXEC refused so aborts its transaction).
-      const denied = aclCheck(c, spec, argv, false);
+      const denied = access.check(c, spec, argv, false);
       if (denied !== undefined) {
-        if (c.inMulti && spec.name === 'exec') this.abortExec(c, spec, denied);
+        // rejectCommand: a refused EXEC always answers EXECABORT, in a transaction or not.
+        if (spec.name === 'exec') this.abortExec(c, spec, denied);
         else this.reject(c, denied, spec);
         return;
       }

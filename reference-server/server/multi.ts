@@ -38,10 +38,10 @@ export class Transactions {
     this.inExec = true;
     try {
       // No refusals here: Redis checks the queue's writes once, at EXEC (a REPLICAOF inside it does not stop later writes).
-      const aclCheck = this.server.access.check;
+      const access = this.server.access;
       for (const q of queue) {
         // Permissions are checked again at EXEC, in case they changed while the commands were queued.
-        const denied = aclCheck?.(c, q.spec, q.argv, true);
+        const denied = access.check?.(c, q.spec, q.argv, true);
         if (denied !== undefined) c.reply.error(denied);
         else this.server.dispatcher.call(c, q.spec, q.argv);
       }
