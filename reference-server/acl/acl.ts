@@ -7,7 +7,7 @@ import type { AccessHooks, ClientState, CommandSpec, ServerApi } from '../comman
 import { commandKeys } from '../commands/server.js';
 import { clientInfoLine } from '../commands/connection.js';
 import { globMatch } from '../server/glob.js';
-import { KEY_NEEDS } from './key-access.js';
+import { keyFlags } from '../commands/key-specs.js';
 import { buildUniverse, mergeSelectorArgs, setUserErrorText, User, type CommandUniverse, type Selector } from './users.js';
 
 export type Denial = 'command' | 'key' | 'channel' | 'auth';
@@ -172,11 +172,14 @@ export class Acl implements AccessHooks {
     }
     if (!sel.allKeys) {
       const keys = keyPositions(spec, argv);
-      const needs = keyNeeds(spec, argv);
+      const flags = keyFlags(spec.name, argv, keys.length);
       for (let i = 0; i < keys.length; i++) {
-        const need = needs[Math.min(i, needs.length - 1)] ?? '';
+        // ACLSelectorCheckKey: access needs a read pattern; insert, delete and update need a write one.
+        const f = flags[i];
+        const needRead = f.includes('access');
+        const needWrite = f.includes('update') || f.includes('insert') || f.includes('delete');
         const key = argv[keys[i]];
-        const ok = sel.keys.some((k) => (!need.includes('R') || k.read) && (!need.includes('W') || k.write) &&
+        const ok = sel.keys.some((k) => (!needRead || k.read) && (!needWrite || k.write) &&
           globMatch(k.pattern, key));
         if (!ok) return { reason: 'key', index: keys[i] };
       }
@@ -277,14 +280,4 @@ function keyPositions(spec: CommandSpec, argv: string[]): number[] {
     if (at >= from) from = at + 1;
   }
   return out;
-}
-
-/** What each key needs (R, W, RW or nothing), by key spec; SET and BITFIELD vary with their arguments as in Redis. */
-function keyNeeds(spec: CommandSpec, argv: string[]): string[] {
-  if (spec.name === 'set') return [argv.slice(3).some((a) => a.toLowerCase() === 'get') ? 'RW' : 'W'];
-  if (spec.name === 'bitfield') {
-    const writes = argv.slice(2).some((a) => { const l = a.toLowerCase(); return l === 'set' || l === 'incrby'; });
-    return [writes ? 'RW' : 'R'];
-  }
-  return KEY_NEEDS.get(spec.name) ?? (spec.flags.includes('write') ? ['W'] : ['R']);
 }
