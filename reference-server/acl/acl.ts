@@ -136,6 +136,8 @@ export class Acl implements AccessHooks {
     if (u.selectors.length === 1 && root.allCommands && root.allKeys && root.allChannels) return undefined;
     const denied = this.checkUser(u, spec, argv);
     if (denied === undefined) return undefined;
+    // Redis set the client's last command at lookup, so the log's client info names the refused one.
+    c.lastCommand = spec.name;
     const object = denied.reason === 'command' ? spec.name : argv[denied.index];
     this.addLog(c, denied.reason, inExec || c.inMulti ? 'multi' : 'toplevel', object, u.name);
     if (inExec) {
