@@ -233,10 +233,32 @@ export class Acl implements AccessHooks {
       const err = temp.apply(op, u, this.pubsubDefaultAll(), (msg) => this.server.log('warning', msg));
       if (err) return `Error in ACL SETUSER modifier '${op}': ${setUserErrorText(err)}`;
     }
-    if (existing) existing.copyFrom(temp);
+    if (existing) {
+      this.killPubsubClientsIfNeeded(temp, existing);
+      existing.copyFrom(temp);
+    }
     else this.users.set(name, temp);
     if (name === 'default') this.defaultChanged();
     return undefined;
+  }
+
+  /**
+   * ACLKillPubsubClientsIfNeeded: when the new rules no longer cover every channel pattern the user had, its
+   * subscribed connections holding a channel or pattern the new patterns do not allow are closed.
+   */
+  private killPubsubClientsIfNeeded(next: User, original: User): void {
+    if (next.selectors.some((s) => s.allChannels)) return;
+    const upcoming = next.selectors.flatMap((s) => s.channels);
+    const covered = original.selectors.every((s) => !s.allChannels && s.channels.every((p) => upcoming.includes(p)));
+    if (covered) return;
+    for (const c of [...this.server.clients.values()]) {
+      if (c.user !== original.name || c.kind !== 'pubsub') continue;
+      const bad = [...c.patterns].some((p) => !upcoming.includes(p)) ||
+        [...c.channels].some((ch) => !upcoming.some((p) => globMatch(p, ch)));
+      if (!bad) continue;
+      if (c === this.server.currentClient) c.close(true);
+      else c.destroy();
+    }
   }
 
   /** ACLFreeUserAndKillClients: the user's connections become unauthenticated default ones and are closed. */
