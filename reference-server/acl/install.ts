@@ -44,6 +44,10 @@ export function installAcl(server: RedisServer): Acl {
     const err = loadAclFile(acl, file);
     if (err !== undefined) server.log('warning', `Aborting Redis startup because of ACL errors: ${err}`);
   }
+  // rewriteConfigUserOption: users go to the config file unless an aclfile holds them.
+  server.config.setRewriter('user', () => (
+    (server.config.get('aclfile') ?? '') !== '' ? [] : acl.sortedUsers().map((u) => `user ${u.name} ${u.describe(acl.universe)}`)
+  ));
   server.config.onChange((name, value) => {
     if (name === 'requirepass') acl.setRequirepass(value);
   });
