@@ -261,6 +261,26 @@ export class Acl implements AccessHooks {
     }
   }
 
+  /** A `user` line of the config file (ACLLoadConfiguredUsers): the log line of the first rule refused, or undefined. */
+  loadConfiguredUser(name: string, rules: readonly string[]): string | undefined {
+    if (/[\s\0]/.test(name)) return 'Spaces not allowed in ACL usernames';
+    let u = this.users.get(name);
+    const uni = this.universe;
+    const log = (msg: string) => this.server.log('warning', msg);
+    if (u === undefined) {
+      u = new User(name, this.pubsubDefaultAll());
+      this.users.set(name, u);
+    } else u.apply('reset', uni, this.pubsubDefaultAll(), log);
+    const m = mergeSelectorArgs(rules);
+    for (const op of 'merged' in m ? m.merged : rules) {
+      const err = u.apply(op, uni, this.pubsubDefaultAll(), log);
+      if (err) return `Error loading ACL rule '${op}' for the user named '${name}': ${setUserErrorText(err)}`;
+    }
+    if (!u.enabled) this.server.log('notice', `The user '${name}' is disabled (there is no 'on' modifier in the user description). Make sure this is not a configuration error.`);
+    if (name === 'default') this.defaultChanged();
+    return undefined;
+  }
+
   /** ACLFreeUserAndKillClients: the user's connections become unauthenticated default ones and are closed. */
   deleteUser(name: string): boolean {
     if (!this.users.delete(name)) return false;

@@ -30,19 +30,33 @@ function configUserLines(path: string): string[][] {
   return out;
 }
 
+/** Logs a startup error as Redis does and ends the start the way Redis does (exit 1; see bin/redis-ref-server.ts). */
+function fatal(server: RedisServer, msg: string): never {
+  server.log('warning', msg);
+  throw Object.assign(new Error(msg), { ending: 'exit1' });
+}
+
 /** Creates the server's Acl and plugs it in; Sentinel mode calls it after its command table is in place. */
 export function installAcl(server: RedisServer): Acl {
   const acl = new Acl(server);
   attachAcl(server, acl);
-  // ACLLoadConfiguredUsers: each configured user starts from "reset", then its rules.
-  for (const [name, ...rules] of configUserLines(server.config.configFile)) {
-    const err = acl.setUser(name, ['reset', ...rules]);
-    if (err !== undefined) server.log('warning', `Error in user declaration '${name}': ${err}`);
-  }
   const file = server.config.get('aclfile') ?? '';
+  const configured = configUserLines(server.config.configFile);
+  // ACLLoadUsersAtStartup: users in both places is refused; a bad aclfile stops the start (exit 1).
+  if (file !== '' && configured.length > 0) {
+    fatal(server, 'Configuring Redis with users defined in redis.conf and at the same setting an ACL file path is invalid. This setup is very likely to lead to configuration errors and security holes, please define either an ACL file or declare users directly in your redis.conf, but not both.');
+  }
+  // ACLLoadConfiguredUsers: a new user starts empty, the default user from "reset"; then each rule in turn.
+  for (const [name, ...rules] of configured) {
+    const err = acl.loadConfiguredUser(name, rules);
+    if (err !== undefined) {
+      server.log('warning', err);
+      fatal(server, 'Critical error while loading ACLs. Exiting.');
+    }
+  }
   if (file !== '') {
     const err = loadAclFile(acl, file);
-    if (err !== undefined) server.log('warning', `Aborting Redis startup because of ACL errors: ${err}`);
+    if (err !== undefined) fatal(server, `Aborting Redis startup because of ACL errors: ${err}`);
   }
   // rewriteConfigUserOption: users go to the config file unless an aclfile holds them.
   server.config.setRewriter('user', () => (

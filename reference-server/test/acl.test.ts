@@ -5,7 +5,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FrameClient, type Frame } from './util/frame-client.js';
-import { freePort, startRealRedis, startRefInProcess, useBothServers, type RunningServer } from './util/servers.js';
+import { spawn } from 'node:child_process';
+import { freePort, startRealRedis, startRefInProcess, stopChild, useBothServers, waitForPing, type RunningServer } from './util/servers.js';
+import { startServer } from '../server/main.js';
 import { startSentinel, type SentinelNode } from './fixtures/sentinel-kit.js';
 
 /** Runs the same commands on a fresh connection per step list; returns every reply. */
@@ -146,6 +148,35 @@ describe('ACL aclfile LOAD / SAVE vs redis-server', function () {
     const bad = [[['ACL', 'LOAD'], ['ACL', 'USERS']]];
     const [c, d] = await Promise.all([run(real.port, bad), run(ref.port, bad)]);
     expect(JSON.stringify(d).replace(/\/[^ "]*\.acl/g, 'FILE')).to.equal(JSON.stringify(c).replace(/\/[^ "]*\.acl/g, 'FILE'));
+  });
+});
+
+describe('ACL users in redis.conf and CONFIG REWRITE vs redis-server', function () {
+  this.timeout(60000);
+
+  it('loads `user` lines (the default user from reset) and rewrites every user as a `user` line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'acl-conf-'));
+    const body = (port: number) => [`port ${port}`, 'bind 127.0.0.1', 'save ""', `dir ${dir}`,
+      'user default on nopass ~* &* +@all', 'user alice on >pw ~a* &c* +get +@hash', 'user bob >x', ''].join('\n');
+    const [p1, p2] = [await freePort(), await freePort()];
+    writeFileSync(join(dir, 'real.conf'), body(p1));
+    writeFileSync(join(dir, 'ref.conf'), body(p2));
+    const child = spawn('redis-server', [join(dir, 'real.conf')], { stdio: 'ignore' });
+    const { server } = await startServer([join(dir, 'ref.conf'), '--logfile', join(dir, 'ref.log')], { logStartup: false });
+    try {
+      await waitForPing(p1);
+      const steps: string[][][] = [[['ACL', 'LIST'], ['AUTH', 'alice', 'pw'], ['HGET', 'a1', 'f'], ['GET', 'b1']],
+        [['ACL', 'SETUSER', 'carol', 'on', 'nopass', '%R~r*'], ['ACL', 'DELUSER', 'bob'], ['CONFIG', 'REWRITE']]];
+      const [a, b] = await Promise.all([run(p1, steps), run(p2, steps)]);
+      expect(b).to.deep.equal(a);
+      const users = (f: string) => readFileSync(join(dir, f), 'latin1').split('\n').filter((l) => l.startsWith('user '));
+      expect(users('ref.conf')).to.deep.equal(users('real.conf'));
+      expect(users('real.conf')).to.have.length(3);
+    } finally {
+      server.close();
+      await stopChild(child);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
