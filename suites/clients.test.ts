@@ -11,6 +11,7 @@ import { SHIPPED_CLIENTS } from '../harness/src/adapters/index.js';
 import { measureClient } from '../harness/src/checkers/client.js';
 import { runScenarios } from '../harness/src/engine/run.js';
 import { MAX_STUCK_MS } from '../harness/src/scenarios/clients.js';
+import { REPLY_FAULT_KINDS } from '../harness/src/scenarios/client-reply-faults.js';
 import type { ScenarioResult } from '../harness/src/results/types.js';
 import { packageRoot } from '../harness/src/topology/paths.js';
 import { seed, shipped, targets, tempRoot } from './lib/params.js';
@@ -103,6 +104,23 @@ for (const target of targets()) {
         expect(check(run.result, 'client-failover').verdict, describeChecks(run.result)).to.equal('pass');
         expectFailuresAreTheClients(run);
       });
+
+      // DEBUG REPLY-FAULT is the reference server's: on redis-server the scenario is skipped with that reason.
+      for (const [name, topology] of target === 'reference' ? ([['sentinel-3', sentinel], ['cluster-3x2', cluster]] as const) : []) {
+        it(`${client}: every error reply a deployment gives in a bad moment (MOVED ... READONLY, from the reference server) on ${name}: each answered, every command settles, writes resume`, async function () {
+          const run = await runScenario(this, args(topology, 'client-reply-faults', client));
+          row(target, name, 'client-reply-faults', client, run.result);
+          const windows = run.events.filter((e) => e.type === 'fault' && e.name === 'reply-fault' && e.phase === 'end');
+          expect(windows.map((e) => (e.type === 'fault' ? e.detail?.split(':')[0] : '')), 'one window per reply, in order').to.deep.equal(REPLY_FAULT_KINDS.map((k) => k.toUpperCase()));
+          const rounds = run.result.client!.rounds;
+          expect(rounds.map((r) => r.replyFault?.kind)).to.deep.equal([...REPLY_FAULT_KINDS]);
+          for (const r of rounds) expect(r.replyFault!.injected, `${r.replyFault!.kind} answered the client`).to.be.greaterThan(0);
+          // Clients differ in how they take each reply; what fails must judge the client, never the evidence.
+          const failed = run.result.checks.filter((c) => c.verdict === 'fail').map((c) => c.name);
+          expect(failed.filter((n) => !/^reply-fault-[a-z]+-(settled|recovered)$|^unavailability$|^budgets$/.test(n)), describeChecks(run.result)).to.deep.equal([]);
+          for (const name of ['fault-applied', 'workload', 'acknowledged-writes']) expect(check(run.result, name).verdict, describeChecks(run.result)).to.equal('pass');
+        });
+      }
     }
 
     it('broken-cached-master (asks Sentinel once, keeps the address): caught by client-kill, with the reason', async function () {

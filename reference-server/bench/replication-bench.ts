@@ -26,7 +26,7 @@ function cleanup(): void {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 }
 process.on('exit', cleanup);
-process.on('SIGINT', () => process.exit(130));
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
 
 function send(port: number, cmd: string): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -26,7 +26,7 @@ async function stopAll(): Promise<void> {
   }
 }
 
-process.on('SIGINT', () => void stopAll().then(() => process.exit(130)));
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => void stopAll().then(() => process.exit(130)));
 
 /** A real HAProxy in front of the servers, sending clients to the one whose INFO says role:master. */
 async function startHaproxy(ports: number[]): Promise<{ port: number; stop(): Promise<void>; dir: string }> {

@@ -3,14 +3,17 @@
  * interleaved, at -P 1 and -P 16, then RSS after loading 1,000,000 keys of 16-byte values into each.
  * Environment: BENCH_N (requests per test, default 200000), BENCH_KEYS (default 1000000), BENCH_RUNS (best of, default 3),
  * BENCH_TESTS (comma-separated labels, e.g. SET,HSET; default all), BENCH_P (comma-separated pipelines, default 1,16),
- * BENCH_KEYS=0 skips the RSS measurement, BENCH_REF_ARGS (node flags for the reference server; default those of its shebang).
+ * BENCH_KEYS=0 skips the RSS measurement, BENCH_REF_ARGS (node flags for the reference server; default those of its shebang),
+ * BENCH_REF_BIN (another build's bin/redis-ref-server.js, to compare two versions of the reference server against the same redis-server).
+ * Beside ops/s it prints each server's CPU time per request (user + system of the whole process, from /proc): on a busy
+ * machine throughput swings with what else runs, while CPU per request moves much less, so compare builds by that column.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../test/util/servers.js';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -21,7 +24,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const ONLY = (process.env.BENCH_TESTS ?? '').split(',').map((t) => t.trim().toUpperCase()).filter((t) => t !== '');
 const PIPELINES = (process.env.BENCH_P ?? '1,16').split(',').map(Number);
 const REF_ARGS = (process.env.BENCH_REF_ARGS ?? '--max-semi-space-size=2').split(' ').filter((a) => a !== '');
-const REF_BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'redis-ref-server.js');
+const REF_BIN = process.env.BENCH_REF_BIN ?? join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'redis-ref-server.js');
 
 interface Target {
   name: string;
@@ -29,16 +32,6 @@ interface Target {
   child: ChildProcess;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitReady(port: number): Promise<void> {
   const deadline = Date.now() + 15000;
@@ -83,6 +76,14 @@ async function benchOne(t: Target, test: { args: string[] }, pipeline: number): 
   return Number(m[1]);
 }
 
+/** User + system CPU seconds the process has used so far (/proc/PID/stat fields 14 and 15, in clock ticks). */
+function cpuSeconds(pid: number, ticksPerSecond: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) may hold spaces; the fields after its closing parenthesis are plain.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+}
+
 function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const m = /VmRSS:\s+(\d+) kB/.exec(status);
@@ -122,37 +123,54 @@ async function main(): Promise<void> {
     for (const t of targets) t.child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   };
-  process.on('SIGINT', () => {
-    cleanup();
-    process.exit(130);
-  });
+  // Ctrl-C or a kill of the bench stops both servers too.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(sig, () => {
+      cleanup();
+      process.exit(130);
+    });
+  }
   try {
     targets.push(await start('redis', 'redis-server', [], dir));
     targets.push(await start('reference', process.execPath, [...REF_ARGS, REF_BIN], dir));
     const [redis, ref] = targets;
     console.log(`redis-benchmark -c 50 -n ${N}; redis-server 7.0.15 vs reference server (node ${process.version}), interleaved, best of ${RUNS}`);
-    console.log(pad('test', 8) + pad('-P', 5) + pad('redis ops/s', 14) + pad('ref ops/s', 14) + pad('ratio', 7) + 'per round');
+    const ticks = Number((await run('getconf', ['CLK_TCK'])).stdout.trim()) || 100;
+    console.log(pad('test', 8) + pad('-P', 5) + pad('redis ops/s', 14) + pad('ref ops/s', 14) + pad('ratio', 7) + pad('per round', 11) +
+      pad('redis us/op', 13) + pad('ref us/op', 11) + 'cpu ratio');
     const ratios: Record<string, number[]> = {};
+    const cpuRatios: Record<string, number[]> = {};
     for (const pipeline of PIPELINES) {
       ratios[String(pipeline)] = [];
+      cpuRatios[String(pipeline)] = [];
       for (const [i, test] of TESTS.entries()) {
         // Alternate which server goes first so drift (thermal, cache) does not favour one.
         const order = i % 2 === 0 ? [redis, ref] : [ref, redis];
         const res = new Map<string, number[]>([['redis', []], ['reference', []]]);
+        const cpu = new Map<string, number[]>([['redis', []], ['reference', []]]);
         for (let run = 0; run < RUNS; run++) {
-          for (const t of run % 2 === 0 ? order : [...order].reverse()) res.get(t.name)!.push(await benchOne(t, test, pipeline));
+          for (const t of run % 2 === 0 ? order : [...order].reverse()) {
+            const before = cpuSeconds(t.child.pid as number, ticks);
+            res.get(t.name)!.push(await benchOne(t, test, pipeline));
+            cpu.get(t.name)!.push(((cpuSeconds(t.child.pid as number, ticks) - before) / N) * 1e6);
+          }
         }
         const r = Math.max(...res.get('redis')!);
         const x = Math.max(...res.get('reference')!);
+        const cr = Math.min(...cpu.get('redis')!);
+        const cx = Math.min(...cpu.get('reference')!);
         ratios[String(pipeline)].push(x / r);
+        cpuRatios[String(pipeline)].push(cr / cx);
         // Each round's own ratio shows how much of a difference is the machine's noise.
         const rounds = res.get('reference')!.map((v, k) => v / res.get('redis')![k]!);
         const spread = `${Math.min(...rounds).toFixed(2)}-${Math.max(...rounds).toFixed(2)}`;
-        console.log(pad(test.label, 8) + pad(String(pipeline), 5) + pad(r.toFixed(0), 14) + pad(x.toFixed(0), 14) + pad((x / r).toFixed(2), 7) + spread);
+        console.log(pad(test.label, 8) + pad(String(pipeline), 5) + pad(r.toFixed(0), 14) + pad(x.toFixed(0), 14) + pad((x / r).toFixed(2), 7) + pad(spread, 11) +
+          pad(cr.toFixed(2), 13) + pad(cx.toFixed(2), 11) + (cr / cx).toFixed(2));
       }
     }
     const gmean = (a: number[]) => Math.exp(a.reduce((s, v) => s + Math.log(v), 0) / a.length);
     console.log(`geometric mean ratio: ${PIPELINES.map((p) => `-P ${p} ${gmean(ratios[String(p)]).toFixed(2)}`).join(', ')} (targets: -P 1 >= 0.90, -P 16 >= 0.75)`);
+    console.log(`geometric mean CPU ratio (redis us/op / ref us/op): ${PIPELINES.map((p) => `-P ${p} ${gmean(cpuRatios[String(p)]).toFixed(2)}`).join(', ')}`);
     if (KEYS === 0) return;
     const rss: Record<string, number> = {};
     for (const t of [redis, ref]) {

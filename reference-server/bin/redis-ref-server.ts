@@ -3,7 +3,7 @@
  * redis-ref-server: a drop-in for redis-server (same config file, same flags, same log lines and exit codes).
  * Run it with node --max-semi-space-size=2 (the shebang does): V8's default young generation costs ~30 MB of RSS.
  */
-import { ConfigFileError, startServer } from '../server/main.js';
+import { ConfigFileError, runAsProcess, startServer } from '../server/main.js';
 import { REDIS_VERSION } from '../config/config.js';
 
 async function main(): Promise<void> {
@@ -52,20 +52,7 @@ async function main(): Promise<void> {
     }
     throw e;
   }
-  const { server } = started;
-  try {
-    // Like redis-server: relative paths (dbfilename, nodes.conf) resolve inside dir.
-    process.chdir(server.config.get('dir') ?? '.');
-  } catch (e) {
-    server.log('warning', `Can't chdir to '${server.config.get('dir')}': ${(e as Error).message}`);
-    process.exit(1);
-  }
-  server.onExit = (code) => process.exit(code);
-  const onSignal = (sig: string) => () => {
-    server.shutdown({ signal: sig });
-  };
-  process.on('SIGTERM', onSignal('SIGTERM'));
-  process.on('SIGINT', onSignal('SIGINT'));
+  runAsProcess(started.server);
 }
 
 main().catch((e: unknown) => {

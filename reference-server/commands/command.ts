@@ -223,6 +223,8 @@ export interface ServerApi {
   /** Users, AUTH and permissions; acl/ installs the real one, the default knows only requirepass. */
   access: AccessHooks;
   log(level: 'debug' | 'verbose' | 'notice' | 'warning', msg: string): void;
+  /** A DEBUG subcommand an installed mode adds (DEBUG REPLY-FAULT from faults/), by lower-case name. */
+  debugSubcommand(name: string): ((ctx: CommandContext, argv: string[]) => void) | undefined;
   /** Counters INFO stats shows; commands bump them (e.g. expired_keys, keyspace_hits). */
   readonly stats: Record<string, number>;
   /** This server's encoding thresholds (*-max-listpack-*), current with CONFIG SET. */

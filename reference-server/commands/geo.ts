@@ -750,18 +750,21 @@ function georadiusGeneric(ctx: CommandContext, argv: string[], srcIdx: number, f
   reply.integer(n);
 }
 
-function geohash(ctx: CommandContext, argv: string[]): void {
+/** GEOHASH and GEOPOS: one reply per member named after the key, `missing` for a member (or key) not there. */
+function replyPerMember(ctx: CommandContext, argv: string[], missing: (reply: Reply) => void, present: (reply: Reply, lon: number, lat: number) => void): void {
   const z = readZ(ctx, argv[1]);
   if (z === false) return;
   const reply = ctx.reply;
   reply.arrayHeader(argv.length - 2);
   for (let j = 2; j < argv.length; j++) {
     const sc = z === undefined ? undefined : z.score(argv[j]);
-    if (sc === undefined) {
-      reply.bulk(null);
-      continue;
-    }
-    const [lon, lat] = decodeScore(sc);
+    if (sc === undefined) missing(reply);
+    else present(reply, ...decodeScore(sc));
+  }
+}
+
+function geohash(ctx: CommandContext, argv: string[]): void {
+  replyPerMember(ctx, argv, (reply) => reply.bulk(null), (reply, lon, lat) => {
     const h = encode({ min: -180, max: 180 }, { min: -90, max: 90 }, lon, lat, 26);
     const bits = h === null ? 0n : h.bits;
     let s = '';
@@ -770,25 +773,15 @@ function geohash(ctx: CommandContext, argv: string[]): void {
       s += ALPHABET[idx];
     }
     reply.bulk(s);
-  }
+  });
 }
 
 function geopos(ctx: CommandContext, argv: string[]): void {
-  const z = readZ(ctx, argv[1]);
-  if (z === false) return;
-  const reply = ctx.reply;
-  reply.arrayHeader(argv.length - 2);
-  for (let j = 2; j < argv.length; j++) {
-    const sc = z === undefined ? undefined : z.score(argv[j]);
-    if (sc === undefined) {
-      reply.nullArray();
-      continue;
-    }
-    const [lon, lat] = decodeScore(sc);
+  replyPerMember(ctx, argv, (reply) => reply.nullArray(), (reply, lon, lat) => {
     reply.arrayHeader(2);
     replyHuman(reply, lon);
     replyHuman(reply, lat);
-  }
+  });
 }
 
 function geodist(ctx: CommandContext, argv: string[]): void {

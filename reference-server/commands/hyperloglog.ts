@@ -204,32 +204,45 @@ const valValue = (op: number): number => ((op >> 2) & 0x1f) + 1;
 const valLen = (op: number): number => (op & 3) + 1;
 const valOp = (v: number, len: number): number => (((v - 1) << 2) | (len - 1) | 0x80) & 0xff;
 
+/**
+ * Walks a sparse value's opcodes as runs of registers (ZERO and XZERO runs have the value 0). Returns how many
+ * registers they cover, or -1 as soon as a VAL run would pass the last register (a corrupt value).
+ */
+function walkSparse(h: Hll, run: (idx: number, len: number, value: number) => void): number {
+  let idx = 0;
+  let p = HDR;
+  while (p < h.len) {
+    const op = h.b[p];
+    let len: number;
+    let value = 0;
+    if (isZero(op)) {
+      len = (op & 0x3f) + 1;
+      p++;
+    } else if (isXzero(op)) {
+      len = (((op & 0x3f) << 8) | h.at(p + 1)) + 1;
+      p += 2;
+    } else {
+      len = valLen(op);
+      value = valValue(op);
+      if (len + idx > REGS) return -1;
+      p++;
+    }
+    run(idx, len, value);
+    idx += len;
+  }
+  return idx;
+}
+
 /** hllSparseToDense in place; false when the opcodes do not cover exactly every register. */
 function sparseToDense(h: Hll): boolean {
   if (h.encoding() === ENC_DENSE) return true;
   const d = new Uint8Array(DENSE_SIZE + 8);
   d.set(h.b.subarray(0, HDR));
   d[4] = ENC_DENSE;
-  let idx = 0;
-  let p = HDR;
-  const end = h.len;
-  while (p < end) {
-    const op = h.b[p];
-    if (isZero(op)) {
-      idx += (op & 0x3f) + 1;
-      p++;
-    } else if (isXzero(op)) {
-      idx += (((op & 0x3f) << 8) | h.at(p + 1)) + 1;
-      p += 2;
-    } else {
-      let run = valLen(op);
-      const v = valValue(op);
-      if (run + idx > REGS) break;
-      while (run-- > 0) denseSetRaw(d, idx++, v);
-      p++;
-    }
-  }
-  if (idx !== REGS) return false;
+  const covered = walkSparse(h, (idx, len, value) => {
+    if (value !== 0) for (let i = 0; i < len; i++) denseSetRaw(d, idx + i, value);
+  });
+  if (covered !== REGS) return false;
   h.b = d;
   h.len = DENSE_SIZE;
   return true;
@@ -364,29 +377,9 @@ function histogram(h: Hll, histo: Float64Array): boolean {
     }
     return true;
   }
-  let idx = 0;
-  let p = HDR;
-  const end = h.len;
-  while (p < end) {
-    const op = h.b[p];
-    if (isZero(op)) {
-      const n = (op & 0x3f) + 1;
-      idx += n;
-      histo[0] += n;
-      p++;
-    } else if (isXzero(op)) {
-      const n = (((op & 0x3f) << 8) | h.at(p + 1)) + 1;
-      idx += n;
-      histo[0] += n;
-      p += 2;
-    } else {
-      const n = valLen(op);
-      idx += n;
-      histo[valValue(op)] += n;
-      p++;
-    }
-  }
-  return idx === REGS;
+  return walkSparse(h, (_idx, len, value) => {
+    histo[value] += len;
+  }) === REGS;
 }
 
 function sigma(x: number): number {

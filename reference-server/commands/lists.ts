@@ -9,7 +9,7 @@ import { createList, RingList } from '../store/list.js';
 import { afterRemoval, lookupRead, notify } from './access.js';
 import { NOTIFY_LIST } from '../config/keyspace-events.js';
 
-import { ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONGTYPE, parseInt64 } from '../store/numbers.js';
+import { ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONGTYPE, parseHexFloat, parseInt64 } from '../store/numbers.js';
 
 // The shared error strings are declared once, in store/numbers.ts; the families import them from here too.
 export { ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONGTYPE, parseInt64 };
@@ -57,7 +57,6 @@ export function argCount(reply: Reply, s: string): number | null {
 }
 
 const DEC_RE = /^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
-const HEX_RE = /^([+-]?)0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?(?:[pP]([+-]?[0-9]+))?$/;
 const INF_RE = /^[+-]?(?:inf|infinity)$/i;
 const NAN_RE = /^[+-]?nan(?:\([0-9a-zA-Z_]*\))?$/i;
 
@@ -74,19 +73,8 @@ export function strtod(s: string): { value: number; range: boolean } | undefined
   }
   if (INF_RE.test(s)) return { value: s[0] === '-' ? -Infinity : Infinity, range: false };
   if (NAN_RE.test(s)) return { value: NaN, range: false };
-  const h = HEX_RE.exec(s);
-  if (h && (h[2].length > 0 || (h[3] ?? '').length > 0)) {
-    let v = 0;
-    for (const c of h[2]) v = v * 16 + parseInt(c, 16);
-    let scale = 1 / 16;
-    for (const c of h[3] ?? '') {
-      v += parseInt(c, 16) * scale;
-      scale /= 16;
-    }
-    if (h[4]) v *= Math.pow(2, parseInt(h[4], 10));
-    if (h[1] === '-') v = -v;
-    return { value: v, range: !Number.isFinite(v) };
-  }
+  const hex = parseHexFloat(s);
+  if (hex !== undefined) return { value: hex, range: !Number.isFinite(hex) };
   return undefined;
 }
 
@@ -180,19 +168,25 @@ export function lookupTyped(ctx: CommandContext, key: string, type: 'list' | 'se
   return v;
 }
 
-function asRing(ctx: CommandContext, key: string, v: Value): RingList {
-  if (v instanceof RingList) return v;
-  // A list built elsewhere (not by createList) is adopted once so the fast paths apply.
-  const ring = createList(v as Iterable<string>);
-  ctx.db.set(key, ring, true);
-  return ring;
+/**
+ * lookupTyped, then a value of the family built elsewhere (an RDB load, RESTORE) is converted once into the
+ * family's own structure and stored back, so its fast paths apply from then on.
+ */
+export function lookupOwned<T extends Value>(
+  ctx: CommandContext, key: string, type: 'list' | 'zset', owned: (v: Value) => v is T, convert: (v: Value) => T,
+): T | undefined | false {
+  const v = lookupTyped(ctx, key, type);
+  if (v === undefined || v === false || owned(v)) return v;
+  const converted = convert(v);
+  ctx.db.set(key, converted, true);
+  return converted;
 }
+
+const isRing = (v: Value): v is RingList => v instanceof RingList;
 
 /** The list at key; undefined when missing; false after a WRONGTYPE reply. */
 function getList(ctx: CommandContext, key: string): RingList | undefined | false {
-  const v = lookupTyped(ctx, key, 'list');
-  if (v === undefined || v === false) return v;
-  return asRing(ctx, key, v);
+  return lookupOwned(ctx, key, 'list', isRing, (v) => createList(v as Iterable<string>));
 }
 
 function normRange(start: number, end: number, len: number): [number, number] | null {
@@ -334,15 +328,23 @@ function parseMpop(reply: Reply, argv: string[], numkeysIdx: number): { keys: st
 function blockingPop(ctx: CommandContext, keys: string[], where: Where, timeoutMs: number, count: number, multi: boolean): void | BlockRequest {
   const served = popFirstNonEmpty(ctx, keys, where, count, multi);
   if (served !== false) return;
+  return blockOnType(keys, timeoutMs, 'list', (c, key) => popFirstNonEmpty(c, [key], where, count, multi) === true);
+}
+
+/**
+ * A client blocked on keys holding one type (BLPOP, BZPOPMIN, ...): the key signalled ready (else each key in turn)
+ * is served once it holds that type; a key of another type, or still empty, leaves the client blocked, as in
+ * Redis 7.0. A timeout answers a null array.
+ */
+export function blockOnType(keys: string[], timeoutMs: number, type: 'list' | 'zset', serve: (c: CommandContext, key: string) => boolean): BlockRequest {
   return {
     keys,
     timeoutMs,
     retry: (c, readyKey) => {
-      // A key of another type (or still empty) leaves the client blocked, as in Redis 7.0.
       for (const key of readyKey !== undefined && keys.includes(readyKey) ? [readyKey] : keys) {
         const v = c.db.get(key);
-        if (v === undefined || typeOf(v) !== 'list') continue;
-        return popFirstNonEmpty(c, [key], where, count, multi) === true;
+        if (v === undefined || typeOf(v) !== type) continue;
+        return serve(c, key);
       }
       return false;
     },

@@ -680,8 +680,14 @@ const debug = def('debug', -2, 'admin noscript loading stale protected', NOKEYS,
       for (const l of lines) ctx.reply.simple(l);
       return;
     }
-    default:
+    default: {
+      const added = s.debugSubcommand(sub);
+      if (added) {
+        added(ctx, argv);
+        return;
+      }
       break;
+    }
   }
   ctx.reply.error(`ERR unknown subcommand or wrong number of arguments for '${argv[1]}'. Try DEBUG HELP.`);
 });

@@ -8,28 +8,33 @@ import { globMatch } from '../server/glob.js';
 import { afterRemoval, lookupRead, notify } from './access.js';
 import { NOTIFY_GENERIC, NOTIFY_ZSET } from '../config/keyspace-events.js';
 import {
-  argCount, argDouble, argLong, argPositiveLong, argRangeLong, argTimeout, ERR_SYNTAX, ERR_WRONGTYPE, lookupTyped, withReadStats,
+  argCount, argDouble, argLong, blockOnType, argPositiveLong, argRangeLong, argTimeout, ERR_SYNTAX, ERR_WRONGTYPE, lookupOwned, lookupTyped, withReadStats,
   numkeysKeys, strtod,
 } from './lists.js';
 import { hashScanStep, parseCursor, parseScanOptions } from './sets.js';
 
 type Entry = [member: string, score: number];
 
-function adopt(ctx: CommandContext, key: string, v: Value): SortedSet {
-  if (v instanceof SortedSet) return v;
-  // A sorted set built elsewhere is copied once into our structure.
+/** A sorted set built elsewhere copied once into our structure (the caller stores it back). */
+function toSortedSet(ctx: CommandContext, v: Value): SortedSet {
   const z = createZSet(ctx.server.encodingLimits);
   for (const [m, s] of (v as RZSet).entries()) z.add(m, s);
   z.settleEncoding();
+  return z;
+}
+
+const isSortedSet = (v: Value): v is SortedSet => v instanceof SortedSet;
+
+function adopt(ctx: CommandContext, key: string, v: Value): SortedSet {
+  if (isSortedSet(v)) return v;
+  const z = toSortedSet(ctx, v);
   ctx.db.set(key, z, true);
   return z;
 }
 
 /** The zset at key; undefined when missing; false after a WRONGTYPE reply. */
 function getZ(ctx: CommandContext, key: string): SortedSet | undefined | false {
-  const v = lookupTyped(ctx, key, 'zset');
-  if (v === undefined || v === false) return v;
-  return adopt(ctx, key, v);
+  return lookupOwned(ctx, key, 'zset', isSortedSet, (v) => toSortedSet(ctx, v));
 }
 
 /** One score bound as zslParseRange reads it (strtod: leading spaces and "" allowed, NaN not). */
@@ -493,19 +498,7 @@ function zpopForKeys(ctx: CommandContext, keys: readonly string[], where: MinMax
 function blockingZpop(ctx: CommandContext, keys: string[], where: MinMax, timeoutMs: number, count: number, nested: boolean): void | BlockRequest {
   const r = zpopForKeys(ctx, keys, where, count, nested);
   if (r !== 'none') return;
-  return {
-    keys,
-    timeoutMs,
-    retry: (c, readyKey) => {
-      for (const key of readyKey !== undefined && keys.includes(readyKey) ? [readyKey] : keys) {
-        const v = c.db.get(key);
-        if (v === undefined || typeOf(v) !== 'zset') continue;
-        return zpopForKeys(c, [key], where, count, nested) === 'served';
-      }
-      return false;
-    },
-    onTimeout: (reply) => reply.nullArray(),
-  };
+  return blockOnType(keys, timeoutMs, 'zset', (c, key) => zpopForKeys(c, [key], where, count, nested) === 'served');
 }
 
 function parseZmpop(reply: Reply, argv: string[], numkeysIdx: number): { keys: string[]; where: MinMax; count: number } | null {

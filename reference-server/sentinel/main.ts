@@ -9,6 +9,7 @@ import { Config, ConfigFileError, parseCommandLine } from '../config/config.js';
 import { buildCommandTable } from '../commands/table.js';
 import { createServerDb } from '../server/dbfactory.js';
 import { RedisServer } from '../server/server.js';
+import { runAsProcess } from '../server/main.js';
 import { applySentinelDirectives, extractSentinelDirectives, type SentinelDirective } from './config.js';
 import { SentinelState } from './state.js';
 import type { SentinelRuntime } from './runtime.js';
@@ -109,19 +110,9 @@ export async function main(args: string[]): Promise<void> {
       process.exit(1);
     }
     if (e instanceof SentinelStartError || (e as Error).message.startsWith('Failed listening')) process.exit(1);
+    // A fatal startup error already logged as Redis logs it (ACL users that do not load): exit 1 as Redis does.
+    if ((e as { ending?: unknown }).ending === 'exit1') process.exit(1);
     throw e;
   }
-  const { server } = started;
-  try {
-    process.chdir(server.config.get('dir') ?? '.');
-  } catch (e) {
-    server.log('warning', `Can't chdir to '${server.config.get('dir')}': ${(e as Error).message}`);
-    process.exit(1);
-  }
-  server.onExit = (code: number) => process.exit(code);
-  const onSignal = (sig: string) => () => {
-    server.shutdown({ signal: sig, nosave: true });
-  };
-  process.on('SIGTERM', onSignal('SIGTERM'));
-  process.on('SIGINT', onSignal('SIGINT'));
+  runAsProcess(started.server, { nosave: true });
 }

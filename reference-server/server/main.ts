@@ -13,7 +13,7 @@ import { createServerDb } from './dbfactory.js';
 import { RedisServer } from './server.js';
 
 /** Optional modules, loaded when their files exist; each may export `directives`, `commands` and/or `install(server)`. */
-const OPTIONAL_MODULES = ['../acl/install.js', '../replication/install.js', '../cluster/install.js', '../sentinel/install.js'];
+const OPTIONAL_MODULES = ['../acl/install.js', '../replication/install.js', '../cluster/install.js', '../sentinel/install.js', '../faults/install.js'];
 
 interface OptionalModule {
   directives?: DirectiveDef[];
@@ -70,3 +70,21 @@ export async function startServer(args: string[], opts: { logStartup?: boolean }
 }
 
 export { ConfigFileError };
+
+/**
+ * What a bin does once its server listens: chdir into dir as redis-server does (relative paths such as dbfilename
+ * and nodes.conf resolve there; a dir it cannot enter ends the process), exit with the server, and shut down on
+ * SIGTERM or SIGINT (`nosave` for Sentinel, which has no dataset).
+ */
+export function runAsProcess(server: RedisServer, opts: { nosave?: boolean } = {}): void {
+  try {
+    process.chdir(server.config.get('dir') ?? '.');
+  } catch (e) {
+    server.log('warning', `Can't chdir to '${server.config.get('dir')}': ${(e as Error).message}`);
+    process.exit(1);
+  }
+  server.onExit = (code: number) => process.exit(code);
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(sig, () => server.shutdown({ signal: sig, ...(opts.nosave ? { nosave: true } : {}) }));
+  }
+}

@@ -3,7 +3,7 @@
  * server.install(mode) with the hooks below. The core calls each hook at one fixed point; it never knows the mode.
  * See reference-server/README.md ("Modes and hook points") for where each point sits in Redis's processCommand.
  */
-import type { AccessHooks, ClientState, CommandSpec, Db, PersistenceHooks, ReplicationHooks } from '../commands/command.js';
+import type { AccessHooks, ClientState, CommandContext, CommandSpec, Db, PersistenceHooks, ReplicationHooks } from '../commands/command.js';
 import type { Client } from './connection.js';
 
 /** A command about to run (or be queued by MULTI), as hooks see it. */
@@ -61,6 +61,8 @@ export interface ServerMode {
   keyRemoved?(db: Db, key: string): void;
   /** The server shuts down (SHUTDOWN, a signal, close()). */
   shutdown?(): void;
+  /** DEBUG subcommands this mode adds, by lower-case name (DEBUG REPLY-FAULT); DEBUG's own come first. */
+  readonly debugSubcommands?: Readonly<Record<string, (ctx: CommandContext, argv: string[]) => void>>;
 }
 
 /** A per-client value a mode keeps (Cluster's ASKING and READONLY flags): server.clientSlot(init) allocates one. */
@@ -82,6 +84,7 @@ export class ModeHooks {
   keyAdded: NonNullable<ServerMode['keyAdded']>[] = [];
   keyRemoved: NonNullable<ServerMode['keyRemoved']>[] = [];
   shutdown: NonNullable<ServerMode['shutdown']>[] = [];
+  readonly debugSubcommands = new Map<string, (ctx: CommandContext, argv: string[]) => void>();
 
   add(mode: ServerMode): void {
     this.modes.push(mode);
@@ -96,5 +99,6 @@ export class ModeHooks {
     if (mode.keyAdded) this.keyAdded.push(mode.keyAdded.bind(mode));
     if (mode.keyRemoved) this.keyRemoved.push(mode.keyRemoved.bind(mode));
     if (mode.shutdown) this.shutdown.push(mode.shutdown.bind(mode));
+    for (const [name, run] of Object.entries(mode.debugSubcommands ?? {})) this.debugSubcommands.set(name, run);
   }
 }

@@ -8,7 +8,7 @@ import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, unlinkSync, writeFileSync } from 'node:fs';
 import type {
-  AccessHooks, CommandSpec, Db, PersistenceHooks, ReplicationHooks, ServerApi,
+  AccessHooks, CommandContext, CommandSpec, Db, PersistenceHooks, ReplicationHooks, ServerApi,
 } from '../commands/command.js';
 import { adoptAccepted, Client, type ClientHost } from './connection.js';
 import { LatencyMonitor } from './latency-monitor.js';
@@ -237,6 +237,10 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost, Trackin
     if (mode.access) this.access = mode.access;
     for (const section of mode.infoSections ?? []) this.addInfoSection(section);
     if (mode.keyAdded || mode.keyRemoved) this.watchKeyspace();
+  }
+
+  debugSubcommand(name: string): ((ctx: CommandContext, argv: string[]) => void) | undefined {
+    return this.modeHooks.debugSubcommands.get(name);
   }
 
   addInfoSection(section: InfoSection): void {

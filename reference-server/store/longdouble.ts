@@ -3,6 +3,7 @@
  * x86-64: strtold rounding, one addition, and printf("%.17Lf"). Doubles would print 10.6 where Redis prints
  * 5005.60000000000000009 after a few increments, so the bits matter.
  */
+import { parseHexFloat } from './numbers.js';
 
 /** A finite value m * 2^e with m = 0 or 2^63 <= m < 2^64, or an infinity. */
 export interface LongDouble {
@@ -75,17 +76,7 @@ export function parseLD(s: string): LongDouble | null {
 }
 
 function hexToNumber(s: string): number {
-  const m = /^([+-]?)0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?(?:[pP]([+-]?\d+))?$/.exec(s);
-  if (m === null || (m[2] + (m[3] ?? '')).length === 0) return NaN;
-  let v = 0;
-  for (const ch of m[2]) v = v * 16 + parseInt(ch, 16);
-  let scale = 1 / 16;
-  for (const ch of m[3] ?? '') {
-    v += parseInt(ch, 16) * scale;
-    scale /= 16;
-  }
-  if (m[4] !== undefined) v *= Math.pow(2, parseInt(m[4], 10));
-  return m[1] === '-' ? -v : v;
+  return parseHexFloat(s) ?? NaN;
 }
 
 /** Exact conversion of a double. */

@@ -79,6 +79,21 @@ export function addLL(a: bigint | number, b: bigint | number): bigint | number |
 const DEC_FLOAT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const HEX_FLOAT = /^([+-]?)0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?(?:[pP]([+-]?\d+))?$/;
 const SPECIAL = /^([+-]?)(inf|infinity|nan)$/i;
+
+/** A C99 hexadecimal float ("0x1.8p3") as strtod reads it; undefined when s is not one (no hex digit at all). */
+export function parseHexFloat(s: string): number | undefined {
+  const hx = HEX_FLOAT.exec(s);
+  if (hx === null || (hx[2].length === 0 && (hx[3] ?? '').length === 0)) return undefined;
+  let v = 0;
+  for (const ch of hx[2]) v = v * 16 + parseInt(ch, 16);
+  let scale = 1 / 16;
+  for (const ch of hx[3] ?? '') {
+    v += parseInt(ch, 16) * scale;
+    scale /= 16;
+  }
+  if (hx[4] !== undefined) v *= Math.pow(2, parseInt(hx[4], 10));
+  return hx[1] === '-' ? -v : v;
+}
 /** Redis's MAX_LONG_DOUBLE_CHARS. */
 const MAX_LD_CHARS = 5 * 1024;
 
@@ -94,18 +109,8 @@ export function parseLongDouble(s: string): number | null {
     if (sp[2].toLowerCase() === 'nan') return null;
     return sp[1] === '-' ? -Infinity : Infinity;
   }
-  const hx = HEX_FLOAT.exec(s);
-  if (hx && (hx[2].length > 0 || (hx[3] ?? '').length > 0)) {
-    let v = 0;
-    for (const ch of hx[2]) v = v * 16 + parseInt(ch, 16);
-    let scale = 1 / 16;
-    for (const ch of hx[3] ?? '') {
-      v += parseInt(ch, 16) * scale;
-      scale /= 16;
-    }
-    if (hx[4] !== undefined) v *= Math.pow(2, parseInt(hx[4], 10));
-    return hx[1] === '-' ? -v : v;
-  }
+  const hex = parseHexFloat(s);
+  if (hex !== undefined) return hex;
   return null;
 }
 

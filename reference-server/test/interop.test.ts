@@ -47,14 +47,20 @@ async function expectPartialResyncAfterLinkKill(m: Redis, r: Redis): Promise<voi
   expect(await snapshot(r)).to.deep.equal(await snapshot(m));
 }
 
-describe('interop: real redis-server replica of a reference master', function () {
-  this.timeout(60000);
+/** Nodes and clients a describe block starts, stopped (and their folders removed) after its tests. */
+function stopAfterAll(): { nodes: Node[]; clients: Redis[] } {
   const nodes: Node[] = [];
   const clients: Redis[] = [];
   after(async () => {
     for (const c of clients) c.disconnect();
     for (const n of nodes.reverse()) { await n.stop(); removeDir(n.dir); }
   });
+  return { nodes, clients };
+}
+
+describe('interop: real redis-server replica of a reference master', function () {
+  this.timeout(60000);
+  const { nodes, clients } = stopAfterAll();
 
   it('full sync of every type, the live stream, then a partial resync after the link is cut', async () => {
     const master = await startRef(16410, ['--requirepass', PASS]);
@@ -91,12 +97,7 @@ describe('interop: real redis-server replica of a reference master', function ()
 
 describe('interop: reference replica of a real redis-server master', function () {
   this.timeout(60000);
-  const nodes: Node[] = [];
-  const clients: Redis[] = [];
-  after(async () => {
-    for (const c of clients) c.disconnect();
-    for (const n of nodes.reverse()) { await n.stop(); removeDir(n.dir); }
-  });
+  const { nodes, clients } = stopAfterAll();
 
   it('full sync (diskless EOF payload), the live stream, then a partial resync after CLIENT KILL TYPE master', async () => {
     const master = await startReal(16412, ['--requirepass', PASS, '--repl-diskless-sync-delay', '0']);

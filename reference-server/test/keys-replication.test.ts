@@ -5,14 +5,10 @@
 import { expect } from 'chai';
 import { RespClient } from './util/resp-client.js';
 import { startRealRedis, startRefInProcess, type RunningServer } from './util/servers.js';
+import { waitUntil } from './util/wait.js';
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
+function until(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  return waitUntil(what, check, timeoutMs, 20);
 }
 
 function field(info: string, name: string): string | undefined {

@@ -4,81 +4,17 @@
  */
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { seededRandom } from '../../harness/src/random/prng.js';
 import { freePort, programAvailable } from './util/servers.js';
+import { FrameClient, frameEnd } from './util/frame-client.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const REF_BIN = path.resolve(here, '../bin/redis-ref-server.js');
 const SEED = Number(process.env.FUZZ_SEED ?? 20261122);
 const STEPS = Number(process.env.FUZZ_STEPS ?? 3000);
-
-/** Reads whole RESP frames as raw strings. */
-class RawClient {
-  private buf = '';
-  private waiting: ((raw: string) => void)[] = [];
-  private readonly sock: net.Socket;
-
-  private constructor(sock: net.Socket) {
-    this.sock = sock;
-    sock.setEncoding('latin1');
-    sock.on('data', (d: string) => {
-      this.buf += d;
-      while (this.waiting.length > 0) {
-        const end = frameEnd(this.buf, 0);
-        if (end < 0) return;
-        const raw = this.buf.slice(0, end);
-        this.buf = this.buf.slice(end);
-        (this.waiting.shift() as (raw: string) => void)(raw);
-      }
-    });
-    sock.on('error', () => undefined);
-  }
-
-  static open(port: number): Promise<RawClient> {
-    return new Promise((resolve, reject) => {
-      const s = net.connect(port, '127.0.0.1', () => resolve(new RawClient(s)));
-      s.once('error', reject);
-    });
-  }
-
-  send(argv: readonly string[]): Promise<string> {
-    let s = `*${argv.length}\r\n`;
-    for (const a of argv) s += `$${Buffer.byteLength(a, 'latin1')}\r\n${a}\r\n`;
-    const p = new Promise<string>((resolve) => this.waiting.push(resolve));
-    this.sock.write(s, 'latin1');
-    return p;
-  }
-
-  close(): void {
-    this.sock.destroy();
-  }
-}
-
-/** End offset of the frame starting at i, or -1 when incomplete. */
-function frameEnd(buf: string, i: number): number {
-  const nl = buf.indexOf('\r\n', i);
-  if (nl < 0) return -1;
-  const t = buf[i];
-  const n = Number(buf.slice(i + 1, nl));
-  if (t === '$' || t === '=' || t === '!') {
-    if (n < 0) return nl + 2;
-    return buf.length >= nl + 4 + n ? nl + 4 + n : -1;
-  }
-  if (t === '*' || t === '~' || t === '>' || t === '%') {
-    if (n < 0) return nl + 2;
-    let p = nl + 2;
-    for (let k = 0; k < (t === '%' ? 2 * n : n); k++) {
-      p = frameEnd(buf, p);
-      if (p < 0) return -1;
-    }
-    return p;
-  }
-  return nl + 2;
-}
 
 /** Top-level elements of an aggregate reply, for order-insensitive comparison. */
 function elements(raw: string): string[] {
@@ -102,8 +38,8 @@ async function startServer(command: (port: number) => [string, string[]]): Promi
     const deadline = Date.now() + 15000;
     while (proc.exitCode === null && Date.now() < deadline) {
       try {
-        const c = await RawClient.open(port);
-        const pong = await c.send(['PING']);
+        const c = await FrameClient.open(port);
+        const pong = await c.sendRaw(['PING']);
         c.close();
         if (pong === '+PONG\r\n') return { proc, port };
       } catch {
@@ -199,9 +135,9 @@ const canRun = programAvailable('redis-server') && existsSync(REF_BIN);
 
 describe('lists, sets and sorted sets: seeded random commands match redis-server', function () {
   const procs: ChildProcess[] = [];
-  const clients: RawClient[] = [];
-  let real: RawClient;
-  let ref: RawClient;
+  const clients: FrameClient[] = [];
+  let real: FrameClient;
+  let ref: FrameClient;
 
   before(async function () {
     if (!canRun) this.skip();
@@ -209,8 +145,8 @@ describe('lists, sets and sorted sets: seeded random commands match redis-server
     procs.push(a.proc);
     const b = await startServer((p) => [process.execPath, [REF_BIN, '--port', String(p), '--bind', '127.0.0.1', '--save', '']]);
     procs.push(b.proc);
-    real = await RawClient.open(a.port);
-    ref = await RawClient.open(b.port);
+    real = await FrameClient.open(a.port);
+    ref = await FrameClient.open(b.port);
     clients.push(real, ref);
   });
 
@@ -226,17 +162,17 @@ describe('lists, sets and sorted sets: seeded random commands match redis-server
 
   for (const resp of ['2', '3']) {
     it(`agrees on ${STEPS} random commands in RESP${resp} (seed ${SEED})`, async () => {
-      await real.send(['HELLO', resp]);
-      await ref.send(['HELLO', resp]);
-      await real.send(['FLUSHALL']);
-      await ref.send(['FLUSHALL']);
-      await real.send(['CONFIG', 'RESETSTAT']);
-      await ref.send(['CONFIG', 'RESETSTAT']);
+      await real.sendRaw(['HELLO', resp]);
+      await ref.sendRaw(['HELLO', resp]);
+      await real.sendRaw(['FLUSHALL']);
+      await ref.sendRaw(['FLUSHALL']);
+      await real.sendRaw(['CONFIG', 'RESETSTAT']);
+      await ref.sendRaw(['CONFIG', 'RESETSTAT']);
       const rnd = seededRandom(SEED + Number(resp));
       const mismatches: string[] = [];
       for (let step = 0; step < STEPS && mismatches.length < 5; step++) {
         const { argv, unordered } = pick(rnd, gens)(rnd);
-        const [a, b] = await Promise.all([real.send(argv), ref.send(argv)]);
+        const [a, b] = await Promise.all([real.sendRaw(argv), ref.sendRaw(argv)]);
         const same = unordered && a[0] === b[0]
           ? JSON.stringify(elements(a).sort()) === JSON.stringify(elements(b).sort()) && a.split('\r\n')[0] === b.split('\r\n')[0]
           : a === b;
@@ -244,12 +180,12 @@ describe('lists, sets and sorted sets: seeded random commands match redis-server
       }
       // Read lookups count keyspace hits/misses, write lookups do not: the totals must agree too.
       const stat = (info: string, name: string): string | undefined => new RegExp(`${name}:(\\d+)`).exec(info)?.[1];
-      const [ia, ib] = await Promise.all([real.send(['INFO', 'stats']), ref.send(['INFO', 'stats'])]);
+      const [ia, ib] = await Promise.all([real.sendRaw(['INFO', 'stats']), ref.sendRaw(['INFO', 'stats'])]);
       for (const name of ['keyspace_hits', 'keyspace_misses']) {
         if (stat(ia, name) !== stat(ib, name)) mismatches.push(`${name}: redis ${stat(ia, name)}, ref ${stat(ib, name)}`);
       }
-      await real.send(['CONFIG', 'SET', 'zset-max-listpack-entries', '128']);
-      await ref.send(['CONFIG', 'SET', 'zset-max-listpack-entries', '128']);
+      await real.sendRaw(['CONFIG', 'SET', 'zset-max-listpack-entries', '128']);
+      await ref.sendRaw(['CONFIG', 'SET', 'zset-max-listpack-entries', '128']);
       expect(mismatches, mismatches.join('\n')).to.deep.equal([]);
     });
   }

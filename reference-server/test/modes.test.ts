@@ -8,13 +8,10 @@ import { Config } from '../config/config.js';
 import { RedisServer } from '../server/server.js';
 import { createServerDb } from '../server/dbfactory.js';
 import type { ServerMode } from '../server/modes.js';
+import { waitUntil } from './util/wait.js';
 
-async function until(cond: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
+function until(cond: () => boolean, timeoutMs = 3000): Promise<void> {
+  return waitUntil('the condition', cond, timeoutMs, 5);
 }
 
 function command(name: string, arity: number, execute: CommandSpec['execute'], flags: CommandSpec['flags'] = ['fast']): CommandSpec {

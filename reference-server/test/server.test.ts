@@ -8,6 +8,7 @@ import { buildCommandTable } from '../commands/table.js';
 import { Config } from '../config/config.js';
 import { RedisServer as Server } from '../server/server.js';
 import { createServerDb } from '../server/dbfactory.js';
+import { waitUntil } from './util/wait.js';
 
 /** A test-only blocking pop on a string key, to exercise the blocking machinery independently of lists. */
 const testBlockingPop: CommandSpec = {
@@ -34,12 +35,8 @@ const testSignal: CommandSpec = {
   },
 };
 
-async function until(cond: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
+function until(cond: () => boolean, timeoutMs = 3000): Promise<void> {
+  return waitUntil('the condition', cond, timeoutMs, 5);
 }
 
 describe('server: dispatch, blocking, transactions, propagation', function () {

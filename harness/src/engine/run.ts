@@ -7,7 +7,7 @@ import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Deployment, Driver } from '../drivers/driver.js';
 import { createDriver } from '../drivers/index.js';
-import { retarget, type Target, type Topology } from '../topology/model.js';
+import { retarget, withRedisConfig, type Target, type Topology } from '../topology/model.js';
 import type { RunResults, ScenarioResult, Verdict } from '../results/types.js';
 import { HistoryWriter } from '../history/writer.js';
 import { applyFact, factsOf, type HistoryEvent } from '../history/events.js';
@@ -264,7 +264,7 @@ async function runOne(
   try {
     phase('up');
     const driver = await getDriver();
-    dep = await driver.up(opts.topology, { runId: `${results.runId}-${index + 1}`, runDir, ...(opts.target ? { target: opts.target } : {}), log: (l) => log(`    ${l}`) });
+    dep = await driver.up(withRedisConfig(opts.topology, s.redisConfig), { runId: `${results.runId}-${index + 1}`, runDir, ...(opts.target ? { target: opts.target } : {}), log: (l) => log(`    ${l}`) });
     res.configFiles = dep.generatedFiles().map((f) => ({ instance: f.instance, kind: f.kind, content: f.content }));
     try {
       Object.assign(results.versions, await dep.versions());

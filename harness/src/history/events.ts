@@ -180,6 +180,20 @@ export interface ScenarioFacts {
   seedSteps?: SeedStep[];
   shardLossProbes?: ShardLossProbe[];
   clientRounds?: ClientRound[];
+  replyFaults?: ReplyFaultWindow[];
+}
+
+/** One window of protocol faults (client-reply-faults): the reference servers answered matching commands with `kind`. */
+export interface ReplyFaultWindow {
+  kind: string;
+  targets: string[];
+  /** The rule as sent after DEBUG REPLY-FAULT (kind, match, pattern, probability, count, seed). */
+  rule: string[];
+  startAt: number;
+  endAt: number;
+  /** Commands the rules matched, and how many of them they answered (DEBUG REPLY-FAULT STATS, summed over targets). */
+  matched: number;
+  injected: number;
 }
 
 /** One failover round of a client scenario: what failed, when, and how the client may name it. */
@@ -193,7 +207,7 @@ export interface ClientRound {
   victimSlots?: string;
 }
 
-export type ListFactName = 'seedSteps' | 'shardLossProbes' | 'clientRounds';
+export type ListFactName = 'seedSteps' | 'shardLossProbes' | 'clientRounds' | 'replyFaults';
 export type FactName = Exclude<keyof ScenarioFacts, ListFactName>;
 export type FactValue<K extends FactName> = Exclude<ScenarioFacts[K], undefined>;
 type ItemOf<K extends ListFactName> = Exclude<ScenarioFacts[K], undefined>[number];

@@ -74,6 +74,18 @@ function requireRunning(dep: Deployment, f: ScheduledFault): void {
   if (gone.length) throw new FaultNotApplicable(`${f.fault} ${gone.join(', ')}: not running, so there is nothing to ${f.fault}`);
 }
 
+type InstanceStep = (dep: Deployment, target: string) => Promise<void>;
+const nothing: InstanceStep = async () => undefined;
+
+/** Faults on one process or host: what applies them and what undoes them (a restart is its own undo). */
+const INSTANCE_FAULTS: Record<'kill' | 'terminate' | 'pause' | 'restart' | 'stop-host', [apply: InstanceStep, undo: InstanceStep]> = {
+  kill: [(d, t) => d.kill(t), (d, t) => d.start(t)],
+  terminate: [(d, t) => d.terminate(t), (d, t) => d.start(t)],
+  pause: [(d, t) => d.pause(t), (d, t) => d.resume(t)],
+  restart: [(d, t) => d.restart(t), nothing],
+  'stop-host': [(d, t) => d.stopHost(t), (d, t) => d.startHost(t)],
+};
+
 /** Applies one fault and returns its undo, recording start/end in the history. */
 export async function applyFault(dep: Deployment, history: HistoryWriter, f: ScheduledFault): Promise<() => Promise<void>> {
   const detail = f.attributes ? JSON.stringify(f.attributes) : f.splitAt !== undefined ? `splitAt=${f.splitAt}` : undefined;
@@ -84,28 +96,18 @@ export async function applyFault(dep: Deployment, history: HistoryWriter, f: Sch
     for (const t of f.targets) await fn(t);
   };
   let undo: () => Promise<void>;
-  if (f.fault === 'kill' || f.fault === 'terminate' || f.fault === 'pause' || f.fault === 'restart') requireRunning(dep, f);
+  if (f.fault in INSTANCE_FAULTS && f.fault !== 'stop-host') requireRunning(dep, f);
   switch (f.fault) {
     case 'kill':
-      await each((t) => dep.kill(t));
-      undo = () => each((t) => dep.start(t));
-      break;
     case 'terminate':
-      await each((t) => dep.terminate(t));
-      undo = () => each((t) => dep.start(t));
-      break;
     case 'pause':
-      await each((t) => dep.pause(t));
-      undo = () => each((t) => dep.resume(t));
-      break;
     case 'restart':
-      await each((t) => dep.restart(t));
-      undo = async () => undefined;
+    case 'stop-host': {
+      const [apply, undoIt] = INSTANCE_FAULTS[f.fault];
+      await each((t) => apply(dep, t));
+      undo = () => each((t) => undoIt(dep, t));
       break;
-    case 'stop-host':
-      await each((t) => dep.stopHost(t));
-      undo = () => each((t) => dep.startHost(t));
-      break;
+    }
     case 'partition-isolate':
     case 'partition-split':
     case 'partition-one-way':

@@ -117,4 +117,6 @@ export interface ClientRound {
   /** Pub/sub: messages acknowledged as published after the client's failover, and how many of them arrived. */
   publishedAfter?: number;
   deliveredAfter?: number;
+  /** client-reply-faults: the reply the servers gave, how often, and what the client made of it (clientFailoverMs is then the recovery after the window). */
+  replyFault?: { kind: string; injected: number; failedWithIt: number; okDuring: number };
 }

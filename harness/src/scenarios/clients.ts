@@ -5,7 +5,6 @@
  * row, and pub/sub across a failover. The checks judge what the client saw (checkers/client.ts) beside the
  * server-side switch; a client that never recovers is a failed check, an adapter that breaks is a harness error.
  */
-import { Redis } from 'ioredis';
 import type { ClientWorkload } from '../adapters/workload.js';
 import { checkClient, type ClientMeasures } from '../checkers/client.js';
 import { asCheck, checkPromotion } from '../checkers/index.js';
@@ -14,7 +13,7 @@ import { delay, scaled, waitFor } from '../engine/time.js';
 import type { CheckResult } from '../results/types.js';
 import type { Topology } from '../topology/model.js';
 import { inSlotRanges, keySlot } from './cluster.js';
-import { currentMaster, initialMaster, markWorkloadEnd, markWorkloadStart, standardChecks, waitPromotion, waitReplicationSettled } from './common.js';
+import { adminCommand, currentMaster, initialMaster, markWorkloadEnd, markWorkloadStart, standardChecks, waitPromotion, waitReplicationSettled } from './common.js';
 import type { CheckOutput, Scenario, ScenarioContext, ScenarioFacts } from './types.js';
 
 type ClientFault = 'kill' | 'pause' | 'manual';
@@ -22,19 +21,19 @@ type ClientFault = 'kill' | 'pause' | 'manual';
 /** A command of a client with a 1 s command timeout settles well within this, retries included. */
 export const MAX_STUCK_MS = 5000;
 
-const LOSS = 'asynchronous replication: writes the failed master acknowledged but had not sent to its replica are lost, as Redis documents';
+export const LOSS = 'asynchronous replication: writes the failed master acknowledged but had not sent to its replica are lost, as Redis documents';
 
 function serverWait(t: Topology): number {
   return Math.max((t.cluster?.nodeTimeoutMs ?? 0) * 3, t.budgets.failoverMs * 2, 20_000);
 }
 
 /** How long the client gets to acknowledge a write after the server side has switched. */
-function clientWait(t: Topology): number {
+export function clientWait(t: Topology): number {
   return Math.max(t.budgets.failoverMs * 2, 20_000);
 }
 
 /** Waits for `cond`; false at the deadline (the client's failure, judged by the checks); throws if the adapter broke. */
-async function untilClient(ctx: ScenarioContext, c: ClientWorkload, what: string, cond: () => boolean, timeoutMs: number): Promise<boolean> {
+export async function untilClient(ctx: ScenarioContext, c: ClientWorkload, what: string, cond: () => boolean, timeoutMs: number): Promise<boolean> {
   try {
     await Promise.race([waitFor(what, cond, timeoutMs), c.adapter.failed()]);
     return true;
@@ -45,7 +44,7 @@ async function untilClient(ctx: ScenarioContext, c: ClientWorkload, what: string
   }
 }
 
-async function waitClusterOk(ctx: ScenarioContext, except: string[] = []): Promise<void> {
+export async function waitClusterOk(ctx: ScenarioContext, except: string[] = []): Promise<void> {
   const names = ctx.topology.redis.map((r) => r.name).filter((n) => !except.includes(n));
   await waitFor(
     `cluster_state:ok on ${names.join(', ')}`,
@@ -75,17 +74,6 @@ function pickVictim(ctx: ScenarioContext, previous?: { victim: string; replica?:
   return ctx.rng.pick(options);
 }
 
-async function command(ctx: ScenarioContext, name: string, args: string[], password?: string): Promise<unknown> {
-  const ep = ctx.endpoint(name);
-  const r = new Redis({ host: ep.host, port: ep.port, lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: scaled(2000), commandTimeout: scaled(5000), ...(password ? { password } : {}) });
-  r.on('error', () => undefined);
-  try {
-    await r.connect();
-    return await r.call(args[0]!, ...args.slice(1));
-  } finally {
-    r.disconnect();
-  }
-}
 
 /** Applies the fault; returns when it took effect, and the undo (SIGCONT for a pause). */
 async function applyFault(ctx: ScenarioContext, fault: ClientFault, victim: string, replica: string | undefined): Promise<{ at: number; undo?: () => Promise<void> }> {
@@ -100,14 +88,14 @@ async function applyFault(ctx: ScenarioContext, fault: ClientFault, victim: stri
     const at = ctx.history.now();
     ctx.history.fault({ name: 'cluster-failover', targets: [victim], phase: 'start', detail: `CLUSTER FAILOVER on ${replica}` });
     ctx.history.mark('fault', `CLUSTER FAILOVER on ${replica}`);
-    await command(ctx, replica!, ['CLUSTER', 'FAILOVER'], dataPassword(ctx.dep));
+    await adminCommand(ctx, replica!, ['CLUSTER', 'FAILOVER'], dataPassword(ctx.dep));
     return { at };
   }
   const s = ctx.topology.sentinels[0]!;
   const at = ctx.history.now();
   ctx.history.fault({ name: 'sentinel-failover', targets: [victim], phase: 'start', detail: `SENTINEL FAILOVER ${s.masterName} on ${s.name}` });
   ctx.history.mark('fault', `SENTINEL FAILOVER ${s.masterName}`);
-  await command(ctx, s.name, ['SENTINEL', 'FAILOVER', s.masterName]);
+  await adminCommand(ctx, s.name, ['SENTINEL', 'FAILOVER', s.masterName]);
   return { at };
 }
 
@@ -238,34 +226,23 @@ function clientScenario(name: string, description: string, plan: Plan): Scenario
   };
 }
 
-export const clientKill = clientScenario(
-  'client-kill',
-  'Kill -9 the master under writes through the client adapter (--client): the socket closes, the client must find the promoted replica. Client-side failover time (fault -> first acknowledged write through the client) within the failover budget, every command settled, acknowledged writes kept.',
-  { fault: 'kill', rounds: 1 },
-);
+/** The client scenarios: name, what it does and demands (shown by `scenarios`), and the plan it runs. */
+const CLIENT_SCENARIO_PLANS: [name: string, description: string, plan: Plan][] = [
+  ['client-kill',
+    'Kill -9 the master under writes through the client adapter (--client): the socket closes, the client must find the promoted replica. Client-side failover time (fault -> first acknowledged write through the client) within the failover budget, every command settled, acknowledged writes kept.',
+    { fault: 'kill', rounds: 1 }],
+  ['client-pause',
+    'SIGSTOP the master under writes through the client adapter: no socket closes, so only a command timeout can tell the client; it must reach the promoted replica within the budget, and no command may wait forever. The master is resumed after the client recovered.',
+    { fault: 'pause', rounds: 1 }],
+  ['client-manual-failover',
+    'A graceful manual failover (SENTINEL FAILOVER; CLUSTER FAILOVER on the replica, the old master staying up and answering MOVED) under writes through the client adapter: the client follows within the budget and every command settles.',
+    { fault: 'manual', rounds: 1 }],
+  ['client-double-failover',
+    'Two manual failovers in a row (the second fails back to the first master) under writes through the client adapter: the client must follow both, not only the first.',
+    { fault: 'manual', rounds: 2 }],
+  ['client-pubsub',
+    'Kill -9 the master while the client adapter subscribes to a channel and publishes to it every 100 ms: after the client fails over, its subscriber must receive messages published after the failover (it must resubscribe, not go silent).',
+    { fault: 'kill', rounds: 1, pubsub: true }],
+];
 
-export const clientPause = clientScenario(
-  'client-pause',
-  'SIGSTOP the master under writes through the client adapter: no socket closes, so only a command timeout can tell the client; it must reach the promoted replica within the budget, and no command may wait forever. The master is resumed after the client recovered.',
-  { fault: 'pause', rounds: 1 },
-);
-
-export const clientManualFailover = clientScenario(
-  'client-manual-failover',
-  'A graceful manual failover (SENTINEL FAILOVER; CLUSTER FAILOVER on the replica, the old master staying up and answering MOVED) under writes through the client adapter: the client follows within the budget and every command settles.',
-  { fault: 'manual', rounds: 1 },
-);
-
-export const clientDoubleFailover = clientScenario(
-  'client-double-failover',
-  'Two manual failovers in a row (the second fails back to the first master) under writes through the client adapter: the client must follow both, not only the first.',
-  { fault: 'manual', rounds: 2 },
-);
-
-export const clientPubsub = clientScenario(
-  'client-pubsub',
-  'Kill -9 the master while the client adapter subscribes to a channel and publishes to it every 100 ms: after the client fails over, its subscriber must receive messages published after the failover (it must resubscribe, not go silent).',
-  { fault: 'kill', rounds: 1, pubsub: true },
-);
-
-export const CLIENT_SCENARIOS = [clientKill, clientPause, clientManualFailover, clientDoubleFailover, clientPubsub];
+export const CLIENT_SCENARIOS = CLIENT_SCENARIO_PLANS.map(([name, description, plan]) => clientScenario(name, description, plan));

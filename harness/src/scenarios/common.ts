@@ -1,4 +1,5 @@
 /** Steps and check bundles shared by scenarios. */
+import { Redis } from 'ioredis';
 import type { HistoryEvent } from '../history/events.js';
 import type { Topology } from '../topology/model.js';
 import type { CheckResult } from '../results/types.js';
@@ -169,3 +170,16 @@ export function markWorkloadEnd(ctx: ScenarioContext): void {
 
 /** Default rate for scenario workloads: enough to see every transition, small enough for a compact history. */
 export const SCENARIO_RATE = 1000;
+
+/** One command on one instance over its own short-lived connection (admin steps: DEBUG, SENTINEL, CLUSTER FAILOVER). */
+export async function adminCommand(ctx: ScenarioContext, name: string, args: string[], password?: string): Promise<unknown> {
+  const ep = ctx.endpoint(name);
+  const r = new Redis({ host: ep.host, port: ep.port, lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: scaled(2000), commandTimeout: scaled(5000), ...(password ? { password } : {}) });
+  r.on('error', () => undefined);
+  try {
+    await r.connect();
+    return await r.call(args[0]!, ...args.slice(1));
+  } finally {
+    r.disconnect();
+  }
+}

@@ -7,6 +7,7 @@ import { haproxyTestKey, sentinelSeedWalkthrough } from './seed-sentinel.js';
 import { clusterSeedCreate, clusterSeedHost, clusterSeedShardLoss } from './seed-cluster.js';
 import { randomChaosConvergence } from './chaos-convergence.js';
 import { CLIENT_SCENARIOS } from './clients.js';
+import { clientReplyFaults } from './client-reply-faults.js';
 import type { Scenario } from './types.js';
 
 export type { Scenario, ScenarioContext, ScenarioFacts, CheckOutput, Requirement } from './types.js';
@@ -32,6 +33,7 @@ const ALL: Scenario[] = [
   clusterSeedShardLoss,
   randomChaosConvergence,
   ...CLIENT_SCENARIOS,
+  clientReplyFaults,
 ];
 
 export interface ScenarioInfo {

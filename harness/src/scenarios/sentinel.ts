@@ -18,6 +18,7 @@ import {
   waitReplicaOf,
   waitReplicationSettled,
   writePath,
+  adminCommand,
 } from './common.js';
 import type { CheckOutput, Scenario, ScenarioContext, ScenarioFacts } from './types.js';
 import { checkReplicasWiped } from '../checkers/replicas.js';
@@ -192,11 +193,14 @@ export const haproxyRouting: Scenario = {
   },
 };
 
+/** Sentinel's down-after during restart-empty: longer than any restart of the master takes, even on a loaded machine. */
+const RESTART_BEFORE_DETECTION_MS = 60_000;
+
 export const restartEmpty: Scenario = {
   name: 'restart-empty',
   reproduces: 'a master restarted empty before failover wipes its replicas (Redis replication docs: "Safety of replication when master has persistence turned off")',
   description:
-    'With persistence off, kill the master and start it again before Sentinel notices: it comes back empty and its replicas resync from it, wiping the data set. The expected anomaly is that acknowledged writes are lost; the check passes when the harness detects and counts that loss.',
+    'With persistence off, kill the master and start it again before Sentinel notices (its down-after is raised to 60 s for this, so the restart always wins): it comes back empty and its replicas resync from it, wiping the data set. The expected anomaly is that acknowledged writes are lost; the check passes when the harness detects and counts that loss.',
   topologyKinds: ['sentinel', 'standalone'],
   requires: ['replicas'],
   unsupported: needsReplica,
@@ -216,6 +220,11 @@ export const restartEmpty: Scenario = {
       await admin.config('SET', 'appendonly', 'no');
     } finally {
       admin.disconnect();
+    }
+    // "Before Sentinel notices" must not depend on how fast the process starts (a reference server under load takes
+    // seconds): Sentinel is told to wait longer than the restart can take, which is the hazard the docs describe.
+    for (const sen of ctx.topology.sentinels) {
+      await adminCommand(ctx, sen.name, ['SENTINEL', 'SET', sen.masterName, 'down-after-milliseconds', String(Math.max(sen.downAfterMs, RESTART_BEFORE_DETECTION_MS))]);
     }
     const wl = await ctx.startWorkload({ kind: 'set', path: { kind: 'direct', instance: master }, processes: 8, rate: SCENARIO_RATE });
     markWorkloadStart(ctx, wl.via);

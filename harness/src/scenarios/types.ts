@@ -59,6 +59,8 @@ export interface Scenario {
    * pass means "anomaly reproduced", and the report says so rather than showing a plain pass next to lost writes.
    */
   reproduces?: string;
+  /** redis.conf directives this scenario adds to every Redis server it deploys (client-reply-faults: enable-debug-command). */
+  redisConfig?: Record<string, string>;
   /** Extra reason this topology cannot run the scenario (undefined = it can). */
   unsupported?(topology: Topology): string | undefined;
   run(ctx: ScenarioContext): Promise<void>;

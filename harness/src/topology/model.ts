@@ -116,6 +116,12 @@ export interface Topology {
   images?: Partial<Record<'redis' | 'haproxy' | 'toxiproxy' | 'reference', string>>;
 }
 
+/** The topology with `directives` added to every Redis server's config (a scenario's own needs, after the user's). */
+export function withRedisConfig(topology: Topology, directives: Record<string, string> | undefined): Topology {
+  if (!directives || Object.keys(directives).length === 0) return topology;
+  return { ...topology, redis: topology.redis.map((r) => ({ ...r, config: { ...r.config, ...directives } })) };
+}
+
 /** The topology with every Redis server and Sentinel on `target` (`--target`, `compare`); unchanged without one. */
 export function retarget(topology: Topology, target: Target | undefined): Topology {
   if (!target) return topology;

@@ -89,10 +89,4 @@ export function signature(nodesText: string): string {
     .join('|');
 }
 
-export async function waitUntil(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 15000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+export { waitUntil } from '../util/wait.js';

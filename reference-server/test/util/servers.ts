@@ -18,16 +18,9 @@ export function programAvailable(name: string): boolean {
   return dirs.some((d) => existsSync(join(d, name)));
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+// One free-port helper for the whole project (the harness's); the tests and benches take it from here.
+import { freePort } from '../../../harness/src/support/ports.js';
+export { freePort };
 
 /** Polls until the port answers PING with PONG, or throws at the deadline. */
 export async function waitForPing(port: number, timeoutMs = 10000): Promise<void> {
