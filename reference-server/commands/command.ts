@@ -220,6 +220,8 @@ export interface ServerApi {
   replication: ReplicationHooks;
   /** RDB persistence; replication/ installs the real one. */
   persistence: PersistenceHooks;
+  /** Users, AUTH and permissions; acl/ installs the real one, the default knows only requirepass. */
+  access: AccessHooks;
   log(level: 'debug' | 'verbose' | 'notice' | 'warning', msg: string): void;
   /** A DEBUG subcommand an installed mode adds (DEBUG REPLY-FAULT from faults/), by lower-case name. */
   debugSubcommand(name: string): ((ctx: CommandContext, argv: string[]) => void) | undefined;
@@ -279,6 +281,23 @@ export interface ReplicationHooks {
   role(): 'master' | 'replica';
   /** Lines of INFO's "# Replication" section, without the header. */
   infoLines(): string[];
+}
+
+/** Who may connect and run what (Redis's ACL); acl/ provides the real one (server/modes.ts). */
+export interface AccessHooks {
+  /** Whether a new connection starts unauthenticated (the default user has a password or is off). */
+  authRequired(): boolean;
+  /** Whether the default user takes any password (AUTH <password> is then an error). */
+  defaultNoPass(): boolean;
+  /** AUTH / HELLO AUTH: undefined when the pair is valid (the client is then that user), else the error line. */
+  authenticate(c: ClientState, user: string, pass: string, cmdName: string): string | undefined;
+  /** Whether a user of this name exists (CLIENT KILL USER). */
+  userExists(name: string): boolean;
+  /**
+   * Where processCommand calls ACLCheckAllPerm (after no_multi, before cluster redirection): the NOPERM line refusing
+   * the command, or undefined. inExec: EXEC's re-check of a queued command (its own error text).
+   */
+  check?(c: ClientState, spec: CommandSpec, argv: string[], inExec: boolean): string | undefined;
 }
 
 /** SAVE, LASTSAVE and INFO persistence; replication/ provides the real one. */

@@ -1,5 +1,5 @@
 /** Connection family: PING ECHO QUIT RESET AUTH HELLO SELECT-free client commands (CLIENT ...). */
-import type { ClientState, CommandContext, CommandSpec, ServerApi } from './command.js';
+import type { ClientState, CommandContext, CommandSpec } from './command.js';
 import { container, def, NOKEYS, parseIntArg } from './define.js';
 import { REDIS_VERSION } from '../config/config.js';
 import { replyHelp } from './help.js';
@@ -14,13 +14,7 @@ function validName(name: string): boolean {
   return true;
 }
 
-/** Checks a password for the default user: undefined when accepted, else the error line. */
-function checkAuth(server: ServerApi, user: string, pass: string): string | undefined {
-  const required = server.config.get('requirepass') ?? '';
-  if (user.toLowerCase() !== 'default') return 'WRONGPASS invalid username-password pair or user is disabled.';
-  if (required === '' || pass === required) return undefined;
-  return 'WRONGPASS invalid username-password pair or user is disabled.';
-}
+const WRONGPASS = 'WRONGPASS invalid username-password pair or user is disabled.';
 
 const ping = def('ping', -1, 'fast sentinel', NOKEYS, 'fast connection', (ctx, argv) => {
   if (argv.length > 2) {
@@ -57,8 +51,9 @@ const reset = def('reset', 1, 'noscript loading stale fast no_auth allow_busy', 
   c.noEvict = false;
   s.tracking.disable(c);
   c.replyMode = 'on';
+  // clientSetDefaultAuth: back to the default user, authenticated only if it needs no password.
   c.user = 'default';
-  c.authenticated = (s.config.get('requirepass') ?? '') === '';
+  c.authenticated = !s.access.authRequired();
   ctx.reply.simple('RESET');
 });
 
@@ -68,18 +63,16 @@ const auth = def('auth', -2, 'noscript loading stale fast no_auth allow_busy', N
     return;
   }
   const s = ctx.server;
-  if (argv.length === 2 && (s.config.get('requirepass') ?? '') === '') {
+  if (argv.length === 2 && s.access.defaultNoPass()) {
     ctx.reply.error('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
     return;
   }
   const user = argv.length === 3 ? argv[1] : 'default';
-  const err = checkAuth(s, user, argv[argv.length - 1]);
+  const err = s.access.authenticate(ctx.client, user, argv[argv.length - 1], argv[0]);
   if (err) {
     ctx.reply.error(err);
     return;
   }
-  ctx.client.authenticated = true;
-  ctx.client.user = 'default';
   ctx.reply.ok();
 });
 
@@ -98,42 +91,31 @@ const hello = def('hello', -1, 'noscript loading stale fast no_auth sentinel all
     }
     ver = v;
   }
-  let authUser: string | undefined;
-  let authPass = '';
-  let setName: string | undefined;
+  // Options take effect in order, as Redis's helloCommand applies them: AUTH, then SETNAME, may precede an error.
   for (let j = 2; j < argv.length; j++) {
     const more = argv.length - 1 - j;
     const opt = argv[j].toLowerCase();
     if (opt === 'auth' && more >= 2) {
-      authUser = argv[j + 1];
-      authPass = argv[j + 2];
+      if (s.access.authenticate(ctx.client, argv[j + 1], argv[j + 2], argv[0]) !== undefined) {
+        ctx.reply.error(WRONGPASS);
+        return;
+      }
       j += 2;
     } else if (opt === 'setname' && more >= 1) {
-      setName = argv[j + 1];
+      if (!validName(argv[j + 1])) {
+        ctx.reply.error(NAME_ERR);
+        return;
+      }
+      ctx.client.name = argv[j + 1];
       j++;
     } else {
       ctx.reply.error(`ERR Syntax error in HELLO option '${argv[j]}'`);
       return;
     }
   }
-  if (!ctx.client.authenticated && authUser === undefined) {
-    ctx.reply.error('NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time');
+  if (!ctx.client.authenticated) {
+    ctx.reply.error('NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time');
     return;
-  }
-  if (authUser !== undefined) {
-    const err = checkAuth(s, authUser, authPass);
-    if (err) {
-      ctx.reply.error(err);
-      return;
-    }
-    ctx.client.authenticated = true;
-  }
-  if (setName !== undefined) {
-    if (!validName(setName)) {
-      ctx.reply.error(NAME_ERR);
-      return;
-    }
-    ctx.client.name = setName;
   }
   if (ver !== 0) ctx.client.resp = ver as 2 | 3;
   const r = ctx.reply;
@@ -376,8 +358,7 @@ const clientSubs: CommandSpec[] = [
       } else if (opt === 'addr') addr = val;
       else if (opt === 'laddr') laddr = val;
       else if (opt === 'user') {
-        // Only the default user exists (no ACL): any other name is unknown, as ACLGetUserByName finds it.
-        if (val !== 'default') {
+        if (!s.access.userExists(val)) {
           ctx.reply.error(`ERR No such user '${val}'`);
           return;
         }

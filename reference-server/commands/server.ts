@@ -8,6 +8,7 @@ import { container, def, NOKEYS, parseIntArg } from './define.js';
 import { REDIS_VERSION } from '../config/config.js';
 import { globMatch } from '../server/glob.js';
 import { replyHelp } from './help.js';
+import { keyFlags } from './key-specs.js';
 import { parseMemory } from '../config/directives.js';
 import { formatDouble17g } from '../resp/writer.js';
 import { createDumpPayload } from '../persistence/dump.js';
@@ -316,6 +317,39 @@ export function commandKeys(spec: CommandSpec, argv: string[]): string[] {
   return keys;
 }
 
+/** COMMAND GETKEYS / GETKEYSANDFLAGS (getKeysSubcommandImpl): the keys of a full command, with their key-spec flags. */
+function getKeysReply(ctx: CommandContext, argv: string[], withFlags: boolean): void {
+  const s = ctx.server;
+  let spec = s.lookup(argv[2]);
+  if (spec?.subcommands && argv.length > 3) spec = spec.subcommands.find((x) => x.name.endsWith('|' + argv[3].toLowerCase())) ?? spec;
+  const sub = argv.slice(2);
+  if (!spec) {
+    ctx.reply.error('ERR Invalid command specified');
+    return;
+  }
+  if ((spec.arity > 0 && spec.arity !== sub.length) || sub.length < -spec.arity) {
+    ctx.reply.error('ERR Invalid number of arguments specified for command');
+    return;
+  }
+  const keys = commandKeys(spec, sub);
+  if (keys.length === 0) {
+    ctx.reply.error('ERR The command has no key arguments');
+    return;
+  }
+  if (!withFlags) {
+    ctx.reply.bulkArray(keys);
+    return;
+  }
+  const flags = keyFlags(spec.name, sub, keys.length);
+  ctx.reply.arrayHeader(keys.length);
+  keys.forEach((k, i) => {
+    ctx.reply.arrayHeader(2);
+    ctx.reply.bulk(k);
+    ctx.reply.setHeader(flags[i].length);
+    for (const f of flags[i]) ctx.reply.simple(f);
+  });
+}
+
 const commandSubs: CommandSpec[] = [
   def('command|help', 2, 'loading stale', NOKEYS, 'slow connection', (ctx) => replyHelp(ctx.reply, 'COMMAND')),
   def('command|count', 2, 'loading stale', NOKEYS, 'slow connection', (ctx) => {
@@ -343,26 +377,8 @@ const commandSubs: CommandSpec[] = [
       ctx.reply.bulk(sp.categories.find((c) => !['read', 'write', 'fast', 'slow', 'keyspace', 'dangerous', 'admin', 'blocking'].includes(c)) ?? 'generic');
     }
   }),
-  def('command|getkeys', -4, 'loading stale', NOKEYS, 'slow connection', (ctx, argv) => {
-    const s = ctx.server;
-    let spec = s.lookup(argv[2]);
-    if (spec?.subcommands && argv.length > 3) spec = spec.subcommands.find((x) => x.name.endsWith('|' + argv[3].toLowerCase())) ?? spec;
-    const sub = argv.slice(2);
-    if (!spec) {
-      ctx.reply.error('ERR Invalid command specified');
-      return;
-    }
-    if ((spec.arity > 0 && spec.arity !== sub.length) || sub.length < -spec.arity) {
-      ctx.reply.error('ERR Invalid number of arguments specified for command');
-      return;
-    }
-    const keys = commandKeys(spec, sub);
-    if (keys.length === 0) {
-      ctx.reply.error('ERR The command has no key arguments');
-      return;
-    }
-    ctx.reply.bulkArray(keys);
-  }),
+  def('command|getkeys', -4, 'loading stale', NOKEYS, 'slow connection', (ctx, argv) => getKeysReply(ctx, argv, false)),
+  def('command|getkeysandflags', -4, 'loading stale', NOKEYS, 'slow connection', (ctx, argv) => getKeysReply(ctx, argv, true)),
   def('command|list', -2, 'loading stale', NOKEYS, 'slow connection', (ctx, argv) => {
     const s = ctx.server;
     // Like commandListWithoutFilter, each command is followed by its subcommands ("client|list").

@@ -34,6 +34,13 @@ export class Config implements ConfigApi {
   private seenInLoad = new Set<string>();
   /** Unknown directives from the file, kept for CONFIG GET-less bookkeeping. */
   readonly unknown = new Map<string, string>();
+  /** Directives whose CONFIG REWRITE lines their owner writes (acl/'s `user` lines): name -> the lines, in order. */
+  private rewriters = new Map<string, () => string[]>();
+
+  /** CONFIG REWRITE replaces every line of this directive with what fn returns (appended when the file had none). */
+  setRewriter(name: string, fn: () => string[]): void {
+    this.rewriters.set(name, fn);
+  }
 
   constructor() {
     for (const d of allDirectives()) this.putValue(d.name, d.default);
@@ -227,7 +234,7 @@ export class Config implements ConfigApi {
       if (line === SIGNATURE) hasTail = true;
       const argv = line === '' || line[0] === '#' ? null : splitArgs(line);
       const d = argv && argv.length > 0 ? lookupDirective(argv[0]) : undefined;
-      if (d && d.name !== 'include' && d.name !== 'rename-command' && d.name !== 'loadmodule' && d.name !== 'user') {
+      if (d && d.name !== 'include' && d.name !== 'rename-command' && d.name !== 'loadmodule' && (d.name !== 'user' || this.rewriters.has('user'))) {
         const list = positions.get(d.name) ?? [];
         list.push(lines.length);
         positions.set(d.name, list);
@@ -251,6 +258,15 @@ export class Config implements ConfigApi {
       } else if (force) {
         appended.push(formatted);
       }
+    }
+    for (const [name, fn] of this.rewriters) {
+      // After the standard directives, as rewriteConfig writes users after its config table.
+      const pos = positions.get(name);
+      const own = fn();
+      if (pos) {
+        lines[pos[0]] = own.length > 0 ? own.join('\n') : null;
+        for (const p of pos.slice(1)) lines[p] = null;
+      } else appended.push(...own);
     }
     const out = lines.filter((l): l is string => l !== null);
     if (appended.length > 0 && !hasTail) {

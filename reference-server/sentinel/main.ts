@@ -14,6 +14,7 @@ import { applySentinelDirectives, extractSentinelDirectives, type SentinelDirect
 import { SentinelState } from './state.js';
 import type { SentinelRuntime } from './runtime.js';
 import { installSentinel } from './mode.js';
+import { commands as aclCommands, installAcl } from '../acl/install.js';
 
 export const SENTINEL_PORT = 26379;
 
@@ -80,7 +81,7 @@ function checkConfigFile(config: Config): string | undefined {
 
 export async function startSentinel(args: string[], opts: { logStartup?: boolean } = {}): Promise<StartedSentinel> {
   const { config, state } = sentinelConfigFromArgs(args);
-  const server = new RedisServer({ config, createDb: createServerDb, commands: buildCommandTable(), mode: 'sentinel' });
+  const server = new RedisServer({ config, createDb: createServerDb, commands: buildCommandTable([aclCommands]), mode: 'sentinel' });
   const bad = checkConfigFile(config);
   if (bad !== undefined) {
     server.log('warning', bad);
@@ -89,6 +90,8 @@ export async function startSentinel(args: string[], opts: { logStartup?: boolean
   if (opts.logStartup !== false) server.logStartup();
   for (const w of config.warnings) server.log('warning', w);
   const runtime = installSentinel(server, state);
+  // Sentinel's command table includes ACL (and AUTH): users, AUTH and permissions as in any Redis.
+  installAcl(server);
   await server.listen();
   server.writePidfile();
   if (opts.logStartup !== false) server.logReady();
@@ -107,6 +110,8 @@ export async function main(args: string[]): Promise<void> {
       process.exit(1);
     }
     if (e instanceof SentinelStartError || (e as Error).message.startsWith('Failed listening')) process.exit(1);
+    // A fatal startup error already logged as Redis logs it (ACL users that do not load): exit 1 as Redis does.
+    if ((e as { ending?: unknown }).ending === 'exit1') process.exit(1);
     throw e;
   }
   runAsProcess(started.server, { nosave: true });

@@ -249,6 +249,17 @@ export class Dispatcher {
       this.reject(c, 'ERR Command not allowed inside a transaction', spec);
       return;
     }
+    const access = s.access;
+    if (access.check !== undefined) {
+      // Redis's ACLCheckAllPerm: a NOPERM refusal (EXEC refused so aborts its transaction).
+      const denied = access.check(c, spec, argv, false);
+      if (denied !== undefined) {
+        // rejectCommand: a refused EXEC always answers EXECABORT, in a transaction or not.
+        if (spec.name === 'exec') this.abortExec(c, spec, denied);
+        else this.reject(c, denied, spec);
+        return;
+      }
+    }
     const before = s.modeHooks.beforeCommand;
     if (before.length !== 0) {
       // Where Redis asks cluster.c (getNodeByQuery): a mode may answer in the command's place (MOVED, ASK, ...).

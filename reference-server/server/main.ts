@@ -13,7 +13,7 @@ import { createServerDb } from './dbfactory.js';
 import { RedisServer } from './server.js';
 
 /** Optional modules, loaded when their files exist; each may export `directives`, `commands` and/or `install(server)`. */
-const OPTIONAL_MODULES = ['../replication/install.js', '../cluster/install.js', '../sentinel/install.js', '../faults/install.js'];
+const OPTIONAL_MODULES = ['../acl/install.js', '../replication/install.js', '../cluster/install.js', '../sentinel/install.js', '../faults/install.js'];
 
 interface OptionalModule {
   directives?: DirectiveDef[];

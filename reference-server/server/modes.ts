@@ -3,7 +3,7 @@
  * server.install(mode) with the hooks below. The core calls each hook at one fixed point; it never knows the mode.
  * See reference-server/README.md ("Modes and hook points") for where each point sits in Redis's processCommand.
  */
-import type { ClientState, CommandContext, CommandSpec, Db, PersistenceHooks, ReplicationHooks } from '../commands/command.js';
+import type { AccessHooks, ClientState, CommandContext, CommandSpec, Db, PersistenceHooks, ReplicationHooks } from '../commands/command.js';
 import type { Client } from './connection.js';
 
 /** A command about to run (or be queued by MULTI), as hooks see it. */
@@ -29,6 +29,8 @@ export interface ServerMode {
   readonly replication?: ReplicationHooks;
   /** SAVE, LASTSAVE and INFO persistence, when this mode provides them. */
   readonly persistence?: PersistenceHooks;
+  /** Users, AUTH and the permission check, when this mode provides them (acl/). */
+  readonly access?: AccessHooks;
   /**
    * Before a command runs or is queued, after lookup, arity, AUTH and no_multi, before maxmemory and the write and
    * stale checks: where Redis's processCommand calls cluster.c's getNodeByQuery. An error line (without '-')

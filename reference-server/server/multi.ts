@@ -38,7 +38,13 @@ export class Transactions {
     this.inExec = true;
     try {
       // No refusals here: Redis checks the queue's writes once, at EXEC (a REPLICAOF inside it does not stop later writes).
-      for (const q of queue) this.server.dispatcher.call(c, q.spec, q.argv);
+      const access = this.server.access;
+      for (const q of queue) {
+        // Permissions are checked again at EXEC, in case they changed while the commands were queued.
+        const denied = access.check?.(c, q.spec, q.argv, true);
+        if (denied !== undefined) c.reply.error(denied);
+        else this.server.dispatcher.call(c, q.spec, q.argv);
+      }
     } finally {
       this.inExec = false;
     }

@@ -8,7 +8,7 @@ import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, unlinkSync, writeFileSync } from 'node:fs';
 import type {
-  CommandContext, CommandSpec, Db, PersistenceHooks, ReplicationHooks, ServerApi,
+  AccessHooks, CommandContext, CommandSpec, Db, PersistenceHooks, ReplicationHooks, ServerApi,
 } from '../commands/command.js';
 import { adoptAccepted, Client, type ClientHost } from './connection.js';
 import { LatencyMonitor } from './latency-monitor.js';
@@ -74,6 +74,23 @@ export function defaultReplicationHooks(server: RedisServer): ReplicationHooks {
   };
 }
 
+/** Access without acl/: only the default user, whose password is requirepass. */
+export function defaultAccessHooks(server: RedisServer): AccessHooks {
+  const requirepass = () => server.config.get('requirepass') ?? '';
+  const wrongpass = 'WRONGPASS invalid username-password pair or user is disabled.';
+  return {
+    authRequired: () => requirepass() !== '',
+    defaultNoPass: () => requirepass() === '',
+    authenticate: (c, user, pass) => {
+      if (user !== 'default' || (requirepass() !== '' && pass !== requirepass())) return wrongpass;
+      c.authenticated = true;
+      c.user = 'default';
+      return undefined;
+    },
+    userExists: (name) => name === 'default',
+  };
+}
+
 export function defaultPersistenceHooks(server: RedisServer): PersistenceHooks {
   let lastSave = Math.floor(Date.now() / 1000);
   return {
@@ -112,6 +129,8 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost, Trackin
   replication: ReplicationHooks;
   /** SAVE and INFO persistence; a mode providing `persistence` replaces the default. */
   persistence: PersistenceHooks;
+  /** Users, AUTH and permissions; a mode providing `access` (acl/) replaces the default (requirepass only). */
+  access: AccessHooks;
   readonly stats: Record<string, number> = {
     total_connections_received: 0, total_commands_processed: 0, rejected_connections: 0, expired_keys: 0,
     evicted_keys: 0, keyspace_hits: 0, keyspace_misses: 0, total_net_input_bytes: 0, total_net_output_bytes: 0,
@@ -170,6 +189,7 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost, Trackin
     this.mode = opts.mode ?? (opts.config.getBool('cluster-enabled') ? 'cluster' : 'standalone');
     this.replication = defaultReplicationHooks(this);
     this.persistence = defaultPersistenceHooks(this);
+    this.access = defaultAccessHooks(this);
     this.logger = new ServerLog(this.config.get('loglevel') ?? 'notice',
       () => (this.mode === 'sentinel' ? 'X' : this.replication.role() === 'replica' ? 'S' : 'M'),
       () => this.config.get('logfile') ?? '');
@@ -214,6 +234,7 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost, Trackin
     if (mode.logName) this.logName = mode.logName;
     if (mode.replication) this.replication = mode.replication;
     if (mode.persistence) this.persistence = mode.persistence;
+    if (mode.access) this.access = mode.access;
     for (const section of mode.infoSections ?? []) this.addInfoSection(section);
     if (mode.keyAdded || mode.keyRemoved) this.watchKeyspace();
   }
@@ -523,7 +544,7 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost, Trackin
       sock.end('-ERR max number of clients reached\r\n');
       return null;
     }
-    const requirePass = (this.config.get('requirepass') ?? '') !== '';
+    const requirePass = this.access.authRequired();
     if (this.config.get('protected-mode') === 'yes' && !requirePass && !unix && !isLoopback(remote)) {
       this.stats.rejected_connections++;
       sock.end('-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command \'CONFIG SET protected-mode no\' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to \'no\', and then restarting the server. 3) If you started the server manually just for testing, restart it with the \'--protected-mode no\' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n');
