@@ -308,6 +308,8 @@ export interface PersistenceHooks {
   lastSave(): number;
   /** Synchronous save to dir/dbfilename; throws on failure. */
   save(): void;
+  /** The MISCONF error while writes are denied because the last background save failed, else undefined. */
+  writesDeniedBy?(): string | undefined;
 }
 
 export interface ConfigApi {

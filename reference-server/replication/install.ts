@@ -27,8 +27,8 @@ export function install(server: RedisServer): void {
     refuseStale: (client, spec) => repl.staleRefusal(client, spec),
     refuseLoading: (_client, spec) => repl.loadingRefusal(spec),
     propagate: (dbIndex, argv) => {
-      // Every executed FLUSHALL is propagated: the point where Redis kills its RDB child.
-      if (argv.length > 0 && argv[0]!.toLowerCase() === 'flushall') pers.flushedAll();
+      // Every executed FLUSHALL is propagated: the point where Redis kills its RDB child (length first: this runs per write).
+      if (argv[0]?.length === 8 && argv[0].toLowerCase() === 'flushall') pers.flushedAll();
       repl.propagate(dbIndex, argv);
     },
     cron: (now) => {

@@ -37,6 +37,14 @@ export class Persistence implements PersistenceHooks {
     return join(cfg.get('dir') || process.cwd(), cfg.get('dbfilename') || 'dump.rdb');
   }
 
+  /** writeCommandsDeniedByDiskError: stop-writes-on-bgsave-error with save points configured and the last BGSAVE failed. */
+  writesDeniedBy(): string | undefined {
+    if (this.lastBgsaveOk) return undefined;
+    const cfg = this.server.config;
+    if (!cfg.getBool('stop-writes-on-bgsave-error') || (cfg.get('save') ?? '').trim() === '') return undefined;
+    return "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+  }
+
   get bgsaveInProgress(): boolean {
     return this.child !== null;
   }
@@ -161,7 +169,7 @@ export class Persistence implements PersistenceHooks {
       if (this.child !== child) return;
       this.child = null;
       if (!ok) {
-        this.lastBgsaveOk = false;
+        // A failed transfer to replicas is no failed save (backgroundSaveDoneHandlerSocket leaves lastbgsave_status).
         this.server.log('warning', child.signal ? `Background transfer terminated by signal ${signalNumber(child.signal)}` : 'Background transfer error');
       }
       done(ok);

@@ -293,6 +293,15 @@ export class Dispatcher {
     // EXEC counts as a write when its queue holds one: refused as a whole, as Redis's processCommand does.
     const execOfWrites = c.inMulti && spec.name === 'exec' && c.multiQueue.some((q) => (flagBits(q.spec) & F_WRITE) !== 0);
     const isWrite = (fb & F_WRITE) !== 0 || execOfWrites;
+    // A failed background save stops writes (and PING, so monitors notice) as writeCommandsDeniedByDiskError does.
+    if ((isWrite || spec.name === 'ping') && c.kind !== 'master') {
+      const misconf = s.persistence.writesDeniedBy?.();
+      if (misconf !== undefined) {
+        if (execOfWrites) this.abortExec(c, spec, misconf);
+        else this.reject(c, misconf, spec);
+        return;
+      }
+    }
     const refuseWrite = s.modeHooks.refuseWrite;
     if (isWrite && c.kind !== 'master' && refuseWrite.length !== 0) {
       for (let i = 0; i < refuseWrite.length; i++) {
