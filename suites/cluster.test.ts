@@ -141,3 +141,35 @@ for (const driver of drivers()) {
     });
   }
 }
+
+// The shipped mixed cluster (three redis-server and three reference nodes, each master's replica of the other kind):
+// a real and a reference node take over from each other, and a live reshard moves keys between the kinds. Local
+// driver only for now: the docker driver runs each kind in the per-target suites above.
+for (const driver of drivers().filter((d) => d === 'local')) {
+  describe(`cluster suite: a mixed cluster of redis-server and reference nodes [driver ${driver}]`, function () {
+    this.timeout(240_000);
+    const root = tempRoot(`cluster-mixed-${driver}`);
+    after(() => root.remove());
+    tidyRunFolders();
+    const mixed = shipped('cluster-mixed');
+    const kindOf = (name: string): string => (mixed.redis.find((r) => r.name === name)!.target === 'redis' ? 'redis-server' : 'reference');
+
+    it('cluster-mixed host failure: a replica of the other kind takes over the lost master, every slot served again, nothing lost', async function () {
+      const run = await runScenario(this, { suite: SUITE, topology: mixed, scenario: 'cluster-host-failure', target: 'topology', driver, root: root.dir });
+      const r = run.result;
+      expectCheckPass(r, 'promotion', 'slot-coverage-after-failover', 'cluster-state-survivors', 'acknowledged-writes');
+      const m = /^(\S+) became master \d+ ms after (\S+) failed/.exec(check(r, 'promotion').detail);
+      expect(m, check(r, 'promotion').detail).to.not.equal(null);
+      const [, promoted, failed] = m!;
+      expect(kindOf(promoted!), `${promoted} took over from ${failed}`).to.not.equal(kindOf(failed!));
+      expectScenarioPass(run);
+      console.log(`      cluster-mixed: ${promoted} (${kindOf(promoted!)}) took over from ${failed} (${kindOf(failed!)})`);
+    });
+
+    it('cluster-mixed live reshard: redis-cli moves the hot slot from the redis-server master that owns it and back under writes, nothing lost, check clean', async function () {
+      const run = await runScenario(this, { suite: SUITE, topology: mixed, scenario: 'cluster-live-reshard', target: 'topology', driver, root: root.dir });
+      expectCheckPass(run.result, 'reshard', 'acknowledged-writes', 'slot-coverage');
+      expectScenarioPass(run);
+    });
+  });
+}
