@@ -10,7 +10,7 @@ import { checkReplyFaults } from '../checkers/reply-faults.js';
 import { dataPassword } from '../clients/index.js';
 import { delay, scaled, waitFor } from '../support/time.js';
 import type { ReplyFaultWindow } from '../history/events.js';
-import { clientWait, LOSS, MAX_STUCK_MS, untilClient, waitClusterOk } from './clients.js';
+import { clientResult, clientWait, LOSS, MAX_STUCK_MS, untilClient, waitClusterOk } from './clients.js';
 import { adminCommand, initialMaster, markWorkloadEnd, markWorkloadStart, standardChecks, waitReplicationSettled } from './common.js';
 import type { CheckOutput, Scenario, ScenarioContext } from './types.js';
 
@@ -118,11 +118,7 @@ export const clientReplyFaults: Scenario = {
     }
     const r = checkReplyFaults(events, facts.replyFaults ?? [], { via, recoveryBudgetMs: t.budgets.failoverMs, maxStuckMs: MAX_STUCK_MS });
     out.checks.push(...r.checks);
-    out.client = {
-      name: facts.client?.name ?? via.replace(/^client:/, ''),
-      ...(facts.client ? { library: facts.client.library } : {}),
-      rounds: r.rounds,
-    };
+    out.client = clientResult(facts, via, r.rounds);
     return out;
   },
 };

@@ -10,7 +10,7 @@ import { checkClient, type ClientMeasures } from '../checkers/client.js';
 import { asCheck, checkPromotion } from '../checkers/index.js';
 import { dataPassword } from '../clients/index.js';
 import { delay, scaled, waitFor } from '../support/time.js';
-import type { CheckResult } from '../results/types.js';
+import type { CheckResult, ClientResult } from '../results/types.js';
 import type { Topology } from '../topology/model.js';
 import { hotSlotTag, inSlotRanges, keySlot, reshardAwayAndBack } from './cluster.js';
 import { checkClientThroughReshard, checkReshardRuns } from '../checkers/reshard.js';
@@ -226,12 +226,13 @@ function clientChecks(events: Parameters<Scenario['check']>[0], facts: ScenarioF
     rounds.push(r.measures);
   }
   out.checks.push(...extra);
-  out.client = {
-    name: facts.client?.name ?? via.replace(/^client:/, ''),
-    ...(facts.client ? { library: facts.client.library } : {}),
-    rounds: rounds.map(({ via: _v, ...m }) => m),
-  };
+  out.client = clientResult(facts, via, rounds.map(({ via: _v, ...m }) => m));
   return out;
+}
+
+/** What results.json and the client matrix show of the adapter: its name (from the facts, else the via label), library and rounds. */
+export function clientResult(facts: ScenarioFacts, via: string, rounds: ClientResult['rounds']): ClientResult {
+  return { name: facts.client?.name ?? via.replace(/^client:/, ''), ...(facts.client ? { library: facts.client.library } : {}), rounds };
 }
 
 function clientScenario(name: string, description: string, plan: Plan): Scenario {
@@ -311,7 +312,7 @@ export const clientLiveReshard: Scenario = {
     out.checks.push(checkReshardRuns(facts, 2));
     const r = checkClientThroughReshard(events, facts, via, MAX_STUCK_MS);
     out.checks.push(r.check);
-    out.client = { name: facts.client?.name ?? via.replace(/^client:/, ''), ...(facts.client ? { library: facts.client.library } : {}), rounds: [r.round] };
+    out.client = clientResult(facts, via, [r.round]);
     return out;
   },
 };
