@@ -295,17 +295,16 @@ function popFirstNonEmpty(
   return false;
 }
 
-/** Parses "numkeys key... LEFT|RIGHT [COUNT n]" from numkeysIdx; null after an error reply. */
-function parseMpop(reply: Reply, argv: string[], numkeysIdx: number): { keys: string[]; where: Where; count: number } | null {
+/**
+ * Parses "numkeys key... WHERE [COUNT n]" from numkeysIdx (LMPOP/BLMPOP with LEFT|RIGHT, ZMPOP/BZMPOP with MIN|MAX);
+ * null after an error reply.
+ */
+export function parseNumkeysWhere<W>(reply: Reply, argv: string[], numkeysIdx: number, whereOf: (arg: string) => W | null): { keys: string[]; where: W; count: number } | null {
   const numkeys = argRangeLong(reply, argv[numkeysIdx], 1, Infinity, 'numkeys should be greater than 0');
   if (numkeys === null) return null;
   const whereIdx = numkeysIdx + numkeys + 1;
-  if (whereIdx >= argv.length) {
-    reply.error(ERR_SYNTAX);
-    return null;
-  }
-  const where = parseWhere(argv[whereIdx]);
-  if (!where) {
+  const where = whereIdx < argv.length ? whereOf(argv[whereIdx]) : null;
+  if (where === null) {
     reply.error(ERR_SYNTAX);
     return null;
   }
@@ -313,8 +312,7 @@ function parseMpop(reply: Reply, argv: string[], numkeysIdx: number): { keys: st
   for (let j = whereIdx + 1; j < argv.length; j++) {
     const more = argv.length - 1 - j;
     if (count === -1 && argv[j].toLowerCase() === 'count' && more > 0) {
-      j++;
-      const c = argRangeLong(reply, argv[j], 1, Infinity, 'count should be greater than 0');
+      const c = argRangeLong(reply, argv[++j], 1, Infinity, 'count should be greater than 0');
       if (c === null) return null;
       count = c;
     } else {
@@ -323,6 +321,10 @@ function parseMpop(reply: Reply, argv: string[], numkeysIdx: number): { keys: st
     }
   }
   return { keys: argv.slice(numkeysIdx + 1, numkeysIdx + 1 + numkeys), where, count: count === -1 ? 1 : count };
+}
+
+function parseMpop(reply: Reply, argv: string[], numkeysIdx: number): { keys: string[]; where: Where; count: number } | null {
+  return parseNumkeysWhere(reply, argv, numkeysIdx, parseWhere);
 }
 
 function blockingPop(ctx: CommandContext, keys: string[], where: Where, timeoutMs: number, count: number, multi: boolean): void | BlockRequest {

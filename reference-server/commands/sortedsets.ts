@@ -8,7 +8,7 @@ import { globMatch } from '../server/glob.js';
 import { afterRemoval, lookupRead, notify } from './access.js';
 import { NOTIFY_GENERIC, NOTIFY_ZSET } from '../config/keyspace-events.js';
 import {
-  argCount, argDouble, argLong, blockOnType, argPositiveLong, argRangeLong, argTimeout, ERR_SYNTAX, ERR_WRONGTYPE, lookupOwned, lookupTyped, withReadStats,
+  argCount, argDouble, argLong, blockOnType, parseNumkeysWhere, argPositiveLong, argRangeLong, argTimeout, ERR_SYNTAX, ERR_WRONGTYPE, lookupOwned, lookupTyped, withReadStats,
   numkeysKeys, strtod,
 } from './lists.js';
 import { hashScanStep, parseCursor, parseScanOptions } from './sets.js';
@@ -502,31 +502,10 @@ function blockingZpop(ctx: CommandContext, keys: string[], where: MinMax, timeou
 }
 
 function parseZmpop(reply: Reply, argv: string[], numkeysIdx: number): { keys: string[]; where: MinMax; count: number } | null {
-  const numkeys = argRangeLong(reply, argv[numkeysIdx], 1, Infinity, 'numkeys should be greater than 0');
-  if (numkeys === null) return null;
-  const whereIdx = numkeysIdx + numkeys + 1;
-  if (whereIdx >= argv.length) {
-    reply.error(ERR_SYNTAX);
-    return null;
-  }
-  const w = argv[whereIdx].toLowerCase();
-  if (w !== 'min' && w !== 'max') {
-    reply.error(ERR_SYNTAX);
-    return null;
-  }
-  let count = -1;
-  for (let j = whereIdx + 1; j < argv.length; j++) {
-    const more = argv.length - 1 - j;
-    if (count === -1 && argv[j].toLowerCase() === 'count' && more > 0) {
-      const c = argRangeLong(reply, argv[++j], 1, Infinity, 'count should be greater than 0');
-      if (c === null) return null;
-      count = c;
-    } else {
-      reply.error(ERR_SYNTAX);
-      return null;
-    }
-  }
-  return { keys: argv.slice(numkeysIdx + 1, numkeysIdx + 1 + numkeys), where: w, count: count === -1 ? 1 : count };
+  return parseNumkeysWhere<MinMax>(reply, argv, numkeysIdx, (a) => {
+    const w = a.toLowerCase();
+    return w === 'min' || w === 'max' ? w : null;
+  });
 }
 
 // ---------------------------------------------------------------- ZUNION / ZINTER / ZDIFF
