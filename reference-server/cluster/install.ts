@@ -34,8 +34,6 @@ export class ClusterMode implements ServerMode, ClusterModeApi, ClusterHost {
   readonly index = new SlotIndex();
   readonly infoSections: readonly InfoSection[];
   private readonly flags: ClientSlot<ClientFlags>;
-  /** The replication link to the current master was up at least once (Redis: repl_down_since is not 0). */
-  private masterLinkSeenUp = false;
 
   constructor(private readonly server: RedisServer) {
     const dir = server.config.get('dir') ?? '.';
@@ -53,23 +51,21 @@ export class ClusterMode implements ServerMode, ClusterModeApi, ClusterHost {
   replicationOffset(): bigint { return BigInt(replicationOf(this.server)?.offset ?? 0); }
   replicateFrom(ip: string, port: number): void { replicationOf(this.server)?.setMaster(ip, port); }
   stopReplicating(): void {
-    this.masterLinkSeenUp = false;
     replicationOf(this.server)?.unsetMaster('cluster');
   }
   hasMasterHost(): boolean { return (replicationOf(this.server)?.masterHost ?? null) !== null; }
   /**
-   * Redis's data_age: since the master's last interaction while linked, else since the link went down; a replica
-   * whose link never came up counts as down since the epoch (repl_down_since 0), so it never starts an election.
+   * Redis's data_age: since the master's last interaction while linked, else since the link went down (replication
+   * sets downSince when a link that was up drops, as replicationHandleMasterDisconnection does); a replica whose link
+   * never came up counts as down since the epoch (repl_down_since 0), so it never starts an election. Read from
+   * replication itself, not sampled by the cron: a link up for a few milliseconds before its master died counts.
    */
   masterDataAgeMs(): number {
     const r = replicationOf(this.server);
     if (!r) return 0;
     const now = Date.now();
-    if (r.linkState === 'connected') {
-      this.masterLinkSeenUp = true;
-      return Math.max(0, now - r.lastIo);
-    }
-    return this.masterLinkSeenUp ? Math.max(0, now - (r.downSince || now)) : now;
+    if (r.linkState === 'connected') return Math.max(0, now - r.lastIo);
+    return Math.max(0, now - r.downSince);
   }
   countKeysInSlot(slot: number): number { return this.index.count(slot); }
   delKeysInSlot(slot: number): number {
@@ -128,7 +124,6 @@ export class ClusterMode implements ServerMode, ClusterModeApi, ClusterHost {
   }
 
   cron(): void {
-    if (replicationOf(this.server)?.linkState === 'connected') this.masterLinkSeenUp = true;
     this.cluster.cron();
   }
 

@@ -108,17 +108,26 @@ describe('reference server in cluster mode (processes, redis-cli)', function () 
     const owner = await waitOwner(keyHashSlot('foo'));
     const victim = nodes.find((n) => n.port === owner)!;
     const victimId = await cmd(victim.port, 'cluster', 'myid');
+    // Its replica must have synced first (the full sync waits repl-diskless-sync-delay, 5 s by default as in Redis):
+    // a replica whose link never came up does not stand for election.
+    await waitUntil('the victim\'s replica online', async () => /slave0:.*state=online/.test(await cmd(victim.port, 'info', 'replication')), 30000);
     const nodesConf = readFileSync(join(victim.dir, 'nodes.conf'), 'latin1');
     expect(nodesConf).to.include(`${victimId} 127.0.0.1:${victim.port}@${victim.port + 10000} myself,master`);
     const killedAt = Date.now();
     victim.child.kill('SIGKILL');
     await waitExit(victim.child);
     const survivors = nodes.filter((n) => n !== victim);
-    await waitUntil('a new owner of foo\'s slot and cluster_state:ok on the survivors', async () => {
-      const infos = await Promise.all(survivors.map((n) => cmd(n.port, 'cluster', 'info')));
-      if (!infos.every((i) => i.includes('cluster_state:ok'))) return false;
-      return (await waitOwner(keyHashSlot('foo'))) !== victim.port;
-    }, 60000);
+    try {
+      await waitUntil('a new owner of foo\'s slot and cluster_state:ok on the survivors', async () => {
+        const infos = await Promise.all(survivors.map((n) => cmd(n.port, 'cluster', 'info')));
+        if (!infos.every((i) => i.includes('cluster_state:ok'))) return false;
+        return (await waitOwner(keyHashSlot('foo'))) !== victim.port;
+      }, 60000);
+    } catch (e) {
+      // What each survivor logged says why no replica took over.
+      const logs = survivors.map((n) => `--- ${n.port}\n${readFileSync(join(n.dir, 'log'), 'latin1').split('\n').filter((l) => !l.includes('ECONNREFUSED')).slice(-20).join('\n')}`);
+      throw new Error(`${(e as Error).message}\n${logs.join('\n')}`);
+    }
     const failoverMs = Date.now() - killedAt;
     const newOwner = await waitOwner(keyHashSlot('foo'));
     expect((await cli(['-c', '-p', String(newOwner), 'set', 'foo', 'after'])).out).to.equal('OK\n');
