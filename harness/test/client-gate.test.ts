@@ -46,7 +46,13 @@ describe('client scenarios in the catalogue', () => {
     const { resolveScenarios } = await import('../src/engine/run.js');
     const names = (xs: { name: string }[]) => xs.map((s) => s.name);
     expect(names(resolveScenarios(['all'], 'sentinel')).filter((n) => n.startsWith('client-'))).to.deep.equal([]);
-    expect(names(resolveScenarios(['all'], 'cluster', true)).filter((n) => n.startsWith('client-'))).to.deep.equal(['client-kill', 'client-pause', 'client-manual-failover', 'client-double-failover', 'client-pubsub']);
+    expect(names(resolveScenarios(['all'], 'cluster', true)).filter((n) => n.startsWith('client-'))).to.deep.equal([
+      'client-kill', 'client-pause', 'client-partition', 'client-manual-failover', 'client-double-failover', 'client-pubsub', 'client-live-reshard', 'client-reply-faults',
+    ]);
+    // Sentinel-only (the Sentinel killed with the master) and cluster-only (the live reshard) ones go with their kind.
+    const sentinel = names(resolveScenarios(['all'], 'sentinel', true)).filter((n) => n.startsWith('client-'));
+    expect(sentinel).to.include('client-sentinel-and-master-down');
+    expect(sentinel).to.not.include('client-live-reshard');
     expect(names(resolveScenarios(['client-pause']))).to.deep.equal(['client-pause']);
   });
 });
