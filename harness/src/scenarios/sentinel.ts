@@ -209,18 +209,9 @@ export const restartEmpty: Scenario = {
     noteAddresses(ctx);
     await waitReplicationSettled(ctx, master);
     // Persistence off at runtime, so the scenario does not depend on the topology's redis.conf.
-    const { Redis } = await import('ioredis');
-    const ep = ctx.endpoint(master);
     const pass = ctx.topology.redis.find((r) => r.name === master)?.password;
-    const admin = new Redis({ host: ep.host, port: ep.port, ...(pass ? { password: pass } : {}), lazyConnect: true, maxRetriesPerRequest: 0 });
-    admin.on('error', () => undefined);
-    try {
-      await admin.connect();
-      await admin.config('SET', 'save', '');
-      await admin.config('SET', 'appendonly', 'no');
-    } finally {
-      admin.disconnect();
-    }
+    await adminCommand(ctx, master, ['CONFIG', 'SET', 'save', ''], pass);
+    await adminCommand(ctx, master, ['CONFIG', 'SET', 'appendonly', 'no'], pass);
     // "Before Sentinel notices" must not depend on how fast the process starts (a reference server under load takes
     // seconds): Sentinel is told to wait longer than the restart can take, which is the hazard the docs describe.
     for (const sen of ctx.topology.sentinels) {
