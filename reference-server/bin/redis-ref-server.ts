@@ -33,9 +33,8 @@ async function main(): Promise<void> {
     await mod.main(args.filter((a) => a !== '--sentinel'));
     return;
   }
-  let started;
   try {
-    started = await startServer(args);
+    await startServer(args, { listening: (server) => runAsProcess(server) });
   } catch (e) {
     if (e instanceof ConfigFileError) {
       process.stderr.write(e.message + '\n');
@@ -52,7 +51,6 @@ async function main(): Promise<void> {
     }
     throw e;
   }
-  runAsProcess(started.server);
 }
 
 main().catch((e: unknown) => {

@@ -310,6 +310,8 @@ export interface PersistenceHooks {
   save(): void;
   /** The MISCONF error while writes are denied because the last background save failed, else undefined. */
   writesDeniedBy?(): string | undefined;
+  /** True while the dataset loads: a shutdown then saves nothing (the partial dataset would overwrite the file). */
+  isLoading?(): boolean;
 }
 
 export interface ConfigApi {

@@ -3,7 +3,8 @@
 # Debian's redis-sentinel and with the reference Sentinel, over real redis-server instances (or, with
 # SENTINEL_SUITE_REDIS=reference, over reference servers), and prints passed/failed tests side by side.
 #   npm run compat:sentinel-suite -- /path/to/redis-7.0.15-source
-#   SENTINEL_SUITE_KINDS="ref" runs only the reference Sentinel; SENTINEL_SUITE_LOGS=dir keeps the full outputs.
+#   SENTINEL_SUITE_KINDS="ref" runs only the reference Sentinel; SENTINEL_SUITE_LOGS=dir keeps the full outputs;
+#   SENTINEL_SUITE_UNITS="12 13" runs only the units whose names contain those patterns (the runner's --single).
 # The source tree is not part of this project (nothing is downloaded): unpack Redis 7.0.15's tarball anywhere.
 set -euo pipefail
 
@@ -56,7 +57,9 @@ declare -A ok err
 for kind in $kinds; do
   tree=$(prepare "$kind")
   log="$work/$kind.log"
-  (cd "$tree" && timeout 3000 tclsh tests/sentinel/run.tcl >"$log" 2>&1) || true
+  single=()
+  for u in ${SENTINEL_SUITE_UNITS:-}; do single+=(--single "$u"); done
+  (cd "$tree" && timeout 3000 tclsh tests/sentinel/run.tcl "${single[@]}" >"$log" 2>&1) || true
   sed 's/\x1b\[[0-9;]*m//g' "$log" >"$log.txt"
   # Each test prints "HH:MM:SS> (unit) name: OK" or "...: FAILED: reason", then skips the rest of its unit.
   ok[$kind]=$(grep -cE ': OK$' "$log.txt" || true)

@@ -3,7 +3,7 @@ import type { ServerApi } from '../commands/command.js';
 import { REDIS_VERSION } from '../config/config.js';
 import type { Db, Value } from '../store/types.js';
 import { KeyspaceDb } from '../store/db.js';
-import { RdbEncoder, encodeKeyValue, loadRdb, type SavedDb } from './codec.js';
+import { RdbEncoder, encodeKeyValue, loadRdb, type LoadedKey, type SavedDb } from './codec.js';
 
 /** The aux fields an RDB starts with; repl adds what a replica needs (repl-id, repl-offset). */
 function auxFields(repl?: { replid: string; offset: number; streamDb: number }): Array<[string, string | number]> {
@@ -56,17 +56,50 @@ export function buildRdb(server: ServerApi, repl?: { replid: string; offset: num
 
 export interface LoadStats { loaded: number; expired: number; aux: Map<string, string> }
 
+/** Adds one loaded key to its db; false when a master drops it as already expired, as Redis does. */
+function insertLoaded(server: ServerApi, k: LoadedKey, dropExpired: boolean, now: number): boolean {
+  const db = server.dbs[k.db];
+  if (!db) throw new Error(`FATAL: Data file was created with a Redis server configured to handle more than ${server.dbs.length} databases. Exiting`);
+  if (dropExpired && k.expireMs !== undefined && k.expireMs < now) return false;
+  db.set(k.key, k.value);
+  if (k.expireMs !== undefined) db.setExpire(k.key, k.expireMs);
+  return true;
+}
+
 /** Loads an RDB into the (already emptied) databases; a master drops keys that are already expired, as Redis does. */
 export function loadIntoServer(server: ServerApi, buf: Buffer, dropExpired: boolean): LoadStats {
   let loaded = 0, expired = 0;
   const now = Date.now();
   const res = loadRdb(buf, (k) => {
-    const db = server.dbs[k.db];
-    if (!db) throw new Error(`FATAL: Data file was created with a Redis server configured to handle more than ${server.dbs.length} databases. Exiting`);
-    if (dropExpired && k.expireMs !== undefined && k.expireMs < now) { expired++; return; }
-    db.set(k.key, k.value);
-    if (k.expireMs !== undefined) db.setExpire(k.key, k.expireMs);
-    loaded++;
+    if (insertLoaded(server, k, dropExpired, now)) loaded++;
+    else expired++;
   });
   return { loaded, expired, aux: res.aux };
+}
+
+/**
+ * key-load-delay (a debug config Redis's tests use to hold a server in its loading state): the file is parsed now
+ * (a corrupt one fails start-up at once), then its keys are added at delayUs each while the event loop keeps
+ * serving, so clients get -LOADING meanwhile, as during Redis's processEventsWhileBlocked. `progress.bytes` follows
+ * the keys added; `stop()` returning true abandons the load (the server is shutting down).
+ */
+export function loadIntoServerPaced(server: ServerApi, buf: Buffer, dropExpired: boolean, delayUs: number,
+  progress: { bytes: number }, stop: () => boolean): { aux: Map<string, string>; done: Promise<LoadStats> } {
+  const keys: LoadedKey[] = [];
+  const res = loadRdb(buf, (k) => { keys.push(k); });
+  const run = async (): Promise<LoadStats> => {
+    let loaded = 0, expired = 0;
+    const start = Date.now();
+    for (let i = 0; i < keys.length; i++) {
+      // Wait out the delay owed so far (timer granularity is 1 ms, so several keys may share one wait).
+      const due = start + ((i + 1) * delayUs) / 1000 - Date.now();
+      if (due >= 1) await new Promise((r) => setTimeout(r, due));
+      if (stop()) break;
+      if (insertLoaded(server, keys[i], dropExpired, Date.now())) loaded++;
+      else expired++;
+      progress.bytes = Math.floor(((i + 1) * res.bytes) / keys.length);
+    }
+    return { loaded, expired, aux: res.aux };
+  };
+  return { aux: res.aux, done: run() };
 }

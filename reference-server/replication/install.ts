@@ -37,9 +37,10 @@ export function install(server: RedisServer): void {
     },
     clientClosed: (client) => repl.clientClosed(client),
     shutdown: () => repl.shutdown(),
+    afterListen: () => pers.startupLoad ?? undefined,
   });
   try {
-    pers.load();
+    pers.load({ startup: true });
   } catch (e) {
     server.log('warning', `Fatal error loading the DB: ${(e as Error).message}. Exiting.`);
     throw e;

@@ -3,7 +3,7 @@ import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, w
 import { join } from 'node:path';
 import type { PersistenceHooks } from '../commands/command.js';
 import type { RedisServer } from '../server/server.js';
-import { buildRdb, captureSnapshot, loadIntoServer } from '../persistence/snapshot.js';
+import { buildRdb, captureSnapshot, loadIntoServer, loadIntoServerPaced } from '../persistence/snapshot.js';
 import type { RdbEncoder } from '../persistence/codec.js';
 import { SaveChild } from './child.js';
 import { constants } from 'node:os';
@@ -25,8 +25,10 @@ export class Persistence implements PersistenceHooks {
   childForReplication = false;
   loadedKeys = 0;
   loadedExpired = 0;
-  /** A replica loading its master's payload into memory (INFO loading:1, -LOADING to commands without the flag). */
+  /** A replica loading its master's payload, or the start-up load (INFO loading:1, -LOADING to commands without the flag). */
   loading: { start: number; total: number; loaded: () => number } | null = null;
+  /** The start-up load paced by key-load-delay, until it ends; start-up logs Ready after it. */
+  startupLoad: Promise<void> | null = null;
   /** Set by a replica's sync, read by nobody else: the aux fields of the last loaded file. */
   lastAux = new Map<string, string>();
 
@@ -197,18 +199,47 @@ export class Persistence implements PersistenceHooks {
     if (this.child) this.killChild();
   }
 
-  /** Loads dir/dbfilename if it exists (start-up and DEBUG RELOAD); returns false when there is no file. */
-  load(): boolean {
+  /**
+   * Loads dir/dbfilename if it exists (start-up and DEBUG RELOAD); returns false when there is no file. At start-up
+   * with key-load-delay set, the keys go in paced while the server serves -LOADING (startupLoad).
+   */
+  load(opts: { startup?: boolean } = {}): boolean {
     const p = this.path();
     if (!existsSync(p)) return false;
     const start = Date.now();
     const buf = readFileSync(p);
-    const res = loadIntoServer(this.server, buf, this.server.replication.role() === 'master');
+    const asMaster = this.server.replication.role() === 'master';
+    const delayUs = this.server.config.getNumber('key-load-delay');
+    if (opts.startup && delayUs > 0) return this.loadPaced(buf, asMaster, delayUs, start);
+    const res = loadIntoServer(this.server, buf, asMaster);
+    this.loaded(res, start);
+    return true;
+  }
+
+  /** Start-up with key-load-delay: the server listens and answers -LOADING until every key is in. */
+  private loadPaced(buf: Buffer, asMaster: boolean, delayUs: number, start: number): boolean {
+    const progress = { bytes: 0 };
+    const paced = loadIntoServerPaced(this.server, buf, asMaster, delayUs, progress, () => this.server.shuttingDown);
+    this.lastAux = paced.aux;
+    this.loading = { start, total: buf.length, loaded: () => progress.bytes };
+    this.startupLoad = paced.done.then((res) => {
+      this.loading = null;
+      this.startupLoad = null;
+      if (!this.server.shuttingDown) this.loaded(res, start);
+    });
+    return true;
+  }
+
+  private loaded(res: { loaded: number; expired: number; aux: Map<string, string> }, start: number): void {
     this.loadedKeys = res.loaded;
     this.loadedExpired = res.expired;
     this.lastAux = res.aux;
     this.server.log('notice', `DB loaded from disk: ${((Date.now() - start) / 1000).toFixed(3)} seconds`);
-    return true;
+  }
+
+  /** A shutdown while the dataset loads saves nothing: the partial dataset would overwrite the file (SHUTDOWN_NOSAVE). */
+  isLoading(): boolean {
+    return this.loading !== null;
   }
 
   /** DEBUG RELOAD (core calls it unbound after save()): empties the dbs and loads the file back. */

@@ -54,7 +54,7 @@ export interface StartedServer {
 }
 
 /** Creates, wires and starts a server; rejects with "Failed listening on port ..." when it cannot bind. */
-export async function startServer(args: string[], opts: { logStartup?: boolean } = {}): Promise<StartedServer> {
+export async function startServer(args: string[], opts: { logStartup?: boolean; listening?: (server: RedisServer) => void } = {}): Promise<StartedServer> {
   const modules = await loadOptional();
   for (const m of modules) for (const d of m.directives ?? []) registerDirective(d);
   const config = configFromArgs(args);
@@ -65,6 +65,9 @@ export async function startServer(args: string[], opts: { logStartup?: boolean }
   for (const m of modules) if (m.install) await m.install(server);
   await server.listen();
   server.writePidfile();
+  // The process's signal handlers go in before a paced load, so a SIGTERM while loading shuts down as Redis does.
+  opts.listening?.(server);
+  for (const mode of server.modeHooks.modes) await mode.afterListen?.();
   if (opts.logStartup !== false) server.logReady();
   return { server, port: server.tcpPort };
 }

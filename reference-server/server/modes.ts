@@ -63,6 +63,8 @@ export interface ServerMode {
   keyRemoved?(db: Db, key: string): void;
   /** The server shuts down (SHUTDOWN, a signal, close()). */
   shutdown?(): void;
+  /** The server listens; start-up logs "Ready to accept connections" once this settles (Redis loads its data between). */
+  afterListen?(): Promise<void> | undefined;
   /** DEBUG subcommands this mode adds, by lower-case name (DEBUG REPLY-FAULT); DEBUG's own come first. */
   readonly debugSubcommands?: Readonly<Record<string, (ctx: CommandContext, argv: string[]) => void>>;
 }

@@ -457,6 +457,7 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost, Trackin
     if (opts.signal) this.logger.fromSignalHandler(`Received ${opts.signal} scheduling shutdown...`);
     this.logger.write('warning', 'User requested shutdown...');
     const saveConfigured = (this.config.get('save') ?? '') !== '';
+    if (this.persistence.isLoading?.()) opts = { ...opts, nosave: true };
     if (!opts.nosave && (opts.save || saveConfigured)) {
       this.logger.write('notice', 'Saving the final RDB snapshot before exiting.');
       try {
