@@ -120,6 +120,19 @@ for (const target of targets()) {
         expect(run.result.client!.rounds[0]!.stuckMs, 'the longest wait is measured').to.be.a('number');
       });
 
+      if (extended) it(`${client}: the master demoted by FAILOVER with the client connected through HAProxy: READONLY surfaced as errors, then the new master within the budget`, async function () {
+        const run = await runScenario(this, args(sentinel, 'client-demote', client));
+        row(target, 'sentinel-3', 'client-demote', client, run.result);
+        expectMeasuredFromHistory(run);
+        expect(check(run.result, 'fault-applied').detail).to.match(/^failover-command redis1 /);
+        const demotion = check(run.result, 'demotion');
+        expect(demotion.verdict, describeChecks(run.result)).to.equal('pass');
+        // The demoted master kept the connection open and answered: that is the code path this scenario exists for.
+        expect(demotion.data?.['readonlyErrors'], demotion.detail).to.be.greaterThan(0);
+        expect(check(run.result, 'acknowledged-writes').verdict, describeChecks(run.result)).to.equal('pass');
+        expectFailuresAreTheClients(run);
+      });
+
       if (extended) it(`${client}: the master and the first Sentinel killed together: the client asks the next Sentinel and reaches the promoted replica`, async function () {
         const run = await runScenario(this, args(sentinel, 'client-sentinel-and-master-down', client));
         row(target, 'sentinel-3', 'client-sentinel-and-master-down', client, run.result);

@@ -52,6 +52,7 @@ describe('client scenarios in the catalogue', () => {
     // Sentinel-only (the Sentinel killed with the master) and cluster-only (the live reshard) ones go with their kind.
     const sentinel = names(resolveScenarios(['all'], 'sentinel', true)).filter((n) => n.startsWith('client-'));
     expect(sentinel).to.include('client-sentinel-and-master-down');
+    expect(sentinel).to.include('client-demote');
     expect(sentinel).to.not.include('client-live-reshard');
     expect(names(resolveScenarios(['client-pause']))).to.deep.equal(['client-pause']);
   });

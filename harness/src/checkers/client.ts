@@ -7,7 +7,7 @@
 import type { HistoryEvent, OpEvent } from '../history/events.js';
 import type { CheckResult, ClientRound } from '../results/types.js';
 import { findPromotion } from './masters.js';
-import { ops } from './timeline.js';
+import { observations, ops } from './timeline.js';
 
 /** One round's measures, with the client path they were taken through. */
 export interface ClientMeasures extends ClientRound {
@@ -129,4 +129,23 @@ export function checkClient(events: HistoryEvent[], o: ClientCheckOptions): { ch
     });
   }
   return { checks, measures: m };
+}
+
+/**
+ * client-demote's evidence: the old master turned replica after the fault and stayed up (a demotion, not a failure),
+ * and what the client surfaced meanwhile: READONLY errors (the demoted master answering) until it reached the new one.
+ */
+export function checkDemotion(events: HistoryEvent[], o: { via: string; oldMaster: string; faultAt: number }): CheckResult {
+  const demotedAt = observations(events, ['info']).find((x) => x.instance === o.oldMaster && x.time >= o.faultAt && x.role === 'replica')?.time;
+  if (demotedAt === undefined) {
+    return { name: 'demotion', verdict: 'fail', detail: `${o.oldMaster} was never seen as a replica after the fault: it was not demoted` };
+  }
+  const readonly = ops(events, (e) => e.via === o.via && e.phase === 'fail' && e.time >= o.faultAt && /^READONLY/i.test(e.error ?? ''));
+  const span = readonly.length > 1 ? ` over ${fmt(readonly[readonly.length - 1]!.time - readonly[0]!.time)}` : '';
+  return {
+    name: 'demotion',
+    verdict: 'pass',
+    detail: `${o.oldMaster} turned replica ${fmt(demotedAt - o.faultAt)} after the fault, its clients still connected; ${o.via} surfaced ${readonly.length} READONLY error(s)${span}`,
+    data: { demotedMs: demotedAt - o.faultAt, readonlyErrors: readonly.length },
+  };
 }

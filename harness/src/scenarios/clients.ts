@@ -5,8 +5,9 @@
  * row, and pub/sub across a failover. The checks judge what the client saw (checkers/client.ts) beside the
  * server-side switch; a client that never recovers is a failed check, an adapter that breaks is a harness error.
  */
+import type { AdapterMode } from '../adapters/protocol.js';
 import type { ClientWorkload } from '../adapters/workload.js';
-import { checkClient, type ClientMeasures } from '../checkers/client.js';
+import { checkClient, checkDemotion, type ClientMeasures } from '../checkers/client.js';
 import { asCheck, checkPromotion } from '../checkers/index.js';
 import { dataPassword } from '../clients/index.js';
 import { delay, scaled, waitFor } from '../support/time.js';
@@ -17,7 +18,7 @@ import { checkClientThroughReshard, checkReshardRuns } from '../checkers/reshard
 import { adminCommand, currentMaster, initialMaster, markWorkloadEnd, markWorkloadStart, standardChecks, waitPromotion, waitReplicationSettled } from './common.js';
 import type { CheckOutput, Scenario, ScenarioContext, ScenarioFacts } from './types.js';
 
-type ClientFault = 'kill' | 'pause' | 'manual' | 'partition';
+type ClientFault = 'kill' | 'pause' | 'manual' | 'partition' | 'demote';
 
 /** A command of a client with a 1 s command timeout settles well within this, retries included. */
 export const MAX_STUCK_MS = 5000;
@@ -100,6 +101,15 @@ async function applyFault(ctx: ScenarioContext, plan: Plan, victim: string, repl
     };
     return { at, undo };
   }
+  if (fault === 'demote') {
+    // Redis's own coordinated switchover (6.2+): writes pause, the replica catches up and is promoted, and the old
+    // master turns replica with its clients still connected, so they meet READONLY until the proxy drops them.
+    const at = ctx.history.now();
+    ctx.history.fault({ name: 'failover-command', targets: [victim], phase: 'start', detail: `FAILOVER on ${victim}` });
+    ctx.history.mark('fault', `FAILOVER on ${victim} (demoted without a disconnect)`);
+    await adminCommand(ctx, victim, ['FAILOVER', 'TIMEOUT', String(scaled(5000))], dataPassword(ctx.dep));
+    return { at };
+  }
   if (ctx.topology.kind === 'cluster') {
     // Graceful: the replica asks for the master's offset and takes over; the old master stays up and answers MOVED.
     const at = ctx.history.now();
@@ -128,6 +138,8 @@ interface Plan {
   pubsub?: boolean;
   /** Kill the first Sentinel with the master (a host holding both fails). */
   withFirstSentinel?: boolean;
+  /** How the client connects, when not through the topology's own discovery (demote: through HAProxy). */
+  mode?: AdapterMode;
 }
 
 function addressesOf(ctx: ScenarioContext, name: string): string[] {
@@ -139,7 +151,12 @@ async function runClientScenario(ctx: ScenarioContext, plan: Plan): Promise<void
   const t = ctx.topology;
   if (t.kind === 'cluster') await waitClusterOk(ctx);
   else await waitReplicationSettled(ctx, initialMaster(t));
-  const c = await ctx.startClient({ ...(plan.pubsub ? { pubsub: true } : {}) });
+  if (plan.fault === 'demote') {
+    // Sentinel takes a master that claims to be a replica for down after down-after + 20 s and fails it over itself;
+    // this scenario is about the demotion alone, so Sentinel is told to wait longer than the run.
+    for (const sen of t.sentinels) await adminCommand(ctx, sen.name, ['SENTINEL', 'SET', sen.masterName, 'down-after-milliseconds', String(DEMOTE_SENTINEL_DOWN_AFTER_MS)]);
+  }
+  const c = await ctx.startClient({ ...(plan.pubsub ? { pubsub: true } : {}), ...(plan.mode ? { mode: plan.mode } : {}) });
   ctx.note('client', { name: ctx.clientAdapter.name, library: c.client });
   markWorkloadStart(ctx, c.via);
   ctx.log(`client ${c.client} (mode ${c.mode}) started`);
@@ -158,9 +175,11 @@ async function runClientScenario(ctx: ScenarioContext, plan: Plan): Promise<void
       ctx.note('oldMaster', pick.victim);
     }
     const promoted = await waitServerSwitch(ctx, pick.victim, pick.replica);
+    // A graceful switch leaves the old master acknowledging writes until it turns replica: those prove nothing.
+    const switchSeenAt = ctx.history.now();
     ctx.log(`round ${round}: ${promoted} promoted; waiting for the client`);
     const filter = slots ? (k: string) => inSlotRanges(slots, keySlot(k)) : undefined;
-    const recovered = await untilClient(ctx, c, `a write through ${c.via} invoked after the fault acknowledged`, () => c.lastOkInvokedWhere(filter) >= fault.at, clientWait(t));
+    const recovered = await untilClient(ctx, c, `a write through ${c.via} invoked after the switch acknowledged`, () => c.lastOkInvokedWhere(filter) >= switchSeenAt, clientWait(t));
     if (fault.undo) {
       ctx.note('healAt', ctx.history.mark('heal', `${plan.fault === 'partition' ? 'heal the partition of' : 'resume'} ${pick.victim}`).time);
       await fault.undo();
@@ -223,6 +242,7 @@ function clientChecks(events: Parameters<Scenario['check']>[0], facts: ScenarioF
       round: suffix,
     });
     extra.push(...r.checks);
+    if (plan.fault === 'demote') extra.push(checkDemotion(events, { via, oldMaster: victim, faultAt }));
     rounds.push(r.measures);
   }
   out.checks.push(...extra);
@@ -235,14 +255,18 @@ export function clientResult(facts: ScenarioFacts, via: string, rounds: ClientRe
   return { name: facts.client?.name ?? via.replace(/^client:/, ''), ...(facts.client ? { library: facts.client.library } : {}), rounds };
 }
 
+/** Sentinel's down-after while client-demote runs: longer than the run, so Sentinel does not fail the old master over. */
+const DEMOTE_SENTINEL_DOWN_AFTER_MS = 600_000;
+
 function clientScenario(name: string, description: string, plan: Plan): Scenario {
   return {
     name,
     description,
-    topologyKinds: plan.withFirstSentinel ? ['sentinel'] : ['sentinel', 'cluster'],
+    topologyKinds: plan.withFirstSentinel || plan.fault === 'demote' ? ['sentinel'] : ['sentinel', 'cluster'],
     ...(plan.fault === 'partition' ? { requires: ['partition' as const] } : {}),
     unsupported: (t) => {
       if (t.kind === 'sentinel' && t.redis.length < 2) return 'needs at least one replica to promote';
+      if (plan.mode === 'haproxy' && !t.haproxy) return 'needs HAProxy: the client connects through it';
       // The Sentinels left must still elect a leader: a majority of all of them.
       if (plan.withFirstSentinel && t.sentinels.length - 1 < Math.floor(t.sentinels.length / 2) + 1) return `needs at least three Sentinels, so a majority is left when one fails with the master (has ${t.sentinels.length})`;
       return undefined;
@@ -272,6 +296,9 @@ const CLIENT_SCENARIO_PLANS: [name: string, description: string, plan: Plan][] =
   ['client-sentinel-and-master-down',
     'Kill -9 the master and the first Sentinel together (a host holding both fails) under writes through the client adapter: the client must ask the next Sentinel, find the promoted replica within the budget, and settle every command.',
     { fault: 'kill', rounds: 1, withFirstSentinel: true }],
+  ['client-demote',
+    "The master demoted without a disconnect: Redis's FAILOVER command (a coordinated switchover, no Sentinel involved) under writes through HAProxy. The old master turns replica with the client's connection open, so the client meets READONLY until HAProxy's role check marks it down and shuts its sessions; the client must surface READONLY as errors (not hang), reconnect and reach the new master within the budget, losing nothing.",
+    { fault: 'demote', rounds: 1, mode: 'haproxy' }],
   ['client-pubsub',
     'Kill -9 the master while the client adapter subscribes to a channel and publishes to it every 100 ms: after the client fails over, its subscriber must receive messages published after the failover (it must resubscribe, not go silent).',
     { fault: 'kill', rounds: 1, pubsub: true }],
