@@ -2,7 +2,8 @@
  * Client conformance (issue 15): every shipped client adapter (CHAOS_CLIENTS, default all) through the client
  * scenarios on the Sentinel and Cluster topologies, the measurements asserted from the history; the broken
  * fixtures must be caught with a clear reason; an adapter that breaks the protocol is a harness error (exit 3)
- * that leaves nothing running. Local driver only: adapters run on this machine beside the harness.
+ * that leaves nothing running. Adapters run on this machine beside the harness; on the docker driver they reach the
+ * containers through the hello's address map (client-kill there: ioredis, every client with CHAOS_FULL=1).
  */
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
@@ -14,8 +15,8 @@ import { MAX_STUCK_MS } from '../harness/src/scenarios/clients.js';
 import { REPLY_FAULT_KINDS } from '../harness/src/scenarios/client-reply-faults.js';
 import type { ScenarioResult } from '../harness/src/results/types.js';
 import { packageRoot } from '../harness/src/topology/paths.js';
-import { fullMatrix, seed, shipped, targets, tempRoot } from './lib/params.js';
-import { check, describeChecks, runScenario, tidyRunFolders, type RunArgs, type SuiteRun } from './lib/run.js';
+import { driverUnavailable, drivers, fullMatrix, prepareDriver, seed, shipped, targets, tempRoot } from './lib/params.js';
+import { check, describeChecks, recordSkip, runScenario, tidyRunFolders, type RunArgs, type SuiteRun } from './lib/run.js';
 
 const SUITE = 'clients';
 
@@ -64,11 +65,11 @@ function row(target: string, topology: string, scenario: string, client: string,
   const rd = r.client?.rounds[0];
   const failed = r.checks.filter((c) => c.verdict === 'fail').map((c) => c.name);
   matrix.push(
-    `${client.padEnd(20)} ${topology.padEnd(11)} ${target.padEnd(9)} ${scenario.padEnd(22)} ${r.verdict.toUpperCase().padEnd(5)} client ${fmt(rd?.clientFailoverMs).padStart(7)}  server ${fmt(rd?.serverSwitchMs).padStart(7)}  stuck ${fmt(rd?.stuckMs).padStart(7)}${failed.length ? `  failed: ${failed.join(', ')}` : ''}`,
+    `${client.padEnd(20)} ${topology.padEnd(11)} ${target.padEnd(12)} ${scenario.padEnd(22)} ${r.verdict.toUpperCase().padEnd(5)} client ${fmt(rd?.clientFailoverMs).padStart(7)}  server ${fmt(rd?.serverSwitchMs).padStart(7)}  stuck ${fmt(rd?.stuckMs).padStart(7)}${failed.length ? `  failed: ${failed.join(', ')}` : ''}`,
   );
 }
 
-for (const target of targets()) {
+for (const target of drivers().includes('local') ? targets() : []) {
   describe(`client conformance suite [target ${target}, driver local]`, function () {
     this.timeout(300_000);
     const root = tempRoot(`clients-${target}`);
@@ -198,6 +199,34 @@ for (const target of targets()) {
       const left = execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((l) => l.includes(garbage));
       expect(left).to.deep.equal([]);
     });
+  });
+}
+
+// The docker driver: the adapter on this machine, the deployment in containers on an internal network; announced
+// addresses reach it through the hello's address map. Kill -9 on both kinds of topology; the rest is driver-neutral.
+for (const target of drivers().includes('docker') ? targets() : []) {
+  describe(`client conformance suite [target ${target}, driver docker]`, function () {
+    this.timeout(300_000);
+    const root = tempRoot(`clients-${target}-docker`);
+    after(() => root.remove());
+    tidyRunFolders();
+    prepareDriver('docker');
+    beforeEach(function () {
+      const why = driverUnavailable('docker');
+      if (why) recordSkip(this, { suite: SUITE, scenario: 'client-kill', topology: 'sentinel', target, driver: 'docker', reason: why });
+    });
+    for (const client of clients().filter((c) => c === 'ioredis' || fullMatrix())) {
+      for (const [name, topology] of [['sentinel-3', shipped('sentinel-3')], ['cluster-3x2', shipped('cluster-3x2')]] as const) {
+        it(`${client}: kill -9 of a master on ${name} in containers: measured from the history, the server side fails over`, async function () {
+          const run = await runScenario(this, { suite: SUITE, topology, scenario: 'client-kill', target, driver: 'docker', root: root.dir, client });
+          row(`${target}/dk`, name, 'client-kill', client, run.result);
+          expectMeasuredFromHistory(run);
+          expect(check(run.result, 'promotion').verdict, describeChecks(run.result)).to.equal('pass');
+          if (client === 'ioredis') expect(check(run.result, 'client-failover').verdict, describeChecks(run.result)).to.equal('pass');
+          expectFailuresAreTheClients(run);
+        });
+      }
+    }
   });
 }
 
