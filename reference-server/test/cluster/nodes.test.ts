@@ -71,8 +71,8 @@ describe('cluster node table', () => {
     b.pingSent = 0;
     b.pongReceived = 1700000000123;
     b.hostname = 'host-b';
-    state.migratingTo[3] = b;
-    state.importingFrom[7000] = b;
+    state.setMigrating(3, b);
+    state.setImporting(7000, b);
     const text = state.describeNodes();
     expect(text.split('\n')).to.deep.equal([
       `${A} 127.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-5460 6000 [3->-${B}] [7000-<-${B}]`,
