@@ -32,7 +32,7 @@ interface Node {
 const NODE_TIMEOUT = '3000';
 
 function startNode(port: number, dir: string): ChildProcess {
-  return startClusterNode('ref', port, dir, Number(NODE_TIMEOUT));
+  return startClusterNode('ref', port, dir, { nodeTimeoutMs: Number(NODE_TIMEOUT) });
 }
 
 describe('reference server in cluster mode (processes, redis-cli)', function () {
