@@ -387,6 +387,16 @@ export class Cluster implements LinkOwner {
     }
   }
 
+  /**
+   * broadcastPong once this turn's replies are written: Redis queues bus messages and writes them on the next event
+   * loop turn, after beforeSleep saved nodes.conf and answered the clients (clusterSendMessage's write handler).
+   */
+  broadcastPongAfterReplies(): void {
+    setImmediate(() => setImmediate(() => {
+      if (!this.closed) this.broadcastPong();
+    }));
+  }
+
   sendFail(name: string): void {
     this.broadcast({ header: this.buildHeader(MsgType.FAIL), body: { kind: 'fail', nodename: name } });
   }

@@ -271,7 +271,7 @@ function applySlots(mode: ClusterModeApi, slots: Uint8Array, del: boolean): void
   const st = mode.cluster.state;
   for (let j = 0; j < CLUSTER_SLOTS; j++) {
     if (!slots[j]) continue;
-    st.importingFrom[j] = null;
+    st.setImporting(j, null);
     if (del) st.delSlot(j);
     else st.addSlot(mode.cluster.myself, j);
   }
@@ -293,16 +293,16 @@ function setslot(ctx: CommandContext, mode: ClusterModeApi, argv: string[]): voi
     const n = lookup(argv[4]!);
     if (!n) return r.error(`ERR I don't know about node ${argv[4]}`);
     if (n.isReplica) return r.error('ERR Target node is not a master');
-    st.migratingTo[slot] = n;
+    st.setMigrating(slot, n);
   } else if (action === 'importing' && argv.length === 5) {
     if (st.slots[slot] === me) return r.error(`ERR I'm already the owner of hash slot ${slot}`);
     const n = lookup(argv[4]!);
     if (!n) return r.error(`ERR I don't know about node ${argv[4]}`);
     if (n.isReplica) return r.error('ERR Target node is not a master');
-    st.importingFrom[slot] = n;
+    st.setImporting(slot, n);
   } else if (action === 'stable' && argv.length === 4) {
-    st.importingFrom[slot] = null;
-    st.migratingTo[slot] = null;
+    st.setImporting(slot, null);
+    st.setMigrating(slot, null);
   } else if (action === 'node' && argv.length === 5) {
     const n = lookup(argv[4]!);
     if (!n) return r.error(`ERR Unknown node ${argv[4]}`);
@@ -310,7 +310,7 @@ function setslot(ctx: CommandContext, mode: ClusterModeApi, argv: string[]): voi
     if (st.slots[slot] === me && n !== me && mode.countKeysInSlot(slot) !== 0) {
       return r.error(`ERR Can't assign hashslot ${slot} to a different node while I still hold keys for this hash slot.`);
     }
-    if (mode.countKeysInSlot(slot) === 0 && st.migratingTo[slot]) st.migratingTo[slot] = null;
+    if (mode.countKeysInSlot(slot) === 0 && st.migratingTo[slot]) st.setMigrating(slot, null);
     const wasMine = st.slots[slot] === me;
     st.delSlot(slot);
     st.addSlot(n, slot);
@@ -321,8 +321,8 @@ function setslot(ctx: CommandContext, mode: ClusterModeApi, argv: string[]): voi
     }
     if (n === me && st.importingFrom[slot]) {
       if (c.bumpConfigEpochWithoutConsensus()) ctx.server.log('warning', `configEpoch updated after importing slot ${slot}`);
-      st.importingFrom[slot] = null;
-      c.broadcastPong();
+      st.setImporting(slot, null);
+      c.broadcastPongAfterReplies();
     }
   } else {
     return r.error('ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP');

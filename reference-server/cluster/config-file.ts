@@ -203,8 +203,8 @@ export function loadConfig(state: ClusterState, text: string, now = Date.now()):
         const close = arg.indexOf(']', idStart);
         if (close === -1 || !isValidNodeName(arg.slice(idStart, close))) throw corrupt();
         const other = getOrCreate(state, arg.slice(idStart, close), now);
-        if (direction === '>') state.migratingTo[slot] = other;
-        else state.importingFrom[slot] = other;
+        if (direction === '>') state.setMigrating(slot, other);
+        else state.setImporting(slot, other);
         continue;
       }
       const dash = arg.indexOf('-');

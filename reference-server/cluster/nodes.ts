@@ -191,8 +191,18 @@ export class ClusterState {
   /** FORGET's blacklist: node id -> expiry time (ms). */
   readonly blacklist = new Map<string, number>();
   readonly slots: Array<ClusterNode | null> = new Array<ClusterNode | null>(CLUSTER_SLOTS).fill(null);
-  readonly migratingTo: Array<ClusterNode | null> = new Array<ClusterNode | null>(CLUSTER_SLOTS).fill(null);
-  readonly importingFrom: Array<ClusterNode | null> = new Array<ClusterNode | null>(CLUSTER_SLOTS).fill(null);
+  /** Written through setMigrating / setImporting only, so that openSlots stays complete. */
+  readonly migratingTo: ReadonlyArray<ClusterNode | null> = new Array<ClusterNode | null>(CLUSTER_SLOTS).fill(null);
+  readonly importingFrom: ReadonlyArray<ClusterNode | null> = new Array<ClusterNode | null>(CLUSTER_SLOTS).fill(null);
+  /**
+   * Every slot that may be migrating or importing (a superset; stale entries are dropped when read): describing
+   * myself on each nodes.conf save then costs the open slots, not a walk of all 16384 (the walk cost ~2 ms a save).
+   */
+  private readonly openSlots = new Set<number>();
+  /** slotRuns() of the slot table as it was at slotsVersion (the table changes only in addSlot / delSlot). */
+  private runsCache: Map<ClusterNode, Array<[number, number]>> | null = null;
+  private slotsVersion = 0;
+  private runsVersion = -1;
   /** Slots whose owner stopped claiming them in its pings (never advertised in UPDATE messages). */
   readonly ownerNotClaimingSlot = new Uint8Array(CLUSTER_SLOTS / 8);
   /** Called when a slot this node or its shard serves is deleted (sharded channels in it are dropped). */
@@ -211,8 +221,8 @@ export class ClusterState {
   /** clusterDelNode: unassign its slots, drop the reports it made, unlink it from masters and replicas. */
   deleteNode(node: ClusterNode, failReportMaxAge: number, now = Date.now()): void {
     for (let j = 0; j < CLUSTER_SLOTS; j++) {
-      if (this.importingFrom[j] === node) this.importingFrom[j] = null;
-      if (this.migratingTo[j] === node) this.migratingTo[j] = null;
+      if (this.importingFrom[j] === node) this.setImporting(j, null);
+      if (this.migratingTo[j] === node) this.setMigrating(j, null);
       if (this.slots[j] === node) this.delSlot(j);
     }
     for (const other of this.nodes.values()) if (other !== node) other.delFailureReport(node, failReportMaxAge, now);
@@ -243,6 +253,7 @@ export class ClusterState {
     if (this.slots[slot]) return false;
     this.setSlotBit(node, slot);
     this.slots[slot] = node;
+    this.slotsVersion++;
     return true;
   }
 
@@ -261,6 +272,7 @@ export class ClusterState {
     if (shardMaster && (shardMaster === this.myself || shardMaster.replicas.includes(this.myself))) this.onSlotDeleted?.(slot);
     owner.clearSlotBit(slot);
     this.slots[slot] = null;
+    this.slotsVersion++;
     return true;
   }
 
@@ -276,8 +288,27 @@ export class ClusterState {
   }
 
   closeAllSlots(): void {
-    this.migratingTo.fill(null);
-    this.importingFrom.fill(null);
+    (this.migratingTo as Array<ClusterNode | null>).fill(null);
+    (this.importingFrom as Array<ClusterNode | null>).fill(null);
+    this.openSlots.clear();
+  }
+
+  /** SETSLOT MIGRATING / its end: the node the slot's keys go to, or null. */
+  setMigrating(slot: number, node: ClusterNode | null): void {
+    (this.migratingTo as Array<ClusterNode | null>)[slot] = node;
+    if (node) this.openSlots.add(slot);
+  }
+
+  /** SETSLOT IMPORTING / its end: the node the slot's keys come from, or null. */
+  setImporting(slot: number, node: ClusterNode | null): void {
+    (this.importingFrom as Array<ClusterNode | null>)[slot] = node;
+    if (node) this.openSlots.add(slot);
+  }
+
+  /** Slots migrating or importing here, ascending (as Redis's walk of the slot table lists them). */
+  private openSlotList(): number[] {
+    for (const j of this.openSlots) if (!this.migratingTo[j] && !this.importingFrom[j]) this.openSlots.delete(j);
+    return [...this.openSlots].sort((a, b) => a - b);
   }
 
   /** The greatest configEpoch in the table, or currentEpoch if greater. */
@@ -292,6 +323,7 @@ export class ClusterState {
    * 16384 slots once.
    */
   private slotRuns(): Map<ClusterNode, Array<[number, number]>> {
+    if (this.runsCache && this.runsVersion === this.slotsVersion) return this.runsCache;
     const runs = new Map<ClusterNode, Array<[number, number]>>();
     let start = 0;
     for (let i = 1; i <= CLUSTER_SLOTS; i++) {
@@ -305,6 +337,8 @@ export class ClusterState {
         start = i;
       }
     }
+    this.runsCache = runs;
+    this.runsVersion = this.slotsVersion;
     return runs;
   }
 
@@ -319,7 +353,7 @@ export class ClusterState {
     const ranges = runs ?? this.slotRuns().get(node) ?? (node.numSlots ? bitmapRuns(node) : []);
     for (const [a, b] of ranges) line += a === b ? ` ${a}` : ` ${a}-${b}`;
     if (node.isMyself) {
-      for (let j = 0; j < CLUSTER_SLOTS; j++) {
+      for (const j of this.openSlotList()) {
         const to = this.migratingTo[j];
         const from = this.importingFrom[j];
         if (to) line += ` [${j}->-${to.name}]`;

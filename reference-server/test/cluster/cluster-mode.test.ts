@@ -5,22 +5,18 @@
  * master makes its replica take over.
  */
 import { expect } from 'chai';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { keyHashSlot } from '../../cluster/keyslot.js';
-import { REF_BIN, stopChild, waitExit, waitForPing } from '../util/servers.js';
+import { stopChild, waitExit, waitForPing } from '../util/servers.js';
+import { redisCli, startClusterNode } from '../fixtures/cluster-kit.js';
 import { freeClusterPort } from './bus-peer.js';
 import { waitUntil } from './engine-util.js';
 
 function cli(args: string[], timeoutMs = 60000): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    execFile('redis-cli', args, { timeout: timeoutMs }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, out: stdout + stderr });
-    });
-  });
+  return redisCli(args, timeoutMs);
 }
 
 async function cmd(port: number, ...args: string[]): Promise<string> {
@@ -36,8 +32,7 @@ interface Node {
 const NODE_TIMEOUT = '3000';
 
 function startNode(port: number, dir: string): ChildProcess {
-  return spawn(process.execPath, [REF_BIN, '--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes',
-    '--cluster-node-timeout', NODE_TIMEOUT, '--dir', dir, '--save', '', '--appendonly', 'no', '--logfile', join(dir, 'log')], { stdio: 'ignore' });
+  return startClusterNode('ref', port, dir, { nodeTimeoutMs: Number(NODE_TIMEOUT) });
 }
 
 describe('reference server in cluster mode (processes, redis-cli)', function () {

@@ -71,8 +71,8 @@ describe('cluster node table', () => {
     b.pingSent = 0;
     b.pongReceived = 1700000000123;
     b.hostname = 'host-b';
-    state.migratingTo[3] = b;
-    state.importingFrom[7000] = b;
+    state.setMigrating(3, b);
+    state.setImporting(7000, b);
     const text = state.describeNodes();
     expect(text.split('\n')).to.deep.equal([
       `${A} 127.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-5460 6000 [3->-${B}] [7000-<-${B}]`,
@@ -83,6 +83,31 @@ describe('cluster node table', () => {
     expect(state.describeNodes(NodeFlag.SLAVE)).to.not.include(C);
     c.pport = 6379;
     expect(state.describeNode(c, true)).to.include('127.0.0.1:6379@17002');
+  });
+
+  it('myself\'s open slots in slot order, whatever order they opened in; closed ones and slot moves show at once', () => {
+    const { state, me, b } = table();
+    for (let s = 0; s <= 99; s++) state.addSlot(me, s);
+    for (let s = 100; s <= 16383; s++) state.addSlot(b, s);
+    state.setImporting(9000, b);
+    state.setMigrating(42, b);
+    state.setMigrating(7, b);
+    expect(state.describeNode(me)).to.match(new RegExp(` 0-99 \\[7->-${B}\\] \\[42->-${B}\\] \\[9000-<-${B}\\]$`));
+    state.setMigrating(42, null);
+    state.setImporting(9000, null);
+    expect(state.describeNode(me)).to.match(new RegExp(` 0-99 \\[7->-${B}\\]$`));
+    // The slot runs of a save are reused until the slot table changes; a moved slot shows in the next description.
+    state.delSlot(7);
+    state.addSlot(b, 7);
+    state.setMigrating(7, null);
+    expect(state.describeNodes().split('\n').slice(0, 2)).to.deep.equal([
+      `${A} 127.0.0.1:7000@17000 myself,master - 0 0 0 connected 0-6 8-99`,
+      `${B} 127.0.0.1:7001@17001 master - 0 0 0 disconnected 7 100-16383`,
+    ]);
+    state.closeAllSlots();
+    state.setImporting(5, b);
+    state.closeAllSlots();
+    expect(state.describeNode(me)).to.not.include('[');
   });
 
   it('flags a master gaining a replica as a migration target and unlinks on delete', () => {

@@ -80,7 +80,7 @@ describe('cluster redirection (getNodeByQuery)', () => {
     const k1 = keyIn(0, 8191, 'm');
     const slot = keyHashSlot(k1);
     const k2 = `{${k1}}2`;
-    cluster.state.migratingTo[slot] = other;
+    cluster.state.setMigrating(slot, other);
     expect(getNodeByQuery(cluster, query([k1], { keyExists: () => true })).code).to.equal('none');
     const ask = getNodeByQuery(cluster, query([k1]));
     expect(ask).to.deep.include({ node: other, code: 'ask' });
@@ -94,7 +94,7 @@ describe('cluster redirection (getNodeByQuery)', () => {
     const { cluster, other } = table();
     const k = keyIn(8192, 15999, 'i');
     const slot = keyHashSlot(k);
-    cluster.state.importingFrom[slot] = other;
+    cluster.state.setImporting(slot, other);
     expect(getNodeByQuery(cluster, query([k])).code).to.equal('moved');
     expect(getNodeByQuery(cluster, query([k], { clientAsking: true })).code).to.equal('none');
     expect(getNodeByQuery(cluster, query([k], { askingCommand: true })).code).to.equal('none');

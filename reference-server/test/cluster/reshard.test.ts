@@ -6,82 +6,13 @@
  * three redis-server masters are the baseline.
  */
 import { expect } from 'chai';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { keyHashSlot } from '../../cluster/keyslot.js';
-import { RespClient } from '../util/resp-client.js';
-import { REF_BIN, stopChild, waitForPing } from '../util/servers.js';
-import { freeClusterPort } from './bus-peer.js';
+import { stopChild } from '../util/servers.js';
+import { pipeline, redisCli as cli, slotOwners, startClusterNodes, type ClusterProcess as Node } from '../fixtures/cluster-kit.js';
 import { waitUntil } from './engine-util.js';
-
-function cli(args: string[], timeoutMs = 300000): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    execFile('redis-cli', args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, out: stdout + stderr });
-    });
-  });
-}
-
-interface Node {
-  kind: 'real' | 'ref';
-  port: number;
-  dir: string;
-  child: ChildProcess;
-  id: string;
-}
-
-function startNode(kind: 'real' | 'ref', port: number, dir: string): ChildProcess {
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-node-timeout', '5000',
-    '--dir', dir, '--save', '', '--appendonly', 'no', '--logfile', join(dir, 'log')];
-  return kind === 'ref'
-    ? spawn(process.execPath, ['--max-semi-space-size=2', REF_BIN, ...args], { stdio: 'ignore' })
-    : spawn('redis-server', args, { stdio: 'ignore' });
-}
-
-/** Sends every command on one connection (pipelined) and returns the raw replies in order. */
-async function pipeline(port: number, commands: string[][]): Promise<string[]> {
-  const c = await RespClient.connect(port);
-  try {
-    const out: string[] = [];
-    for (let i = 0; i < commands.length; i += 500) {
-      const batch = commands.slice(i, i + 500);
-      for (const argv of batch) c.send(argv);
-      for (let j = 0; j < batch.length; j++) {
-        const f = await c.read(20000);
-        if (!f) throw new Error(`no reply from ${port} to ${batch[j]!.join(' ')}`);
-        out.push(f.raw);
-      }
-    }
-    return out;
-  } finally {
-    c.close();
-  }
-}
-
-/** A bulk reply's payload. */
-function bulkText(raw: string): string {
-  return raw.slice(raw.indexOf('\r\n') + 2, -2);
-}
-
-/** Slot -> port of its master, from a node's CLUSTER NODES. */
-async function slotOwners(port: number): Promise<Map<number, number>> {
-  const text = bulkText((await pipeline(port, [['CLUSTER', 'NODES']]))[0]!);
-  const owners = new Map<number, number>();
-  for (const line of text.split('\n')) {
-    const f = line.split(' ');
-    if (!f[2]?.includes('master')) continue;
-    const p = Number(f[1]!.split(':')[1]!.split('@')[0]);
-    for (const r of f.slice(8)) {
-      if (r.startsWith('[')) continue;
-      const [a, b] = r.split('-').map(Number);
-      for (let s = a!; s <= (b ?? a)!; s++) owners.set(s, p);
-    }
-  }
-  return owners;
-}
 
 /** One key of each kind per index: its write, the read that checks it, and the reply expected. */
 function dataset(n: number): Array<{ key: string; write: string[]; read: string[]; expect: string }> {
@@ -129,14 +60,7 @@ function clusterSuite(title: string, kinds: Array<'real' | 'ref'>, moves: Array<
 
     before(async () => {
       root = mkdtempSync(join(tmpdir(), 'rr-reshard-'));
-      for (const kind of kinds) {
-        const port = await freeClusterPort();
-        const dir = join(root, String(port));
-        mkdirSync(dir);
-        nodes.push({ kind, port, dir, child: startNode(kind, port, dir), id: '' });
-      }
-      await Promise.all(nodes.map((n) => waitForPing(n.port, 30000)));
-      for (const n of nodes) n.id = bulkText((await pipeline(n.port, [['CLUSTER', 'MYID']]))[0]!);
+      nodes.push(...await startClusterNodes(kinds, root));
     });
 
     after(async () => {
