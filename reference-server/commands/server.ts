@@ -1,5 +1,4 @@
 /** Server family: INFO CONFIG COMMAND TIME LASTSAVE DBSIZE SHUTDOWN DEBUG MONITOR SLOWLOG. */
-import { createHash } from 'node:crypto';
 import os from 'node:os';
 import type { CommandContext, CommandSpec, Reply, ServerApi, Value } from './command.js';
 import { typeOf } from '../store/types.js';
@@ -12,6 +11,7 @@ import { keyFlags } from './key-specs.js';
 import { parseMemory } from '../config/directives.js';
 import { formatDouble17g } from '../resp/writer.js';
 import { createDumpPayload } from '../persistence/dump.js';
+import { sha1Into } from '../store/sha1.js';
 
 // ---- INFO ----
 
@@ -493,20 +493,16 @@ const slowlogSubs: CommandSpec[] = [
 
 // DEBUG DIGEST / DIGEST-VALUE follow Redis's debug.c scheme (SHA1 mixing, XOR across unordered parts),
 // so digests can be compared with a real redis-server holding the same data.
-function sha1(...parts: (Buffer | string)[]): Buffer {
-  const h = createHash('sha1');
-  for (const p of parts) h.update(typeof p === 'string' ? Buffer.from(p, 'latin1') : p);
-  return h.digest();
-}
+const hashed = new Uint8Array(20);
 
 function xorDigest(digest: Buffer, data: Buffer | string): void {
-  const h = sha1(data);
-  for (let i = 0; i < 20; i++) digest[i] ^= h[i];
+  sha1Into(data, hashed);
+  for (let i = 0; i < 20; i++) digest[i] ^= hashed[i];
 }
 
 function mixDigest(digest: Buffer, data: Buffer | string): void {
   xorDigest(digest, data);
-  sha1(digest).copy(digest);
+  sha1Into(digest, digest);
 }
 
 function u32be(n: number): Buffer {
@@ -514,6 +510,10 @@ function u32be(n: number): Buffer {
   b.writeUInt32BE(n >>> 0);
   return b;
 }
+
+/** Scratch digests of one zset or hash element, and of one key (each is folded into its parent before reuse). */
+const element = Buffer.alloc(20);
+const keyDigest = Buffer.alloc(20);
 
 const TYPE_CODE: Record<string, number> = { string: 0, list: 1, set: 2, zset: 3, hash: 4 };
 
@@ -526,14 +526,14 @@ function objectDigest(digest: Buffer, v: Value, hasExpire: boolean): void {
   else if (t === 'set') for (const e of v as Set<string>) xorDigest(digest, e);
   else if (t === 'zset') {
     for (const [m, sc] of (v as { entries(): IterableIterator<[string, number]> }).entries()) {
-      const ele = Buffer.alloc(20);
+      const ele = element.fill(0);
       mixDigest(ele, m);
       mixDigest(ele, formatDouble17g(sc));
       xorDigest(digest, ele);
     }
   } else {
     for (const [f, x] of v as Map<string, string>) {
-      const ele = Buffer.alloc(20);
+      const ele = element.fill(0);
       mixDigest(ele, f);
       mixDigest(ele, x);
       xorDigest(digest, ele);
@@ -558,7 +558,7 @@ export function datasetDigest(s: ServerApi): string {
     for (const k of db.keys()) {
       const v = db.get(k);
       if (v === undefined) continue;
-      const d = Buffer.alloc(20);
+      const d = keyDigest.fill(0);
       mixDigest(d, k);
       objectDigest(d, v, db.getExpire(k) !== undefined);
       xorDigest(final, d);
