@@ -69,6 +69,27 @@ describe('client checker', () => {
     expect(m.oldMasterMs).to.equal(200);
   });
 
+  it('writes invoked after the switch, acknowledged and then lost, fail client-stale-master: the client wrote to the old master', () => {
+    const ev = [
+      ...base(),
+      op(4300, 4, 'invoke'),
+      op(4310, 4, 'ok'),
+      // After a heal the old master takes writes again until it is converted; the final read does not have them.
+      op(6000, 5, 'invoke'),
+      op(6010, 5, 'ok'),
+      op(6100, 6, 'invoke'),
+      op(6110, 6, 'ok'),
+    ].sort((a, b) => a.time - b.time);
+    const o = { via, faultAt: 1000, oldMaster: 'redis1', failoverBudgetMs: 10_000, maxStuckMs: 5000 };
+    expect(checkClient(ev, o).checks.map((c) => c.name)).to.not.include('client-stale-master');
+    // v1 was lost too, but it was invoked before the switch: asynchronous replication, not the client.
+    const { checks } = checkClient(ev, { ...o, lost: new Set(['v1', 'v5', 'v6']) });
+    const stale = checks.find((c) => c.name === 'client-stale-master')!;
+    expect(stale.verdict).to.equal('fail');
+    expect(stale.data?.['staleWrites']).to.equal(2);
+    expect(stale.detail).to.equal('2 write(s) client:lib invoked after the server side switched were acknowledged and then lost (acknowledged 5.01 s to 5.11 s after the fault): the client wrote to redis1, no longer the master, which took them until it was converted');
+  });
+
   it('pub/sub: only messages published after the client failed over count, and at least one must arrive', () => {
     const pub = (t: number, p: number, msg: string): HistoryEvent[] => [
       { type: 'op', scenario: 's', time: t, process: p, f: 'publish', via, phase: 'invoke', key: 'chan', value: msg },

@@ -85,6 +85,27 @@ export function measureClient(events: HistoryEvent[], o: ClientCheckOptions): Cl
   return m;
 }
 
+/**
+ * Acknowledged writes invoked after the server-side switch that the final read did not find: the new master does not
+ * lose what it acknowledged, so the client sent them to the old one (a stale pooled connection revived by a heal or
+ * a resume), which acknowledged them until Sentinel or the cluster converted it.
+ */
+function staleWrites(events: HistoryEvent[], o: ClientCheckOptions, m: ClientMeasures): { count: number; firstMs: number | null; lastMs: number | null } {
+  if (!o.lost || o.lost.size === 0 || m.serverSwitchMs === null) return { count: 0, firstMs: null, lastMs: null };
+  const switchAt = o.faultAt + m.serverSwitchMs;
+  const invokedAt = new Map<number, number>();
+  let count = 0, first = Number.POSITIVE_INFINITY, last = Number.NEGATIVE_INFINITY;
+  for (const e of ops(events, (x) => x.via === o.via && WRITE_FS.has(x.f))) {
+    if (e.phase === 'invoke') { invokedAt.set(e.process, e.time); continue; }
+    if (e.phase !== 'ok' || !o.lost.has(String(e.value)) || (invokedAt.get(e.process) ?? 0) < switchAt) continue;
+    if (o.keyFilter && (e.key === undefined || !o.keyFilter(e.key))) continue;
+    count++;
+    first = Math.min(first, e.time);
+    last = Math.max(last, e.time);
+  }
+  return { count, firstMs: count ? first - o.faultAt : null, lastMs: count ? last - o.faultAt : null };
+}
+
 export function checkClient(events: HistoryEvent[], o: ClientCheckOptions): { checks: CheckResult[]; measures: ClientMeasures } {
   const m = measureClient(events, o);
   const r = o.round ?? '';
@@ -101,6 +122,15 @@ export function checkClient(events: HistoryEvent[], o: ClientCheckOptions): { ch
       verdict: late ? 'fail' : 'pass',
       detail: `${o.via} acknowledged its first write ${fmt(m.clientFailoverMs)} after the fault (${server})${old}${late ? `: over the ${fmt(o.failoverBudgetMs)} budget` : ''}`,
       data,
+    });
+  }
+  const stale = staleWrites(events, o, m);
+  if (stale.count > 0) {
+    checks.push({
+      name: `client-stale-master${r}`,
+      verdict: 'fail',
+      detail: `${stale.count} write(s) ${o.via} invoked after the server side switched were acknowledged and then lost (acknowledged ${fmt(stale.firstMs)} to ${fmt(stale.lastMs)} after the fault): the client wrote to ${o.oldMaster ?? 'the old master'}, no longer the master, which took them until it was converted`,
+      data: { staleWrites: stale.count },
     });
   }
   if (!r) {
