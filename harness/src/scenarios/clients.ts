@@ -15,7 +15,7 @@ import type { CheckResult, ClientResult } from '../results/types.js';
 import type { Topology } from '../topology/model.js';
 import { hotSlotTag, inSlotRanges, keySlot, reshardAwayAndBack } from './cluster.js';
 import { checkClientThroughReshard, checkReshardRuns } from '../checkers/reshard.js';
-import { adminCommand, currentMaster, initialMaster, markWorkloadEnd, markWorkloadStart, standardChecks, waitPromotion, waitReplicationSettled } from './common.js';
+import { adminCommand, currentMaster, expectWithin, initialMaster, promotionHint, markWorkloadEnd, markWorkloadStart, standardChecks, waitPromotion, waitReplicaOf, waitReplicationSettled } from './common.js';
 import type { CheckOutput, Scenario, ScenarioContext, ScenarioFacts } from './types.js';
 
 type ClientFault = 'kill' | 'pause' | 'manual' | 'partition' | 'demote';
@@ -48,8 +48,9 @@ export async function untilClient(ctx: ScenarioContext, c: ClientWorkload, what:
 
 export async function waitClusterOk(ctx: ScenarioContext, except: string[] = []): Promise<void> {
   const names = ctx.topology.redis.map((r) => r.name).filter((n) => !except.includes(n));
-  await waitFor(
-    `cluster_state:ok on ${names.join(', ')}`,
+  // A cluster that never serves every slot again is the system failing: a failed check, not a harness error.
+  await expectWithin(
+    { check: 'cluster-state', failure: `cluster_state:ok with all 16384 slots never reached on ${names.join(', ')}`, hint: promotionHint(ctx.topology) },
     () => names.every((n) => {
       const s = ctx.observer.current.get(n);
       return s !== undefined && s.detail['cluster_state'] === 'ok' && s.detail['cluster_slots_ok'] === 16384;
@@ -128,7 +129,12 @@ async function applyFault(ctx: ScenarioContext, plan: Plan, victim: string, repl
 
 async function waitServerSwitch(ctx: ScenarioContext, victim: string, replica: string | undefined): Promise<string> {
   if (ctx.topology.kind !== 'cluster') return waitPromotion(ctx, victim, serverWait(ctx.topology));
-  await waitFor(`${replica} promoted to master`, () => ctx.observer.current.get(replica!)?.role === 'master', serverWait(ctx.topology));
+  // The cluster never promoting the replica (a manual failover it aborted, say) is the system failing, not the harness.
+  await expectWithin(
+    { check: 'promotion', failure: `${replica} was not promoted to master`, since: `the fault on ${victim}`, hint: promotionHint(ctx.topology) },
+    () => ctx.observer.current.get(replica!)?.role === 'master',
+    serverWait(ctx.topology),
+  );
   return replica!;
 }
 
@@ -188,7 +194,12 @@ async function runClientScenario(ctx: ScenarioContext, plan: Plan): Promise<void
     ctx.log(`round ${round}: client recovered`);
     previous = { victim: pick.victim, ...(pick.replica ? { replica: pick.replica } : {}) };
     if (round < plan.rounds) {
-      if (t.kind === 'cluster') await waitClusterOk(ctx);
+      // The next round fails back: the old master must first be a replica of the new one with its link up, or a
+      // manual failover finds nothing to take over from (CLUSTER FAILOVER times out on a replica still syncing).
+      if (t.kind === 'cluster') {
+        await waitClusterOk(ctx);
+        if (pick.replica) await waitReplicaOf(ctx, pick.victim, pick.replica, serverWait(t), 'cluster-state');
+      }
       else await waitReplicationSettled(ctx, promoted, serverWait(t));
     }
   }
