@@ -93,6 +93,7 @@ export async function startSentinel(args: string[], opts: { logStartup?: boolean
   // Sentinel's command table includes ACL (and AUTH): users, AUTH and permissions as in any Redis.
   installAcl(server);
   await server.listen();
+  if (opts.logStartup !== false) server.logInitialized();
   server.writePidfile();
   if (opts.logStartup !== false) server.logReady();
   runtime.start();

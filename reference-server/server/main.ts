@@ -64,6 +64,7 @@ export async function startServer(args: string[], opts: { logStartup?: boolean; 
   for (const w of config.warnings) server.log('warning', w);
   for (const m of modules) if (m.install) await m.install(server);
   await server.listen();
+  if (opts.logStartup !== false) server.logInitialized();
   server.writePidfile();
   // The process's signal handlers go in before a paced load, so a SIGTERM while loading shuts down as Redis does.
   opts.listening?.(server);

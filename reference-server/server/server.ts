@@ -431,6 +431,13 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost, Trackin
     this.logger.write('warning', 'oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo');
     this.logger.write('warning', `Redis version=${REDIS_VERSION}, bits=64, commit=00000000, modified=0, pid=${process.pid}, just started`);
     this.logger.write('warning', 'Configuration loaded');
+  }
+
+  /**
+   * After the listeners are up, as server.c prints its logo after initServer: Redis's test runner takes " PID: <pid>"
+   * as started and "Failed listening on port" as busy, so a server that cannot bind must not print the first.
+   */
+  logInitialized(): void {
     this.logger.write('notice', `Redis-compatible reference server (TypeScript) PID: ${process.pid}`);
     this.logger.write('notice', `Running mode=${this.mode}, port=${this.config.getNumber('port')}.`);
     // redis-server logs these two only outside Sentinel mode (server.c main()).

@@ -28,7 +28,7 @@ describe('redis-ref-server CLI and Redis tools', function () {
     expect(v.stdout).to.equal(stdout);
   });
 
-  it('exits 1 with Redis lines when the port is taken', async () => {
+  it('exits 1 with Redis lines when the port is taken, before any PID line', async () => {
     const blocker = net.createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
     const port = (blocker.address() as net.AddressInfo).port;
@@ -39,6 +39,9 @@ describe('redis-ref-server CLI and Redis tools', function () {
       expect(await waitExit(child)).to.equal(1);
       expect(out).to.contain(`Failed listening on port ${port} (TCP), aborting.`);
       expect(out).to.contain('Address already in use');
+      // As server.c logs its PID only after initServer bound: Redis's test runner reads " PID: " as "started".
+      expect(out).to.not.contain(' PID: ');
+      expect(out).to.not.contain('Server initialized');
     } finally {
       blocker.close();
     }
