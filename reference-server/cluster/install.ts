@@ -17,6 +17,8 @@ import { ClusterConfigError } from './config-file.js';
 import { closeMigrateSockets, commands as migrateCommands } from './migrate.js';
 import { getNodeByQuery, redirectError } from './redirect.js';
 import { SlotIndex } from './slot-index.js';
+import type { ClusterLink } from './bus.js';
+import { parseSafeInt } from '../store/numbers.js';
 import type { Db } from '../store/types.js';
 
 export const commands: CommandSpec[] = [...clusterCommands, ...migrateCommands];
@@ -33,6 +35,7 @@ export class ClusterMode implements ServerMode, ClusterModeApi, ClusterHost {
   readonly cluster: Cluster;
   readonly index = new SlotIndex();
   readonly infoSections: readonly InfoSection[];
+  readonly debugSubcommands: ServerMode['debugSubcommands'];
   private readonly flags: ClientSlot<ClientFlags>;
 
   constructor(private readonly server: RedisServer) {
@@ -41,6 +44,39 @@ export class ClusterMode implements ServerMode, ClusterModeApi, ClusterHost {
     this.cluster = new Cluster(this, isAbsolute(file) ? file : join(dir, file));
     this.flags = server.clientSlot<ClientFlags>(() => ({ asking: false, readonly: false }));
     this.infoSections = [{ name: 'cluster', lines: () => ['cluster_enabled:1'] }];
+    this.debugSubcommands = {
+      // DEBUG DROP-CLUSTER-PACKET-FILTER <type>: bus messages of that type are dropped on arrival (-1: none).
+      'drop-cluster-packet-filter': (ctx, argv) => {
+        const type = argv.length === 3 ? parseSafeInt(argv[2]!) : null;
+        if (argv.length !== 3) ctx.reply.error(`ERR unknown subcommand or wrong number of arguments for '${argv[1]}'. Try DEBUG HELP.`);
+        else if (type === null) ctx.reply.error('ERR value is not an integer or out of range');
+        else {
+          this.cluster.dropPacketFilter = type;
+          ctx.reply.ok();
+        }
+      },
+      // DEBUG CLUSTERLINK KILL <to|from|all> <node-id>: frees the node's outbound, inbound or both bus links.
+      clusterlink: (ctx, argv) => {
+        if (argv.length !== 5 || argv[2]!.toLowerCase() !== 'kill') {
+          ctx.reply.error(`ERR unknown subcommand or wrong number of arguments for '${argv[1]}'. Try DEBUG HELP.`);
+          return;
+        }
+        const node = this.cluster.state.lookup(argv[4]!);
+        if (!node) {
+          ctx.reply.error(`ERR Unknown node ${argv[4]}`);
+          return;
+        }
+        const direction = argv[3]!.toLowerCase();
+        if (direction !== 'from' && direction !== 'to' && direction !== 'all') {
+          // Redis 7.0.15 sends this error and then OK as well (debug.c); one reply keeps the connection in step.
+          ctx.reply.error(`ERR Unknown direction ${argv[3]}`);
+          return;
+        }
+        if (direction !== 'to') (node.inboundLink as ClusterLink | null)?.close();
+        if (direction !== 'from') (node.link as ClusterLink | null)?.close();
+        ctx.reply.ok();
+      },
+    };
   }
 
   // ---- ClusterHost ----
