@@ -17,6 +17,7 @@ import { ClusterConfigError } from './config-file.js';
 import { closeMigrateSockets, commands as migrateCommands } from './migrate.js';
 import { getNodeByQuery, redirectError } from './redirect.js';
 import { SlotIndex } from './slot-index.js';
+import { keyHashSlot } from './keyslot.js';
 import type { ClusterLink } from './bus.js';
 import { parseSafeInt } from '../store/numbers.js';
 import type { Db } from '../store/types.js';
@@ -110,7 +111,10 @@ export class ClusterMode implements ServerMode, ClusterModeApi, ClusterHost {
     for (const k of keys) db.delete(k);
     return keys.length;
   }
-  deliverPublish(channel: string, message: string): void { this.server.publish(channel, message); }
+  deliverPublish(channel: string, message: string, sharded: boolean): void {
+    if (sharded) this.server.publishShard(channel, message);
+    else this.server.publish(channel, message);
+  }
   pauseWrites(until: number): void {
     if (until === 0) this.server.unpause();
     else {
@@ -179,6 +183,12 @@ export class ClusterMode implements ServerMode, ClusterModeApi, ClusterHost {
 
   async start(): Promise<void> {
     this.cluster.init();
+    // removeChannelsInSlot: a slot leaving this shard takes its shard channels' subscribers along (sunsubscribe).
+    this.cluster.state.onSlotDeleted = (slot) => {
+      for (const channel of [...this.server.pubsub.shardChannels.keys()]) {
+        if (keyHashSlot(channel) === slot) this.server.pubsub.dropShardChannel(channel);
+      }
+    };
     const binds = (this.server.config.get('bind') ?? '* -::*').split(/\s+/).filter((b) => b !== '');
     const addrs = binds.map((b) => (b.startsWith('-') ? b.slice(1) : b)).map((a) => (a === '*' ? '0.0.0.0' : a === '::*' ? '::' : a));
     await this.cluster.listen(addrs.filter((a, i) => !(binds[i]!.startsWith('-') && a === '::')));
@@ -198,15 +208,16 @@ export async function install(server: RedisServer): Promise<void> {
   }
   registerClusterMode(server, mode);
   server.install(mode);
-  // In cluster mode PUBLISH reaches the other nodes over the bus instead of the replication stream.
-  const publish = server.commands.get('publish');
-  if (publish) {
+  // In cluster mode PUBLISH reaches the other nodes (SPUBLISH: the shard's) over the bus instead of the replication stream.
+  for (const name of ['publish', 'spublish']) {
+    const publish = server.commands.get(name);
+    if (!publish) continue;
     server.registerCommands([{
       ...publish,
       execute: (ctx, argv) => {
         publish.execute(ctx, argv);
         ctx.noPropagate();
-        mode.cluster.propagatePublish(argv[1]!, argv[2]!, false);
+        mode.cluster.propagatePublish(argv[1]!, argv[2]!, name === 'spublish');
       },
     }]);
   }
