@@ -23,6 +23,8 @@ kinds=${CLUSTER_SUITE_KINDS:-"real ref"}
 base_port=${CLUSTER_SUITE_BASE_PORT:-35000}
 single=()
 for unit in ${CLUSTER_SUITE_UNITS:-}; do single+=(--single "$unit"); done
+# Keeping the logs keeps the instances' folders too (the runner removes them otherwise).
+[ -n "${CLUSTER_SUITE_LOGS:-}" ] && single+=(--dont-clean)
 
 work=$(mktemp -d /tmp/cluster-suite-XXXXXX)
 cleanup() {
@@ -90,5 +92,13 @@ for kind in $kinds; do
   grep -E 'FAILED|Testing unit' "$work/$kind.log.txt" | grep -B1 FAILED | grep -v '^--' | sed 's/^/  /' | head -60 || true
 done
 if [ -n "${CLUSTER_SUITE_LOGS:-}" ]; then
-  mkdir -p "$CLUSTER_SUITE_LOGS" && cp "$work"/*.log.txt "$CLUSTER_SUITE_LOGS"/ && echo "Full outputs: $CLUSTER_SUITE_LOGS"
+  mkdir -p "$CLUSTER_SUITE_LOGS" && cp "$work"/*.log.txt "$CLUSTER_SUITE_LOGS"/
+  # Each instance's own log (the last unit's run of it), as redis_N.log per kind.
+  for kind in $kinds; do
+    mkdir -p "$CLUSTER_SUITE_LOGS/$kind"
+    for f in "$work/$kind"/tests/cluster/tmp/redis_*/log.txt; do
+      [ -f "$f" ] && cp "$f" "$CLUSTER_SUITE_LOGS/$kind/$(basename "$(dirname "$f")").log"
+    done
+  done
+  echo "Full outputs: $CLUSTER_SUITE_LOGS"
 fi

@@ -527,6 +527,12 @@ export class Replication implements ReplicationHooks {
   /** A connection closed: a replica among them leaves at once (it may make the running BGSAVE useless). */
   clientClosed(c: Client): void {
     if (this.replicas.has(c.id)) this.dropReplica(c.id);
+    // CLIENT KILL of the master client drops the link at once, so the link counts as down from now (freeClient's
+    // replicationHandleMasterDisconnection), even when the server is then blocked (DEBUG SLEEP in the same EXEC).
+    if (c === this.masterClient && this.linkState === 'connected') {
+      this.server.log('notice', 'Connection with master lost.');
+      this.dropLink();
+    }
   }
 
   // ---- replica side ----
