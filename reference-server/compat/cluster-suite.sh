@@ -4,7 +4,9 @@
 #   npm run compat:cluster-suite -- /path/to/redis-7.0.15-source
 #   CLUSTER_SUITE_KINDS="ref" runs only the reference server; CLUSTER_SUITE_LOGS=dir keeps the full outputs;
 #   CLUSTER_SUITE_UNITS="00-base 04-resharding" runs only those units (run.tcl's --single, a substring of the name);
-#   CLUSTER_SUITE_BASE_PORT (35000) moves the instances' ports (bus ports 10000 above) off the Sentinel suite's 30000.
+#   CLUSTER_SUITE_BASE_PORT (35000) moves the instances' ports (bus ports 10000 above) off the Sentinel suite's 30000;
+#   CLUSTER_SUITE_NO_LUA=1 has units 04 and 10 write with RPUSH where they EVAL a script that does only that RPUSH (for
+#   a server without Lua; the tests about scripts themselves are left as they are).
 # The source tree is not part of this project (nothing is downloaded): unpack Redis 7.0.15's tarball anywhere.
 set -euo pipefail
 
@@ -48,6 +50,12 @@ prepare() { # kind -> tree
   # instances.tcl starts every suite's instances from port 30000: a restart would lose its port to another suite.
   sed -i "s/^set ::redis_base_port 30000$/set ::redis_base_port $base_port/" "$tree/tests/instances.tcl"
   grep -q "^set ::redis_base_port $base_port$" "$tree/tests/instances.tcl" || { echo "cluster-suite: could not set the base port in tests/instances.tcl" >&2; exit 2; }
+  if [ -n "${CLUSTER_SUITE_NO_LUA:-}" ]; then
+    for unit in 04-resharding 10-manual-failover; do
+      sed -i 's/\$cluster eval {redis.call("rpush",KEYS\[1\],ARGV\[1\])} 1 \$key \$ele/$cluster rpush $key $ele/' "$tree/tests/cluster/tests/$unit.tcl"
+      ! grep -q 'cluster eval' "$tree/tests/cluster/tests/$unit.tcl" || { echo "cluster-suite: could not replace the EVAL in $unit" >&2; exit 2; }
+    done
+  fi
   rm -rf "$tree/tests/cluster/tmp" && mkdir -p "$tree/tests/cluster/tmp"
   cp "$src/runtest-cluster" "$tree/runtest-cluster"
   ln -s "$(command -v redis-cli)" "$tree/src/redis-cli"
@@ -76,6 +84,7 @@ done
 name() { [ "$1" = ref ] && echo reference || echo redis-server; }
 printf '%-32s' 'Server'; printf '%10s %10s\n' ok failed
 for kind in $kinds; do printf '%-32s%10s %10s\n' "$(name "$kind")" "${ok[$kind]}" "${err[$kind]}"; done
+[ -z "${CLUSTER_SUITE_NO_LUA:-}" ] || echo "(CLUSTER_SUITE_NO_LUA: units 04 and 10 write with RPUSH instead of an EVAL of it)"
 echo
 printf '%-32s' 'Unit'; for kind in $kinds; do printf '%26s' "$(name "$kind") ok/failed"; done; echo
 units=$(for kind in $kinds; do cut -d' ' -f1 "$work/$kind.units"; done | sort -u)
