@@ -183,6 +183,7 @@ export class ClusterMode implements ServerMode, ClusterModeApi, ClusterHost {
 
   async start(): Promise<void> {
     this.cluster.init();
+    if (this.cluster.myself.isReplica) replicationOf(this.server)?.adoptRestoredHistoryAsReplica();
     // removeChannelsInSlot: a slot leaving this shard takes its shard channels' subscribers along (sunsubscribe).
     this.cluster.state.onSlotDeleted = (slot) => {
       for (const channel of [...this.server.pubsub.shardChannels.keys()]) {

@@ -56,7 +56,7 @@ export function install(server: RedisServer): void {
       repl.restoredStreamDb = Number(restored.get('repl-stream-db') ?? '0') || 0;
     } else {
       // A master keeps the stored history as its secondary id, so its former replicas may continue partially.
-      repl.restoreAsMaster(rid, Number(roff));
+      repl.restoreAsMaster(rid, Number(roff), Number(restored.get('repl-stream-db') ?? '0') || 0);
     }
   }
   server.config.onChange((name, value) => {

@@ -161,12 +161,30 @@ export class Replication implements ReplicationHooks {
   /** Db the stream was in when a restored RDB was saved (for the first PSYNC after a restart). */
   restoredStreamDb = 0;
 
-  restoreAsMaster(replid: string, offset: number): void {
+  restoreAsMaster(replid: string, offset: number, streamDb = 0): void {
+    this.restoredHistory = { replid, offset, streamDb };
     this.replid2 = replid;
     this.secondOffset = offset + 1;
     this.offset = offset;
     this.backlog = new Backlog(this.cfg('repl-backlog-size'), offset);
     this.noReplicasSince = Date.now();
+  }
+
+  /** The history an RDB loaded at start recorded, kept until the server knows it is a replica after all. */
+  private restoredHistory: { replid: string; offset: number; streamDb: number } | null = null;
+
+  /**
+   * A cluster node that nodes.conf says is a replica restarts as one: the RDB's history becomes its own (Redis loads
+   * the data after clusterInit and caches itself as the master), so its first PSYNC asks to continue that history.
+   */
+  adoptRestoredHistoryAsReplica(): void {
+    const h = this.restoredHistory;
+    if (!h || this.masterHost !== null) return;
+    this.replid = h.replid;
+    this.replid2 = ZERO_ID;
+    this.secondOffset = -1;
+    this.offset = h.offset;
+    this.restoredStreamDb = h.streamDb;
   }
 
   private ensureBacklog(): void {
@@ -635,6 +653,7 @@ export class Replication implements ReplicationHooks {
 
   /** The payload being read goes straight to memory (repl-diskless-load), so the replica is loading meanwhile. */
   private loadingDiskless = false;
+  private loadingAsync = false;
 
   /** useDisklessLoad: swapdb always, on-empty-db when we hold no key. */
   private useDisklessLoad(): boolean {
@@ -658,9 +677,11 @@ export class Replication implements ReplicationHooks {
   }
 
   /** The payload's header arrived: true when it is loaded while read (diskless load), which starts loading now. */
-  payloadStarting(total: number): boolean {
+  payloadStarting(total: number, masterReplid: string): boolean {
     const diskless = this.useDisklessLoad();
     this.loadingDiskless = diskless;
+    // Async loading (old data served meanwhile) only when the payload continues our own history, as Redis 7.0 does.
+    this.loadingAsync = diskless && this.swapdb() && masterReplid === this.replid;
     if (diskless) this.startLoading(total);
     return diskless;
   }
@@ -673,7 +694,7 @@ export class Replication implements ReplicationHooks {
       for (const db of s.dbs) db.flush();
     }
     s.log('notice', 'MASTER <-> REPLICA sync: Loading DB in memory');
-    if (this.persistence) this.persistence.loading = { start: Date.now(), total, loaded: () => this.syncRead };
+    if (this.persistence) this.persistence.loading = { start: Date.now(), total, loaded: () => this.syncRead, async: this.loadingAsync };
   }
 
   /** A diskless load ended without a whole payload: swapdb keeps the old data, otherwise the replica stays empty. */
@@ -687,7 +708,9 @@ export class Replication implements ReplicationHooks {
 
   /** -LOADING for commands without the loading flag while a payload loads. */
   loadingRefusal(spec: CommandSpec): string | undefined {
-    if (this.persistence?.loading && !spec.flags.includes('loading')) return 'LOADING Redis is loading the dataset in memory';
+    const ld = this.persistence?.loading;
+    if (!ld) return undefined;
+    if (ld.async ? spec.flags.includes('no_async_loading') : !spec.flags.includes('loading')) return 'LOADING Redis is loading the dataset in memory';
     return undefined;
   }
 
@@ -1203,7 +1226,7 @@ export class MasterLink {
         const total = eof ? 0 : this.repl.syncTotal;
         const where = this.repl.useDisklessLoadNow() ? 'to parser' : 'to disk';
         this.repl.server.log('notice', `MASTER <-> REPLICA sync: receiving ${eof ? `streamed RDB from master with EOF ${where}` : `${line.slice(1)} bytes from master ${where}`}`);
-        this.repl.payloadStarting(total);
+        this.repl.payloadStarting(total, this.fullsync?.replid ?? '');
         continue;
       }
       const cb = this.expectReplies.shift();

@@ -25,8 +25,12 @@ export class Persistence implements PersistenceHooks {
   childForReplication = false;
   loadedKeys = 0;
   loadedExpired = 0;
-  /** A replica loading its master's payload into memory (INFO loading:1, -LOADING to commands without the flag). */
-  loading: { start: number; total: number; loaded: () => number } | null = null;
+  /**
+   * A replica loading its master's payload into memory (INFO loading:1, -LOADING to commands without the flag); async
+   * (repl-diskless-load swapdb): the old data stays served meanwhile, INFO says async_loading:1 and only commands
+   * flagged no_async_loading are refused, as Redis 7.0's async loading does.
+   */
+  loading: { start: number; total: number; loaded: () => number; async: boolean } | null = null;
   /** Set by a replica's sync, read by nobody else: the aux fields of the last loaded file. */
   lastAux = new Map<string, string>();
 
@@ -64,7 +68,7 @@ export class Persistence implements PersistenceHooks {
         `loading_eta_seconds:${elapsed === 0 ? 1 : Math.floor((elapsed * left) / (done + 1))}`);
     }
     return [
-      `loading:${ld ? 1 : 0}`, 'async_loading:0', 'current_cow_peak:0', 'current_cow_size:0', 'current_cow_size_age:0',
+      `loading:${ld && !ld.async ? 1 : 0}`, `async_loading:${ld?.async ? 1 : 0}`, 'current_cow_peak:0', 'current_cow_size:0', 'current_cow_size_age:0',
       'current_fork_perc:0.00', `current_save_keys_processed:${child ? child.keysWritten : 0}`, 'current_save_keys_total:0',
       `rdb_changes_since_last_save:${s.stats.dirty ?? 0}`, `rdb_bgsave_in_progress:${this.bgsaveInProgress ? 1 : 0}`,
       `rdb_last_save_time:${this.lastSaveTime}`, `rdb_last_bgsave_status:${this.lastBgsaveOk ? 'ok' : 'err'}`,
