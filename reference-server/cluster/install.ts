@@ -208,6 +208,8 @@ export async function install(server: RedisServer): Promise<void> {
     throw e;
   }
   registerClusterMode(server, mode);
+  // Keys loaded before the mode's hooks existed (the RDB read at start) are indexed now, in the same turn as the hooks.
+  for (const key of server.dbs[0]!.keys()) mode.index.add(key);
   server.install(mode);
   // In cluster mode PUBLISH reaches the other nodes (SPUBLISH: the shard's) over the bus instead of the replication stream.
   for (const name of ['publish', 'spublish']) {
