@@ -85,7 +85,16 @@ export class ClusterMode implements ServerMode, ClusterModeApi, ClusterHost {
   configNumber(name: string): number { return this.server.config.getNumber(name); }
   configBool(name: string): boolean { return this.server.config.getBool(name); }
   configString(name: string): string { return this.server.config.get(name) ?? ''; }
-  replicationOffset(): bigint { return BigInt(replicationOf(this.server)?.offset ?? 0); }
+  /**
+   * A master's offset; a replica's is replicationGetSlaveOffset's: the linked master's, else the cached one's, else 0
+   * (during a full sync), so a loading replica pings offset 0 and CLUSTER SLOTS elsewhere hides it.
+   */
+  replicationOffset(): bigint {
+    const r = replicationOf(this.server);
+    if (!r) return 0n;
+    if (r.masterHost === null || r.masterClient) return BigInt(r.offset);
+    return BigInt(r.psyncBasis()?.offset ?? 0);
+  }
   replicateFrom(ip: string, port: number): void { replicationOf(this.server)?.setMaster(ip, port); }
   stopReplicating(): void {
     replicationOf(this.server)?.unsetMaster('cluster');
