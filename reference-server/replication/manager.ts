@@ -10,7 +10,7 @@ import type { RedisServer } from '../server/server.js';
 import { encodeCommand } from '../resp/writer.js';
 import { Backlog } from './backlog.js';
 import { PendingBytes, StreamOut } from './stream.js';
-import { loadRdb } from '../persistence/codec.js';
+import { loadRdb, type LoadedKey } from '../persistence/codec.js';
 import { captureSnapshot } from '../persistence/snapshot.js';
 import type { Persistence } from './persistence.js';
 
@@ -726,26 +726,79 @@ export class Replication implements ReplicationHooks {
       for (const db of s.dbs) db.flush();
     }
     this.loadingDiskless = false;
+    const store = (k: LoadedKey): void => {
+      const db = s.dbs[k.db];
+      if (!db) return;
+      db.set(k.key, k.value);
+      if (k.expireMs !== undefined) db.setExpire(k.key, k.expireMs);
+    };
+    if (this.cfg('key-load-delay') > 0) {
+      this.loadPaced(link, replid, offset, rdb, rest, swapped, store);
+      return;
+    }
     try {
-      const res = loadRdb(rdb, (k) => {
-        const db = s.dbs[k.db];
-        if (!db) return;
-        db.set(k.key, k.value);
-        if (k.expireMs !== undefined) db.setExpire(k.key, k.expireMs);
-      });
-      if (this.persistence) this.persistence.loading = null;
-      if (swapped) s.log('notice', 'MASTER <-> REPLICA sync: Discarding old DB in background');
-      s.log('notice', `MASTER <-> REPLICA sync: Finished with success (${res.keys} keys)`);
-      this.replid = replid;
-      this.replid2 = ZERO_ID;
-      this.secondOffset = -1;
-      this.offset = offset;
-      this.backlog = new Backlog(this.cfg('repl-backlog-size'), offset);
-      const streamDb = Number(res.aux.get('repl-stream-db') ?? '0');
-      this.linkUp(link, Number.isInteger(streamDb) && streamDb >= 0 && streamDb < s.dbs.length ? streamDb : 0, rest);
+      const res = loadRdb(rdb, store);
+      this.finishFullSync(link, replid, offset, res, rest, swapped);
     } finally {
       if (this.persistence) this.persistence.loading = null;
     }
+  }
+
+  /**
+   * key-load-delay (microseconds a key, a debugging knob Redis's tests use to keep a replica loading): the keys go in
+   * a few at a time between event-loop turns, so clients get -LOADING and the cluster bus goes on meanwhile (Redis
+   * processes events every loading-process-events-interval-bytes); the master link reads nothing until the end.
+   */
+  private loadPaced(link: MasterLink, replid: string, offset: number, rdb: Buffer, rest: Buffer, swapped: boolean,
+    store: (k: LoadedKey) => void): void {
+    const keys: LoadedKey[] = [];
+    let res: ReturnType<typeof loadRdb>;
+    try {
+      res = loadRdb(rdb, (k) => keys.push(k));
+    } catch (e) {
+      if (this.persistence) this.persistence.loading = null;
+      throw e;
+    }
+    link.pauseReading();
+    let next = 0;
+    const step = (): void => {
+      if (link !== this.link) {
+        // The link was dropped meanwhile (REPLICAOF, failover): the partial data goes, as a failed load's does.
+        if (this.persistence) this.persistence.loading = null;
+        if (!swapped) for (const db of this.server.dbs) db.flush();
+        return;
+      }
+      const delayUs = this.cfg('key-load-delay');
+      const batch = delayUs > 0 ? Math.max(1, Math.floor(10000 / delayUs)) : keys.length;
+      const end = Math.min(keys.length, next + batch);
+      for (; next < end; next++) store(keys[next]!);
+      if (next < keys.length) {
+        setTimeout(step, delayUs > 0 ? Math.ceil((batch * delayUs) / 1000) : 0);
+        return;
+      }
+      try {
+        this.finishFullSync(link, replid, offset, res, rest, swapped);
+      } finally {
+        if (this.persistence) this.persistence.loading = null;
+        link.resumeReading();
+      }
+    };
+    setTimeout(step, 0);
+  }
+
+  /** The payload is in: our history becomes the master's and the stream starts after the payload's bytes. */
+  private finishFullSync(link: MasterLink, replid: string, offset: number, res: ReturnType<typeof loadRdb>, rest: Buffer, swapped: boolean): void {
+    const s = this.server;
+    if (this.persistence) this.persistence.loading = null;
+    if (swapped) s.log('notice', 'MASTER <-> REPLICA sync: Discarding old DB in background');
+    s.log('notice', `MASTER <-> REPLICA sync: Finished with success (${res.keys} keys)`);
+    this.replid = replid;
+    this.replid2 = ZERO_ID;
+    this.secondOffset = -1;
+    this.offset = offset;
+    this.backlog = new Backlog(this.cfg('repl-backlog-size'), offset);
+    const streamDb = Number(res.aux.get('repl-stream-db') ?? '0');
+    this.linkUp(link, Number.isInteger(streamDb) && streamDb >= 0 && streamDb < s.dbs.length ? streamDb : 0, rest);
   }
 
   /** Called by the link on +CONTINUE [replid]. */
@@ -1115,6 +1168,15 @@ export class MasterLink {
 
   send(s: string): void {
     if (!this.closed) this.sock.write(s, 'latin1');
+  }
+
+  /** Holds the master's bytes in the socket while a paced load runs (nothing is parsed until it ends). */
+  pauseReading(): void {
+    this.sock.pause();
+  }
+
+  resumeReading(): void {
+    if (!this.closed) this.sock.resume();
   }
 
   close(): void {
