@@ -72,13 +72,16 @@ for kind in $kinds; do
   log="$work/$kind.log"
   (cd "$tree" && timeout 5400 tclsh tests/cluster/run.tcl "${single[@]}" >"$log" 2>&1) || true
   sed 's/\x1b\[[0-9;]*m//g' "$log" >"$log.txt"
-  # Each test prints "HH:MM:SS> name: OK" or "...: FAILED: reason", then skips the rest of its unit.
-  ok[$kind]=$(grep -cE ': OK$' "$log.txt" || true)
-  err[$kind]=$(grep -cE 'FAILED' "$log.txt" || true)
-  # Per unit: "unit ok failed", from the "Testing unit: NAME" headers.
-  awk '/^Testing unit: / { if (u != "") print u, o, f; u = $3; o = 0; f = 0; next }
-       /: OK$/ { o++ } /FAILED/ { f++ }
-       END { if (u != "") print u, o, f }' "$log.txt" >"$work/$kind.units"
+  # Per unit: "unit ok failed". A failed assertion prints the test's line with FAILED and, once its unit is left, a
+  # bare "FAILED: caught an error in the test"; a bare one alone (an error outside any test) or an aborted run counts.
+  awk 'function flush() { if (u != "") print u, o, (tf > 0 ? tf : sf) }
+       /^Testing unit: / { flush(); u = $3; o = 0; tf = 0; sf = 0; next }
+       /: OK$/ { o++ }
+       /^[0-9][0-9]:[0-9][0-9]:[0-9][0-9]> .*FAILED/ { tf++; next }
+       /^FAILED/ || /^WARNING: Aborting the test/ { sf++ }
+       END { flush() }' "$log.txt" >"$work/$kind.units"
+  ok[$kind]=$(awk '{ s += $2 } END { print s + 0 }' "$work/$kind.units")
+  err[$kind]=$(awk '{ s += $3 } END { print s + 0 }' "$work/$kind.units")
 done
 
 name() { [ "$1" = ref ] && echo reference || echo redis-server; }
