@@ -220,9 +220,11 @@ export async function install(server: RedisServer): Promise<void> {
   // Keys loaded before the mode's hooks existed (the RDB read at start) are indexed now, in the same turn as the hooks.
   for (const key of server.dbs[0]!.keys()) mode.index.add(key);
   server.install(mode);
-  // CONFIG SET cluster-announce-hostname applies at once (updateClusterHostname): CLUSTER SLOTS right after shows it.
+  // CONFIG SET applies at once, as config.c's apply functions do: cluster-announce-hostname (updateClusterHostname:
+  // CLUSTER SLOTS right after shows it), cluster-replica-no-failover (updateClusterFlags: the nofailover flag).
   server.config.onChange((name) => {
     if (name === 'cluster-announce-hostname') mode.cluster.myself.hostname = server.config.get(name) ?? '';
+    if (name === 'cluster-replica-no-failover') mode.cluster.updateMyselfFlags();
   });
   // In cluster mode PUBLISH reaches the other nodes (SPUBLISH: the shard's) over the bus instead of the replication stream.
   for (const name of ['publish', 'spublish']) {
