@@ -201,13 +201,16 @@ export class Persistence implements PersistenceHooks {
     if (this.child) this.killChild();
   }
 
-  /** Loads dir/dbfilename if it exists (start-up and DEBUG RELOAD); returns false when there is no file. */
-  load(): boolean {
+  /**
+   * Loads dir/dbfilename if it exists (start-up and DEBUG RELOAD); returns false when there is no file. asReplica:
+   * keys already expired are kept (a replica waits for its master's DELs), as rdbLoad does unless iAmMaster().
+   */
+  load(asReplica = false): boolean {
     const p = this.path();
     if (!existsSync(p)) return false;
     const start = Date.now();
     const buf = readFileSync(p);
-    const res = loadIntoServer(this.server, buf, this.server.replication.role() === 'master');
+    const res = loadIntoServer(this.server, buf, !asReplica && this.server.replication.role() === 'master');
     this.loadedKeys = res.loaded;
     this.loadedExpired = res.expired;
     this.lastAux = res.aux;
