@@ -884,7 +884,12 @@ export class Cluster implements LinkOwner {
     let updateState = false;
     let now = Date.now();
     this.statsPfailNodes = 0;
+    const sendbufLimit = this.host.configNumber('cluster-link-sendbuf-limit');
     for (const node of [...this.state.nodes.values()]) {
+      if (sendbufLimit > 0) {
+        this.freeLinkOnBufferLimitReached(node.link as ClusterLink | null, sendbufLimit);
+        this.freeLinkOnBufferLimitReached(node.inboundLink as ClusterLink | null, sendbufLimit);
+      }
       if (node.flags & (NodeFlag.MYSELF | NodeFlag.NOADDR)) continue;
       if (node.flags & NodeFlag.PFAIL) this.statsPfailNodes++;
       if (node.inHandshake && now - node.ctime > handshakeTimeout) {
@@ -954,6 +959,14 @@ export class Cluster implements LinkOwner {
       }
     }
     if (updateState || this.state.state === 'fail') this.updateState();
+  }
+
+  /** cluster-link-sendbuf-limit: a link whose unsent bytes exceed it is freed (the cron reconnects an outbound one). */
+  private freeLinkOnBufferLimitReached(link: ClusterLink | null, limit: number): void {
+    if (!link || link.sendBufferUsed <= limit) return;
+    this.log('warning', `Freeing cluster link(${link.inbound ? 'from' : 'to'} node ${link.node?.name ?? ''}, used memory: ${link.sendBufferUsed}) due to exceeding send buffer memory limit.`);
+    link.close();
+    this.linksBufferLimitExceeded++;
   }
 
   /** clusterUpdateState. */

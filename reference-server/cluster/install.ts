@@ -17,6 +17,9 @@ import { ClusterConfigError } from './config-file.js';
 import { closeMigrateSockets, commands as migrateCommands } from './migrate.js';
 import { getNodeByQuery, redirectError } from './redirect.js';
 import { SlotIndex } from './slot-index.js';
+import { keyHashSlot } from './keyslot.js';
+import type { ClusterLink } from './bus.js';
+import { parseSafeInt } from '../store/numbers.js';
 import type { Db } from '../store/types.js';
 
 export const commands: CommandSpec[] = [...clusterCommands, ...migrateCommands];
@@ -33,6 +36,7 @@ export class ClusterMode implements ServerMode, ClusterModeApi, ClusterHost {
   readonly cluster: Cluster;
   readonly index = new SlotIndex();
   readonly infoSections: readonly InfoSection[];
+  readonly debugSubcommands: ServerMode['debugSubcommands'];
   private readonly flags: ClientSlot<ClientFlags>;
 
   constructor(private readonly server: RedisServer) {
@@ -41,6 +45,39 @@ export class ClusterMode implements ServerMode, ClusterModeApi, ClusterHost {
     this.cluster = new Cluster(this, isAbsolute(file) ? file : join(dir, file));
     this.flags = server.clientSlot<ClientFlags>(() => ({ asking: false, readonly: false }));
     this.infoSections = [{ name: 'cluster', lines: () => ['cluster_enabled:1'] }];
+    this.debugSubcommands = {
+      // DEBUG DROP-CLUSTER-PACKET-FILTER <type>: bus messages of that type are dropped on arrival (-1: none).
+      'drop-cluster-packet-filter': (ctx, argv) => {
+        const type = argv.length === 3 ? parseSafeInt(argv[2]!) : null;
+        if (argv.length !== 3) ctx.reply.error(`ERR unknown subcommand or wrong number of arguments for '${argv[1]}'. Try DEBUG HELP.`);
+        else if (type === null) ctx.reply.error('ERR value is not an integer or out of range');
+        else {
+          this.cluster.dropPacketFilter = type;
+          ctx.reply.ok();
+        }
+      },
+      // DEBUG CLUSTERLINK KILL <to|from|all> <node-id>: frees the node's outbound, inbound or both bus links.
+      clusterlink: (ctx, argv) => {
+        if (argv.length !== 5 || argv[2]!.toLowerCase() !== 'kill') {
+          ctx.reply.error(`ERR unknown subcommand or wrong number of arguments for '${argv[1]}'. Try DEBUG HELP.`);
+          return;
+        }
+        const node = this.cluster.state.lookup(argv[4]!);
+        if (!node) {
+          ctx.reply.error(`ERR Unknown node ${argv[4]}`);
+          return;
+        }
+        const direction = argv[3]!.toLowerCase();
+        if (direction !== 'from' && direction !== 'to' && direction !== 'all') {
+          // Redis 7.0.15 sends this error and then OK as well (debug.c); one reply keeps the connection in step.
+          ctx.reply.error(`ERR Unknown direction ${argv[3]}`);
+          return;
+        }
+        if (direction !== 'to') (node.inboundLink as ClusterLink | null)?.close();
+        if (direction !== 'from') (node.link as ClusterLink | null)?.close();
+        ctx.reply.ok();
+      },
+    };
   }
 
   // ---- ClusterHost ----
@@ -48,7 +85,16 @@ export class ClusterMode implements ServerMode, ClusterModeApi, ClusterHost {
   configNumber(name: string): number { return this.server.config.getNumber(name); }
   configBool(name: string): boolean { return this.server.config.getBool(name); }
   configString(name: string): string { return this.server.config.get(name) ?? ''; }
-  replicationOffset(): bigint { return BigInt(replicationOf(this.server)?.offset ?? 0); }
+  /**
+   * A master's offset; a replica's is replicationGetSlaveOffset's: the linked master's, else the cached one's, else 0
+   * (during a full sync), so a loading replica pings offset 0 and CLUSTER SLOTS elsewhere hides it.
+   */
+  replicationOffset(): bigint {
+    const r = replicationOf(this.server);
+    if (!r) return 0n;
+    if (r.masterHost === null || r.masterClient) return BigInt(r.offset);
+    return BigInt(r.psyncBasis()?.offset ?? 0);
+  }
   replicateFrom(ip: string, port: number): void { replicationOf(this.server)?.setMaster(ip, port); }
   stopReplicating(): void {
     replicationOf(this.server)?.unsetMaster('cluster');
@@ -74,7 +120,10 @@ export class ClusterMode implements ServerMode, ClusterModeApi, ClusterHost {
     for (const k of keys) db.delete(k);
     return keys.length;
   }
-  deliverPublish(channel: string, message: string): void { this.server.publish(channel, message); }
+  deliverPublish(channel: string, message: string, sharded: boolean): void {
+    if (sharded) this.server.publishShard(channel, message);
+    else this.server.publish(channel, message);
+  }
   pauseWrites(until: number): void {
     if (until === 0) this.server.unpause();
     else {
@@ -143,6 +192,13 @@ export class ClusterMode implements ServerMode, ClusterModeApi, ClusterHost {
 
   async start(): Promise<void> {
     this.cluster.init();
+    if (this.cluster.myself.isReplica) replicationOf(this.server)?.adoptRestoredHistoryAsReplica();
+    // removeChannelsInSlot: a slot leaving this shard takes its shard channels' subscribers along (sunsubscribe).
+    this.cluster.state.onSlotDeleted = (slot) => {
+      for (const channel of [...this.server.pubsub.shardChannels.keys()]) {
+        if (keyHashSlot(channel) === slot) this.server.pubsub.dropShardChannel(channel);
+      }
+    };
     const binds = (this.server.config.get('bind') ?? '* -::*').split(/\s+/).filter((b) => b !== '');
     const addrs = binds.map((b) => (b.startsWith('-') ? b.slice(1) : b)).map((a) => (a === '*' ? '0.0.0.0' : a === '::*' ? '::' : a));
     await this.cluster.listen(addrs.filter((a, i) => !(binds[i]!.startsWith('-') && a === '::')));
@@ -161,16 +217,25 @@ export async function install(server: RedisServer): Promise<void> {
     throw e;
   }
   registerClusterMode(server, mode);
+  // Keys loaded before the mode's hooks existed (the RDB read at start) are indexed now, in the same turn as the hooks.
+  for (const key of server.dbs[0]!.keys()) mode.index.add(key);
   server.install(mode);
-  // In cluster mode PUBLISH reaches the other nodes over the bus instead of the replication stream.
-  const publish = server.commands.get('publish');
-  if (publish) {
+  // CONFIG SET applies at once, as config.c's apply functions do: cluster-announce-hostname (updateClusterHostname:
+  // CLUSTER SLOTS right after shows it), cluster-replica-no-failover (updateClusterFlags: the nofailover flag).
+  server.config.onChange((name) => {
+    if (name === 'cluster-announce-hostname') mode.cluster.myself.hostname = server.config.get(name) ?? '';
+    if (name === 'cluster-replica-no-failover') mode.cluster.updateMyselfFlags();
+  });
+  // In cluster mode PUBLISH reaches the other nodes (SPUBLISH: the shard's) over the bus instead of the replication stream.
+  for (const name of ['publish', 'spublish']) {
+    const publish = server.commands.get(name);
+    if (!publish) continue;
     server.registerCommands([{
       ...publish,
       execute: (ctx, argv) => {
         publish.execute(ctx, argv);
         ctx.noPropagate();
-        mode.cluster.propagatePublish(argv[1]!, argv[2]!, false);
+        mode.cluster.propagatePublish(argv[1]!, argv[2]!, name === 'spublish');
       },
     }]);
   }

@@ -87,6 +87,8 @@ export interface ClientState {
   kind: 'normal' | 'replica' | 'master' | 'pubsub';
   readonly channels: Set<string>;
   readonly patterns: Set<string>;
+  /** Shard channels (SSUBSCRIBE), counted apart from channels and patterns as Redis does. */
+  readonly shardChannels: Set<string>;
   /** Number of subscriptions, as (P)SUBSCRIBE replies count them. */
   readonly subscriptionCount: number;
   /** True while inside MULTI (commands are queued by the server, not executed). */
@@ -254,6 +256,11 @@ export interface ServerApi {
   unsubscribe(c: ClientState, channel: string, pattern: boolean): boolean;
   readonly channels: ReadonlyMap<string, ReadonlySet<ClientState>>;
   readonly patterns: ReadonlyMap<string, ReadonlySet<ClientState>>;
+  subscribeShard(c: ClientState, channel: string): boolean;
+  unsubscribeShard(c: ClientState, channel: string): boolean;
+  /** SPUBLISH's local delivery (smessage); the cluster mode also sends it to the shard's other nodes. */
+  publishShard(channel: string, message: string): number;
+  readonly shardChannels: ReadonlyMap<string, ReadonlySet<ClientState>>;
 
   // ---- introspection (INFO, COMMAND, SLOWLOG, LATENCY, CONFIG, DEBUG, SHUTDOWN) ----
   readonly commands: ReadonlyMap<string, CommandSpec>;

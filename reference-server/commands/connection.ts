@@ -42,6 +42,7 @@ const reset = def('reset', 1, 'noscript loading stale fast no_auth allow_busy', 
   s.discard(c);
   for (const ch of [...c.channels]) s.unsubscribe(c, ch, false);
   for (const p of [...c.patterns]) s.unsubscribe(c, p, true);
+  for (const ch of [...c.shardChannels]) s.unsubscribeShard(c, ch);
   s.monitors.delete(c);
   c.monitor = false;
   c.kind = c.kind === 'pubsub' ? 'normal' : c.kind;
@@ -163,7 +164,7 @@ export function clientInfoLine(c: ClientState): string {
   const qbuf = c.queryBufferLength;
   return `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${c.id + 7} name=${c.name} ` +
     `age=${Math.floor((now - c.createdAt) / 1000)} idle=${Math.floor((now - c.lastInteraction) / 1000)} flags=${flagsOf(c)} ` +
-    `db=${c.dbIndex} sub=${c.channels.size} psub=${c.patterns.size} ssub=0 multi=${c.inMulti ? c.multiQueue.length : -1} ` +
+    `db=${c.dbIndex} sub=${c.channels.size} psub=${c.patterns.size} ssub=${c.shardChannels.size} multi=${c.inMulti ? c.multiQueue.length : -1} ` +
     `qbuf=${qbuf} qbuf-free=${qbuf > 0 ? 20474 - qbuf : 0} argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 ` +
     `tot-mem=${22000 + qbuf} events=r cmd=${c.lastCommand} user=${c.user} redir=${c.tracking?.redirect ?? -1} resp=${c.resp}`;
 }

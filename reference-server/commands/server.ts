@@ -89,7 +89,7 @@ function sectionLines(s: ServerApi, name: string): string[] | undefined {
         `expired_keys:${st.expired_keys}`, `expired_stale_perc:0.00`, 'expired_time_cap_reached_count:0', 'expire_cycle_cpu_milliseconds:0',
         `evicted_keys:${st.evicted_keys}`, 'evicted_clients:0', 'total_eviction_exceeded_time:0', 'current_eviction_exceeded_time:0',
         `keyspace_hits:${st.keyspace_hits}`, `keyspace_misses:${st.keyspace_misses}`, `pubsub_channels:${s.channels.size}`,
-        `pubsub_patterns:${s.patterns.size}`, 'pubsubshard_channels:0', 'latest_fork_usec:0', 'total_forks:0', `migrate_cached_sockets:${st.migrate_cached_sockets ?? 0}`,
+        `pubsub_patterns:${s.patterns.size}`, `pubsubshard_channels:${s.shardChannels.size}`, 'latest_fork_usec:0', 'total_forks:0', `migrate_cached_sockets:${st.migrate_cached_sockets ?? 0}`,
         'slave_expires_tracked_keys:0', 'active_defrag_hits:0', 'active_defrag_misses:0', 'active_defrag_key_hits:0',
         'active_defrag_key_misses:0', 'total_active_defrag_time:0', 'current_active_defrag_time:0', `tracking_total_keys:${s.tracking.totalKeys}`,
         `tracking_total_items:${s.tracking.totalItems}`, `tracking_total_prefixes:${s.tracking.totalPrefixes}`, `unexpected_error_replies:${st.unexpected_error_replies}`,

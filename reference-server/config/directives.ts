@@ -291,7 +291,11 @@ bool('cluster-replica-no-failover', false, { aliases: ['cluster-slave-no-failove
 bool('cluster-allow-reads-when-down', false);
 bool('cluster-allow-pubsubshard-when-down', true);
 str('cluster-announce-ip', '');
-str('cluster-announce-hostname', '');
+str('cluster-announce-hostname', '', {
+  // isValidAnnouncedHostname: shorter than NET_HOST_STR_LEN (256), letters, digits, '-' and '.' only.
+  validate: (v) => v.length >= 256 ? 'Hostnames must be less than 256 characters'
+    : /^[A-Za-z0-9.-]*$/.test(v) ? undefined : 'Hostnames may only contain alphanumeric characters, hyphens or dots',
+});
 int('cluster-announce-port', 0, 0, 65535);
 int('cluster-announce-bus-port', 0, 0, 65535);
 int('cluster-announce-tls-port', 0, 0, 65535);

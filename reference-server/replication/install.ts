@@ -1,4 +1,6 @@
 /** Plugs replication and persistence into a server as a mode (server/modes.ts; main.ts calls install()). */
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import type { RedisServer } from '../server/server.js';
 import { Replication } from './manager.js';
 import { Persistence } from './persistence.js';
@@ -40,7 +42,7 @@ export function install(server: RedisServer): void {
     afterListen: () => pers.startupLoad ?? undefined,
   });
   try {
-    pers.load({ startup: true });
+    pers.load({ startup: true, asReplica: startsAsReplica(server) });
   } catch (e) {
     server.log('warning', `Fatal error loading the DB: ${(e as Error).message}. Exiting.`);
     throw e;
@@ -57,7 +59,7 @@ export function install(server: RedisServer): void {
       repl.restoredStreamDb = Number(restored.get('repl-stream-db') ?? '0') || 0;
     } else {
       // A master keeps the stored history as its secondary id, so its former replicas may continue partially.
-      repl.restoreAsMaster(rid, Number(roff));
+      repl.restoreAsMaster(rid, Number(roff), Number(restored.get('repl-stream-db') ?? '0') || 0);
     }
   }
   server.config.onChange((name, value) => {
@@ -65,6 +67,20 @@ export function install(server: RedisServer): void {
     if (name === 'replicaof' && !repl.applyingConfig) applyReplicaof(repl, value);
   });
   if (replicaof !== '') applyReplicaof(repl, replicaof);
+}
+
+/**
+ * Whether the server starts as a replica (iAmMaster() false when Redis loads its data): `replicaof` is configured, or
+ * in cluster mode nodes.conf's myself line is a replica's (Redis reads nodes.conf before the data).
+ */
+function startsAsReplica(server: RedisServer): boolean {
+  if ((server.config.get('replicaof') ?? '').trim() !== '') return true;
+  if (!server.config.getBool('cluster-enabled')) return false;
+  const file = server.config.get('cluster-config-file') ?? 'nodes.conf';
+  const path = isAbsolute(file) ? file : join(server.config.get('dir') ?? '.', file);
+  if (!existsSync(path)) return false;
+  const myself = readFileSync(path, 'latin1').split('\n').map((l) => l.split(' ')).find((f) => (f[2] ?? '').split(',').includes('myself'));
+  return myself !== undefined && myself[2]!.split(',').includes('slave');
 }
 
 function applyReplicaof(repl: Replication, value: string): void {

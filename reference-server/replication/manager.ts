@@ -10,7 +10,7 @@ import type { RedisServer } from '../server/server.js';
 import { encodeCommand } from '../resp/writer.js';
 import { Backlog } from './backlog.js';
 import { PendingBytes, StreamOut } from './stream.js';
-import { loadRdb } from '../persistence/codec.js';
+import { loadRdb, type LoadedKey } from '../persistence/codec.js';
 import { captureSnapshot } from '../persistence/snapshot.js';
 import type { Persistence } from './persistence.js';
 
@@ -161,12 +161,30 @@ export class Replication implements ReplicationHooks {
   /** Db the stream was in when a restored RDB was saved (for the first PSYNC after a restart). */
   restoredStreamDb = 0;
 
-  restoreAsMaster(replid: string, offset: number): void {
+  restoreAsMaster(replid: string, offset: number, streamDb = 0): void {
+    this.restoredHistory = { replid, offset, streamDb };
     this.replid2 = replid;
     this.secondOffset = offset + 1;
     this.offset = offset;
     this.backlog = new Backlog(this.cfg('repl-backlog-size'), offset);
     this.noReplicasSince = Date.now();
+  }
+
+  /** The history an RDB loaded at start recorded, kept until the server knows it is a replica after all. */
+  private restoredHistory: { replid: string; offset: number; streamDb: number } | null = null;
+
+  /**
+   * A cluster node that nodes.conf says is a replica restarts as one: the RDB's history becomes its own (Redis loads
+   * the data after clusterInit and caches itself as the master), so its first PSYNC asks to continue that history.
+   */
+  adoptRestoredHistoryAsReplica(): void {
+    const h = this.restoredHistory;
+    if (!h || this.masterHost !== null) return;
+    this.replid = h.replid;
+    this.replid2 = ZERO_ID;
+    this.secondOffset = -1;
+    this.offset = h.offset;
+    this.restoredStreamDb = h.streamDb;
   }
 
   private ensureBacklog(): void {
@@ -527,6 +545,12 @@ export class Replication implements ReplicationHooks {
   /** A connection closed: a replica among them leaves at once (it may make the running BGSAVE useless). */
   clientClosed(c: Client): void {
     if (this.replicas.has(c.id)) this.dropReplica(c.id);
+    // CLIENT KILL of the master client drops the link at once, so the link counts as down from now (freeClient's
+    // replicationHandleMasterDisconnection), even when the server is then blocked (DEBUG SLEEP in the same EXEC).
+    if (c === this.masterClient && this.linkState === 'connected') {
+      this.server.log('notice', 'Connection with master lost.');
+      this.dropLink();
+    }
   }
 
   // ---- replica side ----
@@ -629,6 +653,7 @@ export class Replication implements ReplicationHooks {
 
   /** The payload being read goes straight to memory (repl-diskless-load), so the replica is loading meanwhile. */
   private loadingDiskless = false;
+  private loadingAsync = false;
 
   /** useDisklessLoad: swapdb always, on-empty-db when we hold no key. */
   private useDisklessLoad(): boolean {
@@ -652,9 +677,11 @@ export class Replication implements ReplicationHooks {
   }
 
   /** The payload's header arrived: true when it is loaded while read (diskless load), which starts loading now. */
-  payloadStarting(total: number): boolean {
+  payloadStarting(total: number, masterReplid: string): boolean {
     const diskless = this.useDisklessLoad();
     this.loadingDiskless = diskless;
+    // Async loading (old data served meanwhile) only when the payload continues our own history, as Redis 7.0 does.
+    this.loadingAsync = diskless && this.swapdb() && masterReplid === this.replid;
     if (diskless) this.startLoading(total);
     return diskless;
   }
@@ -667,7 +694,7 @@ export class Replication implements ReplicationHooks {
       for (const db of s.dbs) db.flush();
     }
     s.log('notice', 'MASTER <-> REPLICA sync: Loading DB in memory');
-    if (this.persistence) this.persistence.loading = { start: Date.now(), total, loaded: () => this.syncRead };
+    if (this.persistence) this.persistence.loading = { start: Date.now(), total, loaded: () => this.syncRead, async: this.loadingAsync };
   }
 
   /** A diskless load ended without a whole payload: swapdb keeps the old data, otherwise the replica stays empty. */
@@ -681,7 +708,9 @@ export class Replication implements ReplicationHooks {
 
   /** -LOADING for commands without the loading flag while a payload loads. */
   loadingRefusal(spec: CommandSpec): string | undefined {
-    if (this.persistence?.loading && !spec.flags.includes('loading')) return 'LOADING Redis is loading the dataset in memory';
+    const ld = this.persistence?.loading;
+    if (!ld) return undefined;
+    if (ld.async ? spec.flags.includes('no_async_loading') : !spec.flags.includes('loading')) return 'LOADING Redis is loading the dataset in memory';
     return undefined;
   }
 
@@ -697,26 +726,79 @@ export class Replication implements ReplicationHooks {
       for (const db of s.dbs) db.flush();
     }
     this.loadingDiskless = false;
+    const store = (k: LoadedKey): void => {
+      const db = s.dbs[k.db];
+      if (!db) return;
+      db.set(k.key, k.value);
+      if (k.expireMs !== undefined) db.setExpire(k.key, k.expireMs);
+    };
+    if (this.cfg('key-load-delay') > 0) {
+      this.loadPaced(link, replid, offset, rdb, rest, swapped, store);
+      return;
+    }
     try {
-      const res = loadRdb(rdb, (k) => {
-        const db = s.dbs[k.db];
-        if (!db) return;
-        db.set(k.key, k.value);
-        if (k.expireMs !== undefined) db.setExpire(k.key, k.expireMs);
-      });
-      if (this.persistence) this.persistence.loading = null;
-      if (swapped) s.log('notice', 'MASTER <-> REPLICA sync: Discarding old DB in background');
-      s.log('notice', `MASTER <-> REPLICA sync: Finished with success (${res.keys} keys)`);
-      this.replid = replid;
-      this.replid2 = ZERO_ID;
-      this.secondOffset = -1;
-      this.offset = offset;
-      this.backlog = new Backlog(this.cfg('repl-backlog-size'), offset);
-      const streamDb = Number(res.aux.get('repl-stream-db') ?? '0');
-      this.linkUp(link, Number.isInteger(streamDb) && streamDb >= 0 && streamDb < s.dbs.length ? streamDb : 0, rest);
+      const res = loadRdb(rdb, store);
+      this.finishFullSync(link, replid, offset, res, rest, swapped);
     } finally {
       if (this.persistence) this.persistence.loading = null;
     }
+  }
+
+  /**
+   * key-load-delay (microseconds a key, a debugging knob Redis's tests use to keep a replica loading): the keys go in
+   * a few at a time between event-loop turns, so clients get -LOADING and the cluster bus goes on meanwhile (Redis
+   * processes events every loading-process-events-interval-bytes); the master link reads nothing until the end.
+   */
+  private loadPaced(link: MasterLink, replid: string, offset: number, rdb: Buffer, rest: Buffer, swapped: boolean,
+    store: (k: LoadedKey) => void): void {
+    const keys: LoadedKey[] = [];
+    let res: ReturnType<typeof loadRdb>;
+    try {
+      res = loadRdb(rdb, (k) => keys.push(k));
+    } catch (e) {
+      if (this.persistence) this.persistence.loading = null;
+      throw e;
+    }
+    link.pauseReading();
+    let next = 0;
+    const step = (): void => {
+      if (link !== this.link) {
+        // The link was dropped meanwhile (REPLICAOF, failover): the partial data goes, as a failed load's does.
+        if (this.persistence) this.persistence.loading = null;
+        if (!swapped) for (const db of this.server.dbs) db.flush();
+        return;
+      }
+      const delayUs = this.cfg('key-load-delay');
+      const batch = delayUs > 0 ? Math.max(1, Math.floor(10000 / delayUs)) : keys.length;
+      const end = Math.min(keys.length, next + batch);
+      for (; next < end; next++) store(keys[next]!);
+      if (next < keys.length) {
+        setTimeout(step, delayUs > 0 ? Math.ceil((batch * delayUs) / 1000) : 0);
+        return;
+      }
+      try {
+        this.finishFullSync(link, replid, offset, res, rest, swapped);
+      } finally {
+        if (this.persistence) this.persistence.loading = null;
+        link.resumeReading();
+      }
+    };
+    setTimeout(step, 0);
+  }
+
+  /** The payload is in: our history becomes the master's and the stream starts after the payload's bytes. */
+  private finishFullSync(link: MasterLink, replid: string, offset: number, res: ReturnType<typeof loadRdb>, rest: Buffer, swapped: boolean): void {
+    const s = this.server;
+    if (this.persistence) this.persistence.loading = null;
+    if (swapped) s.log('notice', 'MASTER <-> REPLICA sync: Discarding old DB in background');
+    s.log('notice', `MASTER <-> REPLICA sync: Finished with success (${res.keys} keys)`);
+    this.replid = replid;
+    this.replid2 = ZERO_ID;
+    this.secondOffset = -1;
+    this.offset = offset;
+    this.backlog = new Backlog(this.cfg('repl-backlog-size'), offset);
+    const streamDb = Number(res.aux.get('repl-stream-db') ?? '0');
+    this.linkUp(link, Number.isInteger(streamDb) && streamDb >= 0 && streamDb < s.dbs.length ? streamDb : 0, rest);
   }
 
   /** Called by the link on +CONTINUE [replid]. */
@@ -1088,6 +1170,15 @@ export class MasterLink {
     if (!this.closed) this.sock.write(s, 'latin1');
   }
 
+  /** Holds the master's bytes in the socket while a paced load runs (nothing is parsed until it ends). */
+  pauseReading(): void {
+    this.sock.pause();
+  }
+
+  resumeReading(): void {
+    if (!this.closed) this.sock.resume();
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -1197,7 +1288,7 @@ export class MasterLink {
         const total = eof ? 0 : this.repl.syncTotal;
         const where = this.repl.useDisklessLoadNow() ? 'to parser' : 'to disk';
         this.repl.server.log('notice', `MASTER <-> REPLICA sync: receiving ${eof ? `streamed RDB from master with EOF ${where}` : `${line.slice(1)} bytes from master ${where}`}`);
-        this.repl.payloadStarting(total);
+        this.repl.payloadStarting(total, this.fullsync?.replid ?? '');
         continue;
       }
       const cb = this.expectReplies.shift();

@@ -25,8 +25,12 @@ export class Persistence implements PersistenceHooks {
   childForReplication = false;
   loadedKeys = 0;
   loadedExpired = 0;
-  /** A replica loading its master's payload, or the start-up load (INFO loading:1, -LOADING to commands without the flag). */
-  loading: { start: number; total: number; loaded: () => number } | null = null;
+  /**
+   * A replica loading its master's payload, or the start-up load, into memory (INFO loading:1, -LOADING to commands
+   * without the flag); async (repl-diskless-load swapdb): the old data stays served meanwhile, INFO says
+   * async_loading:1 and only commands flagged no_async_loading are refused, as Redis 7.0's async loading does.
+   */
+  loading: { start: number; total: number; loaded: () => number; async: boolean } | null = null;
   /** The start-up load paced by key-load-delay, until it ends; start-up logs Ready after it. */
   startupLoad: Promise<void> | null = null;
   /** Set by a replica's sync, read by nobody else: the aux fields of the last loaded file. */
@@ -66,7 +70,7 @@ export class Persistence implements PersistenceHooks {
         `loading_eta_seconds:${elapsed === 0 ? 1 : Math.floor((elapsed * left) / (done + 1))}`);
     }
     return [
-      `loading:${ld ? 1 : 0}`, 'async_loading:0', 'current_cow_peak:0', 'current_cow_size:0', 'current_cow_size_age:0',
+      `loading:${ld && !ld.async ? 1 : 0}`, `async_loading:${ld?.async ? 1 : 0}`, 'current_cow_peak:0', 'current_cow_size:0', 'current_cow_size_age:0',
       'current_fork_perc:0.00', `current_save_keys_processed:${child ? child.keysWritten : 0}`, 'current_save_keys_total:0',
       `rdb_changes_since_last_save:${s.stats.dirty ?? 0}`, `rdb_bgsave_in_progress:${this.bgsaveInProgress ? 1 : 0}`,
       `rdb_last_save_time:${this.lastSaveTime}`, `rdb_last_bgsave_status:${this.lastBgsaveOk ? 'ok' : 'err'}`,
@@ -201,14 +205,15 @@ export class Persistence implements PersistenceHooks {
 
   /**
    * Loads dir/dbfilename if it exists (start-up and DEBUG RELOAD); returns false when there is no file. At start-up
-   * with key-load-delay set, the keys go in paced while the server serves -LOADING (startupLoad).
+   * with key-load-delay set, the keys go in paced while the server serves -LOADING (startupLoad). asReplica: keys
+   * already expired are kept (a replica waits for its master's DELs), as rdbLoad does unless iAmMaster().
    */
-  load(opts: { startup?: boolean } = {}): boolean {
+  load(opts: { startup?: boolean; asReplica?: boolean } = {}): boolean {
     const p = this.path();
     if (!existsSync(p)) return false;
     const start = Date.now();
     const buf = readFileSync(p);
-    const asMaster = this.server.replication.role() === 'master';
+    const asMaster = !opts.asReplica && this.server.replication.role() === 'master';
     const delayUs = this.server.config.getNumber('key-load-delay');
     if (opts.startup && delayUs > 0) return this.loadPaced(buf, asMaster, delayUs, start);
     const res = loadIntoServer(this.server, buf, asMaster);
@@ -221,7 +226,7 @@ export class Persistence implements PersistenceHooks {
     const progress = { bytes: 0 };
     const paced = loadIntoServerPaced(this.server, buf, asMaster, delayUs, progress, () => this.server.shuttingDown);
     this.lastAux = paced.aux;
-    this.loading = { start, total: buf.length, loaded: () => progress.bytes };
+    this.loading = { start, total: buf.length, loaded: () => progress.bytes, async: false };
     this.startupLoad = paced.done.then((res) => {
       this.loading = null;
       this.startupLoad = null;

@@ -85,6 +85,7 @@ export class Client implements ClientState {
   kind: 'normal' | 'replica' | 'master' | 'pubsub' = 'normal';
   readonly channels = new Set<string>();
   readonly patterns = new Set<string>();
+  readonly shardChannels = new Set<string>();
   inMulti = false;
   noEvict = false;
   readonly reply = new ReplyBuffer();

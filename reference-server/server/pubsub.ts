@@ -1,10 +1,11 @@
-/** Channels and patterns, and PUBLISH's delivery (Redis's pubsub.c). */
+/** Channels, patterns and shard channels, and PUBLISH's and SPUBLISH's delivery (Redis's pubsub.c). */
 import type { Client } from './connection.js';
 import { globMatch } from './glob.js';
 
 export class PubSub {
   readonly channels = new Map<string, Set<Client>>();
   readonly patterns = new Map<string, Set<Client>>();
+  readonly shardChannels = new Map<string, Set<Client>>();
 
   subscribe(c: Client, channel: string, pattern: boolean): boolean {
     const own = pattern ? c.patterns : c.channels;
@@ -25,16 +26,71 @@ export class PubSub {
     const own = pattern ? c.patterns : c.channels;
     if (!own.delete(channel)) return false;
     removeSubscriber(pattern ? this.patterns : this.channels, channel, c);
-    if (c.subscriptionCount === 0 && c.kind === 'pubsub') c.kind = 'normal';
+    leavePubsubIfIdle(c);
     return true;
+  }
+
+  subscribeShard(c: Client, channel: string): boolean {
+    if (c.shardChannels.has(channel)) return false;
+    c.shardChannels.add(channel);
+    let set = this.shardChannels.get(channel);
+    if (!set) {
+      set = new Set();
+      this.shardChannels.set(channel, set);
+    }
+    set.add(c);
+    c.kind = c.kind === 'normal' ? 'pubsub' : c.kind;
+    return true;
+  }
+
+  unsubscribeShard(c: Client, channel: string): boolean {
+    if (!c.shardChannels.delete(channel)) return false;
+    removeSubscriber(this.shardChannels, channel, c);
+    leavePubsubIfIdle(c);
+    return true;
+  }
+
+  /**
+   * pubsubShardUnsubscribeAllClients: the channel's slot left this shard; every subscriber gets a sunsubscribe
+   * push and the channel is gone.
+   */
+  dropShardChannel(channel: string): void {
+    const subs = this.shardChannels.get(channel);
+    if (!subs) return;
+    this.shardChannels.delete(channel);
+    for (const cl of subs) {
+      cl.shardChannels.delete(channel);
+      cl.reply.pushHeader(3);
+      cl.reply.bulk('sunsubscribe');
+      cl.reply.bulk(channel);
+      cl.reply.integer(cl.shardChannels.size);
+      cl.flush();
+      leavePubsubIfIdle(cl);
+    }
+  }
+
+  /** SPUBLISH's delivery: subscribers of the shard channel only, patterns never match. */
+  publishShard(channel: string, message: string): number {
+    const subs = this.shardChannels.get(channel);
+    if (!subs) return 0;
+    for (const cl of subs) {
+      cl.reply.pushHeader(3);
+      cl.reply.bulk('smessage');
+      cl.reply.bulk(channel);
+      cl.reply.bulk(message);
+      cl.flush();
+    }
+    return subs.size;
   }
 
   /** Forgets every subscription of a closed client. */
   clientClosed(c: Client): void {
     for (const ch of c.channels) removeSubscriber(this.channels, ch, c);
     for (const p of c.patterns) removeSubscriber(this.patterns, p, c);
+    for (const ch of c.shardChannels) removeSubscriber(this.shardChannels, ch, c);
     c.channels.clear();
     c.patterns.clear();
+    c.shardChannels.clear();
   }
 
   publish(channel: string, message: string): number {
@@ -64,6 +120,11 @@ export class PubSub {
     }
     return n;
   }
+}
+
+/** A client with no channel, pattern or shard channel left is out of pub/sub mode. */
+function leavePubsubIfIdle(c: Client): void {
+  if (c.subscriptionCount === 0 && c.shardChannels.size === 0 && c.kind === 'pubsub') c.kind = 'normal';
 }
 
 function removeSubscriber(map: Map<string, Set<Client>>, name: string, c: Client): void {

@@ -724,6 +724,22 @@ export class RedisServer implements ServerApi, ClientHost, EvictionHost, Trackin
     return this.pubsub.publish(channel, message);
   }
 
+  get shardChannels(): Map<string, Set<Client>> {
+    return this.pubsub.shardChannels;
+  }
+
+  subscribeShard(c: Client, channel: string): boolean {
+    return this.pubsub.subscribeShard(c, channel);
+  }
+
+  unsubscribeShard(c: Client, channel: string): boolean {
+    return this.pubsub.unsubscribeShard(c, channel);
+  }
+
+  publishShard(channel: string, message: string): number {
+    return this.pubsub.publishShard(channel, message);
+  }
+
   /** notify-keyspace-events as flag bits; 0 when off. */
   get keyspaceEventFlags(): number {
     return this.notifier.flags;
