@@ -4,12 +4,13 @@
  * cluster-announce-hostname in CLUSTER SHARDS, right after the reply; on redis-server and the reference server.
  */
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FrameClient } from '../util/frame-client.js';
-import { REF_BIN, stopChild, waitForPing } from '../util/servers.js';
+import { startClusterNode } from '../fixtures/cluster-kit.js';
+import { stopChild, waitForPing } from '../util/servers.js';
 import { freeClusterPort } from './bus-peer.js';
 
 for (const kind of ['redis-server', 'reference'] as const) {
@@ -26,10 +27,7 @@ for (const kind of ['redis-server', 'reference'] as const) {
     it('nofailover and the announced hostname show in the very next CLUSTER NODES / SHARDS', async () => {
       dir = mkdtempSync(join(tmpdir(), 'rr-config-apply-'));
       const port = await freeClusterPort();
-      const args = ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--dir', dir, '--save', '', '--appendonly', 'no'];
-      child = kind === 'reference'
-        ? spawn(process.execPath, [REF_BIN, ...args, '--logfile', join(dir, 'log')], { stdio: 'ignore' })
-        : spawn('redis-server', args, { stdio: 'ignore' });
+      child = startClusterNode(kind === 'reference' ? 'ref' : 'real', port, dir);
       await waitForPing(port, 30000);
       const c = await FrameClient.open(port);
       await c.send('CLUSTER', 'ADDSLOTS', '1');

@@ -4,22 +4,16 @@
  * are indexed too (Redis's cluster suite unit 17 reads GETKEYSINSLOT after a restart; resharding needs it).
  */
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { keyHashSlot } from '../../cluster/keyslot.js';
 import { FrameClient } from '../util/frame-client.js';
-import { REF_BIN, stopChild, waitForPing } from '../util/servers.js';
+import { startClusterNode } from '../fixtures/cluster-kit.js';
+import { stopChild, waitForPing } from '../util/servers.js';
 import { waitUntil } from '../util/wait.js';
 import { freeClusterPort } from './bus-peer.js';
-
-function startNode(kind: 'redis-server' | 'reference', port: number, dir: string): ChildProcess {
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--dir', dir, '--save', '', '--appendonly', 'no'];
-  return kind === 'reference'
-    ? spawn(process.execPath, [REF_BIN, ...args, '--logfile', join(dir, 'log')], { stdio: 'ignore' })
-    : spawn('redis-server', args, { stdio: 'ignore' });
-}
 
 for (const kind of ['redis-server', 'reference'] as const) {
   describe(`keys per slot after a restart from the RDB (${kind})`, function () {
@@ -35,7 +29,7 @@ for (const kind of ['redis-server', 'reference'] as const) {
     it('COUNTKEYSINSLOT and GETKEYSINSLOT list the keys the RDB brought back', async () => {
       dir = mkdtempSync(join(tmpdir(), 'rr-restart-keys-'));
       const port = await freeClusterPort();
-      child = startNode(kind, port, dir);
+      child = startClusterNode(kind === 'reference' ? 'ref' : 'real', port, dir);
       await waitForPing(port, 30000);
       let c = await FrameClient.open(port);
       await c.send('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
@@ -44,7 +38,7 @@ for (const kind of ['redis-server', 'reference'] as const) {
       expect(await c.send('SAVE')).to.equal('OK');
       c.close();
       await stopChild(child);
-      child = startNode(kind, port, dir);
+      child = startClusterNode(kind === 'reference' ? 'ref' : 'real', port, dir);
       await waitForPing(port, 30000);
       c = await FrameClient.open(port);
       expect(await c.send('CLUSTER', 'COUNTKEYSINSLOT', '0')).to.equal(1);
