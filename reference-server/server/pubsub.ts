@@ -73,13 +73,7 @@ export class PubSub {
   publishShard(channel: string, message: string): number {
     const subs = this.shardChannels.get(channel);
     if (!subs) return 0;
-    for (const cl of subs) {
-      cl.reply.pushHeader(3);
-      cl.reply.bulk('smessage');
-      cl.reply.bulk(channel);
-      cl.reply.bulk(message);
-      cl.flush();
-    }
+    for (const cl of subs) pushMessage(cl, 'smessage', channel, message);
     return subs.size;
   }
 
@@ -98,11 +92,7 @@ export class PubSub {
     const subs = this.channels.get(channel);
     if (subs) {
       for (const cl of subs) {
-        cl.reply.pushHeader(3);
-        cl.reply.bulk('message');
-        cl.reply.bulk(channel);
-        cl.reply.bulk(message);
-        cl.flush();
+        pushMessage(cl, 'message', channel, message);
         n++;
       }
     }
@@ -132,4 +122,13 @@ function removeSubscriber(map: Map<string, Set<Client>>, name: string, c: Client
   if (!set) return;
   set.delete(c);
   if (set.size === 0) map.delete(name);
+}
+
+/** A delivered message, "message" or "smessage": [kind, channel, payload] as a push. */
+function pushMessage(cl: Client, kind: 'message' | 'smessage', channel: string, message: string): void {
+  cl.reply.pushHeader(3);
+  cl.reply.bulk(kind);
+  cl.reply.bulk(channel);
+  cl.reply.bulk(message);
+  cl.flush();
 }
