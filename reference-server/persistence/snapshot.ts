@@ -78,28 +78,38 @@ export function loadIntoServer(server: ServerApi, buf: Buffer, dropExpired: bool
 }
 
 /**
- * key-load-delay (a debug config Redis's tests use to hold a server in its loading state): the file is parsed now
- * (a corrupt one fails start-up at once), then its keys are added at delayUs each while the event loop keeps
- * serving, so clients get -LOADING meanwhile, as during Redis's processEventsWhileBlocked. `progress.bytes` follows
- * the keys added; `stop()` returning true abandons the load (the server is shutting down).
+ * key-load-delay (microseconds a key, a debug config Redis's tests use to hold a server in its loading state): the
+ * keys go in a batch per 10 ms turn while the event loop keeps serving, so clients get -LOADING meanwhile, as during
+ * Redis's processEventsWhileBlocked. The delay is read each turn (a test may lower it to finish); `stop()` true
+ * abandons the load. Resolves true once every key is in, false when stopped. Serves the start-up load and a
+ * replica's load of its master's payload.
  */
-export function loadIntoServerPaced(server: ServerApi, buf: Buffer, dropExpired: boolean, delayUs: number,
+export async function insertPaced(keys: readonly LoadedKey[], insert: (k: LoadedKey) => void,
+  o: { delayUs: () => number; stop: () => boolean; progress?: (inserted: number) => void }): Promise<boolean> {
+  let next = 0;
+  for (;;) {
+    // Every turn, the first included, comes after the caller's own turn has ended.
+    const delayUs = o.delayUs();
+    const batch = delayUs > 0 ? Math.max(1, Math.floor(10000 / delayUs)) : keys.length;
+    await new Promise((r) => setTimeout(r, next === 0 || delayUs <= 0 ? 0 : Math.ceil((batch * delayUs) / 1000)));
+    if (o.stop()) return false;
+    const end = Math.min(keys.length, next + batch);
+    for (; next < end; next++) insert(keys[next]!);
+    o.progress?.(next);
+    if (next >= keys.length) return true;
+  }
+}
+
+/** The start-up load with key-load-delay: the file is parsed now (a corrupt one fails start-up at once), its keys paced in. */
+export function loadIntoServerPaced(server: ServerApi, buf: Buffer, dropExpired: boolean, delayUs: () => number,
   progress: { bytes: number }, stop: () => boolean): { aux: Map<string, string>; done: Promise<LoadStats> } {
   const keys: LoadedKey[] = [];
   const res = loadRdb(buf, (k) => { keys.push(k); });
-  const run = async (): Promise<LoadStats> => {
-    let loaded = 0, expired = 0;
-    const start = Date.now();
-    for (let i = 0; i < keys.length; i++) {
-      // Wait out the delay owed so far (timer granularity is 1 ms, so several keys may share one wait).
-      const due = start + ((i + 1) * delayUs) / 1000 - Date.now();
-      if (due >= 1) await new Promise((r) => setTimeout(r, due));
-      if (stop()) break;
-      if (insertLoaded(server, keys[i], dropExpired, Date.now())) loaded++;
-      else expired++;
-      progress.bytes = Math.floor(((i + 1) * res.bytes) / keys.length);
-    }
-    return { loaded, expired, aux: res.aux };
+  const stats: LoadStats = { loaded: 0, expired: 0, aux: res.aux };
+  const insert = (k: LoadedKey): void => {
+    if (insertLoaded(server, k, dropExpired, Date.now())) stats.loaded++;
+    else stats.expired++;
   };
-  return { aux: res.aux, done: run() };
+  const done = insertPaced(keys, insert, { delayUs, stop, progress: (n) => { progress.bytes = Math.floor((n * res.bytes) / keys.length); } });
+  return { aux: res.aux, done: done.then(() => stats) };
 }

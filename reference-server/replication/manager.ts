@@ -11,7 +11,7 @@ import { encodeCommand } from '../resp/writer.js';
 import { Backlog } from './backlog.js';
 import { PendingBytes, StreamOut } from './stream.js';
 import { loadRdb, type LoadedKey } from '../persistence/codec.js';
-import { captureSnapshot } from '../persistence/snapshot.js';
+import { captureSnapshot, insertPaced } from '../persistence/snapshot.js';
 import type { Persistence } from './persistence.js';
 
 const ZERO_ID = '0000000000000000000000000000000000000000';
@@ -760,20 +760,11 @@ export class Replication implements ReplicationHooks {
       throw e;
     }
     link.pauseReading();
-    let next = 0;
-    const step = (): void => {
-      if (link !== this.link) {
+    void insertPaced(keys, store, { delayUs: () => this.cfg('key-load-delay'), stop: () => link !== this.link }).then((finished) => {
+      if (!finished) {
         // The link was dropped meanwhile (REPLICAOF, failover): the partial data goes, as a failed load's does.
         if (this.persistence) this.persistence.loading = null;
         if (!swapped) for (const db of this.server.dbs) db.flush();
-        return;
-      }
-      const delayUs = this.cfg('key-load-delay');
-      const batch = delayUs > 0 ? Math.max(1, Math.floor(10000 / delayUs)) : keys.length;
-      const end = Math.min(keys.length, next + batch);
-      for (; next < end; next++) store(keys[next]!);
-      if (next < keys.length) {
-        setTimeout(step, delayUs > 0 ? Math.ceil((batch * delayUs) / 1000) : 0);
         return;
       }
       try {
@@ -782,8 +773,7 @@ export class Replication implements ReplicationHooks {
         if (this.persistence) this.persistence.loading = null;
         link.resumeReading();
       }
-    };
-    setTimeout(step, 0);
+    });
   }
 
   /** The payload is in: our history becomes the master's and the stream starts after the payload's bytes. */

@@ -215,16 +215,16 @@ export class Persistence implements PersistenceHooks {
     const buf = readFileSync(p);
     const asMaster = !opts.asReplica && this.server.replication.role() === 'master';
     const delayUs = this.server.config.getNumber('key-load-delay');
-    if (opts.startup && delayUs > 0) return this.loadPaced(buf, asMaster, delayUs, start);
+    if (opts.startup && delayUs > 0) return this.loadPaced(buf, asMaster, start);
     const res = loadIntoServer(this.server, buf, asMaster);
     this.loaded(res, start);
     return true;
   }
 
   /** Start-up with key-load-delay: the server listens and answers -LOADING until every key is in. */
-  private loadPaced(buf: Buffer, asMaster: boolean, delayUs: number, start: number): boolean {
+  private loadPaced(buf: Buffer, asMaster: boolean, start: number): boolean {
     const progress = { bytes: 0 };
-    const paced = loadIntoServerPaced(this.server, buf, asMaster, delayUs, progress, () => this.server.shuttingDown);
+    const paced = loadIntoServerPaced(this.server, buf, asMaster, () => this.server.config.getNumber('key-load-delay'), progress, () => this.server.shuttingDown);
     this.lastAux = paced.aux;
     this.loading = { start, total: buf.length, loaded: () => progress.bytes, async: false };
     this.startupLoad = paced.done.then((res) => {
