@@ -2,7 +2,9 @@
 # Runs Redis's own Cluster test suite (tests/cluster, as ./runtest-cluster does: 20 cluster-enabled instances) with
 # Debian's redis-server and with the reference server, and prints passed/failed tests side by side, per unit.
 #   npm run compat:cluster-suite -- /path/to/redis-7.0.15-source
-#   CLUSTER_SUITE_KINDS="ref" runs only the reference server; CLUSTER_SUITE_LOGS=dir keeps the full outputs;
+#   CLUSTER_SUITE_KINDS="ref" runs only the reference server ("real ref" by default); "mixed" runs every test on
+#   clusters of both: instance N is redis-server when N is even and the reference server when N is odd, so masters,
+#   replicas, voters and failovers cross kinds; CLUSTER_SUITE_LOGS=dir keeps the full outputs;
 #   CLUSTER_SUITE_UNITS="00-base 04-resharding" runs only those units (run.tcl's --single, a substring of the name);
 #   CLUSTER_SUITE_BASE_PORT (35000) moves the instances' ports (bus ports 10000 above) off the Sentinel suite's 30000;
 #   CLUSTER_SUITE_NO_LUA=1 has units 04 and 10 write with RPUSH where they EVAL a script that does only that RPUSH (for
@@ -22,6 +24,9 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 refserver="$root/dist/reference-server/bin/redis-ref-server.js"
 [ -f "$refserver" ] || { echo "cluster-suite: $refserver not built; run npm run build" >&2; exit 2; }
 kinds=${CLUSTER_SUITE_KINDS:-"real ref"}
+for kind in $kinds; do
+  case "$kind" in real|ref|mixed) ;; *) echo "cluster-suite: CLUSTER_SUITE_KINDS: unknown kind \"$kind\" (real, ref or mixed)" >&2; exit 2 ;; esac
+done
 base_port=${CLUSTER_SUITE_BASE_PORT:-35000}
 single=()
 for unit in ${CLUSTER_SUITE_UNITS:-}; do single+=(--single "$unit"); done
@@ -59,8 +64,15 @@ prepare() { # kind -> tree
   rm -rf "$tree/tests/cluster/tmp" && mkdir -p "$tree/tests/cluster/tmp"
   cp "$src/runtest-cluster" "$tree/runtest-cluster"
   ln -s "$(command -v redis-cli)" "$tree/src/redis-cli"
-  if [ "$kind" = ref ]; then program="node --max-semi-space-size=2 $refserver"; else program=$(command -v redis-server); fi
+  local ref="node --max-semi-space-size=2 $refserver" real
+  real=$(command -v redis-server)
   # The runner execs src/redis-server and expects nothing on stderr; the wrapper records its pid (kept by exec).
+  # Its first argument is the instance's config, redis_N/redis.conf: a mixed tree picks the program by N's parity.
+  case "$kind" in
+    ref) program="$ref" ;;
+    real) program="$real" ;;
+    mixed) program='$(n=${1#redis_}; n=${n%%/*}; if [ $((n % 2)) -eq 1 ]; then echo "'"$ref"'"; else echo "'"$real"'"; fi)' ;;
+  esac
   printf '#!/bin/sh\n: >"%s/pids/$$"\nexec %s "$@"\n' "$tree" "$program" >"$tree/src/redis-server"
   chmod +x "$tree/src/redis-server"
   echo "$tree"
@@ -84,7 +96,7 @@ for kind in $kinds; do
   err[$kind]=$(awk '{ s += $3 } END { print s + 0 }' "$work/$kind.units")
 done
 
-name() { [ "$1" = ref ] && echo reference || echo redis-server; }
+name() { case "$1" in ref) echo reference ;; mixed) echo mixed ;; *) echo redis-server ;; esac; }
 printf '%-32s' 'Server'; printf '%10s %10s\n' ok failed
 for kind in $kinds; do printf '%-32s%10s %10s\n' "$(name "$kind")" "${ok[$kind]}" "${err[$kind]}"; done
 [ -z "${CLUSTER_SUITE_NO_LUA:-}" ] || echo "(CLUSTER_SUITE_NO_LUA: units 04 and 10 write with RPUSH instead of an EVAL of it)"
