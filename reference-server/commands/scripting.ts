@@ -1,11 +1,12 @@
 /**
  * FUNCTION, SCRIPT, EVAL and FCALL without a script engine: the server has no Lua, so there are never any
- * libraries or cached scripts. Each command still answers as Redis 7.0 answers a server in that state (empty
+ * libraries or cached scripts (FUNCTION DUMP gives an empty payload; RESTORE takes one and refuses any library). Each command still answers as Redis 7.0 answers a server in that state (empty
  * lists, NOSCRIPT, "Function not found", FLUSH accepted), so clients and tools that tidy up with FUNCTION FLUSH
  * or SCRIPT FLUSH (Redis's own test suite does before every unit) work unchanged.
  */
 import type { CommandSpec, Reply } from './command.js';
 import { container, def, NOKEYS, parseIntArg } from './define.js';
+import { createFunctionsPayload, parseFunctionsPayload } from '../persistence/dump.js';
 
 /** Redis checks numkeys before anything else in EVAL/EVALSHA/FCALL. */
 function checkNumKeys(argv: string[], reply: Reply): boolean {
@@ -32,6 +33,27 @@ function evalKeys(argv: string[]): string[] {
 }
 
 const NO_ENGINE = 'ERR the reference server has no script engine (Lua scripting is not implemented)';
+
+/**
+ * Why a library's code cannot be created (functionsCreateWithLibraryCtx's error, without "ERR "): its metadata line
+ * checked as functionExtractLibMetaData does, then its engine looked up, and no engine is registered here.
+ */
+function libraryError(code: string): string {
+  if (!code.startsWith('#!')) return 'Missing library metadata';
+  const end = code.indexOf('\n');
+  if (end < 0) return 'Invalid library metadata';
+  const parts = code.slice(0, end).split(/[ \t\r]+/).filter(Boolean);
+  if (parts.length === 0) return 'Invalid library metadata';
+  let name: string | undefined;
+  for (const part of parts.slice(1)) {
+    if (part.slice(0, 5).toLowerCase() !== 'name=') return `Invalid metadata value given: ${part}`;
+    if (name !== undefined) return 'Invalid metadata value, name argument was given multiple times';
+    name = part.slice(5);
+  }
+  if (name === undefined) return 'Library name was not given';
+  if (!/^[A-Za-z0-9_]+$/.test(name)) return 'Library names can only contain letters, numbers, or underscores(_) and must be at least one character long';
+  return `Engine '${parts[0]!.slice(2)}' not found`;
+}
 
 const functionSubs: CommandSpec[] = [
   def('function|flush', -2, 'write noscript', NOKEYS, 'write slow scripting', (ctx, argv) => {
@@ -82,12 +104,29 @@ const functionSubs: CommandSpec[] = [
         return;
       }
     }
-    if (!code.startsWith('#!')) {
-      ctx.reply.error('ERR Missing library metadata');
+    ctx.reply.error(`ERR ${libraryError(code)}`);
+  }),
+  // redis-cli --cluster add-node copies the cluster's functions to the new node with DUMP and RESTORE.
+  def('function|dump', 2, 'noscript', NOKEYS, 'slow scripting', (ctx) => ctx.reply.bulk(createFunctionsPayload())),
+  def('function|restore', -3, 'write denyoom noscript', NOKEYS, 'write slow scripting', (ctx, argv) => {
+    if (argv.length > 4) {
+      ctx.reply.error(`ERR unknown subcommand or wrong number of arguments for '${argv[1]}'. Try FUNCTION HELP.`);
       return;
     }
-    const engine = code.slice(2).split(/[\s\n]/)[0] ?? '';
-    ctx.reply.error(`ERR Engine '${engine}' not found`);
+    if (argv.length === 4 && !['append', 'replace', 'flush'].includes(argv[3].toLowerCase())) {
+      ctx.reply.error('ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.');
+      return;
+    }
+    let codes: string[];
+    try {
+      codes = parseFunctionsPayload(argv[2]);
+    } catch (e) {
+      ctx.reply.error(`ERR ${(e as Error).message}`);
+      return;
+    }
+    // A payload without libraries restores nothing, whatever the policy (there are none here to flush).
+    if (codes.length) ctx.reply.error(`ERR ${libraryError(codes[0]!)}`);
+    else ctx.reply.ok();
   }),
 ];
 
