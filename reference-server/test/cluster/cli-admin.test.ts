@@ -14,11 +14,14 @@ import { stopChild } from '../util/servers.js';
 import { waitUntil } from '../util/wait.js';
 import { bulkText, pipeline, redisCli, slotOwners, startClusterNodes, type ClusterNodeKind, type ClusterProcess } from '../fixtures/cluster-kit.js';
 
-/** An output's shape: its distinct lines in order, with node ids, addresses, slot lists and numbers masked. */
+/**
+ * An output's shape: its distinct lines, sorted (redis-cli lists nodes in the order CLUSTER NODES gives them, which
+ * differs from run to run), with node ids (whole or cut to 8 characters), addresses, slot lists and numbers masked.
+ */
 export function outputShape(out: string): string[] {
   const lines = out.split('\n')
     .map((l) => l.replace(/\x1b\[[0-9;]*m/g, '')
-      .replace(/[0-9a-f]{40}/g, '<id>')
+      .replace(/[0-9a-f]{40}|\b[0-9a-f]{8}(?=\.\.\.)/g, '<id>')
       .replace(/127\.0\.0\.1:\d+(@\d+)?/g, '<addr>')
       .replace(/slots:\S*/g, 'slots:<slots>')
       .replace(/\d+/g, '<n>')
@@ -26,7 +29,7 @@ export function outputShape(out: string): string[] {
       .replace(/\.{2,}$/, '...')
       .trimEnd())
     .filter((l) => l !== '' && !/^\.+$/.test(l));
-  return [...new Set(lines)];
+  return [...new Set(lines)].sort();
 }
 
 const MASTERS = 3;
