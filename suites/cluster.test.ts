@@ -7,7 +7,7 @@ import { ops } from '../harness/src/checkers/index.js';
 import { inSlotRanges, keySlot } from '../harness/src/scenarios/cluster.js';
 import type { Topology } from '../harness/src/topology/model.js';
 import type { RoleObservation } from '../harness/src/history/events.js';
-import { driverUnavailable, drivers, prepareDriver, shipped, targets, tempRoot } from './lib/params.js';
+import { driverUnavailable, drivers, prepareDriver, seed, shipped, targets, tempRoot } from './lib/params.js';
 import { check, describeChecks, lostFromHistory, expectCheckPass, expectScenarioPass, recordSkip, runScenario, tidyRunFolders, type RunArgs } from './lib/run.js';
 
 const SUITE = 'cluster';
@@ -164,6 +164,25 @@ for (const driver of drivers().filter((d) => d === 'local')) {
       expect(kindOf(promoted!), `${promoted} took over from ${failed}`).to.not.equal(kindOf(failed!));
       expectScenarioPass(run);
       console.log(`      cluster-mixed: ${promoted} (${kindOf(promoted!)}) took over from ${failed} (${kindOf(failed!)})`);
+    });
+
+    it('cluster-mixed host failure, the reverse: a redis-server replica takes over from the reference master (the first seed after the suite\'s that stops its host)', async function () {
+      // Which master's host stops is the seed's choice; the reference master m2 is one of three, so a few seeds find it.
+      for (let s = seed() + 1; s <= seed() + 8; s++) {
+        const run = await runScenario(this, { suite: SUITE, topology: mixed, scenario: 'cluster-host-failure', target: 'topology', driver, root: root.dir, seed: s });
+        const r = run.result;
+        const m = /^(\S+) became master \d+ ms after (\S+) failed/.exec(check(r, 'promotion').detail);
+        expect(m, describeChecks(r)).to.not.equal(null);
+        const [, promoted, failed] = m!;
+        // Every run on the way must pass too: a seed that picked a redis-server master is still a failover.
+        expectCheckPass(r, 'promotion', 'slot-coverage-after-failover', 'cluster-state-survivors', 'acknowledged-writes');
+        expectScenarioPass(run);
+        if (kindOf(failed!) !== 'reference') continue;
+        expect(kindOf(promoted!), `${promoted} took over from ${failed}`).to.equal('redis-server');
+        console.log(`      cluster-mixed, seed ${s}: ${promoted} (${kindOf(promoted!)}) took over from ${failed} (${kindOf(failed!)})`);
+        return;
+      }
+      expect.fail('no seed of the eight after the suite\'s stopped the reference master\'s host');
     });
 
     it('cluster-mixed live reshard: redis-cli moves the hot slot from the redis-server master that owns it and back under writes, nothing lost, check clean', async function () {

@@ -50,6 +50,8 @@ export interface RunArgs {
   root: string;
   /** Client adapter for the client-* scenarios. */
   client?: string;
+  /** Another seed than the suite's (CHAOS_SEED), for a test that needs a scenario's other random choice. */
+  seed?: number;
 }
 
 let counter = 0;
@@ -65,12 +67,12 @@ export async function runScenario(ctx: Mocha.Context, a: RunArgs): Promise<Suite
     scenarios: [a.scenario],
     ...(a.target !== 'topology' ? { target: a.target } : {}),
     driverName: a.driver,
-    seed: seed(),
+    seed: a.seed ?? seed(),
     outDir: dir,
     keep: keepRuns(),
     log: (l) => lines.push(l),
     ...(a.client !== undefined ? { client: a.client } : {}),
-    commandLine: `redis-ha-chaos run ${a.topology.name} --scenario ${a.scenario}${a.target !== 'topology' ? ` --target ${a.target}` : ''} --driver ${a.driver} --seed ${seed()}${a.topology.profile ? ` --profile ${a.topology.profile}` : ''}${a.client !== undefined ? ` --client ${JSON.stringify(a.client)}` : ''}`,
+    commandLine: `redis-ha-chaos run ${a.topology.name} --scenario ${a.scenario}${a.target !== 'topology' ? ` --target ${a.target}` : ''} --driver ${a.driver} --seed ${a.seed ?? seed()}${a.topology.profile ? ` --profile ${a.topology.profile}` : ''}${a.client !== undefined ? ` --client ${JSON.stringify(a.client)}` : ''}`,
   });
   const result = results.scenarios[0]!;
   const entry: TallyEntry = { ...base, verdict: result.verdict, durationMs: Date.now() - t0 };
