@@ -16,6 +16,8 @@ import {
   failoverTime,
   unavailabilityWindows,
 } from '../src/checkers/index.js';
+import { standardChecks } from '../src/scenarios/common.js';
+import type { Topology } from '../src/topology/model.js';
 
 const S = 't';
 function op(time: number, process: number, phase: OpEvent['phase'], value?: string, f = 'add', error?: string): OpEvent {
@@ -183,6 +185,23 @@ describe('checkers: failover time and unavailability', () => {
     expect(checkFailoverTime(h, 1000, 4000).verdict).to.equal('pass');
     expect(checkFailoverTime(h, 1000, 4000, 'other-path').failoverMs).to.equal(null);
   });
+  it('standardChecks counts from the fault but credits no ack before the fault was in effect (a container kill takes a while)', () => {
+    // Told to stop at 1000; the old master acknowledges e at 1050; the kill is recorded done at 1080.
+    const killed: HistoryEvent[] = [
+      op(0, 0, 'invoke', 'a'), op(5, 0, 'ok', 'a'),
+      op(1010, 1, 'invoke', 'e'), op(1050, 1, 'ok', 'e'),
+      { type: 'fault', scenario: S, name: 'stop-host', targets: ['host1'], phase: 'start', time: 1080 },
+      op(1100, 1, 'invoke', 'f'), op(4200, 1, 'ok', 'f'),
+      readAll(5000, ['a', 'e', 'f']),
+    ];
+    const topo = { kind: 'cluster', budgets: { failoverMs: 10_000, unavailabilityMs: 15_000 } } as Topology;
+    const out = standardChecks(killed, { faultAt: 1000 }, topo, { maxLost: Number.POSITIVE_INFINITY, workloadNeeds: ['any'] });
+    expect(out.failoverMs).to.equal(3200);
+    expect(out.checks.find((c) => c.name === 'failover-time')!.detail).to.match(/^first acknowledged write 3200 ms after the fault/);
+    // Without the fault's record (a scenario that marks nothing), the first ack after the fault counts, as before.
+    expect(standardChecks(killed.filter((e) => e.type !== 'fault'), { faultAt: 1000 }, topo, { maxLost: Number.POSITIVE_INFINITY, workloadNeeds: ['any'] }).failoverMs).to.equal(50);
+  });
+
   it('does not count a write that was later lost as recovery', () => {
     expect(failoverTime(h, 1000, undefined, undefined, new Set(['d'])).failoverMs).to.equal(3310);
     expect(failoverTime(h, 1000, undefined, (k) => k === 'nope').failoverMs).to.equal(null);

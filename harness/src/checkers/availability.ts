@@ -43,6 +43,19 @@ export function failoverTime(events: HistoryEvent[], faultAt: number, via?: stri
   return { failoverMs: best - faultAt, interval: { start: faultAt, end: best } };
 }
 
+/**
+ * When the fault was in effect: its first record at or after `faultAt` (a fault is recorded once applied, so a kill
+ * is recorded when the process is gone). A write the old master acknowledged while the fault was still being applied
+ * (a container's kill takes tens of ms) is no failover.
+ */
+export function faultInEffectAt(events: HistoryEvent[], faultAt: number): number | undefined {
+  for (const e of events) {
+    if (e.time < faultAt) continue;
+    if ((e.type === 'fault' && e.phase === 'start') || (e.type === 'mark' && e.name === 'fault')) return e.time;
+  }
+  return undefined;
+}
+
 /** When the failed master was first seen gone (down for certain, or demoted) after the fault: acks before it are its own. */
 export function masterGoneAt(events: HistoryEvent[], master: string | undefined, faultAt: number): number | undefined {
   if (master === undefined) return undefined;

@@ -8,7 +8,7 @@ import type { Topology } from '../topology/model.js';
 import { asCheck, checkThresholds } from './index.js';
 import { checkAcknowledgedWrites } from './writes.js';
 import { checkSingleMaster } from './masters.js';
-import { checkFailoverTime, checkUnavailability, masterGoneAt } from './availability.js';
+import { checkFailoverTime, checkUnavailability, faultInEffectAt, masterGoneAt } from './availability.js';
 import { checkFaultApplied, checkWorkloadEvidence, type WorkloadPhase } from './evidence.js';
 import { firstMark, lastTime } from './timeline.js';
 import type { CheckOutput } from './output.js';
@@ -71,9 +71,12 @@ export function standardChecks(events: HistoryEvent[], facts: ScenarioFacts, t: 
   const via = facts.via;
   let failoverMs: number | null | undefined;
   if (!opts.noFailover && facts.faultAt !== undefined) {
-    // Writes the failed master itself still acknowledged (a SIGTERM lets it finish) are no sign of a failover.
+    // Writes the failed master itself still acknowledged (while the fault was being applied, or until it was gone
+    // after a SIGTERM) are no sign of a failover.
+    const inEffect = faultInEffectAt(events, facts.faultAt);
     const gone = opts.gracefulStop ? masterGoneAt(events, facts.oldMaster, facts.faultAt) : undefined;
-    const fo = checkFailoverTime(events, facts.faultAt, t.budgets.failoverMs, via, opts.keyFilter, lostSet, gone);
+    const notBefore = gone !== undefined || inEffect !== undefined ? Math.max(gone ?? -Infinity, inEffect ?? -Infinity) : undefined;
+    const fo = checkFailoverTime(events, facts.faultAt, t.budgets.failoverMs, via, opts.keyFilter, lostSet, notBefore);
     out.checks.push(asCheck(fo));
     out.failoverMs = fo.failoverMs;
     failoverMs = fo.failoverMs;
