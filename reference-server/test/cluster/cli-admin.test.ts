@@ -58,7 +58,8 @@ function adminSuite(title: string, kinds: ClusterNodeKind[], isBaseline: boolean
 
     before(async () => {
       root = mkdtempSync(join(tmpdir(), 'rr-cli-admin-'));
-      nodes.push(...await startClusterNodes(kinds, root, { nodeTimeoutMs: 5000 }, () => undefined));
+      // Each node is ours to stop as soon as it is spawned, even if a later one never answers.
+      await startClusterNodes(kinds, root, { nodeTimeoutMs: 5000 }, (n) => nodes.push(n));
     });
 
     after(async () => {

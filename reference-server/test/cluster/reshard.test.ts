@@ -60,7 +60,8 @@ function clusterSuite(title: string, kinds: Array<'real' | 'ref'>, moves: Array<
 
     before(async () => {
       root = mkdtempSync(join(tmpdir(), 'rr-reshard-'));
-      nodes.push(...await startClusterNodes(kinds, root));
+      // Each node is ours to stop as soon as it is spawned, even if a later one never answers.
+      await startClusterNodes(kinds, root, {}, (n) => nodes.push(n));
     });
 
     after(async () => {
