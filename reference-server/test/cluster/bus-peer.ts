@@ -10,10 +10,12 @@ function canListen(port: number): Promise<boolean> {
   });
 }
 
-/** A loopback port P below 55536 with P and P + 10000 both free (cluster mode binds both). */
+/** A loopback port P in 20000-22767 with P and P + 10000 both free (cluster mode binds both). */
 export async function freeClusterPort(): Promise<number> {
   for (let attempt = 0; attempt < 200; attempt++) {
-    const port = 20000 + Math.floor(Math.random() * 25000);
+    // P and P + 10000 both below Linux's ephemeral range (32768 up): no outgoing connection can take one of them
+    // between this check and the node's bind.
+    const port = 20000 + Math.floor(Math.random() * 2768);
     if ((await canListen(port)) && (await canListen(port + 10000))) return port;
   }
   throw new Error('no free port pair (P, P+10000) found');
