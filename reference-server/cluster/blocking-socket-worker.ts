@@ -108,24 +108,27 @@ function readLine(c: Conn, timeoutMs: number): Promise<string | 'timeout' | 'clo
   });
 }
 
+/** Up to count lines, each within timeoutMs; fewer when one timed out or the link closed. */
+async function readLines(c: Conn, count: number, timeoutMs: number): Promise<BlockingReply> {
+  const lines: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const line = await readLine(c, timeoutMs);
+    if (line === 'timeout' || line === 'closed') return { ok: false, timedOut: line === 'timeout', lines };
+    lines.push(line);
+  }
+  return { ok: true, timedOut: false, lines };
+}
+
 async function serve(req: BlockingRequest): Promise<BlockingReply> {
   switch (req.op) {
     case 'connect':
       return { ok: await connect(req.id, req.host, req.port, req.timeoutMs), timedOut: false };
-    case 'write': {
+    case 'exchange': {
       const c = conns.get(req.id);
-      return c ? write(c, req.data, req.timeoutMs) : { ok: false, timedOut: false };
-    }
-    case 'read': {
-      const c = conns.get(req.id);
-      const lines: string[] = [];
-      if (!c) return { ok: false, timedOut: false, lines };
-      for (let i = 0; i < req.count; i++) {
-        const line = await readLine(c, req.timeoutMs);
-        if (line === 'timeout' || line === 'closed') return { ok: false, timedOut: line === 'timeout', lines };
-        lines.push(line);
-      }
-      return { ok: true, timedOut: false, lines };
+      if (!c) return { ok: false, timedOut: false, written: false, lines: [] };
+      const w = await write(c, req.data, req.timeoutMs);
+      if (!w.ok) return { ...w, written: false, lines: [] };
+      return { ...(await readLines(c, req.count, req.timeoutMs)), written: true };
     }
     case 'close': {
       conns.get(req.id)?.socket.destroy();

@@ -8,16 +8,17 @@ import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from '
 
 export type BlockingRequest =
   | { op: 'connect'; id: number; host: string; port: number; timeoutMs: number }
-  | { op: 'write'; id: number; data: Uint8Array; timeoutMs: number }
-  | { op: 'read'; id: number; count: number; timeoutMs: number }
+  | { op: 'exchange'; id: number; data: Uint8Array; count: number; timeoutMs: number }
   | { op: 'close'; id: number };
 
 export interface BlockingReply {
   ok: boolean;
   /** The step failed because its timeout passed (Redis's errno ETIMEDOUT), not because the link failed. */
   timedOut: boolean;
-  /** read: the lines read, fewer than asked when it failed. */
+  /** The lines read, fewer than asked when it failed. */
   lines?: string[];
+  /** The write went through (a failure after it is a read's). */
+  written?: boolean;
 }
 
 /** Slack over a request's own timeouts before the worker is taken as hung. */
@@ -38,14 +39,13 @@ export class BlockingSockets {
     return r.ok ? id : null;
   }
 
-  write(id: number, data: Uint8Array, timeoutMs: number): BlockingReply {
-    return this.call({ op: 'write', id, data, timeoutMs }, timeoutMs);
-  }
-
-  /** Reads up to `count` lines (CRLF stripped), each within timeoutMs. */
-  readLines(id: number, count: number, timeoutMs: number): BlockingReply & { lines: string[] } {
-    const r = this.call({ op: 'read', id, count, timeoutMs }, timeoutMs * Math.max(1, count));
-    return { ...r, lines: r.lines ?? [] };
+  /**
+   * A write and then up to `count` reply lines in one request: one hand-off to the worker and back instead of two
+   * (each wakes both threads), as Redis's syncWrite then syncReadLine per reply, each step within timeoutMs.
+   */
+  exchange(id: number, data: Uint8Array, count: number, timeoutMs: number): BlockingReply & { lines: string[]; written: boolean } {
+    const r = this.call({ op: 'exchange', id, data, count, timeoutMs }, timeoutMs * (1 + Math.max(1, count)));
+    return { ...r, lines: r.lines ?? [], written: r.written ?? false };
   }
 
   close(id: number): void {

@@ -7,6 +7,7 @@
 import { isAbsolute, join } from 'node:path';
 import type { ClientState, CommandSpec } from '../commands/command.js';
 import { commandKeys } from '../commands/server.js';
+import { F_ASKING, F_MOVABLE, F_WRITE, flagBits } from '../server/flags.js';
 import type { Client } from '../server/connection.js';
 import type { ClientSlot, CommandCall, InfoSection, ServerMode } from '../server/modes.js';
 import type { RedisServer } from '../server/server.js';
@@ -147,8 +148,12 @@ export class ClusterMode implements ServerMode, ClusterModeApi, ClusterHost {
     if (spec.name !== 'asking') f.asking = false;
     if (client.kind === 'master') return undefined;
     const isExec = spec.name === 'exec';
-    const movable = spec.flags.includes('movablekeys') || spec.getKeys !== undefined;
-    if (!isExec && !movable && spec.firstKey <= 0) return undefined;
+    const fb = flagBits(spec);
+    if (!isExec && (fb & F_MOVABLE) === 0) {
+      if (spec.firstKey <= 0) return undefined;
+      // The usual case, answered without building the query: every key in one slot that this master serves, stable.
+      if (this.servedHere(spec, argv)) return undefined;
+    }
     let queue: Array<{ spec: CommandSpec; argv: string[] }>;
     if (isExec) {
       if (!client.inMulti) return undefined;
@@ -158,8 +163,8 @@ export class ClusterMode implements ServerMode, ClusterModeApi, ClusterHost {
     }
     const db0 = this.server.dbs[0]!;
     const r = getNodeByQuery(this.cluster, {
-      commands: queue.map((q) => ({ keys: commandKeys(q.spec, q.argv), isWrite: q.spec.flags.includes('write') })),
-      askingCommand: spec.flags.includes('asking'),
+      commands: queue.map((q) => ({ keys: commandKeys(q.spec, q.argv), isWrite: (flagBits(q.spec) & F_WRITE) !== 0 })),
+      askingCommand: (fb & F_ASKING) !== 0,
       isMigrate: spec.name === 'migrate',
       isPubsubShard: SHARD_PUBSUB.has(spec.name),
       clientAsking: asking,
@@ -170,6 +175,27 @@ export class ClusterMode implements ServerMode, ClusterModeApi, ClusterHost {
     });
     if (r.code === 'none') return undefined;
     return redirectError(r.code, r.node, r.slot, this.configString('cluster-preferred-endpoint-type'));
+  }
+
+  /**
+   * True when getNodeByQuery would answer "this node, no redirect" for a command with fixed key positions: the
+   * cluster is ok, its keys hash to one slot, myself serves it and it is neither migrating nor importing (where the
+   * answer depends on which keys exist, ASKING and the command). Anything else goes through getNodeByQuery.
+   */
+  private servedHere(spec: CommandSpec, argv: string[]): boolean {
+    const st = this.cluster.state;
+    if (st.state !== 'ok') return false;
+    const last = spec.lastKey < 0 ? argv.length + spec.lastKey : spec.lastKey;
+    const step = spec.step || 1;
+    let slot = -1;
+    for (let i = spec.firstKey; i <= last && i < argv.length; i += step) {
+      const s = keyHashSlot(argv[i]!);
+      if (slot === -1) slot = s;
+      else if (s !== slot) return false;
+    }
+    // No key at all (optional keys absent): getNodeByQuery serves it here too.
+    if (slot === -1) return true;
+    return st.slots[slot] === this.cluster.myself && st.migratingTo[slot] === null && st.importingFrom[slot] === null;
   }
 
   cron(): void {

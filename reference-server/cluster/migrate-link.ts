@@ -50,12 +50,9 @@ export class MigrateSockets {
     return cs;
   }
 
-  write(cs: CachedSocket, data: Uint8Array, timeoutMs: number): BlockingReply {
-    return this.io.write(cs.id, data, timeoutMs);
-  }
-
-  readLines(cs: CachedSocket, count: number, timeoutMs: number): BlockingReply & { lines: string[] } {
-    return this.io.readLines(cs.id, count, timeoutMs);
+  /** Writes the data, then reads up to `count` reply lines, in one hand-off to the I/O thread. */
+  exchange(cs: CachedSocket, data: Uint8Array, count: number, timeoutMs: number): BlockingReply & { lines: string[]; written: boolean } {
+    return this.io.exchange(cs.id, data, count, timeoutMs);
   }
 
   /** migrateCloseSocket: the next MIGRATE to host:port connects (and SELECTs) again. */

@@ -139,27 +139,27 @@ function cmdMigrate(ctx: CommandContext, argv: string[]): void {
     let writeError = false;
     let timedOut = false;
     let failed = false;
-    const w = sockets.write(cs, Buffer.from(cmd, 'latin1'), timeout);
-    if (!w.ok) {
+    const heads = (password !== null ? 1 : 0) + (select ? 1 : 0);
+    // The commands go out and the replies (AUTH's, SELECT's, then one per key) come back in one blocking exchange.
+    const x = sockets.exchange(cs, Buffer.from(cmd, 'latin1'), heads + keys.length, timeout);
+    if (!x.written) {
       writeError = true;
-      timedOut = w.timedOut;
+      timedOut = x.timedOut;
       failed = true;
     }
     let authLine = '';
     let selectLine = '';
-    const heads = (password !== null ? 1 : 0) + (select ? 1 : 0);
     if (!failed && heads > 0) {
-      const r = sockets.readLines(cs, heads, timeout);
-      if (!r.ok) {
-        timedOut = r.timedOut;
+      if (x.lines.length < heads) {
+        timedOut = x.timedOut;
         failed = true;
       } else {
-        if (password !== null) authLine = r.lines[0]!;
-        if (select) selectLine = r.lines[heads - 1]!;
+        if (password !== null) authLine = x.lines[0]!;
+        if (select) selectLine = x.lines[heads - 1]!;
       }
     }
     if (!failed) {
-      const r = sockets.readLines(cs, keys.length, timeout);
+      const r = { ok: x.ok, timedOut: x.timedOut, lines: heads > 0 ? x.lines.slice(heads) : x.lines };
       let errorFromTarget = false;
       const socketError = !r.ok;
       let j = 0;
