@@ -7,6 +7,7 @@
  */
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { SHIPPED_CLIENTS } from '../harness/src/adapters/index.js';
 import { measureClient } from '../harness/src/checkers/client.js';
@@ -15,7 +16,7 @@ import { MAX_STUCK_MS } from '../harness/src/scenarios/clients.js';
 import { REPLY_FAULT_KINDS } from '../harness/src/scenarios/client-reply-faults.js';
 import type { ScenarioResult } from '../harness/src/results/types.js';
 import { packageRoot } from '../harness/src/topology/paths.js';
-import { driverUnavailable, drivers, fullMatrix, prepareDriver, seed, shipped, targets, tempRoot } from './lib/params.js';
+import { driverUnavailable, drivers, fullMatrix, keepRuns, prepareDriver, seed, shipped, targets, tempRoot } from './lib/params.js';
 import { check, describeChecks, recordSkip, runScenario, tidyRunFolders, type RunArgs, type SuiteRun } from './lib/run.js';
 
 const SUITE = 'clients';
@@ -230,12 +231,15 @@ for (const target of drivers().includes('local') ? targets() : []) {
 
     if (judgesTheHarness) it('an adapter printing garbage: harness error naming it and its line, nothing of it left running', async function () {
       const garbage = path.join(packageRoot(), 'clients', 'fixtures', 'garbage.mjs');
-      const results = await runScenarios({ topology: sentinel, scenarios: ['client-kill'], ...(target !== 'topology' ? { target } : {}), driverName: 'local', seed: seed(), outDir: path.join(root.dir, 'garbage'), client: `${process.execPath} ${garbage}` });
+      const out = path.join(root.dir, 'garbage');
+      const results = await runScenarios({ topology: sentinel, scenarios: ['client-kill'], ...(target !== 'topology' ? { target } : {}), driverName: 'local', seed: seed(), outDir: out, client: `${process.execPath} ${garbage}` });
       const r = results.scenarios[0]!;
       expect(r.verdict).to.equal('error');
       expect(r.error).to.match(/^adapter "garbage\.mjs" \(.*garbage\.mjs\) printed a line that is not protocol \(not JSON\): "hello from a confused adapter"$/);
       const left = execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((l) => l.includes(garbage));
       expect(left).to.deep.equal([]);
+      // Its run folder goes once the test passed (kept on failure, as every run folder), so the temp root can go too.
+      if (!keepRuns()) rmSync(out, { recursive: true, force: true });
     });
   });
 }
