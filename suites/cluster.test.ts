@@ -8,7 +8,7 @@ import { inSlotRanges, keySlot } from '../harness/src/scenarios/cluster.js';
 import type { Topology } from '../harness/src/topology/model.js';
 import type { RoleObservation } from '../harness/src/history/events.js';
 import { driverUnavailable, drivers, prepareDriver, seed, shipped, targets, tempRoot } from './lib/params.js';
-import { check, describeChecks, lostFromHistory, expectCheckPass, expectScenarioPass, recordSkip, runScenario, tidyRunFolders, type RunArgs } from './lib/run.js';
+import { check, describeChecks, lostFromHistory, expectCheckPass, expectScenarioPass, recordSkip, runScenario, tidyRunFolders, type RunArgs, type SuiteRun } from './lib/run.js';
 
 const SUITE = 'cluster';
 
@@ -153,17 +153,21 @@ for (const driver of drivers().filter((d) => d === 'local')) {
     tidyRunFolders();
     const mixed = shipped('cluster-mixed');
     const kindOf = (name: string): string => (mixed.redis.find((r) => r.name === name)!.target === 'redis' ? 'redis-server' : 'reference');
+    /** Who took over from whom, from the promotion check's detail. */
+    const takeover = (r: SuiteRun['result']): { promoted: string; failed: string } => {
+      const m = /^(\S+) became master \d+ ms after (\S+) failed/.exec(check(r, 'promotion').detail);
+      expect(m, describeChecks(r)).to.not.equal(null);
+      return { promoted: m![1]!, failed: m![2]! };
+    };
 
     it('cluster-mixed host failure: a replica of the other kind takes over the lost master, every slot served again, nothing lost', async function () {
       const run = await runScenario(this, { suite: SUITE, topology: mixed, scenario: 'cluster-host-failure', target: 'topology', driver, root: root.dir });
       const r = run.result;
       expectCheckPass(r, 'promotion', 'slot-coverage-after-failover', 'cluster-state-survivors', 'acknowledged-writes');
-      const m = /^(\S+) became master \d+ ms after (\S+) failed/.exec(check(r, 'promotion').detail);
-      expect(m, check(r, 'promotion').detail).to.not.equal(null);
-      const [, promoted, failed] = m!;
-      expect(kindOf(promoted!), `${promoted} took over from ${failed}`).to.not.equal(kindOf(failed!));
+      const { promoted, failed } = takeover(r);
+      expect(kindOf(promoted), `${promoted} took over from ${failed}`).to.not.equal(kindOf(failed));
       expectScenarioPass(run);
-      console.log(`      cluster-mixed: ${promoted} (${kindOf(promoted!)}) took over from ${failed} (${kindOf(failed!)})`);
+      console.log(`      cluster-mixed: ${promoted} (${kindOf(promoted)}) took over from ${failed} (${kindOf(failed)})`);
     });
 
     it('cluster-mixed host failure, the reverse: a redis-server replica takes over from the reference master (the first seed after the suite\'s that stops its host)', async function () {
@@ -171,15 +175,13 @@ for (const driver of drivers().filter((d) => d === 'local')) {
       for (let s = seed() + 1; s <= seed() + 8; s++) {
         const run = await runScenario(this, { suite: SUITE, topology: mixed, scenario: 'cluster-host-failure', target: 'topology', driver, root: root.dir, seed: s });
         const r = run.result;
-        const m = /^(\S+) became master \d+ ms after (\S+) failed/.exec(check(r, 'promotion').detail);
-        expect(m, describeChecks(r)).to.not.equal(null);
-        const [, promoted, failed] = m!;
+        const { promoted, failed } = takeover(r);
         // Every run on the way must pass too: a seed that picked a redis-server master is still a failover.
         expectCheckPass(r, 'promotion', 'slot-coverage-after-failover', 'cluster-state-survivors', 'acknowledged-writes');
         expectScenarioPass(run);
-        if (kindOf(failed!) !== 'reference') continue;
-        expect(kindOf(promoted!), `${promoted} took over from ${failed}`).to.equal('redis-server');
-        console.log(`      cluster-mixed, seed ${s}: ${promoted} (${kindOf(promoted!)}) took over from ${failed} (${kindOf(failed!)})`);
+        if (kindOf(failed) !== 'reference') continue;
+        expect(kindOf(promoted), `${promoted} took over from ${failed}`).to.equal('redis-server');
+        console.log(`      cluster-mixed, seed ${s}: ${promoted} (${kindOf(promoted)}) took over from ${failed} (${kindOf(failed)})`);
         return;
       }
       expect.fail('no seed of the eight after the suite\'s stopped the reference master\'s host');

@@ -62,17 +62,18 @@ export async function runScenario(ctx: Mocha.Context, a: RunArgs): Promise<Suite
   const base = { suite: a.suite, scenario: a.scenario, topology: a.topology.name, target: a.target, driver: a.driver };
   const lines: string[] = [];
   const t0 = Date.now();
+  const runSeed = a.seed ?? seed();
   const results = await runScenarios({
     topology: a.topology,
     scenarios: [a.scenario],
     ...(a.target !== 'topology' ? { target: a.target } : {}),
     driverName: a.driver,
-    seed: a.seed ?? seed(),
+    seed: runSeed,
     outDir: dir,
     keep: keepRuns(),
     log: (l) => lines.push(l),
     ...(a.client !== undefined ? { client: a.client } : {}),
-    commandLine: `redis-ha-chaos run ${a.topology.name} --scenario ${a.scenario}${a.target !== 'topology' ? ` --target ${a.target}` : ''} --driver ${a.driver} --seed ${a.seed ?? seed()}${a.topology.profile ? ` --profile ${a.topology.profile}` : ''}${a.client !== undefined ? ` --client ${JSON.stringify(a.client)}` : ''}`,
+    commandLine: `redis-ha-chaos run ${a.topology.name} --scenario ${a.scenario}${a.target !== 'topology' ? ` --target ${a.target}` : ''} --driver ${a.driver} --seed ${runSeed}${a.topology.profile ? ` --profile ${a.topology.profile}` : ''}${a.client !== undefined ? ` --client ${JSON.stringify(a.client)}` : ''}`,
   });
   const result = results.scenarios[0]!;
   const entry: TallyEntry = { ...base, verdict: result.verdict, durationMs: Date.now() - t0 };

@@ -1,7 +1,7 @@
 /** Failover time (fault -> first acknowledged write through the client path) and unavailability windows. */
 import type { HistoryEvent, OpEvent } from '../history/events.js';
 import type { CheckResult, Interval } from '../results/types.js';
-import { isUnknownSample, ops } from './timeline.js';
+import { isFaultRecord, isUnknownSample, ops } from './timeline.js';
 
 const WRITE_FS = new Set(['add', 'write', 'incr']);
 
@@ -49,11 +49,7 @@ export function failoverTime(events: HistoryEvent[], faultAt: number, via?: stri
  * (a container's kill takes tens of ms) is no failover.
  */
 export function faultInEffectAt(events: HistoryEvent[], faultAt: number): number | undefined {
-  for (const e of events) {
-    if (e.time < faultAt) continue;
-    if ((e.type === 'fault' && e.phase === 'start') || (e.type === 'mark' && e.name === 'fault')) return e.time;
-  }
-  return undefined;
+  return events.find((e) => e.time >= faultAt && isFaultRecord(e))?.time;
 }
 
 /** When the failed master was first seen gone (down for certain, or demoted) after the fault: acks before it are its own. */

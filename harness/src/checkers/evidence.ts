@@ -4,7 +4,7 @@
  */
 import type { HistoryEvent, OpEvent } from '../history/events.js';
 import type { CheckResult } from '../results/types.js';
-import { ops } from './timeline.js';
+import { isFaultRecord, ops } from './timeline.js';
 
 const WRITE_FS = new Set(['add', 'write', 'incr']);
 
@@ -68,7 +68,7 @@ export function checkWorkloadEvidence(events: HistoryEvent[], opts: WorkloadEvid
 /** The scenario's fault took effect: a fault the nemesis applied, or a fault the steps marked, at the noted time. */
 export function checkFaultApplied(events: HistoryEvent[], faultAt: number | undefined): CheckResult {
   const name = 'fault-applied';
-  const applied = events.filter((e) => (e.type === 'fault' && e.phase === 'start') || (e.type === 'mark' && e.name === 'fault'));
+  const applied = events.filter(isFaultRecord);
   const skipped = events.filter((e) => e.type === 'mark' && (e.name === 'fault-skipped' || e.name === 'fault-error')).map((e) => (e.type === 'mark' ? e.detail ?? e.name : ''));
   if (faultAt === undefined || applied.length === 0) {
     return { name, verdict: 'fail', detail: `the scenario's fault was never applied${skipped.length ? ` (${skipped.join('; ')})` : ''}, so it tested nothing` };

@@ -73,10 +73,10 @@ export function standardChecks(events: HistoryEvent[], facts: ScenarioFacts, t: 
   if (!opts.noFailover && facts.faultAt !== undefined) {
     // Writes the failed master itself still acknowledged (while the fault was being applied, or until it was gone
     // after a SIGTERM) are no sign of a failover.
-    const inEffect = faultInEffectAt(events, facts.faultAt);
-    const gone = opts.gracefulStop ? masterGoneAt(events, facts.oldMaster, facts.faultAt) : undefined;
-    const notBefore = gone !== undefined || inEffect !== undefined ? Math.max(gone ?? -Infinity, inEffect ?? -Infinity) : undefined;
-    const fo = checkFailoverTime(events, facts.faultAt, t.budgets.failoverMs, via, opts.keyFilter, lostSet, notBefore);
+    // (Every ack counted is of a write invoked after the fault, so the fault itself is the neutral floor.)
+    const inEffect = faultInEffectAt(events, facts.faultAt) ?? facts.faultAt;
+    const gone = (opts.gracefulStop ? masterGoneAt(events, facts.oldMaster, facts.faultAt) : undefined) ?? facts.faultAt;
+    const fo = checkFailoverTime(events, facts.faultAt, t.budgets.failoverMs, via, opts.keyFilter, lostSet, Math.max(inEffect, gone));
     out.checks.push(asCheck(fo));
     out.failoverMs = fo.failoverMs;
     failoverMs = fo.failoverMs;

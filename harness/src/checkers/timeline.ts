@@ -25,6 +25,11 @@ export function firstMark(events: HistoryEvent[], name: string): number | undefi
  * A sample that timed out says nothing about the instance (it may be slow, paused, or cut off yet still
  * writable for clients beside it): "unknown", not "down". A refused connection is a real "down".
  */
+/** A fault's record: the nemesis's (written once the fault is applied) or a scenario's own `fault` mark. */
+export function isFaultRecord(e: HistoryEvent): boolean {
+  return (e.type === 'fault' && e.phase === 'start') || (e.type === 'mark' && e.name === 'fault');
+}
+
 export function isUnknownSample(o: RoleObservation): boolean {
   if (o.role !== 'down') return false;
   if (o.detail?.['unknown'] === true) return true;
