@@ -29,6 +29,8 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const TP_RUNS = Number(process.env.BENCH_TP_RUNS ?? 3);
 const N = Number(process.env.BENCH_N ?? 200000);
 const N_P16 = Number(process.env.BENCH_N_P16 ?? 3000000);
+/** Requests per redis-benchmark round at a pipeline depth. */
+const requestsAt = (pipelineDepth: number): number => (pipelineDepth > 1 ? N_P16 : N);
 const RESHARD_KEYS = Number(process.env.BENCH_RESHARD_KEYS ?? 20000);
 const ONLY = (process.env.BENCH_ONLY ?? 'failover,throughput,reshard').split(',').map((s) => s.trim());
 const REF_BIN = process.env.BENCH_REF_BIN;
@@ -151,8 +153,7 @@ async function failoverOnce(kind: ClusterNodeKind): Promise<{ ok: number; ack: n
 }
 
 async function benchmark(port: number, test: string, pipelineDepth: number): Promise<number> {
-  const n = pipelineDepth > 1 ? N_P16 : N;
-  const { stdout } = await run('redis-benchmark', ['--cluster', '-p', String(port), '-c', '50', '-n', String(n), '-P', String(pipelineDepth), '-q', '-t', test],
+  const { stdout } = await run('redis-benchmark', ['--cluster', '-p', String(port), '-c', '50', '-n', String(requestsAt(pipelineDepth)), '-P', String(pipelineDepth), '-q', '-t', test],
     { maxBuffer: 64 * 1024 * 1024, timeout: 600000 });
   const lines = stdout.split(/[\r\n]/).filter((l) => l.includes('requests per second'));
   const m = /:\s*([\d.]+) requests per second/.exec(lines[lines.length - 1] ?? '');
@@ -247,7 +248,7 @@ async function main(): Promise<void> {
           // Each round's own ratio shows how much of a difference is the machine's noise.
           const rounds = res.ref.map((v, i) => (v / res.real[i]!).toFixed(2)).join(' ');
           out(`redis-benchmark --cluster -t ${test} -P ${p}: redis-server ${res.real.map((v) => v.toFixed(0)).join(' ')}, reference ${res.ref.map((v) => v.toFixed(0)).join(' ')} ops/s, per round ${rounds} (load ${loadavg()})`);
-          rows.push({ measure: `3 masters, ${test.toUpperCase()} -P ${p}, -c 50, -n ${p > 1 ? N_P16 : N} (best of ${TP_RUNS})`, real: Math.max(...res.real), ref: Math.max(...res.ref), unit: 'ops/s', target: '>= 0.90' });
+          rows.push({ measure: `3 masters, ${test.toUpperCase()} -P ${p}, -c 50, -n ${requestsAt(p)} (best of ${TP_RUNS})`, real: Math.max(...res.real), ref: Math.max(...res.ref), unit: 'ops/s', target: '>= 0.90' });
         }
       }
     } finally {

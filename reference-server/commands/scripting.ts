@@ -1,8 +1,9 @@
 /**
  * FUNCTION, SCRIPT, EVAL and FCALL without a script engine: the server has no Lua, so there are never any
- * libraries or cached scripts (FUNCTION DUMP gives an empty payload; RESTORE takes one and refuses any library). Each command still answers as Redis 7.0 answers a server in that state (empty
- * lists, NOSCRIPT, "Function not found", FLUSH accepted), so clients and tools that tidy up with FUNCTION FLUSH
- * or SCRIPT FLUSH (Redis's own test suite does before every unit) work unchanged.
+ * libraries or cached scripts. Each command still answers as Redis 7.0 answers a server in that state (empty
+ * lists, NOSCRIPT, "Function not found", FLUSH accepted, an empty FUNCTION DUMP payload that RESTORE takes back),
+ * so clients and tools that tidy up with FUNCTION FLUSH or SCRIPT FLUSH (Redis's own test suite does before every
+ * unit), or copy functions with DUMP and RESTORE (redis-cli --cluster add-node), work unchanged.
  */
 import type { CommandSpec, Reply } from './command.js';
 import { container, def, NOKEYS, parseIntArg } from './define.js';

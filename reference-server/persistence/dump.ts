@@ -1,7 +1,7 @@
 /** DUMP / RESTORE payloads: RDB type byte + value encoding + RDB version (2 bytes LE) + CRC64 (8 bytes LE). */
 import type { Value } from '../store/types.js';
 import { crc64, crc64Bytes } from './crc64.js';
-import { ByteReader, ByteWriter, DEFAULT_LIMITS, RDB_VERSION, isKnownType, readValue, writeValue, type EncodingLimits } from './codec.js';
+import { ByteReader, ByteWriter, DEFAULT_LIMITS, OP, RDB_VERSION, isKnownType, readValue, writeValue, type EncodingLimits } from './codec.js';
 
 /** The footer every DUMP-style payload ends with (DUMP and FUNCTION DUMP): RDB version and the CRC64 of all before. */
 function withFooter(w: ByteWriter): string {
@@ -24,19 +24,15 @@ export function createDumpPayload(value: Value, limits: EncodingLimits = DEFAULT
   return withFooter(w);
 }
 
-/** FUNCTION DUMP's payload: one RDB_OPCODE_FUNCTION2 entry per library (a server without an engine has none). */
+/** FUNCTION DUMP's payload: one FUNCTION2 entry per library (a server without an engine has none). */
 export function createFunctionsPayload(libraryCodes: string[] = []): string {
   const w = new ByteWriter(64);
   for (const code of libraryCodes) {
-    w.byte(RDB_OPCODE_FUNCTION2);
+    w.byte(OP.FUNCTION2);
     w.string(code, true);
   }
   return withFooter(w);
 }
-
-export const RDB_OPCODE_FUNCTION2 = 245;
-/** The format of 7.0's release candidates: name, engine, optional description and code as separate strings. */
-export const RDB_OPCODE_FUNCTION_PRE_GA = 246;
 
 /**
  * The libraries' code in a FUNCTION RESTORE payload, each as the "#!engine name=..." text rdbFunctionLoad builds;
@@ -57,8 +53,9 @@ export function parseFunctionsPayload(payload: string): string[] {
   };
   while (buf.length - r.pos > 10) {
     const type = r.byte();
-    if (type === RDB_OPCODE_FUNCTION2) codes.push(read('library payload'));
-    else if (type === RDB_OPCODE_FUNCTION_PRE_GA) {
+    if (type === OP.FUNCTION2) codes.push(read('library payload'));
+    else if (type === OP.FUNCTION_PRE_GA) {
+      // 7.0's release candidates: name, engine, optional description and code as separate strings.
       const name = read('library name');
       const engine = read('engine name');
       let hasDesc: number;

@@ -12,13 +12,13 @@ import { join } from 'node:path';
 import { keyHashSlot } from '../../cluster/keyslot.js';
 import { stopChild } from '../util/servers.js';
 import { waitUntil } from '../util/wait.js';
-import { bulkText, pipeline, redisCli, slotOwners, startClusterNodes, type ClusterNodeKind, type ClusterProcess } from '../fixtures/cluster-kit.js';
+import { bulkText, pipeline, redisCli, slotOwners, startClusterNodes, waitCheckClean, type ClusterNodeKind, type ClusterProcess } from '../fixtures/cluster-kit.js';
 
 /**
  * An output's shape: its distinct lines, sorted (redis-cli lists nodes in the order CLUSTER NODES gives them, which
  * differs from run to run), with node ids (whole or cut to 8 characters), addresses, slot lists and numbers masked.
  */
-export function outputShape(out: string): string[] {
+function outputShape(out: string): string[] {
   const lines = out.split('\n')
     .map((l) => l.replace(/\x1b\[[0-9;]*m/g, '')
       .replace(/[0-9a-f]{40}|\b[0-9a-f]{8}(?=\.\.\.)/g, '<id>')
@@ -49,7 +49,8 @@ function adminSuite(title: string, kinds: ClusterNodeKind[], isBaseline: boolean
     const nodes: ClusterProcess[] = [];
     let root = '';
     const masters = (): ClusterProcess[] => nodes.slice(0, MASTERS);
-    const [newMaster, newReplica] = [(): ClusterProcess => nodes[MASTERS]!, (): ClusterProcess => nodes[MASTERS + 1]!];
+    const newMaster = (): ClusterProcess => nodes[MASTERS]!;
+    const newReplica = (): ClusterProcess => nodes[MASTERS + 1]!;
     const at = (n: ClusterProcess): string => `127.0.0.1:${n.port}`;
     /** The nodes in the cluster now: create and add-node put them in, del-node takes them out. */
     const joined = new Set<ClusterProcess>();
@@ -81,19 +82,7 @@ function adminSuite(title: string, kinds: ClusterNodeKind[], isBaseline: boolean
       return r.out;
     };
 
-    const cleanCheck = async (expectedMasters: number): Promise<void> => {
-      let last = '';
-      await waitUntil('redis-cli --cluster check clean', async () => {
-        const r = await redisCli(['--cluster', 'check', at(nodes[0]!)]);
-        last = r.out;
-        return r.code === 0 && r.out.includes('[OK] All nodes agree about slots configuration.') && r.out.includes('[OK] All 16384 slots covered.') &&
-          !/\[WARNING\]|\[ERR\]/.test(r.out) && r.out.includes(`${expectedMasters} masters`) &&
-          // check reads the slot map from every node; each node's own state turns ok a moment later.
-          (await Promise.all(members().map((n) => pipeline(n.port, [['CLUSTER', 'INFO']])))).every((i) => i[0]!.includes('cluster_state:ok'));
-      }, 60000).catch((e: Error) => {
-        throw new Error(`${e.message}\n${last}`);
-      });
-    };
+    const cleanCheck = (masters: number): Promise<void> => waitCheckClean(nodes[0]!.port, { masters, members: members() });
 
     /** Every key reads back from the master that owns its slot now. */
     const readBack = async (): Promise<void> => {

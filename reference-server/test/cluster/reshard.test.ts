@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { keyHashSlot } from '../../cluster/keyslot.js';
 import { stopChild } from '../util/servers.js';
-import { pipeline, redisCli as cli, slotOwners, startClusterNodes, type ClusterProcess as Node } from '../fixtures/cluster-kit.js';
+import { pipeline, redisCli as cli, slotOwners, startClusterNodes, waitCheckClean, type ClusterProcess as Node } from '../fixtures/cluster-kit.js';
 import { waitUntil } from './engine-util.js';
 
 /** One key of each kind per index: its write, the read that checks it, and the reply expected. */
@@ -69,18 +69,8 @@ function clusterSuite(title: string, kinds: Array<'real' | 'ref'>, moves: Array<
       rmSync(root, { recursive: true, force: true });
     });
 
-    const check = async (): Promise<void> => {
-      // The nodes agree once the last SETSLOT's epoch spread; check reports every disagreement it sees.
-      let last = '';
-      await waitUntil('redis-cli --cluster check clean', async () => {
-        const r = await cli(['--cluster', 'check', `127.0.0.1:${nodes[0]!.port}`]);
-        last = r.out;
-        return r.code === 0 && r.out.includes('[OK] All nodes agree about slots configuration.') && r.out.includes('[OK] All 16384 slots covered.') &&
-          !r.out.includes('[WARNING]') && !r.out.includes('[ERR]');
-      }, 60000).catch((e: Error) => {
-        throw new Error(`${e.message}\n${last}`);
-      });
-    };
+    // The nodes agree once the last SETSLOT's epoch spread; check reports every disagreement it sees.
+    const check = (): Promise<void> => waitCheckClean(nodes[0]!.port);
 
     /** Every key is on the master that owns its slot now, with its value; the masters hold nothing else. */
     const readBack = async (): Promise<void> => {
